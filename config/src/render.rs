@@ -1,0 +1,222 @@
+//! Writing a [`Config`] back out as a complete, commented TOML file.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::settings::Config;
+use crate::text::toml_string;
+
+impl Config {
+    /// Render a complete, commented TOML file that [`Config::from_toml_str`]
+    /// reads back to an equal Config (used by `skillmesh init` to write the
+    /// node's config file). This holds for any Config that loading could have
+    /// produced; out-of-range values are written as they are and rejected
+    /// when read back.
+    ///
+    /// Every setting is written out, unset optional ones as commented-out
+    /// examples. Paths are written as given, so relative ones are read back
+    /// relative to the file's directory; a path that is not valid UTF-8 is
+    /// written lossily (with U+FFFD) and will not round-trip.
+    pub fn to_toml(&self) -> String {
+        let public_url = match &self.web.public_url {
+            Some(url) => format!("public_url = {}", toml_string(url)),
+            None => "# public_url = \"https://skills.example.org\"".to_owned(),
+        };
+        let psk_file = match &self.network.psk_file {
+            Some(psk) => format!("psk_file = {}", path(psk)),
+            None => "# psk_file = \"swarm.key\"".to_owned(),
+        };
+        format!(
+            r#"# Skillmesh node configuration.
+#
+# Each setting can also be given in the environment variable named in its
+# comment; a variable that is set wins over this file. Relative paths, here or
+# in the environment, are resolved against the directory holding this file,
+# so a config file kept in the data directory can say data_dir = ".".
+# Unknown keys are an error, so a misspelt setting cannot silently do nothing.
+
+# Directory where the node keeps its database and state. Required.
+# env: SKILLMESH_DATA_DIR
+data_dir = {data_dir}
+
+# The organisation's private signing key: its identity in the network.
+# Keep it secret and back it up. Default: org.key inside data_dir.
+# env: SKILLMESH_KEY_FILE
+key_file = {key_file}
+
+[org]
+# The organisation's name as other organisations see it.
+# Required; 1 to 100 bytes, no control characters.
+# env: SKILLMESH_ORG_NAME
+name = {org_name}
+
+[web]
+# Address of the web interface and HTTP API. Default: "127.0.0.1:8080".
+# Keep it on loopback unless a reverse proxy or firewall protects it.
+# env: SKILLMESH_WEB_LISTEN
+listen = {web_listen}
+
+# The URL people use to reach the web interface, if it differs from the
+# listen address (for example behind a reverse proxy). Must start with
+# http:// or https://. Default: unset.
+# env: SKILLMESH_WEB_PUBLIC_URL (an empty value unsets it)
+{public_url}
+
+[network]
+# libp2p multiaddrs to accept connections from other organisations' nodes on.
+# Default: ["/ip4/127.0.0.1/tcp/0"], loopback on any free port, which other
+# machines cannot reach; use for example "/ip4/0.0.0.0/tcp/4001" to accept peers.
+# env: SKILLMESH_NETWORK_LISTEN (comma-separated)
+listen = {network_listen}
+
+# Multiaddrs of other organisations' nodes to connect to at start-up,
+# usually ending in /p2p/<peer id>. Default: none.
+# env: SKILLMESH_NETWORK_BOOTSTRAP (comma-separated)
+bootstrap = {network_bootstrap}
+
+# Find other nodes on the local network by mDNS. Default: false.
+# WARNING: mDNS multicasts on the LAN, announcing this node to every machine
+# on the local network segment. Leave it off on shared or untrusted networks.
+# env: SKILLMESH_NETWORK_MDNS (true/false/1/0)
+mdns = {mdns}
+
+# Pre-shared key file for a private network: only nodes holding the same key
+# can connect at all. Default: unset (no pre-shared key).
+# env: SKILLMESH_NETWORK_PSK_FILE (an empty value unsets it)
+{psk_file}
+
+# Seconds a connection with no traffic is kept open. Default: 3600.
+# Between 10 and 31536000 (a year).
+# env: SKILLMESH_NETWORK_IDLE_TIMEOUT_SECS
+idle_timeout_secs = {idle_timeout_secs}
+
+[federation]
+# Which organisations this node exchanges records with:
+#   "open"      - any organisation
+#   "allowlist" - only organisations that have been allowed
+#   "blocklist" - any organisation except those that have been blocked
+# Default: "open".
+# env: SKILLMESH_FEDERATION_MODE
+mode = {mode}
+
+# Whether an administrator must approve each new organisation before its
+# records are accepted. Default: false.
+# env: SKILLMESH_FEDERATION_APPROVAL_REQUIRED (true/false/1/0)
+approval_required = {approval_required}
+
+# Most records kept from any one other organisation. Default: 10000; at least 1.
+# env: SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG
+max_records_per_org = {max_records_per_org}
+
+# Most requests per minute accepted from any one other organisation.
+# Default: 60; at least 1.
+# env: SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE
+requests_per_minute = {requests_per_minute}
+
+[log]
+# What to log, as a tracing EnvFilter directive such as "info", "warn" or
+# "skillmesh=debug,info". Default: "info".
+# env: SKILLMESH_LOG
+filter = {log_filter}
+"#,
+            data_dir = path(&self.data_dir),
+            key_file = path(&self.key_file),
+            org_name = toml_string(&self.org.name),
+            web_listen = toml_string(&self.web.listen.to_string()),
+            network_listen = string_list(&self.network.listen),
+            network_bootstrap = string_list(&self.network.bootstrap),
+            mdns = self.network.mdns,
+            idle_timeout_secs = self.network.idle_timeout_secs,
+            mode = toml_string(self.federation.mode.as_str()),
+            approval_required = self.federation.approval_required,
+            max_records_per_org = self.federation.max_records_per_org,
+            requests_per_minute = self.federation.requests_per_minute,
+            log_filter = toml_string(&self.log.filter),
+        )
+    }
+}
+
+fn path(path: &Path) -> String {
+    toml_string(&path.to_string_lossy())
+}
+
+/// `[]`, `["one"]`, or one entry per line for longer lists.
+fn string_list(items: &[String]) -> String {
+    match items {
+        [] => "[]".to_owned(),
+        [one] => format!("[{}]", toml_string(one)),
+        many => {
+            let mut out = String::from("[\n");
+            for item in many {
+                let _ = writeln!(out, "    {},", toml_string(item));
+            }
+            out.push(']');
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::settings::FederationMode;
+
+    fn round_trip(config: &Config) {
+        let text = config.to_toml();
+        let back = Config::from_toml_str(&text, Path::new(""), Vec::new());
+        match back {
+            Ok(back) => assert_eq!(&back, config, "{text}"),
+            Err(e) => panic!("{e}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn defaults_round_trip() {
+        round_trip(&Config::new(
+            "Northwind",
+            PathBuf::from("/var/lib/skillmesh"),
+        ));
+        round_trip(&Config::new("Northwind", PathBuf::from(".")));
+        round_trip(&Config::new("Northwind", PathBuf::from("data")));
+    }
+
+    #[test]
+    fn everything_set_round_trips() {
+        let mut config = Config::new(
+            "Fabrikam \"Labs\" \\ Ünïcode ☃",
+            PathBuf::from("/srv/sm data"),
+        );
+        config.key_file = PathBuf::from("/keys/c:\\odd\"name.key");
+        config.web.listen = "[::]:443".parse().unwrap_or(config.web.listen);
+        config.web.public_url = Some("https://skills.fabrikam.example/".into());
+        config.network.listen = vec!["/ip4/0.0.0.0/tcp/4001".into(), "/ip6/::/tcp/4001".into()];
+        config.network.bootstrap = vec![
+            "/dns4/a.example/tcp/4001/p2p/12D3KooWA".into(),
+            "/ip4/192.0.2.7/tcp/4001/p2p/12D3KooWB".into(),
+            "/ip4/192.0.2.8/udp/4001/quic-v1".into(),
+        ];
+        config.network.mdns = true;
+        config.network.psk_file = Some(PathBuf::from("swarm.key"));
+        config.network.idle_timeout_secs = 10;
+        config.federation.mode = FederationMode::Allowlist;
+        config.federation.approval_required = true;
+        config.federation.max_records_per_org = u32::MAX;
+        config.federation.requests_per_minute = 1;
+        config.log.filter = "skillmesh=debug,libp2p=warn,info".into();
+        round_trip(&config);
+
+        config.network.bootstrap.truncate(1);
+        config.network.listen.clear();
+        config.federation.mode = FederationMode::Blocklist;
+        round_trip(&config);
+    }
+
+    #[test]
+    fn unset_options_are_commented_examples() {
+        let text = Config::new("N", PathBuf::from("/d")).to_toml();
+        assert!(text.contains("\n# public_url = "), "{text}");
+        assert!(text.contains("\n# psk_file = "), "{text}");
+    }
+}

@@ -1,0 +1,278 @@
+//! The typed, validated settings a node runs with, and their defaults.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Default `web.listen`: loopback only.
+pub const DEFAULT_WEB_LISTEN: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+/// Default `network.listen`: loopback, any free TCP port.
+pub const DEFAULT_NETWORK_LISTEN: &[&str] = &["/ip4/127.0.0.1/tcp/0"];
+/// Default `network.idle_timeout_secs`.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
+/// Smallest accepted `network.idle_timeout_secs`.
+pub const MIN_IDLE_TIMEOUT_SECS: u64 = 10;
+/// Largest accepted `network.idle_timeout_secs` (one year); larger values
+/// risk overflowing `Instant + Duration` arithmetic in the node.
+pub const MAX_IDLE_TIMEOUT_SECS: u64 = 365 * 24 * 3600;
+/// Default `federation.max_records_per_org`.
+pub const DEFAULT_MAX_RECORDS_PER_ORG: u32 = 10_000;
+/// Default `federation.requests_per_minute`.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 60;
+/// Default `log.filter`.
+pub const DEFAULT_LOG_FILTER: &str = "info";
+/// File name of the default `key_file`, inside `data_dir`.
+pub const KEY_FILE_NAME: &str = "org.key";
+/// Longest accepted `org.name`, in bytes.
+pub const MAX_ORG_NAME_BYTES: usize = 100;
+/// Longest accepted multiaddr string, in bytes.
+pub const MAX_MULTIADDR_BYTES: usize = 512;
+/// Most entries accepted in `network.listen` or `network.bootstrap`.
+pub const MAX_MULTIADDRS: usize = 64;
+
+/// Everything a node needs to know to start, merged from the config file and
+/// `SKILLMESH_*` environment variables and validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[org]`: who this node speaks for.
+    pub org: OrgSettings,
+    /// `data_dir`: where the node keeps its database and state.
+    pub data_dir: PathBuf,
+    /// `key_file`: the organisation's signing key; default `<data_dir>/org.key`.
+    pub key_file: PathBuf,
+    /// `[web]`: the web interface and HTTP API.
+    pub web: WebSettings,
+    /// `[network]`: the peer-to-peer transport.
+    pub network: NetworkSettings,
+    /// `[federation]`: which organisations to exchange records with, and limits.
+    pub federation: FederationSettings,
+    /// `[log]`: what to log.
+    pub log: LogSettings,
+}
+
+impl Config {
+    /// A Config with defaults for everything but the org name and data dir.
+    ///
+    /// `key_file` becomes `<data_dir>/org.key`. The name is not validated here;
+    /// [`Config::from_toml_str`] validates it when the rendered file is read back.
+    pub fn new(org_name: &str, data_dir: PathBuf) -> Config {
+        let key_file = data_dir.join(KEY_FILE_NAME);
+        Config {
+            org: OrgSettings {
+                name: org_name.to_owned(),
+            },
+            data_dir,
+            key_file,
+            web: WebSettings::default(),
+            network: NetworkSettings::default(),
+            federation: FederationSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+/// `[org]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSettings {
+    /// `org.name`: display name, 1..=100 bytes, no control characters.
+    pub name: String,
+}
+
+/// `[web]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSettings {
+    /// `web.listen`: address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `web.public_url`: how users reach the server, if not via `listen`;
+    /// starts with `http://` or `https://`.
+    pub public_url: Option<String>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            listen: DEFAULT_WEB_LISTEN,
+            public_url: None,
+        }
+    }
+}
+
+/// `[network]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSettings {
+    /// `network.listen`: multiaddrs to listen on (shape-checked only).
+    pub listen: Vec<String>,
+    /// `network.bootstrap`: multiaddrs of peers to dial at start-up (shape-checked only).
+    pub bootstrap: Vec<String>,
+    /// `network.mdns`: discover peers on the LAN by multicast.
+    pub mdns: bool,
+    /// `network.psk_file`: pre-shared key for a private network.
+    pub psk_file: Option<PathBuf>,
+    /// `network.idle_timeout_secs`: how long idle connections stay open.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        NetworkSettings {
+            listen: DEFAULT_NETWORK_LISTEN
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            bootstrap: Vec::new(),
+            mdns: false,
+            psk_file: None,
+            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
+        }
+    }
+}
+
+/// `[federation]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederationSettings {
+    /// `federation.mode`: which organisations to federate with.
+    pub mode: FederationMode,
+    /// `federation.approval_required`: new organisations wait for an admin.
+    pub approval_required: bool,
+    /// `federation.max_records_per_org`: at least 1.
+    pub max_records_per_org: u32,
+    /// `federation.requests_per_minute`: per organisation, at least 1.
+    pub requests_per_minute: u32,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            mode: FederationMode::default(),
+            approval_required: false,
+            max_records_per_org: DEFAULT_MAX_RECORDS_PER_ORG,
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `log.filter`: a tracing `EnvFilter` directive string; only checked to be non-empty.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            filter: DEFAULT_LOG_FILTER.to_owned(),
+        }
+    }
+}
+
+/// `federation.mode`: which other organisations this node federates with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FederationMode {
+    /// Any organisation.
+    #[default]
+    Open,
+    /// Only organisations that have been allowed.
+    Allowlist,
+    /// Every organisation except those that have been blocked.
+    Blocklist,
+}
+
+impl FederationMode {
+    /// Every mode, in the order they are documented.
+    pub const ALL: [FederationMode; 3] = [
+        FederationMode::Open,
+        FederationMode::Allowlist,
+        FederationMode::Blocklist,
+    ];
+
+    /// The spelling used in the config file and `SKILLMESH_FEDERATION_MODE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FederationMode::Open => "open",
+            FederationMode::Allowlist => "allowlist",
+            FederationMode::Blocklist => "blocklist",
+        }
+    }
+}
+
+impl fmt::Display for FederationMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FederationMode {
+    type Err = ParseFederationModeError;
+
+    /// Accepts exactly `open`, `allowlist` or `blocklist`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FederationMode::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == s)
+            .ok_or_else(|| ParseFederationModeError {
+                value: crate::text::shown(s),
+            })
+    }
+}
+
+/// A string that is not `open`, `allowlist` or `blocklist`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is not a federation mode (expected \"open\", \"allowlist\" or \"blocklist\")")]
+pub struct ParseFederationModeError {
+    /// The rejected input, quoted (and shortened if long).
+    value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_fills_defaults() {
+        let config = Config::new("Northwind", PathBuf::from("/srv/sm"));
+        assert_eq!(config.org.name, "Northwind");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/sm"));
+        assert_eq!(config.key_file, PathBuf::from("/srv/sm/org.key"));
+        assert_eq!(config.web.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.web.public_url, None);
+        assert_eq!(config.network.listen, vec!["/ip4/127.0.0.1/tcp/0"]);
+        assert!(config.network.bootstrap.is_empty());
+        assert!(!config.network.mdns);
+        assert_eq!(config.network.psk_file, None);
+        assert_eq!(config.network.idle_timeout_secs, 3600);
+        assert_eq!(config.federation.mode, FederationMode::Open);
+        assert!(!config.federation.approval_required);
+        assert_eq!(config.federation.max_records_per_org, 10_000);
+        assert_eq!(config.federation.requests_per_minute, 60);
+        assert_eq!(config.log.filter, "info");
+    }
+
+    #[test]
+    fn federation_mode_round_trips_through_strings() {
+        for mode in FederationMode::ALL {
+            assert_eq!(mode.as_str().parse::<FederationMode>(), Ok(mode));
+            assert_eq!(mode.to_string(), mode.as_str());
+        }
+    }
+
+    #[test]
+    fn federation_mode_rejects_other_spellings() {
+        for bad in ["", "Open", "allow", " open", "blocklist\n"] {
+            let err = bad.parse::<FederationMode>().err();
+            assert!(err.is_some(), "{bad:?} should be rejected");
+        }
+        let err = "allow"
+            .parse::<FederationMode>()
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "\"allow\" is not a federation mode (expected \"open\", \"allowlist\" or \"blocklist\")"
+            )
+        );
+    }
+}

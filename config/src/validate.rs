@@ -1,0 +1,589 @@
+//! Checking a merged [`Draft`] and turning it into a [`Config`]: defaults for
+//! what is unset, path resolution, and one error naming the first bad value.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::draft::{Draft, Origin, Sourced};
+use crate::error::ConfigError;
+use crate::settings::{
+    Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogSettings, MAX_IDLE_TIMEOUT_SECS,
+    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MIN_IDLE_TIMEOUT_SECS,
+    NetworkSettings, OrgSettings, WebSettings,
+};
+use crate::text::shown;
+
+/// Longest accepted `web.public_url`, in bytes.
+const MAX_URL_BYTES: usize = 2048;
+
+/// Validate `draft`, fill in defaults and resolve relative paths against
+/// `base_dir`. Settings are checked in file order and the first problem is
+/// returned.
+pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigError> {
+    let name = required(draft.org_name, "org.name", "SKILLMESH_ORG_NAME")?;
+    let org = OrgSettings {
+        name: org_name(name)?,
+    };
+
+    let data_dir = required(draft.data_dir, "data_dir", "SKILLMESH_DATA_DIR")?;
+    let data_dir = path(data_dir, base_dir)?;
+    let key_file = match draft.key_file {
+        Some(key_file) => path(key_file, base_dir)?,
+        None => data_dir.join(KEY_FILE_NAME),
+    };
+
+    let defaults = WebSettings::default();
+    let web = WebSettings {
+        listen: match draft.web_listen {
+            Some(listen) => socket_addr(listen)?,
+            None => defaults.listen,
+        },
+        public_url: draft.web_public_url.map(public_url).transpose()?,
+    };
+
+    let defaults = NetworkSettings::default();
+    let network = NetworkSettings {
+        listen: match draft.network_listen {
+            Some(listen) => multiaddrs(listen)?,
+            None => defaults.listen,
+        },
+        bootstrap: match draft.network_bootstrap {
+            Some(bootstrap) => multiaddrs(bootstrap)?,
+            None => defaults.bootstrap,
+        },
+        mdns: draft.network_mdns.map_or(defaults.mdns, |s| s.value),
+        psk_file: draft
+            .network_psk_file
+            .map(|psk| path(psk, base_dir))
+            .transpose()?,
+        idle_timeout_secs: match draft.network_idle_timeout_secs {
+            Some(secs) => in_range(secs, MIN_IDLE_TIMEOUT_SECS, MAX_IDLE_TIMEOUT_SECS)?,
+            None => defaults.idle_timeout_secs,
+        },
+    };
+
+    let defaults = FederationSettings::default();
+    let federation = FederationSettings {
+        mode: match draft.federation_mode {
+            Some(mode) => federation_mode(mode)?,
+            None => defaults.mode,
+        },
+        approval_required: draft
+            .federation_approval_required
+            .map_or(defaults.approval_required, |s| s.value),
+        max_records_per_org: match draft.federation_max_records_per_org {
+            Some(max) => positive_u32(max)?,
+            None => defaults.max_records_per_org,
+        },
+        requests_per_minute: match draft.federation_requests_per_minute {
+            Some(rate) => positive_u32(rate)?,
+            None => defaults.requests_per_minute,
+        },
+    };
+
+    let log = LogSettings {
+        filter: match draft.log_filter {
+            Some(filter) => log_filter(filter)?,
+            None => LogSettings::default().filter,
+        },
+    };
+
+    Ok(Config {
+        org,
+        data_dir,
+        key_file,
+        web,
+        network,
+        federation,
+        log,
+    })
+}
+
+fn invalid(origin: Origin, reason: impl Into<String>) -> ConfigError {
+    ConfigError::invalid(origin.name(), reason)
+}
+
+fn required<T>(
+    value: Option<Sourced<T>>,
+    field: &'static str,
+    var: &'static str,
+) -> Result<Sourced<T>, ConfigError> {
+    value.ok_or_else(|| {
+        ConfigError::invalid(
+            field,
+            format!("is required but missing (set it in the config file or with {var})"),
+        )
+    })
+}
+
+fn org_name(name: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = name;
+    if value.trim().is_empty() {
+        return Err(invalid(origin, "must not be empty or only spaces"));
+    }
+    if value.len() > MAX_ORG_NAME_BYTES {
+        return Err(invalid(
+            origin,
+            format!(
+                "is {} bytes long (at most {MAX_ORG_NAME_BYTES} bytes allowed)",
+                value.len()
+            ),
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(invalid(
+            origin,
+            format!(
+                "{} contains the control character {c:?} (names must be plain text on one line)",
+                shown(&value)
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// A path as written, made absolute by joining it to `base_dir` if relative.
+/// An empty `base_dir` leaves relative paths exactly as written.
+pub(crate) fn path(value: Sourced<String>, base_dir: &Path) -> Result<PathBuf, ConfigError> {
+    let Sourced { value, origin } = value;
+    if value.is_empty() {
+        return Err(invalid(
+            origin,
+            "must not be empty (use \".\" for the config file's directory)",
+        ));
+    }
+    if value.contains('\0') {
+        return Err(invalid(
+            origin,
+            format!("{} contains a NUL byte", shown(&value)),
+        ));
+    }
+    Ok(resolve(Path::new(&value), base_dir))
+}
+
+/// `path` if absolute, else `base_dir/path` with `.` components dropped
+/// (`/etc/skillmesh` + `.` is `/etc/skillmesh`). `..` is kept: removing it
+/// lexically is wrong when symlinks are involved.
+pub(crate) fn resolve(path: &Path, base_dir: &Path) -> PathBuf {
+    if path.is_absolute() || base_dir.as_os_str().is_empty() {
+        return path.to_path_buf();
+    }
+    base_dir.join(path).components().collect()
+}
+
+fn socket_addr(listen: Sourced<String>) -> Result<SocketAddr, ConfigError> {
+    let Sourced { value, origin } = listen;
+    value.parse().map_err(|_| {
+        invalid(
+            origin,
+            format!(
+                "{} is not a socket address (expected something like 127.0.0.1:8080)",
+                shown(&value)
+            ),
+        )
+    })
+}
+
+fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = url;
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return Err(invalid(
+            origin,
+            format!(
+                "{} must start with http:// or https:// (for example https://skills.example.org)",
+                shown(&value)
+            ),
+        ));
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(invalid(
+            origin,
+            format!("{} has no host name", shown(&value)),
+        ));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            origin,
+            format!("{} contains spaces or control characters", shown(&value)),
+        ));
+    }
+    if value.len() > MAX_URL_BYTES {
+        return Err(invalid(
+            origin,
+            format!(
+                "is {} bytes long (at most {MAX_URL_BYTES} bytes allowed)",
+                value.len()
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+fn multiaddrs(list: Sourced<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let Sourced { value, origin } = list;
+    if value.len() > MAX_MULTIADDRS {
+        return Err(invalid(
+            origin,
+            format!(
+                "has {} entries (at most {MAX_MULTIADDRS} allowed)",
+                value.len()
+            ),
+        ));
+    }
+    for (index, addr) in value.iter().enumerate() {
+        if let Some(reason) = multiaddr_problem(addr) {
+            return Err(ConfigError::invalid(origin.entry(index), reason));
+        }
+    }
+    Ok(value)
+}
+
+/// Why `addr` cannot be a multiaddr, judging by its shape only.
+fn multiaddr_problem(addr: &str) -> Option<String> {
+    const EXAMPLE: &str = "(expected a multiaddr like /ip4/127.0.0.1/tcp/4001)";
+    if addr.is_empty() {
+        Some(format!("is empty {EXAMPLE}"))
+    } else if addr.len() > MAX_MULTIADDR_BYTES {
+        Some(format!(
+            "is {} bytes long (at most {MAX_MULTIADDR_BYTES} bytes allowed)",
+            addr.len()
+        ))
+    } else if !addr.starts_with('/') {
+        Some(format!("{} does not start with '/' {EXAMPLE}", shown(addr)))
+    } else if addr.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some(format!(
+            "{} contains spaces or control characters {EXAMPLE}",
+            shown(addr)
+        ))
+    } else {
+        None
+    }
+}
+
+fn in_range(value: Sourced<i64>, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let Sourced { value, origin } = value;
+    match u64::try_from(value) {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(invalid(
+            origin,
+            format!("{value} is out of range (must be between {min} and {max})"),
+        )),
+    }
+}
+
+fn positive_u32(value: Sourced<i64>) -> Result<u32, ConfigError> {
+    let Sourced { value, origin } = value;
+    match u32::try_from(value) {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err(invalid(
+            origin,
+            format!(
+                "{value} is out of range (must be between 1 and {})",
+                u32::MAX
+            ),
+        )),
+    }
+}
+
+fn federation_mode(mode: Sourced<String>) -> Result<FederationMode, ConfigError> {
+    let Sourced { value, origin } = mode;
+    value.parse().map_err(|e| invalid(origin, format!("{e}")))
+}
+
+fn log_filter(filter: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = filter;
+    if value.trim().is_empty() {
+        return Err(invalid(
+            origin,
+            "must not be empty (use \"info\", \"warn\", \"skillmesh=debug,info\" or similar)",
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Draft {
+        Draft {
+            org_name: Some(Sourced::new("Northwind".into(), Origin::File("org.name"))),
+            data_dir: Some(Sourced::new("/srv/sm".into(), Origin::File("data_dir"))),
+            ..Draft::default()
+        }
+    }
+
+    fn error(draft: Draft) -> String {
+        match validate(draft, Path::new("/etc/sm")) {
+            Ok(config) => panic!("expected an error, got {config:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn file<T>(value: T, path: &'static str) -> Option<Sourced<T>> {
+        Some(Sourced::new(value, Origin::File(path)))
+    }
+
+    fn env<T>(value: T, var: &'static str) -> Option<Sourced<T>> {
+        Some(Sourced::new(value, Origin::Env(var)))
+    }
+
+    #[test]
+    fn defaults_fill_everything_else() {
+        let config = validate(base(), Path::new("/etc/sm")).ok();
+        assert_eq!(
+            config,
+            Some(Config::new("Northwind", PathBuf::from("/srv/sm")))
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let draft = Draft {
+            org_name: None,
+            ..base()
+        };
+        assert_eq!(
+            error(draft),
+            "org.name: is required but missing (set it in the config file or with SKILLMESH_ORG_NAME)"
+        );
+        let draft = Draft {
+            data_dir: None,
+            ..base()
+        };
+        assert!(error(draft).starts_with("data_dir: is required"));
+    }
+
+    #[test]
+    fn org_name_rules() {
+        let name = |n: &str| Draft {
+            org_name: file(n.to_owned(), "org.name"),
+            ..base()
+        };
+        assert!(validate(name(&"x".repeat(100)), Path::new("")).is_ok());
+        assert!(validate(name("Ünïcödé Ørg & Co."), Path::new("")).is_ok());
+        assert_eq!(
+            error(name(&"x".repeat(101))),
+            "org.name: is 101 bytes long (at most 100 bytes allowed)"
+        );
+        assert!(error(name("")).starts_with("org.name: must not be empty"));
+        assert!(error(name("  ")).starts_with("org.name: must not be empty"));
+        assert!(error(name("a\nb")).contains("control character '\\n'"));
+        assert!(error(name("a\u{7f}")).starts_with("org.name: "));
+    }
+
+    #[test]
+    fn bad_socket_address_names_web_listen() {
+        let draft = Draft {
+            web_listen: file("8080".into(), "web.listen"),
+            ..base()
+        };
+        assert_eq!(
+            error(draft),
+            "web.listen: \"8080\" is not a socket address (expected something like 127.0.0.1:8080)"
+        );
+        let draft = Draft {
+            web_listen: env("localhost:80".into(), "SKILLMESH_WEB_LISTEN"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("SKILLMESH_WEB_LISTEN: \"localhost:80\" is not"));
+    }
+
+    #[test]
+    fn ipv6_listen_is_accepted() {
+        let draft = Draft {
+            web_listen: file("[::1]:8443".into(), "web.listen"),
+            ..base()
+        };
+        let config = validate(draft, Path::new("")).ok();
+        assert_eq!(
+            config.map(|c| c.web.listen.to_string()).as_deref(),
+            Some("[::1]:8443")
+        );
+    }
+
+    #[test]
+    fn public_url_rules() {
+        let url = |u: &str| Draft {
+            web_public_url: file(u.to_owned(), "web.public_url"),
+            ..base()
+        };
+        for good in [
+            "http://x",
+            "https://skills.example.org/",
+            "https://[::1]:8443/sm",
+        ] {
+            assert!(validate(url(good), Path::new("")).is_ok(), "{good}");
+        }
+        assert!(error(url("skills.example.org")).contains("must start with http:// or https://"));
+        assert!(error(url("ftp://x")).starts_with("web.public_url: "));
+        assert!(error(url("https://")).contains("no host name"));
+        assert!(error(url("https:///path")).contains("no host name"));
+        assert!(error(url("https://a b")).contains("spaces"));
+        assert!(error(url(&format!("https://{}", "a".repeat(3000)))).contains("bytes long"));
+    }
+
+    #[test]
+    fn multiaddr_shapes() {
+        let boot = |list: Vec<&str>| Draft {
+            network_bootstrap: file(
+                list.into_iter().map(str::to_owned).collect(),
+                "network.bootstrap",
+            ),
+            ..base()
+        };
+        assert!(validate(boot(vec![]), Path::new("")).is_ok());
+        assert!(
+            validate(
+                boot(vec!["/dns4/a.example/tcp/4001/p2p/12D3KooW"]),
+                Path::new("")
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            error(boot(vec!["/a", "/b", "ip4/1.2.3.4/tcp/1"])),
+            "network.bootstrap[2]: \"ip4/1.2.3.4/tcp/1\" does not start with '/' (expected a multiaddr like /ip4/127.0.0.1/tcp/4001)"
+        );
+        assert!(error(boot(vec![""])).starts_with("network.bootstrap[0]: is empty"));
+        assert!(error(boot(vec!["/ip4/1.2.3.4 /tcp/1"])).contains("spaces"));
+        let long = format!("/{}", "a".repeat(512));
+        assert!(error(boot(vec![&long])).contains("513 bytes long"));
+        let max = format!("/{}", "a".repeat(511));
+        assert!(validate(boot(vec![&max]), Path::new("")).is_ok());
+        assert!(validate(boot(vec!["/a"; 64]), Path::new("")).is_ok());
+        assert_eq!(
+            error(boot(vec!["/a"; 65])),
+            "network.bootstrap: has 65 entries (at most 64 allowed)"
+        );
+        let draft = Draft {
+            network_listen: env(vec!["/a".into(), String::new()], "SKILLMESH_NETWORK_LISTEN"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("SKILLMESH_NETWORK_LISTEN[1]: is empty"));
+    }
+
+    #[test]
+    fn number_ranges() {
+        let idle = |n: i64| Draft {
+            network_idle_timeout_secs: file(n, "network.idle_timeout_secs"),
+            ..base()
+        };
+        assert!(validate(idle(10), Path::new("")).is_ok());
+        assert!(validate(idle(31_536_000), Path::new("")).is_ok());
+        assert_eq!(
+            error(idle(9)),
+            "network.idle_timeout_secs: 9 is out of range (must be between 10 and 31536000)"
+        );
+        assert!(error(idle(-1)).starts_with("network.idle_timeout_secs: -1 is out of range"));
+        assert!(error(idle(31_536_001)).contains("out of range"));
+
+        let rate = |n: i64| Draft {
+            federation_requests_per_minute: env(n, "SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE"),
+            ..base()
+        };
+        assert!(validate(rate(1), Path::new("")).is_ok());
+        assert!(validate(rate(i64::from(u32::MAX)), Path::new("")).is_ok());
+        assert!(error(rate(0)).starts_with("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE: 0 is out"));
+        assert!(error(rate(i64::from(u32::MAX) + 1)).contains("out of range"));
+
+        let max = Draft {
+            federation_max_records_per_org: file(0, "federation.max_records_per_org"),
+            ..base()
+        };
+        assert!(error(max).starts_with("federation.max_records_per_org: 0 is out of range"));
+    }
+
+    #[test]
+    fn federation_mode_and_log_filter() {
+        let draft = Draft {
+            federation_mode: file("allowlist".into(), "federation.mode"),
+            log_filter: file("skillmesh=debug,info".into(), "log.filter"),
+            ..base()
+        };
+        let config = validate(draft, Path::new("")).ok();
+        assert_eq!(
+            config.as_ref().map(|c| c.federation.mode),
+            Some(FederationMode::Allowlist)
+        );
+        assert_eq!(
+            config.map(|c| c.log.filter).as_deref(),
+            Some("skillmesh=debug,info")
+        );
+
+        let draft = Draft {
+            federation_mode: file("closed".into(), "federation.mode"),
+            ..base()
+        };
+        assert_eq!(
+            error(draft),
+            "federation.mode: \"closed\" is not a federation mode (expected \"open\", \"allowlist\" or \"blocklist\")"
+        );
+        let draft = Draft {
+            log_filter: env(" ".into(), "SKILLMESH_LOG"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("SKILLMESH_LOG: must not be empty"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_base_dir() {
+        let draft = Draft {
+            data_dir: file(".".into(), "data_dir"),
+            key_file: file("keys/org.key".into(), "key_file"),
+            network_psk_file: file("/abs/swarm.key".into(), "network.psk_file"),
+            ..base()
+        };
+        let config = validate(draft, Path::new("/etc/sm"));
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.data_dir, PathBuf::from("/etc/sm"));
+        assert_eq!(config.key_file, PathBuf::from("/etc/sm/keys/org.key"));
+        assert_eq!(
+            config.network.psk_file,
+            Some(PathBuf::from("/abs/swarm.key"))
+        );
+    }
+
+    #[test]
+    fn default_key_file_follows_resolved_data_dir() {
+        let draft = Draft {
+            data_dir: env("data".into(), "SKILLMESH_DATA_DIR"),
+            ..base()
+        };
+        let config = validate(draft, Path::new("/etc/sm")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.data_dir, PathBuf::from("/etc/sm/data"));
+        assert_eq!(config.key_file, PathBuf::from("/etc/sm/data/org.key"));
+    }
+
+    #[test]
+    fn resolve_keeps_relative_paths_when_base_is_empty() {
+        assert_eq!(
+            resolve(Path::new("./a/./b"), Path::new("")),
+            PathBuf::from("./a/./b")
+        );
+        assert_eq!(
+            resolve(Path::new("a/../b"), Path::new("/x")),
+            PathBuf::from("/x/a/../b")
+        );
+        assert_eq!(
+            resolve(Path::new("./a"), Path::new("/x/")),
+            PathBuf::from("/x/a")
+        );
+    }
+
+    #[test]
+    fn empty_paths_are_rejected() {
+        let draft = Draft {
+            key_file: file(String::new(), "key_file"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("key_file: must not be empty"));
+        let draft = Draft {
+            data_dir: env("a\0b".into(), "SKILLMESH_DATA_DIR"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("SKILLMESH_DATA_DIR: "));
+    }
+}

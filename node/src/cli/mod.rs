@@ -1,0 +1,107 @@
+//! Command-line parsing and the commands themselves: the binary's edge,
+//! where errors become one line of text and an exit code.
+
+mod demo;
+mod init;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "skillmesh",
+    version,
+    about = "Skillmesh: a federated peer-to-peer learning network. Each organisation runs one node.",
+    after_help = "With no command, `skillmesh` runs `skillmesh demo`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up a new organisation: data directory, signing key and config file.
+    Init(init::InitArgs),
+    /// Run this organisation's node.
+    Run {
+        /// The node's config file (as written by `skillmesh init`).
+        #[arg(
+            long,
+            short,
+            env = "SKILLMESH_CONFIG",
+            default_value = "skillmesh.toml"
+        )]
+        config: PathBuf,
+    },
+    /// Start a local demo network of sample organisations on loopback.
+    Demo(demo::DemoArgs),
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Init(args)) => init::init(args),
+        Some(Command::Run { config }) => run::run(&config),
+        Some(Command::Demo(args)) => demo::demo(args),
+        None => demo::demo(demo::DemoArgs::default()),
+    }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the
+/// message before it already includes.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out.replace('\n', " ")
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the configured filter.
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

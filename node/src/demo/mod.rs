@@ -1,0 +1,156 @@
+//! `skillmesh demo`: several sample organisations on loopback, each with
+//! its own data directory, key and web port, seeded with sample people,
+//! offers, cohorts and content.
+
+pub mod sample_data;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use skillmesh_config::Config;
+use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, OrgCard, Topic};
+
+use crate::clock;
+use crate::datadir::{CONFIG_FILE, KEY_FILE};
+use crate::identity::OrgIdentity;
+use crate::runtime::{self, RunningNode};
+use crate::service::{Service, ServiceError};
+use crate::store::{Person, Sharing};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("--orgs must be between 1 and 20, not {0}")]
+    OrgCount(usize),
+    #[error("--base-port {0} leaves no room for the organisations' ports")]
+    BasePort(u16),
+    #[error("demo organisation {org}: {source}")]
+    Setup {
+        org: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn setup_err(org: &str, e: impl std::error::Error + Send + Sync + 'static) -> DemoError {
+    DemoError::Setup {
+        org: org.to_string(),
+        source: Box::new(e),
+    }
+}
+
+/// Prepares (first time only) and starts `orgs` demo organisations under
+/// `root`, web ports from `base_port` up.
+pub async fn start(
+    root: &Path,
+    orgs: usize,
+    base_port: u16,
+) -> Result<Vec<RunningNode>, DemoError> {
+    if !(1..=20).contains(&orgs) {
+        return Err(DemoError::OrgCount(orgs));
+    }
+    let last = u16::try_from(orgs)
+        .ok()
+        .and_then(|n| base_port.checked_add(n));
+    if base_port == 0 || last.is_none() {
+        return Err(DemoError::BasePort(base_port));
+    }
+    let mut nodes = Vec::with_capacity(orgs);
+    for i in 0..orgs {
+        let (name, slug, _) = sample_data::org(i);
+        let dir = root.join(&slug);
+        let port = base_port + i as u16;
+        let config = prepare(&dir, &name, port).map_err(|e| setup_err(&name, e))?;
+        let node = runtime::start(&config)
+            .await
+            .map_err(|e| setup_err(&name, e))?;
+        if node
+            .service
+            .store()
+            .people()
+            .map_err(|e| setup_err(&name, e))?
+            .is_empty()
+        {
+            seed(&node.service, i).map_err(|e| setup_err(&name, e))?;
+        }
+        nodes.push(node);
+    }
+    Ok(nodes)
+}
+
+/// Creates the organisation's key and config in `dir` unless they exist.
+fn prepare(dir: &Path, name: &str, port: u16) -> Result<Config, DemoSetupError> {
+    std::fs::create_dir_all(dir)?;
+    let key = dir.join(KEY_FILE);
+    if !key.exists() {
+        OrgIdentity::generate()?.create_file(&key)?;
+    }
+    let mut config = Config::new(name, dir.to_path_buf());
+    config.web.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    config.network.mdns = false;
+    std::fs::write(dir.join(CONFIG_FILE), config.to_toml())?;
+    Ok(config)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DemoSetupError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Key(#[from] crate::identity::KeyError),
+}
+
+/// Adds the sample organisation's people, listings, offers and content.
+fn seed(service: &Service, i: usize) -> Result<(), ServiceError> {
+    let (name, _, sample) = sample_data::org(i);
+    let now = clock::now();
+    service.publish_org_card(
+        OrgCard {
+            name: name.clone(),
+            summary: sample.summary.into(),
+            website: Some(format!("https://{}", sample.domain)),
+            languages: vec!["en".into()],
+        },
+        "demo",
+    )?;
+    for p in sample.people {
+        let person = Person {
+            id: p.id.into(),
+            display_name: p.name.into(),
+            email: format!("{}@{}", p.id, sample.domain),
+            headline: p.headline.into(),
+            topics: p
+                .topics
+                .iter()
+                .map(|(t, l)| Topic {
+                    name: (*t).into(),
+                    level: *l,
+                })
+                .collect(),
+            languages: p.languages.iter().map(|l| (*l).into()).collect(),
+            time_zone: Some(p.time_zone.into()),
+            formats: p.formats.to_vec(),
+            availability: Some(Availability {
+                status: AvailabilityStatus::Open,
+                hours_per_month: Some(p.hours_per_month),
+                note: None,
+            }),
+            sharing: if p.shares {
+                Sharing::listing()
+            } else {
+                Sharing::default()
+            },
+            created_at: now,
+            updated_at: now,
+        };
+        service.add_person(&person, "demo")?;
+    }
+    for (id, owner, body) in sample_data::items(sample, now) {
+        service.create_item(&id, owner, body, "demo")?;
+        service.publish_item(&id, "demo")?;
+    }
+    Ok(())
+}
+
+/// Where the demo keeps its data when no `--data-dir` is given.
+pub fn default_root() -> PathBuf {
+    std::env::temp_dir().join(format!("skillmesh-demo-{}", std::process::id()))
+}

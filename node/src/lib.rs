@@ -1,0 +1,13 @@
+//! The Skillmesh node: the store, the service layer that enforces what
+//! leaves and enters the organisation, and the wiring behind the
+//! `skillmesh` command.
+
+pub mod clock;
+pub mod datadir;
+pub mod demo;
+pub mod identity;
+pub mod outbound;
+pub mod runtime;
+pub mod service;
+pub mod storage;
+pub mod store;

@@ -1,0 +1,92 @@
+//! What leaves the organisation: the expertise listing built from a
+//! person's profile carries only the fields the person opted in to share.
+
+use skillmesh_protocol::kinds::Expertise;
+
+use crate::store::Person;
+
+/// The listing other organisations may see for `person`, or `None` if the
+/// person shares nothing. The person id always goes with it (it is opaque).
+pub fn expertise_listing(person: &Person) -> Option<Expertise> {
+    let s = person.sharing;
+    if !s.any() {
+        return None;
+    }
+    let non_empty = |v: &str| (!v.trim().is_empty()).then(|| v.to_string());
+    Some(Expertise {
+        person: person.id.clone(),
+        display_name: s
+            .display_name
+            .then(|| non_empty(&person.display_name))
+            .flatten(),
+        headline: s.headline.then(|| non_empty(&person.headline)).flatten(),
+        topics: if s.topics {
+            person.topics.clone()
+        } else {
+            Vec::new()
+        },
+        languages: if s.languages {
+            person.languages.clone()
+        } else {
+            Vec::new()
+        },
+        time_zone: s.time_zone.then(|| person.time_zone.clone()).flatten(),
+        formats: if s.formats {
+            person.formats.clone()
+        } else {
+            Vec::new()
+        },
+        availability: s
+            .availability
+            .then(|| person.availability.clone())
+            .flatten(),
+        email: s.email.then(|| non_empty(&person.email)).flatten(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Sharing;
+    use skillmesh_protocol::kinds::{Level, Topic};
+
+    fn person(sharing: Sharing) -> Person {
+        Person {
+            id: "p-1".into(),
+            display_name: "Ana".into(),
+            email: "ana@example.org".into(),
+            headline: "SRE".into(),
+            topics: vec![Topic {
+                name: "Kubernetes".into(),
+                level: Level::Expert,
+            }],
+            languages: vec!["en".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            formats: vec![],
+            availability: None,
+            sharing,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn nothing_leaves_by_default() {
+        assert_eq!(expertise_listing(&person(Sharing::default())), None);
+    }
+
+    #[test]
+    fn only_opted_in_fields_leave_and_email_stays_unless_chosen() {
+        let l = expertise_listing(&person(Sharing {
+            topics: true,
+            ..Sharing::default()
+        }))
+        .expect("listing");
+        assert_eq!(l.topics.len(), 1);
+        assert_eq!(l.display_name, None);
+        assert_eq!(l.time_zone, None);
+        let l = expertise_listing(&person(Sharing::listing())).expect("listing");
+        assert_eq!(l.display_name.as_deref(), Some("Ana"));
+        assert_eq!(l.email, None);
+    }
+}

@@ -1,0 +1,146 @@
+//! Starting and stopping one node: take the data directory lock, load the
+//! key, open the store, bind the web port, serve until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use skillmesh_config::Config;
+use skillmesh_web::{Health, NodeApi};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::datadir::{DataDirError, DataDirLock, STORE_DIR};
+use crate::identity::{KeyError, OrgIdentity};
+use crate::service::Service;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("web.listen {0} is already in use by another program; choose another port")]
+    PortInUse(SocketAddr),
+    #[error("cannot listen on web.listen {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The state the web layer is served with.
+#[derive(Clone)]
+pub struct WebState {
+    service: Service,
+    started: Instant,
+}
+
+impl NodeApi for WebState {
+    async fn health(&self) -> Health {
+        let (federated, own) = match self.service.record_counts() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot count records");
+                (0, 0)
+            }
+        };
+        Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            org: self.service.org_name().to_string(),
+            org_key: self.service.org().to_hex(),
+            peers: 0,
+            federated_records: federated,
+            own_records: own,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+}
+
+/// A node that is serving.
+pub struct RunningNode {
+    pub web_addr: SocketAddr,
+    pub service: Service,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    _lock: DataDirLock,
+}
+
+impl RunningNode {
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.server).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "web server ended with an error"),
+            Err(e) => tracing::warn!(error = %e, "web server task failed"),
+        }
+        if let Err(e) = self.service.store().flush() {
+            tracing::warn!(error = %e, "final store flush failed");
+        }
+    }
+
+    /// Waits until the server ends by itself (it does not, unless it fails).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.server).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Starts a node from its configuration.
+pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
+    let identity = OrgIdentity::load_file(&config.key_file)?;
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
+    let service = Service::new(config.org.name.clone(), identity, store);
+    let listener = match TcpListener::bind(config.web.listen).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(StartError::PortInUse(config.web.listen));
+        }
+        Err(source) => {
+            return Err(StartError::Bind {
+                addr: config.web.listen,
+                source,
+            });
+        }
+    };
+    let web_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.web.listen,
+        source,
+    })?;
+    let app = skillmesh_web::app(WebState {
+        service: service.clone(),
+        started: Instant::now(),
+    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(
+        org = %service.org_name(),
+        key = %service.org(),
+        web = %format!("http://{web_addr}"),
+        "node started"
+    );
+    Ok(RunningNode {
+        web_addr,
+        service,
+        shutdown: Some(tx),
+        server,
+        _lock: lock,
+    })
+}

@@ -1,0 +1,94 @@
+//! The audit log: every record sent, received, rejected, retracted or
+//! purged, and every admin action, in time order.
+
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, encode_json, keys};
+use crate::storage::{Batch, Kv};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// Who did it: a username, `node` for automatic actions, or a peer.
+    pub actor: String,
+    /// A stable code such as `record_received`, `record_rejected`, `policy_changed`.
+    pub action: String,
+    /// The organisation concerned, as hex, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The record concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    /// Free text, e.g. the rejection reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// Which entries to return.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub org: Option<String>,
+    pub action: Option<String>,
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    pub limit: Option<usize>,
+}
+
+/// The counter to use after the last stored entry.
+pub(super) fn next_counter(kv: &dyn Kv) -> Result<u64> {
+    let mut next = 0;
+    if let Some(last) = kv.scan_prefix(keys::AUDIT).next_back() {
+        let (k, _) = last?;
+        if k.len() >= keys::AUDIT.len() + 16 {
+            next = keys::u64_value(&k[k.len() - 8..]) + 1;
+        }
+    }
+    Ok(next)
+}
+
+impl Store {
+    /// Appends entries durably.
+    pub fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        let mut b = Batch::new();
+        for e in entries {
+            let n = self.audit_counter.fetch_add(1, Ordering::Relaxed);
+            b.put(keys::audit(e.at, n), encode_json(e));
+        }
+        self.commit(b)
+    }
+
+    /// Entries matching `filter`, newest first.
+    pub fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let start = keys::audit(filter.since.unwrap_or(0), 0);
+        let end = match filter.until {
+            Some(t) => keys::audit(t, 0),
+            None => keys::prefix_end(keys::AUDIT),
+        };
+        let mut out: Vec<AuditEntry> = Vec::new();
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        for r in self.kv.range(&start, &end).rev() {
+            let (k, v) = r?;
+            let e: AuditEntry = super::decode_json(&k, &v)?;
+            if filter
+                .org
+                .as_ref()
+                .is_some_and(|o| e.org.as_ref() != Some(o))
+            {
+                continue;
+            }
+            if filter.action.as_ref().is_some_and(|a| &e.action != a) {
+                continue;
+            }
+            out.push(e);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

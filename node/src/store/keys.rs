@@ -1,0 +1,126 @@
+//! The key layout of the node's key-value space. Every key starts with a
+//! short ASCII prefix naming its table; integers are big-endian so they sort.
+//!
+//! | prefix     | rest of key                       | value                     |
+//! |------------|-----------------------------------|---------------------------|
+//! | `meta/`    | name                              | e.g. schema version       |
+//! | `person/`  | person id                         | JSON `Person`             |
+//! | `item/`    | item id                           | JSON `OwnItem`            |
+//! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
+//! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
+//! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
+//! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
+//! | `account/` | username                          | JSON `Account`            |
+
+use skillmesh_protocol::OrgKey;
+
+pub const META_SCHEMA: &[u8] = b"meta/schema";
+pub const PERSON: &[u8] = b"person/";
+pub const ITEM: &[u8] = b"item/";
+pub const REC: &[u8] = b"rec/";
+pub const ORG_COUNT: &[u8] = b"orgn/";
+pub const EXPIRY: &[u8] = b"exp/";
+pub const AUDIT: &[u8] = b"audit/";
+pub const ACCOUNT: &[u8] = b"account/";
+
+pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+pub fn person(id: &str) -> Vec<u8> {
+    join(PERSON, &[id.as_bytes()])
+}
+
+pub fn item(id: &str) -> Vec<u8> {
+    join(ITEM, &[id.as_bytes()])
+}
+
+pub fn account(username: &str) -> Vec<u8> {
+    join(ACCOUNT, &[username.as_bytes()])
+}
+
+pub fn rec(org: &OrgKey, id: &str) -> Vec<u8> {
+    join(REC, &[org.as_bytes(), id.as_bytes()])
+}
+
+pub fn rec_org_prefix(org: &OrgKey) -> Vec<u8> {
+    join(REC, &[org.as_bytes()])
+}
+
+pub fn org_count(org: &OrgKey) -> Vec<u8> {
+    join(ORG_COUNT, &[org.as_bytes()])
+}
+
+/// Expiry keys sort by time, so purging expired rows is a range scan.
+/// Negative times never occur (validation refuses them); they clamp to 0.
+pub fn expiry(expires_at: i64, org: &OrgKey, id: &str) -> Vec<u8> {
+    let t = u64::try_from(expires_at).unwrap_or(0).to_be_bytes();
+    join(EXPIRY, &[&t, org.as_bytes(), id.as_bytes()])
+}
+
+pub fn expiry_upto(at: i64) -> Vec<u8> {
+    let t = u64::try_from(at).unwrap_or(0).to_be_bytes();
+    join(EXPIRY, &[&t])
+}
+
+pub fn audit(at: i64, counter: u64) -> Vec<u8> {
+    let t = u64::try_from(at).unwrap_or(0).to_be_bytes();
+    join(AUDIT, &[&t, &counter.to_be_bytes()])
+}
+
+/// Splits a `rec/` key into organisation and record id.
+pub fn split_rec(key: &[u8]) -> Option<(OrgKey, String)> {
+    let rest = key.strip_prefix(REC)?;
+    if rest.len() < 32 {
+        return None;
+    }
+    let (org, id) = rest.split_at(32);
+    let mut o = [0u8; 32];
+    o.copy_from_slice(org);
+    Some((OrgKey::from_bytes(o), String::from_utf8(id.to_vec()).ok()?))
+}
+
+/// Splits an `exp/` key into time, organisation and record id.
+pub fn split_expiry(key: &[u8]) -> Option<(i64, OrgKey, String)> {
+    let rest = key.strip_prefix(EXPIRY)?;
+    if rest.len() < 40 {
+        return None;
+    }
+    let (t, rest) = rest.split_at(8);
+    let (org, id) = rest.split_at(32);
+    let mut tb = [0u8; 8];
+    tb.copy_from_slice(t);
+    let mut o = [0u8; 32];
+    o.copy_from_slice(org);
+    Some((
+        i64::try_from(u64::from_be_bytes(tb)).ok()?,
+        OrgKey::from_bytes(o),
+        String::from_utf8(id.to_vec()).ok()?,
+    ))
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![u8::MAX; prefix.len() + 1]
+}
+
+pub fn u64_value(v: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    if v.len() == 8 {
+        b.copy_from_slice(v);
+    }
+    u64::from_be_bytes(b)
+}

@@ -1,0 +1,145 @@
+//! The node's typed store: its own people, profiles, offers and content,
+//! the federated records it holds (its own published ones included), the
+//! audit log and user accounts. Built on the [`Kv`](crate::storage::Kv)
+//! trait; see [`keys`] for the layout.
+//!
+//! Durability: every method that changes data returns only after the change
+//! is flushed, so a write reported as done survives `kill -9`. Bulk paths
+//! (`put_records`) group many changes into one atomic batch and one flush.
+
+pub mod accounts;
+pub mod audit;
+pub mod items;
+pub mod keys;
+pub mod people;
+pub mod records;
+mod schema;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::storage::{self, Batch, Kv, StorageError};
+
+pub use accounts::{Account, Role};
+pub use audit::{AuditEntry, AuditFilter};
+pub use items::{ItemState, OwnItem};
+pub use people::{Person, Sharing};
+pub use records::{PutOutcome, StoredRecord};
+pub use schema::CURRENT_SCHEMA;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("stored value under {key} is corrupt: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error(
+        "the data directory was written by a newer skillmesh (schema {found}); this build reads schema {supported} or older"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("the data directory holds data but no schema version; it was not made by skillmesh")]
+    NoSchema,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The node's store. Cheap to share behind an `Arc`.
+pub struct Store {
+    kv: Box<dyn Kv>,
+    /// Serialises read-modify-write sequences (record upserts, counters).
+    write_lock: Mutex<()>,
+    audit_counter: AtomicU64,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, checking and migrating the schema.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let kv = storage::open(dir)?;
+        Store::with_kv(Box::new(kv))
+    }
+
+    pub fn with_kv(kv: Box<dyn Kv>) -> Result<Store> {
+        schema::check_and_migrate(kv.as_ref())?;
+        let audit_counter = AtomicU64::new(audit::next_counter(kv.as_ref())?);
+        Ok(Store {
+            kv,
+            write_lock: Mutex::new(()),
+            audit_counter,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock leaves no half-applied state
+        // (batches are atomic), so a poisoned lock is safe to reuse.
+        self.write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies `batch` atomically and makes it durable.
+    fn commit(&self, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.kv.apply(batch)?;
+        self.kv.flush()?;
+        Ok(())
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.kv.get(key)? {
+            None => Ok(None),
+            Some(v) => decode_json(key, &v).map(Some),
+        }
+    }
+
+    fn scan_json<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>> {
+        self.kv
+            .scan_prefix(prefix)
+            .map(|r| {
+                let (k, v) = r?;
+                decode_json(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Bytes used on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.kv.size_on_disk()?)
+    }
+
+    /// Checks the store's invariants: every record row parses and has its
+    /// expiry index entry, every index entry has its row, and per-organisation
+    /// counters match the rows. Returns the problems found (empty when sound).
+    pub fn check_consistency(&self) -> Result<Vec<String>> {
+        records::check_consistency(self)
+    }
+}
+
+pub(crate) fn encode_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain data types to JSON cannot fail (no maps with
+    // non-string keys, no custom serialisers that error).
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn decode_json<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+impl Store {
+    /// Makes every applied write durable.
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.kv.flush()?)
+    }
+}

@@ -1,0 +1,120 @@
+//! The organisation's own people and their profiles. Each profile field has
+//! its own "may leave the organisation" switch, all off by default.
+
+use serde::{Deserialize, Serialize};
+use skillmesh_protocol::kinds::{Availability, Format, Topic};
+
+use super::{Result, Store, StoreError, encode_json, keys};
+use crate::storage::Batch;
+
+/// Which profile fields the person allows to leave the organisation.
+/// Everything is off until the person switches it on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sharing {
+    pub display_name: bool,
+    pub headline: bool,
+    pub topics: bool,
+    pub languages: bool,
+    pub time_zone: bool,
+    pub formats: bool,
+    pub availability: bool,
+    pub email: bool,
+}
+
+impl Sharing {
+    pub fn any(&self) -> bool {
+        let Sharing {
+            display_name,
+            headline,
+            topics,
+            languages,
+            time_zone,
+            formats,
+            availability,
+            email,
+        } = *self;
+        display_name
+            || headline
+            || topics
+            || languages
+            || time_zone
+            || formats
+            || availability
+            || email
+    }
+
+    /// Everything but email: what a person who opts in to "share my
+    /// listing" typically chooses.
+    pub fn listing() -> Sharing {
+        Sharing {
+            display_name: true,
+            headline: true,
+            topics: true,
+            languages: true,
+            time_zone: true,
+            formats: true,
+            availability: true,
+            email: false,
+        }
+    }
+}
+
+/// A person of this organisation and their profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Stable and opaque; the only field that always leaves with a listing.
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub headline: String,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub formats: Vec<Format>,
+    #[serde(default)]
+    pub availability: Option<Availability>,
+    #[serde(default)]
+    pub sharing: Sharing,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Store {
+    /// Adds a new person; refuses an id that exists.
+    pub fn add_person(&self, person: &Person) -> Result<()> {
+        let _guard = self.lock();
+        let key = keys::person(&person.id);
+        if self.kv.get(&key)?.is_some() {
+            return Err(StoreError::AlreadyExists(format!("person {}", person.id)));
+        }
+        let mut b = Batch::new();
+        b.put(key, encode_json(person));
+        self.commit(b)
+    }
+
+    /// Replaces an existing person's profile.
+    pub fn update_person(&self, person: &Person) -> Result<()> {
+        let _guard = self.lock();
+        let key = keys::person(&person.id);
+        if self.kv.get(&key)?.is_none() {
+            return Err(StoreError::NotFound(format!("person {}", person.id)));
+        }
+        let mut b = Batch::new();
+        b.put(key, encode_json(person));
+        self.commit(b)
+    }
+
+    pub fn person(&self, id: &str) -> Result<Option<Person>> {
+        self.get_json(&keys::person(id))
+    }
+
+    pub fn people(&self) -> Result<Vec<Person>> {
+        self.scan_json(keys::PERSON)
+    }
+}

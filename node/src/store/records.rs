@@ -1,0 +1,322 @@
+//! Federated records: the latest version of every `(org, id)` this node
+//! holds, its own published records included. A higher `seq` replaces a
+//! lower one; a retraction is kept as a tombstone until it expires, so an
+//! older version arriving later (by gossip or sync) cannot resurrect it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use skillmesh_protocol::{Envelope, Kind, OrgKey, Record};
+
+use super::{Result, Store, StoreError, keys};
+use crate::storage::Batch;
+
+/// A record row: bookkeeping plus the envelope exactly as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub org: OrgKey,
+    pub id: String,
+    pub seq: u64,
+    pub expires_at: i64,
+    pub received_at: i64,
+    pub tombstone: bool,
+    pub envelope: Envelope,
+}
+
+const ROW_HEADER: usize = 8 + 8 + 8 + 1;
+
+impl StoredRecord {
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(ROW_HEADER + self.envelope.len());
+        v.extend_from_slice(&self.seq.to_be_bytes());
+        v.extend_from_slice(&self.expires_at.to_be_bytes());
+        v.extend_from_slice(&self.received_at.to_be_bytes());
+        v.push(u8::from(self.tombstone));
+        v.extend_from_slice(self.envelope.as_bytes());
+        v
+    }
+
+    fn decode(key: &[u8], v: &[u8]) -> Result<StoredRecord> {
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason: reason.to_string(),
+        };
+        let (org, id) = keys::split_rec(key).ok_or_else(|| corrupt("bad record key"))?;
+        if v.len() < ROW_HEADER {
+            return Err(corrupt("record row too short"));
+        }
+        let int = |r: std::ops::Range<usize>| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&v[r]);
+            b
+        };
+        Ok(StoredRecord {
+            org,
+            id,
+            seq: u64::from_be_bytes(int(0..8)),
+            expires_at: i64::from_be_bytes(int(8..16)),
+            received_at: i64::from_be_bytes(int(16..24)),
+            tombstone: v[24] != 0,
+            envelope: Envelope::from_bytes(v[ROW_HEADER..].to_vec()),
+        })
+    }
+
+    /// Parses the stored payload. The envelope was verified when it was
+    /// stored, so this only decodes.
+    pub fn record(&self) -> Result<Record> {
+        let parts = skillmesh_protocol::split(self.envelope.as_bytes()).map_err(|e| {
+            StoreError::Corrupt {
+                key: format!("rec/{}/{}", self.org, self.id),
+                reason: e.to_string(),
+            }
+        })?;
+        Record::from_payload(parts.payload).map_err(|e| StoreError::Corrupt {
+            key: format!("rec/{}/{}", self.org, self.id),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// What storing a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// First version of this `(org, id)` held here.
+    Inserted,
+    /// Replaced the version with this `seq`.
+    Replaced { old_seq: u64 },
+    /// Ignored: this node already holds this `seq` or a higher one.
+    Stale { held_seq: u64 },
+}
+
+impl PutOutcome {
+    pub fn changed(self) -> bool {
+        !matches!(self, PutOutcome::Stale { .. })
+    }
+}
+
+impl Store {
+    /// Stores one verified record. See [`Store::put_records`].
+    pub fn put_record(&self, record: &Record, envelope: &Envelope, now: i64) -> Result<PutOutcome> {
+        let mut out = self.put_records(&[(record, envelope)], now)?;
+        out.pop()
+            .ok_or_else(|| StoreError::NotFound("outcome".into()))
+    }
+
+    /// Stores verified records in one atomic, durable batch, applying the
+    /// `seq` rule to each (also between records of the same batch). The
+    /// caller must have verified every envelope and checked that `record`
+    /// is its content.
+    pub fn put_records(&self, items: &[(&Record, &Envelope)], now: i64) -> Result<Vec<PutOutcome>> {
+        let _guard = self.lock();
+        let mut batch = Batch::new();
+        // (org, id) -> (seq, expires_at) as of this batch so far.
+        let mut pending: HashMap<(OrgKey, String), (u64, i64)> = HashMap::new();
+        let mut count_delta: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (record, envelope) in items {
+            let h = &record.header;
+            let key = keys::rec(&h.org, &h.id);
+            let held = match pending.get(&(h.org, h.id.clone())) {
+                Some(p) => Some(*p),
+                None => self
+                    .kv
+                    .get(&key)?
+                    .map(|v| StoredRecord::decode(&key, &v).map(|r| (r.seq, r.expires_at)))
+                    .transpose()?,
+            };
+            let outcome = match held {
+                Some((held_seq, _)) if held_seq >= h.seq => {
+                    outcomes.push(PutOutcome::Stale { held_seq });
+                    continue;
+                }
+                Some((old_seq, old_expires)) => {
+                    batch.delete(keys::expiry(old_expires, &h.org, &h.id));
+                    PutOutcome::Replaced { old_seq }
+                }
+                None => {
+                    *count_delta.entry(h.org).or_default() += 1;
+                    PutOutcome::Inserted
+                }
+            };
+            let row = StoredRecord {
+                org: h.org,
+                id: h.id.clone(),
+                seq: h.seq,
+                expires_at: h.expires_at,
+                received_at: now,
+                tombstone: record.kind() == Kind::Retraction,
+                envelope: (*envelope).clone(),
+            };
+            batch.put(key, row.encode());
+            batch.put(keys::expiry(h.expires_at, &h.org, &h.id), Vec::new());
+            pending.insert((h.org, h.id.clone()), (h.seq, h.expires_at));
+            outcomes.push(outcome);
+        }
+        for (org, delta) in count_delta {
+            let n = self.org_record_count(&org)? + delta;
+            batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
+        }
+        self.commit(batch)?;
+        Ok(outcomes)
+    }
+
+    /// The row for `(org, id)`, tombstones included.
+    pub fn get_record(&self, org: &OrgKey, id: &str) -> Result<Option<StoredRecord>> {
+        let key = keys::rec(org, id);
+        self.kv
+            .get(&key)?
+            .map(|v| StoredRecord::decode(&key, &v))
+            .transpose()
+    }
+
+    /// Every row of one organisation, in id order.
+    pub fn records_of(&self, org: &OrgKey) -> Result<Vec<StoredRecord>> {
+        self.kv
+            .scan_prefix(&keys::rec_org_prefix(org))
+            .map(|r| {
+                let (k, v) = r?;
+                StoredRecord::decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Every row held, in (org, id) order.
+    pub fn all_records(&self) -> Result<Vec<StoredRecord>> {
+        self.kv
+            .scan_prefix(keys::REC)
+            .map(|r| {
+                let (k, v) = r?;
+                StoredRecord::decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Rows held for `org`, tombstones included.
+    pub fn org_record_count(&self, org: &OrgKey) -> Result<u64> {
+        Ok(self
+            .kv
+            .get(&keys::org_count(org))?
+            .map(|v| keys::u64_value(&v))
+            .unwrap_or(0))
+    }
+
+    /// Rows held per organisation.
+    pub fn record_counts(&self) -> Result<Vec<(OrgKey, u64)>> {
+        self.kv
+            .scan_prefix(keys::ORG_COUNT)
+            .map(|r| {
+                let (k, v) = r?;
+                let rest = k.strip_prefix(keys::ORG_COUNT).unwrap_or_default();
+                let org: [u8; 32] = rest.try_into().map_err(|_| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    reason: "bad counter key".into(),
+                })?;
+                Ok((OrgKey::from_bytes(org), keys::u64_value(&v)))
+            })
+            .collect()
+    }
+
+    /// Total rows held, tombstones included.
+    pub fn record_count(&self) -> Result<u64> {
+        Ok(self.record_counts()?.iter().map(|(_, n)| n).sum())
+    }
+
+    /// Drops every row (records and tombstones) whose `expires_at` is at or
+    /// before `now`. Returns how many were dropped.
+    pub fn purge_expired(&self, now: i64) -> Result<usize> {
+        let _guard = self.lock();
+        let end = keys::expiry_upto(now.saturating_add(1));
+        let expired: Vec<(OrgKey, String)> = self
+            .kv
+            .range(keys::EXPIRY, &end)
+            .filter_map(|r| match r {
+                Ok((k, _)) => keys::split_expiry(&k).map(|(_, org, id)| Ok((org, id))),
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        self.delete_rows(&expired)?;
+        Ok(expired.len())
+    }
+
+    /// Drops every row of `org` (used when an organisation is blocked).
+    pub fn purge_org(&self, org: &OrgKey) -> Result<usize> {
+        let _guard = self.lock();
+        let ids: Vec<(OrgKey, String)> = self
+            .records_of(org)?
+            .into_iter()
+            .map(|r| (r.org, r.id))
+            .collect();
+        self.delete_rows(&ids)?;
+        Ok(ids.len())
+    }
+
+    /// Deletes rows with their index entries and counters. Caller holds the lock.
+    fn delete_rows(&self, rows: &[(OrgKey, String)]) -> Result<()> {
+        let mut batch = Batch::new();
+        let mut removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        for (org, id) in rows {
+            if let Some(row) = self.get_record(org, id)? {
+                batch.delete(keys::rec(org, id));
+                batch.delete(keys::expiry(row.expires_at, org, id));
+                *removed.entry(*org).or_default() += 1;
+            }
+        }
+        for (org, n) in removed {
+            let left = self.org_record_count(&org)?.saturating_sub(n);
+            if left == 0 {
+                batch.delete(keys::org_count(&org));
+            } else {
+                batch.put(keys::org_count(&org), left.to_be_bytes().to_vec());
+            }
+        }
+        self.commit(batch)
+    }
+}
+
+pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut counted: BTreeMap<OrgKey, u64> = BTreeMap::new();
+    for row in store.all_records()? {
+        *counted.entry(row.org).or_default() += 1;
+        match row.record() {
+            Ok(r)
+                if r.header.seq != row.seq || r.header.org != row.org || r.header.id != row.id =>
+            {
+                problems.push(format!(
+                    "{}/{}: row and envelope disagree",
+                    row.org.short(),
+                    row.id
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{}/{}: {e}", row.org.short(), row.id)),
+        }
+        if store
+            .kv
+            .get(&keys::expiry(row.expires_at, &row.org, &row.id))?
+            .is_none()
+        {
+            problems.push(format!(
+                "{}/{}: missing expiry entry",
+                row.org.short(),
+                row.id
+            ));
+        }
+    }
+    for entry in store.kv.scan_prefix(keys::EXPIRY) {
+        let (k, _) = entry?;
+        match keys::split_expiry(&k) {
+            Some((at, org, id)) => match store.get_record(&org, &id)? {
+                Some(row) if row.expires_at == at => {}
+                _ => problems.push(format!("{}/{id}: dangling expiry entry", org.short())),
+            },
+            None => problems.push("unparseable expiry key".into()),
+        }
+    }
+    let stored: BTreeMap<OrgKey, u64> = store.record_counts()?.into_iter().collect();
+    if stored != counted {
+        problems.push(format!(
+            "per-organisation counters {stored:?} do not match rows {counted:?}"
+        ));
+    }
+    Ok(problems)
+}

@@ -1,0 +1,322 @@
+//! The bodies of the record kinds, one struct per kind, with the fields a
+//! person looking for help (or offering it) needs.
+//!
+//! Every field an organisation's people may choose not to share is optional
+//! or may be empty: outbound policy removes fields before signing, so a
+//! receiver must cope with any of them missing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::OrgKey;
+
+/// How well someone knows a topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Beginner,
+    Intermediate,
+    Advanced,
+    Expert,
+}
+
+/// A topic with the level at which someone knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub name: String,
+    pub level: Level,
+}
+
+/// The ways someone can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Talk,
+    Workshop,
+    Mentoring,
+    Cohort,
+    CodeReview,
+    Pairing,
+    Discussion,
+}
+
+/// Whether someone takes on new requests now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AvailabilityStatus {
+    Open,
+    Limited,
+    Full,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Availability {
+    pub status: AvailabilityStatus,
+    /// Hours a month the person can give, if they said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_per_month: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Whether an offer takes requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferStatus {
+    Open,
+    Paused,
+    Closed,
+}
+
+/// Where a session happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Remote,
+    InPerson,
+    Hybrid,
+}
+
+/// Who a talk or session is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Everyone,
+    PeopleManagers,
+    SeniorLeaders,
+}
+
+/// The shape of a live session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionFormat {
+    Talk,
+    Workshop,
+    Discussion,
+    Demo,
+}
+
+/// How often mentoring sessions happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Weekly,
+    Fortnightly,
+    Monthly,
+    AdHoc,
+}
+
+/// A point in time with a length: a bookable slot or a scheduled session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    /// Unix seconds, UTC.
+    pub starts_at: i64,
+    pub duration_minutes: u16,
+}
+
+/// Body of `org_card`: who an organisation is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgCard {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+}
+
+/// Body of `expertise`: one person's listing. `person` is the organisation's
+/// stable, opaque id for the person; every other field is there only if the
+/// person opted in to share it and outbound policy lets it leave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expertise {
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<Topic>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<Format>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Body of `talk_offer`: a talk, workshop or discussion someone will give.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TalkOffer {
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_name: Option<String>,
+    pub title: String,
+    #[serde(rename = "abstract", default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    pub format: SessionFormat,
+    pub audience: Audience,
+    pub duration_minutes: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    pub delivery: Delivery,
+    pub status: OfferStatus,
+}
+
+/// Body of `mentoring_offer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MentoringOffer {
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentor_name: Option<String>,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    /// Mentees at a time.
+    pub capacity: u8,
+    /// Sessions per mentee.
+    pub sessions: u8,
+    pub session_minutes: u16,
+    pub cadence: Cadence,
+    /// Concrete times on offer, if the mentor lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<Slot>,
+    pub delivery: Delivery,
+    pub status: OfferStatus,
+}
+
+/// Body of `cohort_offer`: a small group (5 to 15 people, from one or more
+/// organisations) working on a goal over a fixed number of weeks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortOffer {
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
+    pub title: String,
+    /// The goal or real business problem the group works on.
+    pub goal: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    pub seats_total: u8,
+    pub seats_per_org: u8,
+    pub weeks: u8,
+    pub weekly_hours: u8,
+    /// Unix seconds of the first session.
+    pub starts_at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<Slot>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    pub delivery: Delivery,
+    pub status: OfferStatus,
+}
+
+/// One session of an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSession {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_name: Option<String>,
+    /// The organisation contributing the session, if not the event's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contributor: Option<OrgKey>,
+    pub starts_at: i64,
+    pub duration_minutes: u16,
+    pub format: SessionFormat,
+    pub audience: Audience,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+}
+
+/// Body of `event`: a learning week or similar, with its sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<EventSession>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+}
+
+/// What kind of thing a content item points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentType {
+    Article,
+    Video,
+    Book,
+    Course,
+    Podcast,
+    Tool,
+    /// A curated list (learning path): see `ContentItem::items`.
+    List,
+}
+
+/// One entry of a curated list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListEntry {
+    pub title: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// Body of `content`: something worth learning from, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentItem {
+    pub content_type: ContentType,
+    pub title: String,
+    /// Required for every type but `list`; http or https only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Why it is recommended.
+    pub why: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curator_name: Option<String>,
+    /// The entries of a curated list, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ListEntry>,
+}
+
+/// Body of `retraction`: a signed tombstone for the record with the same
+/// organisation and id. It replaces every version with a lower `seq` and is
+/// kept until its own `expires_at`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retraction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,269 @@
+//! A record: the common header plus one kind's body, and its JSON payload form.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::Rejection;
+use crate::keys::OrgKey;
+use crate::kinds::{
+    CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OrgCard, Retraction, TalkOffer,
+};
+
+/// The record format version this crate writes and reads.
+pub const RECORD_VERSION: u64 = 1;
+
+/// What a record is. The wire name is the snake_case string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    OrgCard,
+    Expertise,
+    TalkOffer,
+    MentoringOffer,
+    CohortOffer,
+    Event,
+    Content,
+    Retraction,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::OrgCard,
+        Kind::Expertise,
+        Kind::TalkOffer,
+        Kind::MentoringOffer,
+        Kind::CohortOffer,
+        Kind::Event,
+        Kind::Content,
+        Kind::Retraction,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::OrgCard => "org_card",
+            Kind::Expertise => "expertise",
+            Kind::TalkOffer => "talk_offer",
+            Kind::MentoringOffer => "mentoring_offer",
+            Kind::CohortOffer => "cohort_offer",
+            Kind::Event => "event",
+            Kind::Content => "content",
+            Kind::Retraction => "retraction",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Rejection;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| Rejection::UnknownKind(s.chars().take(64).collect()))
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The fields every record carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub version: u64,
+    pub org: OrgKey,
+    /// Chosen by the organisation; unique among its records.
+    pub id: String,
+    /// Higher replaces lower for the same `(org, id)`.
+    pub seq: u64,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds; the record (or tombstone) is dropped after this.
+    pub expires_at: i64,
+}
+
+/// One kind's body. Its own serde form, `{"kind": "...", "body": {...}}`, is
+/// for local storage and APIs; the signed wire form is [`Record::to_payload`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum Body {
+    OrgCard(OrgCard),
+    Expertise(Expertise),
+    TalkOffer(TalkOffer),
+    MentoringOffer(MentoringOffer),
+    CohortOffer(CohortOffer),
+    Event(Event),
+    Content(ContentItem),
+    Retraction(Retraction),
+}
+
+impl Body {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::OrgCard(_) => Kind::OrgCard,
+            Body::Expertise(_) => Kind::Expertise,
+            Body::TalkOffer(_) => Kind::TalkOffer,
+            Body::MentoringOffer(_) => Kind::MentoringOffer,
+            Body::CohortOffer(_) => Kind::CohortOffer,
+            Body::Event(_) => Kind::Event,
+            Body::Content(_) => Kind::Content,
+            Body::Retraction(_) => Kind::Retraction,
+        }
+    }
+
+    fn to_json(&self) -> Result<Box<RawValue>, serde_json::Error> {
+        match self {
+            Body::OrgCard(b) => serde_json::value::to_raw_value(b),
+            Body::Expertise(b) => serde_json::value::to_raw_value(b),
+            Body::TalkOffer(b) => serde_json::value::to_raw_value(b),
+            Body::MentoringOffer(b) => serde_json::value::to_raw_value(b),
+            Body::CohortOffer(b) => serde_json::value::to_raw_value(b),
+            Body::Event(b) => serde_json::value::to_raw_value(b),
+            Body::Content(b) => serde_json::value::to_raw_value(b),
+            Body::Retraction(b) => serde_json::value::to_raw_value(b),
+        }
+    }
+
+    fn from_json(kind: Kind, raw: &RawValue) -> Result<Body, serde_json::Error> {
+        let s = raw.get();
+        Ok(match kind {
+            Kind::OrgCard => Body::OrgCard(serde_json::from_str(s)?),
+            Kind::Expertise => Body::Expertise(serde_json::from_str(s)?),
+            Kind::TalkOffer => Body::TalkOffer(serde_json::from_str(s)?),
+            Kind::MentoringOffer => Body::MentoringOffer(serde_json::from_str(s)?),
+            Kind::CohortOffer => Body::CohortOffer(serde_json::from_str(s)?),
+            Kind::Event => Body::Event(serde_json::from_str(s)?),
+            Kind::Content => Body::Content(serde_json::from_str(s)?),
+            Kind::Retraction => Body::Retraction(serde_json::from_str(s)?),
+        })
+    }
+}
+
+/// A complete record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub header: Header,
+    pub body: Body,
+}
+
+impl Record {
+    pub fn kind(&self) -> Kind {
+        self.body.kind()
+    }
+
+    /// A tombstone for this record: same organisation and id, the next `seq`,
+    /// kept until `expires_at`.
+    pub fn retraction(&self, issued_at: i64, expires_at: i64, reason: Option<String>) -> Record {
+        Record {
+            header: Header {
+                version: RECORD_VERSION,
+                org: self.header.org,
+                id: self.header.id.clone(),
+                seq: self.header.seq.saturating_add(1),
+                issued_at,
+                expires_at,
+            },
+            body: Body::Retraction(Retraction { reason }),
+        }
+    }
+
+    /// The payload bytes: one JSON object, UTF-8, with the header fields and
+    /// `body`. Field order is fixed but receivers must not depend on it: they
+    /// verify the bytes as received and never re-serialise.
+    pub fn to_payload(&self) -> Result<Vec<u8>, Rejection> {
+        let body = self
+            .body
+            .to_json()
+            .map_err(|e| Rejection::malformed(format!("body does not serialise: {e}")))?;
+        let wire = PayloadOut {
+            v: self.header.version,
+            kind: self.kind(),
+            org: self.header.org,
+            id: &self.header.id,
+            seq: self.header.seq,
+            issued_at: self.header.issued_at,
+            expires_at: self.header.expires_at,
+            body: &body,
+        };
+        serde_json::to_vec(&wire)
+            .map_err(|e| Rejection::malformed(format!("record does not serialise: {e}")))
+    }
+
+    /// Parses payload bytes. Version and kind are checked before the rest,
+    /// so that a record from a newer protocol is reported as such rather
+    /// than as malformed.
+    pub fn from_payload(payload: &[u8]) -> Result<Record, Rejection> {
+        let probe: Probe = serde_json::from_slice(payload)
+            .map_err(|e| Rejection::malformed(format!("payload is not a record: {e}")))?;
+        if probe.v != RECORD_VERSION {
+            return Err(Rejection::UnknownVersion(probe.v));
+        }
+        let kind: Kind = probe.kind.parse()?;
+        let wire: PayloadIn<'_> = serde_json::from_slice(payload)
+            .map_err(|e| Rejection::malformed(format!("record header: {e}")))?;
+        let body = Body::from_json(kind, wire.body)
+            .map_err(|e| Rejection::malformed(format!("{kind} body: {e}")))?;
+        Ok(Record {
+            header: Header {
+                version: wire.v,
+                org: wire.org,
+                id: wire.id.into_owned(),
+                seq: wire.seq,
+                issued_at: wire.issued_at,
+                expires_at: wire.expires_at,
+            },
+            body,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    v: u64,
+    kind: Kind,
+    org: OrgKey,
+    id: &'a str,
+    seq: u64,
+    issued_at: i64,
+    expires_at: i64,
+    body: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    v: u64,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayloadIn<'a> {
+    v: u64,
+    #[allow(dead_code)]
+    kind: String,
+    org: OrgKey,
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    seq: u64,
+    issued_at: i64,
+    expires_at: i64,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}

@@ -1,0 +1,153 @@
+//! One believable record of every kind, for tests, test vectors and
+//! documentation. Not used by the node's own logic.
+
+use crate::keys::OrgKey;
+use crate::kinds::*;
+use crate::record::{Body, Header, Kind, RECORD_VERSION, Record};
+
+/// 2025-01-01T00:00:00Z: `issued_at` of every sample.
+pub const SAMPLE_TIME: i64 = 1_735_689_600;
+/// Lifetime of every sample: 90 days.
+pub const SAMPLE_LIFETIME: i64 = 90 * 24 * 3600;
+
+/// A header for `org` and `id` at [`SAMPLE_TIME`].
+pub fn header(org: OrgKey, id: &str, seq: u64) -> Header {
+    Header {
+        version: RECORD_VERSION,
+        org,
+        id: id.to_string(),
+        seq,
+        issued_at: SAMPLE_TIME,
+        expires_at: SAMPLE_TIME + SAMPLE_LIFETIME,
+    }
+}
+
+/// A sample body of `kind`.
+pub fn body(kind: Kind) -> Body {
+    match kind {
+        Kind::OrgCard => Body::OrgCard(OrgCard {
+            name: "Northwind Traders".into(),
+            summary: "Logistics software, 1,200 people, engineering hubs in Lisbon and Leeds."
+                .into(),
+            website: Some("https://northwind.example".into()),
+            languages: vec!["en".into(), "pt-PT".into()],
+        }),
+        Kind::Expertise => Body::Expertise(Expertise {
+            person: "p-tomas".into(),
+            display_name: Some("Tomás Ferreira".into()),
+            headline: Some("Staff engineer, runs Kubernetes in production".into()),
+            topics: vec![
+                Topic {
+                    name: "Kubernetes".into(),
+                    level: Level::Expert,
+                },
+                Topic {
+                    name: "Incident response".into(),
+                    level: Level::Advanced,
+                },
+            ],
+            languages: vec!["en".into(), "pt".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            formats: vec![Format::Talk, Format::Mentoring, Format::CodeReview],
+            availability: Some(Availability {
+                status: AvailabilityStatus::Open,
+                hours_per_month: Some(2),
+                note: None,
+            }),
+            email: None,
+        }),
+        Kind::TalkOffer => Body::TalkOffer(TalkOffer {
+            person: "p-tomas".into(),
+            speaker_name: Some("Tomás Ferreira".into()),
+            title: "What our first year of on-call taught us".into(),
+            summary: "Pager fatigue, runbooks nobody reads, and the three changes that helped."
+                .into(),
+            topics: vec!["Incident response".into(), "On-call".into()],
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: 45,
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
+        Kind::MentoringOffer => Body::MentoringOffer(MentoringOffer {
+            person: "p-tomas".into(),
+            mentor_name: Some("Tomás Ferreira".into()),
+            title: "Running Kubernetes in production".into(),
+            description: "Four sessions on cluster upgrades, capacity and incident handling."
+                .into(),
+            topics: vec!["Kubernetes".into()],
+            languages: vec!["en".into()],
+            capacity: 2,
+            sessions: 4,
+            session_minutes: 45,
+            cadence: Cadence::Fortnightly,
+            slots: vec![Slot {
+                starts_at: SAMPLE_TIME + 7 * 86_400,
+                duration_minutes: 45,
+            }],
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
+        Kind::CohortOffer => Body::CohortOffer(CohortOffer {
+            person: "p-amara".into(),
+            owner_name: Some("Amara Okafor".into()),
+            title: "New managers: your first performance review".into(),
+            goal: "Each member runs a fair, well-prepared review with their own team.".into(),
+            topics: vec!["Management".into(), "Feedback".into()],
+            seats_total: 12,
+            seats_per_org: 4,
+            weeks: 6,
+            weekly_hours: 2,
+            starts_at: SAMPLE_TIME + 14 * 86_400,
+            schedule: vec![Slot {
+                starts_at: SAMPLE_TIME + 14 * 86_400,
+                duration_minutes: 120,
+            }],
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
+        Kind::Event => Body::Event(Event {
+            title: "Learning Week, 9-13 March".into(),
+            description: "Talks, workshops and leaders teaching leaders, from three organisations."
+                .into(),
+            starts_at: SAMPLE_TIME + 30 * 86_400,
+            ends_at: SAMPLE_TIME + 35 * 86_400,
+            sessions: vec![EventSession {
+                id: "s1".into(),
+                title: "Giving feedback that lands".into(),
+                speaker_name: Some("Amara Okafor".into()),
+                contributor: None,
+                starts_at: SAMPLE_TIME + 30 * 86_400 + 36_000,
+                duration_minutes: 60,
+                format: SessionFormat::Workshop,
+                audience: Audience::PeopleManagers,
+                topics: vec!["Feedback".into()],
+            }],
+            languages: vec!["en".into()],
+        }),
+        Kind::Content => Body::Content(ContentItem {
+            content_type: ContentType::Article,
+            title: "Google SRE book: being on-call".into(),
+            url: Some("https://sre.google/sre-book/being-on-call/".into()),
+            why: "The clearest account of sustainable on-call load.".into(),
+            topics: vec!["On-call".into()],
+            level: Some(Level::Intermediate),
+            minutes: Some(30),
+            curator_name: Some("Tomás Ferreira".into()),
+            items: vec![],
+        }),
+        Kind::Retraction => Body::Retraction(Retraction {
+            reason: Some("offer closed".into()),
+        }),
+    }
+}
+
+/// A sample record of `kind` from `org`.
+pub fn record(org: OrgKey, kind: Kind) -> Record {
+    Record {
+        header: header(org, &format!("sample-{kind}"), 1),
+        body: body(kind),
+    }
+}

@@ -1,0 +1,369 @@
+//! Rules every record must satisfy, checked on both sides: before a node
+//! signs a record and after it verifies one.
+
+use crate::error::Rejection;
+use crate::kinds::{
+    Availability, CohortOffer, ContentItem, ContentType, Event, Expertise, ListEntry,
+    MentoringOffer, OrgCard, Retraction, Slot, TalkOffer, Topic,
+};
+use crate::limits::*;
+use crate::record::{Body, Header, RECORD_VERSION, Record};
+
+/// Checks everything that does not depend on the clock.
+pub fn validate_record(record: &Record) -> Result<(), Rejection> {
+    validate_header(&record.header)?;
+    match &record.body {
+        Body::OrgCard(b) => org_card(b),
+        Body::Expertise(b) => expertise(b),
+        Body::TalkOffer(b) => talk_offer(b),
+        Body::MentoringOffer(b) => mentoring_offer(b),
+        Body::CohortOffer(b) => cohort_offer(b),
+        Body::Event(b) => event(b),
+        Body::Content(b) => content(b),
+        Body::Retraction(b) => retraction(b),
+    }
+}
+
+/// Checks `issued_at` and `expires_at` against `now` (unix seconds).
+pub fn validate_times(header: &Header, now: i64) -> Result<(), Rejection> {
+    if header.issued_at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+        return Err(Rejection::FutureDated {
+            issued_at: header.issued_at,
+            now,
+        });
+    }
+    if header.expires_at <= now {
+        return Err(Rejection::Expired {
+            expires_at: header.expires_at,
+            now,
+        });
+    }
+    Ok(())
+}
+
+fn validate_header(h: &Header) -> Result<(), Rejection> {
+    if h.version != RECORD_VERSION {
+        return Err(Rejection::UnknownVersion(h.version));
+    }
+    id("id", &h.id)?;
+    if h.seq == 0 || h.seq > MAX_SEQ {
+        return Err(Rejection::malformed(format!(
+            "seq must be between 1 and {MAX_SEQ}"
+        )));
+    }
+    if h.issued_at < 0 {
+        return Err(Rejection::malformed("issued_at is negative"));
+    }
+    if h.expires_at <= h.issued_at {
+        return Err(Rejection::malformed("expires_at is not after issued_at"));
+    }
+    let lifetime = h.expires_at.saturating_sub(h.issued_at);
+    if lifetime > MAX_LIFETIME_SECS {
+        return Err(Rejection::LifetimeTooLong {
+            secs: lifetime,
+            max: MAX_LIFETIME_SECS,
+        });
+    }
+    Ok(())
+}
+
+/// Record ids, person ids and session ids: 1 to 64 bytes of `[A-Za-z0-9._-]`.
+pub fn id(field: &str, value: &str) -> Result<(), Rejection> {
+    if value.len() > MAX_ID_BYTES {
+        return Err(Rejection::oversize(field, value.len(), MAX_ID_BYTES));
+    }
+    if value.is_empty()
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(Rejection::malformed(format!(
+            "{field} must be 1 to {MAX_ID_BYTES} characters of A-Z a-z 0-9 . _ -"
+        )));
+    }
+    Ok(())
+}
+
+fn bounded(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    if value.len() > max {
+        return Err(Rejection::oversize(field, value.len(), max));
+    }
+    Ok(())
+}
+
+/// One line of text: non-empty, bounded, no control characters.
+fn line(field: &str, value: &str) -> Result<(), Rejection> {
+    bounded(field, value, MAX_TITLE_BYTES)?;
+    if value.trim().is_empty() {
+        return Err(Rejection::malformed(format!("{field} is empty")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Rejection::malformed(format!(
+            "{field} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+fn opt_line(field: &str, value: &Option<String>) -> Result<(), Rejection> {
+    value.as_deref().map_or(Ok(()), |v| line(field, v))
+}
+
+/// Multi-line text: bounded, no control characters but newline and tab. May be empty.
+fn text(field: &str, value: &str) -> Result<(), Rejection> {
+    bounded(field, value, MAX_TEXT_BYTES)?;
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Rejection::malformed(format!(
+            "{field} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+fn list<T>(field: &str, items: &[T], max: usize) -> Result<(), Rejection> {
+    if items.len() > max {
+        return Err(Rejection::oversize(field, items.len(), max));
+    }
+    Ok(())
+}
+
+fn topic_name(field: &str, value: &str) -> Result<(), Rejection> {
+    bounded(field, value, MAX_TOPIC_BYTES)?;
+    line(field, value)
+}
+
+fn topic_names(field: &str, values: &[String]) -> Result<(), Rejection> {
+    list(field, values, MAX_LIST_LEN)?;
+    values.iter().try_for_each(|t| topic_name(field, t))
+}
+
+fn topics(field: &str, values: &[Topic]) -> Result<(), Rejection> {
+    list(field, values, MAX_LIST_LEN)?;
+    values.iter().try_for_each(|t| topic_name(field, &t.name))
+}
+
+/// BCP 47 language tags in their common shape: `en`, `pt-BR`, `zh-Hant-TW`.
+fn languages(field: &str, values: &[String]) -> Result<(), Rejection> {
+    list(field, values, MAX_LIST_LEN)?;
+    for tag in values {
+        bounded(field, tag, 35)?;
+        let mut parts = tag.split('-');
+        let primary_ok = parts.next().is_some_and(|p| {
+            (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !primary_ok || !rest_ok {
+            return Err(Rejection::malformed(format!(
+                "{field}: {tag:?} is not a language tag such as en or pt-BR"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// IANA time zone names in their common shape: `UTC`, `Europe/Berlin`, `Etc/GMT+2`.
+fn time_zone(field: &str, value: &str) -> Result<(), Rejection> {
+    bounded(field, value, 64)?;
+    if value.is_empty()
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+    {
+        return Err(Rejection::malformed(format!(
+            "{field}: {value:?} is not a time zone name such as Europe/Berlin"
+        )));
+    }
+    Ok(())
+}
+
+/// Links: absolute http or https URLs with a host, no whitespace or control
+/// characters. Anything else (`javascript:`, `data:`, relative) is refused.
+pub fn url(field: &str, value: &str) -> Result<(), Rejection> {
+    bounded(field, value, MAX_URL_BYTES)?;
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| {
+            Rejection::malformed(format!("{field} must be an http:// or https:// link"))
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Rejection::malformed(format!(
+            "{field} is not a valid link (needs a host and no spaces)"
+        )));
+    }
+    Ok(())
+}
+
+fn email(field: &str, value: &str) -> Result<(), Rejection> {
+    line(field, value)?;
+    let mut parts = value.split('@');
+    let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.'))
+        && !value.contains(char::is_whitespace);
+    if !ok {
+        return Err(Rejection::malformed(format!(
+            "{field} is not an email address"
+        )));
+    }
+    Ok(())
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<(), Rejection> {
+    if value < min || value > max {
+        return Err(Rejection::malformed(format!(
+            "{field} must be between {min} and {max}, not {value}"
+        )));
+    }
+    Ok(())
+}
+
+fn slots(field: &str, values: &[Slot]) -> Result<(), Rejection> {
+    list(field, values, MAX_SESSIONS)?;
+    values.iter().try_for_each(|s| {
+        in_range(field, s.duration_minutes, 5, 24 * 60)?;
+        if s.starts_at < 0 {
+            return Err(Rejection::malformed(format!(
+                "{field}: negative start time"
+            )));
+        }
+        Ok(())
+    })
+}
+
+fn org_card(b: &OrgCard) -> Result<(), Rejection> {
+    line("name", &b.name)?;
+    text("summary", &b.summary)?;
+    if let Some(w) = &b.website {
+        url("website", w)?;
+    }
+    languages("languages", &b.languages)
+}
+
+fn availability(a: &Availability) -> Result<(), Rejection> {
+    if let Some(h) = a.hours_per_month {
+        in_range("availability.hours_per_month", h, 0, 744)?;
+    }
+    opt_line("availability.note", &a.note)
+}
+
+fn expertise(b: &Expertise) -> Result<(), Rejection> {
+    id("person", &b.person)?;
+    opt_line("display_name", &b.display_name)?;
+    opt_line("headline", &b.headline)?;
+    topics("topics", &b.topics)?;
+    languages("languages", &b.languages)?;
+    if let Some(tz) = &b.time_zone {
+        time_zone("time_zone", tz)?;
+    }
+    list("formats", &b.formats, MAX_LIST_LEN)?;
+    if let Some(a) = &b.availability {
+        availability(a)?;
+    }
+    if let Some(e) = &b.email {
+        email("email", e)?;
+    }
+    Ok(())
+}
+
+fn talk_offer(b: &TalkOffer) -> Result<(), Rejection> {
+    id("person", &b.person)?;
+    opt_line("speaker_name", &b.speaker_name)?;
+    line("title", &b.title)?;
+    text("abstract", &b.summary)?;
+    topic_names("topics", &b.topics)?;
+    in_range("duration_minutes", b.duration_minutes, 5, 8 * 60)?;
+    languages("languages", &b.languages)
+}
+
+fn mentoring_offer(b: &MentoringOffer) -> Result<(), Rejection> {
+    id("person", &b.person)?;
+    opt_line("mentor_name", &b.mentor_name)?;
+    line("title", &b.title)?;
+    text("description", &b.description)?;
+    topic_names("topics", &b.topics)?;
+    languages("languages", &b.languages)?;
+    in_range("capacity", b.capacity, 1, 50)?;
+    in_range("sessions", b.sessions, 1, 52)?;
+    in_range("session_minutes", b.session_minutes, 5, 8 * 60)?;
+    slots("slots", &b.slots)
+}
+
+fn cohort_offer(b: &CohortOffer) -> Result<(), Rejection> {
+    id("person", &b.person)?;
+    opt_line("owner_name", &b.owner_name)?;
+    line("title", &b.title)?;
+    line("goal", &b.goal)?;
+    topic_names("topics", &b.topics)?;
+    in_range(
+        "seats_total",
+        b.seats_total,
+        COHORT_MIN_SEATS,
+        COHORT_MAX_SEATS,
+    )?;
+    in_range("seats_per_org", b.seats_per_org, 1, b.seats_total)?;
+    in_range("weeks", b.weeks, 1, 52)?;
+    in_range("weekly_hours", b.weekly_hours, 1, 40)?;
+    if b.starts_at < 0 {
+        return Err(Rejection::malformed("starts_at is negative"));
+    }
+    slots("schedule", &b.schedule)?;
+    languages("languages", &b.languages)
+}
+
+fn event(b: &Event) -> Result<(), Rejection> {
+    line("title", &b.title)?;
+    text("description", &b.description)?;
+    if b.starts_at < 0 || b.ends_at < b.starts_at {
+        return Err(Rejection::malformed("ends_at is before starts_at"));
+    }
+    list("sessions", &b.sessions, MAX_SESSIONS)?;
+    for s in &b.sessions {
+        id("sessions.id", &s.id)?;
+        line("sessions.title", &s.title)?;
+        opt_line("sessions.speaker_name", &s.speaker_name)?;
+        in_range("sessions.duration_minutes", s.duration_minutes, 5, 24 * 60)?;
+        topic_names("sessions.topics", &s.topics)?;
+    }
+    languages("languages", &b.languages)
+}
+
+fn list_entry(e: &ListEntry) -> Result<(), Rejection> {
+    line("items.title", &e.title)?;
+    url("items.url", &e.url)?;
+    bounded("items.note", &e.note, MAX_TITLE_BYTES * 2)?;
+    text("items.note", &e.note)
+}
+
+fn content(b: &ContentItem) -> Result<(), Rejection> {
+    line("title", &b.title)?;
+    match (&b.url, b.content_type) {
+        (Some(u), _) => url("url", u)?,
+        (None, ContentType::List) => {}
+        (None, _) => {
+            return Err(Rejection::malformed(
+                "url is required for this content type",
+            ));
+        }
+    }
+    text("why", &b.why)?;
+    topic_names("topics", &b.topics)?;
+    opt_line("curator_name", &b.curator_name)?;
+    list("items", &b.items, MAX_SESSIONS)?;
+    if b.content_type != ContentType::List && !b.items.is_empty() {
+        return Err(Rejection::malformed("only a list has items"));
+    }
+    b.items.iter().try_for_each(list_entry)
+}
+
+fn retraction(b: &Retraction) -> Result<(), Rejection> {
+    opt_line("reason", &b.reason)
+}
