@@ -210,12 +210,24 @@ impl Record {
     /// so that a record from a newer protocol is reported as such rather
     /// than as malformed.
     pub fn from_payload(payload: &[u8]) -> Result<Record, Rejection> {
-        let probe: Probe = serde_json::from_slice(payload)
-            .map_err(|e| Rejection::malformed(format!("payload is not a record: {e}")))?;
-        if probe.v != RECORD_VERSION {
-            return Err(Rejection::UnknownVersion(probe.v));
+        let tree: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| Rejection::malformed(format!("payload is not JSON: {e}")))?;
+        let top = tree
+            .as_object()
+            .ok_or_else(|| Rejection::malformed("payload is not a JSON object"))?;
+        let v = top
+            .get("v")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| Rejection::malformed("v is missing or not an unsigned integer"))?;
+        if v != RECORD_VERSION {
+            return Err(Rejection::UnknownVersion(v));
         }
-        let kind: Kind = probe.kind.parse()?;
+        let kind: Kind = top
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| Rejection::malformed("kind is missing or not a string"))?
+            .parse()?;
+        check_shape(&tree, None)?;
         let wire: PayloadIn<'_> = serde_json::from_slice(payload)
             .map_err(|e| Rejection::malformed(format!("record header: {e}")))?;
         let body = Body::from_json(kind, wire.body)
@@ -246,10 +258,41 @@ struct PayloadOut<'a> {
     body: &'a RawValue,
 }
 
-#[derive(Deserialize)]
-struct Probe {
-    v: u64,
-    kind: String,
+/// Fields whose value is a list. JSON arrays are allowed nowhere else and
+/// never nest: this refuses payloads that spell an object as an array
+/// (which serde would otherwise accept, but other parsers would not), so
+/// every implementation agrees on what a payload means.
+const LIST_FIELDS: [&str; 7] = [
+    "languages",
+    "topics",
+    "formats",
+    "slots",
+    "schedule",
+    "sessions",
+    "items",
+];
+
+fn check_shape(value: &serde_json::Value, key: Option<&str>) -> Result<(), Rejection> {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            let field = key.unwrap_or("payload");
+            if !LIST_FIELDS.contains(&field) {
+                return Err(Rejection::malformed(format!(
+                    "{field} must not be an array"
+                )));
+            }
+            items.iter().try_for_each(|item| match item {
+                Value::Array(_) => Err(Rejection::malformed(format!(
+                    "{field} holds a nested array"
+                ))),
+                Value::Object(_) => check_shape(item, None),
+                _ => Ok(()),
+            })
+        }
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| check_shape(v, Some(k))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -97,12 +97,19 @@ fn line(field: &str, value: &str) -> Result<(), Rejection> {
     if value.trim().is_empty() {
         return Err(Rejection::malformed(format!("{field} is empty")));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(|c| c.is_control() || is_layout_char(c)) {
         return Err(Rejection::malformed(format!(
-            "{field} contains a control character"
+            "{field} contains a control, line-separator or direction-override character"
         )));
     }
     Ok(())
+}
+
+/// Characters that change how surrounding text is laid out: line and
+/// paragraph separators and bidirectional overrides and isolates, which can
+/// make displayed text differ from what was signed (e.g. reversing a name).
+fn is_layout_char(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn opt_line(field: &str, value: &Option<String>) -> Result<(), Rejection> {
@@ -114,10 +121,10 @@ fn text(field: &str, value: &str) -> Result<(), Rejection> {
     bounded(field, value, MAX_TEXT_BYTES)?;
     if value
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_layout_char(c))
     {
         return Err(Rejection::malformed(format!(
-            "{field} contains a control character"
+            "{field} contains a control or direction-override character"
         )));
     }
     Ok(())
@@ -190,8 +197,12 @@ pub fn url(field: &str, value: &str) -> Result<(), Rejection> {
         .ok_or_else(|| {
             Rejection::malformed(format!("{field} must be an http:// or https:// link"))
         })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty()
+        || host.starts_with(':')
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(Rejection::malformed(format!(
             "{field} is not a valid link (needs a host and no spaces)"
         )));
@@ -301,7 +312,10 @@ fn cohort_offer(b: &CohortOffer) -> Result<(), Rejection> {
     id("person", &b.person)?;
     opt_line("owner_name", &b.owner_name)?;
     line("title", &b.title)?;
-    line("goal", &b.goal)?;
+    text("goal", &b.goal)?;
+    if b.goal.trim().is_empty() {
+        return Err(Rejection::malformed("goal is empty"));
+    }
     topic_names("topics", &b.topics)?;
     in_range(
         "seats_total",
@@ -322,12 +336,28 @@ fn cohort_offer(b: &CohortOffer) -> Result<(), Rejection> {
 fn event(b: &Event) -> Result<(), Rejection> {
     line("title", &b.title)?;
     text("description", &b.description)?;
-    if b.starts_at < 0 || b.ends_at < b.starts_at {
+    if b.starts_at < 0 {
+        return Err(Rejection::malformed("starts_at is negative"));
+    }
+    if b.ends_at < b.starts_at {
         return Err(Rejection::malformed("ends_at is before starts_at"));
     }
     list("sessions", &b.sessions, MAX_SESSIONS)?;
+    let mut seen = std::collections::HashSet::new();
     for s in &b.sessions {
         id("sessions.id", &s.id)?;
+        if !seen.insert(s.id.as_str()) {
+            return Err(Rejection::malformed(format!(
+                "sessions.id {:?} is used twice",
+                s.id
+            )));
+        }
+        if s.starts_at < b.starts_at || s.starts_at > b.ends_at {
+            return Err(Rejection::malformed(format!(
+                "session {:?} starts outside the event's dates",
+                s.id
+            )));
+        }
         line("sessions.title", &s.title)?;
         opt_line("sessions.speaker_name", &s.speaker_name)?;
         in_range("sessions.duration_minutes", s.duration_minutes, 5, 24 * 60)?;

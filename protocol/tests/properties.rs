@@ -11,12 +11,12 @@ use skillmesh_protocol::{Body, Kind, OrgKey, Record, open, seal};
 
 /// One line of printable text, any script, within the title bound.
 fn line() -> impl Strategy<Value = String> {
-    "[^\\p{C}]{1,50}".prop_filter("not blank", |s| !s.trim().is_empty())
+    "[^\\p{C}\\p{Zl}\\p{Zp}]{1,50}".prop_filter("not blank", |s| !s.trim().is_empty())
 }
 
 /// A topic name: at most 16 characters, so at most 64 bytes in UTF-8.
 fn topic() -> impl Strategy<Value = String> {
-    "[^\\p{C}]{1,16}".prop_filter("not blank", |s| !s.trim().is_empty())
+    "[^\\p{C}\\p{Zl}\\p{Zp}]{1,16}".prop_filter("not blank", |s| !s.trim().is_empty())
 }
 
 fn record() -> impl Strategy<Value = (SigningKey, Record)> {

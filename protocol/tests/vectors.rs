@@ -353,7 +353,65 @@ fn generate() -> Vec<Case> {
         "malformed",
     ));
 
+    let retraction = payload_of(&samples::record(org, Kind::Retraction));
+    let text_r = String::from_utf8(retraction).expect("utf-8");
+    let start = text_r.find("\"body\":").expect("body key");
+    let as_array = format!("{}\"body\":[\"offer closed\"]}}", &text_r[..start]);
+    let (e, c, s) = frame(&key, &key, as_array.as_bytes());
+    cases.push(case(
+        "body_as_array",
+        "a body spelled as a JSON array instead of an object",
+        &e,
+        &c,
+        &s,
+        now,
+        "malformed",
+    ));
+
+    let mut rlo = samples::record(org, Kind::Expertise);
+    if let Body::Expertise(e) = &mut rlo.body {
+        e.display_name = Some("Tom\u{202E}sámoT".into());
+    }
+    let (e, c, s) = frame(&key, &key, &payload_of(&rlo));
+    cases.push(case(
+        "direction_override",
+        "a display name with a right-to-left override (U+202E)",
+        &e,
+        &c,
+        &s,
+        now,
+        "malformed",
+    ));
+
+    // S + L: the same signature with a non-reduced scalar. Strict
+    // verification (and RFC 8032) refuses it.
+    let mut malleable = env.clone();
+    add_group_order(&mut malleable[68..100]);
+    cases.push(case(
+        "non_canonical_signature",
+        "signature scalar S replaced by S + L",
+        &malleable,
+        &covered,
+        &sig,
+        now,
+        "bad_signature",
+    ));
+
     cases
+}
+
+/// Adds the ed25519 group order L to a 32-byte little-endian scalar.
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (b, l) in s.iter_mut().zip(L) {
+        let sum = u16::from(*b) + u16::from(l) + carry;
+        *b = sum as u8;
+        carry = sum >> 8;
+    }
 }
 
 fn render(cases: &[Case]) -> String {

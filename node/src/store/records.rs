@@ -123,6 +123,13 @@ impl Store {
                     .map(|v| StoredRecord::decode(&key, &v).map(|r| (r.seq, r.expires_at)))
                     .transpose()?,
             };
+            let tombstone = record.kind() == Kind::Retraction;
+            // A tombstone must outlive every version it replaced, or an old
+            // copy still circulating could come back after it expired.
+            let expires_at = match held {
+                Some((_, old_expires)) if tombstone => h.expires_at.max(old_expires),
+                _ => h.expires_at,
+            };
             let outcome = match held {
                 Some((held_seq, _)) if held_seq >= h.seq => {
                     outcomes.push(PutOutcome::Stale { held_seq });
@@ -141,14 +148,14 @@ impl Store {
                 org: h.org,
                 id: h.id.clone(),
                 seq: h.seq,
-                expires_at: h.expires_at,
+                expires_at,
                 received_at: now,
-                tombstone: record.kind() == Kind::Retraction,
+                tombstone,
                 envelope: (*envelope).clone(),
             };
             batch.put(key, row.encode());
-            batch.put(keys::expiry(h.expires_at, &h.org, &h.id), Vec::new());
-            pending.insert((h.org, h.id.clone()), (h.seq, h.expires_at));
+            batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
+            pending.insert((h.org, h.id.clone()), (h.seq, expires_at));
             outcomes.push(outcome);
         }
         for (org, delta) in count_delta {

@@ -1,0 +1,258 @@
+//! The store against real sled databases in temp dirs: the `seq` rule,
+//! tombstones, expiry, purges, counters, persistence, people and audit.
+
+use ed25519_dalek::SigningKey;
+use skillmesh_node::store::{
+    Account, AuditEntry, AuditFilter, Person, PutOutcome, Role, Sharing, Store,
+};
+use skillmesh_protocol::samples::{self, SAMPLE_TIME};
+use skillmesh_protocol::{Envelope, Kind, OrgKey, Record, seal};
+
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+fn org(k: &SigningKey) -> OrgKey {
+    OrgKey::from(&k.verifying_key())
+}
+
+fn signed(k: &SigningKey, id: &str, seq: u64, kind: Kind) -> (Record, Envelope) {
+    let mut r = samples::record(org(k), kind);
+    r.header.id = id.into();
+    r.header.seq = seq;
+    let e = seal(&r, k).expect("seal");
+    (r, e)
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    (dir, store)
+}
+
+#[test]
+fn higher_seq_replaces_lower_and_equal_or_lower_is_stale() {
+    let (_d, store) = open();
+    let k = key(1);
+    let (r1, e1) = signed(&k, "a", 1, Kind::TalkOffer);
+    let (r3, e3) = signed(&k, "a", 3, Kind::TalkOffer);
+    let (r2, e2) = signed(&k, "a", 2, Kind::TalkOffer);
+    assert_eq!(
+        store.put_record(&r1, &e1, SAMPLE_TIME).expect("put"),
+        PutOutcome::Inserted
+    );
+    assert_eq!(
+        store.put_record(&r3, &e3, SAMPLE_TIME).expect("put"),
+        PutOutcome::Replaced { old_seq: 1 }
+    );
+    assert_eq!(
+        store.put_record(&r2, &e2, SAMPLE_TIME).expect("put"),
+        PutOutcome::Stale { held_seq: 3 }
+    );
+    assert_eq!(
+        store.put_record(&r3, &e3, SAMPLE_TIME).expect("put"),
+        PutOutcome::Stale { held_seq: 3 }
+    );
+    let row = store.get_record(&org(&k), "a").expect("get").expect("row");
+    assert_eq!(row.seq, 3);
+    assert_eq!(row.envelope, e3);
+    assert_eq!(row.record().expect("parse"), r3);
+    assert_eq!(store.org_record_count(&org(&k)).expect("count"), 1);
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn a_tombstone_wins_over_lower_seqs_and_outlives_what_it_replaced() {
+    let (_d, store) = open();
+    let k = key(2);
+    let (mut r1, _) = signed(&k, "m", 1, Kind::MentoringOffer);
+    r1.header.expires_at = SAMPLE_TIME + 200 * 86_400;
+    let e1 = seal(&r1, &k).expect("seal");
+    store.put_record(&r1, &e1, SAMPLE_TIME).expect("put");
+    let (t, et) = signed(&k, "m", 2, Kind::Retraction);
+    assert!(t.header.expires_at < r1.header.expires_at);
+    store
+        .put_record(&t, &et, SAMPLE_TIME)
+        .expect("put tombstone");
+    let row = store.get_record(&org(&k), "m").expect("get").expect("row");
+    assert!(row.tombstone);
+    assert_eq!(
+        row.expires_at, r1.header.expires_at,
+        "tombstone kept as long as the record"
+    );
+    // The old version arriving again (gossip, sync) does not resurrect it.
+    assert!(
+        !store
+            .put_record(&r1, &e1, SAMPLE_TIME)
+            .expect("put")
+            .changed()
+    );
+    assert!(
+        store
+            .get_record(&org(&k), "m")
+            .expect("get")
+            .expect("row")
+            .tombstone
+    );
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn a_batch_applies_the_seq_rule_between_its_own_records() {
+    let (_d, store) = open();
+    let k = key(3);
+    let (a2, ea2) = signed(&k, "x", 2, Kind::Content);
+    let (a1, ea1) = signed(&k, "x", 1, Kind::Content);
+    let (b1, eb1) = signed(&k, "y", 1, Kind::Content);
+    let out = store
+        .put_records(&[(&a2, &ea2), (&a1, &ea1), (&b1, &eb1)], SAMPLE_TIME)
+        .expect("batch");
+    assert_eq!(
+        out,
+        vec![
+            PutOutcome::Inserted,
+            PutOutcome::Stale { held_seq: 2 },
+            PutOutcome::Inserted
+        ]
+    );
+    assert_eq!(store.org_record_count(&org(&k)).expect("count"), 2);
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn expired_rows_and_blocked_organisations_are_purged_with_their_counters() {
+    let (_d, store) = open();
+    let (ka, kb) = (key(4), key(5));
+    for i in 0..5 {
+        let (r, e) = signed(&ka, &format!("a{i}"), 1, Kind::TalkOffer);
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+        let (r, e) = signed(&kb, &format!("b{i}"), 1, Kind::TalkOffer);
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+    }
+    let mut short = samples::record(org(&ka), Kind::Event);
+    short.header.id = "short".into();
+    short.header.expires_at = SAMPLE_TIME + 10;
+    let es = seal(&short, &ka).expect("seal");
+    store.put_record(&short, &es, SAMPLE_TIME).expect("put");
+    assert_eq!(store.record_count().expect("count"), 11);
+
+    assert_eq!(store.purge_expired(SAMPLE_TIME + 10).expect("purge"), 1);
+    assert!(store.get_record(&org(&ka), "short").expect("get").is_none());
+    assert_eq!(store.purge_org(&org(&kb)).expect("purge org"), 5);
+    assert!(store.records_of(&org(&kb)).expect("list").is_empty());
+    assert_eq!(store.record_counts().expect("counts"), vec![(org(&ka), 5)]);
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn everything_survives_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let k = key(6);
+    let (r, e) = signed(&k, "keep", 4, Kind::CohortOffer);
+    let person = Person {
+        id: "ana".into(),
+        display_name: "Ana".into(),
+        email: "ana@example.org".into(),
+        headline: String::new(),
+        topics: vec![],
+        languages: vec![],
+        time_zone: None,
+        formats: vec![],
+        availability: None,
+        sharing: Sharing::default(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+        store.add_person(&person).expect("person");
+        store
+            .add_account(&Account {
+                username: "ana@example.org".into(),
+                role: Role::Admin,
+                person_id: Some("ana".into()),
+                password_hash: "$argon2id$placeholder".into(),
+                created_at: 1,
+            })
+            .expect("account");
+    }
+    let store = Store::open(dir.path()).expect("reopen");
+    assert_eq!(
+        store
+            .get_record(&org(&k), "keep")
+            .expect("get")
+            .expect("row")
+            .seq,
+        4
+    );
+    let back = store.person("ana").expect("get").expect("person");
+    assert_eq!(back, person);
+    assert!(!back.sharing.any(), "nothing is shared by default");
+    assert_eq!(
+        store
+            .account("ana@example.org")
+            .expect("get")
+            .expect("acct")
+            .role,
+        Role::Admin
+    );
+    assert!(store.add_person(&person).is_err(), "ids are unique");
+}
+
+#[test]
+fn audit_log_filters_by_org_action_and_time_newest_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = |at: i64, action: &str, org: &str| AuditEntry {
+        at,
+        actor: "node".into(),
+        action: action.into(),
+        org: Some(org.into()),
+        record_id: None,
+        detail: String::new(),
+    };
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .audit(&[
+                entry(100, "record_received", "aa"),
+                entry(200, "record_rejected", "bb"),
+            ])
+            .expect("audit");
+    }
+    // Counters continue after a reopen: nothing is overwritten.
+    let store = Store::open(dir.path()).expect("reopen");
+    store
+        .audit(&[
+            entry(200, "record_received", "aa"),
+            entry(300, "policy_changed", "aa"),
+        ])
+        .expect("audit");
+    let all = store.audit_log(&AuditFilter::default()).expect("log");
+    assert_eq!(
+        all.iter().map(|e| e.at).collect::<Vec<_>>(),
+        vec![300, 200, 200, 100]
+    );
+    let aa = store
+        .audit_log(&AuditFilter {
+            org: Some("aa".into()),
+            ..Default::default()
+        })
+        .expect("log");
+    assert_eq!(aa.len(), 3);
+    let day = store
+        .audit_log(&AuditFilter {
+            since: Some(150),
+            until: Some(300),
+            ..Default::default()
+        })
+        .expect("log");
+    assert_eq!(day.len(), 2);
+    let rejected = store
+        .audit_log(&AuditFilter {
+            action: Some("record_rejected".into()),
+            ..Default::default()
+        })
+        .expect("log");
+    assert_eq!(rejected.len(), 1);
+}

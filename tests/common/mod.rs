@@ -1,0 +1,201 @@
+//! Shared helpers for the end-to-end tests: find (or build) the real
+//! `skillmesh` binary, run it in temp dirs, and talk to it over loopback.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+/// The `skillmesh` binary of this build profile. The test command builds
+/// it first; when a test is run on its own, it is built here.
+pub fn skillmesh_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    static BUILD: Mutex<()> = Mutex::new(());
+    BIN.get_or_init(|| {
+        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        let exe = std::env::current_exe().expect("test binary path");
+        // target/<profile>/deps/<test> -> target/<profile>/skillmesh
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+        let bin = profile_dir.join("skillmesh");
+        if !bin.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "skillmesh-node", "--bin", "skillmesh"])
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "building skillmesh failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+/// Runs `skillmesh args...` to completion.
+pub fn skillmesh(args: &[&str]) -> Output {
+    Command::new(skillmesh_bin())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run skillmesh")
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `skillmesh init` into `dir` with a web port of 0 (chosen at start).
+pub fn init_org(dir: &Path, name: &str) -> PathBuf {
+    let out = skillmesh(&[
+        "init",
+        "--org",
+        name,
+        "--data-dir",
+        dir.to_str().expect("utf-8 path"),
+        "--web-listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("skillmesh.toml")
+}
+
+/// A running `skillmesh` process, killed (by its PID) when dropped.
+pub struct Running {
+    pub child: Child,
+    pub web: SocketAddr,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// Starts `skillmesh args...` and waits for it to print its web address.
+    pub fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(skillmesh_bin())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn skillmesh");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = web_address(&line) {
+                        return Running {
+                            child,
+                            web: addr,
+                            lines,
+                        };
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let out = child.wait_with_output().expect("output");
+                    panic!(
+                        "skillmesh did not start: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            }
+        }
+    }
+
+    /// Lines printed so far after the web address.
+    pub fn drain_lines(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "skillmesh did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first `http://ADDR` in a line of output.
+fn web_address(line: &str) -> Option<SocketAddr> {
+    let start = line.find("http://")? + "http://".len();
+    let rest = &line[start..];
+    let end = rest
+        .find(|c: char| c == '/' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// All web addresses a demo printed, in order, until its "Ctrl-C" line.
+pub fn demo_addresses(run: &Running) -> Vec<SocketAddr> {
+    let mut out = vec![run.web];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match run.lines.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.contains("Ctrl-C") => return out,
+            Ok(line) => out.extend(web_address(&line)),
+            Err(_) => {}
+        }
+    }
+    panic!("demo did not finish printing its addresses");
+}
+
+/// `GET http://addr/path` as JSON.
+pub async fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
+    let res = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .expect("GET");
+    assert!(res.status().is_success(), "GET {path}: {}", res.status());
+    res.json().await.expect("JSON body")
+}
+
+/// stderr of a finished command, checked to be one `error: ...` line.
+pub fn one_line_error(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, got {:?}",
+        out.status
+    );
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    lines[0].to_string()
+}
