@@ -95,6 +95,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn home_page_escapes_the_organisation_name() {
+        let res = app(Fake)
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let page = String::from_utf8(body.to_vec()).expect("utf-8");
+        assert!(page.contains("Fake &lt;b&gt;Org&lt;/b&gt;"), "{page}");
+        assert!(!page.contains("<b>Org"));
+    }
+
+    #[tokio::test]
     async fn unknown_paths_are_404() {
         let res = app(Fake)
             .oneshot(Request::get("/nope").body(Body::empty()).expect("request"))

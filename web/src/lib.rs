@@ -4,6 +4,8 @@
 
 mod api;
 mod health;
+mod home;
+pub mod html;
 mod layers;
 
 use axum::Router;
@@ -13,6 +15,7 @@ pub use api::{Health, NodeApi};
 /// The whole web application for one node.
 pub fn app<S: NodeApi>(state: S) -> Router {
     let router = Router::new()
+        .route("/", axum::routing::get(home::home::<S>))
         .route("/healthz", axum::routing::get(health::healthz::<S>))
         .with_state(state);
     layers::apply(router)
