@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 
 use crate::datadir::{DataDirError, DataDirLock, STORE_DIR};
 use crate::identity::{KeyError, OrgIdentity};
-use crate::service::Service;
+use crate::network::{self, NetworkConfig, NetworkHandle};
+use crate::service::{InboundSettings, Service};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("web.listen {0} is already in use by another program; choose another port")]
     PortInUse(SocketAddr),
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     #[error("cannot listen on web.listen {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -37,6 +40,7 @@ pub enum StartError {
 #[derive(Clone)]
 pub struct WebState {
     service: Service,
+    network: NetworkHandle,
     started: Instant,
 }
 
@@ -54,7 +58,7 @@ impl NodeApi for WebState {
             version: env!("CARGO_PKG_VERSION").into(),
             org: self.service.org_name().to_string(),
             org_key: self.service.org().to_hex(),
-            peers: 0,
+            peers: self.network.peers().await.map(|p| p.len()).unwrap_or(0),
             federated_records: federated,
             own_records: own,
             uptime_secs: self.started.elapsed().as_secs(),
@@ -66,6 +70,8 @@ impl NodeApi for WebState {
 pub struct RunningNode {
     pub web_addr: SocketAddr,
     pub service: Service,
+    pub network: NetworkHandle,
+    network_task: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     _lock: DataDirLock,
@@ -82,6 +88,8 @@ impl RunningNode {
             Ok(Err(e)) => tracing::warn!(error = %e, "web server ended with an error"),
             Err(e) => tracing::warn!(error = %e, "web server task failed"),
         }
+        self.network_task.abort();
+        let _ = (&mut self.network_task).await;
         if let Err(e) = self.service.store().flush() {
             tracing::warn!(error = %e, "final store flush failed");
         }
@@ -96,12 +104,33 @@ impl RunningNode {
     }
 }
 
+impl RunningNode {
+    /// Blocks `org`: refuses its records and requests, purges what we hold
+    /// of it, and disconnects its peers.
+    pub async fn block_org(
+        &self,
+        org: skillmesh_protocol::OrgKey,
+        actor: &str,
+    ) -> Result<usize, crate::service::ServiceError> {
+        let purged = self.service.block_org(&org, actor)?;
+        let _ = self.network.disconnect_org(org).await;
+        Ok(purged)
+    }
+}
+
 /// Starts a node from its configuration.
 pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let identity = OrgIdentity::load_file(&config.key_file)?;
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
-    let service = Service::new(config.org.name.clone(), identity, store);
+    let secret = identity.secret_bytes();
+    let inbound = InboundSettings {
+        mode: config.federation.mode,
+        max_records_per_org: u64::from(config.federation.max_records_per_org),
+    };
+    let service = Service::new(config.org.name.clone(), identity, store, inbound);
+    let network_config = NetworkConfig::from_settings(&config.network)?;
+    let (network, network_task) = network::start(network_config, secret, service.clone()).await?;
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -120,6 +149,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     })?;
     let app = skillmesh_web::app(WebState {
         service: service.clone(),
+        network: network.clone(),
         started: Instant::now(),
     });
     let (tx, rx) = oneshot::channel::<()>();
@@ -139,6 +169,8 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     Ok(RunningNode {
         web_addr,
         service,
+        network,
+        network_task,
         shutdown: Some(tx),
         server,
         _lock: lock,

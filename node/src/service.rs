@@ -10,7 +10,11 @@ use skillmesh_protocol::{Body, Envelope, Header, OrgKey, RECORD_VERSION, Record,
 use crate::clock;
 use crate::identity::OrgIdentity;
 use crate::outbound::expertise_listing;
-use crate::store::{AuditEntry, ItemState, OwnItem, Person, PutOutcome, Store, StoreError};
+use crate::policy::{self, Admission};
+use crate::store::{
+    AuditEntry, ItemState, OrgListing, OwnItem, Person, PutOutcome, Store, StoreError,
+};
+use skillmesh_config::FederationMode;
 
 /// How long a published record lives before it must be re-published.
 pub const RECORD_LIFETIME_SECS: i64 = 90 * 24 * 3600;
@@ -44,17 +48,76 @@ struct Inner {
     org_name: String,
     identity: OrgIdentity,
     store: Arc<Store>,
+    inbound: InboundSettings,
+    /// Where newly signed records go to be gossiped (set by the network).
+    outbound: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Envelope>>>,
+}
+
+/// The part of the configuration that governs what enters.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundSettings {
+    pub mode: FederationMode,
+    pub max_records_per_org: u64,
+}
+
+impl Default for InboundSettings {
+    fn default() -> Self {
+        InboundSettings {
+            mode: FederationMode::Open,
+            max_records_per_org: 10_000,
+        }
+    }
+}
+
+/// What happened to one incoming, correctly signed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored: new, or newer than what we held.
+    Stored(PutOutcome),
+    /// We already hold this version or a newer one.
+    Stale,
+    /// Policy keeps this organisation out.
+    NotAdmitted(Admission),
+    /// The organisation has reached its quota of stored records.
+    OverQuota,
 }
 
 impl Service {
-    pub fn new(org_name: String, identity: OrgIdentity, store: Arc<Store>) -> Self {
+    pub fn new(
+        org_name: String,
+        identity: OrgIdentity,
+        store: Arc<Store>,
+        inbound: InboundSettings,
+    ) -> Self {
         Service {
             inner: Arc::new(Inner {
                 org_name,
                 identity,
                 store,
+                inbound,
+                outbound: std::sync::Mutex::new(None),
             }),
         }
+    }
+
+    /// Sends every record this node signs from now on to `tx` (the network).
+    pub fn set_outbound(&self, tx: tokio::sync::mpsc::UnboundedSender<Envelope>) {
+        let mut slot = self
+            .inner
+            .outbound
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Some(tx);
+    }
+
+    /// Whether `org` is let in now.
+    pub fn admission(&self, org: &OrgKey) -> Result<Admission> {
+        Ok(policy::admit(
+            &self.inner.store,
+            self.inner.inbound.mode,
+            &self.org(),
+            org,
+        )?)
     }
 
     pub fn org_name(&self) -> &str {
@@ -114,6 +177,15 @@ impl Service {
         };
         let envelope = skillmesh_protocol::seal(&record, self.inner.identity.signing_key())?;
         self.inner.store.put_record(&record, &envelope, now)?;
+        if let Some(tx) = self
+            .inner
+            .outbound
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            let _ = tx.send(envelope.clone());
+        }
         let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
             "record_retracted"
         } else {
@@ -249,36 +321,153 @@ impl Service {
         Ok(())
     }
 
-    /// Takes an envelope from another organisation: verifies it, applies the
-    /// `seq` rule, stores it, and writes the outcome to the audit log.
-    pub fn ingest(&self, bytes: &[u8], from: &str) -> Result<PutOutcome> {
+    /// Takes an envelope from another organisation. See [`Service::ingest_many`].
+    pub fn ingest(&self, bytes: &[u8], from: &str) -> Result<Result<Ingested, Rejection>> {
+        let mut out = self.ingest_many(&[bytes], from)?;
+        out.pop()
+            .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
+    }
+
+    /// Takes envelopes from another organisation: verifies each, applies
+    /// inbound policy, the quota and the `seq` rule, stores the survivors in
+    /// one durable batch, and writes every outcome to the audit log. The
+    /// outer error is a local failure (storage); the inner one per envelope
+    /// says why that envelope was refused.
+    pub fn ingest_many(
+        &self,
+        envelopes: &[&[u8]],
+        from: &str,
+    ) -> Result<Vec<Result<Ingested, Rejection>>> {
         let now = clock::now();
-        let record = match skillmesh_protocol::open(bytes, now) {
-            Ok(r) => r,
-            Err(reason) => {
-                let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
-                self.audit(
-                    from,
-                    "record_rejected",
-                    signer,
-                    None,
-                    format!("{}: {reason}", reason.code()),
-                )?;
-                return Err(reason.into());
+        let mut results: Vec<Option<Result<Ingested, Rejection>>> = vec![None; envelopes.len()];
+        let mut accepted: Vec<(usize, Record, Envelope)> = Vec::new();
+        let mut audit = Vec::new();
+        let mut room: std::collections::HashMap<OrgKey, u64> = std::collections::HashMap::new();
+        let entry =
+            |action: &str, org: Option<OrgKey>, id: Option<&str>, detail: String| AuditEntry {
+                at: now,
+                actor: from.to_string(),
+                action: action.to_string(),
+                org: org.map(|o| o.to_hex()),
+                record_id: id.map(str::to_string),
+                detail,
+            };
+        for (i, bytes) in envelopes.iter().enumerate() {
+            let record = match skillmesh_protocol::open(bytes, now) {
+                Ok(r) => r,
+                Err(reason) => {
+                    let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
+                    audit.push(entry(
+                        "record_rejected",
+                        signer,
+                        None,
+                        format!("{}: {reason}", reason.code()),
+                    ));
+                    results[i] = Some(Err(reason));
+                    continue;
+                }
+            };
+            let org = record.header.org;
+            let admission = self.admission(&org)?;
+            if admission != Admission::Accept {
+                audit.push(entry(
+                    "record_refused",
+                    Some(org),
+                    Some(&record.header.id),
+                    admission.reason().into(),
+                ));
+                results[i] = Some(Ok(Ingested::NotAdmitted(admission)));
+                continue;
             }
-        };
-        let envelope = Envelope::from_bytes(bytes.to_vec());
-        let outcome = self.inner.store.put_record(&record, &envelope, now)?;
-        if outcome.changed() {
-            self.audit(
-                from,
-                "record_received",
-                Some(record.header.org),
-                Some(&record.header.id),
-                format!("{} seq {}", record.kind(), record.header.seq),
-            )?;
+            let store = &self.inner.store;
+            let is_new = store.get_record(&org, &record.header.id)?.is_none();
+            if is_new && org != self.org() {
+                let left = match room.get(&org) {
+                    Some(n) => *n,
+                    None => self
+                        .inner
+                        .inbound
+                        .max_records_per_org
+                        .saturating_sub(store.org_record_count(&org)?),
+                };
+                if left == 0 {
+                    audit.push(entry(
+                        "record_refused",
+                        Some(org),
+                        Some(&record.header.id),
+                        "organisation is over its record quota".into(),
+                    ));
+                    results[i] = Some(Ok(Ingested::OverQuota));
+                    continue;
+                }
+                room.insert(org, left - 1);
+            }
+            accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
         }
-        Ok(outcome)
+        let items: Vec<(&Record, &Envelope)> = accepted.iter().map(|(_, r, e)| (r, e)).collect();
+        let outcomes = self.inner.store.put_records(&items, now)?;
+        for ((i, record, _), outcome) in accepted.iter().zip(outcomes) {
+            results[*i] = Some(Ok(if outcome.changed() {
+                let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
+                    "retraction_received"
+                } else {
+                    "record_received"
+                };
+                audit.push(entry(
+                    action,
+                    Some(record.header.org),
+                    Some(&record.header.id),
+                    format!("{} seq {}", record.kind(), record.header.seq),
+                ));
+                Ingested::Stored(outcome)
+            } else {
+                Ingested::Stale
+            }));
+        }
+        self.inner.store.audit(&audit)?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(Ok(Ingested::Stale)))
+            .collect())
+    }
+
+    /// Blocks `org`: refuses its records from now on and purges what we hold.
+    pub fn block_org(&self, org: &OrgKey, actor: &str) -> Result<usize> {
+        if *org == self.org() {
+            return Err(ServiceError::Invalid(
+                "an organisation cannot block itself".into(),
+            ));
+        }
+        let store = &self.inner.store;
+        store.set_org_listing(org, Some(OrgListing::Blocked), clock::now())?;
+        let purged = store.purge_org(org)?;
+        self.audit(actor, "org_blocked", Some(*org), None, String::new())?;
+        self.audit(
+            actor,
+            "records_purged",
+            Some(*org),
+            None,
+            format!("{purged} records"),
+        )?;
+        Ok(purged)
+    }
+
+    /// Puts `org` on the allowlist (a partner), or clears its listing.
+    pub fn set_org_listing(
+        &self,
+        org: &OrgKey,
+        listing: Option<OrgListing>,
+        actor: &str,
+    ) -> Result<()> {
+        self.inner
+            .store
+            .set_org_listing(org, listing, clock::now())?;
+        let action = match listing {
+            Some(OrgListing::Allowed) => "org_allowed",
+            Some(OrgListing::Blocked) => "org_blocked",
+            None => "org_unlisted",
+        };
+        self.audit(actor, action, Some(*org), None, String::new())
     }
 
     /// Rows held from other organisations, and our own.

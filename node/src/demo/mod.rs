@@ -58,7 +58,8 @@ pub async fn start(
         let (name, slug, _) = sample_data::org(i);
         let dir = root.join(&slug);
         let port = base_port + i as u16;
-        let config = prepare(&dir, &name, port).map_err(|e| setup_err(&name, e))?;
+        let config =
+            prepare(&dir, &name, port, base_port + P2P_OFFSET).map_err(|e| setup_err(&name, e))?;
         let node = runtime::start(&config)
             .await
             .map_err(|e| setup_err(&name, e))?;
@@ -76,8 +77,19 @@ pub async fn start(
     Ok(nodes)
 }
 
-/// Creates the organisation's key and config in `dir` unless they exist.
-fn prepare(dir: &Path, name: &str, port: u16) -> Result<Config, DemoSetupError> {
+/// Peer-to-peer ports are the web ports plus this.
+pub const P2P_OFFSET: u16 = 100;
+
+/// Creates the organisation's key (unless it exists) and config in `dir`.
+/// Every organisation listens for peers on loopback; all but the first
+/// bootstrap from the first, and discovery (identify, Kademlia) connects
+/// the rest. mDNS stays off: it would multicast beyond loopback.
+fn prepare(
+    dir: &Path,
+    name: &str,
+    port: u16,
+    first_p2p_port: u16,
+) -> Result<Config, DemoSetupError> {
     std::fs::create_dir_all(dir)?;
     let key = dir.join(KEY_FILE);
     if !key.exists() {
@@ -86,6 +98,11 @@ fn prepare(dir: &Path, name: &str, port: u16) -> Result<Config, DemoSetupError> 
     let mut config = Config::new(name, dir.to_path_buf());
     config.web.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     config.network.mdns = false;
+    let p2p_port = port + P2P_OFFSET;
+    config.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")];
+    if p2p_port != first_p2p_port {
+        config.network.bootstrap = vec![format!("/ip4/127.0.0.1/tcp/{first_p2p_port}")];
+    }
     std::fs::write(dir.join(CONFIG_FILE), config.to_toml())?;
     Ok(config)
 }

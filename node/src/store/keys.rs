@@ -8,7 +8,9 @@
 //! | `item/`    | item id                           | JSON `OwnItem`            |
 //! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
 //! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
+//! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
+//! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
 //! | `account/` | username                          | JSON `Account`            |
 
@@ -20,6 +22,8 @@ pub const ITEM: &[u8] = b"item/";
 pub const REC: &[u8] = b"rec/";
 pub const ORG_COUNT: &[u8] = b"orgn/";
 pub const EXPIRY: &[u8] = b"exp/";
+pub const SEQ: &[u8] = b"seq/";
+pub const ORG_LIST: &[u8] = b"orglist/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const ACCOUNT: &[u8] = b"account/";
 
@@ -51,6 +55,14 @@ pub fn rec(org: &OrgKey, id: &str) -> Vec<u8> {
 
 pub fn rec_org_prefix(org: &OrgKey) -> Vec<u8> {
     join(REC, &[org.as_bytes()])
+}
+
+pub fn seq(org: &OrgKey, id: &str) -> Vec<u8> {
+    join(SEQ, &[org.as_bytes(), id.as_bytes()])
+}
+
+pub fn seq_org_prefix(org: &OrgKey) -> Vec<u8> {
+    join(SEQ, &[org.as_bytes()])
 }
 
 pub fn org_count(org: &OrgKey) -> Vec<u8> {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod items;
 pub mod keys;
 pub mod people;
+pub mod policy;
 pub mod records;
 mod schema;
 
@@ -28,6 +29,7 @@ pub use accounts::{Account, Role};
 pub use audit::{AuditEntry, AuditFilter};
 pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
+pub use policy::OrgListing;
 pub use records::{PutOutcome, StoredRecord};
 pub use schema::CURRENT_SCHEMA;
 

@@ -1,6 +1,7 @@
 //! Federated records: the latest version of every `(org, id)` this node
 //! holds, its own published records included. A higher `seq` replaces a
-//! lower one; a retraction is kept as a tombstone until it expires, so an
+//! lower one; a retraction is kept as a tombstone until it (or the version
+//! it replaced, whichever lives longer) expires, so an
 //! older version arriving later (by gossip or sync) cannot resurrect it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -155,6 +156,7 @@ impl Store {
             };
             batch.put(key, row.encode());
             batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
+            batch.put(keys::seq(&h.org, &h.id), h.seq.to_be_bytes().to_vec());
             pending.insert((h.org, h.id.clone()), (h.seq, expires_at));
             outcomes.push(outcome);
         }
@@ -193,6 +195,35 @@ impl Store {
             .map(|r| {
                 let (k, v) = r?;
                 StoredRecord::decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// `(id, seq)` of `org`'s rows with ids after `after`, in id order, at
+    /// most `limit`: the sync index, read without touching the envelopes.
+    pub fn seqs_of(
+        &self,
+        org: &OrgKey,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>> {
+        let prefix = keys::seq_org_prefix(org);
+        let start = match after {
+            Some(id) => {
+                let mut k = keys::seq(org, id);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        let end = keys::prefix_end(&prefix);
+        self.kv
+            .range(&start, &end)
+            .take(limit)
+            .map(|r| {
+                let (k, v) = r?;
+                let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                Ok((id, keys::u64_value(&v)))
             })
             .collect()
     }
@@ -264,6 +295,7 @@ impl Store {
             if let Some(row) = self.get_record(org, id)? {
                 batch.delete(keys::rec(org, id));
                 batch.delete(keys::expiry(row.expires_at, org, id));
+                batch.delete(keys::seq(org, id));
                 *removed.entry(*org).or_default() += 1;
             }
         }
@@ -296,6 +328,18 @@ pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
             }
             Ok(_) => {}
             Err(e) => problems.push(format!("{}/{}: {e}", row.org.short(), row.id)),
+        }
+        if store
+            .kv
+            .get(&keys::seq(&row.org, &row.id))?
+            .map(|v| keys::u64_value(&v))
+            != Some(row.seq)
+        {
+            problems.push(format!(
+                "{}/{}: sync index disagrees",
+                row.org.short(),
+                row.id
+            ));
         }
         if store
             .kv

@@ -1,0 +1,93 @@
+//! The composed libp2p behaviour: gossipsub for records, request-response
+//! for catch-up sync, identify and Kademlia for discovery, optional mDNS.
+
+use std::time::Duration;
+
+use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
+use libp2p::identity::Keypair;
+use libp2p::kad::{self, store::MemoryStore};
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
+use libp2p::{identify, mdns};
+use sha2::{Digest, Sha256};
+
+use super::wire::{self, SyncRequest, SyncResponse};
+
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    pub gossipsub: gossipsub::Behaviour,
+    pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    pub identify: identify::Behaviour,
+    pub kad: kad::Behaviour<MemoryStore>,
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+/// Message id: SHA-256 of the message data (the envelope bytes), so the
+/// same envelope is one message however many nodes forward it.
+pub fn message_id(data: &[u8]) -> MessageId {
+    MessageId::from(Sha256::digest(data).to_vec())
+}
+
+/// Gossip penalties: a peer whose score falls below `DISCONNECT_SCORE` is
+/// disconnected and kept out for a while.
+pub const INVALID_MESSAGE_PENALTY: f64 = -10.0;
+pub const DISCONNECT_SCORE: f64 = -20.0;
+
+pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
+    let peer_id = key.public().to_peer_id();
+    let gossip_config = gossipsub::ConfigBuilder::default()
+        .validation_mode(ValidationMode::Strict)
+        .validate_messages()
+        .message_id_fn(|m: &gossipsub::Message| message_id(&m.data))
+        .max_transmit_size(wire::MAX_GOSSIP_BYTES + 4096)
+        .heartbeat_interval(Duration::from_millis(500))
+        .build()
+        .map_err(|e| format!("gossipsub config: {e}"))?;
+    let mut gossipsub =
+        gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
+            .map_err(|e| format!("gossipsub: {e}"))?;
+    gossipsub
+        .with_peer_score(
+            gossipsub::PeerScoreParams::default(),
+            gossipsub::PeerScoreThresholds::default(),
+        )
+        .map_err(|e| format!("gossipsub scoring: {e}"))?;
+
+    let codec = request_response::cbor::codec::Codec::<SyncRequest, SyncResponse>::default()
+        .set_request_size_maximum(wire::MAX_SYNC_REQUEST_BYTES)
+        .set_response_size_maximum(wire::MAX_SYNC_RESPONSE_BYTES);
+    let sync = request_response::Behaviour::with_codec(
+        codec,
+        [(wire::SYNC_PROTOCOL, ProtocolSupport::Full)],
+        request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
+    );
+
+    let identify = identify::Behaviour::new(identify::Config::new(
+        wire::IDENTIFY_VERSION.into(),
+        key.public(),
+    ));
+
+    let mut kad_config = kad::Config::new(wire::KAD_PROTOCOL);
+    kad_config.set_query_timeout(Duration::from_secs(30));
+    let mut kad = kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
+    // Since kad 0.44 a node stays a client until it has a confirmed external
+    // address; organisation nodes are servers by design.
+    kad.set_mode(Some(kad::Mode::Server));
+
+    let mdns = if mdns_on {
+        Some(
+            mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)
+                .map_err(|e| format!("mdns: {e}"))?,
+        )
+    } else {
+        None
+    };
+
+    Ok(Behaviour {
+        gossipsub,
+        sync,
+        identify,
+        kad,
+        mdns: Toggle::from(mdns),
+    })
+}

@@ -1,0 +1,181 @@
+//! The network: one libp2p swarm per node, owned by one event-loop task.
+//! The rest of the node talks to it through [`NetworkHandle`], a cheap
+//! clonable handle that sends typed commands; raw libp2p types stop here.
+
+mod behaviour;
+mod event_loop;
+pub mod identity;
+pub mod sync;
+pub mod wire;
+
+use std::time::Duration;
+
+use libp2p::{Multiaddr, PeerId};
+use skillmesh_protocol::OrgKey;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::service::Service;
+pub use wire::{SyncRequest, SyncResponse};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("invalid network address {addr:?}: {reason}")]
+    BadAddress { addr: String, reason: String },
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+    #[error("network setup failed: {0}")]
+    Setup(String),
+    #[error("request to peer failed: {0}")]
+    Request(String),
+    #[error("the network task has stopped")]
+    Stopped,
+}
+
+/// Network settings, parsed from the node's config.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    pub listen: Vec<Multiaddr>,
+    pub bootstrap: Vec<Multiaddr>,
+    pub mdns: bool,
+    pub idle_timeout: Duration,
+}
+
+impl NetworkConfig {
+    pub fn from_settings(s: &skillmesh_config::NetworkSettings) -> Result<Self, NetworkError> {
+        let parse = |a: &String| {
+            a.parse::<Multiaddr>()
+                .map_err(|e| NetworkError::BadAddress {
+                    addr: a.clone(),
+                    reason: e.to_string(),
+                })
+        };
+        Ok(NetworkConfig {
+            listen: s.listen.iter().map(parse).collect::<Result<_, _>>()?,
+            bootstrap: s.bootstrap.iter().map(parse).collect::<Result<_, _>>()?,
+            mdns: s.mdns,
+            idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+        })
+    }
+}
+
+/// A connected peer, as the rest of the node sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub peer: String,
+    pub org: Option<OrgKey>,
+    pub address: String,
+}
+
+pub(crate) enum Command {
+    PublishRaw {
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), NetworkError>>,
+    },
+    Dial {
+        addr: Multiaddr,
+        reply: oneshot::Sender<Result<(), NetworkError>>,
+    },
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    Sync {
+        peer: PeerId,
+        request: SyncRequest,
+        reply: oneshot::Sender<Result<SyncResponse, NetworkError>>,
+    },
+    SyncRespond {
+        channel: libp2p::request_response::ResponseChannel<SyncResponse>,
+        response: SyncResponse,
+    },
+    Validated {
+        id: libp2p::gossipsub::MessageId,
+        source: PeerId,
+        verdict: event_loop::Verdict,
+    },
+    DisconnectOrg(OrgKey),
+    SyncDone(PeerId),
+}
+
+/// The typed handle to the network task.
+#[derive(Clone)]
+pub struct NetworkHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl NetworkHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetworkError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| NetworkError::Stopped)?;
+        rx.await.map_err(|_| NetworkError::Stopped)
+    }
+
+    /// Dials a peer address.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), NetworkError> {
+        self.ask(|reply| Command::Dial { addr, reply }).await?
+    }
+
+    /// Addresses the node listens on (known so far).
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetworkError> {
+        self.ask(Command::ListenAddrs).await
+    }
+
+    /// Currently connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NetworkError> {
+        self.ask(Command::Peers).await
+    }
+
+    /// Sends a sync request to `peer` and waits for the answer.
+    pub async fn sync(
+        &self,
+        peer: PeerId,
+        request: SyncRequest,
+    ) -> Result<SyncResponse, NetworkError> {
+        self.ask(|reply| Command::Sync {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Disconnects every peer of `org` (after it was blocked).
+    pub async fn disconnect_org(&self, org: OrgKey) -> Result<(), NetworkError> {
+        self.tx
+            .send(Command::DisconnectOrg(org))
+            .await
+            .map_err(|_| NetworkError::Stopped)
+    }
+
+    /// Publishes arbitrary bytes on the records topic, bypassing every
+    /// check. Only for tests that play a misbehaving peer.
+    #[doc(hidden)]
+    pub async fn publish_raw(&self, data: Vec<u8>) -> Result<(), NetworkError> {
+        self.ask(|reply| Command::PublishRaw { data, reply })
+            .await?
+    }
+}
+
+/// Starts the network task: builds the swarm with the organisation's key,
+/// listens, dials bootstrap peers, and gossips every record the service
+/// publishes.
+pub async fn start(
+    config: NetworkConfig,
+    secret: [u8; 32],
+    service: Service,
+) -> Result<(NetworkHandle, JoinHandle<()>), NetworkError> {
+    let (tx, rx) = mpsc::channel(1024);
+    let handle = NetworkHandle { tx: tx.clone() };
+    let (published_tx, published_rx) = mpsc::unbounded_channel();
+    service.set_outbound(published_tx);
+    let event_loop =
+        event_loop::EventLoop::new(&config, secret, service, handle.clone(), rx, published_rx)
+            .await?;
+    let task = tokio::spawn(event_loop.run());
+    Ok((handle, task))
+}

@@ -1,0 +1,69 @@
+//! The admin's lists of organisations: allowed (partners) and blocked.
+
+use serde::{Deserialize, Serialize};
+use skillmesh_protocol::OrgKey;
+
+use super::{Result, Store, encode_json, keys};
+use crate::storage::Batch;
+
+/// Which list an organisation is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgListing {
+    Allowed,
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ListEntry {
+    listing: OrgListing,
+    since: i64,
+}
+
+impl Store {
+    /// Puts `org` on a list, or takes it off both with `None`.
+    pub fn set_org_listing(
+        &self,
+        org: &OrgKey,
+        listing: Option<OrgListing>,
+        now: i64,
+    ) -> Result<()> {
+        let mut b = Batch::new();
+        let key = keys::join(keys::ORG_LIST, &[org.as_bytes()]);
+        match listing {
+            Some(listing) => b.put(
+                key,
+                encode_json(&ListEntry {
+                    listing,
+                    since: now,
+                }),
+            ),
+            None => b.delete(key),
+        }
+        self.commit(b)
+    }
+
+    pub fn org_listing(&self, org: &OrgKey) -> Result<Option<OrgListing>> {
+        Ok(self
+            .get_json::<ListEntry>(&keys::join(keys::ORG_LIST, &[org.as_bytes()]))?
+            .map(|e| e.listing))
+    }
+
+    /// Every listed organisation.
+    pub fn org_listings(&self) -> Result<Vec<(OrgKey, OrgListing)>> {
+        self.kv
+            .scan_prefix(keys::ORG_LIST)
+            .filter_map(|r| {
+                let (k, v) = match r {
+                    Ok(kv) => kv,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                let org: [u8; 32] = k.get(keys::ORG_LIST.len()..)?.try_into().ok()?;
+                Some(
+                    super::decode_json::<ListEntry>(&k, &v)
+                        .map(|e| (OrgKey::from_bytes(org), e.listing)),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,403 @@
+//! Federation between real nodes in this process, talking libp2p over
+//! loopback TCP, each with its own sled database in a temp dir: gossip,
+//! updates, retractions, catch-up sync, misbehaving peers and policy.
+
+use std::future::Future;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use skillmesh_config::{Config, FederationMode};
+use skillmesh_node::identity::OrgIdentity;
+use skillmesh_node::runtime::{self, RunningNode};
+use skillmesh_node::store::{AuditFilter, OrgListing};
+use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
+use skillmesh_protocol::{Body, OrgKey};
+
+struct Org {
+    node: RunningNode,
+    config: Config,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_org(name: &str, bootstrap: &[String], mode: FederationMode) -> Org {
+    let dir = tempfile::tempdir().expect("tempdir");
+    OrgIdentity::generate()
+        .expect("key")
+        .create_file(&dir.path().join("org.key"))
+        .expect("write key");
+    let mut config = Config::new(name, dir.path().to_path_buf());
+    config.web.listen = "127.0.0.1:0".parse().expect("addr");
+    config.network.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
+    config.network.bootstrap = bootstrap.to_vec();
+    config.network.mdns = false;
+    config.federation.mode = mode;
+    let node = runtime::start(&config).await.expect("node starts");
+    Org {
+        node,
+        config,
+        _dir: dir,
+    }
+}
+
+async fn p2p_addr(org: &Org) -> String {
+    wait_for("a listen address", || async {
+        !org.node
+            .network
+            .listen_addrs()
+            .await
+            .expect("addrs")
+            .is_empty()
+    })
+    .await;
+    org.node.network.listen_addrs().await.expect("addrs")[0].to_string()
+}
+
+/// Polls `check` until it holds, failing after a deadline.
+async fn wait_for<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
+    org.node
+        .service
+        .store()
+        .get_record(from, id)
+        .expect("get")
+        .map(|r| (r.seq, r.tombstone))
+}
+
+fn mentoring(title: &str) -> Body {
+    Body::MentoringOffer(MentoringOffer {
+        person: "tomas".into(),
+        mentor_name: Some("Tomás".into()),
+        title: title.into(),
+        description: String::new(),
+        topics: vec!["Kubernetes".into()],
+        languages: vec!["en".into()],
+        capacity: 2,
+        sessions: 4,
+        session_minutes: 45,
+        cadence: skillmesh_protocol::kinds::Cadence::Fortnightly,
+        slots: vec![],
+        delivery: Delivery::Remote,
+        status: OfferStatus::Open,
+    })
+}
+
+/// Three nodes in a chain of bootstraps; waits until each sees two peers.
+async fn network_of_three(mode: FederationMode) -> (Org, Org, Org) {
+    let a = start_org("A", &[], mode).await;
+    let addr = p2p_addr(&a).await;
+    let b = start_org("B", std::slice::from_ref(&addr), mode).await;
+    let c = start_org("C", &[addr], mode).await;
+    for org in [&a, &b, &c] {
+        wait_for("full mesh", || async {
+            org.node.network.peers().await.expect("peers").len() == 2
+        })
+        .await;
+    }
+    (a, b, c)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_update_and_retract_reach_every_node() {
+    let (a, b, c) = network_of_three(FederationMode::Open).await;
+    let org_a = a.node.service.org();
+    let svc = &a.node.service;
+    svc.create_item(
+        "mentor-k8s",
+        Some("tomas"),
+        mentoring("Kubernetes in production"),
+        "test",
+    )
+    .expect("create");
+    svc.publish_item("mentor-k8s", "test").expect("publish");
+    for org in [&b, &c] {
+        wait_for("the record on every node", || async {
+            held_seq(org, &org_a, "mentor-k8s") == Some((1, false))
+        })
+        .await;
+    }
+
+    let mut item = svc.store().item("mentor-k8s").expect("get").expect("item");
+    item.body = mentoring("Kubernetes in production, second edition");
+    svc.store().update_item(&item).expect("edit");
+    svc.publish_item("mentor-k8s", "test").expect("republish");
+    for org in [&b, &c] {
+        wait_for("the update on every node", || async {
+            held_seq(org, &org_a, "mentor-k8s") == Some((2, false))
+        })
+        .await;
+        let row = org
+            .node
+            .service
+            .store()
+            .get_record(&org_a, "mentor-k8s")
+            .expect("get")
+            .expect("row");
+        match row.record().expect("parse").body {
+            Body::MentoringOffer(m) => assert!(m.title.contains("second edition")),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    svc.unpublish_item("mentor-k8s", "test").expect("unpublish");
+    for org in [&b, &c] {
+        wait_for("the retraction on every node", || async {
+            held_seq(org, &org_a, "mentor-k8s") == Some((3, true))
+        })
+        .await;
+    }
+    wait_for("the retraction in B's audit log", || async {
+        b.node
+            .service
+            .store()
+            .audit_log(&AuditFilter {
+                org: Some(org_a.to_hex()),
+                action: Some("retraction_received".into()),
+                ..Default::default()
+            })
+            .expect("audit")
+            .len()
+            == 1
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_was_down_catches_up_including_retractions() {
+    let (a, b, c) = network_of_three(FederationMode::Open).await;
+    let org_a = a.node.service.org();
+    let svc = &a.node.service;
+    svc.create_item("keep", Some("tomas"), mentoring("Stays"), "test")
+        .expect("create");
+    svc.create_item("gone", Some("tomas"), mentoring("Goes"), "test")
+        .expect("create");
+    svc.publish_item("keep", "test").expect("publish");
+    svc.publish_item("gone", "test").expect("publish");
+    wait_for("C has both", || async {
+        held_seq(&c, &org_a, "keep").is_some() && held_seq(&c, &org_a, "gone").is_some()
+    })
+    .await;
+
+    // C goes down; meanwhile A publishes, updates and retracts.
+    let Org {
+        node,
+        config: c_config,
+        _dir: c_dir,
+    } = c;
+    node.stop().await;
+    svc.create_item(
+        "new",
+        Some("tomas"),
+        mentoring("New while C was away"),
+        "test",
+    )
+    .expect("create");
+    svc.publish_item("new", "test").expect("publish");
+    svc.publish_item("keep", "test").expect("update");
+    svc.unpublish_item("gone", "test").expect("retract");
+    wait_for("B has the changes", || async {
+        held_seq(&b, &org_a, "gone") == Some((2, true))
+    })
+    .await;
+
+    let c = Org {
+        node: runtime::start(&c_config).await.expect("C restarts"),
+        config: c_config,
+        _dir: c_dir,
+    };
+    let addr = p2p_addr(&b).await;
+    c.node
+        .network
+        .dial(addr.parse().expect("multiaddr"))
+        .await
+        .expect("dial");
+    wait_for("C caught up", || async {
+        held_seq(&c, &org_a, "new") == Some((1, false))
+            && held_seq(&c, &org_a, "keep") == Some((2, false))
+            && held_seq(&c, &org_a, "gone") == Some((2, true))
+    })
+    .await;
+    assert!(
+        c.node
+            .service
+            .store()
+            .check_consistency()
+            .expect("check")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tampered_and_expired_records_are_rejected_and_the_sender_disconnected() {
+    let (a, b, c) = network_of_three(FederationMode::Open).await;
+    let org_a = a.node.service.org();
+    // A valid record signed by some organisation, then three bad variants.
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let org_x = OrgKey::from(&key.verifying_key());
+    let now = skillmesh_node::clock::now();
+    let mut record =
+        skillmesh_protocol::samples::record(org_x, skillmesh_protocol::Kind::TalkOffer);
+    record.header.issued_at = now;
+    record.header.expires_at = now + 3600;
+    let good = skillmesh_protocol::seal(&record, &key)
+        .expect("seal")
+        .into_bytes();
+    let mut tampered = good.clone();
+    let last = tampered.len() - 3;
+    tampered[last] ^= 1;
+    let forged = {
+        let mut f = good.clone();
+        f[4..36].copy_from_slice(SigningKey::from_bytes(&[43; 32]).verifying_key().as_bytes());
+        f
+    };
+    let mut expired = record.clone();
+    expired.header.id = "expired".into();
+    expired.header.issued_at = now - 7200;
+    expired.header.expires_at = now - 3600;
+    let expired = skillmesh_protocol::seal(&expired, &key)
+        .expect("seal")
+        .into_bytes();
+    // Over the envelope bound, but within gossipsub's transport limit.
+    let oversize = vec![0u8; 65_600];
+
+    // A keeps misbehaving (as such a peer would) until it is cut off; the
+    // gossip mesh may still be forming when it starts.
+    let bad = [tampered, forged, expired, oversize];
+    let misbehave = {
+        let network = a.node.network.clone();
+        tokio::spawn(async move {
+            for round in 0u8..=255 {
+                for b in &bad {
+                    let mut b = b.clone();
+                    b.push(round); // a new message id each round
+                    let _ = network.publish_raw(b).await;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    for org in [&b, &c] {
+        wait_for("A disconnected", || async {
+            !org.node
+                .network
+                .peers()
+                .await
+                .expect("peers")
+                .iter()
+                .any(|p| p.org == Some(org_a))
+        })
+        .await;
+        let rejected = org
+            .node
+            .service
+            .store()
+            .audit_log(&AuditFilter {
+                action: Some("record_rejected".into()),
+                ..Default::default()
+            })
+            .expect("audit");
+        assert!(rejected.len() >= 2, "{rejected:?}");
+        assert!(held_seq(org, &org_x, &record.header.id).is_none());
+        assert!(held_seq(org, &org_x, "expired").is_none());
+    }
+    misbehave.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_organisation_is_purged_disconnected_and_kept_out() {
+    let (a, b, c) = network_of_three(FederationMode::Open).await;
+    let org_a = a.node.service.org();
+    let svc = &a.node.service;
+    svc.create_item(
+        "before",
+        Some("tomas"),
+        mentoring("Before the block"),
+        "test",
+    )
+    .expect("create");
+    svc.publish_item("before", "test").expect("publish");
+    wait_for("B has it", || async {
+        held_seq(&b, &org_a, "before").is_some()
+    })
+    .await;
+
+    assert_eq!(b.node.block_org(org_a, "admin").await.expect("block"), 1);
+    assert!(held_seq(&b, &org_a, "before").is_none(), "purged at once");
+    wait_for("A disconnected from B", || async {
+        !b.node
+            .network
+            .peers()
+            .await
+            .expect("peers")
+            .iter()
+            .any(|p| p.org == Some(org_a))
+    })
+    .await;
+
+    svc.create_item("after", Some("tomas"), mentoring("After the block"), "test")
+        .expect("create");
+    svc.publish_item("after", "test").expect("publish");
+    wait_for("C has the new record", || async {
+        held_seq(&c, &org_a, "after").is_some()
+    })
+    .await;
+    // Gossip from C and any re-dial from A: B still holds nothing of A.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(held_seq(&b, &org_a, "after").is_none());
+    assert!(held_seq(&b, &org_a, "before").is_none());
+    assert_eq!(
+        b.node.service.store().org_listing(&org_a).expect("listing"),
+        Some(OrgListing::Blocked)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_allowlist_mode_only_listed_organisations_are_accepted() {
+    let (a, b, c) = network_of_three(FederationMode::Allowlist).await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    // C accepts A only.
+    c.node
+        .service
+        .set_org_listing(&org_a, Some(OrgListing::Allowed), "admin")
+        .expect("allow");
+    for (org, id) in [(&a, "from-a"), (&b, "from-b")] {
+        org.node
+            .service
+            .create_item(id, Some("tomas"), mentoring(id), "test")
+            .expect("create");
+        org.node.service.publish_item(id, "test").expect("publish");
+    }
+    wait_for("C has A's record", || async {
+        held_seq(&c, &org_a, "from-a").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        held_seq(&c, &org_b, "from-b").is_none(),
+        "B is not on C's allowlist"
+    );
+    let refused = c
+        .node
+        .service
+        .store()
+        .audit_log(&AuditFilter {
+            action: Some("record_refused".into()),
+            org: Some(org_b.to_hex()),
+            ..Default::default()
+        })
+        .expect("audit");
+    assert!(!refused.is_empty());
+}
