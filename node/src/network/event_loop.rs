@@ -55,7 +55,7 @@ impl EventLoop {
         commands: mpsc::Receiver<Command>,
         published: mpsc::UnboundedReceiver<Envelope>,
     ) -> Result<Self, NetworkError> {
-        let key = identity::keypair(secret);
+        let key = identity::keypair(secret).map_err(NetworkError::Setup)?;
         let mdns_on = config.mdns;
         let setup = |e: &dyn std::fmt::Display| NetworkError::Setup(e.to_string());
         let mut swarm = SwarmBuilder::with_existing_identity(key)

@@ -6,9 +6,8 @@ use libp2p::identity::{Keypair, PublicKey, ed25519};
 use skillmesh_protocol::OrgKey;
 
 /// The libp2p key pair for the organisation's secret seed.
-pub fn keypair(mut secret: [u8; 32]) -> Keypair {
-    let kp = Keypair::ed25519_from_bytes(&mut secret)
-        .unwrap_or_else(|_| Keypair::from(ed25519::Keypair::generate()));
+pub fn keypair(mut secret: [u8; 32]) -> Result<Keypair, String> {
+    let kp = Keypair::ed25519_from_bytes(&mut secret).map_err(|e| e.to_string());
     secret.fill(0);
     kp
 }
@@ -36,7 +35,7 @@ mod tests {
     #[test]
     fn peer_id_and_org_key_convert_both_ways() {
         let seed = [3u8; 32];
-        let kp = keypair(seed);
+        let kp = keypair(seed).expect("keypair");
         let org = OrgKey::from(&ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key());
         let pid = PeerId::from(kp.public());
         assert_eq!(peer_id(&org), Some(pid));
