@@ -9,6 +9,7 @@ pub mod identity;
 pub mod network;
 pub mod outbound;
 pub mod policy;
+pub mod requests;
 pub mod runtime;
 pub mod service;
 pub mod storage;

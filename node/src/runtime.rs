@@ -71,7 +71,7 @@ pub struct RunningNode {
     pub web_addr: SocketAddr,
     pub service: Service,
     pub network: NetworkHandle,
-    network_task: JoinHandle<()>,
+    network_tasks: Option<network::NetworkTasks>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     _lock: DataDirLock,
@@ -88,8 +88,9 @@ impl RunningNode {
             Ok(Err(e)) => tracing::warn!(error = %e, "web server ended with an error"),
             Err(e) => tracing::warn!(error = %e, "web server task failed"),
         }
-        self.network_task.abort();
-        let _ = (&mut self.network_task).await;
+        if let Some(tasks) = self.network_tasks.take() {
+            tasks.shutdown().await;
+        }
         if let Err(e) = self.service.store().flush() {
             tracing::warn!(error = %e, "final store flush failed");
         }
@@ -127,10 +128,11 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let inbound = InboundSettings {
         mode: config.federation.mode,
         max_records_per_org: u64::from(config.federation.max_records_per_org),
+        requests_per_minute: config.federation.requests_per_minute,
     };
     let service = Service::new(config.org.name.clone(), identity, store, inbound);
     let network_config = NetworkConfig::from_settings(&config.network)?;
-    let (network, network_task) = network::start(network_config, secret, service.clone()).await?;
+    let (network, network_tasks) = network::start(network_config, secret, service.clone()).await?;
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -170,7 +172,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         web_addr,
         service,
         network,
-        network_task,
+        network_tasks: Some(network_tasks),
         shutdown: Some(tx),
         server,
         _lock: lock,

@@ -49,6 +49,9 @@ struct Inner {
     identity: OrgIdentity,
     store: Arc<Store>,
     inbound: InboundSettings,
+    rate: crate::requests::RateLimiter,
+    /// Woken when there is something new to deliver directly.
+    deliveries: Arc<tokio::sync::Notify>,
     /// Where newly signed records go to be gossiped (set by the network).
     outbound: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Envelope>>>,
 }
@@ -58,6 +61,7 @@ struct Inner {
 pub struct InboundSettings {
     pub mode: FederationMode,
     pub max_records_per_org: u64,
+    pub requests_per_minute: u32,
 }
 
 impl Default for InboundSettings {
@@ -65,6 +69,7 @@ impl Default for InboundSettings {
         InboundSettings {
             mode: FederationMode::Open,
             max_records_per_org: 10_000,
+            requests_per_minute: 60,
         }
     }
 }
@@ -95,6 +100,8 @@ impl Service {
                 identity,
                 store,
                 inbound,
+                rate: Default::default(),
+                deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
             }),
         }
@@ -108,6 +115,35 @@ impl Service {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *slot = Some(tx);
+    }
+
+    pub fn inbound(&self) -> InboundSettings {
+        self.inner.inbound
+    }
+
+    pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
+        &self.inner.rate
+    }
+
+    /// Wakes the courier: something new waits to be delivered.
+    pub fn deliveries_changed(&self) {
+        self.inner.deliveries.notify_one();
+    }
+
+    /// Resolves when something new waits to be delivered.
+    pub fn delivery_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.deliveries.clone()
+    }
+
+    pub(crate) fn audit_event(
+        &self,
+        actor: &str,
+        action: &str,
+        org: Option<OrgKey>,
+        record_id: Option<&str>,
+        detail: String,
+    ) -> Result<()> {
+        self.audit(actor, action, org, record_id, detail)
     }
 
     /// Whether `org` is let in now.
@@ -367,6 +403,20 @@ impl Service {
                     continue;
                 }
             };
+            if !record.kind().is_federated() {
+                let reason = Rejection::Malformed(format!(
+                    "{} records are sent directly, never published",
+                    record.kind()
+                ));
+                audit.push(entry(
+                    "record_rejected",
+                    Some(record.header.org),
+                    Some(&record.header.id),
+                    format!("{}: {reason}", reason.code()),
+                ));
+                results[i] = Some(Err(reason));
+                continue;
+            }
             let org = record.header.org;
             let admission = self.admission(&org)?;
             if admission != Admission::Accept {

@@ -320,3 +320,56 @@ pub struct Retraction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// Body of `request`: a person at one organisation asks for an offer of
+/// another (a talk, a mentoring place or a cohort seat). Sent directly to
+/// the offering organisation's node, never gossiped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// The organisation that published the offer.
+    pub offer_org: OrgKey,
+    /// The offer's record id.
+    pub offer_id: String,
+    /// The requesting person's id at the requesting organisation.
+    pub requester: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_name: Option<String>,
+    /// What the person wants to learn.
+    pub goal: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub preferred_times: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// The offering side's decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Accepted,
+    Declined,
+}
+
+/// How to reach the person who accepted. Only ever sent with an acceptance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Body of `answer`: the offering organisation's signed reply to a request,
+/// sent directly back to the requesting organisation's node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub request_org: OrgKey,
+    pub request_id: String,
+    pub decision: Decision,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reply: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}

@@ -9,7 +9,8 @@ use serde_json::value::RawValue;
 use crate::error::Rejection;
 use crate::keys::OrgKey;
 use crate::kinds::{
-    CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OrgCard, Retraction, TalkOffer,
+    Answer, CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OrgCard, Request,
+    Retraction, TalkOffer,
 };
 
 /// The record format version this crate writes and reads.
@@ -26,10 +27,12 @@ pub enum Kind {
     Event,
     Content,
     Retraction,
+    Request,
+    Answer,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::OrgCard,
         Kind::Expertise,
         Kind::TalkOffer,
@@ -38,7 +41,15 @@ impl Kind {
         Kind::Event,
         Kind::Content,
         Kind::Retraction,
+        Kind::Request,
+        Kind::Answer,
     ];
+
+    /// Whether records of this kind are published to every organisation
+    /// (gossip and sync). Requests and answers travel point to point.
+    pub fn is_federated(self) -> bool {
+        !matches!(self, Kind::Request | Kind::Answer)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +61,8 @@ impl Kind {
             Kind::Event => "event",
             Kind::Content => "content",
             Kind::Retraction => "retraction",
+            Kind::Request => "request",
+            Kind::Answer => "answer",
         }
     }
 }
@@ -112,6 +125,8 @@ pub enum Body {
     Event(Event),
     Content(ContentItem),
     Retraction(Retraction),
+    Request(Request),
+    Answer(Answer),
 }
 
 impl Body {
@@ -125,6 +140,8 @@ impl Body {
             Body::Event(_) => Kind::Event,
             Body::Content(_) => Kind::Content,
             Body::Retraction(_) => Kind::Retraction,
+            Body::Request(_) => Kind::Request,
+            Body::Answer(_) => Kind::Answer,
         }
     }
 
@@ -138,6 +155,8 @@ impl Body {
             Body::Event(b) => serde_json::value::to_raw_value(b),
             Body::Content(b) => serde_json::value::to_raw_value(b),
             Body::Retraction(b) => serde_json::value::to_raw_value(b),
+            Body::Request(b) => serde_json::value::to_raw_value(b),
+            Body::Answer(b) => serde_json::value::to_raw_value(b),
         }
     }
 
@@ -152,6 +171,8 @@ impl Body {
             Kind::Event => Body::Event(serde_json::from_str(s)?),
             Kind::Content => Body::Content(serde_json::from_str(s)?),
             Kind::Retraction => Body::Retraction(serde_json::from_str(s)?),
+            Kind::Request => Body::Request(serde_json::from_str(s)?),
+            Kind::Answer => Body::Answer(serde_json::from_str(s)?),
         })
     }
 }

@@ -141,6 +141,25 @@ pub fn body(kind: Kind) -> Body {
         Kind::Retraction => Body::Retraction(Retraction {
             reason: Some("offer closed".into()),
         }),
+        Kind::Request => Body::Request(Request {
+            offer_org: OrgKey::from_bytes([0x5a; 32]),
+            offer_id: "mentoring-tomas".into(),
+            requester: "aisha".into(),
+            requester_name: Some("Aisha Bello".into()),
+            goal: "Get better at running on-call for my team.".into(),
+            preferred_times: "Tuesday or Thursday mornings".into(),
+            message: "We moved to Kubernetes last quarter.".into(),
+        }),
+        Kind::Answer => Body::Answer(Answer {
+            request_org: OrgKey::from_bytes([0x5b; 32]),
+            request_id: "req-1".into(),
+            decision: Decision::Accepted,
+            reply: "Happy to. First session next Tuesday?".into(),
+            contact: Some(Contact {
+                name: "Tomás Ferreira".into(),
+                email: Some("tomas@northwind.example".into()),
+            }),
+        }),
     }
 }
 

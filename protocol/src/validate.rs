@@ -3,8 +3,8 @@
 
 use crate::error::Rejection;
 use crate::kinds::{
-    Availability, CohortOffer, ContentItem, ContentType, Event, Expertise, ListEntry,
-    MentoringOffer, OrgCard, Retraction, Slot, TalkOffer, Topic,
+    Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, Expertise,
+    ListEntry, MentoringOffer, OrgCard, Request, Retraction, Slot, TalkOffer, Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -21,6 +21,8 @@ pub fn validate_record(record: &Record) -> Result<(), Rejection> {
         Body::Event(b) => event(b),
         Body::Content(b) => content(b),
         Body::Retraction(b) => retraction(b),
+        Body::Request(b) => request(b),
+        Body::Answer(b) => answer(b),
     }
 }
 
@@ -396,4 +398,34 @@ fn content(b: &ContentItem) -> Result<(), Rejection> {
 
 fn retraction(b: &Retraction) -> Result<(), Rejection> {
     opt_line("reason", &b.reason)
+}
+
+fn request(b: &Request) -> Result<(), Rejection> {
+    id("offer_id", &b.offer_id)?;
+    id("requester", &b.requester)?;
+    opt_line("requester_name", &b.requester_name)?;
+    text("goal", &b.goal)?;
+    if b.goal.trim().is_empty() {
+        return Err(Rejection::malformed("goal is empty"));
+    }
+    bounded("preferred_times", &b.preferred_times, MAX_TITLE_BYTES)?;
+    text("preferred_times", &b.preferred_times)?;
+    text("message", &b.message)
+}
+
+fn answer(b: &Answer) -> Result<(), Rejection> {
+    id("request_id", &b.request_id)?;
+    text("reply", &b.reply)?;
+    match (&b.contact, b.decision) {
+        (Some(_), Decision::Declined) => Err(Rejection::malformed(
+            "contact details may only travel with an acceptance",
+        )),
+        (Some(c), Decision::Accepted) => {
+            line("contact.name", &c.name)?;
+            c.email
+                .as_deref()
+                .map_or(Ok(()), |e| email("contact.email", e))
+        }
+        (None, _) => Ok(()),
+    }
 }

@@ -75,6 +75,8 @@ fn record() -> impl Strategy<Value = (SigningKey, Record)> {
                         b.topics = topic_names;
                     }
                     Body::Retraction(b) => b.reason = Some(title),
+                    Body::Request(b) => b.goal = title,
+                    Body::Answer(b) => b.reply = title,
                 }
                 (key, record)
             },

@@ -383,6 +383,21 @@ fn generate() -> Vec<Case> {
         "malformed",
     ));
 
+    let mut leaky = samples::record(org, Kind::Answer);
+    if let Body::Answer(a) = &mut leaky.body {
+        a.decision = skillmesh_protocol::kinds::Decision::Declined;
+    }
+    let (e, c, s) = frame(&key, &key, &payload_of(&leaky));
+    cases.push(case(
+        "contact_with_decline",
+        "an answer that declines but carries contact details",
+        &e,
+        &c,
+        &s,
+        now,
+        "malformed",
+    ));
+
     // S + L: the same signature with a non-reduced scalar. Strict
     // verification (and RFC 8032) refuses it.
     let mut malleable = env.clone();

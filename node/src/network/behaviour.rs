@@ -11,12 +11,13 @@ use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, mdns};
 use sha2::{Digest, Sha256};
 
-use super::wire::{self, SyncRequest, SyncResponse};
+use super::wire::{self, DirectMessage, DirectReply, SyncRequest, SyncResponse};
 
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    pub direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
     pub identify: identify::Behaviour,
     pub kad: kad::Behaviour<MemoryStore>,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
@@ -62,6 +63,16 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
         request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
     );
 
+    let direct_codec =
+        request_response::cbor::codec::Codec::<DirectMessage, DirectReply>::default()
+            .set_request_size_maximum(wire::MAX_DIRECT_BYTES)
+            .set_response_size_maximum(wire::MAX_DIRECT_BYTES);
+    let direct = request_response::Behaviour::with_codec(
+        direct_codec,
+        [(wire::DIRECT_PROTOCOL, ProtocolSupport::Full)],
+        request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+    );
+
     let identify = identify::Behaviour::new(identify::Config::new(
         wire::IDENTIFY_VERSION.into(),
         key.public(),
@@ -86,6 +97,7 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     Ok(Behaviour {
         gossipsub,
         sync,
+        direct,
         identify,
         kad,
         mdns: Toggle::from(mdns),

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::behaviour::{
     self, Behaviour, BehaviourEvent, DISCONNECT_SCORE, INVALID_MESSAGE_PENALTY,
 };
-use super::wire::{RECORDS_TOPIC, SyncResponse};
+use super::wire::{DirectMessage, DirectReply, RECORDS_TOPIC, SyncResponse};
 use super::{Command, NetworkConfig, NetworkError, NetworkHandle, PeerInfo, identity, sync};
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
@@ -40,6 +40,7 @@ pub(crate) struct EventLoop {
     topic: IdentTopic,
     listen_addrs: Vec<Multiaddr>,
     pending_sync: HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetworkError>>>,
+    pending_direct: HashMap<OutboundRequestId, oneshot::Sender<Result<DirectReply, NetworkError>>>,
     connected: HashMap<PeerId, Multiaddr>,
     invalid: HashMap<PeerId, u32>,
     banned: HashMap<PeerId, Instant>,
@@ -102,6 +103,7 @@ impl EventLoop {
             topic,
             listen_addrs: Vec::new(),
             pending_sync: HashMap::new(),
+            pending_direct: HashMap::new(),
             connected: HashMap::new(),
             invalid: HashMap::new(),
             banned: HashMap::new(),
@@ -197,6 +199,29 @@ impl EventLoop {
             } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                 self.pending_sync.insert(id, reply);
+            }
+            Command::Direct {
+                peer,
+                message,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .direct
+                    .send_request(&peer, message);
+                self.pending_direct.insert(id, reply);
+            }
+            Command::DirectRespond { channel, reply } => {
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .direct
+                    .send_response(channel, reply)
+                    .is_err()
+                {
+                    tracing::debug!("direct reply not sent: the peer went away");
+                }
             }
             Command::SyncRespond { channel, response } => {
                 if self
@@ -306,6 +331,8 @@ impl EventLoop {
         if connections == 1 {
             tracing::info!(%peer, org = %org.short(), "peer connected");
         }
+        // Anything waiting for this organisation can go now.
+        self.service.deliveries_changed();
         if self.syncing.insert(peer) {
             let handle = self.handle.clone();
             let service = self.service.clone();
@@ -378,6 +405,37 @@ impl EventLoop {
                     let _ = reply.send(Err(NetworkError::Request(error.to_string())));
                 }
             }
+            BehaviourEvent::Direct(request_response::Event::Message { peer, message, .. }) => {
+                match message {
+                    request_response::Message::Request {
+                        request, channel, ..
+                    } => {
+                        let service = self.service.clone();
+                        let tx = self.handle.tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let reply = answer_direct(&service, &peer, request);
+                            let _ = tx.blocking_send(Command::DirectRespond { channel, reply });
+                        });
+                    }
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    } => {
+                        if let Some(reply) = self.pending_direct.remove(&request_id) {
+                            let _ = reply.send(Ok(response));
+                        }
+                    }
+                }
+            }
+            BehaviourEvent::Direct(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            }) => {
+                if let Some(reply) = self.pending_direct.remove(&request_id) {
+                    let _ = reply.send(Err(NetworkError::Request(error.to_string())));
+                }
+            }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
@@ -402,6 +460,37 @@ impl EventLoop {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Handles a direct message from `peer` with the service.
+fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> DirectReply {
+    let Some(sender) = identity::org_of(peer) else {
+        return DirectReply::Refused {
+            reason: "peer is not an organisation".into(),
+        };
+    };
+    let (result, ok) = match &message {
+        DirectMessage::Request { envelope } => (
+            service.receive_request(envelope, sender),
+            DirectReply::Queued,
+        ),
+        DirectMessage::Answer { envelope } => (
+            service.receive_answer(envelope, sender),
+            DirectReply::Received,
+        ),
+    };
+    match result {
+        Ok(Ok(())) => ok,
+        Ok(Err(refusal)) => DirectReply::Refused {
+            reason: refusal.to_string(),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "handling a direct message failed");
+            DirectReply::Refused {
+                reason: "internal error; try again later".into(),
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! clonable handle that sends typed commands; raw libp2p types stop here.
 
 mod behaviour;
+mod courier;
 mod event_loop;
 pub mod identity;
 pub mod sync;
@@ -16,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::service::Service;
-pub use wire::{SyncRequest, SyncResponse};
+pub use wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
@@ -83,6 +84,15 @@ pub(crate) enum Command {
         request: SyncRequest,
         reply: oneshot::Sender<Result<SyncResponse, NetworkError>>,
     },
+    Direct {
+        peer: PeerId,
+        message: DirectMessage,
+        reply: oneshot::Sender<Result<DirectReply, NetworkError>>,
+    },
+    DirectRespond {
+        channel: libp2p::request_response::ResponseChannel<DirectReply>,
+        reply: DirectReply,
+    },
     SyncRespond {
         channel: libp2p::request_response::ResponseChannel<SyncResponse>,
         response: SyncResponse,
@@ -144,6 +154,20 @@ impl NetworkHandle {
         .await?
     }
 
+    /// Sends a direct message to `peer` and waits for its reply.
+    pub async fn direct(
+        &self,
+        peer: PeerId,
+        message: DirectMessage,
+    ) -> Result<DirectReply, NetworkError> {
+        self.ask(|reply| Command::Direct {
+            peer,
+            message,
+            reply,
+        })
+        .await?
+    }
+
     /// Disconnects every peer of `org` (after it was blocked).
     pub async fn disconnect_org(&self, org: OrgKey) -> Result<(), NetworkError> {
         self.tx
@@ -161,6 +185,22 @@ impl NetworkHandle {
     }
 }
 
+/// The network's tasks, stopped together.
+pub struct NetworkTasks {
+    event_loop: JoinHandle<()>,
+    courier: JoinHandle<()>,
+}
+
+impl NetworkTasks {
+    /// Stops both tasks and waits until they (and what they hold) are gone.
+    pub async fn shutdown(self) {
+        self.courier.abort();
+        self.event_loop.abort();
+        let _ = self.courier.await;
+        let _ = self.event_loop.await;
+    }
+}
+
 /// Starts the network task: builds the swarm with the organisation's key,
 /// listens, dials bootstrap peers, and gossips every record the service
 /// publishes.
@@ -168,14 +208,27 @@ pub async fn start(
     config: NetworkConfig,
     secret: [u8; 32],
     service: Service,
-) -> Result<(NetworkHandle, JoinHandle<()>), NetworkError> {
+) -> Result<(NetworkHandle, NetworkTasks), NetworkError> {
     let (tx, rx) = mpsc::channel(1024);
     let handle = NetworkHandle { tx: tx.clone() };
     let (published_tx, published_rx) = mpsc::unbounded_channel();
     service.set_outbound(published_tx);
-    let event_loop =
-        event_loop::EventLoop::new(&config, secret, service, handle.clone(), rx, published_rx)
-            .await?;
-    let task = tokio::spawn(event_loop.run());
-    Ok((handle, task))
+    let event_loop = event_loop::EventLoop::new(
+        &config,
+        secret,
+        service.clone(),
+        handle.clone(),
+        rx,
+        published_rx,
+    )
+    .await?;
+    let courier = tokio::spawn(courier::run(handle.clone(), service.clone()));
+    let event_loop = tokio::spawn(event_loop.run());
+    Ok((
+        handle,
+        NetworkTasks {
+            event_loop,
+            courier,
+        },
+    ))
 }

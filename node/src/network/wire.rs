@@ -67,3 +67,29 @@ pub enum SyncResponse {
         reason: String,
     },
 }
+
+/// Direct requests and answers between two organisations' nodes.
+pub const DIRECT_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/direct/1");
+pub const MAX_DIRECT_BYTES: u64 = 128 * 1024;
+
+/// A direct message: a signed `request` or `answer` envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DirectMessage {
+    Request { envelope: ByteBuf },
+    Answer { envelope: ByteBuf },
+}
+
+/// The receiving node's reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DirectReply {
+    /// The request is stored in the offering person's inbox.
+    Queued,
+    /// The answer is stored with the request it answers.
+    Received,
+    /// Refused for good; `reason` says why.
+    Refused { reason: String },
+    /// Not handled now (a local failure at the receiver); send it again later.
+    TryLater { reason: String },
+}

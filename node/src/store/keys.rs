@@ -11,6 +11,8 @@
 //! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
 //! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
+//! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
+//! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
 //! | `account/` | username                          | JSON `Account`            |
 
@@ -24,6 +26,8 @@ pub const ORG_COUNT: &[u8] = b"orgn/";
 pub const EXPIRY: &[u8] = b"exp/";
 pub const SEQ: &[u8] = b"seq/";
 pub const ORG_LIST: &[u8] = b"orglist/";
+pub const OUTBOX: &[u8] = b"outbox/";
+pub const INBOX: &[u8] = b"inbox/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const ACCOUNT: &[u8] = b"account/";
 

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod people;
 pub mod policy;
 pub mod records;
+pub mod requests;
 mod schema;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
 pub use policy::OrgListing;
 pub use records::{PutOutcome, StoredRecord};
+pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus};
 pub use schema::CURRENT_SCHEMA;
 
 #[derive(Debug, thiserror::Error)]

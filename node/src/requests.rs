@@ -1,0 +1,515 @@
+//! Direct requests: a person here asks for another organisation's talk,
+//! mentoring place or cohort seat; the other node checks and queues it in
+//! the offering person's inbox; that person accepts or declines, and a
+//! signed answer travels back. Contact details travel only with an
+//! acceptance. Everything is stored before it is sent, so requests and
+//! answers survive restarts of either side and are delivered by the
+//! courier (see `network::courier`) once the other node is reachable.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use skillmesh_protocol::kinds::{Answer, Contact, Decision, OfferStatus, Request};
+use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record, Rejection};
+
+use crate::clock;
+use crate::policy::Admission;
+use crate::service::{Result, Service, ServiceError};
+use crate::store::{InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus};
+
+/// How long a request or answer record is valid.
+const DIRECT_LIFETIME_SECS: i64 = 90 * 24 * 3600;
+
+/// Why a node refused a request or an answer from another node. The text
+/// goes back to the sender.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("invalid: {0}")]
+    Invalid(#[from] Rejection),
+    #[error("not signed by the sending organisation")]
+    WrongSender,
+    #[error("not addressed to this organisation")]
+    NotForUs,
+    #[error("your organisation is not accepted here")]
+    NotAdmitted,
+    #[error("too many requests; try again later")]
+    RateLimited,
+    #[error("no such offer")]
+    NoSuchOffer,
+    #[error("the offer is not open")]
+    OfferClosed,
+    #[error("the offer has no places left")]
+    Full,
+    #[error("no such request")]
+    UnknownRequest,
+}
+
+/// Something signed here that another node has not yet acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Request {
+        to: OrgKey,
+        id: String,
+        envelope: Vec<u8>,
+    },
+    Answer {
+        to: OrgKey,
+        id: String,
+        envelope: Vec<u8>,
+    },
+}
+
+impl Delivery {
+    pub fn to(&self) -> OrgKey {
+        match self {
+            Delivery::Request { to, .. } | Delivery::Answer { to, .. } => *to,
+        }
+    }
+}
+
+/// Per-organisation token buckets for incoming requests.
+#[derive(Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<OrgKey, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// Takes one token from `org`'s bucket of `per_minute` tokens.
+    pub fn allow(&self, org: &OrgKey, per_minute: u32) -> bool {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cap = f64::from(per_minute.max(1));
+        let now = Instant::now();
+        let (tokens, last) = buckets.entry(*org).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * cap / 60.0).min(cap);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        b = clock::now().to_be_bytes();
+    }
+    format!("req-{}", hex::encode(b))
+}
+
+impl Service {
+    fn sign_direct(&self, id: &str, body: Body) -> Result<Vec<u8>> {
+        let now = clock::now();
+        let record = Record {
+            header: Header {
+                version: RECORD_VERSION,
+                org: self.org(),
+                id: id.to_string(),
+                seq: 1,
+                issued_at: now,
+                expires_at: now + DIRECT_LIFETIME_SECS,
+            },
+            body,
+        };
+        Ok(skillmesh_protocol::seal(&record, self.identity().signing_key())?.into_bytes())
+    }
+
+    /// Our person `requester` asks for `offer_id` of `offer_org`, which we
+    /// hold as a federated record.
+    pub fn request_offer(
+        &self,
+        requester: &str,
+        offer_org: OrgKey,
+        offer_id: &str,
+        goal: &str,
+        preferred_times: &str,
+        message: &str,
+    ) -> Result<OutboxEntry> {
+        let person = self
+            .store()
+            .person(requester)?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {requester}")))?;
+        let row = self
+            .store()
+            .get_record(&offer_org, offer_id)?
+            .filter(|r| !r.tombstone)
+            .ok_or_else(|| ServiceError::NotFound("offer".into()))?;
+        let title = match row.record()?.body {
+            Body::TalkOffer(o) => o.title,
+            Body::MentoringOffer(o) => o.title,
+            Body::CohortOffer(o) => o.title,
+            _ => {
+                return Err(ServiceError::Invalid(
+                    "only talks, mentoring and cohorts can be requested".into(),
+                ));
+            }
+        };
+        let id = new_request_id();
+        let envelope = self.sign_direct(
+            &id,
+            Body::Request(Request {
+                offer_org,
+                offer_id: offer_id.to_string(),
+                requester: person.id.clone(),
+                requester_name: (person.sharing.display_name && !person.display_name.is_empty())
+                    .then(|| person.display_name.clone()),
+                goal: goal.to_string(),
+                preferred_times: preferred_times.to_string(),
+                message: message.to_string(),
+            }),
+        )?;
+        let now = clock::now();
+        let entry = OutboxEntry {
+            id: id.clone(),
+            requester: person.id,
+            offer_org,
+            offer_id: offer_id.to_string(),
+            offer_title: title,
+            goal: goal.to_string(),
+            status: OutboxStatus::Waiting,
+            detail: String::new(),
+            contact: None,
+            envelope: hex::encode(envelope),
+            created_at: now,
+            updated_at: now,
+        };
+        self.store().put_outbox(&entry)?;
+        self.audit_event(
+            requester,
+            "request_sent",
+            Some(offer_org),
+            Some(&id),
+            offer_id.to_string(),
+        )?;
+        self.deliveries_changed();
+        Ok(entry)
+    }
+
+    /// Checks that an offer of ours can take one more request from `org`.
+    fn check_offer(
+        &self,
+        offer_id: &str,
+        org: &OrgKey,
+    ) -> Result<std::result::Result<Option<String>, Refusal>> {
+        let Some(item) = self.store().item(offer_id)? else {
+            return Ok(Err(Refusal::NoSuchOffer));
+        };
+        if item.state != ItemState::Published {
+            return Ok(Err(Refusal::NoSuchOffer));
+        }
+        let accepted: Vec<InboxEntry> = self
+            .store()
+            .inbox()?
+            .into_iter()
+            .filter(|e| e.offer_id == offer_id && e.status == InboxStatus::Accepted)
+            .collect();
+        let from_org = accepted.iter().filter(|e| e.from_org == *org).count();
+        let (status, full) = match &item.body {
+            Body::TalkOffer(o) => (o.status, false),
+            Body::MentoringOffer(o) => (o.status, accepted.len() >= usize::from(o.capacity)),
+            Body::CohortOffer(o) => (
+                o.status,
+                accepted.len() >= usize::from(o.seats_total)
+                    || from_org >= usize::from(o.seats_per_org),
+            ),
+            _ => return Ok(Err(Refusal::NoSuchOffer)),
+        };
+        if status != OfferStatus::Open {
+            return Ok(Err(Refusal::OfferClosed));
+        }
+        if full {
+            return Ok(Err(Refusal::Full));
+        }
+        Ok(Ok(item.owner))
+    }
+
+    /// Another node delivers a request from one of its people.
+    pub fn receive_request(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+    ) -> Result<std::result::Result<(), Refusal>> {
+        let record = match skillmesh_protocol::open(bytes, clock::now()) {
+            Ok(r) => r,
+            Err(e) => {
+                self.audit_event(
+                    &format!("org:{}", sender.short()),
+                    "request_rejected",
+                    Some(sender),
+                    None,
+                    e.to_string(),
+                )?;
+                return Ok(Err(Refusal::Invalid(e)));
+            }
+        };
+        let refuse = |r: Refusal| -> Result<std::result::Result<(), Refusal>> {
+            self.audit_event(
+                &format!("org:{}", sender.short()),
+                "request_refused",
+                Some(sender),
+                Some(&record.header.id),
+                r.to_string(),
+            )?;
+            Ok(Err(r))
+        };
+        if record.header.org != sender {
+            return refuse(Refusal::WrongSender);
+        }
+        let Body::Request(req) = &record.body else {
+            return refuse(Refusal::Invalid(Rejection::UnknownKind(
+                record.kind().to_string(),
+            )));
+        };
+        if req.offer_org != self.org() {
+            return refuse(Refusal::NotForUs);
+        }
+        if self.admission(&sender)? != Admission::Accept {
+            return refuse(Refusal::NotAdmitted);
+        }
+        if let Some(existing) = self.store().inbox_entry(&sender, &record.header.id)? {
+            // Delivered before (the acknowledgement was lost): same answer.
+            let _ = existing;
+            return Ok(Ok(()));
+        }
+        if !self
+            .rate_limiter()
+            .allow(&sender, self.inbound().requests_per_minute)
+        {
+            return refuse(Refusal::RateLimited);
+        }
+        let owner = match self.check_offer(&req.offer_id, &sender)? {
+            Ok(owner) => owner,
+            Err(r) => return refuse(r),
+        };
+        let entry = InboxEntry {
+            from_org: sender,
+            id: record.header.id.clone(),
+            offer_id: req.offer_id.clone(),
+            owner,
+            requester_name: req.requester_name.clone(),
+            goal: req.goal.clone(),
+            preferred_times: req.preferred_times.clone(),
+            message: req.message.clone(),
+            status: InboxStatus::Pending,
+            reply: String::new(),
+            answer: None,
+            answer_delivered: false,
+            received_at: clock::now(),
+            answered_at: None,
+        };
+        self.store().add_inbox(&entry)?;
+        self.audit_event(
+            &format!("org:{}", sender.short()),
+            "request_received",
+            Some(sender),
+            Some(&entry.id),
+            req.offer_id.clone(),
+        )?;
+        Ok(Ok(()))
+    }
+
+    /// The offering person answers a request in their inbox.
+    pub fn answer_request(
+        &self,
+        from_org: OrgKey,
+        id: &str,
+        accept: bool,
+        reply: &str,
+        actor: &str,
+    ) -> Result<InboxEntry> {
+        let mut entry = self
+            .store()
+            .inbox_entry(&from_org, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("request {id}")))?;
+        if entry.status != InboxStatus::Pending {
+            return Err(ServiceError::Invalid(
+                "this request has already been answered".into(),
+            ));
+        }
+        if accept && let Err(r) = self.check_offer(&entry.offer_id, &from_org)? {
+            return Err(ServiceError::Invalid(r.to_string()));
+        }
+        let contact = if accept {
+            let person = match &entry.owner {
+                Some(p) => self.store().person(p)?,
+                None => None,
+            };
+            Some(match person {
+                Some(p) => Contact {
+                    name: p.display_name,
+                    email: (!p.email.is_empty()).then_some(p.email),
+                },
+                None => Contact {
+                    name: self.org_name().to_string(),
+                    email: None,
+                },
+            })
+        } else {
+            None
+        };
+        let answer = self.sign_direct(
+            &format!("answer-{id}"),
+            Body::Answer(Answer {
+                request_org: from_org,
+                request_id: id.to_string(),
+                decision: if accept {
+                    Decision::Accepted
+                } else {
+                    Decision::Declined
+                },
+                reply: reply.to_string(),
+                contact,
+            }),
+        )?;
+        entry.status = if accept {
+            InboxStatus::Accepted
+        } else {
+            InboxStatus::Declined
+        };
+        entry.reply = reply.to_string();
+        entry.answer = Some(hex::encode(answer));
+        entry.answered_at = Some(clock::now());
+        self.store().update_inbox(&entry)?;
+        let action = if accept {
+            "request_accepted"
+        } else {
+            "request_declined"
+        };
+        self.audit_event(actor, action, Some(from_org), Some(id), String::new())?;
+        self.deliveries_changed();
+        Ok(entry)
+    }
+
+    /// Another node delivers its answer to one of our requests.
+    pub fn receive_answer(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+    ) -> Result<std::result::Result<(), Refusal>> {
+        let record = match skillmesh_protocol::open(bytes, clock::now()) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(Refusal::Invalid(e))),
+        };
+        if record.header.org != sender {
+            return Ok(Err(Refusal::WrongSender));
+        }
+        let Body::Answer(answer) = record.body else {
+            return Ok(Err(Refusal::Invalid(Rejection::UnknownKind(
+                record.kind().to_string(),
+            ))));
+        };
+        if answer.request_org != self.org() {
+            return Ok(Err(Refusal::NotForUs));
+        }
+        let Some(mut entry) = self.store().outbox_entry(&answer.request_id)? else {
+            return Ok(Err(Refusal::UnknownRequest));
+        };
+        if entry.offer_org != sender {
+            return Ok(Err(Refusal::WrongSender));
+        }
+        if matches!(
+            entry.status,
+            OutboxStatus::Accepted | OutboxStatus::Declined
+        ) {
+            return Ok(Ok(()));
+        }
+        entry.status = match answer.decision {
+            Decision::Accepted => OutboxStatus::Accepted,
+            Decision::Declined => OutboxStatus::Declined,
+        };
+        entry.detail = answer.reply;
+        entry.contact = answer
+            .contact
+            .filter(|_| answer.decision == Decision::Accepted);
+        entry.updated_at = clock::now();
+        self.store().put_outbox(&entry)?;
+        let action = match answer.decision {
+            Decision::Accepted => "answer_accepted_received",
+            Decision::Declined => "answer_declined_received",
+        };
+        self.audit_event(
+            &format!("org:{}", sender.short()),
+            action,
+            Some(sender),
+            Some(&entry.id),
+            String::new(),
+        )?;
+        Ok(Ok(()))
+    }
+
+    /// Requests and answers signed here and not yet acknowledged.
+    pub fn pending_deliveries(&self) -> Result<Vec<Delivery>> {
+        let mut out = Vec::new();
+        for e in self.store().outbox()? {
+            if e.status == OutboxStatus::Waiting
+                && let Ok(envelope) = hex::decode(&e.envelope)
+            {
+                out.push(Delivery::Request {
+                    to: e.offer_org,
+                    id: e.id,
+                    envelope,
+                });
+            }
+        }
+        for e in self.store().inbox()? {
+            if let (Some(answer), false) = (&e.answer, e.answer_delivered)
+                && let Ok(envelope) = hex::decode(answer)
+            {
+                out.push(Delivery::Answer {
+                    to: e.from_org,
+                    id: e.id,
+                    envelope,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records what the other node said about a delivery: `Ok` when it
+    /// took it, `Err(reason)` when it refused it for good.
+    pub fn delivered(
+        &self,
+        delivery: &Delivery,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<()> {
+        match delivery {
+            Delivery::Request { id, .. } => {
+                if let Some(mut e) = self.store().outbox_entry(id)? {
+                    match outcome {
+                        Ok(()) => e.status = OutboxStatus::Queued,
+                        Err(reason) => {
+                            e.status = OutboxStatus::Refused;
+                            e.detail = reason;
+                        }
+                    }
+                    e.updated_at = clock::now();
+                    self.store().put_outbox(&e)?;
+                }
+            }
+            Delivery::Answer { to, id, .. } => {
+                if let Some(mut e) = self.store().inbox_entry(to, id)? {
+                    if let Err(reason) = &outcome {
+                        tracing::warn!(request = %id, %reason, "the requesting node refused our answer");
+                    }
+                    e.answer_delivered = true;
+                    self.store().update_inbox(&e)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a record kind may be requested (used by the web layer).
+    pub fn requestable(kind: Kind) -> bool {
+        matches!(
+            kind,
+            Kind::TalkOffer | Kind::MentoringOffer | Kind::CohortOffer
+        )
+    }
+}

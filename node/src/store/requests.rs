@@ -1,0 +1,139 @@
+//! Direct requests between organisations: the outbox (what our people
+//! asked of other organisations, and the answers) and the inbox (what
+//! other organisations' people asked of ours, and our answers). Both keep
+//! the signed envelopes, so undelivered ones can be sent again after a
+//! restart.
+
+use serde::{Deserialize, Serialize};
+use skillmesh_protocol::OrgKey;
+use skillmesh_protocol::kinds::Contact;
+
+use super::{Result, Store, StoreError, encode_json, keys};
+use crate::storage::Batch;
+
+/// Where one of our requests stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Signed, not yet delivered (the other node was unreachable).
+    Waiting,
+    /// Delivered: queued in the offering person's inbox.
+    Queued,
+    Accepted,
+    Declined,
+    /// The other node refused it (offer closed, full, or we are blocked).
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    /// Our person who asked.
+    pub requester: String,
+    pub offer_org: OrgKey,
+    pub offer_id: String,
+    pub offer_title: String,
+    pub goal: String,
+    pub status: OutboxStatus,
+    /// Why it was refused, or the answer's reply.
+    #[serde(default)]
+    pub detail: String,
+    /// Contact details, present only once accepted.
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    /// The signed request, hex.
+    pub envelope: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Where a request to one of our people stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxStatus {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    pub from_org: OrgKey,
+    pub id: String,
+    pub offer_id: String,
+    /// Our person who owns the offer.
+    pub owner: Option<String>,
+    pub requester_name: Option<String>,
+    pub goal: String,
+    pub preferred_times: String,
+    pub message: String,
+    pub status: InboxStatus,
+    #[serde(default)]
+    pub reply: String,
+    /// The signed answer, hex, once answered.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// Whether the requesting node has acknowledged the answer.
+    #[serde(default)]
+    pub answer_delivered: bool,
+    pub received_at: i64,
+    #[serde(default)]
+    pub answered_at: Option<i64>,
+}
+
+fn outbox_key(id: &str) -> Vec<u8> {
+    keys::join(keys::OUTBOX, &[id.as_bytes()])
+}
+
+fn inbox_key(org: &OrgKey, id: &str) -> Vec<u8> {
+    keys::join(keys::INBOX, &[org.as_bytes(), id.as_bytes()])
+}
+
+impl Store {
+    pub fn put_outbox(&self, entry: &OutboxEntry) -> Result<()> {
+        let mut b = Batch::new();
+        b.put(outbox_key(&entry.id), encode_json(entry));
+        self.commit(b)
+    }
+
+    pub fn outbox_entry(&self, id: &str) -> Result<Option<OutboxEntry>> {
+        self.get_json(&outbox_key(id))
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        self.scan_json(keys::OUTBOX)
+    }
+
+    /// Stores a new inbox entry; returns false (and changes nothing) if
+    /// the same request is already there.
+    pub fn add_inbox(&self, entry: &InboxEntry) -> Result<bool> {
+        let _guard = self.lock();
+        let key = inbox_key(&entry.from_org, &entry.id);
+        if self.kv.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let mut b = Batch::new();
+        b.put(key, encode_json(entry));
+        self.commit(b)?;
+        Ok(true)
+    }
+
+    pub fn update_inbox(&self, entry: &InboxEntry) -> Result<()> {
+        let _guard = self.lock();
+        let key = inbox_key(&entry.from_org, &entry.id);
+        if self.kv.get(&key)?.is_none() {
+            return Err(StoreError::NotFound(format!("request {}", entry.id)));
+        }
+        let mut b = Batch::new();
+        b.put(key, encode_json(entry));
+        self.commit(b)
+    }
+
+    pub fn inbox_entry(&self, org: &OrgKey, id: &str) -> Result<Option<InboxEntry>> {
+        self.get_json(&inbox_key(org, id))
+    }
+
+    pub fn inbox(&self) -> Result<Vec<InboxEntry>> {
+        self.scan_json(keys::INBOX)
+    }
+}

@@ -1,0 +1,93 @@
+//! In-process nodes for multi-node tests: each a real node with its own
+//! sled database in a temp dir, talking libp2p over loopback TCP.
+
+use std::future::Future;
+use std::time::Duration;
+
+use skillmesh_config::{Config, FederationMode};
+use skillmesh_node::identity::OrgIdentity;
+use skillmesh_node::runtime::{self, RunningNode};
+use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
+use skillmesh_protocol::{Body, OrgKey};
+
+pub struct Org {
+    pub node: RunningNode,
+    pub config: Config,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn start_org(name: &str, bootstrap: &[String], mode: FederationMode) -> Org {
+    let dir = tempfile::tempdir().expect("tempdir");
+    OrgIdentity::generate()
+        .expect("key")
+        .create_file(&dir.path().join("org.key"))
+        .expect("write key");
+    let mut config = Config::new(name, dir.path().to_path_buf());
+    config.web.listen = "127.0.0.1:0".parse().expect("addr");
+    config.network.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
+    config.network.bootstrap = bootstrap.to_vec();
+    config.network.mdns = false;
+    config.federation.mode = mode;
+    let node = runtime::start(&config).await.expect("node starts");
+    Org {
+        node,
+        config,
+        _dir: dir,
+    }
+}
+
+pub async fn p2p_addr(org: &Org) -> String {
+    wait_for("a listen address", || async {
+        !org.node
+            .network
+            .listen_addrs()
+            .await
+            .expect("addrs")
+            .is_empty()
+    })
+    .await;
+    org.node.network.listen_addrs().await.expect("addrs")[0].to_string()
+}
+
+/// Polls `check` until it holds, failing after a deadline.
+pub async fn wait_for<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
+    org.node
+        .service
+        .store()
+        .get_record(from, id)
+        .expect("get")
+        .map(|r| (r.seq, r.tombstone))
+}
+
+pub fn mentoring(title: &str) -> Body {
+    Body::MentoringOffer(MentoringOffer {
+        person: "tomas".into(),
+        mentor_name: Some("Tomás".into()),
+        title: title.into(),
+        description: String::new(),
+        topics: vec!["Kubernetes".into()],
+        languages: vec!["en".into()],
+        capacity: 2,
+        sessions: 4,
+        session_minutes: 45,
+        cadence: skillmesh_protocol::kinds::Cadence::Fortnightly,
+        slots: vec![],
+        delivery: Delivery::Remote,
+        status: OfferStatus::Open,
+    })
+}

@@ -1,0 +1,361 @@
+//! Direct requests between organisations over the network: a person at A
+//! requests B's offer, B's person answers, and the signed answer (with
+//! contact details only on acceptance) reaches A, also when B was down
+//! when A asked. Plus refusals: blocked organisations and full offers.
+
+mod common;
+
+use common::nodes::*;
+use skillmesh_config::FederationMode;
+use skillmesh_node::runtime;
+use skillmesh_node::store::{OutboxStatus, Person, Sharing};
+use skillmesh_protocol::Body;
+
+fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
+    Person {
+        id: id.into(),
+        display_name: name.into(),
+        email: email.into(),
+        headline: "Staff engineer".into(),
+        topics: vec![],
+        languages: vec!["en".into()],
+        time_zone: Some("Europe/Lisbon".into()),
+        formats: vec![],
+        availability: None,
+        sharing,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// A and B connected; B's Tomás offers mentoring (capacity 2); A's Aisha
+/// exists; A holds B's offer.
+async fn two_orgs() -> (Org, Org) {
+    let b = start_org("B", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&b).await;
+    let a = start_org("A", &[addr], FederationMode::Open).await;
+    b.node
+        .service
+        .add_person(
+            &person(
+                "tomas",
+                "Tomás Ferreira",
+                "tomas@b.example",
+                Sharing::listing(),
+            ),
+            "test",
+        )
+        .expect("tomas");
+    a.node
+        .service
+        .add_person(
+            &person(
+                "aisha",
+                "Aisha Bello",
+                "aisha@a.example",
+                Sharing::listing(),
+            ),
+            "test",
+        )
+        .expect("aisha");
+    b.node
+        .service
+        .create_item(
+            "mentor-k8s",
+            Some("tomas"),
+            mentoring("Kubernetes in production"),
+            "test",
+        )
+        .expect("offer");
+    b.node
+        .service
+        .publish_item("mentor-k8s", "test")
+        .expect("publish");
+    let org_b = b.node.service.org();
+    wait_for("A holds B's offer", || async {
+        held_seq(&a, &org_b, "mentor-k8s").is_some()
+    })
+    .await;
+    (a, b)
+}
+
+fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
+    org.node
+        .service
+        .store()
+        .outbox_entry(id)
+        .expect("outbox")
+        .map(|e| e.status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details() {
+    let (a, b) = two_orgs().await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    let sent = a
+        .node
+        .service
+        .request_offer(
+            "aisha",
+            org_b,
+            "mentor-k8s",
+            "Run on-call for my team",
+            "Tuesdays",
+            "Hello!",
+        )
+        .expect("request");
+    wait_for("queued at B", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+    let inbox = b.node.service.store().inbox().expect("inbox");
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].owner.as_deref(), Some("tomas"));
+    assert_eq!(inbox[0].goal, "Run on-call for my team");
+    assert_eq!(inbox[0].requester_name.as_deref(), Some("Aisha Bello"));
+    assert!(
+        a.node
+            .service
+            .store()
+            .outbox_entry(&sent.id)
+            .expect("get")
+            .expect("entry")
+            .contact
+            .is_none()
+    );
+
+    b.node
+        .service
+        .answer_request(org_a, &sent.id, true, "Happy to help", "tomas")
+        .expect("accept");
+    wait_for("accepted at A", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Accepted)
+    })
+    .await;
+    let entry = a
+        .node
+        .service
+        .store()
+        .outbox_entry(&sent.id)
+        .expect("get")
+        .expect("entry");
+    let contact = entry.contact.expect("contact details with the acceptance");
+    assert_eq!(contact.email.as_deref(), Some("tomas@b.example"));
+    assert_eq!(entry.detail, "Happy to help");
+    wait_for("B knows the answer was delivered", || async {
+        b.node.service.store().inbox().expect("inbox")[0].answer_delivered
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_request_carries_no_contact_details() {
+    let (a, b) = two_orgs().await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    let sent = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .expect("request");
+    wait_for("queued at B", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+    b.node
+        .service
+        .answer_request(org_a, &sent.id, false, "Full this quarter", "tomas")
+        .expect("decline");
+    wait_for("declined at A", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Declined)
+    })
+    .await;
+    assert!(
+        a.node
+            .service
+            .store()
+            .outbox_entry(&sent.id)
+            .expect("get")
+            .expect("entry")
+            .contact
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sent_while_the_offering_node_was_down_arrives_when_it_returns() {
+    let (a, b) = two_orgs().await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    let Org {
+        node,
+        config: b_config,
+        _dir: b_dir,
+    } = b;
+    node.stop().await;
+
+    let sent = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .expect("request");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        outbox_status(&a, &sent.id),
+        Some(OutboxStatus::Waiting),
+        "B is down"
+    );
+
+    // A restarts too while waiting: the request is in its store.
+    let Org {
+        node,
+        config: a_config,
+        _dir: a_dir,
+    } = a;
+    node.stop().await;
+    let a = Org {
+        node: runtime::start(&a_config).await.expect("A restarts"),
+        config: a_config,
+        _dir: a_dir,
+    };
+    let mut b_config = b_config;
+    b_config.network.bootstrap = vec![p2p_addr(&a).await];
+    let b = Org {
+        node: runtime::start(&b_config).await.expect("B restarts"),
+        config: b_config,
+        _dir: b_dir,
+    };
+
+    wait_for("the request reaches B", || async {
+        b.node
+            .service
+            .store()
+            .inbox_entry(&org_a, &sent.id)
+            .expect("inbox")
+            .is_some()
+    })
+    .await;
+    wait_for("A sees it queued", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+    b.node
+        .service
+        .answer_request(org_a, &sent.id, true, "Yes", "tomas")
+        .expect("accept");
+    wait_for("the answer reaches A", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Accepted)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_offers_and_blocked_organisations_are_refused() {
+    let (a, b) = two_orgs().await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    // Capacity 2: two acceptances fill it; the third request is refused.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let sent = a
+            .node
+            .service
+            .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+            .expect("request");
+        wait_for("queued", || async {
+            outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
+        })
+        .await;
+        ids.push(sent.id);
+    }
+    for id in &ids {
+        b.node
+            .service
+            .answer_request(org_a, id, true, "Yes", "tomas")
+            .expect("accept");
+    }
+    let third = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .expect("request");
+    wait_for("refused as full", || async {
+        outbox_status(&a, &third.id) == Some(OutboxStatus::Refused)
+    })
+    .await;
+    let entry = a
+        .node
+        .service
+        .store()
+        .outbox_entry(&third.id)
+        .expect("get")
+        .expect("entry");
+    assert!(entry.detail.contains("no places left"), "{}", entry.detail);
+
+    // Once B blocks A, a request signed by A is refused even if delivered.
+    b.node.block_org(org_a, "admin").await.expect("block");
+    let envelope = hex::decode(&entry.envelope).expect("hex");
+    let refused = b
+        .node
+        .service
+        .receive_request(&envelope, org_a)
+        .expect("store");
+    assert!(refused.is_err());
+    assert!(
+        b.node
+            .service
+            .store()
+            .inbox_entry(&org_a, &third.id)
+            .expect("inbox")
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opted_out_field_never_reaches_another_node() {
+    let (a, b) = two_orgs().await;
+    let org_b = b.node.service.org();
+    // Tomás shares his listing but not his email; Aisha at A must never
+    // see the address in anything A stores from B.
+    wait_for("A holds Tomás's listing", || async {
+        held_seq(&a, &org_b, "listing-tomas").is_some()
+    })
+    .await;
+    let mut only_topics = person(
+        "ines",
+        "Inês Costa",
+        "ines@b.example",
+        Sharing {
+            topics: true,
+            ..Sharing::default()
+        },
+    );
+    only_topics.topics = vec![skillmesh_protocol::kinds::Topic {
+        name: "Rust".into(),
+        level: skillmesh_protocol::kinds::Level::Expert,
+    }];
+    b.node
+        .service
+        .add_person(&only_topics, "test")
+        .expect("ines");
+    wait_for("A holds Inês's listing", || async {
+        held_seq(&a, &org_b, "listing-ines").is_some()
+    })
+    .await;
+    for row in a.node.service.store().records_of(&org_b).expect("records") {
+        let text = String::from_utf8_lossy(row.envelope.as_bytes()).into_owned();
+        assert!(
+            !text.contains("@b.example"),
+            "an email left B in {}",
+            row.id
+        );
+        assert!(
+            !text.contains("Inês Costa"),
+            "Inês's name was not shared: {}",
+            row.id
+        );
+        if let Body::Expertise(l) = row.record().expect("parse").body
+            && l.person == "ines"
+        {
+            assert_eq!(l.topics.len(), 1);
+            assert!(l.display_name.is_none() && l.time_zone.is_none() && l.languages.is_empty());
+        }
+    }
+}
