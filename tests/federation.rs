@@ -319,3 +319,96 @@ async fn in_allowlist_mode_only_listed_organisations_are_accepted() {
         .expect("audit");
     assert!(!refused.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_federate_over_quic() {
+    let quic = |c: &mut skillmesh_config::Config| {
+        c.network.listen = vec!["/ip4/127.0.0.1/udp/0/quic-v1".into()];
+    };
+    let a = start_org_with("A", quic).await;
+    let addr = p2p_addr(&a).await;
+    assert!(addr.contains("quic-v1"), "{addr}");
+    let b = start_org_with("B", |c| {
+        quic(c);
+        c.network.bootstrap = vec![addr];
+    })
+    .await;
+    let org_a = a.node.service.org();
+    a.node
+        .service
+        .create_item("q", Some("tomas"), mentoring("Over QUIC"), "test")
+        .expect("create");
+    a.node.service.publish_item("q", "test").expect("publish");
+    wait_for("B has it over QUIC", || async {
+        held_seq(&b, &org_a, "q").is_some()
+    })
+    .await;
+    let peers = b.node.network.peers().await.expect("peers");
+    assert!(
+        peers.iter().all(|p| p.address.contains("quic-v1")),
+        "{peers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_network_admits_only_nodes_holding_its_key() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let psk = keys.path().join("swarm.key");
+    std::fs::write(&psk, skillmesh_node::network::new_psk_text().expect("psk")).expect("write psk");
+    let other = keys.path().join("other.key");
+    std::fs::write(
+        &other,
+        skillmesh_node::network::new_psk_text().expect("psk"),
+    )
+    .expect("write psk");
+
+    let with_key = |path: std::path::PathBuf, bootstrap: Vec<String>| {
+        move |c: &mut skillmesh_config::Config| {
+            c.network.psk_file = Some(path);
+            c.network.bootstrap = bootstrap;
+        }
+    };
+    let a = start_org_with("A", with_key(psk.clone(), vec![])).await;
+    let addr = p2p_addr(&a).await;
+    let b = start_org_with("B", with_key(psk.clone(), vec![addr.clone()])).await;
+    let outsider = start_org_with("Outsider", with_key(other, vec![addr.clone()])).await;
+    let open = start_org("Open", &[addr], FederationMode::Open).await;
+
+    let org_a = a.node.service.org();
+    a.node
+        .service
+        .create_item("p", Some("tomas"), mentoring("Members only"), "test")
+        .expect("create");
+    a.node.service.publish_item("p", "test").expect("publish");
+    wait_for("B (same key) has it", || async {
+        held_seq(&b, &org_a, "p").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for org in [&outsider, &open] {
+        assert!(
+            org.node.network.peers().await.expect("peers").is_empty(),
+            "no connection without the key"
+        );
+        assert!(held_seq(org, &org_a, "p").is_none());
+    }
+    assert_eq!(a.node.network.peers().await.expect("peers").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_network_refuses_quic_addresses() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let psk = keys.path().join("swarm.key");
+    std::fs::write(&psk, skillmesh_node::network::new_psk_text().expect("psk")).expect("write psk");
+    let dir = tempfile::tempdir().expect("tempdir");
+    skillmesh_node::identity::OrgIdentity::generate()
+        .expect("key")
+        .create_file(&dir.path().join("org.key"))
+        .expect("write key");
+    let mut config = skillmesh_config::Config::new("P", dir.path().to_path_buf());
+    config.web.listen = "127.0.0.1:0".parse().expect("addr");
+    config.network.listen = vec!["/ip4/127.0.0.1/udp/0/quic-v1".into()];
+    config.network.psk_file = Some(psk);
+    let err = runtime::start(&config).await.err().expect("refused");
+    assert!(err.to_string().contains("TCP only"), "{err}");
+}

@@ -17,6 +17,16 @@ pub struct Org {
 }
 
 pub async fn start_org(name: &str, bootstrap: &[String], mode: FederationMode) -> Org {
+    start_org_with(name, |c| {
+        c.network.bootstrap = bootstrap.to_vec();
+        c.federation.mode = mode;
+    })
+    .await
+}
+
+/// Starts an organisation's node on loopback, after `configure` adjusts
+/// its config (listen on TCP port 0, mDNS off, open federation by default).
+pub async fn start_org_with(name: &str, configure: impl FnOnce(&mut Config)) -> Org {
     let dir = tempfile::tempdir().expect("tempdir");
     OrgIdentity::generate()
         .expect("key")
@@ -25,9 +35,8 @@ pub async fn start_org(name: &str, bootstrap: &[String], mode: FederationMode) -
     let mut config = Config::new(name, dir.path().to_path_buf());
     config.web.listen = "127.0.0.1:0".parse().expect("addr");
     config.network.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
-    config.network.bootstrap = bootstrap.to_vec();
     config.network.mdns = false;
-    config.federation.mode = mode;
+    configure(&mut config);
     let node = runtime::start(&config).await.expect("node starts");
     Org {
         node,

@@ -99,7 +99,10 @@ fn prepare(
     config.web.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     config.network.mdns = false;
     let p2p_port = port + P2P_OFFSET;
-    config.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")];
+    config.network.listen = vec![
+        format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+        format!("/ip4/127.0.0.1/udp/{p2p_port}/quic-v1"),
+    ];
     if p2p_port != first_p2p_port {
         config.network.bootstrap = vec![format!("/ip4/127.0.0.1/tcp/{first_p2p_port}")];
     }

@@ -8,7 +8,9 @@ use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, identify, kad, mdns, noise, tcp, yamux};
+use libp2p::{
+    Multiaddr, PeerId, Swarm, SwarmBuilder, Transport, identify, kad, mdns, noise, tcp, yamux,
+};
 use skillmesh_protocol::Envelope;
 use tokio::sync::{mpsc, oneshot};
 
@@ -59,22 +61,48 @@ impl EventLoop {
         let key = identity::keypair(secret).map_err(NetworkError::Setup)?;
         let mdns_on = config.mdns;
         let setup = |e: &dyn std::fmt::Display| NetworkError::Setup(e.to_string());
-        let mut swarm = SwarmBuilder::with_existing_identity(key)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| setup(&e))?
-            .with_quic()
-            .with_behaviour(|key| {
-                behaviour::build(key, mdns_on)
-                    .map_err(Box::<dyn std::error::Error + Send + Sync>::from)
-            })
-            .map_err(|e| setup(&e))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
-            .build();
+        let idle = config.idle_timeout;
+        let make_behaviour = move |key: &libp2p::identity::Keypair| {
+            behaviour::build(key, mdns_on).map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+        };
+        let mut swarm = match config.psk {
+            // Open network: TCP (noise, yamux) and QUIC.
+            None => SwarmBuilder::with_existing_identity(key)
+                .with_tokio()
+                .with_tcp(
+                    tcp::Config::default().nodelay(true),
+                    noise::Config::new,
+                    yamux::Config::default,
+                )
+                .map_err(|e| setup(&e))?
+                .with_quic()
+                .with_behaviour(make_behaviour)
+                .map_err(|e| setup(&e))?
+                .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+                .build(),
+            // Private network: the pre-shared-key handshake runs first on
+            // every TCP connection, then noise and yamux as usual.
+            Some(psk) => SwarmBuilder::with_existing_identity(key)
+                .with_tokio()
+                .with_other_transport(|key| {
+                    let noise = noise::Config::new(key)?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                        tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+                            .and_then(move |socket, _| {
+                                libp2p::pnet::PnetConfig::new(psk).handshake(socket)
+                            })
+                            .upgrade(libp2p::core::upgrade::Version::V1)
+                            .authenticate(noise)
+                            .multiplex(yamux::Config::default())
+                            .timeout(Duration::from_secs(20)),
+                    )
+                })
+                .map_err(|e| setup(&e))?
+                .with_behaviour(make_behaviour)
+                .map_err(|e| setup(&e))?
+                .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+                .build(),
+        };
         let topic = IdentTopic::new(RECORDS_TOPIC);
         swarm
             .behaviour_mut()
@@ -483,13 +511,17 @@ fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> Di
     };
     match result {
         Ok(Ok(())) => ok,
+        // Over the rate limit: the sender keeps it and tries again later.
+        Ok(Err(refusal @ crate::requests::Refusal::RateLimited)) => DirectReply::TryLater {
+            reason: refusal.to_string(),
+        },
         Ok(Err(refusal)) => DirectReply::Refused {
             reason: refusal.to_string(),
         },
         Err(e) => {
             tracing::warn!(error = %e, "handling a direct message failed");
-            DirectReply::Refused {
-                reason: "internal error; try again later".into(),
+            DirectReply::TryLater {
+                reason: "internal error".into(),
             }
         }
     }

@@ -25,6 +25,8 @@ pub enum NetworkError {
     BadAddress { addr: String, reason: String },
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+    #[error("network.psk_file {path}: {reason}")]
+    Psk { path: String, reason: String },
     #[error("network setup failed: {0}")]
     Setup(String),
     #[error("request to peer failed: {0}")]
@@ -40,6 +42,38 @@ pub struct NetworkConfig {
     pub bootstrap: Vec<Multiaddr>,
     pub mdns: bool,
     pub idle_timeout: Duration,
+    /// A private network's pre-shared key: only nodes holding it can
+    /// connect. Private networks use TCP only (QUIC has its own handshake).
+    pub psk: Option<libp2p::pnet::PreSharedKey>,
+}
+
+/// Reads a pre-shared key in the libp2p `swarm.key` format:
+/// `/key/swarm/psk/1.0.0/`, `/base16/`, then 64 hex digits, one per line.
+pub fn read_psk(path: &std::path::Path) -> Result<libp2p::pnet::PreSharedKey, NetworkError> {
+    let text = std::fs::read_to_string(path).map_err(|e| NetworkError::Psk {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    text.parse()
+        .map_err(|e: libp2p::pnet::KeyParseError| NetworkError::Psk {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// A new random pre-shared key, in the `swarm.key` format.
+pub fn new_psk_text() -> Result<String, NetworkError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| NetworkError::Setup(e.to_string()))?;
+    Ok(format!(
+        "/key/swarm/psk/1.0.0/\n/base16/\n{}\n",
+        hex::encode(key)
+    ))
+}
+
+fn is_quic(addr: &Multiaddr) -> bool {
+    addr.iter()
+        .any(|p| matches!(p, libp2p::multiaddr::Protocol::QuicV1))
 }
 
 impl NetworkConfig {
@@ -51,11 +85,25 @@ impl NetworkConfig {
                     reason: e.to_string(),
                 })
         };
+        let psk = s.psk_file.as_deref().map(read_psk).transpose()?;
+        let listen: Vec<Multiaddr> = s.listen.iter().map(parse).collect::<Result<_, _>>()?;
+        let bootstrap: Vec<Multiaddr> = s.bootstrap.iter().map(parse).collect::<Result<_, _>>()?;
+        if psk.is_some()
+            && let Some(quic) = listen.iter().chain(&bootstrap).find(|a| is_quic(a))
+        {
+            return Err(NetworkError::BadAddress {
+                addr: quic.to_string(),
+                reason:
+                    "a private network (network.psk_file) runs over TCP only; remove QUIC addresses"
+                        .into(),
+            });
+        }
         Ok(NetworkConfig {
-            listen: s.listen.iter().map(parse).collect::<Result<_, _>>()?,
-            bootstrap: s.bootstrap.iter().map(parse).collect::<Result<_, _>>()?,
+            listen,
+            bootstrap,
             mdns: s.mdns,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            psk,
         })
     }
 }
