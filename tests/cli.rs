@@ -206,3 +206,111 @@ async fn demo_starts_each_organisation_with_sample_data() {
     // --data-dir keeps the data: a second start reuses it without reseeding.
     assert!(dir.path().join("northwind").join("org.key").exists());
 }
+
+#[tokio::test]
+async fn an_invite_sets_up_a_new_organisation_that_joins_a_private_network() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let port = free_port();
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let out = skillmesh(&[
+        "init",
+        "--org",
+        "Northwind",
+        "--data-dir",
+        a_dir.to_str().expect("utf-8"),
+        "--web-listen",
+        "127.0.0.1:0",
+        "--p2p-listen",
+        &listen,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let psk = a_dir.join("swarm.key");
+    std::fs::write(
+        &psk,
+        format!("/key/swarm/psk/1.0.0/\n/base16/\n{}\n", "7a".repeat(32)),
+    )
+    .expect("psk");
+    let a_config = a_dir.join("skillmesh.toml");
+
+    let out = std::process::Command::new(skillmesh_bin())
+        .args(["invite", "--config", a_config.to_str().expect("utf-8")])
+        .env("SKILLMESH_NETWORK_PSK_FILE", &psk)
+        .output()
+        .expect("invite");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let invite = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(invite.starts_with("skillmesh-invite-1:"), "{invite}");
+
+    let bad = skillmesh(&[
+        "init",
+        "--org",
+        "X",
+        "--data-dir",
+        dir.path().join("x").to_str().expect("utf-8"),
+        "--join",
+        "nonsense",
+    ]);
+    assert!(one_line_error(&bad).contains("not a skillmesh invite"));
+
+    let out = skillmesh(&[
+        "init",
+        "--org",
+        "Contoso",
+        "--data-dir",
+        b_dir.to_str().expect("utf-8"),
+        "--web-listen",
+        "127.0.0.1:0",
+        "--join",
+        &invite,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b_psk = b_dir.join("swarm.key");
+    assert_eq!(
+        std::fs::metadata(&b_psk).expect("psk").permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_to_string(&b_psk).expect("psk"),
+        std::fs::read_to_string(&psk).expect("psk")
+    );
+    let b_config_text = std::fs::read_to_string(b_dir.join("skillmesh.toml")).expect("config");
+    assert!(b_config_text.contains(&listen), "{b_config_text}");
+
+    let a = Running::start_with_env(
+        &["run", "--config", a_config.to_str().expect("utf-8")],
+        &[("SKILLMESH_NETWORK_PSK_FILE", psk.to_str().expect("utf-8"))],
+    );
+    let b = Running::start(&[
+        "run",
+        "--config",
+        b_dir.join("skillmesh.toml").to_str().expect("utf-8"),
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (ha, hb) = (
+            get_json(a.web, "/healthz").await,
+            get_json(b.web, "/healthz").await,
+        );
+        if ha["peers"] == 1 && hb["peers"] == 1 && hb["federated_records"].as_u64() >= Some(1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B did not join A: {ha} {hb}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

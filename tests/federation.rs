@@ -252,7 +252,11 @@ async fn a_blocked_organisation_is_purged_disconnected_and_kept_out() {
     })
     .await;
 
-    assert_eq!(b.node.block_org(org_a, "admin").await.expect("block"), 1);
+    assert_eq!(
+        b.node.block_org(org_a, "admin").await.expect("block"),
+        2,
+        "its organisation card and its record"
+    );
     assert!(held_seq(&b, &org_a, "before").is_none(), "purged at once");
     wait_for("A disconnected from B", || async {
         !b.node

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod datadir;
 pub mod demo;
 pub mod identity;
+pub mod invite;
 pub mod network;
 pub mod outbound;
 pub mod policy;

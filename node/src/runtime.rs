@@ -29,6 +29,8 @@ pub enum StartError {
     PortInUse(SocketAddr),
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
+    #[error("cannot publish the organisation card: {0}")]
+    Service(#[from] crate::service::ServiceError),
     #[error("cannot listen on web.listen {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -131,6 +133,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         requests_per_minute: config.federation.requests_per_minute,
     };
     let service = Service::new(config.org.name.clone(), identity, store, inbound);
+    service.ensure_org_card()?;
     let network_config = NetworkConfig::from_settings(&config.network)?;
     let (network, network_tasks) = network::start(network_config, secret, service.clone()).await?;
     let listener = match TcpListener::bind(config.web.listen).await {

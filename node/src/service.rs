@@ -347,6 +347,27 @@ impl Service {
         Ok(item)
     }
 
+    /// Publishes the organisation card unless the current one already
+    /// carries this name and is more than half its lifetime from expiry.
+    pub fn ensure_org_card(&self) -> Result<()> {
+        let now = clock::now();
+        if let Some(row) = self.inner.store.get_record(&self.org(), "org-card")?
+            && !row.tombstone
+            && row.expires_at - now > RECORD_LIFETIME_SECS / 2
+            && let Body::OrgCard(card) = row.record()?.body
+            && card.name == self.inner.org_name
+        {
+            return Ok(());
+        }
+        let card = skillmesh_protocol::kinds::OrgCard {
+            name: self.inner.org_name.clone(),
+            summary: String::new(),
+            website: None,
+            languages: Vec::new(),
+        };
+        self.publish_org_card(card, "node")
+    }
+
     /// Publishes (or re-publishes) the organisation card.
     pub fn publish_org_card(
         &self,

@@ -36,6 +36,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         None => (demo::default_root(), true),
     };
     let result = super::runtime()?.block_on(async {
+        let stop = super::shutdown_signal()?;
         let nodes = demo::start(&root, args.orgs, args.base_port).await?;
         println!();
         println!(
@@ -56,7 +57,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             if temporary { " (removed on exit)" } else { "" }
         );
         println!("Ctrl-C stops the demo.");
-        super::shutdown_signal().await;
+        stop.await;
         for node in nodes {
             node.stop().await;
         }

@@ -9,6 +9,10 @@ use clap::Args;
 use skillmesh_config::Config;
 use skillmesh_node::datadir::{CONFIG_FILE, KEY_FILE};
 use skillmesh_node::identity::OrgIdentity;
+use skillmesh_node::invite::Invite;
+
+/// The private network key's file name in the data directory.
+const PSK_FILE: &str = "swarm.key";
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -21,9 +25,18 @@ pub struct InitArgs {
     /// Address of the web UI and API.
     #[arg(long, default_value = "127.0.0.1:8080")]
     web_listen: SocketAddr,
+    /// Where to listen for other organisations' nodes (a multiaddr; repeat
+    /// for several), e.g. /ip4/0.0.0.0/tcp/4001. Partners need a fixed port.
+    #[arg(long = "p2p-listen")]
+    p2p_listen: Vec<String>,
+    /// An invite from a member organisation's admin (`skillmesh invite`):
+    /// fills in the nodes to bootstrap from and, for a private network, its key.
+    #[arg(long)]
+    join: Option<String>,
 }
 
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
+    let invite = args.join.as_deref().map(Invite::decode).transpose()?;
     let dir = &args.data_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))?;
@@ -40,6 +53,16 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let mut config = Config::new(&args.org, PathBuf::from("."));
     config.key_file = PathBuf::from(KEY_FILE);
     config.web.listen = args.web_listen;
+    if !args.p2p_listen.is_empty() {
+        config.network.listen = args.p2p_listen.clone();
+    }
+    let psk_path = dir.join(PSK_FILE);
+    if let Some(invite) = &invite {
+        config.network.bootstrap = invite.bootstrap.clone();
+        if invite.psk.is_some() {
+            config.network.psk_file = Some(PathBuf::from(PSK_FILE));
+        }
+    }
     let text = config.to_toml();
     // Reading the text back validates every value (the org name included)
     // before anything is written.
@@ -47,10 +70,28 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
 
     let identity = OrgIdentity::generate()?;
     identity.create_file(&key_path)?;
+    if let Some(psk) = invite.as_ref().and_then(Invite::psk_file_text) {
+        write_private(&psk_path, &psk)?;
+    }
     std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
 
     print_summary(&args.org, &identity, &config_path, &key_path);
+    Ok(())
+}
+
+/// Writes a new file readable only by its owner.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 mod demo;
 mod init;
+mod invite;
 mod run;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Print an invite for a new organisation to join the network through this node.
+    Invite(invite::InviteArgs),
     /// Start a local demo network of sample organisations on loopback.
     Demo(demo::DemoArgs),
 }
@@ -45,6 +48,7 @@ pub fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Init(args)) => init::init(args),
         Some(Command::Run { config }) => run::run(&config),
+        Some(Command::Invite(args)) => invite::invite(args),
         Some(Command::Demo(args)) => demo::demo(args),
         None => demo::demo(demo::DemoArgs::default()),
     }
@@ -83,25 +87,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+/// Listens for Ctrl-C and SIGTERM from the moment it is called (so a
+/// signal that arrives while the node starts is not lost); the returned
+/// future resolves when either arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    })
 }

@@ -9,12 +9,13 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     super::init_logging(&config.log.filter);
     super::runtime()?.block_on(async {
+        let stop = super::shutdown_signal()?;
         let node = runtime::start(&config).await?;
         println!(
             "{} is running: web UI at http://{} (Ctrl-C stops it)",
             config.org.name, node.web_addr
         );
-        super::shutdown_signal().await;
+        stop.await;
         tracing::info!("stopping");
         node.stop().await;
         Ok(())

@@ -32,7 +32,7 @@ pub fn message_id(data: &[u8]) -> MessageId {
 /// Gossip penalties: a peer whose score falls below `DISCONNECT_SCORE` is
 /// disconnected and kept out for a while.
 pub const INVALID_MESSAGE_PENALTY: f64 = -10.0;
-pub const DISCONNECT_SCORE: f64 = -20.0;
+pub const DISCONNECT_SCORE: f64 = -30.0;
 
 pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     let peer_id = key.public().to_peer_id();
@@ -47,11 +47,26 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     let mut gossipsub =
         gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
             .map_err(|e| format!("gossipsub: {e}"))?;
+    // The application score (our count of invalid records, see
+    // `INVALID_MESSAGE_PENALTY`) enters the gossipsub score with weight 1,
+    // and gossipsub's own thresholds sit far below ours: otherwise
+    // gossipsub would graylist a peer after its first invalid record and
+    // silently drop the rest, and the node would never see enough of them
+    // to disconnect it. All nodes of a test or a demo share one IP, so the
+    // IP colocation penalty is off; organisations are few and known.
+    let score_params = gossipsub::PeerScoreParams {
+        app_specific_weight: 1.0,
+        ip_colocation_factor_weight: 0.0,
+        ..Default::default()
+    };
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold: -1_000.0,
+        publish_threshold: -2_000.0,
+        graylist_threshold: -4_000.0,
+        ..Default::default()
+    };
     gossipsub
-        .with_peer_score(
-            gossipsub::PeerScoreParams::default(),
-            gossipsub::PeerScoreThresholds::default(),
-        )
+        .with_peer_score(score_params, thresholds)
         .map_err(|e| format!("gossipsub scoring: {e}"))?;
 
     let codec = request_response::cbor::codec::Codec::<SyncRequest, SyncResponse>::default()
