@@ -416,3 +416,93 @@ async fn a_private_network_refuses_quic_addresses() {
     let err = runtime::start(&config).await.err().expect("refused");
     assert!(err.to_string().contains("TCP only"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unblocking_lets_sync_bring_an_organisations_records_back() {
+    let (a, b, _c) = network_of_three(FederationMode::Open).await;
+    let org_a = a.node.service.org();
+    a.node
+        .service
+        .create_item("back", Some("tomas"), mentoring("Comes back"), "test")
+        .expect("create");
+    a.node
+        .service
+        .publish_item("back", "test")
+        .expect("publish");
+    wait_for("B has it", || async {
+        held_seq(&b, &org_a, "back").is_some()
+    })
+    .await;
+    b.node.block_org(org_a, "admin").await.expect("block");
+    assert!(held_seq(&b, &org_a, "back").is_none());
+
+    b.node.unblock_org(org_a, "admin").await.expect("unblock");
+    wait_for("sync brings A's records back to B", || async {
+        held_seq(&b, &org_a, "back").is_some()
+    })
+    .await;
+    let log = b
+        .node
+        .service
+        .store()
+        .audit_log(&AuditFilter {
+            org: Some(org_a.to_hex()),
+            ..Default::default()
+        })
+        .expect("audit");
+    for action in ["org_blocked", "records_purged", "org_unlisted"] {
+        assert!(
+            log.iter().any(|e| e.action == action),
+            "{action} missing from {log:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted() {
+    let gate = start_org("Gate", &[], FederationMode::Allowlist).await;
+    let addr = p2p_addr(&gate).await;
+    let newcomer = start_org("Newcomer Ltd", &[addr], FederationMode::Open).await;
+    let org_n = newcomer.node.service.org();
+    newcomer
+        .node
+        .service
+        .create_item("hello", Some("tomas"), mentoring("Hello"), "test")
+        .expect("create");
+    newcomer
+        .node
+        .service
+        .publish_item("hello", "test")
+        .expect("publish");
+
+    wait_for("the newcomer in the join queue with its card", || async {
+        gate.node
+            .service
+            .store()
+            .join_requests()
+            .expect("queue")
+            .iter()
+            .any(|r| {
+                r.org == org_n && r.card.as_ref().map(|c| c.name.as_str()) == Some("Newcomer Ltd")
+            })
+    })
+    .await;
+    assert!(
+        held_seq(&gate, &org_n, "hello").is_none(),
+        "nothing let in before the admin decides"
+    );
+
+    gate.node.accept_join(org_n, "admin").await.expect("accept");
+    wait_for("its records arrive once accepted", || async {
+        held_seq(&gate, &org_n, "hello").is_some()
+    })
+    .await;
+    assert!(
+        gate.node
+            .service
+            .store()
+            .join_requests()
+            .expect("queue")
+            .is_empty()
+    );
+}

@@ -121,6 +121,30 @@ impl RunningNode {
     }
 }
 
+impl RunningNode {
+    /// Lets `org` in again after a block; sync brings its records back.
+    pub async fn unblock_org(
+        &self,
+        org: skillmesh_protocol::OrgKey,
+        actor: &str,
+    ) -> Result<(), crate::service::ServiceError> {
+        self.service.set_org_listing(&org, None, actor)?;
+        let _ = self.network.resync_all().await;
+        Ok(())
+    }
+
+    /// Accepts an organisation from the "wants to join" queue.
+    pub async fn accept_join(
+        &self,
+        org: skillmesh_protocol::OrgKey,
+        actor: &str,
+    ) -> Result<(), crate::service::ServiceError> {
+        self.service.accept_join(&org, actor)?;
+        let _ = self.network.resync_all().await;
+        Ok(())
+    }
+}
+
 /// Starts a node from its configuration.
 pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let identity = OrgIdentity::load_file(&config.key_file)?;

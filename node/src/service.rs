@@ -440,6 +440,11 @@ impl Service {
             }
             let org = record.header.org;
             let admission = self.admission(&org)?;
+            if admission == Admission::NotAllowed
+                && let Body::OrgCard(card) = &record.body
+            {
+                self.note_join_request(&org, Some(card.clone()))?;
+            }
             if admission != Admission::Accept {
                 audit.push(entry(
                     "record_refused",
@@ -500,6 +505,52 @@ impl Service {
             .into_iter()
             .map(|r| r.unwrap_or(Ok(Ingested::Stale)))
             .collect())
+    }
+
+    /// Notes that `org` connected while not on the allowlist (and its
+    /// card, when it has one), for an admin to accept or refuse.
+    pub fn note_join_request(
+        &self,
+        org: &OrgKey,
+        card: Option<skillmesh_protocol::kinds::OrgCard>,
+    ) -> Result<()> {
+        let now = clock::now();
+        let store = &self.inner.store;
+        let existing = store.join_request(org)?;
+        let is_new = existing.is_none();
+        let mut request = existing.unwrap_or(crate::store::JoinRequest {
+            org: *org,
+            card: None,
+            first_seen: now,
+            last_seen: now,
+            refused: false,
+        });
+        request.last_seen = now;
+        if card.is_some() {
+            request.card = card;
+        }
+        store.put_join_request(&request)?;
+        if is_new {
+            self.audit("node", "join_requested", Some(*org), None, String::new())?;
+        }
+        Ok(())
+    }
+
+    /// An admin accepts an organisation that wants to join: it goes on the
+    /// allowlist (sync then brings its records).
+    pub fn accept_join(&self, org: &OrgKey, actor: &str) -> Result<()> {
+        self.inner.store.remove_join_request(org)?;
+        self.set_org_listing(org, Some(OrgListing::Allowed), actor)
+    }
+
+    /// An admin refuses an organisation that wants to join.
+    pub fn refuse_join(&self, org: &OrgKey, actor: &str) -> Result<()> {
+        let store = &self.inner.store;
+        if let Some(mut request) = store.join_request(org)? {
+            request.refused = true;
+            store.put_join_request(&request)?;
+        }
+        self.audit(actor, "join_refused", Some(*org), None, String::new())
     }
 
     /// Blocks `org`: refuses its records from now on and purges what we hold.

@@ -272,6 +272,12 @@ impl EventLoop {
                     let _ = self.swarm.disconnect_peer_id(peer);
                 }
             }
+            Command::ResyncAll => {
+                let peers: Vec<PeerId> = self.connected.keys().copied().collect();
+                for peer in peers {
+                    self.start_sync(peer);
+                }
+            }
             Command::SyncDone(peer) => {
                 self.syncing.remove(&peer);
             }
@@ -351,7 +357,18 @@ impl EventLoop {
                 let _ = self.swarm.disconnect_peer_id(peer);
                 return;
             }
-            Ok(_) => {}
+            Ok(Admission::NotAllowed) => {
+                // Allowlist mode: it may stay connected (it can still see
+                // what we publish) but nothing of it is let in until an
+                // admin accepts it from the "wants to join" queue.
+                let service = self.service.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = service.note_join_request(&org, None) {
+                        tracing::warn!(error = %e, "cannot queue a join request");
+                    }
+                });
+            }
+            Ok(Admission::Accept) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read policy"),
         }
         self.connected.insert(peer, address.clone());
@@ -361,6 +378,11 @@ impl EventLoop {
         }
         // Anything waiting for this organisation can go now.
         self.service.deliveries_changed();
+        self.start_sync(peer);
+    }
+
+    /// Starts catch-up sync with `peer` unless one is already running.
+    fn start_sync(&mut self, peer: PeerId) {
         if self.syncing.insert(peer) {
             let handle = self.handle.clone();
             let service = self.service.clone();

@@ -151,6 +151,7 @@ pub(crate) enum Command {
         verdict: event_loop::Verdict,
     },
     DisconnectOrg(OrgKey),
+    ResyncAll,
     SyncDone(PeerId),
 }
 
@@ -214,6 +215,15 @@ impl NetworkHandle {
             reply,
         })
         .await?
+    }
+
+    /// Runs catch-up sync with every connected peer (after a policy change
+    /// let an organisation in).
+    pub async fn resync_all(&self) -> Result<(), NetworkError> {
+        self.tx
+            .send(Command::ResyncAll)
+            .await
+            .map_err(|_| NetworkError::Stopped)
     }
 
     /// Disconnects every peer of `org` (after it was blocked).

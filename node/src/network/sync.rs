@@ -132,12 +132,44 @@ pub async fn catch_up(
         .map_err(|e| NetworkError::Request(e.to_string()))?
         .map_err(|e| NetworkError::Request(e.to_string()))?;
         let (admitted, (_, digest)) = local;
-        if !admitted || digest.as_slice() == summary.digest.as_slice() {
+        if !admitted {
+            // A peer not yet on our allowlist: take only its organisation
+            // card, so the "wants to join" queue can say who it is.
+            if Some(org) == identity::org_of(&peer) {
+                fetch_org_card(handle, service, peer, org).await?;
+            }
+            continue;
+        }
+        if digest.as_slice() == summary.digest.as_slice() {
             continue;
         }
         changed += catch_up_org(handle, service, peer, org).await?;
     }
     Ok(changed)
+}
+
+async fn fetch_org_card(
+    handle: &NetworkHandle,
+    service: &Service,
+    peer: PeerId,
+    org: OrgKey,
+) -> Result<(), NetworkError> {
+    let request = SyncRequest::Fetch {
+        org: org.to_hex(),
+        ids: vec!["org-card".into()],
+    };
+    if let SyncResponse::Records { envelopes } = handle.sync(peer, request).await? {
+        let svc = service.clone();
+        let from = format!("sync:{peer}");
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
+            svc.ingest_many(&refs, &from)
+        })
+        .await
+        .map_err(|e| NetworkError::Request(e.to_string()))?
+        .map_err(|e| NetworkError::Request(e.to_string()))?;
+    }
+    Ok(())
 }
 
 async fn catch_up_org(

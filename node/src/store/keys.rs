@@ -11,6 +11,7 @@
 //! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
 //! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
+//! | `join/`    | org key (32 bytes)                | JSON `JoinRequest`        |
 //! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
@@ -27,6 +28,7 @@ pub const EXPIRY: &[u8] = b"exp/";
 pub const SEQ: &[u8] = b"seq/";
 pub const ORG_LIST: &[u8] = b"orglist/";
 pub const OUTBOX: &[u8] = b"outbox/";
+pub const JOIN: &[u8] = b"join/";
 pub const INBOX: &[u8] = b"inbox/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const ACCOUNT: &[u8] = b"account/";

@@ -67,3 +67,48 @@ impl Store {
             .collect()
     }
 }
+
+/// An organisation that connected while not on the allowlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub org: OrgKey,
+    /// Its organisation card, once it arrived.
+    #[serde(default)]
+    pub card: Option<skillmesh_protocol::kinds::OrgCard>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// Refused by an admin: kept so it is not queued again.
+    #[serde(default)]
+    pub refused: bool,
+}
+
+fn join_key(org: &OrgKey) -> Vec<u8> {
+    keys::join(keys::JOIN, &[org.as_bytes()])
+}
+
+impl Store {
+    pub fn join_request(&self, org: &OrgKey) -> Result<Option<JoinRequest>> {
+        self.get_json(&join_key(org))
+    }
+
+    pub fn put_join_request(&self, request: &JoinRequest) -> Result<()> {
+        let mut b = Batch::new();
+        b.put(join_key(&request.org), encode_json(request));
+        self.commit(b)
+    }
+
+    pub fn remove_join_request(&self, org: &OrgKey) -> Result<()> {
+        let mut b = Batch::new();
+        b.delete(join_key(org));
+        self.commit(b)
+    }
+
+    /// Organisations waiting for an admin's decision (refused ones excluded).
+    pub fn join_requests(&self) -> Result<Vec<JoinRequest>> {
+        Ok(self
+            .scan_json::<JoinRequest>(keys::JOIN)?
+            .into_iter()
+            .filter(|r| !r.refused)
+            .collect())
+    }
+}
