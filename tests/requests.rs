@@ -23,6 +23,7 @@ fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
         formats: vec![],
         availability: None,
         sharing,
+        listing_pending: false,
         created_at: 0,
         updated_at: 0,
     }

@@ -1,14 +1,25 @@
 //! What leaves the organisation: the expertise listing built from a
-//! person's profile carries only the fields the person opted in to share.
+//! person's profile carries only the fields the person opted in to share
+//! and the organisation's outbound policy lets leave.
 
 use skillmesh_protocol::kinds::Expertise;
 
-use crate::store::Person;
+use crate::store::{OutboundPolicy, Person, Sharing};
 
-/// The listing other organisations may see for `person`, or `None` if the
-/// person shares nothing. The person id always goes with it (it is opaque).
-pub fn expertise_listing(person: &Person) -> Option<Expertise> {
-    let s = person.sharing;
+/// The listing other organisations may see for `person`, or `None` if
+/// nothing of it may leave. The person id always goes with it (it is opaque).
+pub fn expertise_listing(person: &Person, policy: &OutboundPolicy) -> Option<Expertise> {
+    let (p, o) = (person.sharing, policy.fields);
+    let s = Sharing {
+        display_name: p.display_name && o.display_name,
+        headline: p.headline && o.headline,
+        topics: p.topics && o.topics,
+        languages: p.languages && o.languages,
+        time_zone: p.time_zone && o.time_zone,
+        formats: p.formats && o.formats,
+        availability: p.availability && o.availability,
+        email: p.email && o.email,
+    };
     if !s.any() {
         return None;
     }
@@ -65,6 +76,7 @@ mod tests {
             formats: vec![],
             availability: None,
             sharing,
+            listing_pending: false,
             created_at: 0,
             updated_at: 0,
         }
@@ -72,20 +84,46 @@ mod tests {
 
     #[test]
     fn nothing_leaves_by_default() {
-        assert_eq!(expertise_listing(&person(Sharing::default())), None);
+        assert_eq!(
+            expertise_listing(&person(Sharing::default()), &OutboundPolicy::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn the_organisation_policy_overrides_what_a_person_shares() {
+        let mut policy = OutboundPolicy::default();
+        policy.fields.time_zone = false;
+        let l = expertise_listing(&person(Sharing::listing()), &policy).expect("listing");
+        assert_eq!(l.time_zone, None);
+        assert_eq!(l.display_name.as_deref(), Some("Ana"));
+        let everything = Sharing {
+            email: true,
+            ..Sharing::listing()
+        };
+        let l =
+            expertise_listing(&person(everything), &OutboundPolicy::default()).expect("listing");
+        assert_eq!(
+            l.email, None,
+            "email never leaves unless the policy allows it"
+        );
     }
 
     #[test]
     fn only_opted_in_fields_leave_and_email_stays_unless_chosen() {
-        let l = expertise_listing(&person(Sharing {
-            topics: true,
-            ..Sharing::default()
-        }))
+        let l = expertise_listing(
+            &person(Sharing {
+                topics: true,
+                ..Sharing::default()
+            }),
+            &OutboundPolicy::default(),
+        )
         .expect("listing");
         assert_eq!(l.topics.len(), 1);
         assert_eq!(l.display_name, None);
         assert_eq!(l.time_zone, None);
-        let l = expertise_listing(&person(Sharing::listing())).expect("listing");
+        let l = expertise_listing(&person(Sharing::listing()), &OutboundPolicy::default())
+            .expect("listing");
         assert_eq!(l.display_name.as_deref(), Some("Ana"));
         assert_eq!(l.email, None);
     }

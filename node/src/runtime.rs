@@ -152,6 +152,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
     let secret = identity.secret_bytes();
     let inbound = InboundSettings {
+        approval_required: config.federation.approval_required,
         mode: config.federation.mode,
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,

@@ -59,6 +59,10 @@ struct Inner {
 /// The part of the configuration that governs what enters.
 #[derive(Debug, Clone, Copy)]
 pub struct InboundSettings {
+    /// New or changed listings and offers wait for an admin's approval
+    /// before they leave (outbound; kept here with the other settings the
+    /// service reads from the config).
+    pub approval_required: bool,
     pub mode: FederationMode,
     pub max_records_per_org: u64,
     pub requests_per_minute: u32,
@@ -67,6 +71,7 @@ pub struct InboundSettings {
 impl Default for InboundSettings {
     fn default() -> Self {
         InboundSettings {
+            approval_required: false,
             mode: FederationMode::Open,
             max_records_per_org: 10_000,
             requests_per_minute: 60,
@@ -259,16 +264,36 @@ impl Service {
         self.sync_listing(&person.id, actor)
     }
 
-    /// Publishes the person's listing as it should now look, or retracts it
-    /// when the person shares nothing any more.
+    /// Publishes the person's listing as it should now look (or, when
+    /// approval is required, queues it for an admin), or retracts it when
+    /// nothing of it may leave any more. Retracting never waits.
     pub fn sync_listing(&self, person_id: &str, actor: &str) -> Result<()> {
-        let person = self
-            .inner
-            .store
+        self.sync_listing_with(person_id, actor, false)
+    }
+
+    fn sync_listing_with(&self, person_id: &str, actor: &str, approved: bool) -> Result<()> {
+        let store = &self.inner.store;
+        let mut person = store
             .person(person_id)?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
         let id = listing_id(person_id);
-        match expertise_listing(&person) {
+        let current = match store.get_record(&self.org(), &id)? {
+            Some(row) if !row.tombstone => match row.record()?.body {
+                Body::Expertise(l) => Some(l),
+                _ => None,
+            },
+            _ => None,
+        };
+        let wanted = expertise_listing(&person, &store.outbound_policy()?);
+        let mut pending = false;
+        match wanted {
+            Some(listing) if current.as_ref() == Some(&listing) => {}
+            Some(_) if self.inner.inbound.approval_required && !approved => {
+                pending = true;
+                if !person.listing_pending {
+                    self.audit(actor, "approval_requested", None, Some(&id), String::new())?;
+                }
+            }
             Some(listing) => {
                 self.publish_record(&id, Body::Expertise(listing), actor)?;
             }
@@ -276,7 +301,60 @@ impl Service {
                 self.retract_record(&id, actor)?;
             }
         }
+        if person.listing_pending != pending {
+            person.listing_pending = pending;
+            store.update_person(&person)?;
+        }
         Ok(())
+    }
+
+    /// An admin approves a person's changed listing: it is published.
+    pub fn approve_listing(&self, person_id: &str, actor: &str) -> Result<()> {
+        self.audit(
+            actor,
+            "approved",
+            None,
+            Some(&listing_id(person_id)),
+            String::new(),
+        )?;
+        self.sync_listing_with(person_id, actor, true)
+    }
+
+    /// An admin changes which fields may leave; every listing is
+    /// re-published at once to match (the admin's change is its approval).
+    pub fn set_outbound_policy(
+        &self,
+        policy: &crate::store::OutboundPolicy,
+        actor: &str,
+    ) -> Result<()> {
+        self.inner.store.set_outbound_policy(policy)?;
+        self.audit(
+            actor,
+            "policy_changed",
+            None,
+            None,
+            format!("outbound fields: {:?}", policy.fields),
+        )?;
+        for person in self.inner.store.people()? {
+            self.sync_listing_with(&person.id, actor, true)?;
+        }
+        Ok(())
+    }
+
+    /// Listings and items waiting for an admin's approval.
+    pub fn pending_approvals(&self) -> Result<(Vec<Person>, Vec<OwnItem>)> {
+        let store = &self.inner.store;
+        let people = store
+            .people()?
+            .into_iter()
+            .filter(|p| p.listing_pending)
+            .collect();
+        let items = store
+            .items()?
+            .into_iter()
+            .filter(|i| i.state == ItemState::PendingApproval)
+            .collect();
+        Ok((people, items))
     }
 
     /// Stores a new offer or content item as a draft.
@@ -318,13 +396,39 @@ impl Service {
         Ok(item)
     }
 
-    /// Signs and publishes an item (again, after an edit).
+    /// Signs and publishes an item (again, after an edit), or queues it for
+    /// an admin's approval when the organisation requires that.
     pub fn publish_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
+        self.publish_item_with(id, actor, false)
+    }
+
+    /// An admin approves an item waiting in the queue: it is published.
+    pub fn approve_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
+        self.audit(actor, "approved", None, Some(id), String::new())?;
+        self.publish_item_with(id, actor, true)
+    }
+
+    fn publish_item_with(&self, id: &str, actor: &str, approved: bool) -> Result<OwnItem> {
         let mut item = self
             .inner
             .store
             .item(id)?
             .ok_or_else(|| ServiceError::NotFound(format!("item {id}")))?;
+        if self.inner.inbound.approval_required && !approved {
+            if item.state != ItemState::PendingApproval {
+                item.state = ItemState::PendingApproval;
+                item.updated_at = clock::now();
+                self.inner.store.update_item(&item)?;
+                self.audit(
+                    actor,
+                    "approval_requested",
+                    None,
+                    Some(id),
+                    item.body.kind().to_string(),
+                )?;
+            }
+            return Ok(item);
+        }
         let record = self.publish_record(id, item.body.clone(), actor)?;
         item.state = ItemState::Published;
         item.published_seq = record.header.seq;

@@ -36,6 +36,7 @@ fn person(id: &str) -> Person {
         formats: vec![],
         availability: None,
         sharing: Sharing::default(),
+        listing_pending: false,
         created_at: 0,
         updated_at: 0,
     }

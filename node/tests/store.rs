@@ -160,6 +160,7 @@ fn everything_survives_a_reopen() {
         formats: vec![],
         availability: None,
         sharing: Sharing::default(),
+        listing_pending: false,
         created_at: 1,
         updated_at: 1,
     };

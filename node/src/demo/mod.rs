@@ -158,6 +158,7 @@ fn seed(service: &Service, i: usize) -> Result<(), ServiceError> {
             } else {
                 Sharing::default()
             },
+            listing_pending: false,
             created_at: now,
             updated_at: now,
         };

@@ -20,6 +20,7 @@
 use skillmesh_protocol::OrgKey;
 
 pub const META_SCHEMA: &[u8] = b"meta/schema";
+pub const META_OUTBOUND: &[u8] = b"meta/outbound-policy";
 pub const PERSON: &[u8] = b"person/";
 pub const ITEM: &[u8] = b"item/";
 pub const REC: &[u8] = b"rec/";

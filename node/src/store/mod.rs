@@ -30,7 +30,7 @@ pub use accounts::{Account, Role};
 pub use audit::{AuditEntry, AuditFilter};
 pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
-pub use policy::{JoinRequest, OrgListing};
+pub use policy::{JoinRequest, OrgListing, OutboundPolicy};
 pub use records::{PutOutcome, StoredRecord};
 pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus};
 pub use schema::CURRENT_SCHEMA;

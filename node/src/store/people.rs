@@ -81,6 +81,9 @@ pub struct Person {
     pub availability: Option<Availability>,
     #[serde(default)]
     pub sharing: Sharing,
+    /// A changed listing waits for an admin's approval.
+    #[serde(default)]
+    pub listing_pending: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

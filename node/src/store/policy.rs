@@ -112,3 +112,31 @@ impl Store {
             .collect())
     }
 }
+
+/// Which listing fields the organisation lets leave at all, whatever a
+/// person chose. Email stays in unless an admin allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundPolicy {
+    pub fields: crate::store::Sharing,
+}
+
+impl Default for OutboundPolicy {
+    fn default() -> Self {
+        OutboundPolicy {
+            fields: crate::store::Sharing::listing(),
+        }
+    }
+}
+
+impl Store {
+    pub fn outbound_policy(&self) -> Result<OutboundPolicy> {
+        Ok(self.get_json(keys::META_OUTBOUND)?.unwrap_or_default())
+    }
+
+    pub fn set_outbound_policy(&self, policy: &OutboundPolicy) -> Result<()> {
+        let mut b = Batch::new();
+        b.put(keys::META_OUTBOUND, encode_json(policy));
+        self.commit(b)
+    }
+}
