@@ -217,7 +217,22 @@ impl Service {
             body,
         };
         let envelope = skillmesh_protocol::seal(&record, self.inner.identity.signing_key())?;
-        self.inner.store.put_record(&record, &envelope, now)?;
+        let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
+            "record_retracted"
+        } else {
+            "record_published"
+        };
+        let audit = AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            org: Some(org.to_hex()),
+            record_id: Some(id.to_string()),
+            detail: format!("{} seq {seq}", record.kind()),
+        };
+        self.inner
+            .store
+            .put_records_audited(&[(&record, &envelope)], now, &[audit], |_, _| None)?;
         if let Some(tx) = self
             .inner
             .outbound
@@ -225,20 +240,8 @@ impl Service {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
         {
-            let _ = tx.send(envelope.clone());
+            let _ = tx.send(envelope);
         }
-        let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
-            "record_retracted"
-        } else {
-            "record_published"
-        };
-        self.audit(
-            actor,
-            action,
-            Some(org),
-            Some(id),
-            format!("{} seq {seq}", record.kind()),
-        )?;
         Ok(record)
     }
 
@@ -585,26 +588,33 @@ impl Service {
             accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
         }
         let items: Vec<(&Record, &Envelope)> = accepted.iter().map(|(_, r, e)| (r, e)).collect();
-        let outcomes = self.inner.store.put_records(&items, now)?;
-        for ((i, record, _), outcome) in accepted.iter().zip(outcomes) {
+        // The records and every audit line about this batch are written in
+        // one atomic, durable batch.
+        let outcomes =
+            self.inner
+                .store
+                .put_records_audited(&items, now, &audit, |record, outcome| {
+                    outcome.changed().then(|| {
+                        let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
+                            "retraction_received"
+                        } else {
+                            "record_received"
+                        };
+                        entry(
+                            action,
+                            Some(record.header.org),
+                            Some(&record.header.id),
+                            format!("{} seq {}", record.kind(), record.header.seq),
+                        )
+                    })
+                })?;
+        for ((i, _, _), outcome) in accepted.iter().zip(outcomes) {
             results[*i] = Some(Ok(if outcome.changed() {
-                let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
-                    "retraction_received"
-                } else {
-                    "record_received"
-                };
-                audit.push(entry(
-                    action,
-                    Some(record.header.org),
-                    Some(&record.header.id),
-                    format!("{} seq {}", record.kind(), record.header.seq),
-                ));
                 Ingested::Stored(outcome)
             } else {
                 Ingested::Stale
             }));
         }
-        self.inner.store.audit(&audit)?;
         Ok(results
             .into_iter()
             .map(|r| r.unwrap_or(Ok(Ingested::Stale)))

@@ -55,11 +55,16 @@ impl Store {
     /// Appends entries durably.
     pub fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
         let mut b = Batch::new();
+        self.audit_into(&mut b, entries);
+        self.commit(b)
+    }
+
+    /// Adds audit entries to a batch that is committed by the caller.
+    pub(super) fn audit_into(&self, batch: &mut Batch, entries: &[AuditEntry]) {
         for e in entries {
             let n = self.audit_counter.fetch_add(1, Ordering::Relaxed);
-            b.put(keys::audit(e.at, n), encode_json(e));
+            batch.put(keys::audit(e.at, n), encode_json(e));
         }
-        self.commit(b)
     }
 
     /// Entries matching `filter`, newest first.

@@ -107,6 +107,20 @@ impl Store {
     /// caller must have verified every envelope and checked that `record`
     /// is its content.
     pub fn put_records(&self, items: &[(&Record, &Envelope)], now: i64) -> Result<Vec<PutOutcome>> {
+        self.put_records_audited(items, now, &[], |_, _| None)
+    }
+
+    /// [`Store::put_records`] that also writes audit entries in the same
+    /// atomic batch: `before`, then one per record from `describe` (given
+    /// the record and what storing it did), so the log never misses a
+    /// stored record, even across a crash.
+    pub fn put_records_audited(
+        &self,
+        items: &[(&Record, &Envelope)],
+        now: i64,
+        before: &[super::AuditEntry],
+        mut describe: impl FnMut(&Record, PutOutcome) -> Option<super::AuditEntry>,
+    ) -> Result<Vec<PutOutcome>> {
         let _guard = self.lock();
         let mut batch = Batch::new();
         // (org, id) -> (seq, expires_at) as of this batch so far.
@@ -164,6 +178,13 @@ impl Store {
             let n = self.org_record_count(&org)? + delta;
             batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
         }
+        self.audit_into(&mut batch, before);
+        let described: Vec<_> = items
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|((record, _), outcome)| describe(record, *outcome))
+            .collect();
+        self.audit_into(&mut batch, &described);
         self.commit(batch)?;
         Ok(outcomes)
     }
