@@ -370,7 +370,11 @@ impl Service {
     ) -> Result<OwnItem> {
         if matches!(
             body,
-            Body::Retraction(_) | Body::Expertise(_) | Body::OrgCard(_)
+            Body::Retraction(_)
+                | Body::Expertise(_)
+                | Body::OrgCard(_)
+                | Body::Request(_)
+                | Body::Answer(_)
         ) {
             return Err(ServiceError::Invalid(format!(
                 "{} is not an offer or content item",

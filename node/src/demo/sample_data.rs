@@ -316,6 +316,9 @@ pub fn items(org: &SampleOrg, now: i64) -> Vec<(String, Option<&'static str>, Bo
             }),
         ),
     ];
+    if org.slug == "fabrikam" {
+        out.push(("learning-week".into(), None, learning_week(now)));
+    }
     if let Some(coach) = org
         .people
         .iter()
@@ -344,4 +347,72 @@ pub fn items(org: &SampleOrg, now: i64) -> Vec<(String, Option<&'static str>, Bo
         ));
     }
     out
+}
+
+/// Fabrikam's learning week, four weeks out, Monday 09:00 UTC onwards.
+fn learning_week(now: i64) -> Body {
+    let start = now - now.rem_euclid(86_400) + 28 * 86_400 + 9 * 3600;
+    let session =
+        |day: i64, id: &str, title: &str, speaker: &str, format, audience, topic: &str| {
+            EventSession {
+                id: id.into(),
+                title: title.into(),
+                speaker_name: Some(speaker.into()),
+                contributor: None,
+                starts_at: start + day * 86_400,
+                duration_minutes: 60,
+                format,
+                audience,
+                topics: vec![topic.into()],
+            }
+        };
+    Body::Event(Event {
+        title: "Learning Week".into(),
+        description: "Five days of talks, workshops and leaders teaching leaders, open to every partner organisation.".into(),
+        starts_at: start,
+        ends_at: start + 4 * 86_400 + 8 * 3600,
+        sessions: vec![
+            session(0, "ml-basics", "Machine learning for maintenance engineers", "Lena Hoffmann", SessionFormat::Talk, Audience::Everyone, "Machine learning"),
+            session(1, "lean-floor", "Lean on the shop floor", "Kenji Sato", SessionFormat::Workshop, Audience::Everyone, "Lean"),
+            session(2, "first-reviews", "Your first performance reviews", "Sofia García", SessionFormat::Discussion, Audience::PeopleManagers, "Management"),
+        ],
+        languages: vec!["en".into()],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_item_is_a_valid_record_body() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let org = skillmesh_protocol::OrgKey::from(&key.verifying_key());
+        let now = 1_800_000_000;
+        let mut kinds = std::collections::BTreeSet::new();
+        for sample in ORGS {
+            for (id, _, body) in items(sample, now) {
+                kinds.insert(body.kind());
+                let record = skillmesh_protocol::Record {
+                    header: skillmesh_protocol::Header {
+                        version: skillmesh_protocol::RECORD_VERSION,
+                        org,
+                        id: id.clone(),
+                        seq: 1,
+                        issued_at: now,
+                        expires_at: now + 86_400,
+                    },
+                    body,
+                };
+                if let Err(e) = skillmesh_protocol::validate_record(&record) {
+                    panic!("{} {id}: {e}", sample.name);
+                }
+            }
+        }
+        assert_eq!(
+            kinds.len(),
+            5,
+            "talk, mentoring, content, cohort and event: {kinds:?}"
+        );
+    }
 }
