@@ -506,3 +506,45 @@ async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted(
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
+    let a = start_org("A", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&a).await;
+    let b = start_org_with("B", |c| {
+        c.network.bootstrap = vec![addr];
+        c.federation.max_records_per_org = 3;
+    })
+    .await;
+    let org_a = a.node.service.org();
+    for i in 0..5 {
+        let id = format!("offer-{i}");
+        a.node
+            .service
+            .create_item(&id, Some("tomas"), mentoring(&id), "test")
+            .expect("create");
+        a.node.service.publish_item(&id, "test").expect("publish");
+    }
+    wait_for("B refuses what is over the quota", || async {
+        !b.node
+            .service
+            .store()
+            .audit_log(&AuditFilter {
+                action: Some("record_refused".into()),
+                org: Some(org_a.to_hex()),
+                ..Default::default()
+            })
+            .expect("audit")
+            .is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        b.node
+            .service
+            .store()
+            .org_record_count(&org_a)
+            .expect("count"),
+        3
+    );
+}

@@ -360,3 +360,85 @@ async fn an_opted_out_field_never_reaches_another_node() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
+    let b = start_org_with("B", |c| c.federation.requests_per_minute = 1).await;
+    let addr = p2p_addr(&b).await;
+    let a = start_org("A", &[addr], FederationMode::Open).await;
+    b.node
+        .service
+        .add_person(
+            &person(
+                "tomas",
+                "Tomás Ferreira",
+                "tomas@b.example",
+                Sharing::listing(),
+            ),
+            "test",
+        )
+        .expect("tomas");
+    a.node
+        .service
+        .add_person(
+            &person(
+                "aisha",
+                "Aisha Bello",
+                "aisha@a.example",
+                Sharing::listing(),
+            ),
+            "test",
+        )
+        .expect("aisha");
+    b.node
+        .service
+        .create_item("talk", Some("tomas"), talk(), "test")
+        .expect("offer");
+    b.node
+        .service
+        .publish_item("talk", "test")
+        .expect("publish");
+    let org_b = b.node.service.org();
+    wait_for("A holds B's talk", || async {
+        held_seq(&a, &org_b, "talk").is_some()
+    })
+    .await;
+
+    let first = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "talk", "A talk for my team", "", "")
+        .expect("first");
+    let second = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "talk", "Another one", "", "")
+        .expect("second");
+    wait_for("the first is queued", || async {
+        outbox_status(&a, &first.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(
+        outbox_status(&a, &second.id),
+        Some(OutboxStatus::Waiting),
+        "deferred, not refused"
+    );
+    assert_eq!(b.node.service.store().inbox().expect("inbox").len(), 1);
+}
+
+fn talk() -> Body {
+    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
+        person: "tomas".into(),
+        speaker_name: Some("Tomás Ferreira".into()),
+        title: "On-call without burnout".into(),
+        summary: String::new(),
+        topics: vec!["On-call".into()],
+        format: skillmesh_protocol::kinds::SessionFormat::Talk,
+        audience: skillmesh_protocol::kinds::Audience::Everyone,
+        duration_minutes: 45,
+        languages: vec!["en".into()],
+        delivery: skillmesh_protocol::kinds::Delivery::Remote,
+        status: skillmesh_protocol::kinds::OfferStatus::Open,
+    })
+}
