@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use skillmesh_protocol::kinds::{Answer, Contact, Decision, OfferStatus, Request};
-use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record, Rejection};
+use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
 use crate::clock;
 use crate::policy::Admission;
@@ -180,7 +180,7 @@ impl Service {
             updated_at: now,
         };
         self.store().put_outbox(&entry)?;
-        self.audit_event(
+        self.audit(
             requester,
             "request_sent",
             Some(offer_org),
@@ -238,7 +238,7 @@ impl Service {
         let record = match skillmesh_protocol::open(bytes, clock::now()) {
             Ok(r) => r,
             Err(e) => {
-                self.audit_event(
+                self.audit(
                     &format!("org:{}", sender.short()),
                     "request_rejected",
                     Some(sender),
@@ -249,7 +249,7 @@ impl Service {
             }
         };
         let refuse = |r: Refusal| -> Result<std::result::Result<(), Refusal>> {
-            self.audit_event(
+            self.audit(
                 &format!("org:{}", sender.short()),
                 "request_refused",
                 Some(sender),
@@ -272,9 +272,12 @@ impl Service {
         if self.admission(&sender)? != Admission::Accept {
             return refuse(Refusal::NotAdmitted);
         }
-        if let Some(existing) = self.store().inbox_entry(&sender, &record.header.id)? {
+        if self
+            .store()
+            .inbox_entry(&sender, &record.header.id)?
+            .is_some()
+        {
             // Delivered before (the acknowledgement was lost): same answer.
-            let _ = existing;
             return Ok(Ok(()));
         }
         if !self
@@ -304,7 +307,7 @@ impl Service {
             answered_at: None,
         };
         self.store().add_inbox(&entry)?;
-        self.audit_event(
+        self.audit(
             &format!("org:{}", sender.short()),
             "request_received",
             Some(sender),
@@ -381,7 +384,7 @@ impl Service {
         } else {
             "request_declined"
         };
-        self.audit_event(actor, action, Some(from_org), Some(id), String::new())?;
+        self.audit(actor, action, Some(from_org), Some(id), String::new())?;
         self.deliveries_changed();
         Ok(entry)
     }
@@ -433,7 +436,7 @@ impl Service {
             Decision::Accepted => "answer_accepted_received",
             Decision::Declined => "answer_declined_received",
         };
-        self.audit_event(
+        self.audit(
             &format!("org:{}", sender.short()),
             action,
             Some(sender),
@@ -503,13 +506,5 @@ impl Service {
             }
         }
         Ok(())
-    }
-
-    /// Whether a record kind may be requested (used by the web layer).
-    pub fn requestable(kind: Kind) -> bool {
-        matches!(
-            kind,
-            Kind::TalkOffer | Kind::MentoringOffer | Kind::CohortOffer
-        )
     }
 }

@@ -140,17 +140,6 @@ impl Service {
         self.inner.deliveries.clone()
     }
 
-    pub(crate) fn audit_event(
-        &self,
-        actor: &str,
-        action: &str,
-        org: Option<OrgKey>,
-        record_id: Option<&str>,
-        detail: String,
-    ) -> Result<()> {
-        self.audit(actor, action, org, record_id, detail)
-    }
-
     /// Whether `org` is let in now.
     pub fn admission(&self, org: &OrgKey) -> Result<Admission> {
         Ok(policy::admit(
@@ -177,7 +166,7 @@ impl Service {
         &self.inner.store
     }
 
-    fn audit(
+    pub(crate) fn audit(
         &self,
         actor: &str,
         action: &str,
