@@ -50,6 +50,8 @@ struct Inner {
     store: Arc<Store>,
     inbound: InboundSettings,
     rate: crate::requests::RateLimiter,
+    /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
+    ingest_lock: std::sync::Mutex<()>,
     /// Woken when there is something new to deliver directly.
     deliveries: Arc<tokio::sync::Notify>,
     /// Where newly signed records go to be gossiped (set by the network).
@@ -106,6 +108,7 @@ impl Service {
                 store,
                 inbound,
                 rate: Default::default(),
+                ingest_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
             }),
@@ -509,8 +512,20 @@ impl Service {
                 record_id: id.map(str::to_string),
                 detail,
             };
-        for (i, bytes) in envelopes.iter().enumerate() {
-            let record = match skillmesh_protocol::open(bytes, now) {
+        // Verification (the expensive part) runs in parallel with other
+        // ingests; policy, quota and storing run one ingest at a time, so
+        // two batches cannot both take an organisation's last quota place.
+        let opened: Vec<std::result::Result<Record, Rejection>> = envelopes
+            .iter()
+            .map(|bytes| skillmesh_protocol::open(bytes, now))
+            .collect();
+        let _serial = self
+            .inner
+            .ingest_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (i, (bytes, opened)) in envelopes.iter().zip(opened).enumerate() {
+            let record = match opened {
                 Ok(r) => r,
                 Err(reason) => {
                     let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
