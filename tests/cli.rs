@@ -314,3 +314,41 @@ async fn an_invite_sets_up_a_new_organisation_that_joins_a_private_network() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[test]
+fn user_add_creates_the_first_admin_and_refuses_duplicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = init_org(dir.path(), "Northwind");
+    let cfg = config.to_str().expect("utf-8");
+    let out = skillmesh(&[
+        "user",
+        "add",
+        "priya@northwind.example",
+        "--admin",
+        "--name",
+        "Priya Raman",
+        "--config",
+        cfg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("as an admin") && stdout.contains("Password"),
+        "{stdout}"
+    );
+
+    let again = skillmesh(&["user", "add", "priya@northwind.example", "--config", cfg]);
+    assert!(one_line_error(&again).contains("already exists"));
+    let bad = skillmesh(&["user", "add", "not an email", "--config", cfg]);
+    assert!(one_line_error(&bad).contains("not an email address"));
+
+    // While the node runs, it holds the data directory.
+    let node = Running::start(&["run", "--config", cfg]);
+    let busy = skillmesh(&["user", "add", "tomas@northwind.example", "--config", cfg]);
+    assert!(one_line_error(&busy).contains("in use"));
+    drop(node);
+}

@@ -2,6 +2,7 @@
 //! leaves and enters the organisation, and the wiring behind the
 //! `skillmesh` command.
 
+pub mod accounts;
 pub mod clock;
 pub mod datadir;
 pub mod demo;

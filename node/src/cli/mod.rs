@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod invite;
 mod run;
+mod user;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,9 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Manage the people who can sign in to this node.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Print an invite for a new organisation to join the network through this node.
     Invite(invite::InviteArgs),
     /// Start a local demo network of sample organisations on loopback.
@@ -49,6 +53,7 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Init(args)) => init::init(args),
         Some(Command::Run { config }) => run::run(&config),
         Some(Command::Invite(args)) => invite::invite(args),
+        Some(Command::User(command)) => user::user(command),
         Some(Command::Demo(args)) => demo::demo(args),
         None => demo::demo(demo::DemoArgs::default()),
     }

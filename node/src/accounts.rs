@@ -1,0 +1,210 @@
+//! Local user accounts: argon2id password hashes and the rules for new
+//! accounts. Sessions and sign-in belong to the web layer.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::clock;
+use crate::store::{Account, Person, Role, Sharing, Store, StoreError};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password accepted (argon2 copes, but bounded input is the rule).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0:?} is not an email address")]
+    BadUsername(String),
+    #[error("the password must be at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("the password is too long")]
+    LongPassword,
+    #[error("an account for {0} already exists")]
+    Exists(String),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An argon2id PHC string for `password`, with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::LongPassword);
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return false;
+    }
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random password of 20 letters and digits, for a first sign-in.
+pub fn random_password() -> Result<String, AccountError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| AccountError::Hash(e.to_string()))?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn check_username(email: &str) -> Result<(), AccountError> {
+    let ok = email.len() <= 200
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountError::BadUsername(email.to_string()))
+    }
+}
+
+/// Creates a person and their account (signing in with `email`). Nothing
+/// of the new person is shared until they opt in.
+pub fn add_user(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<Account, AccountError> {
+    check_username(email)?;
+    if store.account(email)?.is_some() {
+        return Err(AccountError::Exists(email.to_string()));
+    }
+    let password_hash = hash_password(password)?;
+    let mut id = person_id_for(email);
+    while store.person(&id)?.is_some() {
+        id = format!(
+            "{}-{}",
+            person_id_for(email),
+            &random_password()?[..4].to_lowercase()
+        );
+    }
+    let now = clock::now();
+    store.add_person(&Person {
+        id: id.clone(),
+        display_name: name.to_string(),
+        email: email.to_string(),
+        headline: String::new(),
+        topics: vec![],
+        languages: vec![],
+        time_zone: None,
+        formats: vec![],
+        availability: None,
+        sharing: Sharing::default(),
+        listing_pending: false,
+        created_at: now,
+        updated_at: now,
+    })?;
+    let account = Account {
+        username: email.to_string(),
+        role,
+        person_id: Some(id),
+        password_hash,
+        created_at: now,
+    };
+    store.add_account(&account)?;
+    Ok(account)
+}
+
+/// A record-id-safe person id from the local part of an email address.
+fn person_id_for(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or_default();
+    let id: String = local
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    if id.trim_matches('-').is_empty() {
+        "person".into()
+    } else {
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_salted_and_verify() {
+        let a = hash_password("correct horse battery").expect("hash");
+        let b = hash_password("correct horse battery").expect("hash");
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b, "a fresh salt each time");
+        assert!(verify_password("correct horse battery", &a));
+        assert!(!verify_password("correct horse battere", &a));
+        assert!(!verify_password("anything", "not a hash"));
+        assert!(matches!(
+            hash_password("short"),
+            Err(AccountError::WeakPassword)
+        ));
+    }
+
+    #[test]
+    fn add_user_creates_a_private_person_and_refuses_duplicates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let acct = add_user(
+            &store,
+            "priya@northwind.example",
+            "Priya Raman",
+            Role::Admin,
+            "a long enough pw",
+        )
+        .expect("add");
+        let person = store
+            .person(acct.person_id.as_deref().expect("person"))
+            .expect("get")
+            .expect("person");
+        assert_eq!(person.display_name, "Priya Raman");
+        assert!(!person.sharing.any());
+        assert!(matches!(
+            add_user(
+                &store,
+                "priya@northwind.example",
+                "P",
+                Role::Member,
+                "a long enough pw"
+            ),
+            Err(AccountError::Exists(_))
+        ));
+        assert!(matches!(
+            add_user(
+                &store,
+                "not-an-email",
+                "X",
+                Role::Member,
+                "a long enough pw"
+            ),
+            Err(AccountError::BadUsername(_))
+        ));
+    }
+}
