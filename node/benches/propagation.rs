@@ -1,0 +1,210 @@
+//! Gossip propagation latency across 20 in-process nodes on loopback.
+//!
+//! `cargo bench -p skillmesh-node --bench propagation`
+//!
+//! Every node bootstraps from node 0 (Kademlia then connects the rest).
+//! Once every node has at least 3 peers and the gossip mesh has had time to
+//! settle, records are published one at a time from random nodes with
+//! `Service::create_item` + `Service::publish_item`; for each, the main
+//! thread (not a runtime worker) polls every node's store every 1 ms and
+//! notes when the record is present everywhere.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Node, Rng, ms, percentile};
+use skillmesh_protocol::{Kind, samples};
+
+const NODES: usize = 20;
+const RECORDS: usize = 100;
+const MIN_PEERS: usize = 3;
+const SETTLE: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_millis(1);
+/// Give up on one record after this long (counted as missed).
+const RECORD_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn main() {
+    let started = Instant::now();
+    common::print_machine("propagation");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "tokio runtime: multi-thread, {} workers (default); polling from the main thread",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // Start the network.
+    let t = Instant::now();
+    let nodes: Vec<Node> = rt.block_on(async {
+        let first = common::start_node("org-00", &[], |_| {}).await;
+        let addr = common::p2p_addr(&first.node).await;
+        let mut nodes = vec![first];
+        for i in 1..NODES {
+            let name = format!("org-{i:02}");
+            nodes.push(common::start_node(&name, std::slice::from_ref(&addr), |_| {}).await);
+        }
+        nodes
+    });
+    let started_in = t.elapsed();
+    rt.block_on(async {
+        for n in &nodes {
+            common::wait_for(
+                "every node to have enough peers",
+                Duration::from_secs(60),
+                || async { n.node.network.peers().await.expect("peers").len() >= MIN_PEERS },
+            )
+            .await;
+        }
+    });
+    let meshed_in = t.elapsed();
+    let (cpu0, wall0) = (common::cpu_secs(), Instant::now());
+    std::thread::sleep(SETTLE);
+    let settle_cores = (common::cpu_secs() - cpu0) / wall0.elapsed().as_secs_f64();
+    let peer_counts: Vec<usize> = rt.block_on(async {
+        let mut v = Vec::new();
+        for n in &nodes {
+            v.push(n.node.network.peers().await.expect("peers").len());
+        }
+        v
+    });
+    println!(
+        "{NODES} nodes started in {:.2} s; all with >= {MIN_PEERS} peers after {:.2} s; settled {} s",
+        started_in.as_secs_f64(),
+        meshed_in.as_secs_f64(),
+        SETTLE.as_secs()
+    );
+    println!(
+        "peers per node after settling: min {} / mean {:.1} / max {}",
+        peer_counts.iter().min().copied().unwrap_or(0),
+        peer_counts.iter().sum::<usize>() as f64 / NODES as f64,
+        peer_counts.iter().max().copied().unwrap_or(0)
+    );
+    println!(
+        "CPU while settling (start-up syncs between every pair, mesh forming): {settle_cores:.2} cores busy"
+    );
+    println!("{}", common::fsync_report(nodes[0].dir.path(), 200));
+    println!();
+
+    // Publish and measure.
+    let mut rng = Rng::new(0x5eed_cafe);
+    let mut everywhere: Vec<Duration> = Vec::with_capacity(RECORDS);
+    let mut first_remote: Vec<Duration> = Vec::new();
+    let mut every_arrival: Vec<Duration> = Vec::new();
+    let mut publish_call: Vec<Duration> = Vec::with_capacity(RECORDS);
+    let mut after_call: Vec<Duration> = Vec::with_capacity(RECORDS);
+    let mut missed = 0;
+    let (cpu0, wall0) = (common::cpu_secs(), Instant::now());
+    for k in 0..RECORDS {
+        let origin = rng.below(NODES);
+        let svc = &nodes[origin].node.service;
+        let org = svc.org();
+        let id = format!("prop-{k:03}");
+        svc.create_item(&id, None, samples::body(Kind::MentoringOffer), "bench")
+            .expect("create");
+        let t0 = Instant::now();
+        svc.publish_item(&id, "bench").expect("publish");
+        publish_call.push(t0.elapsed());
+        let mut arrived: Vec<Option<Duration>> = vec![None; NODES];
+        arrived[origin] = Some(Duration::ZERO);
+        let mut left = NODES - 1;
+        while left > 0 && t0.elapsed() < RECORD_TIMEOUT {
+            for (i, n) in nodes.iter().enumerate() {
+                if arrived[i].is_none()
+                    && n.node
+                        .service
+                        .store()
+                        .get_record(&org, &id)
+                        .expect("get")
+                        .is_some()
+                {
+                    arrived[i] = Some(t0.elapsed());
+                    left -= 1;
+                }
+            }
+            if left > 0 {
+                std::thread::sleep(POLL);
+            }
+        }
+        if left > 0 {
+            missed += 1;
+            println!("record {k}: {left} nodes still lack it after {RECORD_TIMEOUT:?}");
+            continue;
+        }
+        let remote: Vec<Duration> = arrived
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != origin)
+            .filter_map(|(_, a)| *a)
+            .collect();
+        let all = remote.iter().max().copied().unwrap_or_default();
+        everywhere.push(all);
+        after_call.push(all.saturating_sub(publish_call[publish_call.len() - 1]));
+        first_remote.push(remote.iter().min().copied().unwrap_or_default());
+        every_arrival.extend(remote);
+        // A short random gap so publishes do not line up with heartbeats.
+        std::thread::sleep(Duration::from_millis(50 + rng.below(100) as u64));
+    }
+    let publish_cpu = common::cpu_secs() - cpu0;
+    let publish_wall = wall0.elapsed().as_secs_f64();
+    // The idle network's own cost (heartbeats, keep-alives), to subtract.
+    let (cpu1, wall1) = (common::cpu_secs(), Instant::now());
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_cores = (common::cpu_secs() - cpu1) / wall1.elapsed().as_secs_f64();
+
+    for v in [
+        &mut everywhere,
+        &mut first_remote,
+        &mut every_arrival,
+        &mut publish_call,
+        &mut after_call,
+    ] {
+        v.sort();
+    }
+    println!(
+        "{:<40} {:>5} {:>8} {:>8} {:>8} {:>8}",
+        "latency (ms)", "n", "p50", "p90", "p99", "max"
+    );
+    for (name, v) in [
+        ("publish -> on all 20 nodes", &everywhere),
+        ("publish -> on the first other node", &first_remote),
+        ("publish -> on a node (each arrival)", &every_arrival),
+        ("publish_item call (sign, store, audit)", &publish_call),
+        ("publish_item return -> on all nodes", &after_call),
+    ] {
+        println!(
+            "{:<40} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+            name,
+            v.len(),
+            ms(percentile(v, 50.0)),
+            ms(percentile(v, 90.0)),
+            ms(percentile(v, 99.0)),
+            ms(v.last().copied().unwrap_or_default())
+        );
+    }
+    println!();
+    println!(
+        "CPU: idle network {idle_cores:.2} cores busy; while publishing {:.2}; {:.1} ms of CPU per record over all {NODES} nodes beyond idle",
+        publish_cpu / publish_wall,
+        (publish_cpu - idle_cores * publish_wall) * 1000.0 / RECORDS as f64
+    );
+    let p99 = percentile(&everywhere, 99.0);
+    println!(
+        "records published {RECORDS}, missed {missed}; p99 to all nodes {:.1} ms (aim < 250 ms: {})",
+        ms(p99),
+        if missed == 0 && p99 < Duration::from_millis(250) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+
+    rt.block_on(async {
+        for n in nodes {
+            n.node.stop().await;
+        }
+    });
+    common::print_footer(started);
+}
