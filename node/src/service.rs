@@ -515,10 +515,7 @@ impl Service {
         // Verification (the expensive part) runs in parallel with other
         // ingests; policy, quota and storing run one ingest at a time, so
         // two batches cannot both take an organisation's last quota place.
-        let opened: Vec<std::result::Result<Record, Rejection>> = envelopes
-            .iter()
-            .map(|bytes| skillmesh_protocol::open(bytes, now))
-            .collect();
+        let opened = open_all(envelopes, now);
         let _serial = self
             .inner
             .ingest_lock
@@ -728,4 +725,37 @@ impl Service {
         }
         Ok((federated, own))
     }
+}
+
+/// Verifies and decodes envelopes, on every core for large batches (sync
+/// pages): verification is most of the cost of taking records in.
+fn open_all(envelopes: &[&[u8]], now: i64) -> Vec<std::result::Result<Record, Rejection>> {
+    const PARALLEL_FROM: usize = 64;
+    let open = |chunk: &[&[u8]]| -> Vec<_> {
+        chunk
+            .iter()
+            .map(|b| skillmesh_protocol::open(b, now))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if envelopes.len() < PARALLEL_FROM || threads < 2 {
+        return open(envelopes);
+    }
+    let chunk = envelopes.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = envelopes
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || open(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(Rejection::Malformed(
+                        "verification thread failed".into(),
+                    ))]
+                })
+            })
+            .collect()
+    })
 }

@@ -172,6 +172,23 @@ async fn fetch_org_card(
     Ok(())
 }
 
+type IngestTask = tokio::task::JoinHandle<
+    Result<Vec<Result<Ingested, skillmesh_protocol::Rejection>>, crate::service::ServiceError>,
+>;
+
+/// Waits for a page's ingest and counts the records it stored.
+async fn finish(task: Option<IngestTask>) -> Result<usize, NetworkError> {
+    let Some(task) = task else { return Ok(0) };
+    let stored = task
+        .await
+        .map_err(|e| NetworkError::Request(e.to_string()))?
+        .map_err(|e| NetworkError::Request(e.to_string()))?;
+    Ok(stored
+        .iter()
+        .filter(|r| matches!(r, Ok(Ingested::Stored(_))))
+        .count())
+}
+
 async fn catch_up_org(
     handle: &NetworkHandle,
     service: &Service,
@@ -180,6 +197,7 @@ async fn catch_up_org(
 ) -> Result<usize, NetworkError> {
     let mut after: Option<String> = None;
     let mut changed = 0;
+    let mut in_flight: Option<IngestTask> = None;
     loop {
         let request = SyncRequest::Ids {
             org: org.to_hex(),
@@ -214,22 +232,18 @@ async fn catch_up_org(
                 SyncResponse::Records { envelopes } => envelopes,
                 other => return Err(unexpected(other)),
             };
+            // Pipelined: this page is verified and stored while the next
+            // one is requested; at most one page is being ingested.
+            changed += finish(in_flight.take()).await?;
             let svc = service.clone();
             let from = format!("sync:{peer}");
-            let stored = tokio::task::spawn_blocking(move || {
+            in_flight = Some(tokio::task::spawn_blocking(move || {
                 let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
                 svc.ingest_many(&refs, &from)
-            })
-            .await
-            .map_err(|e| NetworkError::Request(e.to_string()))?
-            .map_err(|e| NetworkError::Request(e.to_string()))?;
-            changed += stored
-                .iter()
-                .filter(|r| matches!(r, Ok(Ingested::Stored(_))))
-                .count();
+            }));
         }
         if !more || after.is_none() {
-            return Ok(changed);
+            return Ok(changed + finish(in_flight.take()).await?);
         }
     }
 }

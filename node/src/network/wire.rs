@@ -22,7 +22,7 @@ pub const MAX_SYNC_REQUEST_BYTES: u64 = 64 * 1024;
 pub const MAX_SYNC_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 /// Most ids in one `Ids` page, and most envelopes in one `Records` page.
 pub const MAX_IDS_PER_PAGE: u32 = 2000;
-pub const MAX_RECORDS_PER_PAGE: usize = 100;
+pub const MAX_RECORDS_PER_PAGE: usize = 500;
 
 /// A sync request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
