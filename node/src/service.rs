@@ -503,6 +503,8 @@ impl Service {
         let mut accepted: Vec<(usize, Record, Envelope)> = Vec::new();
         let mut audit = Vec::new();
         let mut room: std::collections::HashMap<OrgKey, u64> = std::collections::HashMap::new();
+        let mut admissions: std::collections::HashMap<OrgKey, Admission> =
+            std::collections::HashMap::new();
         let entry =
             |action: &str, org: Option<OrgKey>, id: Option<&str>, detail: String| AuditEntry {
                 at: now,
@@ -551,7 +553,15 @@ impl Service {
                 continue;
             }
             let org = record.header.org;
-            let admission = self.admission(&org)?;
+            // Policy is read once per organisation per batch.
+            let admission = match admissions.get(&org) {
+                Some(a) => *a,
+                None => {
+                    let a = self.admission(&org)?;
+                    admissions.insert(org, a);
+                    a
+                }
+            };
             if admission == Admission::NotAllowed
                 && let Body::OrgCard(card) = &record.body
             {
@@ -568,16 +578,22 @@ impl Service {
                 continue;
             }
             let store = &self.inner.store;
-            let is_new = store.get_record(&org, &record.header.id)?.is_none();
-            if is_new && org != self.org() {
-                let left = match room.get(&org) {
-                    Some(n) => *n,
-                    None => self
-                        .inner
-                        .inbound
-                        .max_records_per_org
-                        .saturating_sub(store.org_record_count(&org)?),
-                };
+            let left = match room.get(&org) {
+                Some(n) => *n,
+                None => self
+                    .inner
+                    .inbound
+                    .max_records_per_org
+                    .saturating_sub(store.org_record_count(&org)?),
+            };
+            // Only when the organisation is within one batch of its quota
+            // does it matter whether a record is new (updates take no room).
+            room.entry(org).or_insert(left);
+            let near_quota = left <= envelopes.len() as u64;
+            if org != self.org()
+                && near_quota
+                && store.get_record(&org, &record.header.id)?.is_none()
+            {
                 if left == 0 {
                     audit.push(entry(
                         "record_refused",
