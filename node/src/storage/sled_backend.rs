@@ -2,6 +2,7 @@
 //! `apply_batch` (atomic), durability through `flush` (fsync).
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::{Batch, Entry, Kv, Op, StorageError};
 
@@ -19,15 +20,32 @@ impl From<sled::Error> for StorageError {
 }
 
 impl SledKv {
+    /// Opens the database. sled releases its file lock from a background
+    /// thread shortly after the last handle is dropped, so reopening in the
+    /// same process (a node restarted in place) can briefly find it held:
+    /// that case is retried for a few seconds. Another process holding the
+    /// directory is caught earlier, by the data-directory lock.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            // Background flushes bound what an unflushed write can lose; the
-            // node still calls `flush` before it reports a write as done.
-            .flush_every_ms(Some(500))
-            .open()?;
-        Ok(SledKv { db })
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let opened = sled::Config::new()
+                .path(dir)
+                .mode(sled::Mode::HighThroughput)
+                // Background flushes bound what an unflushed write can lose;
+                // the node still calls `flush` before it reports a write as done.
+                .flush_every_ms(Some(500))
+                .open();
+            match opened {
+                Ok(db) => return Ok(SledKv { db }),
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }
 
