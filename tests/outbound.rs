@@ -15,19 +15,11 @@ use skillmesh_protocol::kinds::Expertise;
 
 fn tomas(sharing: Sharing) -> Person {
     Person {
-        id: "tomas".into(),
-        display_name: "Tomás Ferreira".into(),
-        email: "tomas@a.example".into(),
         headline: "Staff engineer".into(),
-        topics: vec![],
         languages: vec!["pt".into()],
         time_zone: Some("Europe/Lisbon".into()),
-        formats: vec![],
-        availability: None,
         sharing,
-        listing_pending: false,
-        created_at: 0,
-        updated_at: 0,
+        ..Person::new("tomas", "Tomás Ferreira", "tomas@a.example", 0)
     }
 }
 

@@ -13,19 +13,11 @@ use skillmesh_protocol::Body;
 
 fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
     Person {
-        id: id.into(),
-        display_name: name.into(),
-        email: email.into(),
         headline: "Staff engineer".into(),
-        topics: vec![],
         languages: vec!["en".into()],
         time_zone: Some("Europe/Lisbon".into()),
-        formats: vec![],
-        availability: None,
         sharing,
-        listing_pending: false,
-        created_at: 0,
-        updated_at: 0,
+        ..Person::new(id, name, email, 0)
     }
 }
 

@@ -6,7 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::clock;
-use crate::store::{Account, Person, Role, Sharing, Store, StoreError};
+use crate::store::{Account, Person, Role, Store, StoreError};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -102,21 +102,7 @@ pub fn add_user(
         );
     }
     let now = clock::now();
-    store.add_person(&Person {
-        id: id.clone(),
-        display_name: name.to_string(),
-        email: email.to_string(),
-        headline: String::new(),
-        topics: vec![],
-        languages: vec![],
-        time_zone: None,
-        formats: vec![],
-        availability: None,
-        sharing: Sharing::default(),
-        listing_pending: false,
-        created_at: now,
-        updated_at: now,
-    })?;
+    store.add_person(&Person::new(&id, name, email, now))?;
     let account = Account {
         username: email.to_string(),
         role,

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
-use skillmesh_node::store::{AuditEntry, Person, Sharing, Store};
+use skillmesh_node::store::{AuditEntry, Person, Store};
 use skillmesh_protocol::samples::{self, SAMPLE_TIME};
 use skillmesh_protocol::{Kind, OrgKey, seal};
 
@@ -25,21 +25,7 @@ fn key() -> SigningKey {
 }
 
 fn person(id: &str) -> Person {
-    Person {
-        id: id.into(),
-        display_name: format!("Person {id}"),
-        email: format!("{id}@example.org"),
-        headline: String::new(),
-        topics: vec![],
-        languages: vec![],
-        time_zone: None,
-        formats: vec![],
-        availability: None,
-        sharing: Sharing::default(),
-        listing_pending: false,
-        created_at: 0,
-        updated_at: 0,
-    }
+    Person::new(id, &format!("Person {id}"), &format!("{id}@example.org"), 0)
 }
 
 /// Write number `i` of `round`: a new record; every third write also

@@ -2,9 +2,7 @@
 //! tombstones, expiry, purges, counters, persistence, people and audit.
 
 use ed25519_dalek::SigningKey;
-use skillmesh_node::store::{
-    Account, AuditEntry, AuditFilter, Person, PutOutcome, Role, Sharing, Store,
-};
+use skillmesh_node::store::{Account, AuditEntry, AuditFilter, Person, PutOutcome, Role, Store};
 use skillmesh_protocol::samples::{self, SAMPLE_TIME};
 use skillmesh_protocol::{Envelope, Kind, OrgKey, Record, seal};
 
@@ -149,21 +147,7 @@ fn everything_survives_a_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let k = key(6);
     let (r, e) = signed(&k, "keep", 4, Kind::CohortOffer);
-    let person = Person {
-        id: "ana".into(),
-        display_name: "Ana".into(),
-        email: "ana@example.org".into(),
-        headline: String::new(),
-        topics: vec![],
-        languages: vec![],
-        time_zone: None,
-        formats: vec![],
-        availability: None,
-        sharing: Sharing::default(),
-        listing_pending: false,
-        created_at: 1,
-        updated_at: 1,
-    };
+    let person = Person::new("ana", "Ana", "ana@example.org", 1);
     {
         let store = Store::open(dir.path()).expect("open");
         store.put_record(&r, &e, SAMPLE_TIME).expect("put");

@@ -88,6 +88,27 @@ pub struct Person {
     pub updated_at: i64,
 }
 
+impl Person {
+    /// A person with an empty profile that shares nothing.
+    pub fn new(id: &str, display_name: &str, email: &str, now: i64) -> Person {
+        Person {
+            id: id.to_string(),
+            display_name: display_name.to_string(),
+            email: email.to_string(),
+            headline: String::new(),
+            topics: Vec::new(),
+            languages: Vec::new(),
+            time_zone: None,
+            formats: Vec::new(),
+            availability: None,
+            sharing: Sharing::default(),
+            listing_pending: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 impl Store {
     /// Adds a new person; refuses an id that exists.
     pub fn add_person(&self, person: &Person) -> Result<()> {
