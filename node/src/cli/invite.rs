@@ -1,7 +1,7 @@
 //! `skillmesh invite`: prints an invite for a new organisation, naming this
 //! node's peer-to-peer addresses and, for a private network, its key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -13,14 +13,8 @@ use skillmesh_node::network;
 
 #[derive(Args)]
 pub struct InviteArgs {
-    /// This node's config file.
-    #[arg(
-        long,
-        short,
-        env = "SKILLMESH_CONFIG",
-        default_value = "skillmesh.toml"
-    )]
-    config: PathBuf,
+    #[command(flatten)]
+    config: super::ConfigArg,
     /// An address at which the new organisation can reach this node, as a
     /// multiaddr (e.g. /dns4/skillmesh.northwind.example/tcp/4001). Repeat
     /// for several. Default: the fixed-port addresses in network.listen.
@@ -29,7 +23,7 @@ pub struct InviteArgs {
 }
 
 pub fn invite(args: InviteArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load(&args.config.config)?;
     let identity = OrgIdentity::load_file(&config.key_file)?;
     let peer = network::identity::peer_id(&identity.org())
         .context("the organisation key is not a valid ed25519 key")?;

@@ -29,14 +29,8 @@ enum Command {
     Init(init::InitArgs),
     /// Run this organisation's node.
     Run {
-        /// The node's config file (as written by `skillmesh init`).
-        #[arg(
-            long,
-            short,
-            env = "SKILLMESH_CONFIG",
-            default_value = "skillmesh.toml"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Manage the people who can sign in to this node.
     #[command(subcommand)]
@@ -47,11 +41,24 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// The `--config` option every command that works on a node takes.
+#[derive(clap::Args)]
+pub struct ConfigArg {
+    /// The node's config file (as written by `skillmesh init`).
+    #[arg(
+        long,
+        short,
+        env = "SKILLMESH_CONFIG",
+        default_value = "skillmesh.toml"
+    )]
+    pub config: PathBuf,
+}
+
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Init(args)) => init::init(args),
-        Some(Command::Run { config }) => run::run(&config),
+        Some(Command::Run { config }) => run::run(&config.config),
         Some(Command::Invite(args)) => invite::invite(args),
         Some(Command::User(command)) => user::user(command),
         Some(Command::Demo(args)) => demo::demo(args),

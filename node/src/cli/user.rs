@@ -2,7 +2,6 @@
 //! node (the first admin, typically, before the node first runs).
 
 use std::io::BufRead;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -31,14 +30,8 @@ pub struct AddArgs {
     /// generating one.
     #[arg(long)]
     password_stdin: bool,
-    /// The node's config file.
-    #[arg(
-        long,
-        short,
-        env = "SKILLMESH_CONFIG",
-        default_value = "skillmesh.toml"
-    )]
-    config: PathBuf,
+    #[command(flatten)]
+    config: super::ConfigArg,
 }
 
 pub fn user(command: UserCommand) -> anyhow::Result<()> {
@@ -48,7 +41,7 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
 }
 
 fn add(args: AddArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load(&args.config.config)?;
     let (password, generated) = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin()
