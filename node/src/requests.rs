@@ -95,6 +95,16 @@ impl RateLimiter {
     }
 }
 
+/// Verifies a request or answer envelope and that the organisation whose
+/// node sent it is the one that signed it.
+fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refusal> {
+    let record = skillmesh_protocol::open(bytes, clock::now())?;
+    if record.header.org != sender {
+        return Err(Refusal::WrongSender);
+    }
+    Ok(record)
+}
+
 fn new_request_id() -> String {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
@@ -235,22 +245,17 @@ impl Service {
         bytes: &[u8],
         sender: OrgKey,
     ) -> Result<std::result::Result<(), Refusal>> {
-        let record = match skillmesh_protocol::open(bytes, clock::now()) {
+        let actor = format!("org:{}", sender.short());
+        let record = match open_direct(bytes, sender) {
             Ok(r) => r,
-            Err(e) => {
-                self.audit(
-                    &format!("org:{}", sender.short()),
-                    "request_rejected",
-                    Some(sender),
-                    None,
-                    e.to_string(),
-                )?;
-                return Ok(Err(Refusal::Invalid(e)));
+            Err(r) => {
+                self.audit(&actor, "request_refused", Some(sender), None, r.to_string())?;
+                return Ok(Err(r));
             }
         };
         let refuse = |r: Refusal| -> Result<std::result::Result<(), Refusal>> {
             self.audit(
-                &format!("org:{}", sender.short()),
+                &actor,
                 "request_refused",
                 Some(sender),
                 Some(&record.header.id),
@@ -258,9 +263,6 @@ impl Service {
             )?;
             Ok(Err(r))
         };
-        if record.header.org != sender {
-            return refuse(Refusal::WrongSender);
-        }
         let Body::Request(req) = &record.body else {
             return refuse(Refusal::Invalid(Rejection::UnknownKind(
                 record.kind().to_string(),
@@ -395,13 +397,28 @@ impl Service {
         bytes: &[u8],
         sender: OrgKey,
     ) -> Result<std::result::Result<(), Refusal>> {
-        let record = match skillmesh_protocol::open(bytes, clock::now()) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(Refusal::Invalid(e))),
-        };
-        if record.header.org != sender {
-            return Ok(Err(Refusal::WrongSender));
+        let outcome = self.take_answer(bytes, sender)?;
+        if let Err(r) = &outcome {
+            self.audit(
+                &format!("org:{}", sender.short()),
+                "answer_refused",
+                Some(sender),
+                None,
+                r.to_string(),
+            )?;
         }
+        Ok(outcome)
+    }
+
+    fn take_answer(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+    ) -> Result<std::result::Result<(), Refusal>> {
+        let record = match open_direct(bytes, sender) {
+            Ok(r) => r,
+            Err(r) => return Ok(Err(r)),
+        };
         let Body::Answer(answer) = record.body else {
             return Ok(Err(Refusal::Invalid(Rejection::UnknownKind(
                 record.kind().to_string(),
