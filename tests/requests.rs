@@ -24,7 +24,17 @@ fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
 /// A and B connected; B's Tomás offers mentoring (capacity 2); A's Aisha
 /// exists; A holds B's offer.
 async fn two_orgs() -> (Org, Org) {
-    let b = start_org("B", &[], FederationMode::Open).await;
+    two_orgs_with(|_| {}, "mentor-k8s", mentoring("Kubernetes in production")).await
+}
+
+/// A and B connected (B's config adjusted by `configure_b`); B's Tomás
+/// publishes `offer`; A's Aisha exists; A holds B's offer.
+async fn two_orgs_with(
+    configure_b: impl FnOnce(&mut skillmesh_config::Config),
+    offer_id: &str,
+    offer: Body,
+) -> (Org, Org) {
+    let b = start_org_with("B", configure_b).await;
     let addr = p2p_addr(&b).await;
     let a = start_org("A", &[addr], FederationMode::Open).await;
     b.node
@@ -53,20 +63,15 @@ async fn two_orgs() -> (Org, Org) {
         .expect("aisha");
     b.node
         .service
-        .create_item(
-            "mentor-k8s",
-            Some("tomas"),
-            mentoring("Kubernetes in production"),
-            "test",
-        )
+        .create_item(offer_id, Some("tomas"), offer, "test")
         .expect("offer");
     b.node
         .service
-        .publish_item("mentor-k8s", "test")
+        .publish_item(offer_id, "test")
         .expect("publish");
     let org_b = b.node.service.org();
     wait_for("A holds B's offer", || async {
-        held_seq(&a, &org_b, "mentor-k8s").is_some()
+        held_seq(&a, &org_b, offer_id).is_some()
     })
     .await;
     (a, b)
@@ -355,46 +360,8 @@ async fn an_opted_out_field_never_reaches_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
-    let b = start_org_with("B", |c| c.federation.requests_per_minute = 1).await;
-    let addr = p2p_addr(&b).await;
-    let a = start_org("A", &[addr], FederationMode::Open).await;
-    b.node
-        .service
-        .add_person(
-            &person(
-                "tomas",
-                "Tomás Ferreira",
-                "tomas@b.example",
-                Sharing::listing(),
-            ),
-            "test",
-        )
-        .expect("tomas");
-    a.node
-        .service
-        .add_person(
-            &person(
-                "aisha",
-                "Aisha Bello",
-                "aisha@a.example",
-                Sharing::listing(),
-            ),
-            "test",
-        )
-        .expect("aisha");
-    b.node
-        .service
-        .create_item("talk", Some("tomas"), talk(), "test")
-        .expect("offer");
-    b.node
-        .service
-        .publish_item("talk", "test")
-        .expect("publish");
+    let (a, b) = two_orgs_with(|c| c.federation.requests_per_minute = 1, "talk", talk()).await;
     let org_b = b.node.service.org();
-    wait_for("A holds B's talk", || async {
-        held_seq(&a, &org_b, "talk").is_some()
-    })
-    .await;
 
     let first = a
         .node
