@@ -5,6 +5,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The browser tests (tests/browser_*.rs) drive Debian's Chromium over
+# WebDriver. Install it and its driver from Debian when missing; no tool
+# may download a browser or driver of its own.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    echo "Installing Debian's chromium and chromium-driver for the browser tests..."
+    sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        sudo=(sudo)
+    fi
+    apt_log="$(mktemp)"
+    if ! {
+        "${sudo[@]}" apt-get update -qq &&
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                --no-install-recommends chromium chromium-driver
+    } >"$apt_log" 2>&1; then
+        cat "$apt_log" >&2
+        echo "error: could not install chromium and chromium-driver with apt-get;" \
+            "the browser tests need /usr/bin/chromium and /usr/bin/chromedriver" >&2
+        rm -f "$apt_log"
+        exit 1
+    fi
+    rm -f "$apt_log"
+    if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+        echo "error: apt-get installed chromium and chromium-driver, but" \
+            "/usr/bin/chromium or /usr/bin/chromedriver is still missing" >&2
+        exit 1
+    fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --bins --locked
