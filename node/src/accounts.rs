@@ -57,6 +57,23 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// An argon2id hash, with the default parameters, of a password nobody
+/// has. Sign-in checks a password against it when the username does not
+/// exist, so that an unknown name takes as long as a wrong password.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$w7vYm4O7FAn2XmtEFrEF3g$lUxYQTTBtybTSKt+QOWSksOZm2oS5J3ri3ngeQ9iLi4";
+
+/// Whether `password` matches the account's hash; with no account, checks
+/// it against [`DUMMY_HASH`] anyway (same cost) and says no.
+pub fn verify_password_or_dummy(password: &str, hash: Option<&str>) -> bool {
+    match hash {
+        Some(h) => verify_password(password, h),
+        None => {
+            let _ = verify_password(password, DUMMY_HASH);
+            false
+        }
+    }
+}
+
 /// A random password of 20 letters and digits, for a first sign-in.
 pub fn random_password() -> Result<String, AccountError> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -109,6 +126,7 @@ pub fn add_user(
         person_id: Some(id),
         password_hash,
         created_at: now,
+        api_token_sha256: None,
     };
     store.add_account(&account)?;
     Ok(account)
@@ -151,6 +169,22 @@ mod tests {
         assert!(matches!(
             hash_password("short"),
             Err(AccountError::WeakPassword)
+        ));
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let real = hash_password("correct horse battery").expect("hash");
+        let params = |h: &str| h.split('$').nth(3).map(str::to_string);
+        assert_eq!(params(DUMMY_HASH), params(&real), "same argon2 parameters");
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "parses, so it is checked"
+        );
+        assert!(!verify_password_or_dummy("correct horse battery", None));
+        assert!(verify_password_or_dummy(
+            "correct horse battery",
+            Some(&real)
         ));
     }
 

@@ -159,6 +159,7 @@ fn everything_survives_a_reopen() {
                 person_id: Some("ana".into()),
                 password_hash: "$argon2id$placeholder".into(),
                 created_at: 1,
+                api_token_sha256: None,
             })
             .expect("account");
     }

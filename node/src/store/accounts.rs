@@ -22,6 +22,10 @@ pub struct Account {
     /// A PHC-format password hash; never the password.
     pub password_hash: String,
     pub created_at: i64,
+    /// SHA-256 (hex) of the account's API token, if it has one; never the
+    /// token. The `tok/` index maps the same hash to the username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token_sha256: Option<String>,
 }
 
 impl Store {
@@ -51,6 +55,34 @@ impl Store {
         let mut b = Batch::new();
         b.put(key, encode_json(account));
         self.commit(b)
+    }
+
+    /// Gives `username` the API token whose SHA-256 is `sha256_hex`,
+    /// replacing (and unindexing) any earlier one, in one batch.
+    pub fn set_api_token(&self, username: &str, sha256_hex: &str) -> Result<()> {
+        let _guard = self.lock();
+        let key = keys::account(username);
+        let mut account: Account = self
+            .get_json(&key)?
+            .ok_or_else(|| StoreError::NotFound(format!("account {username}")))?;
+        let mut b = Batch::new();
+        if let Some(old) = &account.api_token_sha256 {
+            b.delete(keys::token(old));
+        }
+        account.api_token_sha256 = Some(sha256_hex.to_string());
+        b.put(key, encode_json(&account));
+        b.put(keys::token(sha256_hex), username.as_bytes().to_vec());
+        self.commit(b)
+    }
+
+    /// The account whose API token has SHA-256 `sha256_hex`.
+    pub fn account_for_token(&self, sha256_hex: &str) -> Result<Option<Account>> {
+        let Some(username) = self.kv.get(&keys::token(sha256_hex))? else {
+            return Ok(None);
+        };
+        let account = self.account(&String::from_utf8_lossy(&username))?;
+        // The index and the account are written together; check anyway.
+        Ok(account.filter(|a| a.api_token_sha256.as_deref() == Some(sha256_hex)))
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>> {

@@ -1,6 +1,7 @@
 //! The audit log: every record sent, received, rejected, retracted or
 //! purged, and every admin action, in time order.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
@@ -51,20 +52,62 @@ pub(super) fn next_counter(kv: &dyn Kv) -> Result<u64> {
     Ok(next)
 }
 
+/// The audit action of a record refused because it failed verification or
+/// validation. Its detail starts with the reason code (`bad_signature: ...`);
+/// each is also counted per code (see [`Store::rejection_counts`]).
+pub const RECORD_REJECTED: &str = "record_rejected";
+
+/// The reason code of a `record_rejected` entry: the detail up to its first
+/// colon when that is a known code, else `other`.
+fn rejection_code(detail: &str) -> &'static str {
+    let code = detail.split(':').next().unwrap_or_default().trim();
+    skillmesh_protocol::Rejection::CODES
+        .into_iter()
+        .find(|c| *c == code)
+        .unwrap_or("other")
+}
+
 impl Store {
     /// Appends entries durably.
     pub fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        let _guard = self.lock();
         let mut b = Batch::new();
-        self.audit_into(&mut b, entries);
+        self.audit_into(&mut b, entries)?;
         self.commit(b)
     }
 
-    /// Adds audit entries to a batch that is committed by the caller.
-    pub(super) fn audit_into(&self, batch: &mut Batch, entries: &[AuditEntry]) {
+    /// Adds audit entries to a batch that is committed by the caller, with
+    /// the per-code rejection counters they change, so the counters and the
+    /// log never disagree. The caller holds the write lock and calls this
+    /// at most once per batch (the counters are read, then written).
+    pub(super) fn audit_into(&self, batch: &mut Batch, entries: &[AuditEntry]) -> Result<()> {
+        let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
         for e in entries {
             let n = self.audit_counter.fetch_add(1, Ordering::Relaxed);
             batch.put(keys::audit(e.at, n), encode_json(e));
+            if e.action == RECORD_REJECTED {
+                *rejected.entry(rejection_code(&e.detail)).or_default() += 1;
+            }
         }
+        for (code, delta) in rejected {
+            let key = keys::rejections(code);
+            let held = self.kv.get(&key)?.map_or(0, |v| keys::u64_value(&v));
+            batch.put(key, (held + delta).to_be_bytes().to_vec());
+        }
+        Ok(())
+    }
+
+    /// How many records were rejected, by reason code, since the store
+    /// began (codes never seen are left out).
+    pub fn rejection_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.kv
+            .scan_prefix(keys::REJECTIONS)
+            .map(|r| {
+                let (k, v) = r?;
+                let code = String::from_utf8_lossy(&k[keys::REJECTIONS.len()..]).into_owned();
+                Ok((code, keys::u64_value(&v)))
+            })
+            .collect()
     }
 
     /// Entries matching `filter`, newest first.

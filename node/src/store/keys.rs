@@ -16,11 +16,15 @@
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
 //! | `account/` | username                          | JSON `Account`            |
+//! | `tok/`     | SHA-256 of an API token (hex)     | username                  |
+//! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 
 use skillmesh_protocol::OrgKey;
 
 pub const META_SCHEMA: &[u8] = b"meta/schema";
 pub const META_OUTBOUND: &[u8] = b"meta/outbound-policy";
+/// The federation mode an admin chose at runtime; wins over the config.
+pub const META_FEDERATION_MODE: &[u8] = b"meta/federation-mode";
 pub const PERSON: &[u8] = b"person/";
 pub const ITEM: &[u8] = b"item/";
 pub const REC: &[u8] = b"rec/";
@@ -33,6 +37,8 @@ pub const JOIN: &[u8] = b"join/";
 pub const INBOX: &[u8] = b"inbox/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const ACCOUNT: &[u8] = b"account/";
+pub const TOKEN: &[u8] = b"tok/";
+pub const REJECTIONS: &[u8] = b"rejn/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
@@ -54,6 +60,14 @@ pub fn item(id: &str) -> Vec<u8> {
 
 pub fn account(username: &str) -> Vec<u8> {
     join(ACCOUNT, &[username.as_bytes()])
+}
+
+pub fn token(sha256_hex: &str) -> Vec<u8> {
+    join(TOKEN, &[sha256_hex.as_bytes()])
+}
+
+pub fn rejections(code: &str) -> Vec<u8> {
+    join(REJECTIONS, &[code.as_bytes()])
 }
 
 pub fn rec(org: &OrgKey, id: &str) -> Vec<u8> {

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::storage::{self, Batch, Kv, StorageError};
 
 pub use accounts::{Account, Role};
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
 pub use policy::{JoinRequest, OrgListing, OutboundPolicy};

@@ -1,9 +1,11 @@
-//! The admin's lists of organisations: allowed (partners) and blocked.
+//! The admin's lists of organisations (allowed partners and blocked), the
+//! federation mode chosen at runtime, and the outbound policy.
 
 use serde::{Deserialize, Serialize};
+use skillmesh_config::{FederationMode, ParseFederationModeError};
 use skillmesh_protocol::OrgKey;
 
-use super::{Result, Store, encode_json, keys};
+use super::{AuditEntry, Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
 
 /// Which list an organisation is on.
@@ -137,6 +139,37 @@ impl Store {
     pub fn set_outbound_policy(&self, policy: &OutboundPolicy) -> Result<()> {
         let mut b = Batch::new();
         b.put(keys::META_OUTBOUND, encode_json(policy));
+        self.commit(b)
+    }
+}
+
+impl Store {
+    /// The federation mode an admin set at runtime, if any. It wins over
+    /// `federation.mode` in the config from the moment it is set.
+    pub fn federation_mode(&self) -> Result<Option<FederationMode>> {
+        match self.kv.get(keys::META_FEDERATION_MODE)? {
+            None => Ok(None),
+            Some(v) => {
+                let text = String::from_utf8_lossy(&v);
+                text.parse()
+                    .map(Some)
+                    .map_err(|e: ParseFederationModeError| StoreError::Corrupt {
+                        key: "meta/federation-mode".into(),
+                        reason: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Stores the admin's federation mode and its audit line in one batch.
+    pub fn set_federation_mode(&self, mode: FederationMode, audit: &AuditEntry) -> Result<()> {
+        let _guard = self.lock();
+        let mut b = Batch::new();
+        b.put(
+            keys::META_FEDERATION_MODE,
+            mode.as_str().as_bytes().to_vec(),
+        );
+        self.audit_into(&mut b, std::slice::from_ref(audit))?;
         self.commit(b)
     }
 }

@@ -178,13 +178,17 @@ impl Store {
             let n = self.org_record_count(&org)? + delta;
             batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
         }
-        self.audit_into(&mut batch, before);
-        let described: Vec<_> = items
+        let audit: Vec<super::AuditEntry> = before
             .iter()
-            .zip(&outcomes)
-            .filter_map(|((record, _), outcome)| describe(record, *outcome))
+            .cloned()
+            .chain(
+                items
+                    .iter()
+                    .zip(&outcomes)
+                    .filter_map(|((record, _), outcome)| describe(record, *outcome)),
+            )
             .collect();
-        self.audit_into(&mut batch, &described);
+        self.audit_into(&mut batch, &audit)?;
         self.commit(batch)?;
         Ok(outcomes)
     }
@@ -218,6 +222,16 @@ impl Store {
                 StoredRecord::decode(&k, &v)
             })
             .collect()
+    }
+
+    /// Calls `f` with every row held, in (org, id) order, one at a time
+    /// (unlike [`Store::all_records`], without holding them all in memory).
+    pub fn scan_records(&self, mut f: impl FnMut(StoredRecord) -> Result<()>) -> Result<()> {
+        for r in self.kv.scan_prefix(keys::REC) {
+            let (k, v) = r?;
+            f(StoredRecord::decode(&k, &v)?)?;
+        }
+        Ok(())
     }
 
     /// `(id, seq)` of `org`'s rows with ids after `after`, in id order, at
@@ -282,6 +296,11 @@ impl Store {
     /// Drops every row (records and tombstones) whose `expires_at` is at or
     /// before `now`. Returns how many were dropped.
     pub fn purge_expired(&self, now: i64) -> Result<usize> {
+        Ok(self.purge_expired_rows(now)?.len())
+    }
+
+    /// [`Store::purge_expired`], returning the `(org, id)` of every row dropped.
+    pub fn purge_expired_rows(&self, now: i64) -> Result<Vec<(OrgKey, String)>> {
         let _guard = self.lock();
         let end = keys::expiry_upto(now.saturating_add(1));
         let expired: Vec<(OrgKey, String)> = self
@@ -293,7 +312,7 @@ impl Store {
             })
             .collect::<std::result::Result<_, _>>()?;
         self.delete_rows(&expired)?;
-        Ok(expired.len())
+        Ok(expired)
     }
 
     /// Drops every row of `org` (used when an organisation is blocked).
