@@ -53,7 +53,8 @@ fn fresh_service() -> (Service, tempfile::TempDir) {
         max_records_per_org: 1_000_000,
         ..InboundSettings::default()
     };
-    (Service::new("bench".into(), identity, store, inbound), dir)
+    let service = Service::new("bench".into(), identity, store, inbound).expect("service");
+    (service, dir)
 }
 
 /// Times `ingest_many` over all envelopes in batches of `batch`, stopping

@@ -3,6 +3,7 @@
 //! `skillmesh` command.
 
 pub mod accounts;
+pub mod catalogue;
 pub mod clock;
 pub mod datadir;
 pub mod demo;

@@ -29,7 +29,7 @@ pub enum StartError {
     PortInUse(SocketAddr),
     #[error(transparent)]
     Network(#[from] crate::network::NetworkError),
-    #[error("cannot publish the organisation card: {0}")]
+    #[error("cannot start the service (reading the store, publishing the organisation card): {0}")]
     Service(#[from] crate::service::ServiceError),
     #[error("cannot listen on web.listen {addr}: {source}")]
     Bind {
@@ -157,7 +157,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,
     };
-    let service = Service::new(config.org.name.clone(), identity, store, inbound);
+    let service = Service::new(config.org.name.clone(), identity, store, inbound)?;
     service.ensure_org_card()?;
     let network_config = NetworkConfig::from_settings(&config.network)?;
     let (network, network_tasks) = network::start(network_config, secret, service.clone()).await?;

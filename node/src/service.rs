@@ -3,10 +3,11 @@
 //! signing, the `seq` rule, the audit log) hold whoever calls: the web
 //! layer, the network task, the CLI or the demo.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use skillmesh_protocol::{Body, Envelope, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
+use crate::catalogue::Catalogue;
 use crate::clock;
 use crate::identity::OrgIdentity;
 use crate::outbound::expertise_listing;
@@ -29,6 +30,10 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Work handed to a blocking thread did not finish (it panicked, or
+    /// the runtime is shutting down).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -49,6 +54,13 @@ struct Inner {
     identity: OrgIdentity,
     store: Arc<Store>,
     inbound: InboundSettings,
+    /// The federation mode in force: the config's, or the one an admin
+    /// set at runtime (persisted; it wins over the config from then on).
+    /// Read on every admission decision, so a change applies at once.
+    mode: RwLock<FederationMode>,
+    /// What search runs over; updated after every store batch that
+    /// changes, retracts or purges records.
+    catalogue: RwLock<Catalogue>,
     rate: crate::requests::RateLimiter,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
@@ -65,6 +77,8 @@ pub struct InboundSettings {
     /// before they leave (outbound; kept here with the other settings the
     /// service reads from the config).
     pub approval_required: bool,
+    /// `federation.mode` from the config. An admin's runtime choice, once
+    /// made, is stored and wins over this (see [`Service::set_federation_mode`]).
     pub mode: FederationMode,
     pub max_records_per_org: u64,
     pub requests_per_minute: u32,
@@ -95,24 +109,31 @@ pub enum Ingested {
 }
 
 impl Service {
+    /// The service over `store`: reads the federation mode an admin may
+    /// have set (it wins over `inbound.mode`) and builds the search
+    /// catalogue from the records held.
     pub fn new(
         org_name: String,
         identity: OrgIdentity,
         store: Arc<Store>,
         inbound: InboundSettings,
-    ) -> Self {
-        Service {
+    ) -> Result<Self> {
+        let mode = store.federation_mode()?.unwrap_or(inbound.mode);
+        let catalogue = Catalogue::build(identity.org(), &store)?;
+        Ok(Service {
             inner: Arc::new(Inner {
                 org_name,
                 identity,
                 store,
                 inbound,
+                mode: RwLock::new(mode),
+                catalogue: RwLock::new(catalogue),
                 rate: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
             }),
-        }
+        })
     }
 
     /// Sends every record this node signs from now on to `tx` (the network).
@@ -125,8 +146,87 @@ impl Service {
         *slot = Some(tx);
     }
 
+    /// The inbound settings in force (the federation mode as it is now).
     pub fn inbound(&self) -> InboundSettings {
-        self.inner.inbound
+        InboundSettings {
+            mode: self.federation_mode(),
+            ..self.inner.inbound
+        }
+    }
+
+    /// The federation mode in force now.
+    pub fn federation_mode(&self) -> FederationMode {
+        *self
+            .inner
+            .mode
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An admin changes the federation mode. It is stored (with its audit
+    /// line, in one batch) and from then on wins over `federation.mode` in
+    /// the config, across restarts; admission decisions see it at once.
+    /// Callers that let more organisations in should resync the network.
+    pub fn set_federation_mode(&self, mode: FederationMode, actor: &str) -> Result<()> {
+        let mut held = self
+            .inner
+            .mode
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let audit = AuditEntry {
+            at: clock::now(),
+            actor: actor.to_string(),
+            action: "federation_mode_changed".into(),
+            org: None,
+            record_id: None,
+            detail: format!("{} -> {mode}", *held),
+        };
+        self.inner.store.set_federation_mode(mode, &audit)?;
+        *held = mode;
+        Ok(())
+    }
+
+    fn catalogue_mut(&self) -> std::sync::RwLockWriteGuard<'_, Catalogue> {
+        self.inner
+            .catalogue
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs a search over the catalogue at time `now`.
+    pub fn search(
+        &self,
+        query: &skillmesh_web::SearchQuery,
+        now: i64,
+    ) -> skillmesh_web::SearchResults {
+        self.inner
+            .catalogue
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .search(query, now)
+    }
+
+    /// The name on `org`'s organisation card, if we hold (or held) one.
+    pub fn known_org_name(&self, org: &OrgKey) -> Option<String> {
+        self.inner
+            .catalogue
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .org_name(org)
+            .map(str::to_string)
+    }
+
+    /// Drops expired records (and tombstones) from the store and from search.
+    pub fn purge_expired(&self) -> Result<usize> {
+        let now = clock::now();
+        let rows = self.inner.store.purge_expired_rows(now)?;
+        if !rows.is_empty() {
+            let mut catalogue = self.catalogue_mut();
+            for (org, id) in &rows {
+                catalogue.remove_expired(org, id, now);
+            }
+        }
+        Ok(rows.len())
     }
 
     pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
@@ -147,7 +247,7 @@ impl Service {
     pub fn admission(&self, org: &OrgKey) -> Result<Admission> {
         Ok(policy::admit(
             &self.inner.store,
-            self.inner.inbound.mode,
+            self.federation_mode(),
             &self.org(),
             org,
         )?)
@@ -225,6 +325,7 @@ impl Service {
         self.inner
             .store
             .put_records_audited(&[(&record, &envelope)], now, &[audit], |_, _| None)?;
+        self.catalogue_mut().apply(&record);
         if let Some(tx) = self
             .inner
             .outbound
@@ -529,7 +630,7 @@ impl Service {
                 Err(reason) => {
                     let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
                     audit.push(entry(
-                        "record_rejected",
+                        crate::store::RECORD_REJECTED,
                         signer,
                         None,
                         format!("{}: {reason}", reason.code()),
@@ -544,7 +645,7 @@ impl Service {
                     record.kind()
                 ));
                 audit.push(entry(
-                    "record_rejected",
+                    crate::store::RECORD_REJECTED,
                     Some(record.header.org),
                     Some(&record.header.id),
                     format!("{}: {reason}", reason.code()),
@@ -629,6 +730,14 @@ impl Service {
                         )
                     })
                 })?;
+        {
+            let mut catalogue = self.catalogue_mut();
+            for ((_, record, _), outcome) in accepted.iter().zip(&outcomes) {
+                if outcome.changed() {
+                    catalogue.apply(record);
+                }
+            }
+        }
         for ((i, _, _), outcome) in accepted.iter().zip(outcomes) {
             results[*i] = Some(Ok(if outcome.changed() {
                 Ingested::Stored(outcome)
@@ -695,9 +804,17 @@ impl Service {
                 "an organisation cannot block itself".into(),
             ));
         }
+        // No ingest may interleave (it could store a record of `org` that
+        // it admitted just before the block, after the purge).
+        let _serial = self
+            .inner
+            .ingest_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let store = &self.inner.store;
         store.set_org_listing(org, Some(OrgListing::Blocked), clock::now())?;
         let purged = store.purge_org(org)?;
+        self.catalogue_mut().remove_org(org);
         self.audit(actor, "org_blocked", Some(*org), None, String::new())?;
         self.audit(
             actor,
@@ -716,9 +833,25 @@ impl Service {
         listing: Option<OrgListing>,
         actor: &str,
     ) -> Result<()> {
-        self.inner
-            .store
-            .set_org_listing(org, listing, clock::now())?;
+        let store = &self.inner.store;
+        let was = store.org_listing(org)?;
+        store.set_org_listing(org, listing, clock::now())?;
+        if listing == Some(OrgListing::Blocked) {
+            // Not purged here (see `block_org`), but never searchable.
+            self.catalogue_mut().remove_org(org);
+        } else if was == Some(OrgListing::Blocked) {
+            // Whatever is still held of it is searchable again.
+            let records: Vec<Record> = store
+                .records_of(org)?
+                .into_iter()
+                .filter(|row| !row.tombstone)
+                .map(|row| row.record())
+                .collect::<std::result::Result<_, _>>()?;
+            let mut catalogue = self.catalogue_mut();
+            for record in &records {
+                catalogue.apply(record);
+            }
+        }
         let action = match listing {
             Some(OrgListing::Allowed) => "org_allowed",
             Some(OrgListing::Blocked) => "org_blocked",

@@ -177,12 +177,10 @@ impl EventLoop {
         let now = Instant::now();
         self.banned.retain(|_, until| *until > now);
         let service = self.service.clone();
-        tokio::task::spawn_blocking(move || {
-            match service.store().purge_expired(crate::clock::now()) {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(records = n, "dropped expired records"),
-                Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
-            }
+        tokio::task::spawn_blocking(move || match service.purge_expired() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(records = n, "dropped expired records"),
+            Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
         });
     }
 
