@@ -3,6 +3,7 @@
 //! `skillmesh` command.
 
 pub mod accounts;
+pub mod admin;
 pub mod catalogue;
 pub mod clock;
 pub mod datadir;
@@ -17,3 +18,4 @@ pub mod runtime;
 pub mod service;
 pub mod storage;
 pub mod store;
+pub mod web_api;

@@ -3,19 +3,19 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use skillmesh_config::Config;
-use skillmesh_web::{Health, NodeApi};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::admin;
 use crate::datadir::{DataDirError, DataDirLock, STORE_DIR};
 use crate::identity::{KeyError, OrgIdentity};
 use crate::network::{self, NetworkConfig, NetworkHandle};
 use crate::service::{InboundSettings, Service};
 use crate::store::{Store, StoreError};
+use crate::web_api::WebState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -36,36 +36,6 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-}
-
-/// The state the web layer is served with.
-#[derive(Clone)]
-pub struct WebState {
-    service: Service,
-    network: NetworkHandle,
-    started: Instant,
-}
-
-impl NodeApi for WebState {
-    async fn health(&self) -> Health {
-        let (federated, own) = match self.service.record_counts() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "health: cannot count records");
-                (0, 0)
-            }
-        };
-        Health {
-            status: "ok".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            org: self.service.org_name().to_string(),
-            org_key: self.service.org().to_hex(),
-            peers: self.network.peers().await.map(|p| p.len()).unwrap_or(0),
-            federated_records: federated,
-            own_records: own,
-            uptime_secs: self.started.elapsed().as_secs(),
-        }
-    }
 }
 
 /// A node that is serving.
@@ -109,39 +79,32 @@ impl RunningNode {
 
 impl RunningNode {
     /// Blocks `org`: refuses its records and requests, purges what we hold
-    /// of it, and disconnects its peers.
+    /// of it, and disconnects its peers. See [`admin::block_org`].
     pub async fn block_org(
         &self,
         org: skillmesh_protocol::OrgKey,
         actor: &str,
     ) -> Result<usize, crate::service::ServiceError> {
-        let purged = self.service.block_org(&org, actor)?;
-        let _ = self.network.disconnect_org(org).await;
-        Ok(purged)
+        admin::block_org(&self.service, &self.network, org, actor).await
     }
-}
 
-impl RunningNode {
     /// Lets `org` in again after a block; sync brings its records back.
     pub async fn unblock_org(
         &self,
         org: skillmesh_protocol::OrgKey,
         actor: &str,
     ) -> Result<(), crate::service::ServiceError> {
-        self.service.set_org_listing(&org, None, actor)?;
-        let _ = self.network.resync_all().await;
-        Ok(())
+        admin::unblock_org(&self.service, &self.network, org, actor).await
     }
 
-    /// Accepts an organisation from the "wants to join" queue.
+    /// Accepts an organisation from the "wants to join" queue (puts it on
+    /// the allowlist). See [`admin::allow_org`].
     pub async fn accept_join(
         &self,
         org: skillmesh_protocol::OrgKey,
         actor: &str,
     ) -> Result<(), crate::service::ServiceError> {
-        self.service.accept_join(&org, actor)?;
-        let _ = self.network.resync_all().await;
-        Ok(())
+        admin::allow_org(&self.service, &self.network, org, actor).await
     }
 }
 
@@ -177,11 +140,16 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         addr: config.web.listen,
         source,
     })?;
-    let app = skillmesh_web::app(WebState {
-        service: service.clone(),
-        network: network.clone(),
-        started: Instant::now(),
-    });
+    let options = skillmesh_web::WebOptions {
+        secure_cookies: config
+            .web
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        // Demo and test nodes share 127.0.0.1; their cookies must not mix.
+        instance: service.org().short(),
+    };
+    let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -243,6 +243,23 @@ impl NetworkHandle {
     }
 }
 
+#[cfg(test)]
+impl NetworkHandle {
+    /// A handle to no network, for unit tests: it has no peers, and every
+    /// other command is dropped.
+    pub(crate) fn detached() -> NetworkHandle {
+        let (tx, mut rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            while let Some(command) = rx.recv().await {
+                if let Command::Peers(reply) = command {
+                    let _ = reply.send(Vec::new());
+                }
+            }
+        });
+        NetworkHandle { tx }
+    }
+}
+
 /// The network's tasks, stopped together.
 pub struct NetworkTasks {
     event_loop: JoinHandle<()>,

@@ -1,0 +1,2010 @@
+//! The node's side of the web interface: [`WebState`] implements the web
+//! layer's [`NodeApi`] over the service, the store, the accounts and the
+//! network handle.
+//!
+//! The web layer only checks roles. Everything a person may touch is
+//! checked here: a member sees and changes only their own profile, offers
+//! and requests (someone else's is "not found", never "forbidden", so ids
+//! reveal nothing). Store and argon2 work runs on blocking threads. Errors
+//! become [`ApiError`]s in one place ([`From<ServiceError>`]); storage and
+//! I/O details go to the log, never to the person.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use skillmesh_protocol::kinds::{Expertise, OfferStatus};
+use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
+use skillmesh_web::{
+    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Federation, FederationMode,
+    Health, InboxItem, Listing, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState,
+    OrgAction, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RequestAnswer, RequestStatus,
+    Role, SearchQuery, SearchResults, SharedFields, User,
+};
+
+use crate::accounts::{self, AccountError};
+use crate::admin;
+use crate::catalogue::SEARCHABLE;
+use crate::clock;
+use crate::network::NetworkHandle;
+use crate::outbound::expertise_listing;
+use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
+use crate::store::{
+    self, Account, AuditFilter, InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus,
+    OwnItem, Person, Sharing, StoreError,
+};
+
+/// What a person reads when the node failed for a reason of its own.
+const TRY_AGAIN: &str = "the node could not complete this; try again";
+/// Audit entries returned when the query does not say.
+const AUDIT_DEFAULT_LIMIT: usize = 200;
+/// Most audit entries returned at once.
+const AUDIT_MAX_LIMIT: usize = 1000;
+/// API tokens start with this, so they are recognisable (in a leaked log,
+/// say) and cheap to tell from garbage.
+const TOKEN_PREFIX: &str = "smk_";
+
+fn unavailable() -> ApiError {
+    ApiError::Unavailable(TRY_AGAIN.into())
+}
+
+/// The one mapping from the node's errors to what a person sees.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            ServiceError::Invalid(why) => ApiError::Invalid(why),
+            ServiceError::Rejected(r) => ApiError::Invalid(r.to_string()),
+            ServiceError::Store(StoreError::NotFound(what)) => {
+                ApiError::NotFound(format!("{what} not found"))
+            }
+            ServiceError::Store(StoreError::AlreadyExists(what)) => {
+                ApiError::Conflict(format!("{what} already exists"))
+            }
+            other => {
+                tracing::warn!(error = %other, "web request failed inside the node");
+                unavailable()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::from(ServiceError::Store(e))
+    }
+}
+
+fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::BadUsername(_) | AccountError::WeakPassword | AccountError::LongPassword => {
+            ApiError::Invalid(e.to_string())
+        }
+        AccountError::Exists(_) => ApiError::Conflict(e.to_string()),
+        AccountError::Store(s) => s.into(),
+        AccountError::Hash(why) => {
+            tracing::warn!(error = %why, "cannot hash a password");
+            unavailable()
+        }
+    }
+}
+
+/// Runs store or argon2 work on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "web request task failed");
+        Err(unavailable())
+    })
+}
+
+fn sharing_to_fields(s: Sharing) -> SharedFields {
+    SharedFields {
+        display_name: s.display_name,
+        headline: s.headline,
+        topics: s.topics,
+        languages: s.languages,
+        time_zone: s.time_zone,
+        formats: s.formats,
+        availability: s.availability,
+        email: s.email,
+    }
+}
+
+fn fields_to_sharing(f: SharedFields) -> Sharing {
+    Sharing {
+        display_name: f.display_name,
+        headline: f.headline,
+        topics: f.topics,
+        languages: f.languages,
+        time_zone: f.time_zone,
+        formats: f.formats,
+        availability: f.availability,
+        email: f.email,
+    }
+}
+
+fn mode_to_web(m: skillmesh_config::FederationMode) -> FederationMode {
+    match m {
+        skillmesh_config::FederationMode::Open => FederationMode::Open,
+        skillmesh_config::FederationMode::Allowlist => FederationMode::Allowlist,
+        skillmesh_config::FederationMode::Blocklist => FederationMode::Blocklist,
+    }
+}
+
+fn mode_from_web(m: FederationMode) -> skillmesh_config::FederationMode {
+    match m {
+        FederationMode::Open => skillmesh_config::FederationMode::Open,
+        FederationMode::Allowlist => skillmesh_config::FederationMode::Allowlist,
+        FederationMode::Blocklist => skillmesh_config::FederationMode::Blocklist,
+    }
+}
+
+fn role_to_web(r: store::Role) -> Role {
+    match r {
+        store::Role::Member => Role::Member,
+        store::Role::Admin => Role::Admin,
+    }
+}
+
+fn role_from_web(r: Role) -> store::Role {
+    match r {
+        Role::Member => store::Role::Member,
+        Role::Admin => store::Role::Admin,
+    }
+}
+
+fn offer_state(s: ItemState) -> OfferState {
+    match s {
+        ItemState::Draft => OfferState::Draft,
+        ItemState::PendingApproval => OfferState::PendingApproval,
+        ItemState::Published => OfferState::Published,
+        ItemState::Unpublished => OfferState::Unpublished,
+    }
+}
+
+fn outbox_status(s: OutboxStatus) -> RequestStatus {
+    match s {
+        OutboxStatus::Waiting => RequestStatus::Waiting,
+        OutboxStatus::Queued => RequestStatus::Queued,
+        OutboxStatus::Accepted => RequestStatus::Accepted,
+        OutboxStatus::Declined => RequestStatus::Declined,
+        OutboxStatus::Refused => RequestStatus::Refused,
+    }
+}
+
+fn inbox_status(s: InboxStatus) -> RequestStatus {
+    match s {
+        InboxStatus::Pending => RequestStatus::Pending,
+        InboxStatus::Accepted => RequestStatus::Accepted,
+        InboxStatus::Declined => RequestStatus::Declined,
+    }
+}
+
+fn is_offer(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::TalkOffer(_) | Body::MentoringOffer(_) | Body::CohortOffer(_)
+    )
+}
+
+fn offer_status(body: &Body) -> Option<OfferStatus> {
+    match body {
+        Body::TalkOffer(o) => Some(o.status),
+        Body::MentoringOffer(o) => Some(o.status),
+        Body::CohortOffer(o) => Some(o.status),
+        _ => None,
+    }
+}
+
+/// The title of any body, for lists and approvals.
+fn title_of(body: &Body) -> String {
+    match body {
+        Body::TalkOffer(o) => o.title.clone(),
+        Body::MentoringOffer(o) => o.title.clone(),
+        Body::CohortOffer(o) => o.title.clone(),
+        Body::Event(e) => e.title.clone(),
+        Body::Content(c) => c.title.clone(),
+        Body::OrgCard(c) => c.name.clone(),
+        Body::Expertise(e) => e
+            .display_name
+            .clone()
+            .or_else(|| e.headline.clone())
+            .unwrap_or_else(|| e.person.clone()),
+        Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => body.kind().to_string(),
+    }
+}
+
+fn offer_of(item: OwnItem) -> Offer {
+    Offer {
+        id: item.id,
+        state: offer_state(item.state),
+        body: item.body,
+        updated_at: item.updated_at,
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Unix seconds of 00:00 UTC on a proleptic Gregorian date (days from
+/// civil, after Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `[since, until)` in unix seconds for a UTC day written `YYYY-MM-DD`.
+fn utc_day(day: &str) -> Option<(i64, i64)> {
+    let b = day.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = day.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) {
+        return None;
+    }
+    let since = days_from_civil(y, m, d) * 86_400;
+    Some((since, since + 86_400))
+}
+
+/// The state the web layer is served with.
+#[derive(Clone)]
+pub struct WebState {
+    service: Service,
+    network: NetworkHandle,
+    started: Instant,
+}
+
+impl WebState {
+    pub fn new(service: Service, network: NetworkHandle) -> WebState {
+        WebState {
+            service,
+            network,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+}
+
+/// Everything below runs on blocking threads, over the service.
+impl Service {
+    /// The name other organisations gave themselves on their cards (or
+    /// when asking to join), else the first 8 hex digits of the key.
+    fn org_display_name(&self, org: &OrgKey) -> String {
+        if *org == self.org() {
+            return self.org_name().to_string();
+        }
+        if let Some(name) = self.known_org_name(org) {
+            return name;
+        }
+        match self.store().join_request(org) {
+            Ok(Some(r)) => r.card.map(|c| c.name),
+            _ => None,
+        }
+        .unwrap_or_else(|| org.short())
+    }
+
+    fn web_user(&self, account: &Account) -> ApiResult<User> {
+        let person = match &account.person_id {
+            Some(id) => self.store().person(id)?,
+            None => None,
+        };
+        Ok(User {
+            username: account.username.clone(),
+            role: role_to_web(account.role),
+            person_id: account.person_id.clone().unwrap_or_default(),
+            display_name: person
+                .map(|p| p.display_name)
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| account.username.clone()),
+        })
+    }
+
+    /// The signed-in person's own profile.
+    fn own_person(&self, user: &User) -> ApiResult<Person> {
+        if user.person_id.is_empty() {
+            return Err(ApiError::NotFound(
+                "this account has no profile on this node".into(),
+            ));
+        }
+        self.store()
+            .person(&user.person_id)?
+            .ok_or_else(|| ApiError::NotFound("this account has no profile on this node".into()))
+    }
+
+    /// One of the signed-in person's own offers; anyone else's is not found.
+    fn own_offer(&self, user: &User, id: &str) -> ApiResult<OwnItem> {
+        self.store()
+            .item(id)?
+            .filter(|i| {
+                !user.person_id.is_empty()
+                    && i.owner.as_deref() == Some(user.person_id.as_str())
+                    && is_offer(&i.body)
+            })
+            .ok_or_else(|| ApiError::NotFound("no such offer".into()))
+    }
+
+    /// Refuses what publishing would refuse, with the same words: the body
+    /// is checked exactly as signing checks it.
+    fn check_publishable(&self, id: &str, body: &Body) -> ApiResult<()> {
+        let now = clock::now();
+        let record = Record {
+            header: Header {
+                version: RECORD_VERSION,
+                org: self.org(),
+                id: id.to_string(),
+                seq: 1,
+                issued_at: now,
+                expires_at: now + RECORD_LIFETIME_SECS,
+            },
+            body: body.clone(),
+        };
+        skillmesh_protocol::seal(&record, self.identity().signing_key())
+            .map(|_| ())
+            .map_err(|r| ApiError::Invalid(r.to_string()))
+    }
+
+    fn web_profile(&self, person: Person) -> ApiResult<Profile> {
+        let policy = self.store().outbound_policy()?;
+        let preview = expertise_listing(&person, &policy);
+        Ok(Profile {
+            preview,
+            pending_approval: person.listing_pending,
+            sharing: sharing_to_fields(person.sharing),
+            policy: sharing_to_fields(policy.fields),
+            person_id: person.id,
+            display_name: person.display_name,
+            email: person.email,
+            headline: person.headline,
+            topics: person.topics,
+            languages: person.languages,
+            time_zone: person.time_zone,
+            formats: person.formats,
+            availability: person.availability,
+        })
+    }
+
+    fn outbox_item(&self, e: OutboxEntry) -> OutboxItem {
+        OutboxItem {
+            offer_org_name: self.org_display_name(&e.offer_org),
+            id: e.id,
+            offer_org: e.offer_org,
+            offer_id: e.offer_id,
+            offer_title: e.offer_title,
+            goal: e.goal,
+            status: outbox_status(e.status),
+            detail: e.detail,
+            contact: e.contact,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+
+    fn inbox_item(&self, e: InboxEntry) -> ApiResult<InboxItem> {
+        let offer_title = self
+            .store()
+            .item(&e.offer_id)?
+            .map_or_else(|| e.offer_id.clone(), |i| title_of(&i.body));
+        Ok(InboxItem {
+            from_org_name: self.org_display_name(&e.from_org),
+            from_org: e.from_org,
+            id: e.id,
+            offer_id: e.offer_id,
+            offer_title,
+            requester_name: e.requester_name,
+            goal: e.goal,
+            preferred_times: e.preferred_times,
+            message: e.message,
+            status: inbox_status(e.status),
+            reply: e.reply,
+            received_at: e.received_at,
+        })
+    }
+
+    fn web_listing(&self, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        let not_found = || ApiError::NotFound("no such record".into());
+        let row = self
+            .store()
+            .get_record(org, id)?
+            .filter(|r| !r.tombstone)
+            .ok_or_else(not_found)?;
+        let record = row.record()?;
+        if !SEARCHABLE.contains(&record.kind()) {
+            return Err(not_found());
+        }
+        let signature_verified =
+            skillmesh_protocol::open(row.envelope.as_bytes(), clock::now()).is_ok();
+        let own = *org == self.org();
+        let requestable = !own && offer_status(&record.body) == Some(OfferStatus::Open);
+        Ok(Listing {
+            org: *org,
+            org_name: self.org_display_name(org),
+            id: record.header.id,
+            seq: record.header.seq,
+            issued_at: record.header.issued_at,
+            expires_at: record.header.expires_at,
+            body: record.body,
+            signature_verified,
+            own,
+            requestable,
+        })
+    }
+
+    /// Stores a new offer as a draft, or replaces an own offer's body
+    /// (re-publishing it if it was published).
+    fn save_offer_as(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
+        let person = self.own_person(user)?;
+        let name = Some(person.display_name.trim().to_string()).filter(|n| !n.is_empty());
+        let body = match body {
+            Body::TalkOffer(mut o) => {
+                o.person = person.id.clone();
+                o.speaker_name = name;
+                Body::TalkOffer(o)
+            }
+            Body::MentoringOffer(mut o) => {
+                o.person = person.id.clone();
+                o.mentor_name = name;
+                Body::MentoringOffer(o)
+            }
+            Body::CohortOffer(mut o) => {
+                o.person = person.id.clone();
+                o.owner_name = name;
+                Body::CohortOffer(o)
+            }
+            other => {
+                return Err(ApiError::Invalid(format!(
+                    "{} is not an offer: offer a talk, mentoring or a cohort",
+                    other.kind()
+                )));
+            }
+        };
+        let actor = user.username.as_str();
+        match id {
+            None => {
+                let id = new_offer_id();
+                self.check_publishable(&id, &body)?;
+                let item = self.create_item(&id, Some(&person.id), body, actor)?;
+                Ok(offer_of(item))
+            }
+            Some(id) => {
+                let mut item = self.own_offer(user, id)?;
+                self.check_publishable(id, &body)?;
+                item.body = body;
+                item.updated_at = clock::now();
+                self.store().update_item(&item)?;
+                self.audit(
+                    actor,
+                    "item_updated",
+                    None,
+                    Some(id),
+                    item.body.kind().to_string(),
+                )?;
+                if item.state == ItemState::Published {
+                    item = self.publish_item(id, actor)?;
+                }
+                Ok(offer_of(item))
+            }
+        }
+    }
+
+    fn offer_action_as(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
+        let mut item = self.own_offer(user, id)?;
+        let actor = user.username.as_str();
+        let status = match action {
+            OfferAction::Publish => return Ok(offer_of(self.publish_item(id, actor)?)),
+            OfferAction::Unpublish => {
+                if item.state == ItemState::Draft {
+                    return Err(ApiError::Invalid(
+                        "this offer has not been published".into(),
+                    ));
+                }
+                return Ok(offer_of(self.unpublish_item(id, actor)?));
+            }
+            OfferAction::Pause => OfferStatus::Paused,
+            OfferAction::Reopen => OfferStatus::Open,
+            OfferAction::Close => OfferStatus::Closed,
+        };
+        match &mut item.body {
+            Body::TalkOffer(o) => o.status = status,
+            Body::MentoringOffer(o) => o.status = status,
+            Body::CohortOffer(o) => o.status = status,
+            _ => return Err(ApiError::NotFound("no such offer".into())),
+        }
+        item.updated_at = clock::now();
+        self.store().update_item(&item)?;
+        self.audit(
+            actor,
+            "offer_status_changed",
+            None,
+            Some(id),
+            format!("{status:?}").to_lowercase(),
+        )?;
+        if item.state == ItemState::Published {
+            item = self.publish_item(id, actor)?;
+        }
+        Ok(offer_of(item))
+    }
+
+    fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
+        let person = self.own_person(user)?;
+        if request.offer_org == self.org() {
+            return Err(ApiError::Invalid(
+                "this offer is your own organisation's; ask your colleague directly".into(),
+            ));
+        }
+        let row = self
+            .store()
+            .get_record(&request.offer_org, &request.offer_id)?
+            .filter(|r| !r.tombstone)
+            .ok_or_else(|| ApiError::NotFound("no such offer".into()))?;
+        match offer_status(&row.record()?.body) {
+            None => {
+                return Err(ApiError::Invalid(
+                    "only talks, mentoring and cohorts can be requested".into(),
+                ));
+            }
+            Some(OfferStatus::Open) => {}
+            Some(_) => {
+                return Err(ApiError::Invalid(
+                    "this offer is not taking requests now".into(),
+                ));
+            }
+        }
+        let entry = self.request_offer(
+            &person.id,
+            request.offer_org,
+            &request.offer_id,
+            &request.goal,
+            &request.preferred_times,
+            &request.message,
+        )?;
+        Ok(self.outbox_item(entry))
+    }
+
+    fn answer_as(
+        &self,
+        user: &User,
+        from_org: OrgKey,
+        id: &str,
+        answer: RequestAnswer,
+    ) -> ApiResult<InboxItem> {
+        let mine = self.store().inbox_entry(&from_org, id)?.is_some_and(|e| {
+            !user.person_id.is_empty() && e.owner.as_deref() == Some(user.person_id.as_str())
+        });
+        if !mine {
+            return Err(ApiError::NotFound("no such request".into()));
+        }
+        let entry =
+            self.answer_request(from_org, id, answer.accept, &answer.reply, &user.username)?;
+        self.inbox_item(entry)
+    }
+
+    fn web_federation(&self, peers: Vec<crate::network::PeerInfo>) -> ApiResult<Federation> {
+        let store = self.store();
+        let own = self.org();
+        let mut rows: BTreeMap<OrgKey, OrgRow> = BTreeMap::new();
+        /// The row for `org`, made on first sight; none for our own.
+        fn row(
+            rows: &mut BTreeMap<OrgKey, OrgRow>,
+            own: OrgKey,
+            org: OrgKey,
+        ) -> Option<&mut OrgRow> {
+            if org == own {
+                return None;
+            }
+            Some(rows.entry(org).or_insert_with(|| OrgRow {
+                key: org,
+                name: String::new(),
+                listing: None,
+                records: 0,
+                connected: false,
+                wants_to_join: false,
+            }))
+        }
+        let (mut federated, mut own_records) = (0, 0);
+        for (org, n) in store.record_counts()? {
+            if org == own {
+                own_records += n;
+            } else {
+                federated += n;
+            }
+            if let Some(r) = row(&mut rows, own, org) {
+                r.records = n;
+            }
+        }
+        for (org, listing) in store.org_listings()? {
+            if let Some(r) = row(&mut rows, own, org) {
+                r.listing = Some(
+                    match listing {
+                        store::OrgListing::Allowed => "allowed",
+                        store::OrgListing::Blocked => "blocked",
+                    }
+                    .to_string(),
+                );
+            }
+        }
+        for request in store.join_requests()? {
+            if let Some(r) = row(&mut rows, own, request.org) {
+                r.wants_to_join = true;
+            }
+        }
+        let mut peer_rows = Vec::with_capacity(peers.len());
+        for p in peers {
+            if let Some(org) = p.org
+                && let Some(r) = row(&mut rows, own, org)
+            {
+                r.connected = true;
+            }
+            peer_rows.push(PeerRow {
+                org_name: p
+                    .org
+                    .map_or_else(|| "unknown".to_string(), |o| self.org_display_name(&o)),
+                peer_id: p.peer,
+                org: p.org,
+            });
+        }
+        let mut orgs: Vec<OrgRow> = rows
+            .into_values()
+            .map(|mut r| {
+                r.name = self.org_display_name(&r.key);
+                r
+            })
+            .collect();
+        orgs.sort_by(|a, b| {
+            (b.wants_to_join, a.name.to_lowercase(), a.key).cmp(&(
+                a.wants_to_join,
+                b.name.to_lowercase(),
+                b.key,
+            ))
+        });
+        let inbound = self.inbound();
+        Ok(Federation {
+            mode: mode_to_web(inbound.mode),
+            approval_required: inbound.approval_required,
+            orgs,
+            peers: peer_rows,
+            rejections: store.rejection_counts()?,
+            federated_records: federated,
+            own_records,
+        })
+    }
+
+    fn web_approvals(&self) -> ApiResult<Vec<Approval>> {
+        let (people, items) = self.pending_approvals()?;
+        let policy = self.store().outbound_policy()?;
+        let mut out = Vec::new();
+        for person in people {
+            let Some(listing) = expertise_listing(&person, &policy) else {
+                continue;
+            };
+            out.push(Approval {
+                id: listing_id(&person.id),
+                kind: Kind::Expertise.to_string(),
+                title: title_of(&Body::Expertise(listing.clone())),
+                owner: person.display_name.clone(),
+                body: Body::Expertise(listing),
+            });
+        }
+        for item in items {
+            let owner = match &item.owner {
+                Some(p) => self
+                    .store()
+                    .person(p)?
+                    .map_or_else(|| p.clone(), |p| p.display_name),
+                None => self.org_name().to_string(),
+            };
+            out.push(Approval {
+                id: item.id,
+                kind: item.body.kind().to_string(),
+                title: title_of(&item.body),
+                owner,
+                body: item.body,
+            });
+        }
+        Ok(out)
+    }
+
+    fn approve_as(&self, actor: &User, id: &str) -> ApiResult<()> {
+        let (people, items) = self.pending_approvals()?;
+        if let Some(person) = people.iter().find(|p| listing_id(&p.id) == id) {
+            return Ok(self.approve_listing(&person.id, &actor.username)?);
+        }
+        if items.iter().any(|i| i.id == id) {
+            self.approve_item(id, &actor.username)?;
+            return Ok(());
+        }
+        Err(ApiError::NotFound(
+            "nothing with this id waits for approval".into(),
+        ))
+    }
+
+    fn web_audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {
+        let org = query.org.trim();
+        if !org.is_empty() && org.parse::<OrgKey>().is_err() {
+            return Err(ApiError::Invalid(
+                "org must be an organisation key: 64 lowercase hex digits".into(),
+            ));
+        }
+        let day = query.day.trim();
+        let (since, until) = if day.is_empty() {
+            (None, None)
+        } else {
+            let (s, u) = utc_day(day).ok_or_else(|| {
+                ApiError::Invalid(format!("{day:?} is not a day written YYYY-MM-DD"))
+            })?;
+            (Some(s), Some(u))
+        };
+        let limit = match query.limit {
+            0 => AUDIT_DEFAULT_LIMIT,
+            n => n.min(AUDIT_MAX_LIMIT),
+        };
+        let filter = AuditFilter {
+            org: (!org.is_empty()).then(|| org.to_string()),
+            action: Some(query.action.trim().to_string()).filter(|a| !a.is_empty()),
+            since,
+            until,
+            limit: Some(limit),
+        };
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        Ok(self
+            .store()
+            .audit_log(&filter)?
+            .into_iter()
+            .map(|e| {
+                let org_name = e.org.as_ref().and_then(|hex| {
+                    names
+                        .entry(hex.clone())
+                        .or_insert_with(|| {
+                            hex.parse::<OrgKey>()
+                                .ok()
+                                .map(|o| self.org_display_name(&o))
+                        })
+                        .clone()
+                });
+                AuditRow {
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    org: e.org,
+                    org_name,
+                    record_id: e.record_id,
+                    detail: e.detail,
+                }
+            })
+            .collect())
+    }
+
+    fn add_user_as(&self, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
+        let display_name = new.display_name.trim();
+        if display_name.is_empty() {
+            return Err(ApiError::Invalid("the name is empty".into()));
+        }
+        let generated = new.password.is_empty();
+        let password = if generated {
+            accounts::random_password().map_err(account_error)?
+        } else {
+            new.password
+        };
+        let account = accounts::add_user(
+            self.store(),
+            new.username.trim(),
+            display_name,
+            role_from_web(new.role),
+            &password,
+        )
+        .map_err(account_error)?;
+        self.audit(
+            &actor.username,
+            "user_added",
+            None,
+            account.person_id.as_deref(),
+            format!(
+                "{} ({})",
+                account.username,
+                match account.role {
+                    store::Role::Admin => "admin",
+                    store::Role::Member => "member",
+                }
+            ),
+        )?;
+        Ok(AddedUser {
+            user: self.web_user(&account)?,
+            // Only a password the node made up is handed back.
+            password: if generated { password } else { String::new() },
+        })
+    }
+}
+
+fn new_offer_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        b = clock::now().to_be_bytes();
+    }
+    format!("offer-{}", hex::encode(b))
+}
+
+fn new_token() -> ApiResult<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| {
+        tracing::warn!(error = %e, "no randomness for an API token");
+        unavailable()
+    })?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(b)))
+}
+
+impl NodeApi for WebState {
+    fn org_name(&self) -> String {
+        self.service.org_name().to_string()
+    }
+
+    async fn health(&self) -> Health {
+        let (federated, own) = match self.service.record_counts() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot count records");
+                (0, 0)
+            }
+        };
+        Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            org: self.service.org_name().to_string(),
+            org_key: self.service.org().to_hex(),
+            peers: self.network.peers().await.map(|p| p.len()).unwrap_or(0),
+            federated_records: federated,
+            own_records: own,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
+        let (svc, username, password) = (
+            self.service.clone(),
+            username.to_string(),
+            password.to_string(),
+        );
+        blocking(move || {
+            let account = svc.store().account(&username)?;
+            let ok = accounts::verify_password_or_dummy(
+                &password,
+                account.as_ref().map(|a| a.password_hash.as_str()),
+            );
+            match account {
+                Some(a) if ok => Ok(Some(svc.web_user(&a)?)),
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn user(&self, username: &str) -> ApiResult<Option<User>> {
+        let (svc, username) = (self.service.clone(), username.to_string());
+        blocking(move || {
+            svc.store()
+                .account(&username)?
+                .map(|a| svc.web_user(&a))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
+        let well_formed = token
+            .strip_prefix(TOKEN_PREFIX)
+            .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Ok(None);
+        }
+        let (svc, sha) = (self.service.clone(), sha256_hex(token));
+        blocking(move || {
+            svc.store()
+                .account_for_token(&sha)?
+                .map(|a| svc.web_user(&a))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn new_api_token(&self, user: &User) -> ApiResult<String> {
+        let (svc, username) = (self.service.clone(), user.username.clone());
+        blocking(move || {
+            let token = new_token()?;
+            svc.store().set_api_token(&username, &sha256_hex(&token))?;
+            svc.audit(&username, "api_token_created", None, None, String::new())?;
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        let (svc, query) = (self.service.clone(), query.clone());
+        blocking(move || Ok(svc.search(&query, clock::now()))).await
+    }
+
+    async fn listing(&self, _user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        let (svc, org, id) = (self.service.clone(), *org, id.to_string());
+        blocking(move || svc.web_listing(&org, &id)).await
+    }
+
+    async fn profile(&self, user: &User) -> ApiResult<Profile> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || svc.web_profile(svc.own_person(&user)?)).await
+    }
+
+    async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let mut person = svc.own_person(&user)?;
+            let display_name = update.display_name.trim();
+            if display_name.is_empty() {
+                return Err(ApiError::Invalid("the name is empty".into()));
+            }
+            person.display_name = display_name.to_string();
+            person.headline = update.headline.trim().to_string();
+            person.topics = update.topics;
+            person.languages = update.languages;
+            person.time_zone = update.time_zone.filter(|t| !t.trim().is_empty());
+            person.formats = update.formats;
+            person.availability = update.availability;
+            person.sharing = fields_to_sharing(update.sharing);
+            person.updated_at = clock::now();
+            // Whatever the person shares now or later must be publishable:
+            // check every field as a listing would carry it.
+            let everything = Expertise {
+                person: person.id.clone(),
+                display_name: Some(person.display_name.clone()),
+                headline: Some(person.headline.clone()).filter(|h| !h.is_empty()),
+                topics: person.topics.clone(),
+                languages: person.languages.clone(),
+                time_zone: person.time_zone.clone(),
+                formats: person.formats.clone(),
+                availability: person.availability.clone(),
+                email: None,
+            };
+            svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
+            svc.update_person(&person, &user.username)?;
+            let person = svc.own_person(&user)?;
+            svc.web_profile(person)
+        })
+        .await
+    }
+
+    async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            if user.person_id.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut items: Vec<OwnItem> = svc
+                .store()
+                .items()?
+                .into_iter()
+                .filter(|i| {
+                    i.owner.as_deref() == Some(user.person_id.as_str()) && is_offer(&i.body)
+                })
+                .collect();
+            items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+            Ok(items.into_iter().map(offer_of).collect())
+        })
+        .await
+    }
+
+    async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), id.to_string());
+        blocking(move || svc.own_offer(&user, &id).map(offer_of)).await
+    }
+
+    async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), id.map(str::to_string));
+        blocking(move || svc.save_offer_as(&user, id.as_deref(), body)).await
+    }
+
+    async fn offer_action(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), id.to_string());
+        blocking(move || svc.offer_action_as(&user, &id, action)).await
+    }
+
+    async fn send_request(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || svc.send_request_as(&user, request)).await
+    }
+
+    async fn inbox(&self, user: &User) -> ApiResult<Vec<InboxItem>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            if user.person_id.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut entries: Vec<InboxEntry> = svc
+                .store()
+                .inbox()?
+                .into_iter()
+                .filter(|e| e.owner.as_deref() == Some(user.person_id.as_str()))
+                .collect();
+            entries.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id)));
+            entries.into_iter().map(|e| svc.inbox_item(e)).collect()
+        })
+        .await
+    }
+
+    async fn outbox(&self, user: &User) -> ApiResult<Vec<OutboxItem>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            if user.person_id.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut entries: Vec<OutboxEntry> = svc
+                .store()
+                .outbox()?
+                .into_iter()
+                .filter(|e| e.requester == user.person_id)
+                .collect();
+            entries.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+            Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
+        })
+        .await
+    }
+
+    async fn answer_request(
+        &self,
+        user: &User,
+        from_org: &OrgKey,
+        id: &str,
+        answer: RequestAnswer,
+    ) -> ApiResult<InboxItem> {
+        let (svc, user, from_org, id) = (
+            self.service.clone(),
+            user.clone(),
+            *from_org,
+            id.to_string(),
+        );
+        blocking(move || svc.answer_as(&user, from_org, &id, answer)).await
+    }
+
+    async fn federation(&self) -> ApiResult<Federation> {
+        let peers = self.network.peers().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list peers");
+            Vec::new()
+        });
+        let svc = self.service.clone();
+        blocking(move || svc.web_federation(peers)).await
+    }
+
+    async fn set_federation_mode(&self, actor: &User, mode: FederationMode) -> ApiResult<()> {
+        let (svc, actor) = (self.service.clone(), actor.username.clone());
+        blocking(move || Ok(svc.set_federation_mode(mode_from_web(mode), &actor)?)).await?;
+        // Organisations the new mode lets in catch up at once.
+        admin::resync(&self.network).await;
+        Ok(())
+    }
+
+    async fn org_action(&self, actor: &User, org: &OrgKey, action: OrgAction) -> ApiResult<()> {
+        if *org == self.service.org() {
+            return Err(ApiError::Invalid(
+                "that is this organisation's own key".into(),
+            ));
+        }
+        let (svc, net, who) = (&self.service, &self.network, actor.username.as_str());
+        match action {
+            OrgAction::Allow => admin::allow_org(svc, net, *org, who).await?,
+            OrgAction::Block => {
+                admin::block_org(svc, net, *org, who).await?;
+            }
+            OrgAction::Clear => admin::unblock_org(svc, net, *org, who).await?,
+            OrgAction::Refuse => {
+                let (svc, org, who) = (svc.clone(), *org, who.to_string());
+                blocking(move || Ok(svc.refuse_join(&org, &who)?)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn approvals(&self) -> ApiResult<Vec<Approval>> {
+        let svc = self.service.clone();
+        blocking(move || svc.web_approvals()).await
+    }
+
+    async fn approve(&self, actor: &User, id: &str) -> ApiResult<()> {
+        let (svc, actor, id) = (self.service.clone(), actor.clone(), id.to_string());
+        blocking(move || svc.approve_as(&actor, &id)).await
+    }
+
+    async fn outbound_policy(&self) -> ApiResult<SharedFields> {
+        let svc = self.service.clone();
+        blocking(move || Ok(sharing_to_fields(svc.store().outbound_policy()?.fields))).await
+    }
+
+    async fn set_outbound_policy(&self, actor: &User, fields: SharedFields) -> ApiResult<()> {
+        let (svc, actor) = (self.service.clone(), actor.username.clone());
+        blocking(move || {
+            let policy = store::OutboundPolicy {
+                fields: fields_to_sharing(fields),
+            };
+            Ok(svc.set_outbound_policy(&policy, &actor)?)
+        })
+        .await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {
+        let (svc, query) = (self.service.clone(), query.clone());
+        blocking(move || svc.web_audit(&query)).await
+    }
+
+    async fn users(&self) -> ApiResult<Vec<User>> {
+        let svc = self.service.clone();
+        blocking(move || {
+            svc.store()
+                .accounts()?
+                .iter()
+                .map(|a| svc.web_user(a))
+                .collect()
+        })
+        .await
+    }
+
+    async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
+        let (svc, actor) = (self.service.clone(), actor.clone());
+        blocking(move || svc.add_user_as(&actor, user)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+    use skillmesh_protocol::kinds::{Audience, Delivery, SessionFormat, TalkOffer};
+    use skillmesh_protocol::samples;
+
+    use super::*;
+    use crate::identity::OrgIdentity;
+    use crate::policy::Admission;
+    use crate::service::{InboundSettings, Ingested};
+    use crate::store::Store;
+
+    const PASSWORD: &str = "a long enough password";
+
+    fn open_service(dir: &std::path::Path, key: &SigningKey, inbound: InboundSettings) -> Service {
+        let store = Arc::new(Store::open(&dir.join("store")).expect("store"));
+        let identity = OrgIdentity::from_signing_key(key.clone());
+        let service = Service::new("Northwind".into(), identity, store, inbound).expect("service");
+        service.ensure_org_card().expect("card");
+        service
+    }
+
+    /// A node with two members, Ana and Bob, and no network.
+    struct Node {
+        _dir: tempfile::TempDir,
+        api: WebState,
+        ana: User,
+        bob: User,
+    }
+
+    fn node_with(inbound: InboundSettings) -> Node {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let service = open_service(dir.path(), &SigningKey::from_bytes(&[1; 32]), inbound);
+        let mut users = ["ana@northwind.example", "bob@northwind.example"].map(|email| {
+            let account = accounts::add_user(
+                service.store(),
+                email,
+                &email[..3].to_uppercase(),
+                store::Role::Member,
+                PASSWORD,
+            )
+            .expect("user");
+            service.web_user(&account).expect("web user")
+        });
+        let bob = users[1].clone();
+        let ana = std::mem::replace(&mut users[0], bob.clone());
+        Node {
+            _dir: dir,
+            api: WebState::new(service, NetworkHandle::detached()),
+            ana,
+            bob,
+        }
+    }
+
+    fn node() -> Node {
+        node_with(InboundSettings::default())
+    }
+
+    fn talk(title: &str, minutes: u16) -> Body {
+        Body::TalkOffer(TalkOffer {
+            person: "someone-else".into(),
+            speaker_name: Some("Not me".into()),
+            title: title.into(),
+            summary: "What we learnt.".into(),
+            topics: vec!["Kubernetes".into()],
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: minutes,
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        })
+    }
+
+    /// Another organisation's key.
+    fn other(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    /// A record of `key`'s organisation, signed now.
+    fn envelope(key: &SigningKey, id: &str, seq: u64, body: Body) -> Vec<u8> {
+        let now = clock::now();
+        let record = Record {
+            header: Header {
+                version: RECORD_VERSION,
+                org: OrgKey::from(&key.verifying_key()),
+                id: id.into(),
+                seq,
+                issued_at: now - 10,
+                expires_at: now + 86_400,
+            },
+            body,
+        };
+        skillmesh_protocol::seal(&record, key)
+            .expect("seal")
+            .into_bytes()
+    }
+
+    fn ingest(service: &Service, bytes: &[u8]) -> Result<Ingested, skillmesh_protocol::Rejection> {
+        service.ingest(bytes, "peer").expect("ingest")
+    }
+
+    /// Another organisation (`n`) with a card named `name` and a talk, a
+    /// mentoring offer and a content item.
+    fn federate(service: &Service, n: u8, name: &str) -> OrgKey {
+        let key = other(n);
+        let mut card = samples::body(Kind::OrgCard);
+        if let Body::OrgCard(c) = &mut card {
+            c.name = name.into();
+        }
+        for (id, body) in [
+            ("org-card", card),
+            ("talk-1", samples::body(Kind::TalkOffer)),
+            ("mentoring-1", samples::body(Kind::MentoringOffer)),
+            ("content-1", samples::body(Kind::Content)),
+        ] {
+            let outcome = ingest(service, &envelope(&key, id, 1, body));
+            assert!(matches!(outcome, Ok(Ingested::Stored(_))), "{outcome:?}");
+        }
+        OrgKey::from(&key.verifying_key())
+    }
+
+    #[tokio::test]
+    async fn a_member_sees_and_changes_only_their_own_offers() {
+        let n = node();
+        let offer = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save");
+        assert_eq!(offer.state, OfferState::Draft);
+        let Body::TalkOffer(t) = &offer.body else {
+            panic!("a talk")
+        };
+        assert_eq!(t.person, n.ana.person_id, "the person is always the author");
+        assert_eq!(t.speaker_name.as_deref(), Some("ANA"));
+
+        let id = offer.id.as_str();
+        assert!(matches!(
+            n.api.offer(&n.bob, id).await,
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            n.api
+                .save_offer(&n.bob, Some(id), talk("Mine now", 45))
+                .await,
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            n.api.offer_action(&n.bob, id, OfferAction::Publish).await,
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(n.api.offers(&n.bob).await.expect("offers").is_empty());
+        assert_eq!(n.api.offers(&n.ana).await.expect("offers").len(), 1);
+        assert_eq!(
+            n.api.offer(&n.ana, id).await.expect("offer").body,
+            offer.body
+        );
+    }
+
+    #[tokio::test]
+    async fn save_offer_refuses_what_publishing_would_refuse() {
+        let n = node();
+        let err = n
+            .api
+            .save_offer(&n.ana, None, talk("Too short", 1))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, ApiError::Invalid(m) if m.contains("duration_minutes must be between 5 and 480")),
+            "{err:?}"
+        );
+        let err = n
+            .api
+            .save_offer(&n.ana, None, samples::body(Kind::Content))
+            .await
+            .expect_err("not an offer");
+        assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
+        assert!(n.api.offers(&n.ana).await.expect("offers").is_empty());
+    }
+
+    #[tokio::test]
+    async fn offers_are_published_paused_edited_and_unpublished() {
+        let n = node();
+        let svc = n.api.service().clone();
+        let id = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save")
+            .id;
+        let published = n
+            .api
+            .offer_action(&n.ana, &id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        assert_eq!(published.state, OfferState::Published);
+        let paused = n
+            .api
+            .offer_action(&n.ana, &id, OfferAction::Pause)
+            .await
+            .expect("pause");
+        assert_eq!(offer_status(&paused.body), Some(OfferStatus::Paused));
+        let edited = n
+            .api
+            .save_offer(&n.ana, Some(&id), talk("On-call, again", 50))
+            .await
+            .expect("edit");
+        assert_eq!(edited.state, OfferState::Published);
+        let row = svc
+            .store()
+            .get_record(&svc.org(), &id)
+            .expect("get")
+            .expect("published");
+        assert_eq!(
+            row.seq, 3,
+            "publish, pause and edit each sign a new version"
+        );
+        assert_eq!(
+            title_of(&row.record().expect("record").body),
+            "On-call, again"
+        );
+        let found = svc.search(
+            &SearchQuery {
+                q: "again".into(),
+                ..SearchQuery::default()
+            },
+            clock::now(),
+        );
+        assert_eq!(found.total, 1, "our own published offers are searchable");
+        let gone = n
+            .api
+            .offer_action(&n.ana, &id, OfferAction::Unpublish)
+            .await
+            .expect("unpublish");
+        assert_eq!(gone.state, OfferState::Unpublished);
+        assert!(
+            svc.store()
+                .get_record(&svc.org(), &id)
+                .expect("get")
+                .expect("row")
+                .tombstone
+        );
+        let found = svc.search(
+            &SearchQuery {
+                q: "again".into(),
+                ..SearchQuery::default()
+            },
+            clock::now(),
+        );
+        assert_eq!(found.total, 0, "a retracted offer is not found");
+    }
+
+    #[tokio::test]
+    async fn search_finds_by_term_and_filter_with_matching_facet_counts() {
+        let n = node();
+        let svc = n.api.service();
+        let contoso = federate(svc, 2, "Contoso");
+        let fabrikam = federate(svc, 3, "Fabrikam");
+        let search = |query: SearchQuery| {
+            let (api, user) = (n.api.clone(), n.ana.clone());
+            async move { api.search(&user, &query).await }
+        };
+
+        let all = search(SearchQuery::default()).await.expect("search");
+        assert_eq!(all.total, 6, "three searchable records from each");
+        let kubernetes = search(SearchQuery {
+            q: "KUBERNETES production".into(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert_eq!(kubernetes.total, 2, "{kubernetes:?}");
+        assert!(kubernetes.hits.iter().all(|h| h.kind == "mentoring_offer"));
+        assert!(kubernetes.hits.iter().all(|h| !h.own));
+
+        let talks_at_contoso = search(SearchQuery {
+            kind: "talk_offer".into(),
+            org: contoso.to_hex(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert_eq!(talks_at_contoso.total, 1);
+        let hit = &talks_at_contoso.hits[0];
+        assert_eq!(hit.org_name, "Contoso");
+        assert_eq!(hit.formats, ["talk"]);
+        assert_eq!(hit.availability.as_deref(), Some("open"));
+
+        let on_call = search(SearchQuery {
+            topic: "on-call".into(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert_eq!(on_call.total, 4, "topics match whatever their case");
+        for facet in &on_call.facets {
+            let sum: usize = facet.values.iter().map(|v| v.count).sum();
+            match facet.name.as_str() {
+                "kind" | "org" => assert_eq!(sum, on_call.total, "{facet:?}"),
+                _ => {}
+            }
+        }
+        let orgs = on_call
+            .facets
+            .iter()
+            .find(|f| f.name == "org")
+            .expect("org facet");
+        let labels: Vec<(&str, usize)> = orgs
+            .values
+            .iter()
+            .map(|v| (v.label.as_str(), v.count))
+            .collect();
+        assert_eq!(labels, [("Contoso", 2), ("Fabrikam", 2)]);
+        let kinds = on_call
+            .facets
+            .iter()
+            .find(|f| f.name == "kind")
+            .expect("kind");
+        assert!(
+            kinds
+                .values
+                .iter()
+                .any(|v| v.value == "content" && v.count == 2)
+        );
+        // Narrowing by a facet value gives the count it showed.
+        let contents = search(SearchQuery {
+            topic: "on-call".into(),
+            kind: "content".into(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert_eq!(contents.total, 2);
+        let nothing = search(SearchQuery {
+            q: "kubernetes".into(),
+            org: fabrikam.to_hex(),
+            kind: "content".into(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert_eq!(nothing.total, 0);
+        // Pages are stable and complete.
+        let page2 = search(SearchQuery {
+            page: 2,
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+        assert!(page2.hits.is_empty());
+        assert_eq!(page2.total, 6);
+    }
+
+    #[tokio::test]
+    async fn a_blocked_organisation_disappears_from_search_and_comes_back_after_sync() {
+        let n = node();
+        let svc = n.api.service();
+        let contoso = federate(svc, 2, "Contoso");
+        federate(svc, 3, "Fabrikam");
+        n.api
+            .org_action(&n.ana, &contoso, OrgAction::Block)
+            .await
+            .expect("block");
+        let all = n
+            .api
+            .search(&n.ana, &SearchQuery::default())
+            .await
+            .expect("search");
+        assert_eq!(all.total, 3);
+        assert!(all.hits.iter().all(|h| h.org != contoso.to_hex()));
+        let listing = n.api.listing(&n.ana, &contoso, "talk-1").await;
+        assert!(matches!(listing, Err(ApiError::NotFound(_))), "{listing:?}");
+        let fed = n.api.federation().await.expect("federation");
+        let row = fed.orgs.iter().find(|o| o.key == contoso).expect("row");
+        assert_eq!(row.listing.as_deref(), Some("blocked"));
+        assert_eq!(row.name, "Contoso", "still named after the purge");
+        assert_eq!(row.records, 0);
+
+        n.api
+            .org_action(&n.ana, &contoso, OrgAction::Clear)
+            .await
+            .expect("unblock");
+        federate(svc, 2, "Contoso");
+        let all = n
+            .api
+            .search(&n.ana, &SearchQuery::default())
+            .await
+            .expect("search");
+        assert_eq!(all.total, 6);
+        let own = n.api.service().org();
+        assert!(matches!(
+            n.api.org_action(&n.ana, &own, OrgAction::Block).await,
+            Err(ApiError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_verified_again_and_requestable_only_when_open_elsewhere() {
+        let n = node();
+        let svc = n.api.service();
+        let contoso = federate(svc, 2, "Contoso");
+        let listing = n
+            .api
+            .listing(&n.ana, &contoso, "talk-1")
+            .await
+            .expect("listing");
+        assert!(listing.signature_verified);
+        assert!(listing.requestable);
+        assert_eq!(listing.org_name, "Contoso");
+        let content = n
+            .api
+            .listing(&n.ana, &contoso, "content-1")
+            .await
+            .expect("content");
+        assert!(!content.requestable);
+        assert!(matches!(
+            n.api.listing(&n.ana, &contoso, "org-card").await,
+            Err(ApiError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn requests_reach_only_the_offering_persons_inbox() {
+        let n = node();
+        let svc = n.api.service().clone();
+        let id = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save")
+            .id;
+        n.api
+            .offer_action(&n.ana, &id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        // Someone at Contoso asks for it.
+        let contoso = other(2);
+        let from = OrgKey::from(&contoso.verifying_key());
+        let request = envelope(
+            &contoso,
+            "req-1",
+            1,
+            Body::Request(skillmesh_protocol::kinds::Request {
+                offer_org: svc.org(),
+                offer_id: id.clone(),
+                requester: "zoe".into(),
+                requester_name: Some("Zoe".into()),
+                goal: "Run a calmer on-call.".into(),
+                preferred_times: String::new(),
+                message: String::new(),
+            }),
+        );
+        svc.receive_request(&request, from)
+            .expect("receive")
+            .expect("accepted");
+        let inbox = n.api.inbox(&n.ana).await.expect("inbox");
+        assert_eq!(inbox.len(), 1);
+        assert_eq!(inbox[0].offer_title, "On-call");
+        assert_eq!(inbox[0].status, RequestStatus::Pending);
+        assert!(n.api.inbox(&n.bob).await.expect("inbox").is_empty());
+        let answer = RequestAnswer {
+            accept: true,
+            reply: "Gladly.".into(),
+        };
+        assert!(matches!(
+            n.api
+                .answer_request(&n.bob, &from, "req-1", answer.clone())
+                .await,
+            Err(ApiError::NotFound(_))
+        ));
+        let answered = n
+            .api
+            .answer_request(&n.ana, &from, "req-1", answer)
+            .await
+            .expect("answer");
+        assert_eq!(answered.status, RequestStatus::Accepted);
+
+        // Ana asks Contoso for its talk; Bob does not see it in his outbox.
+        federate(&svc, 2, "Contoso");
+        let sent = n
+            .api
+            .send_request(
+                &n.ana,
+                NewRequest {
+                    offer_org: from,
+                    offer_id: "talk-1".into(),
+                    goal: "Learn from your year of on-call.".into(),
+                    preferred_times: String::new(),
+                    message: String::new(),
+                },
+            )
+            .await
+            .expect("send");
+        assert_eq!(sent.status, RequestStatus::Waiting);
+        assert_eq!(sent.offer_org_name, "Contoso");
+        assert_eq!(n.api.outbox(&n.ana).await.expect("outbox").len(), 1);
+        assert!(n.api.outbox(&n.bob).await.expect("outbox").is_empty());
+        let own = NewRequest {
+            offer_org: svc.org(),
+            offer_id: id,
+            goal: "x".into(),
+            preferred_times: String::new(),
+            message: String::new(),
+        };
+        assert!(matches!(
+            n.api.send_request(&n.bob, own).await,
+            Err(ApiError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn tokens_and_passwords() {
+        let n = node();
+        let token = n.api.new_api_token(&n.ana).await.expect("token");
+        assert!(token.starts_with("smk_") && token.len() == 68, "{token}");
+        assert_eq!(
+            n.api.user_for_token(&token).await.expect("lookup"),
+            Some(n.ana.clone())
+        );
+        let account = n
+            .api
+            .service()
+            .store()
+            .account(&n.ana.username)
+            .expect("get")
+            .expect("account");
+        assert_eq!(account.api_token_sha256, Some(sha256_hex(&token)));
+        assert!(
+            !serde_json::to_string(&account)
+                .expect("json")
+                .contains(&token)
+        );
+        let newer = n.api.new_api_token(&n.ana).await.expect("token");
+        assert_eq!(n.api.user_for_token(&token).await.expect("lookup"), None);
+        assert_eq!(
+            n.api.user_for_token(&newer).await.expect("lookup"),
+            Some(n.ana.clone())
+        );
+        assert_eq!(
+            n.api.user_for_token("smk_nope").await.expect("lookup"),
+            None
+        );
+
+        let ana = &n.ana.username;
+        assert_eq!(
+            n.api.sign_in(ana, PASSWORD).await.expect("sign in"),
+            Some(n.ana.clone())
+        );
+        assert_eq!(
+            n.api.sign_in(ana, "wrong password!").await.expect("x"),
+            None
+        );
+        assert_eq!(
+            n.api
+                .sign_in("nobody@northwind.example", PASSWORD)
+                .await
+                .expect("x"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn admins_add_users_with_a_password_shown_once() {
+        let n = node();
+        let added = n
+            .api
+            .add_user(
+                &n.ana,
+                NewUser {
+                    username: "cy@northwind.example".into(),
+                    display_name: "Cy".into(),
+                    role: Role::Admin,
+                    password: String::new(),
+                },
+            )
+            .await
+            .expect("add");
+        assert_eq!(added.user.role, Role::Admin);
+        assert_eq!(added.password.len(), 20);
+        assert!(
+            n.api
+                .sign_in("cy@northwind.example", &added.password)
+                .await
+                .expect("sign in")
+                .is_some()
+        );
+        let again = n
+            .api
+            .add_user(
+                &n.ana,
+                NewUser {
+                    username: "cy@northwind.example".into(),
+                    display_name: "Cy".into(),
+                    role: Role::Member,
+                    password: String::new(),
+                },
+            )
+            .await;
+        assert!(matches!(again, Err(ApiError::Conflict(_))), "{again:?}");
+        assert_eq!(n.api.users().await.expect("users").len(), 3);
+        let log = n
+            .api
+            .audit(&AuditQuery {
+                action: "user_added".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].actor, n.ana.username);
+    }
+
+    #[tokio::test]
+    async fn the_federation_mode_set_at_runtime_persists_and_decides_admission() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let contoso = other(2);
+        let contoso_org = OrgKey::from(&contoso.verifying_key());
+        {
+            let svc = open_service(dir.path(), &key, InboundSettings::default());
+            let api = WebState::new(svc.clone(), NetworkHandle::detached());
+            let admin = User {
+                username: "admin@northwind.example".into(),
+                role: Role::Admin,
+                person_id: String::new(),
+                display_name: "Admin".into(),
+            };
+            assert_eq!(
+                svc.admission(&contoso_org).expect("admit"),
+                Admission::Accept
+            );
+            api.set_federation_mode(&admin, FederationMode::Allowlist)
+                .await
+                .expect("set");
+            assert_eq!(
+                svc.admission(&contoso_org).expect("admit"),
+                Admission::NotAllowed,
+                "applies at once"
+            );
+            assert_eq!(
+                api.federation().await.expect("federation").mode,
+                FederationMode::Allowlist
+            );
+            let log = api
+                .audit(&AuditQuery {
+                    action: "federation_mode_changed".into(),
+                    ..AuditQuery::default()
+                })
+                .await
+                .expect("audit");
+            assert_eq!(log.len(), 1);
+            assert_eq!(log[0].actor, admin.username);
+        }
+        // Reopened with `open` in the config: the admin's choice wins.
+        let svc = open_service(dir.path(), &key, InboundSettings::default());
+        assert_eq!(
+            svc.federation_mode(),
+            skillmesh_config::FederationMode::Allowlist
+        );
+        let outcome = ingest(
+            &svc,
+            &envelope(&contoso, "talk-1", 1, samples::body(Kind::TalkOffer)),
+        );
+        assert_eq!(outcome, Ok(Ingested::NotAdmitted(Admission::NotAllowed)));
+    }
+
+    #[tokio::test]
+    async fn rejected_records_are_counted_by_reason() {
+        let n = node();
+        let svc = n.api.service();
+        let mut tampered = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
+        let last = tampered.len() - 2;
+        tampered[last] ^= 1;
+        for _ in 0..2 {
+            assert!(ingest(svc, &tampered).is_err());
+        }
+        assert!(ingest(svc, b"SKM").is_err());
+        let rejections = n.api.federation().await.expect("federation").rejections;
+        assert_eq!(
+            rejections,
+            [
+                ("bad_signature".to_string(), 2),
+                ("truncated".to_string(), 1)
+            ]
+        );
+        let log = n
+            .api
+            .audit(&AuditQuery {
+                action: "record_rejected".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(log.len(), 3, "one audit line per counted rejection");
+    }
+
+    #[tokio::test]
+    async fn approvals_hold_offers_and_listings_until_an_admin_approves() {
+        let n = node_with(InboundSettings {
+            approval_required: true,
+            ..InboundSettings::default()
+        });
+        let id = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save")
+            .id;
+        let pending = n
+            .api
+            .offer_action(&n.ana, &id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        assert_eq!(pending.state, OfferState::PendingApproval);
+        let mut profile = n.api.profile(&n.bob).await.expect("profile");
+        profile.sharing.display_name = true;
+        let update = ProfileUpdate {
+            display_name: "Bob B".into(),
+            headline: "SRE".into(),
+            topics: Vec::new(),
+            languages: vec!["en".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            formats: Vec::new(),
+            availability: None,
+            sharing: profile.sharing,
+        };
+        let profile = n.api.update_profile(&n.bob, update).await.expect("update");
+        assert!(profile.pending_approval);
+        assert_eq!(
+            profile.preview.and_then(|p| p.display_name).as_deref(),
+            Some("Bob B")
+        );
+
+        let approvals = n.api.approvals().await.expect("approvals");
+        let ids: Vec<&str> = approvals.iter().map(|a| a.id.as_str()).collect();
+        let listing = listing_id(&n.bob.person_id);
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&id.as_str()) && ids.contains(&listing.as_str()));
+        for a in &approvals {
+            n.api.approve(&n.ana, &a.id).await.expect("approve");
+        }
+        assert!(n.api.approvals().await.expect("approvals").is_empty());
+        assert_eq!(
+            n.api.offer(&n.ana, &id).await.expect("offer").state,
+            OfferState::Published
+        );
+        assert!(
+            !n.api
+                .profile(&n.bob)
+                .await
+                .expect("profile")
+                .pending_approval
+        );
+        assert!(matches!(
+            n.api.approve(&n.ana, "nothing").await,
+            Err(ApiError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn profile_updates_are_checked_like_listings() {
+        let n = node();
+        let update = ProfileUpdate {
+            display_name: "Ana".into(),
+            headline: String::new(),
+            topics: Vec::new(),
+            languages: vec!["not a language".into()],
+            time_zone: None,
+            formats: Vec::new(),
+            availability: None,
+            sharing: SharedFields::default(),
+        };
+        let err = n
+            .api
+            .update_profile(&n.ana, update)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, ApiError::Invalid(m) if m.contains("language tag")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn utc_days() {
+        assert_eq!(utc_day("2025-01-01"), Some((1_735_689_600, 1_735_776_000)));
+        assert_eq!(utc_day("1970-01-01"), Some((0, 86_400)));
+        assert_eq!(utc_day("2024-02-29").map(|d| d.0), Some(1_709_164_800));
+        for bad in [
+            "2025-02-29",
+            "2025-13-01",
+            "2025-1-01",
+            "20250101",
+            "2025-01-0x",
+            "",
+        ] {
+            assert_eq!(utc_day(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_filters_by_day_and_refuses_bad_days() {
+        let n = node();
+        let rows = n
+            .api
+            .audit(&AuditQuery {
+                day: "1999-12-31".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert!(rows.is_empty());
+        let rows = n.api.audit(&AuditQuery::default()).await.expect("audit");
+        assert!(!rows.is_empty());
+        assert!(rows.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+        let own = rows
+            .iter()
+            .find(|r| r.action == "record_published")
+            .expect("the card");
+        assert_eq!(own.org_name.as_deref(), Some("Northwind"));
+        assert!(matches!(
+            n.api
+                .audit(&AuditQuery {
+                    day: "yesterday".into(),
+                    ..AuditQuery::default()
+                })
+                .await,
+            Err(ApiError::Invalid(_))
+        ));
+    }
+}
