@@ -167,7 +167,9 @@ impl Service {
                 offer_org,
                 offer_id: offer_id.to_string(),
                 requester: person.id.clone(),
-                requester_name: (person.sharing.display_name && !person.display_name.is_empty())
+                // Asking is consent to be named to the organisation asked
+                // (the request form says so), whatever the listing shares.
+                requester_name: (!person.display_name.is_empty())
                     .then(|| person.display_name.clone()),
                 goal: goal.to_string(),
                 preferred_times: preferred_times.to_string(),

@@ -18,8 +18,8 @@ use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Federation, FederationMode,
     Health, InboxItem, Listing, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState,
-    OrgAction, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RequestAnswer, RequestStatus,
-    Role, SearchQuery, SearchResults, SharedFields, User,
+    OrgAction, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
+    RequestStatus, Role, SearchQuery, SearchResults, SharedFields, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -689,7 +689,11 @@ impl Service {
             approval_required: inbound.approval_required,
             orgs,
             peers: peer_rows,
-            rejections: store.rejection_counts()?,
+            rejections: store
+                .rejection_counts()?
+                .into_iter()
+                .map(|(code, count)| RejectionCount { code, count })
+                .collect(),
             federated_records: federated,
             own_records,
         })
@@ -1858,8 +1862,14 @@ mod tests {
         assert_eq!(
             rejections,
             [
-                ("bad_signature".to_string(), 2),
-                ("truncated".to_string(), 1)
+                RejectionCount {
+                    code: "bad_signature".into(),
+                    count: 2
+                },
+                RejectionCount {
+                    code: "truncated".into(),
+                    count: 1
+                }
             ]
         );
         let log = n

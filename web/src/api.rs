@@ -1,8 +1,18 @@
-//! The service interface the web layer needs from a node.
+//! The service interface the web layer needs from a node ([`NodeApi`]), and
+//! the types that cross it. The same types are the JSON API's bodies, so
+//! what a page shows and what `/api/v1` returns never drift apart.
+//!
+//! The node implements the trait over its store and network; the router's
+//! tests implement it in memory. Every operation on behalf of a person takes
+//! the signed-in [`User`], and the node checks ownership itself: the web
+//! layer decides who may call what (roles), the node decides what a person
+//! may touch (their own profile, offers and requests).
 
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
+use skillmesh_protocol::kinds::{Availability, Contact, Format, Topic};
+use skillmesh_protocol::{Body, OrgKey};
 
 /// What `GET /healthz` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +33,576 @@ pub struct Health {
     pub uptime_secs: u64,
 }
 
-/// The node operations the web layer calls. Implemented by the node; tests
-/// of the router implement it in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub role: Role,
+    pub person_id: String,
+    pub display_name: String,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Why an operation failed, in words a person can act on. The node maps its
+/// own errors here and never puts storage or I/O details in the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    /// The stable code carried in JSON errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "invalid",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The fields of a profile that may leave the organisation, each switched
+/// on by its person (all off at first) and by the admin's outbound policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SharedFields {
+    pub display_name: bool,
+    pub headline: bool,
+    pub topics: bool,
+    pub languages: bool,
+    pub time_zone: bool,
+    pub formats: bool,
+    pub availability: bool,
+    pub email: bool,
+}
+
+impl SharedFields {
+    /// Every field with its label, in the order pages show them.
+    pub fn fields(&self) -> [(&'static str, &'static str, bool); 8] {
+        [
+            ("display_name", "Name", self.display_name),
+            ("headline", "Headline", self.headline),
+            ("topics", "Topics and levels", self.topics),
+            ("languages", "Languages", self.languages),
+            ("time_zone", "Time zone", self.time_zone),
+            ("formats", "Formats I offer", self.formats),
+            ("availability", "Availability", self.availability),
+            ("email", "Email", self.email),
+        ]
+    }
+
+    /// Sets the field called `name`; false if there is none.
+    pub fn set(&mut self, name: &str, on: bool) -> bool {
+        let slot = match name {
+            "display_name" => &mut self.display_name,
+            "headline" => &mut self.headline,
+            "topics" => &mut self.topics,
+            "languages" => &mut self.languages,
+            "time_zone" => &mut self.time_zone,
+            "formats" => &mut self.formats,
+            "availability" => &mut self.availability,
+            "email" => &mut self.email,
+            _ => return false,
+        };
+        *slot = on;
+        true
+    }
+}
+
+/// A person's own profile, with what of it partners see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub person_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub headline: String,
+    pub topics: Vec<Topic>,
+    pub languages: Vec<String>,
+    pub time_zone: Option<String>,
+    pub formats: Vec<Format>,
+    pub availability: Option<Availability>,
+    /// What the person chose to share.
+    pub sharing: SharedFields,
+    /// What the organisation lets leave at all.
+    pub policy: SharedFields,
+    /// Exactly what other organisations see (the signed listing), or none
+    /// when nothing may leave.
+    pub preview: Option<skillmesh_protocol::kinds::Expertise>,
+    /// The listing waits for an admin's approval.
+    pub pending_approval: bool,
+}
+
+/// What a person may change in their profile (`PUT /api/v1/profile`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    pub display_name: String,
+    #[serde(default)]
+    pub headline: String,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub formats: Vec<Format>,
+    #[serde(default)]
+    pub availability: Option<Availability>,
+    #[serde(default)]
+    pub sharing: SharedFields,
+}
+
+/// A search over everything this node holds and may show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Free text.
+    pub q: String,
+    /// Record kind: `expertise`, `talk_offer`, `mentoring_offer`,
+    /// `cohort_offer`, `event`, `content`.
+    pub kind: String,
+    pub topic: String,
+    /// Organisation key (hex).
+    pub org: String,
+    /// A format: `talk`, `workshop`, `mentoring`, `cohort`, ...
+    pub format: String,
+    pub language: String,
+    pub time_zone: String,
+    /// `open`, `limited` or `full`.
+    pub availability: String,
+    /// 1-based.
+    pub page: usize,
+}
+
+impl SearchQuery {
+    pub const PER_PAGE: usize = 20;
+
+    /// The page asked for, counting from 1.
+    pub fn page(&self) -> usize {
+        self.page.max(1)
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The publishing organisation's key (hex) and name.
+    pub org: String,
+    pub org_name: String,
+    /// The record id within that organisation.
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub topics: Vec<String>,
+    pub formats: Vec<String>,
+    pub languages: Vec<String>,
+    pub time_zone: Option<String>,
+    pub availability: Option<String>,
+    /// Published by this node's organisation.
+    pub own: bool,
+}
+
+/// One value of a facet with how many results have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facet {
+    /// The query parameter it filters on.
+    pub name: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub hits: Vec<SearchHit>,
+    pub facets: Vec<Facet>,
+}
+
+/// One record in full, as a person opening it sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub org: OrgKey,
+    pub org_name: String,
+    pub id: String,
+    pub seq: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    #[serde(flatten)]
+    pub body: Body,
+    /// The signature was checked again over the stored bytes just now.
+    pub signature_verified: bool,
+    pub own: bool,
+    /// A person here may ask for it (an open offer of another organisation).
+    pub requestable: bool,
+}
+
+/// The lifecycle of one of our own offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    Draft,
+    PendingApproval,
+    Published,
+    Unpublished,
+}
+
+/// One of the signed-in person's offers (talk, mentoring, cohort).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub id: String,
+    pub state: OfferState,
+    #[serde(flatten)]
+    pub body: Body,
+    pub updated_at: i64,
+}
+
+/// What a person may do to one of their offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferAction {
+    /// Sign and send it (again); waits for approval where that is required.
+    Publish,
+    /// Still listed, but takes no requests.
+    Pause,
+    /// Takes requests again.
+    Reopen,
+    /// Listed as finished.
+    Close,
+    /// Sends a retraction: it disappears from every partner.
+    Unpublish,
+}
+
+/// A person asks for another organisation's offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub offer_org: OrgKey,
+    pub offer_id: String,
+    /// What I want to learn.
+    pub goal: String,
+    #[serde(default)]
+    pub preferred_times: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Stored here; not yet accepted by the other node (it may be down).
+    Waiting,
+    /// In the offering person's inbox.
+    Queued,
+    Pending,
+    Accepted,
+    Declined,
+    /// The other node refused it (blocked, full, closed...).
+    Refused,
+}
+
+/// A request someone at another organisation sent to one of our people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub from_org: OrgKey,
+    pub from_org_name: String,
+    pub id: String,
+    pub offer_id: String,
+    pub offer_title: String,
+    pub requester_name: Option<String>,
+    pub goal: String,
+    pub preferred_times: String,
+    pub message: String,
+    pub status: RequestStatus,
+    pub reply: String,
+    pub received_at: i64,
+}
+
+/// A request one of our people sent, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: String,
+    pub offer_org: OrgKey,
+    pub offer_org_name: String,
+    pub offer_id: String,
+    pub offer_title: String,
+    pub goal: String,
+    pub status: RequestStatus,
+    /// The reply, or why it was refused.
+    pub detail: String,
+    /// Only once accepted.
+    pub contact: Option<Contact>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Accept or decline a request in my inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAnswer {
+    pub accept: bool,
+    #[serde(default)]
+    pub reply: String,
+}
+
+/// How this node admits other organisations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FederationMode {
+    Open,
+    Allowlist,
+    Blocklist,
+}
+
+/// An admin's decision about one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgAction {
+    /// Put on the allowlist (a partner); also accepts a join request.
+    Allow,
+    /// Disconnect, purge its records, refuse its requests.
+    Block,
+    /// Neither allowed nor blocked.
+    Clear,
+    /// Refuse a join request.
+    Refuse,
+}
+
+/// Another organisation as the admin console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRow {
+    pub key: OrgKey,
+    pub name: String,
+    /// `allowed`, `blocked` or none.
+    pub listing: Option<String>,
+    /// Records held from it (tombstones included).
+    pub records: u64,
+    pub connected: bool,
+    /// It asked to join and waits for a decision.
+    pub wants_to_join: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRow {
+    pub peer_id: String,
+    pub org: Option<OrgKey>,
+    pub org_name: String,
+}
+
+/// How many records were rejected for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectionCount {
+    /// The rejection's stable code (docs/PROTOCOL.md), e.g. `bad_signature`.
+    pub code: String,
+    pub count: u64,
+}
+
+/// The admin console's view of federation and network health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Federation {
+    pub mode: FederationMode,
+    pub approval_required: bool,
+    pub orgs: Vec<OrgRow>,
+    pub peers: Vec<PeerRow>,
+    /// Records rejected, by reason code, since the node's data began.
+    pub rejections: Vec<RejectionCount>,
+    pub federated_records: u64,
+    pub own_records: u64,
+}
+
+/// Something waiting for an admin's approval before it leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The record id that will be published.
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub owner: String,
+    /// What will be signed and sent.
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// A full organisation key (64 hex digits); anything else is invalid.
+    pub org: String,
+    pub action: String,
+    /// A UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub org: Option<String>,
+    pub org_name: Option<String>,
+    pub record_id: Option<String>,
+    pub detail: String,
+}
+
+/// An admin adds someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// The sign-in name: an email address.
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Empty: the node makes one up and returns it once.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// A user just added, with the password to hand over (shown once): the
+/// one the node made up, or empty when the admin chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedUser {
+    pub user: User,
+    pub password: String,
+}
+
+/// The node operations the web layer calls.
 pub trait NodeApi: Clone + Send + Sync + 'static {
+    /// This organisation's name, shown on every page. Cheap.
+    fn org_name(&self) -> String;
     fn health(&self) -> impl Future<Output = Health> + Send;
+
+    /// Checks a password; `None` for an unknown user or a wrong password
+    /// (the caller must not learn which).
+    fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> impl Future<Output = ApiResult<Option<User>>> + Send;
+    /// The user now (role and name may have changed since sign-in).
+    fn user(&self, username: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
+    fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
+    /// A new API token for `user`, replacing any earlier one. Shown once.
+    fn new_api_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;
+
+    fn search(
+        &self,
+        user: &User,
+        query: &SearchQuery,
+    ) -> impl Future<Output = ApiResult<SearchResults>> + Send;
+    fn listing(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+    ) -> impl Future<Output = ApiResult<Listing>> + Send;
+
+    fn profile(&self, user: &User) -> impl Future<Output = ApiResult<Profile>> + Send;
+    fn update_profile(
+        &self,
+        user: &User,
+        update: ProfileUpdate,
+    ) -> impl Future<Output = ApiResult<Profile>> + Send;
+
+    fn offers(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Offer>>> + Send;
+    fn offer(&self, user: &User, id: &str) -> impl Future<Output = ApiResult<Offer>> + Send;
+    /// Stores a new offer as a draft, or replaces the body of an existing
+    /// one (`id`), re-publishing it if it was published.
+    fn save_offer(
+        &self,
+        user: &User,
+        id: Option<&str>,
+        body: Body,
+    ) -> impl Future<Output = ApiResult<Offer>> + Send;
+    fn offer_action(
+        &self,
+        user: &User,
+        id: &str,
+        action: OfferAction,
+    ) -> impl Future<Output = ApiResult<Offer>> + Send;
+
+    fn send_request(
+        &self,
+        user: &User,
+        request: NewRequest,
+    ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
+    fn inbox(&self, user: &User) -> impl Future<Output = ApiResult<Vec<InboxItem>>> + Send;
+    fn outbox(&self, user: &User) -> impl Future<Output = ApiResult<Vec<OutboxItem>>> + Send;
+    fn answer_request(
+        &self,
+        user: &User,
+        from_org: &OrgKey,
+        id: &str,
+        answer: RequestAnswer,
+    ) -> impl Future<Output = ApiResult<InboxItem>> + Send;
+
+    // Admin operations: the web layer lets only admins call these.
+    fn federation(&self) -> impl Future<Output = ApiResult<Federation>> + Send;
+    fn set_federation_mode(
+        &self,
+        actor: &User,
+        mode: FederationMode,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Refused (invalid) for this node's own organisation.
+    fn org_action(
+        &self,
+        actor: &User,
+        org: &OrgKey,
+        action: OrgAction,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    fn approvals(&self) -> impl Future<Output = ApiResult<Vec<Approval>>> + Send;
+    fn approve(&self, actor: &User, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    fn outbound_policy(&self) -> impl Future<Output = ApiResult<SharedFields>> + Send;
+    fn set_outbound_policy(
+        &self,
+        actor: &User,
+        fields: SharedFields,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    fn audit(&self, query: &AuditQuery) -> impl Future<Output = ApiResult<Vec<AuditRow>>> + Send;
+    fn users(&self) -> impl Future<Output = ApiResult<Vec<User>>> + Send;
+    fn add_user(
+        &self,
+        actor: &User,
+        user: NewUser,
+    ) -> impl Future<Output = ApiResult<AddedUser>> + Send;
 }

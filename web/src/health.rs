@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 
+use crate::Shared;
 use crate::api::{Health, NodeApi};
 
-pub async fn healthz<S: NodeApi>(State(state): State<S>) -> Json<Health> {
-    Json(state.health().await)
+pub async fn healthz<S: NodeApi>(State(state): State<Shared<S>>) -> Json<Health> {
+    Json(state.node.health().await)
 }

@@ -1,22 +1,121 @@
-//! Skillmesh's web layer: an axum router generic over the narrow service
-//! interface it needs ([`NodeApi`]). It knows protocol types, never sled or
-//! libp2p; the node crate implements the interface and serves the router.
+//! Skillmesh's web layer: server-rendered pages and the `/api/v1` JSON API,
+//! as one axum router generic over the narrow service interface it needs
+//! ([`NodeApi`]). It knows protocol types, never sled or libp2p; the node
+//! crate implements the interface and serves the router.
+//!
+//! Pages are plain HTML forms rendered with maud (which escapes every
+//! interpolated value), styled by one small stylesheet, and work without
+//! JavaScript. Cross-cutting concerns (security headers, body limit,
+//! tracing) are tower layers in [`layers`].
 
 mod api;
+mod api_v1;
+mod error;
+#[cfg(test)]
+mod fake;
 mod health;
-mod home;
-pub mod html;
 mod layers;
+mod layout;
+mod openapi;
+mod pages;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::{get, post};
 
-pub use api::{Health, NodeApi};
+pub use api::*;
+pub use layers::MAX_BODY_BYTES;
+pub use session::{CSRF_HEADER, SESSION_COOKIE};
+
+/// How the web layer is served.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// Mark cookies `Secure`: set when the node is reached over https
+    /// (`web.public_url`), so browsers never send them in clear text.
+    pub secure_cookies: bool,
+    /// Distinguishes this node's cookies from other nodes' on the same
+    /// host (e.g. the first hex digits of the organisation key).
+    pub instance: String,
+}
+
+/// What every handler gets: the node, and the web layer's own state.
+pub(crate) struct AppState<S> {
+    pub node: S,
+    pub sessions: session::Sessions,
+    pub sign_in_limiter: session::SignInLimiter,
+    pub cookies: session::CookieNames,
+    pub options: WebOptions,
+}
+
+pub(crate) type Shared<S> = Arc<AppState<S>>;
 
 /// The whole web application for one node.
-pub fn app<S: NodeApi>(state: S) -> Router {
+pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
+    let state = Arc::new(AppState {
+        node,
+        sessions: session::Sessions::default(),
+        sign_in_limiter: session::SignInLimiter::default(),
+        cookies: session::CookieNames::new(&options.instance),
+        options,
+    });
     let router = Router::new()
-        .route("/", axum::routing::get(home::home::<S>))
-        .route("/healthz", axum::routing::get(health::healthz::<S>))
+        .route("/", get(pages::home::page::<S>))
+        .route("/healthz", get(health::healthz::<S>))
+        .route("/static/style.css", get(pages::assets::stylesheet))
+        .route(
+            "/signin",
+            get(pages::signin::form::<S>).post(pages::signin::submit::<S>),
+        )
+        .route("/signout", post(pages::signin::sign_out::<S>))
+        .route("/find", get(pages::find::page::<S>))
+        .route("/listing/{org}/{id}", get(pages::listing::page::<S>))
+        .route(
+            "/listing/{org}/{id}/request",
+            post(pages::listing::request::<S>),
+        )
+        .route(
+            "/profile",
+            get(pages::profile::page::<S>).post(pages::profile::save::<S>),
+        )
+        .route(
+            "/offers",
+            get(pages::offers::list::<S>).post(pages::offers::create::<S>),
+        )
+        .route("/offers/new", get(pages::offers::new_form))
+        .route(
+            "/offers/{id}",
+            get(pages::offers::edit_form::<S>).post(pages::offers::update::<S>),
+        )
+        .route("/offers/{id}/action", post(pages::offers::action::<S>))
+        .route("/requests", get(pages::requests::page::<S>))
+        .route(
+            "/requests/{org}/{id}/answer",
+            post(pages::requests::answer::<S>),
+        )
+        .route(
+            "/account",
+            get(pages::account::page).post(pages::account::new_token::<S>),
+        )
+        .route("/admin", get(pages::admin::federation::<S>))
+        .route("/admin/mode", post(pages::admin::set_mode::<S>))
+        .route("/admin/orgs/{org}", post(pages::admin::org_action::<S>))
+        .route("/admin/approvals", get(pages::admin::approvals::<S>))
+        .route("/admin/approvals/{id}", post(pages::admin::approve::<S>))
+        .route(
+            "/admin/policy",
+            get(pages::admin::policy::<S>).post(pages::admin::set_policy::<S>),
+        )
+        .route("/admin/audit", get(pages::admin::audit::<S>))
+        .route(
+            "/admin/users",
+            get(pages::admin::users::<S>).post(pages::admin::add_user::<S>),
+        )
+        .nest("/api/v1", api_v1::routes::<S>())
+        .fallback(pages::not_found::<S>)
         .with_state(state);
     layers::apply(router)
 }

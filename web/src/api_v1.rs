@@ -1,0 +1,326 @@
+//! The JSON API under `/api/v1`: the same operations as the pages,
+//! authenticated with the session cookie (plus the `X-CSRF-Token` header
+//! for changes) or a per-user API token (`Authorization: Bearer`).
+//! Described by `GET /api/v1/openapi.json` (see `openapi.rs`, whose tests
+//! check that every documented operation is routed here). Every error is
+//! `{"error": {"code", "message"}}`.
+
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use skillmesh_protocol::{Body, OrgKey};
+
+use crate::Shared;
+use crate::api::{
+    ApiError, AuditQuery, FederationMode, NewRequest, NewUser, NodeApi, OfferAction, OrgAction,
+    ProfileUpdate, RequestAnswer, SearchQuery, SharedFields,
+};
+use crate::error::from_rejection;
+use crate::session::{ApiAdmin, ApiCaller};
+
+/// `Json<T>` whose rejection is our JSON error.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &St) -> Result<Self, ApiError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(|r| from_rejection(r.body_text()))
+    }
+}
+
+/// `Query<T>` whose rejection is our JSON error.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|r| from_rejection(r.body_text()))
+    }
+}
+
+/// `Path<T>` whose rejection is our JSON error.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, St: Send + Sync> FromRequestParts<St> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|r| from_rejection(r.body_text()))
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn org(hex: &str) -> ApiResult<OrgKey> {
+    hex.parse().map_err(|_| {
+        ApiError::Invalid(format!(
+            "{hex:?} is not an organisation key (64 hex digits)."
+        ))
+    })
+}
+
+fn created<T: Serialize>(value: T) -> Response {
+    (StatusCode::CREATED, Json(value)).into_response()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenBody {
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody<A> {
+    pub action: A,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeBody {
+    pub mode: FederationMode,
+}
+
+pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
+    Router::new()
+        .route("/openapi.json", get(crate::openapi::document))
+        .route("/me", get(me))
+        .route("/tokens", post(new_token::<S>))
+        .route("/search", get(search::<S>))
+        .route("/listings/{org}/{id}", get(listing::<S>))
+        .route("/profile", get(profile::<S>).put(update_profile::<S>))
+        .route("/offers", get(offers::<S>).post(create_offer::<S>))
+        .route("/offers/{id}", get(offer::<S>).put(update_offer::<S>))
+        .route("/offers/{id}/actions", post(offer_action::<S>))
+        .route("/requests", post(send_request::<S>))
+        .route("/requests/inbox", get(inbox::<S>))
+        .route("/requests/outbox", get(outbox::<S>))
+        .route("/requests/inbox/{org}/{id}/answer", post(answer::<S>))
+        .route("/admin/federation", get(federation::<S>))
+        .route("/admin/federation/mode", put(set_mode::<S>))
+        .route("/admin/orgs/{org}/actions", post(org_action::<S>))
+        .route("/admin/approvals", get(approvals::<S>))
+        .route("/admin/approvals/{id}/approve", post(approve::<S>))
+        .route("/admin/policy", get(policy::<S>).put(set_policy::<S>))
+        .route("/admin/audit", get(audit::<S>))
+        .route("/admin/users", get(users::<S>).post(add_user::<S>))
+        .fallback(|| async { ApiError::NotFound("There is no such API operation.".into()) })
+}
+
+async fn me(ApiCaller(user): ApiCaller) -> Json<crate::api::User> {
+    Json(user)
+}
+
+async fn new_token<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<Response> {
+    let token = state.node.new_api_token(&user).await?;
+    Ok(created(TokenBody { token }))
+}
+
+async fn search<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.search(&user, &query).await?))
+}
+
+async fn listing<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath((o, id)): ApiPath<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.listing(&user, &org(&o)?, &id).await?))
+}
+
+async fn profile<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.profile(&user).await?))
+}
+
+async fn update_profile<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiJson(update): ApiJson<ProfileUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.update_profile(&user, update).await?))
+}
+
+async fn offers<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.offers(&user).await?))
+}
+
+async fn offer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.offer(&user, &id).await?))
+}
+
+async fn create_offer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiJson(body): ApiJson<Body>,
+) -> ApiResult<Response> {
+    Ok(created(state.node.save_offer(&user, None, body).await?))
+}
+
+async fn update_offer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Body>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.save_offer(&user, Some(&id), body).await?))
+}
+
+async fn offer_action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ActionBody<OfferAction>>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        state.node.offer_action(&user, &id, body.action).await?,
+    ))
+}
+
+async fn send_request<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiJson(request): ApiJson<NewRequest>,
+) -> ApiResult<Response> {
+    Ok(created(state.node.send_request(&user, request).await?))
+}
+
+async fn inbox<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.inbox(&user).await?))
+}
+
+async fn outbox<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.outbox(&user).await?))
+}
+
+async fn answer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath((o, id)): ApiPath<(String, String)>,
+    ApiJson(answer): ApiJson<RequestAnswer>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        state
+            .node
+            .answer_request(&user, &org(&o)?, &id, answer)
+            .await?,
+    ))
+}
+
+async fn federation<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.federation().await?))
+}
+
+async fn set_mode<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiJson(body): ApiJson<ModeBody>,
+) -> ApiResult<StatusCode> {
+    state.node.set_federation_mode(&user, body.mode).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn org_action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiPath(o): ApiPath<String>,
+    ApiJson(body): ApiJson<ActionBody<OrgAction>>,
+) -> ApiResult<StatusCode> {
+    state.node.org_action(&user, &org(&o)?, body.action).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn approvals<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.approvals().await?))
+}
+
+async fn approve<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.node.approve(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn policy<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.outbound_policy().await?))
+}
+
+async fn set_policy<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiJson(fields): ApiJson<SharedFields>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.set_outbound_policy(&user, fields).await?;
+    Ok(Json(fields))
+}
+
+async fn audit<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.audit(&query).await?))
+}
+
+async fn users<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.users().await?))
+}
+
+async fn add_user<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiJson(new): ApiJson<NewUser>,
+) -> ApiResult<Response> {
+    Ok(created(state.node.add_user(&user, new).await?))
+}

@@ -1,0 +1,364 @@
+//! An in-memory [`NodeApi`] for the router's tests: two accounts, one
+//! remote listing full of markup, and offers kept in a map. It implements
+//! just enough behaviour to test routing, roles, CSRF, escaping and error
+//! shapes; the real node is tested end to end in the workspace's tests/.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
+use skillmesh_protocol::{Body, OrgKey};
+
+use crate::api::*;
+
+pub const ADMIN: (&str, &str) = ("priya@northwind.example", "admin password");
+pub const MEMBER: (&str, &str) = ("tomas@northwind.example", "member password");
+pub const ADMIN_TOKEN: &str = "smk_admin_token";
+pub const MEMBER_TOKEN: &str = "smk_member_token";
+/// Text an attacker at another organisation put in its listing.
+pub const HOSTILE: &str = r#"<script>alert(1)</script>" onmouseover="alert(2)"#;
+
+pub fn remote_org() -> OrgKey {
+    OrgKey::from_bytes([7; 32])
+}
+
+#[derive(Clone, Default)]
+pub struct Fake {
+    offers: Arc<Mutex<BTreeMap<String, Offer>>>,
+    pub mode: Arc<Mutex<Option<FederationMode>>>,
+}
+
+fn user(username: &str) -> Option<User> {
+    if username == ADMIN.0 {
+        Some(User {
+            username: ADMIN.0.into(),
+            role: Role::Admin,
+            person_id: "priya".into(),
+            display_name: "Priya <i>Raman</i>".into(),
+        })
+    } else if username == MEMBER.0 {
+        Some(User {
+            username: MEMBER.0.into(),
+            role: Role::Member,
+            person_id: "tomas".into(),
+            display_name: "Tomás Silva".into(),
+        })
+    } else {
+        None
+    }
+}
+
+pub fn hostile_offer() -> Body {
+    Body::MentoringOffer(MentoringOffer {
+        person: "p1".into(),
+        mentor_name: Some(HOSTILE.into()),
+        title: HOSTILE.into(),
+        description: HOSTILE.into(),
+        topics: vec![HOSTILE.into()],
+        languages: vec!["en".into()],
+        capacity: 2,
+        sessions: 4,
+        session_minutes: 45,
+        cadence: skillmesh_protocol::kinds::Cadence::Weekly,
+        slots: vec![],
+        delivery: Delivery::Remote,
+        status: OfferStatus::Open,
+    })
+}
+
+fn hostile_hit() -> SearchHit {
+    SearchHit {
+        org: remote_org().to_hex(),
+        org_name: HOSTILE.into(),
+        id: "offer-1".into(),
+        kind: "mentoring_offer".into(),
+        title: HOSTILE.into(),
+        summary: HOSTILE.into(),
+        topics: vec![HOSTILE.into()],
+        formats: vec!["mentoring".into()],
+        languages: vec!["en".into()],
+        time_zone: Some(HOSTILE.into()),
+        availability: Some("open".into()),
+        own: false,
+    }
+}
+
+impl NodeApi for Fake {
+    fn org_name(&self) -> String {
+        "Northwind <b>Labs</b>".into()
+    }
+
+    async fn health(&self) -> Health {
+        Health {
+            status: "ok".into(),
+            version: "test".into(),
+            org: self.org_name(),
+            org_key: "00".repeat(32),
+            peers: 2,
+            federated_records: 7,
+            own_records: 3,
+            uptime_secs: 1,
+        }
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
+        Ok(match (username, password) {
+            (u, p) if (u, p) == ADMIN || (u, p) == MEMBER => user(u),
+            _ => None,
+        })
+    }
+
+    async fn user(&self, username: &str) -> ApiResult<Option<User>> {
+        Ok(user(username))
+    }
+
+    async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
+        Ok(match token {
+            ADMIN_TOKEN => user(ADMIN.0),
+            MEMBER_TOKEN => user(MEMBER.0),
+            _ => None,
+        })
+    }
+
+    async fn new_api_token(&self, _user: &User) -> ApiResult<String> {
+        Ok("smk_new".into())
+    }
+
+    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        let hits = if query.q == "nothing" {
+            vec![]
+        } else {
+            vec![hostile_hit()]
+        };
+        Ok(SearchResults {
+            total: hits.len(),
+            page: query.page(),
+            per_page: SearchQuery::PER_PAGE,
+            facets: vec![Facet {
+                name: "org".into(),
+                values: vec![FacetValue {
+                    value: remote_org().to_hex(),
+                    label: HOSTILE.into(),
+                    count: hits.len(),
+                }],
+            }],
+            hits,
+        })
+    }
+
+    async fn listing(&self, _user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        if *org != remote_org() || id != "offer-1" {
+            return Err(ApiError::NotFound("No such listing.".into()));
+        }
+        Ok(Listing {
+            org: *org,
+            org_name: HOSTILE.into(),
+            id: id.into(),
+            seq: 1,
+            issued_at: 0,
+            expires_at: 1,
+            body: hostile_offer(),
+            signature_verified: true,
+            own: false,
+            requestable: true,
+        })
+    }
+
+    async fn profile(&self, user: &User) -> ApiResult<Profile> {
+        Ok(Profile {
+            person_id: user.person_id.clone(),
+            display_name: user.display_name.clone(),
+            email: user.username.clone(),
+            headline: String::new(),
+            topics: vec![],
+            languages: vec![],
+            time_zone: None,
+            formats: vec![],
+            availability: None,
+            sharing: SharedFields::default(),
+            policy: SharedFields::default(),
+            preview: None,
+            pending_approval: false,
+        })
+    }
+
+    async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
+        if update.display_name.is_empty() {
+            return Err(ApiError::Invalid("A name is needed.".into()));
+        }
+        let mut p = self.profile(user).await?;
+        p.display_name = update.display_name;
+        p.sharing = update.sharing;
+        Ok(p)
+    }
+
+    async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
+        let map = self.offers.lock().expect("lock");
+        Ok(map
+            .values()
+            .filter(|o| o.id.starts_with(&user.person_id))
+            .cloned()
+            .collect())
+    }
+
+    async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
+        self.offers(user)
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| ApiError::NotFound("You have no such offer.".into()))
+    }
+
+    async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
+        let mut map = self.offers.lock().expect("lock");
+        let id = match id {
+            Some(id) if id.starts_with(&user.person_id) && map.contains_key(id) => id.to_string(),
+            Some(_) => return Err(ApiError::NotFound("You have no such offer.".into())),
+            None => format!("{}-{}", user.person_id, map.len() + 1),
+        };
+        let offer = Offer {
+            id: id.clone(),
+            state: OfferState::Draft,
+            body,
+            updated_at: 0,
+        };
+        map.insert(id, offer.clone());
+        Ok(offer)
+    }
+
+    async fn offer_action(&self, user: &User, id: &str, _: OfferAction) -> ApiResult<Offer> {
+        let mut offer = self.offer(user, id).await?;
+        offer.state = OfferState::Published;
+        Ok(offer)
+    }
+
+    async fn send_request(&self, _user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
+        if request.goal.is_empty() {
+            return Err(ApiError::Invalid("Say what you want to learn.".into()));
+        }
+        Ok(OutboxItem {
+            id: "req-1".into(),
+            offer_org: request.offer_org,
+            offer_org_name: HOSTILE.into(),
+            offer_id: request.offer_id,
+            offer_title: HOSTILE.into(),
+            goal: request.goal,
+            status: RequestStatus::Waiting,
+            detail: String::new(),
+            contact: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+    }
+
+    async fn inbox(&self, _user: &User) -> ApiResult<Vec<InboxItem>> {
+        Ok(vec![])
+    }
+
+    async fn outbox(&self, _user: &User) -> ApiResult<Vec<OutboxItem>> {
+        Ok(vec![])
+    }
+
+    async fn answer_request(
+        &self,
+        _user: &User,
+        _from: &OrgKey,
+        _id: &str,
+        _answer: RequestAnswer,
+    ) -> ApiResult<InboxItem> {
+        Err(ApiError::NotFound("You have no such request.".into()))
+    }
+
+    async fn federation(&self) -> ApiResult<Federation> {
+        Ok(Federation {
+            mode: self
+                .mode
+                .lock()
+                .expect("lock")
+                .unwrap_or(FederationMode::Open),
+            approval_required: false,
+            orgs: vec![OrgRow {
+                key: remote_org(),
+                name: HOSTILE.into(),
+                listing: None,
+                records: 1,
+                connected: true,
+                wants_to_join: true,
+            }],
+            peers: vec![],
+            rejections: vec![RejectionCount {
+                code: "bad_signature".into(),
+                count: 3,
+            }],
+            federated_records: 1,
+            own_records: 0,
+        })
+    }
+
+    async fn set_federation_mode(&self, _actor: &User, mode: FederationMode) -> ApiResult<()> {
+        *self.mode.lock().expect("lock") = Some(mode);
+        Ok(())
+    }
+
+    async fn org_action(&self, _actor: &User, org: &OrgKey, _: OrgAction) -> ApiResult<()> {
+        if *org == remote_org() {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound("No such organisation.".into()))
+        }
+    }
+
+    async fn approvals(&self) -> ApiResult<Vec<Approval>> {
+        Ok(vec![])
+    }
+
+    async fn approve(&self, _actor: &User, id: &str) -> ApiResult<()> {
+        Err(ApiError::NotFound(format!(
+            "Nothing called {id} waits for approval."
+        )))
+    }
+
+    async fn outbound_policy(&self) -> ApiResult<SharedFields> {
+        Ok(SharedFields::default())
+    }
+
+    async fn set_outbound_policy(&self, _actor: &User, _fields: SharedFields) -> ApiResult<()> {
+        Ok(())
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {
+        if !query.day.is_empty() && query.day.len() != 10 {
+            return Err(ApiError::Invalid(
+                "The day must look like 2026-11-23.".into(),
+            ));
+        }
+        Ok(vec![AuditRow {
+            at: 0,
+            actor: "node".into(),
+            action: "record_rejected".into(),
+            org: Some(remote_org().to_hex()),
+            org_name: Some(HOSTILE.into()),
+            record_id: Some(HOSTILE.into()),
+            detail: HOSTILE.into(),
+        }])
+    }
+
+    async fn users(&self) -> ApiResult<Vec<User>> {
+        Ok([ADMIN.0, MEMBER.0].into_iter().filter_map(user).collect())
+    }
+
+    async fn add_user(&self, _actor: &User, new: NewUser) -> ApiResult<AddedUser> {
+        if user(&new.username).is_some() {
+            return Err(ApiError::Conflict("That account exists already.".into()));
+        }
+        Ok(AddedUser {
+            user: User {
+                username: new.username,
+                role: new.role,
+                person_id: "new".into(),
+                display_name: new.display_name,
+            },
+            password: "made-up".into(),
+        })
+    }
+}

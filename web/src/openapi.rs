@@ -1,0 +1,219 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of the JSON API.
+//!
+//! Written by hand next to the routes it describes rather than generated:
+//! the types are few, and the tests below hold it to the router: every
+//! documented operation is routed (no 404 or 405), every documented
+//! request example is accepted, and every route is documented.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({"content": {"application/json": {"schema": schema}}})
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn array_of(name: &str) -> Value {
+    json!({"type": "array", "items": schema_ref(name)})
+}
+
+/// One operation. `ok` is (status, schema or null for no body).
+fn op(
+    summary: &str,
+    tag: &str,
+    ok: (u16, Value),
+    request: Option<(Value, Value)>,
+    admin: bool,
+) -> Value {
+    let (status, schema) = ok;
+    let mut responses = serde_json::Map::new();
+    responses.insert(
+        status.to_string(),
+        if schema.is_null() {
+            json!({"description": "Done."})
+        } else {
+            let mut r = json_body(schema);
+            r["description"] = json!("Success.");
+            r
+        },
+    );
+    responses.insert(
+        "400".into(),
+        error_response("Invalid input; the message says what to fix."),
+    );
+    responses.insert(
+        "401".into(),
+        error_response("Not signed in and no valid API token."),
+    );
+    if admin {
+        responses.insert(
+            "403".into(),
+            error_response("Only admins may do this (or the CSRF header is missing)."),
+        );
+    } else {
+        responses.insert(
+            "403".into(),
+            error_response("The CSRF header is missing or wrong (cookie sessions only)."),
+        );
+    }
+    let mut o = json!({"summary": summary, "tags": [tag], "responses": responses});
+    if let Some((schema, example)) = request {
+        o["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": schema, "example": example}}
+        });
+    }
+    o
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn query_params(names: &[(&str, &str)]) -> Value {
+    Value::Array(
+        names
+            .iter()
+            .map(|(n, d)| json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}}))
+            .collect(),
+    )
+}
+
+fn with_params(mut op: Value, params: Value) -> Value {
+    op["parameters"] = params;
+    op
+}
+
+/// An organisation key used in examples.
+pub const EXAMPLE_ORG: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+
+pub fn spec() -> Value {
+    let org_id = json!([
+        path_param("org", "Organisation key, 64 hex digits."),
+        path_param("id", "Record id.")
+    ]);
+    let id = json!([path_param("id", "Offer or record id.")]);
+    let talk_example = json!({"kind": "talk_offer", "body": {
+        "person": "ignored-set-by-the-node", "title": "Incident reviews that teach",
+        "abstract": "How we run blameless reviews.", "topics": ["incident response"],
+        "format": "talk", "audience": "everyone", "duration_minutes": 45,
+        "languages": ["en"], "delivery": "remote", "status": "open"}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Skillmesh node API",
+            "version": "1",
+            "description": "The JSON API of one organisation's Skillmesh node: the same operations as its web pages. Authenticate with `Authorization: Bearer <API token>` (create one on /account or with POST /api/v1/tokens), or with the session cookie plus the `X-CSRF-Token` header for calls that change state. Errors are `{\"error\": {\"code\", \"message\"}}`. Records and their envelopes are specified in docs/PROTOCOL.md."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/me": {"get": op("Who I am", "account", (200, schema_ref("User")), None, false)},
+            "/tokens": {"post": op("Create my API token (replaces the previous one; shown once)", "account", (201, json!({"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]})), None, false)},
+            "/search": {"get": with_params(
+                op("Search experts, offers, cohorts, events and content of every federated organisation and ours", "search", (200, schema_ref("SearchResults")), None, false),
+                query_params(&[("q", "Free text."), ("kind", "expertise, talk_offer, mentoring_offer, cohort_offer, event or content."), ("topic", "Topic."), ("org", "Organisation key."), ("format", "talk, workshop, mentoring, cohort, code_review, pairing, discussion, demo."), ("language", "Language."), ("time_zone", "Time zone."), ("availability", "open, limited or full."), ("page", "1-based page (20 per page).")]))},
+            "/listings/{org}/{id}": {"get": with_params(op("One record in full, with whether its signature checks out", "search", (200, schema_ref("Listing")), None, false), org_id.clone())},
+            "/profile": {
+                "get": op("My profile, with the preview of what partners see", "profile", (200, schema_ref("Profile")), None, false),
+                "put": op("Change my profile and what of it may leave", "profile", (200, schema_ref("Profile")), Some((schema_ref("ProfileUpdate"), json!({"display_name": "Tomás Silva", "headline": "Staff engineer", "topics": [{"name": "Kubernetes", "level": "expert"}], "languages": ["en", "pt"], "time_zone": "Europe/Lisbon", "formats": ["mentoring", "talk"], "availability": {"status": "open", "hours_per_month": 2}, "sharing": {"display_name": true, "headline": true, "topics": true, "availability": true}}))), false)
+            },
+            "/offers": {
+                "get": op("My offers", "offers", (200, array_of("Offer")), None, false),
+                "post": op("Create an offer (a draft until published)", "offers", (201, schema_ref("Offer")), Some((schema_ref("OfferBody"), talk_example.clone())), false)
+            },
+            "/offers/{id}": {
+                "get": with_params(op("One of my offers", "offers", (200, schema_ref("Offer")), None, false), id.clone()),
+                "put": with_params(op("Replace an offer's body (re-published if it was published)", "offers", (200, schema_ref("Offer")), Some((schema_ref("OfferBody"), talk_example)), false), id.clone())
+            },
+            "/offers/{id}/actions": {"post": with_params(op("Publish, pause, reopen, close or unpublish an offer", "offers", (200, schema_ref("Offer")), Some((json!({"type": "object", "properties": {"action": {"enum": ["publish", "pause", "reopen", "close", "unpublish"]}}, "required": ["action"]}), json!({"action": "publish"}))), false), id.clone())},
+            "/requests": {"post": op("Ask for another organisation's offer", "requests", (201, schema_ref("OutboxItem")), Some((schema_ref("NewRequest"), json!({"offer_org": EXAMPLE_ORG, "offer_id": "offer-1", "goal": "Run on-call for my team", "preferred_times": "Tuesday mornings CET", "message": "Hello!"}))), false)},
+            "/requests/inbox": {"get": op("Requests for my offers", "requests", (200, array_of("InboxItem")), None, false)},
+            "/requests/outbox": {"get": op("What I asked for, and where it stands", "requests", (200, array_of("OutboxItem")), None, false)},
+            "/requests/inbox/{org}/{id}/answer": {"post": with_params(op("Accept or decline a request (acceptance shares my contact details)", "requests", (200, schema_ref("InboxItem")), Some((json!({"type": "object", "properties": {"accept": {"type": "boolean"}, "reply": {"type": "string"}}, "required": ["accept"]}), json!({"accept": true, "reply": "Happy to help."}))), false), org_id)},
+            "/admin/federation": {"get": op("Federation mode, organisations, peers and rejections", "admin", (200, schema_ref("Federation")), None, true)},
+            "/admin/federation/mode": {"put": op("Change the federation mode", "admin", (204, Value::Null), Some((json!({"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}}, "required": ["mode"]}), json!({"mode": "allowlist"}))), true)},
+            "/admin/orgs/{org}/actions": {"post": with_params(op("Allow (accept), block, clear or refuse an organisation", "admin", (204, Value::Null), Some((json!({"type": "object", "properties": {"action": {"enum": ["allow", "block", "clear", "refuse"]}}, "required": ["action"]}), json!({"action": "allow"}))), true), json!([path_param("org", "Organisation key, 64 hex digits.")]))},
+            "/admin/approvals": {"get": op("Listings and offers waiting for approval", "admin", (200, array_of("Approval")), None, true)},
+            "/admin/approvals/{id}/approve": {"post": with_params(op("Approve and publish", "admin", (204, Value::Null), None, true), id)},
+            "/admin/policy": {
+                "get": op("Which profile fields may leave the organisation", "admin", (200, schema_ref("SharedFields")), None, true),
+                "put": op("Change the outbound policy (every listing is re-published)", "admin", (200, schema_ref("SharedFields")), Some((schema_ref("SharedFields"), json!({"display_name": true, "headline": true, "topics": true, "languages": true, "time_zone": false, "formats": true, "availability": true, "email": false}))), true)
+            },
+            "/admin/audit": {"get": with_params(op("The audit log, newest first", "admin", (200, array_of("AuditRow")), None, true), query_params(&[("org", "Organisation key."), ("action", "Action code, e.g. record_rejected."), ("day", "A UTC day, YYYY-MM-DD."), ("limit", "At most this many (default 200, at most 1000).")]))},
+            "/admin/users": {
+                "get": op("Accounts", "admin", (200, array_of("User")), None, true),
+                "post": op("Add a member or admin (an empty password makes one up, returned once)", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
+            }
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A per-user API token."},
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::session::SESSION_COOKIE, "description": "The web session (the cookie name carries a suffix per node); calls that change state also need the X-CSRF-Token header."}
+            },
+            "schemas": schemas()
+        }
+    })
+}
+
+fn schemas() -> Value {
+    let s = |t: &str| json!({"type": t});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let org = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    let status =
+        json!({"enum": ["waiting", "queued", "pending", "accepted", "declined", "refused"]});
+    json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable"]},
+            "message": s("string")}}}},
+        "User": {"type": "object", "required": ["username", "role", "person_id", "display_name"], "properties": {"username": s("string"), "role": {"enum": ["member", "admin"]}, "person_id": s("string"), "display_name": s("string")}},
+        "SharedFields": {"type": "object", "properties": {"display_name": s("boolean"), "headline": s("boolean"), "topics": s("boolean"), "languages": s("boolean"), "time_zone": s("boolean"), "formats": s("boolean"), "availability": s("boolean"), "email": s("boolean")}},
+        "Topic": {"type": "object", "required": ["name", "level"], "properties": {"name": s("string"), "level": {"enum": ["beginner", "intermediate", "advanced", "expert"]}}},
+        "Availability": {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["open", "limited", "full"]}, "hours_per_month": s("integer"), "note": s("string")}},
+        "ProfileUpdate": {"type": "object", "required": ["display_name"], "additionalProperties": false, "properties": {
+            "display_name": s("string"), "headline": s("string"), "topics": {"type": "array", "items": schema_ref("Topic")},
+            "languages": strings, "time_zone": {"type": ["string", "null"]}, "formats": strings,
+            "availability": {"oneOf": [schema_ref("Availability"), {"type": "null"}]}, "sharing": schema_ref("SharedFields")}},
+        "Profile": {"allOf": [schema_ref("ProfileUpdate"), {"type": "object", "properties": {
+            "person_id": s("string"), "email": s("string"), "policy": schema_ref("SharedFields"),
+            "preview": {"description": "The expertise listing exactly as partners receive it (docs/PROTOCOL.md), or null."},
+            "pending_approval": s("boolean")}}]},
+        "OfferBody": {"type": "object", "required": ["kind", "body"], "description": "A record body as in docs/PROTOCOL.md: kind talk_offer, mentoring_offer or cohort_offer. `person` and the name fields are set by the node.", "properties": {"kind": {"enum": ["talk_offer", "mentoring_offer", "cohort_offer"]}, "body": s("object")}},
+        "Offer": {"allOf": [schema_ref("OfferBody"), {"type": "object", "required": ["id", "state", "updated_at"], "properties": {"id": s("string"), "state": {"enum": ["draft", "pending_approval", "published", "unpublished"]}, "updated_at": s("integer")}}]},
+        "SearchHit": {"type": "object", "required": ["org", "org_name", "id", "kind", "title"], "properties": {
+            "org": org, "org_name": s("string"), "id": s("string"), "kind": s("string"), "title": s("string"), "summary": s("string"),
+            "topics": strings, "formats": strings, "languages": strings, "time_zone": {"type": ["string", "null"]}, "availability": {"type": ["string", "null"]}, "own": s("boolean")}},
+        "SearchResults": {"type": "object", "required": ["total", "page", "per_page", "hits", "facets"], "properties": {
+            "total": s("integer"), "page": s("integer"), "per_page": s("integer"), "hits": {"type": "array", "items": schema_ref("SearchHit")},
+            "facets": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "values": {"type": "array", "items": {"type": "object", "properties": {"value": s("string"), "label": s("string"), "count": s("integer")}}}}}}}},
+        "Listing": {"type": "object", "required": ["org", "org_name", "id", "seq", "kind", "body", "signature_verified"], "properties": {
+            "org": org, "org_name": s("string"), "id": s("string"), "seq": s("integer"), "issued_at": s("integer"), "expires_at": s("integer"),
+            "kind": s("string"), "body": s("object"), "signature_verified": s("boolean"), "own": s("boolean"), "requestable": s("boolean")}},
+        "NewRequest": {"type": "object", "required": ["offer_org", "offer_id", "goal"], "additionalProperties": false, "properties": {"offer_org": org, "offer_id": s("string"), "goal": s("string"), "preferred_times": s("string"), "message": s("string")}},
+        "InboxItem": {"type": "object", "properties": {"from_org": org, "from_org_name": s("string"), "id": s("string"), "offer_id": s("string"), "offer_title": s("string"), "requester_name": {"type": ["string", "null"]}, "goal": s("string"), "preferred_times": s("string"), "message": s("string"), "status": status, "reply": s("string"), "received_at": s("integer")}},
+        "OutboxItem": {"type": "object", "properties": {"id": s("string"), "offer_org": org, "offer_org_name": s("string"), "offer_id": s("string"), "offer_title": s("string"), "goal": s("string"), "status": status, "detail": s("string"),
+            "contact": {"description": "Only once accepted.", "oneOf": [{"type": "object", "properties": {"name": s("string"), "email": s("string")}}, {"type": "null"}]}, "created_at": s("integer"), "updated_at": s("integer")}},
+        "Federation": {"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "approval_required": s("boolean"),
+            "orgs": {"type": "array", "items": {"type": "object", "properties": {"key": org, "name": s("string"), "listing": {"enum": ["allowed", "blocked", null]}, "records": s("integer"), "connected": s("boolean"), "wants_to_join": s("boolean")}}},
+            "peers": {"type": "array", "items": {"type": "object", "properties": {"peer_id": s("string"), "org": {"oneOf": [org, {"type": "null"}]}, "org_name": s("string")}}},
+            "rejections": {"type": "array", "items": {"type": "object", "required": ["code", "count"], "properties": {"code": s("string"), "count": s("integer")}}}, "federated_records": s("integer"), "own_records": s("integer")}},
+        "Approval": {"type": "object", "properties": {"id": s("string"), "kind": s("string"), "title": s("string"), "owner": s("string"), "body": s("object")}},
+        "AuditRow": {"type": "object", "properties": {"at": s("integer"), "actor": s("string"), "action": s("string"), "org": {"type": ["string", "null"]}, "org_name": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]}, "detail": s("string")}},
+        "NewUser": {"type": "object", "required": ["username", "display_name", "role"], "additionalProperties": false, "properties": {"username": s("string"), "display_name": s("string"), "role": {"enum": ["member", "admin"]}, "password": s("string")}},
+        "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}

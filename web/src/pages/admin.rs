@@ -1,0 +1,375 @@
+//! The admin console: federation mode and the allow/block lists, partner
+//! organisations and connected peers, the approval queue, the per-field
+//! outbound policy, the audit log, network health, and accounts.
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use maud::{Markup, html};
+
+use super::{Ctx, FormData, PageResult, done, org_key};
+use crate::Shared;
+use crate::api::{
+    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, NodeApi, OrgAction, Role,
+    SharedFields,
+};
+use crate::layout::datetime;
+use crate::pages::listing::{self, serde_name};
+
+fn admin_nav() -> Markup {
+    html! {
+        nav.sub aria-label="Admin" {
+            a href="/admin" { "Federation and health" } " · "
+            a href="/admin/approvals" { "Approval queue" } " · "
+            a href="/admin/policy" { "Outbound policy" } " · "
+            a href="/admin/audit" { "Audit log" } " · "
+            a href="/admin/users" { "People and accounts" }
+        }
+    }
+}
+
+const MODES: [(FederationMode, &str); 3] = [
+    (
+        FederationMode::Open,
+        "open: accept every organisation that is not blocked",
+    ),
+    (
+        FederationMode::Allowlist,
+        "allowlist: accept only partner organisations; others wait in “wants to join”",
+    ),
+    (
+        FederationMode::Blocklist,
+        "blocklist: accept every organisation that is not blocked",
+    ),
+];
+
+pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let f = state.node.federation().await.map_err(|e| ctx.fail(e))?;
+    let button = |org: &str, action: &str, label: &str| {
+        html! {
+            form.inline method="post" action={ "/admin/orgs/" (org) } {
+                (ctx.csrf())
+                input type="hidden" name="action" value=(action);
+                button.secondary type="submit" data-action=(action) { (label) }
+            }
+            " "
+        }
+    };
+    let joining: Vec<_> = f.orgs.iter().filter(|o| o.wants_to_join).collect();
+    Ok(ctx.render(
+        "Admin",
+        html! {
+            h1 { "Admin: federation and health" }
+            (admin_nav())
+            h2 { "Federation mode" }
+            form.stack #mode-form method="post" action="/admin/mode" {
+                (ctx.csrf())
+                @for (mode, label) in MODES {
+                    label.check { input type="radio" name="mode" value=(serde_name(&mode)) checked[f.mode == mode]; (label) }
+                }
+                button type="submit" { "Save mode" }
+            }
+            p.hint {
+                "Approval before publishing: " strong { @if f.approval_required { "required" } @else { "not required" } }
+                " (set " code { "federation.approval_required" } " in the config)."
+            }
+            @if !joining.is_empty() {
+                h2 { "Wants to join" }
+                ul #wants-to-join {
+                    @for o in &joining {
+                        li data-org=(o.key.to_hex()) {
+                            strong { (o.name) } " " code { (o.key.short()) } " "
+                            (button(&o.key.to_hex(), "allow", "Accept as partner"))
+                            (button(&o.key.to_hex(), "refuse", "Refuse"))
+                        }
+                    }
+                }
+            }
+            h2 { "Organisations" }
+            div.scroll {
+                table #orgs {
+                    thead { tr { th { "Organisation" } th { "Listed" } th { "Records held" } th { "Connected" } th { "Actions" } } }
+                    tbody {
+                        @for o in &f.orgs {
+                            tr data-org=(o.key.to_hex()) {
+                                td { strong { (o.name) } br; code.meta { (o.key.short()) } }
+                                td.listing { (o.listing.as_deref().unwrap_or("—")) }
+                                td { (o.records) }
+                                td { @if o.connected { "yes" } @else { "no" } }
+                                td {
+                                    @if o.listing.as_deref() != Some("allowed") { (button(&o.key.to_hex(), "allow", "Allow")) }
+                                    @if o.listing.as_deref() != Some("blocked") { (button(&o.key.to_hex(), "block", "Block")) }
+                                    @if o.listing.is_some() { (button(&o.key.to_hex(), "clear", "Clear")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Network health" }
+            dl.facts {
+                dt { "Connected peers" } dd #peer-count { (f.peers.len()) }
+                dt { "Records from other organisations" } dd { (f.federated_records) }
+                dt { "Records we publish" } dd { (f.own_records) }
+            }
+            @if !f.peers.is_empty() {
+                ul { @for p in &f.peers { li { (p.org_name) " " code.meta { (p.peer_id) } } } }
+            }
+            h3 { "Rejected records by reason" }
+            @if f.rejections.is_empty() { p { "None." } } @else {
+                table #rejections {
+                    tbody { @for r in &f.rejections { tr { td { code { (r.code) } } td { (r.count) } } } }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn set_mode<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let mode = MODES
+        .iter()
+        .map(|(m, _)| *m)
+        .find(|m| serde_name(m) == form.get("mode"))
+        .ok_or_else(|| ctx.fail(ApiError::Invalid("Choose a federation mode.".into())))?;
+    state
+        .node
+        .set_federation_mode(&me.user, mode)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin", "mode")
+}
+
+pub async fn org_action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let org = org_key(&ctx, &org)?;
+    let action = match form.get("action") {
+        "allow" => OrgAction::Allow,
+        "block" => OrgAction::Block,
+        "clear" => OrgAction::Clear,
+        "refuse" => OrgAction::Refuse,
+        _ => return Err(ctx.fail(ApiError::Invalid("Unknown action.".into()))),
+    };
+    state
+        .node
+        .org_action(&me.user, &org, action)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin", "org")
+}
+
+pub async fn approvals<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let queue = state.node.approvals().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Approval queue",
+        html! {
+            h1 { "Approval queue" }
+            (admin_nav())
+            @if queue.is_empty() { p { "Nothing waits for approval." } }
+            ol.results #approvals {
+                @for a in &queue {
+                    li.card data-id=(a.id) {
+                        span.kind { (crate::pages::find::kind_label(&a.kind)) }
+                        h3 { (a.title) }
+                        p.meta { "From " (a.owner) }
+                        (listing::body(&a.body))
+                        form method="post" action={ "/admin/approvals/" (a.id) } {
+                            (ctx.csrf())
+                            button type="submit" { "Approve and publish" }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn approve<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    state
+        .node
+        .approve(&me.user, &id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin/approvals", "approved")
+}
+
+pub async fn policy<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let fields = state
+        .node
+        .outbound_policy()
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Outbound policy",
+        html! {
+            h1 { "Outbound policy" }
+            (admin_nav())
+            p { "Which profile fields may leave " (ctx.org_name) " at all. A person's own choice can only narrow this. Saving re-publishes every listing to match." }
+            form.stack #policy-form method="post" action="/admin/policy" {
+                (ctx.csrf())
+                @for (name, label, on) in fields.fields() {
+                    label.check { input type="checkbox" name="field" value=(name) id={ "policy-" (name) } checked[on]; (label) }
+                }
+                button #save-policy type="submit" { "Save policy" }
+            }
+        },
+    ))
+}
+
+pub async fn set_policy<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let mut fields = SharedFields::default();
+    for f in form.all("field") {
+        if !fields.set(f, true) {
+            return Err(ctx.fail(ApiError::Invalid(format!("There is no field called {f}."))));
+        }
+    }
+    state
+        .node
+        .set_outbound_policy(&me.user, fields)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin/policy", "policy")
+}
+
+pub async fn audit<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> PageResult {
+    ctx.admin()?;
+    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let rows = state.node.audit(&query).await.map_err(|e| ctx.fail(e))?;
+    let federation = state.node.federation().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Audit log",
+        html! {
+            h1 { "Audit log" }
+            (admin_nav())
+            form.row #audit-filter method="get" action="/admin/audit" {
+                select name="org" aria-label="Organisation" {
+                    option value="" { "Every organisation" }
+                    @for o in &federation.orgs {
+                        option value=(o.key.to_hex()) selected[query.org == o.key.to_hex()] { (o.name) }
+                    }
+                }
+                input type="text" name="action" value=(query.action) placeholder="action, e.g. record_rejected" aria-label="Action";
+                input type="date" name="day" value=(query.day) aria-label="Day (UTC)";
+                button type="submit" { "Filter" }
+            }
+            p { (rows.len()) " entries, newest first." }
+            div.scroll {
+                table #audit {
+                    thead { tr { th { "When" } th { "Who" } th { "What" } th { "Organisation" } th { "Record" } th { "Detail" } } }
+                    tbody {
+                        @for r in &rows {
+                            tr {
+                                td { (datetime(r.at)) }
+                                td { (r.actor) }
+                                td { code { (r.action) } }
+                                td { (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or("")) }
+                                td { (r.record_id.as_deref().unwrap_or("")) }
+                                td { (r.detail) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) -> Markup {
+    html! {
+        h1 { "People and accounts" }
+        (admin_nav())
+        @if let Some(a) = added {
+            p.notice #added-user {
+                "Added " strong { (a.user.username) } "."
+                @if !a.password.is_empty() {
+                    " Their first password (shown only now): " code { (a.password) }
+                }
+            }
+        }
+        div.scroll {
+            table #users {
+                thead { tr { th { "Name" } th { "Sign-in" } th { "Role" } } }
+                tbody { @for u in users { tr { td { (u.display_name) } td { (u.username) } td { (serde_name(&u.role)) } } } }
+            }
+        }
+        h2 { "Add someone" }
+        form.stack #add-user method="post" action="/admin/users" {
+            (ctx.csrf())
+            label { "Email (their sign-in)" input type="email" name="username" required; }
+            label { "Name" input type="text" name="display_name" required maxlength="200"; }
+            label { "Role"
+                select name="role" { option value="member" { "member" } option value="admin" { "admin" } }
+            }
+            label { "Password (leave empty to make one up)" input type="password" name="password" autocomplete="new-password"; }
+            button type="submit" { "Add" }
+        }
+    }
+}
+
+pub async fn users<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let users = state.node.users().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("People and accounts", users_page(&ctx, &users, None)))
+}
+
+pub async fn add_user<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let role = match form.get("role") {
+        "admin" => Role::Admin,
+        _ => Role::Member,
+    };
+    let added = state
+        .node
+        .add_user(
+            &me.user,
+            NewUser {
+                username: form.get("username").to_string(),
+                display_name: form.get("display_name").to_string(),
+                role,
+                password: form.raw("password").to_string(),
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let users = state.node.users().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "People and accounts",
+        users_page(&ctx, &users, Some(&added)),
+    ))
+}

@@ -1,0 +1,186 @@
+//! `GET /find`: one search box over experts, offers, cohorts, events and
+//! content from every federated organisation and our own, with facets
+//! (each a link that adds or removes its filter) and result counts.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use maud::{Markup, html};
+
+use super::{Ctx, PageResult};
+use crate::Shared;
+use crate::api::{ApiError, NodeApi, SearchHit, SearchQuery, SearchResults};
+use crate::layout::words;
+
+/// The kinds a person can narrow to, with their labels.
+pub const KINDS: [(&str, &str); 6] = [
+    ("expertise", "Experts"),
+    ("talk_offer", "Talks"),
+    ("mentoring_offer", "Mentoring"),
+    ("cohort_offer", "Cohorts"),
+    ("event", "Events"),
+    ("content", "Content"),
+];
+
+pub fn kind_label(kind: &str) -> &str {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind, |(_, l)| l)
+}
+
+fn facet_title(name: &str) -> &str {
+    match name {
+        "kind" => "Kind",
+        "topic" => "Topic",
+        "org" => "Organisation",
+        "format" => "Format",
+        "language" => "Language",
+        "time_zone" => "Time zone",
+        "availability" => "Availability",
+        other => other,
+    }
+}
+
+fn get<'a>(q: &'a SearchQuery, name: &str) -> &'a str {
+    match name {
+        "q" => &q.q,
+        "kind" => &q.kind,
+        "topic" => &q.topic,
+        "org" => &q.org,
+        "format" => &q.format,
+        "language" => &q.language,
+        "time_zone" => &q.time_zone,
+        "availability" => &q.availability,
+        _ => "",
+    }
+}
+
+const PARAMS: [&str; 8] = [
+    "q",
+    "kind",
+    "topic",
+    "org",
+    "format",
+    "language",
+    "time_zone",
+    "availability",
+];
+
+/// The URL of this search with `name` set to `value` (empty removes it),
+/// back on page 1 unless `page` is given.
+fn url_with(q: &SearchQuery, name: &str, value: &str, page: usize) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for p in PARAMS {
+        let v = if p == name { value } else { get(q, p) };
+        if !v.is_empty() {
+            out.append_pair(p, v);
+        }
+    }
+    if page > 1 {
+        out.append_pair("page", &page.to_string());
+    }
+    format!("/find?{}", out.finish())
+}
+
+pub async fn page<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> PageResult {
+    let me = ctx.user()?;
+    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let results = state
+        .node
+        .search(&me.user, &query)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let title = if query.q.is_empty() {
+        "Find".to_string()
+    } else {
+        format!("Find: {}", query.q)
+    };
+    Ok(ctx.render(&title, render(&query, &results)))
+}
+
+fn render(query: &SearchQuery, results: &SearchResults) -> Markup {
+    let pages = results.total.div_ceil(results.per_page.max(1));
+    html! {
+        h1 { "Find experts, mentors, talks and cohorts" }
+        form.search role="search" method="get" action="/find" {
+            div.row {
+                input #q type="search" name="q" value=(query.q) aria-label="Search" placeholder="Topic, skill, name…";
+                select name="kind" aria-label="Kind" {
+                    option value="" selected[query.kind.is_empty()] { "Everything" }
+                    @for (k, label) in KINDS {
+                        option value=(k) selected[query.kind == k] { (label) }
+                    }
+                }
+                button #search type="submit" { "Search" }
+            }
+            @for p in ["topic", "org", "format", "language", "time_zone", "availability"] {
+                @if !get(query, p).is_empty() {
+                    input type="hidden" name=(p) value=(get(query, p));
+                }
+            }
+        }
+        div.layout {
+            aside.facets aria-label="Filters" {
+                @for facet in &results.facets {
+                    @if !facet.values.is_empty() {
+                        details open {
+                            summary { (facet_title(&facet.name)) }
+                            ul {
+                                @for v in &facet.values {
+                                    @let on = get(query, &facet.name) == v.value;
+                                    li.on[on] {
+                                        a href=(url_with(query, &facet.name, if on { "" } else { &v.value }, 1)) {
+                                            @if on { "✓ " }
+                                            (v.label)
+                                        }
+                                        " (" (v.count) ")"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-label="Results" {
+                p #result-count { (results.total) " result" @if results.total != 1 { "s" } }
+                ol.results {
+                    @for hit in &results.hits { li.card { (hit_card(hit)) } }
+                }
+                @if pages > 1 {
+                    nav.pager aria-label="Pages" {
+                        @if results.page > 1 {
+                            a href=(url_with(query, "", "", results.page - 1)) rel="prev" { "← Previous" }
+                        }
+                        span { "Page " (results.page) " of " (pages) }
+                        @if results.page < pages {
+                            a href=(url_with(query, "", "", results.page + 1)) rel="next" { "Next →" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn hit_card(hit: &SearchHit) -> Markup {
+    html! {
+        span.kind { (kind_label(&hit.kind)) }
+        h3 { a href={ "/listing/" (hit.org) "/" (hit.id) } { (hit.title) } }
+        p.meta {
+            (hit.org_name)
+            @if hit.own { " (us)" }
+            @if let Some(tz) = &hit.time_zone { " · " (tz) }
+            @if let Some(a) = &hit.availability { " · " (words(a)) }
+        }
+        @if !hit.summary.is_empty() { p { (hit.summary) } }
+        p {
+            @for t in &hit.topics { span.tag { (t) } }
+            @for f in &hit.formats { span.tag { (words(f)) } }
+            @for l in &hit.languages { span.tag { (l) } }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `GET /`: the start page. Signed out, it says which organisation this
+//! node is and how to sign in; signed in, it leads to search and to what
+//! waits for the person.
+
+use axum::extract::State;
+use maud::html;
+
+use super::{Ctx, PageResult};
+use crate::Shared;
+use crate::api::{NodeApi, RequestStatus};
+
+pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    let health = state.node.health().await;
+    let Some(me) = &ctx.me else {
+        return Ok(ctx.render(
+            "Welcome",
+            html! {
+                h1 { (health.org) }
+                p.lead { "This is " (health.org) "'s Skillmesh node: find experts, mentors, talks and cohorts at partner organisations, and offer your own." }
+                p { a.button href="/signin" { "Sign in" } }
+                dl.facts {
+                    dt { "Partner organisations' records held" } dd { (health.federated_records) }
+                    dt { "Records " (health.org) " publishes" } dd { (health.own_records) }
+                    dt { "Connected peers" } dd { (health.peers) }
+                }
+            },
+        ));
+    };
+    let inbox = state.node.inbox(&me.user).await.map_err(|e| ctx.fail(e))?;
+    let outbox = state.node.outbox(&me.user).await.map_err(|e| ctx.fail(e))?;
+    let waiting = inbox
+        .iter()
+        .filter(|i| i.status == RequestStatus::Pending)
+        .count();
+    let accepted = outbox
+        .iter()
+        .filter(|o| o.status == RequestStatus::Accepted)
+        .count();
+    Ok(ctx.render(
+        "Home",
+        html! {
+            h1 { "Hello, " (me.user.display_name) }
+            form.search role="search" method="get" action="/find" {
+                label for="q" { "Find an expert, mentor, talk or cohort" }
+                div.row {
+                    input #q type="search" name="q" placeholder="e.g. kubernetes, negotiation, first-time managers";
+                    button type="submit" { "Search" }
+                }
+            }
+            ul.tiles {
+                li { a href="/requests" { strong { (waiting) } " request" @if waiting != 1 { "s" } " waiting for your answer" } }
+                li { a href="/requests" { strong { (accepted) } " of your request" @if accepted != 1 { "s" } " accepted" } }
+                li { a href="/profile" { "Your profile and what leaves " (ctx.org_name) } }
+                li { a href="/offers" { "Offer a talk, mentoring or a cohort" } }
+            }
+            p.hint { (health.federated_records) " records from partner organisations, " (health.peers) " peers connected." }
+        },
+    ))
+}

@@ -1,0 +1,227 @@
+//! `GET /listing/{org}/{id}`: one expert, offer, cohort, event or content
+//! item, with the organisation it comes from, whether its signature checked
+//! out, and (for another organisation's open offer) a request form.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+use skillmesh_protocol::Body;
+use skillmesh_protocol::kinds::Slot;
+
+use super::{Ctx, FormData, PageResult, done, org_key};
+use crate::Shared;
+use crate::api::{Listing, NewRequest, NodeApi};
+use crate::layout::{datetime, words};
+
+pub async fn page<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id)): Path<(String, String)>,
+) -> PageResult {
+    let me = ctx.user()?;
+    let org = org_key(&ctx, &org)?;
+    let listing = state
+        .node
+        .listing(&me.user, &org, &id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(&title(&listing.body), render(&ctx, &listing)))
+}
+
+pub async fn request<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let offer_org = org_key(&ctx, &org)?;
+    state
+        .node
+        .send_request(
+            &me.user,
+            NewRequest {
+                offer_org,
+                offer_id: id,
+                goal: form.get("goal").to_string(),
+                preferred_times: form.get("preferred_times").to_string(),
+                message: form.get("message").to_string(),
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/requests", "requested")
+}
+
+/// The headline of a record.
+pub fn title(body: &Body) -> String {
+    match body {
+        Body::Expertise(e) => e
+            .display_name
+            .clone()
+            .unwrap_or_else(|| "An expert".to_string()),
+        Body::TalkOffer(t) => t.title.clone(),
+        Body::MentoringOffer(m) => m.title.clone(),
+        Body::CohortOffer(c) => c.title.clone(),
+        Body::Event(e) => e.title.clone(),
+        Body::Content(c) => c.title.clone(),
+        Body::OrgCard(c) => c.name.clone(),
+        other => other.kind().to_string(),
+    }
+}
+
+fn slots(slots: &[Slot]) -> Markup {
+    html! {
+        @if !slots.is_empty() {
+            ul { @for s in slots { li { (datetime(s.starts_at)) ", " (s.duration_minutes) " minutes" } } }
+        }
+    }
+}
+
+fn tags(items: &[String]) -> Markup {
+    html! { @for t in items { span.tag { (t) } } }
+}
+
+/// The body of a record as a page section.
+pub fn body(body: &Body) -> Markup {
+    html! {
+        @match body {
+            Body::Expertise(e) => {
+                @if let Some(h) = &e.headline { p.lead { (h) } }
+                dl.facts {
+                    @if !e.topics.is_empty() {
+                        dt { "Topics" }
+                        dd { @for t in &e.topics { span.tag { (t.name) " · " (serde_name(&t.level)) } } }
+                    }
+                    @if !e.languages.is_empty() { dt { "Languages" } dd { (tags(&e.languages)) } }
+                    @if let Some(tz) = &e.time_zone { dt { "Time zone" } dd { (tz) } }
+                    @if !e.formats.is_empty() {
+                        dt { "Offers" }
+                        dd { @for f in &e.formats { span.tag { (words(&serde_name(f))) } } }
+                    }
+                    @if let Some(a) = &e.availability {
+                        dt { "Availability" }
+                        dd {
+                            (words(&serde_name(&a.status)))
+                            @if let Some(h) = a.hours_per_month { ", " (h) " hours a month" }
+                            @if let Some(n) = &a.note { " · " (n) }
+                        }
+                    }
+                }
+            }
+            Body::TalkOffer(t) => {
+                @if !t.summary.is_empty() { p { (t.summary) } }
+                dl.facts {
+                    @if let Some(s) = &t.speaker_name { dt { "Speaker" } dd { (s) } }
+                    dt { "Format" } dd { (words(&serde_name(&t.format))) ", " (t.duration_minutes) " minutes" }
+                    dt { "For" } dd { (words(&serde_name(&t.audience))) }
+                    dt { "Delivery" } dd { (words(&serde_name(&t.delivery))) }
+                    @if !t.topics.is_empty() { dt { "Topics" } dd { (tags(&t.topics)) } }
+                    @if !t.languages.is_empty() { dt { "Languages" } dd { (tags(&t.languages)) } }
+                    dt { "Status" } dd.status { (serde_name(&t.status)) }
+                }
+            }
+            Body::MentoringOffer(m) => {
+                @if !m.description.is_empty() { p { (m.description) } }
+                dl.facts {
+                    @if let Some(s) = &m.mentor_name { dt { "Mentor" } dd { (s) } }
+                    dt { "Shape" } dd { (m.sessions) " sessions of " (m.session_minutes) " minutes, " (words(&serde_name(&m.cadence))) }
+                    dt { "Mentees at a time" } dd { (m.capacity) }
+                    dt { "Delivery" } dd { (words(&serde_name(&m.delivery))) }
+                    @if !m.topics.is_empty() { dt { "Topics" } dd { (tags(&m.topics)) } }
+                    @if !m.languages.is_empty() { dt { "Languages" } dd { (tags(&m.languages)) } }
+                    dt { "Status" } dd.status { (serde_name(&m.status)) }
+                }
+                (slots(&m.slots))
+            }
+            Body::CohortOffer(c) => {
+                p.lead { (c.goal) }
+                dl.facts {
+                    @if let Some(s) = &c.owner_name { dt { "Run by" } dd { (s) } }
+                    dt { "Length" } dd { (c.weeks) " weeks, " (c.weekly_hours) " hours a week, from " (datetime(c.starts_at)) }
+                    dt { "Seats" } dd { (c.seats_total) " in all, at most " (c.seats_per_org) " per organisation" }
+                    dt { "Delivery" } dd { (words(&serde_name(&c.delivery))) }
+                    @if !c.topics.is_empty() { dt { "Topics" } dd { (tags(&c.topics)) } }
+                    @if !c.languages.is_empty() { dt { "Languages" } dd { (tags(&c.languages)) } }
+                    dt { "Status" } dd.status { (serde_name(&c.status)) }
+                }
+                (slots(&c.schedule))
+            }
+            Body::Event(e) => {
+                @if !e.description.is_empty() { p { (e.description) } }
+                p.meta { (datetime(e.starts_at)) " to " (datetime(e.ends_at)) }
+                @if !e.sessions.is_empty() {
+                    div.scroll {
+                        table {
+                            thead { tr { th { "When" } th { "Session" } th { "Format" } th { "For" } } }
+                            tbody {
+                                @for s in &e.sessions {
+                                    tr {
+                                        td { (datetime(s.starts_at)) " (" (s.duration_minutes) " min)" }
+                                        td { (s.title) @if let Some(n) = &s.speaker_name { br; span.meta { (n) } } }
+                                        td { (words(&serde_name(&s.format))) }
+                                        td { (words(&serde_name(&s.audience))) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Body::Content(c) => {
+                p { (c.why) }
+                dl.facts {
+                    dt { "Type" } dd { (serde_name(&c.content_type)) }
+                    @if let Some(url) = &c.url { dt { "Link" } dd { a href=(url) rel="noopener noreferrer nofollow" { (url) } } }
+                    @if let Some(l) = &c.level { dt { "Level" } dd { (serde_name(l)) } }
+                    @if let Some(m) = c.minutes { dt { "Time needed" } dd { (m) " minutes" } }
+                    @if let Some(n) = &c.curator_name { dt { "Recommended by" } dd { (n) } }
+                    @if !c.topics.is_empty() { dt { "Topics" } dd { (tags(&c.topics)) } }
+                }
+                @if !c.items.is_empty() {
+                    ol { @for i in &c.items { li { a href=(i.url) rel="noopener noreferrer nofollow" { (i.title) } @if !i.note.is_empty() { " · " (i.note) } } } }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The wire name of a unit enum value (`SessionFormat::Talk` → `talk`).
+pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn render(ctx: &Ctx, l: &Listing) -> Markup {
+    html! {
+        span.kind { (super::find::kind_label(l.body.kind().as_str())) }
+        h1 { (title(&l.body)) }
+        p.meta #provenance {
+            "From " strong #from-org { (l.org_name) }
+            @if l.own { " (this organisation)" }
+            " · "
+            @if l.signature_verified {
+                span.verified title={ "Signed with key " (l.org.to_hex()) } { "✓ signature checked" }
+            } @else {
+                span.unverified { "✗ signature did not check out" }
+            }
+            " · version " (l.seq) ", issued " (datetime(l.issued_at))
+        }
+        (body(&l.body))
+        @if l.requestable {
+            h2 { "Ask for this" }
+            form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
+                (ctx.csrf())
+                label { "What I want to learn" textarea #goal name="goal" required maxlength="2000" {} }
+                label { "Preferred times" input #preferred_times type="text" name="preferred_times" maxlength="500" placeholder="e.g. Tuesday or Thursday mornings, CET"; }
+                label { "Message" textarea #message name="message" maxlength="4000" {} }
+                button #send-request type="submit" { "Send request" }
+            }
+            p.hint { "Your name and what you write go to " (l.org_name) "'s node. Contact details are exchanged only if the request is accepted." }
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! `/offers`: my talks, mentoring offers and cohorts: create, edit, publish,
+//! pause, reopen, close and unpublish.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use maud::{Markup, html};
+use skillmesh_protocol::Body;
+use skillmesh_protocol::kinds::{
+    Audience, Cadence, CohortOffer, Delivery, MentoringOffer, OfferStatus, SessionFormat, TalkOffer,
+};
+
+use super::{Ctx, FormData, PageResult, done, query_map};
+use crate::Shared;
+use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState};
+use crate::layout::{date, datetime, parse_date, words};
+use crate::pages::find::kind_label;
+use crate::pages::listing::{serde_name, title};
+
+const OFFER_KINDS: [(&str, &str); 3] = [
+    ("talk_offer", "A talk or workshop"),
+    ("mentoring_offer", "Mentoring"),
+    (
+        "cohort_offer",
+        "A cohort (a small group over several weeks)",
+    ),
+];
+
+pub async fn list<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    let me = ctx.user()?;
+    let offers = state.node.offers(&me.user).await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "My offers",
+        html! {
+            h1 { "My offers" }
+            p { "New: "
+                @for (i, (k, label)) in OFFER_KINDS.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href={ "/offers/new?kind=" (k) } { (label) }
+                }
+            }
+            @if offers.is_empty() {
+                p { "You have no offers yet." }
+            } @else {
+                div.scroll {
+                    table #offers {
+                        thead { tr { th { "Offer" } th { "State" } th { "Actions" } } }
+                        tbody { @for o in &offers { (row(&ctx, o)) } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn status_of(body: &Body) -> Option<OfferStatus> {
+    match body {
+        Body::TalkOffer(t) => Some(t.status),
+        Body::MentoringOffer(m) => Some(m.status),
+        Body::CohortOffer(c) => Some(c.status),
+        _ => None,
+    }
+}
+
+fn state_label(state: OfferState) -> &'static str {
+    match state {
+        OfferState::Draft => "draft (not published)",
+        OfferState::PendingApproval => "waiting for approval",
+        OfferState::Published => "published",
+        OfferState::Unpublished => "unpublished",
+    }
+}
+
+fn row(ctx: &Ctx, o: &Offer) -> Markup {
+    let status = status_of(&o.body);
+    let action_button = |action: &str, label: &str| {
+        html! {
+            form.inline method="post" action={ "/offers/" (o.id) "/action" } {
+                (ctx.csrf())
+                input type="hidden" name="action" value=(action);
+                button.secondary type="submit" data-action=(action) { (label) }
+            }
+            " "
+        }
+    };
+    html! {
+        tr data-offer=(o.id) {
+            td {
+                span.kind { (kind_label(o.body.kind().as_str())) } br;
+                a href={ "/offers/" (o.id) } { (title(&o.body)) }
+                br; span.meta { "changed " (datetime(o.updated_at)) }
+            }
+            td.state {
+                (state_label(o.state))
+                @if let Some(s) = status { br; span.status { (serde_name(&s)) } }
+            }
+            td {
+                @match o.state {
+                    OfferState::Draft | OfferState::Unpublished => { (action_button("publish", "Publish")) }
+                    OfferState::PendingApproval => {}
+                    OfferState::Published => {
+                        @match status {
+                            Some(OfferStatus::Open) => { (action_button("pause", "Pause")) (action_button("close", "Close")) }
+                            Some(_) => { (action_button("reopen", "Reopen")) }
+                            None => {}
+                        }
+                        (action_button("unpublish", "Unpublish"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn new_form(ctx: Ctx, uri: Uri) -> PageResult {
+    ctx.user()?;
+    let q = query_map(&uri);
+    let kind = q.get("kind").map_or("talk_offer", String::as_str);
+    if !OFFER_KINDS.iter().any(|(k, _)| *k == kind) {
+        return Err(ctx.fail(ApiError::NotFound("There is no such kind of offer.".into())));
+    }
+    Ok(ctx.render("New offer", form(&ctx, kind, None)))
+}
+
+pub async fn edit_form<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let me = ctx.user()?;
+    let offer = state
+        .node
+        .offer(&me.user, &id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Edit offer",
+        form(&ctx, offer.body.kind().as_str(), Some(&offer)),
+    ))
+}
+
+pub async fn create<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let body = parse(&form, &me.user.person_id).map_err(|e| ctx.fail(e))?;
+    let offer = state
+        .node
+        .save_offer(&me.user, None, body)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if form.has("publish") {
+        let offer = state
+            .node
+            .offer_action(&me.user, &offer.id, OfferAction::Publish)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        return done("/offers", published_notice(&offer));
+    }
+    done("/offers", "saved")
+}
+
+fn published_notice(o: &Offer) -> &'static str {
+    if o.state == OfferState::PendingApproval {
+        "pending"
+    } else {
+        "published"
+    }
+}
+
+pub async fn update<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let body = parse(&form, &me.user.person_id).map_err(|e| ctx.fail(e))?;
+    let offer = state
+        .node
+        .save_offer(&me.user, Some(&id), body)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done(
+        "/offers",
+        match offer.state {
+            OfferState::Published => "published",
+            OfferState::PendingApproval => "pending",
+            _ => "saved",
+        },
+    )
+}
+
+pub async fn action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let (action, notice) = match form.get("action") {
+        "publish" => (OfferAction::Publish, "published"),
+        "pause" => (OfferAction::Pause, "paused"),
+        "reopen" => (OfferAction::Reopen, "reopened"),
+        "close" => (OfferAction::Close, "closed"),
+        "unpublish" => (OfferAction::Unpublish, "unpublished"),
+        _ => return Err(ctx.fail(ApiError::Invalid("Unknown action.".into()))),
+    };
+    let offer = state
+        .node
+        .offer_action(&me.user, &id, action)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let notice = if offer.state == OfferState::PendingApproval {
+        "pending"
+    } else {
+        notice
+    };
+    done("/offers", notice)
+}
+
+fn pick<T: Copy + serde::Serialize>(options: &[T], value: &str, what: &str) -> Result<T, ApiError> {
+    options
+        .iter()
+        .copied()
+        .find(|o| serde_name(o) == value)
+        .ok_or_else(|| ApiError::Invalid(format!("Choose {what} from the list.")))
+}
+
+const DELIVERIES: [Delivery; 3] = [Delivery::Remote, Delivery::InPerson, Delivery::Hybrid];
+const SESSION_FORMATS: [SessionFormat; 4] = [
+    SessionFormat::Talk,
+    SessionFormat::Workshop,
+    SessionFormat::Discussion,
+    SessionFormat::Demo,
+];
+const AUDIENCES: [Audience; 3] = [
+    Audience::Everyone,
+    Audience::PeopleManagers,
+    Audience::SeniorLeaders,
+];
+const CADENCES: [Cadence; 4] = [
+    Cadence::Weekly,
+    Cadence::Fortnightly,
+    Cadence::Monthly,
+    Cadence::AdHoc,
+];
+const STATUSES: [OfferStatus; 3] = [OfferStatus::Open, OfferStatus::Paused, OfferStatus::Closed];
+
+/// Builds an offer body from its form. Limits and the remaining checks are
+/// the protocol's, applied by the node when it saves.
+fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
+    let status = match form.get("status") {
+        "" => OfferStatus::Open,
+        s => pick(&STATUSES, s, "a status")?,
+    };
+    let delivery = pick(&DELIVERIES, form.get("delivery"), "how it is delivered")?;
+    let title = form.get("title").to_string();
+    if title.is_empty() {
+        return Err(ApiError::Invalid("Give the offer a title.".into()));
+    }
+    Ok(match form.get("kind") {
+        "talk_offer" => Body::TalkOffer(TalkOffer {
+            person: person.to_string(),
+            speaker_name: None,
+            title,
+            summary: form.get("summary").to_string(),
+            topics: form.list("topics"),
+            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
+            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
+            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
+            languages: form.list("languages"),
+            delivery,
+            status,
+        }),
+        "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
+            person: person.to_string(),
+            mentor_name: None,
+            title,
+            description: form.get("description").to_string(),
+            topics: form.list("topics"),
+            languages: form.list("languages"),
+            capacity: form.number("capacity", "Mentees at a time")?,
+            sessions: form.number("sessions", "Sessions per mentee")?,
+            session_minutes: form.number("session_minutes", "Minutes per session")?,
+            cadence: pick(&CADENCES, form.get("cadence"), "how often")?,
+            slots: Vec::new(),
+            delivery,
+            status,
+        }),
+        "cohort_offer" => Body::CohortOffer(CohortOffer {
+            person: person.to_string(),
+            owner_name: None,
+            title,
+            goal: form.get("goal").to_string(),
+            topics: form.list("topics"),
+            seats_total: form.number("seats_total", "Seats in all")?,
+            seats_per_org: form.number("seats_per_org", "Seats per organisation")?,
+            weeks: form.number("weeks", "Weeks")?,
+            weekly_hours: form.number("weekly_hours", "Hours a week")?,
+            starts_at: parse_date(form.get("starts_on")).ok_or_else(|| {
+                ApiError::Invalid("The start date must be a day such as 2027-03-09.".into())
+            })?,
+            schedule: Vec::new(),
+            languages: form.list("languages"),
+            delivery,
+            status,
+        }),
+        _ => {
+            return Err(ApiError::Invalid(
+                "Choose what kind of offer this is.".into(),
+            ));
+        }
+    })
+}
+
+fn select<T: Copy + serde::Serialize + PartialEq>(
+    name: &str,
+    label: &str,
+    options: &[T],
+    current: Option<T>,
+) -> Markup {
+    html! {
+        label { (label)
+            select id=(name) name=(name) {
+                @for o in options {
+                    option value=(serde_name(o)) selected[current == Some(*o)] { (words(&serde_name(o))) }
+                }
+            }
+        }
+    }
+}
+
+fn number(name: &str, label: &str, value: Option<String>, min: u32, max: u32) -> Markup {
+    html! {
+        label { (label) input id=(name) type="number" name=(name) min=(min) max=(max) required value=(value.unwrap_or_default()); }
+    }
+}
+
+fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
+    let body = existing.map(|o| &o.body);
+    let action = match existing {
+        Some(o) => format!("/offers/{}", o.id),
+        None => "/offers".to_string(),
+    };
+    let text = |f: fn(&Body) -> Option<String>| body.and_then(f).unwrap_or_default();
+    let (title_v, topics_v, languages_v, delivery_v, status_v) = match body {
+        Some(Body::TalkOffer(t)) => (
+            t.title.clone(),
+            t.topics.join(", "),
+            t.languages.join(", "),
+            Some(t.delivery),
+            Some(t.status),
+        ),
+        Some(Body::MentoringOffer(m)) => (
+            m.title.clone(),
+            m.topics.join(", "),
+            m.languages.join(", "),
+            Some(m.delivery),
+            Some(m.status),
+        ),
+        Some(Body::CohortOffer(c)) => (
+            c.title.clone(),
+            c.topics.join(", "),
+            c.languages.join(", "),
+            Some(c.delivery),
+            Some(c.status),
+        ),
+        _ => Default::default(),
+    };
+    html! {
+        h1 { @if existing.is_some() { "Edit: " (title_v) } @else { "New offer: " (kind_label(kind)) } }
+        @if existing.is_some_and(|o| o.state == OfferState::Published) {
+            p.notice { "This offer is published: saving sends the new version to partner organisations." }
+        }
+        form.stack #offer-form method="post" action=(action) {
+            (ctx.csrf())
+            input type="hidden" name="kind" value=(kind);
+            @if let Some(s) = status_v { input type="hidden" name="status" value=(serde_name(&s)); }
+            label { "Title" input #title type="text" name="title" required maxlength="200" value=(title_v); }
+            @match kind {
+                "talk_offer" => {
+                    label { "Abstract" textarea #summary name="summary" maxlength="4000" { (text(|b| match b { Body::TalkOffer(t) => Some(t.summary.clone()), _ => None })) } }
+                    (select("format", "Format", &SESSION_FORMATS, match body { Some(Body::TalkOffer(t)) => Some(t.format), _ => None }))
+                    (select("audience", "For", &AUDIENCES, match body { Some(Body::TalkOffer(t)) => Some(t.audience), _ => None }))
+                    (number("duration_minutes", "Length in minutes", match body { Some(Body::TalkOffer(t)) => Some(t.duration_minutes.to_string()), _ => Some("45".into()) }, 5, 600))
+                }
+                "mentoring_offer" => {
+                    label { "What you can help with" textarea #description name="description" maxlength="4000" { (text(|b| match b { Body::MentoringOffer(m) => Some(m.description.clone()), _ => None })) } }
+                    (number("capacity", "Mentees at a time", match body { Some(Body::MentoringOffer(m)) => Some(m.capacity.to_string()), _ => Some("2".into()) }, 1, 50))
+                    (number("sessions", "Sessions per mentee", match body { Some(Body::MentoringOffer(m)) => Some(m.sessions.to_string()), _ => Some("4".into()) }, 1, 100))
+                    (number("session_minutes", "Minutes per session", match body { Some(Body::MentoringOffer(m)) => Some(m.session_minutes.to_string()), _ => Some("45".into()) }, 5, 600))
+                    (select("cadence", "How often", &CADENCES, match body { Some(Body::MentoringOffer(m)) => Some(m.cadence), _ => None }))
+                }
+                _ => {
+                    label { "Goal or business problem the group works on" textarea #goal name="goal" required maxlength="2000" { (text(|b| match b { Body::CohortOffer(c) => Some(c.goal.clone()), _ => None })) } }
+                    (number("seats_total", "Seats in all (5 to 15)", match body { Some(Body::CohortOffer(c)) => Some(c.seats_total.to_string()), _ => Some("12".into()) }, 5, 15))
+                    (number("seats_per_org", "Seats per organisation", match body { Some(Body::CohortOffer(c)) => Some(c.seats_per_org.to_string()), _ => Some("4".into()) }, 1, 15))
+                    (number("weeks", "Weeks", match body { Some(Body::CohortOffer(c)) => Some(c.weeks.to_string()), _ => Some("6".into()) }, 1, 52))
+                    (number("weekly_hours", "Hours a week", match body { Some(Body::CohortOffer(c)) => Some(c.weekly_hours.to_string()), _ => Some("2".into()) }, 1, 40))
+                    label { "First session (a day, YYYY-MM-DD)" input #starts_on type="date" name="starts_on" required value=(match body { Some(Body::CohortOffer(c)) => date(c.starts_at), _ => String::new() }); }
+                }
+            }
+            label { "Topics (comma-separated)" input #topics type="text" name="topics" value=(topics_v); }
+            label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(languages_v) placeholder="en"; }
+            (select("delivery", "Delivery", &DELIVERIES, delivery_v))
+            div.row {
+                @if existing.is_none() {
+                    button #save-publish type="submit" name="publish" value="1" { "Save and publish" }
+                    button.secondary #save-draft type="submit" { "Save as draft" }
+                } @else {
+                    button #save-offer type="submit" { "Save" }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! `/requests`: my inbox (requests from other organisations for my offers:
+//! accept or decline, with a reply) and my outbox (what I asked for, its
+//! status, and contact details once accepted).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+
+use super::{Ctx, FormData, PageResult, done, org_key};
+use crate::Shared;
+use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus};
+use crate::layout::datetime;
+use crate::pages::listing::serde_name;
+
+pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    let me = ctx.user()?;
+    let inbox = state.node.inbox(&me.user).await.map_err(|e| ctx.fail(e))?;
+    let outbox = state.node.outbox(&me.user).await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Requests",
+        html! {
+            h1 { "Requests" }
+            h2 { "Inbox: asked of me" }
+            @if inbox.is_empty() { p { "Nobody has asked for one of your offers yet." } }
+            ol.results #inbox { @for i in &inbox { li.card data-request=(i.id) { (inbox_item(&ctx, i)) } } }
+            h2 { "Outbox: what I asked for" }
+            @if outbox.is_empty() { p { "You have not asked for anything yet. " a href="/find" { "Find someone" } "." } }
+            ol.results #outbox { @for o in &outbox { li.card data-request=(o.id) { (outbox_item(o)) } } }
+        },
+    ))
+}
+
+fn status(s: RequestStatus) -> Markup {
+    let name = serde_name(&s);
+    let label = match s {
+        RequestStatus::Waiting => "waiting to reach the other organisation",
+        RequestStatus::Queued => "queued at the other organisation",
+        RequestStatus::Pending => "waiting for your answer",
+        RequestStatus::Accepted => "accepted",
+        RequestStatus::Declined => "declined",
+        RequestStatus::Refused => "refused by the other organisation",
+    };
+    html! { span class={ "status " (name) } data-status=(name) { (label) } }
+}
+
+fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
+    html! {
+        h3 { (i.requester_name.as_deref().unwrap_or("Someone")) " at " (i.from_org_name) }
+        p.meta { "For " strong { (i.offer_title) } " · received " (datetime(i.received_at)) " · " (status(i.status)) }
+        p { strong { "Wants to learn: " } (i.goal) }
+        @if !i.preferred_times.is_empty() { p { strong { "Preferred times: " } (i.preferred_times) } }
+        @if !i.message.is_empty() { p { (i.message) } }
+        @if i.status == RequestStatus::Pending {
+            form.stack method="post" action={ "/requests/" (i.from_org.to_hex()) "/" (i.id) "/answer" } {
+                (ctx.csrf())
+                label { "Reply" textarea name="reply" maxlength="2000" placeholder="e.g. Happy to. Let's start next week." {} }
+                div.row {
+                    button.accept type="submit" name="decision" value="accept" { "Accept" }
+                    button.secondary.decline type="submit" name="decision" value="decline" { "Decline" }
+                }
+            }
+            p.hint { "Accepting shares your name and email with the person who asked." }
+        } @else if !i.reply.is_empty() {
+            p { strong { "Your reply: " } (i.reply) }
+        }
+    }
+}
+
+fn outbox_item(o: &OutboxItem) -> Markup {
+    html! {
+        h3 { a href={ "/listing/" (o.offer_org.to_hex()) "/" (o.offer_id) } { (o.offer_title) } }
+        p.meta { "At " (o.offer_org_name) " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
+        p { strong { "I want to learn: " } (o.goal) }
+        @if !o.detail.is_empty() { p.reply { strong { "Reply: " } (o.detail) } }
+        @if let Some(c) = &o.contact {
+            p.contact {
+                strong { "Contact: " } (c.name)
+                @if let Some(email) = &c.email { " · " a href={ "mailto:" (email) } { (email) } }
+            }
+        }
+    }
+}
+
+pub async fn answer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let from_org = org_key(&ctx, &org)?;
+    let accept = match form.get("decision") {
+        "accept" => true,
+        "decline" => false,
+        _ => {
+            return Err(ctx.fail(crate::api::ApiError::Invalid(
+                "Choose Accept or Decline.".into(),
+            )));
+        }
+    };
+    state
+        .node
+        .answer_request(
+            &me.user,
+            &from_org,
+            &id,
+            RequestAnswer {
+                accept,
+                reply: form.get("reply").to_string(),
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/requests", "answered")
+}

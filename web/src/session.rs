@@ -1,0 +1,400 @@
+//! Who is signed in: server-side sessions behind an HttpOnly cookie, a CSRF
+//! token per session for every state-changing form, API tokens, and a
+//! limit on sign-in attempts.
+//!
+//! Sessions live in memory: a restart signs everyone out, which is the
+//! safe failure and costs a person one sign-in. The cookie holds a random
+//! 256-bit token; the server keeps only its SHA-256, so a memory dump does
+//! not hand out live sessions.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use sha2::{Digest, Sha256};
+
+use crate::api::{ApiError, NodeApi, User};
+use crate::{AppState, Shared};
+
+/// The session cookie's name, before the node's instance suffix (see
+/// [`CookieNames`]).
+pub const SESSION_COOKIE: &str = "skillmesh_session";
+
+/// This node's cookie names. Browsers share cookies between ports of one
+/// host, so several nodes on 127.0.0.1 (the demo) would sign each other's
+/// users out if the names were the same; each node adds its own suffix.
+#[derive(Debug, Clone)]
+pub struct CookieNames {
+    pub session: String,
+    /// Carries the sign-in form's CSRF token before a session exists
+    /// (double submit).
+    pub signin: String,
+}
+
+impl CookieNames {
+    pub fn new(instance: &str) -> CookieNames {
+        let suffix: String = instance
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        let sep = if suffix.is_empty() { "" } else { "_" };
+        CookieNames {
+            session: format!("{SESSION_COOKIE}{sep}{suffix}"),
+            signin: format!("skillmesh_signin{sep}{suffix}"),
+        }
+    }
+}
+/// The header a script sends the CSRF token in when it calls the JSON API
+/// with the session cookie (API tokens need none).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A session ends after this long without a request...
+const IDLE: Duration = Duration::from_secs(8 * 3600);
+/// ...and after this long in any case.
+const ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Sessions held at most; the least recently used goes first.
+const MAX_SESSIONS: usize = 50_000;
+
+struct Session {
+    username: String,
+    csrf: String,
+    created: Instant,
+    last_seen: Instant,
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    by_hash: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| ApiError::Unavailable("no randomness available; try again".into()))?;
+    Ok(hex::encode(bytes))
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Compares secrets without an early exit.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
+        self.by_hash
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts a session; returns (cookie token, CSRF token).
+    pub fn start(&self, username: &str) -> Result<(String, String), ApiError> {
+        let token = random_token()?;
+        let csrf = random_token()?;
+        let now = Instant::now();
+        let mut map = self.lock();
+        map.retain(|_, s| live(s, now));
+        if map.len() >= MAX_SESSIONS
+            && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| *k)
+        {
+            map.remove(&oldest);
+        }
+        map.insert(
+            hash(&token),
+            Session {
+                username: username.to_string(),
+                csrf: csrf.clone(),
+                created: now,
+                last_seen: now,
+            },
+        );
+        Ok((token, csrf))
+    }
+
+    /// The username and CSRF token of a live session.
+    fn touch(&self, token: &str) -> Option<(String, String)> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let key = hash(token);
+        match map.get_mut(&key) {
+            Some(s) if live(s, now) => {
+                s.last_seen = now;
+                Some((s.username.clone(), s.csrf.clone()))
+            }
+            Some(_) => {
+                map.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn end(&self, token: &str) {
+        self.lock().remove(&hash(token));
+    }
+}
+
+fn live(s: &Session, now: Instant) -> bool {
+    now.duration_since(s.last_seen) < IDLE && now.duration_since(s.created) < ABSOLUTE
+}
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path `/`, `Secure` when
+/// served over TLS. `max_age` 0 deletes the cookie.
+pub fn set_cookie(name: &str, value: &str, max_age: Duration, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        max_age.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// How long a session cookie is kept by the browser.
+pub const SESSION_MAX_AGE: Duration = ABSOLUTE;
+
+/// A signed-in person with their session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl SignedIn {
+    /// Checks the CSRF token a form or script sent.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
+        if same_secret(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "This form has expired or did not come from this site. Reload the page and try again."
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// The session of a request, if it has a live one whose account still
+/// exists (its role and name are read afresh on every request).
+pub async fn from_cookie<S: NodeApi>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<Option<SignedIn>, ApiError> {
+    let Some(token) = cookie(headers, &state.cookies.session) else {
+        return Ok(None);
+    };
+    let Some((username, csrf)) = state.sessions.touch(token) else {
+        return Ok(None);
+    };
+    match state.node.user(&username).await? {
+        Some(user) => Ok(Some(SignedIn {
+            user,
+            csrf,
+            token: token.to_string(),
+        })),
+        None => {
+            state.sessions.end(token);
+            Ok(None)
+        }
+    }
+}
+
+/// Whether a request with this method changes state (and so needs CSRF
+/// protection when authenticated by cookie).
+pub fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The client's address, when the server recorded it.
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Failed sign-ins per account and per client address in a sliding
+/// window; over the limit, further attempts are refused (even correct
+/// ones) until the window has passed.
+#[derive(Default)]
+pub struct SignInLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const PER_ACCOUNT: usize = 5;
+const PER_ADDRESS: usize = 20;
+
+impl SignInLimiter {
+    fn keys(username: &str, ip: Option<IpAddr>) -> [(String, usize); 2] {
+        [
+            (format!("u:{}", username.to_lowercase()), PER_ACCOUNT),
+            (
+                format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+                PER_ADDRESS,
+            ),
+        ]
+    }
+
+    /// Refuses when too many recent attempts failed.
+    pub fn check(&self, username: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, limit) in Self::keys(username, ip) {
+            if let Some(times) = map.get_mut(&key) {
+                times.retain(|t| now.duration_since(*t) < WINDOW);
+                if times.len() >= limit {
+                    return Err(ApiError::TooManyRequests(
+                        "Too many failed sign-in attempts. Wait 15 minutes and try again.".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, username: &str, ip: Option<IpAddr>) {
+        let now = Instant::now();
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() > 100_000 {
+            map.retain(|_, t| t.iter().any(|t| now.duration_since(*t) < WINDOW));
+        }
+        for (key, _) in Self::keys(username, ip) {
+            map.entry(key).or_default().push(now);
+        }
+    }
+}
+
+/// The caller of a JSON API operation: a bearer token, or the session
+/// cookie plus the CSRF header for calls that change state.
+pub struct ApiCaller(pub User);
+
+impl<S: NodeApi> FromRequestParts<Shared<S>> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared<S>) -> Result<Self, ApiError> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("Authorization must be `Bearer <API token>`.".into())
+                })?;
+            return match state.node.user_for_token(token.trim()).await? {
+                Some(user) => Ok(ApiCaller(user)),
+                None => Err(ApiError::Unauthorized(
+                    "Unknown or revoked API token.".into(),
+                )),
+            };
+        }
+        let signed_in = from_cookie(state, &parts.headers).await?.ok_or_else(|| {
+            ApiError::Unauthorized(
+                "Sign in, or send an API token as `Authorization: Bearer <token>`.".into(),
+            )
+        })?;
+        if is_unsafe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            signed_in.check_csrf(sent)?;
+        }
+        Ok(ApiCaller(signed_in.user))
+    }
+}
+
+/// An admin calling the JSON API.
+pub struct ApiAdmin(pub User);
+
+impl<S: NodeApi> FromRequestParts<Shared<S>> for ApiAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared<S>) -> Result<Self, ApiError> {
+        let ApiCaller(user) = ApiCaller::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(ApiAdmin(user))
+        } else {
+            Err(ApiError::Forbidden("Only admins may do this.".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_start_touch_and_end() {
+        let s = Sessions::default();
+        let (token, csrf) = s.start("a@x.example").expect("start");
+        assert_eq!(
+            s.touch(&token),
+            Some(("a@x.example".to_string(), csrf.clone()))
+        );
+        assert_eq!(s.touch("not-a-token"), None);
+        s.end(&token);
+        assert_eq!(s.touch(&token), None);
+    }
+
+    #[test]
+    fn limiter_locks_an_account_after_five_failures() {
+        let l = SignInLimiter::default();
+        for _ in 0..PER_ACCOUNT {
+            l.check("A@x.example", None).expect("allowed");
+            l.failed("a@x.example", None);
+        }
+        assert!(matches!(
+            l.check("a@X.example", None),
+            Err(ApiError::TooManyRequests(_))
+        ));
+        l.check("b@x.example", "10.0.0.1".parse().ok())
+            .expect("another account from another address is not affected");
+    }
+
+    #[test]
+    fn cookies_are_parsed_and_flagged() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; skillmesh_session=abc; b=2".parse().expect("value"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "zzz"), None);
+        let c = set_cookie(SESSION_COOKIE, "t", SESSION_MAX_AGE, true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
+        assert!(!set_cookie(SESSION_COOKIE, "t", SESSION_MAX_AGE, false).contains("Secure"));
+        assert_eq!(
+            CookieNames::new("ab12/;=").session,
+            "skillmesh_session_ab12"
+        );
+        assert_eq!(CookieNames::new("").signin, "skillmesh_signin");
+    }
+}

@@ -1,0 +1,640 @@
+//! Router tests against the in-memory [`Fake`](crate::fake::Fake): auth,
+//! roles, CSRF, escaping, error shapes, and the OpenAPI document.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::fake::{self, ADMIN, ADMIN_TOKEN, Fake, HOSTILE, MEMBER, MEMBER_TOKEN};
+use crate::{WebOptions, app};
+
+/// A browser-like client: keeps cookies, reads CSRF tokens from pages.
+struct Client {
+    app: Router,
+    cookies: Vec<(String, String)>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find(r#"name="csrf" value=""#)
+            .expect("a csrf field");
+        let rest = &self.body[at + r#"name="csrf" value=""#.len()..];
+        rest[..rest.find('"').expect("end")].to_string()
+    }
+}
+
+impl Client {
+    fn new() -> Client {
+        Client::with(WebOptions::default())
+    }
+
+    fn with(options: WebOptions) -> Client {
+        Client {
+            app: app(Fake::default(), options),
+            cookies: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Reply {
+        let mut req = req;
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req.headers_mut()
+                .insert(header::COOKIE, c.join("; ").parse().expect("cookie"));
+        }
+        let res: Response<Body> = self.app.clone().oneshot(req).await.expect("response");
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().expect("ascii");
+            let pair = v.split(';').next().expect("pair");
+            let (k, val) = pair.split_once('=').expect("k=v");
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() {
+                self.cookies.push((k.to_string(), val.to_string()));
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .expect("body");
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8(body.to_vec()).expect("utf-8"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        self.send(Request::get(path).body(Body::empty()).expect("req"))
+            .await
+    }
+
+    async fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .expect("req"),
+        )
+        .await
+    }
+
+    async fn api(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).expect("req")).await
+    }
+
+    /// Signs in through the form, as a browser would; returns the session's
+    /// CSRF token.
+    async fn sign_in(&mut self, (user, password): (&str, &str)) -> String {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        let r = self
+            .post_form(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("username", user),
+                    ("password", password),
+                    ("next", "/profile"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/profile");
+        self.get("/profile").await.csrf()
+    }
+}
+
+#[tokio::test]
+async fn healthz_is_json_with_security_headers() {
+    let mut c = Client::new();
+    let r = c.get("/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["peers"], 2);
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY");
+}
+
+#[tokio::test]
+async fn pages_need_sign_in_and_the_api_answers_401() {
+    let mut c = Client::new();
+    for page in [
+        "/find?q=x",
+        "/profile",
+        "/offers",
+        "/requests",
+        "/admin",
+        "/admin/audit",
+    ] {
+        let r = c.get(page).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert!(
+            r.location().starts_with("/signin?next=%2F"),
+            "{page}: {}",
+            r.location()
+        );
+    }
+    for path in [
+        "/api/v1/me",
+        "/api/v1/search?q=x",
+        "/api/v1/admin/federation",
+    ] {
+        let r = c.api("GET", path, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(r.json()["error"]["code"], "unauthorized");
+    }
+    let r = c.api("GET", "/api/v1/me", Some("wrong"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // The start page is public and names the organisation, escaped.
+    let home = c.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Northwind &lt;b&gt;Labs&lt;/b&gt;"));
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_the_session() {
+    let mut c = Client::with(WebOptions {
+        secure_cookies: true,
+        instance: "ab12".into(),
+    });
+    let form = c.get("/signin").await;
+    let csrf = form.csrf();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("username", MEMBER.0),
+                ("password", MEMBER.1),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let set: Vec<_> = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("s").to_string())
+        .collect();
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("skillmesh_session_ab12="))
+        .expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(session.contains(flag), "{session}");
+    }
+    let profile = c.get("/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("Signed in as"));
+    assert!(profile.body.contains("Tomás Silva"));
+    let csrf = profile.csrf();
+    let out = c.post_form("/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/profile").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_attempts_are_rate_limited() {
+    let mut c = Client::new();
+    for _ in 0..5 {
+        let csrf = c.get("/signin").await.csrf();
+        let r = c
+            .post_form(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("username", MEMBER.0),
+                    ("password", "wrong"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("Wrong email or password."));
+    }
+    let csrf = c.get("/signin").await.csrf();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("username", MEMBER.0),
+                ("password", MEMBER.1),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(r.body.contains("Too many failed sign-in attempts"));
+}
+
+#[tokio::test]
+async fn a_sign_in_form_without_its_token_is_refused() {
+    let mut c = Client::new();
+    let r = c
+        .post_form(
+            "/signin",
+            &[
+                ("csrf", "forged"),
+                ("username", MEMBER.0),
+                ("password", MEMBER.1),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        !c.cookies
+            .iter()
+            .any(|(k, _)| k.starts_with("skillmesh_session"))
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(ADMIN).await;
+    let r = c.post_form("/admin/mode", &[("mode", "allowlist")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.body
+            .contains("This form has expired or did not come from this site")
+    );
+    let r = c
+        .post_form(
+            "/admin/mode",
+            &[("csrf", "0".repeat(64).as_str()), ("mode", "allowlist")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .post_form("/admin/mode", &[("csrf", &csrf), ("mode", "allowlist")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/admin?notice=mode");
+    // API calls with the cookie need the header; with a token they do not.
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/admin/federation/mode",
+            None,
+            Some(serde_json::json!({"mode": "open"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"]["code"], "forbidden");
+    let r = c
+        .send(
+            Request::put("/api/v1/admin/federation/mode")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &csrf)
+                .body(Body::from(r#"{"mode":"open"}"#))
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // Reading with the cookie needs no header.
+    assert_eq!(
+        c.api("GET", "/api/v1/me", None, None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn members_are_refused_admin_pages_and_admin_api() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    for page in [
+        "/admin",
+        "/admin/approvals",
+        "/admin/policy",
+        "/admin/audit",
+        "/admin/users",
+    ] {
+        let r = c.get(page).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{page}");
+        assert!(
+            r.body
+                .contains("This page is for the organisation&#39;s admins.")
+                || r.body
+                    .contains("This page is for the organisation's admins."),
+            "{}",
+            r.body
+        );
+    }
+    let r = c
+        .post_form("/admin/mode", &[("csrf", &csrf), ("mode", "allowlist")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        !c.get("/profile").await.body.contains(r#"href="/admin""#),
+        "no admin link for members"
+    );
+    for (method, path) in [
+        ("GET", "/api/v1/admin/federation"),
+        ("GET", "/api/v1/admin/audit"),
+        ("GET", "/api/v1/admin/users"),
+        ("POST", "/api/v1/admin/approvals/x/approve"),
+    ] {
+        let r = c.api(method, path, Some(MEMBER_TOKEN), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(r.json()["error"]["code"], "forbidden");
+    }
+    let r = c
+        .api("GET", "/api/v1/admin/federation", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn markup_from_another_organisation_renders_as_inert_text() {
+    let mut c = Client::new();
+    c.sign_in(ADMIN).await;
+    let org = fake::remote_org().to_hex();
+    for page in [
+        "/find?q=x".to_string(),
+        format!("/listing/{org}/offer-1"),
+        "/admin".to_string(),
+        "/admin/audit".to_string(),
+    ] {
+        let r = c.get(&page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(
+            !r.body.contains("<script>alert"),
+            "{page} has a live script"
+        );
+        assert!(
+            !r.body.contains(r#"" onmouseover="alert"#),
+            "{page} has a live attribute"
+        );
+        assert!(
+            r.body
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot; onmouseover=&quot;alert(2)"),
+            "{page} lost the text: {}",
+            r.body
+        );
+    }
+    let listing = c.get(&format!("/listing/{org}/offer-1")).await;
+    assert!(listing.body.contains("signature checked"));
+    assert!(listing.body.contains("id=\"request-form\""));
+    // The signed-in name is escaped in the page shell too.
+    assert!(listing.body.contains("Priya &lt;i&gt;Raman&lt;/i&gt;"));
+    assert!(!HOSTILE.is_empty());
+}
+
+#[tokio::test]
+async fn errors_are_sentences_on_pages_and_json_with_codes_in_the_api() {
+    let mut c = Client::new();
+    c.sign_in(MEMBER).await;
+    let r = c.get("/listing/zz/offer-1").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("There is no such organisation."));
+    assert!(r.body.contains("<h1>Not found</h1>"));
+    let r = c.get("/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("There is no page at this address."));
+
+    let r = c
+        .api("GET", "/api/v1/no-such-thing", Some(MEMBER_TOKEN), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+    let r = c
+        .api("GET", "/api/v1/listings/nothex/x", Some(MEMBER_TOKEN), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid");
+    let r = c
+        .api(
+            "POST",
+            "/api/v1/requests",
+            Some(MEMBER_TOKEN),
+            Some(serde_json::json!({"offer_org": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("offer_org")
+    );
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/profile",
+            Some(MEMBER_TOKEN),
+            Some(serde_json::json!({"display_name": ""})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["message"], "A name is needed.");
+    let r = c
+        .api("GET", "/api/v1/search?page=many", Some(MEMBER_TOKEN), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let mut c = Client::new();
+    let big = "x".repeat(crate::MAX_BODY_BYTES + 1);
+    let r = c.post_form("/signin", &[("username", &big)]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn members_manage_their_own_offers_through_forms() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let r = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "mentoring_offer"),
+                ("title", "Kubernetes in production"),
+                ("description", "4 sessions"),
+                ("capacity", "2"),
+                ("sessions", "4"),
+                ("session_minutes", "45"),
+                ("cadence", "weekly"),
+                ("topics", "kubernetes, on-call"),
+                ("languages", "en"),
+                ("delivery", "remote"),
+                ("publish", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/offers?notice=published");
+    let list = c.get("/offers?notice=published").await;
+    assert!(list.body.contains("Kubernetes in production"));
+    assert!(
+        list.body
+            .contains("Published: partner organisations will receive it")
+    );
+    let bad = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "mentoring_offer"),
+                ("title", "x"),
+                ("capacity", "lots"),
+                ("delivery", "remote"),
+                ("cadence", "weekly"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body
+            .contains("Mentees at a time must be a whole number.")
+    );
+    // Someone else's offer id is not found, not shown.
+    let r = c.get("/offers/priya-1").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed_and_accepts_its_example() {
+    let spec = crate::openapi::spec();
+    let mut c = Client::new();
+    let org = fake::remote_org().to_hex();
+    let mut documented = 0;
+    for (path, ops) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("ops") {
+            documented += 1;
+            let concrete = format!("/api/v1{path}")
+                .replace("{org}", &org)
+                .replace("{id}", "offer-1");
+            let example = op["requestBody"]["content"]["application/json"]["example"].clone();
+            let body = (!example.is_null()).then_some(example);
+            let r = c
+                .api(
+                    &method.to_uppercase(),
+                    &concrete,
+                    Some(ADMIN_TOKEN),
+                    body.clone(),
+                )
+                .await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            let code = if r.status.is_success() {
+                ""
+            } else {
+                r.json()["error"]["code"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+                    .leak()
+            };
+            assert_ne!(
+                code, "invalid",
+                "{method} {path}: the documented example was refused: {}",
+                r.body
+            );
+            if !r.status.is_success() {
+                // Only the fake's own "no such thing" answers are allowed.
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path}: {}",
+                    r.body
+                );
+                assert_ne!(
+                    r.json()["error"]["message"],
+                    "There is no such API operation.",
+                    "{method} {path} is not routed"
+                );
+            }
+            let ok: u16 = op["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+                .filter_map(|k| k.parse().ok())
+                .find(|s: &u16| *s < 300)
+                .expect("a success status");
+            if r.status.is_success() {
+                assert_eq!(r.status.as_u16(), ok, "{method} {path}: documented status");
+            }
+        }
+    }
+    // And every API route is documented: count the handlers routed in
+    // api_v1.rs's `routes` (the OpenAPI document itself aside).
+    let source = include_str!("api_v1.rs");
+    let start = source
+        .find("pub fn routes<S: NodeApi>()")
+        .expect("routes fn");
+    let end = start + source[start..].find(".fallback(").expect("fallback");
+    let body = &source[start..end];
+    let routed = ["get(", "post(", "put(", "delete("]
+        .iter()
+        .map(|m| body.matches(m).count())
+        .sum::<usize>()
+        - 1;
+    assert_eq!(
+        documented, routed,
+        "routes in api_v1.rs vs operations in the OpenAPI document"
+    );
+    let r = c.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["openapi"], "3.1.0");
+}
