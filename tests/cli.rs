@@ -202,6 +202,48 @@ async fn demo_starts_each_organisation_with_sample_data() {
         names.push(health["org"].as_str().expect("org").to_string());
     }
     assert_eq!(names, ["Northwind", "Contoso"]);
+    // The printed demo sign-in works: Tomás signs in at Northwind's node.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let form = client
+        .get(format!("http://{}/signin", demo.web))
+        .send()
+        .await
+        .expect("GET /signin");
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("sign-in cookie")
+        .to_string();
+    let page = form.text().await.expect("page");
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf field")
+        .to_string();
+    let signed_in = client
+        .post(format!("http://{}/signin", demo.web))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={csrf}&username=tomas%40northwind.example&password={}",
+            skillmesh_node::demo::DEMO_PASSWORD
+        ))
+        .send()
+        .await
+        .expect("POST /signin");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(
+        signed_in.headers().get_all("set-cookie").iter().any(|c| c
+            .to_str()
+            .is_ok_and(|c| c.starts_with("skillmesh_session_"))),
+        "a session cookie"
+    );
     assert!(demo.terminate().success());
     // --data-dir keeps the data: a second start reuses it without reseeding.
     assert!(dir.path().join("northwind").join("org.key").exists());

@@ -120,12 +120,42 @@ pub fn add_user(
     }
     let now = clock::now();
     store.add_person(&Person::new(&id, name, email, now))?;
+    add_account(store, email, &id, role, password_hash)
+}
+
+/// Gives an existing person an account (signing in with `email`).
+pub fn add_account_for(
+    store: &Store,
+    email: &str,
+    person_id: &str,
+    role: Role,
+    password: &str,
+) -> Result<Account, AccountError> {
+    check_username(email)?;
+    if store.account(email)?.is_some() {
+        return Err(AccountError::Exists(email.to_string()));
+    }
+    if store.person(person_id)?.is_none() {
+        return Err(AccountError::Store(StoreError::NotFound(format!(
+            "person {person_id}"
+        ))));
+    }
+    add_account(store, email, person_id, role, hash_password(password)?)
+}
+
+fn add_account(
+    store: &Store,
+    email: &str,
+    person_id: &str,
+    role: Role,
+    password_hash: String,
+) -> Result<Account, AccountError> {
     let account = Account {
         username: email.to_string(),
         role,
-        person_id: Some(id),
+        person_id: Some(person_id.to_string()),
         password_hash,
-        created_at: now,
+        created_at: clock::now(),
         api_token_sha256: None,
     };
     store.add_account(&account)?;

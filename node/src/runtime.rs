@@ -152,11 +152,15 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
+        // With the client's address, for the sign-in limit per address.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await
     });
     tracing::info!(
         org = %service.org_name(),

@@ -43,14 +43,29 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             "Skillmesh demo: {} organisations on this machine",
             nodes.len()
         );
-        for node in &nodes {
+        for (i, node) in nodes.iter().enumerate() {
             let (federated, own) = node.service.record_counts().unwrap_or_default();
             println!(
                 "  {:<12} http://{}/  ({own} own records, {federated} from partners)",
                 node.service.org_name(),
                 node.web_addr
             );
+            let accounts: Vec<String> = demo::demo_accounts(i)
+                .into_iter()
+                .map(|(email, admin)| {
+                    if admin {
+                        format!("{email} (admin)")
+                    } else {
+                        email
+                    }
+                })
+                .collect();
+            println!("               sign in as {}", accounts.join(", "));
         }
+        println!(
+            "Every demo account's password is {:?}.",
+            demo::DEMO_PASSWORD
+        );
         println!(
             "Data: {}{}",
             root.display(),

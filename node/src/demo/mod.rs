@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 use skillmesh_config::Config;
 use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, OrgCard, Topic};
 
+use crate::accounts;
 use crate::clock;
 use crate::datadir::{CONFIG_FILE, KEY_FILE};
 use crate::identity::OrgIdentity;
 use crate::runtime::{self, RunningNode};
 use crate::service::{Service, ServiceError};
-use crate::store::{Person, Sharing};
+use crate::store::{Person, Role, Sharing};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -111,6 +112,14 @@ fn prepare(
 }
 
 #[derive(Debug, thiserror::Error)]
+enum DemoSeedError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
+}
+
+#[derive(Debug, thiserror::Error)]
 enum DemoSetupError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -118,8 +127,34 @@ enum DemoSetupError {
     Key(#[from] crate::identity::KeyError),
 }
 
-/// Adds the sample organisation's people, listings, offers and content.
-fn seed(service: &Service, i: usize) -> Result<(), ServiceError> {
+/// Every demo account's password. The demo listens on loopback only and
+/// its data is thrown away on exit, so a password printed in the terminal
+/// is the convenient choice; real nodes get accounts from `user add`.
+pub const DEMO_PASSWORD: &str = "skillmesh-demo";
+
+/// The sign-in of sample person `person` of organisation `i`.
+pub fn demo_email(i: usize, person: &str) -> String {
+    let (_, _, sample) = sample_data::org(i);
+    format!("{person}@{}", sample.domain)
+}
+
+/// Organisation `i`'s demo accounts to print: (email, is admin). The
+/// second sample person of each organisation is its admin.
+pub fn demo_accounts(i: usize) -> Vec<(String, bool)> {
+    let (_, _, sample) = sample_data::org(i);
+    sample
+        .people
+        .iter()
+        .enumerate()
+        .map(|(n, p)| (demo_email(i, p.id), n == ADMIN_INDEX))
+        .collect()
+}
+
+const ADMIN_INDEX: usize = 1;
+
+/// Adds the sample organisation's people (each with an account),
+/// listings, offers and content.
+fn seed(service: &Service, i: usize) -> Result<(), DemoSeedError> {
     let (name, _, sample) = sample_data::org(i);
     let now = clock::now();
     service.publish_org_card(
@@ -163,6 +198,20 @@ fn seed(service: &Service, i: usize) -> Result<(), ServiceError> {
             updated_at: now,
         };
         service.add_person(&person, "demo")?;
+    }
+    for (n, p) in sample.people.iter().enumerate() {
+        let role = if n == ADMIN_INDEX {
+            Role::Admin
+        } else {
+            Role::Member
+        };
+        accounts::add_account_for(
+            service.store(),
+            &demo_email(i, p.id),
+            p.id,
+            role,
+            DEMO_PASSWORD,
+        )?;
     }
     for (id, owner, body) in sample_data::items(sample, now) {
         service.create_item(&id, owner, body, "demo")?;
