@@ -11,93 +11,17 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use common::browser::{Browser, screenshot_dir};
-use common::nodes::{Org, p2p_addr, start_org, wait_for};
+use anyhow::Result;
+use common::browser::Browser;
+use common::nodes::{p2p_addr, start_org, wait_for};
+use common::web::{WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
-use skillmesh_node::accounts::add_user;
 use skillmesh_node::store::Role;
-
-const PASSWORD: &str = "correct horse battery";
-const WAIT: Duration = Duration::from_secs(20);
 /// What Tomás puts in his headline: it must show as text on Contoso.
 const HOSTILE: &str =
     r#"<script>window.skillmeshProbe=1</script>" onmouseover="window.skillmeshProbe=2"#;
-
-fn url(org: &Org, path: &str) -> String {
-    format!("http://{}{path}", org.node.web_addr)
-}
-
-fn add(org: &Org, email: &str, name: &str, role: Role) {
-    add_user(org.node.service.store(), email, name, role, PASSWORD).expect("add user");
-}
-
-struct Shots(Option<PathBuf>);
-
-impl Shots {
-    fn new() -> Shots {
-        Shots(Some(
-            std::env::var_os("SKILLMESH_SCREENSHOTS")
-                .map(PathBuf::from)
-                .unwrap_or_else(screenshot_dir),
-        ))
-    }
-
-    async fn take(&self, b: &Browser, name: &str) -> Result<()> {
-        if let Some(dir) = &self.0 {
-            b.screenshot(dir.join(format!("{name}.png"))).await?;
-        }
-        Ok(())
-    }
-}
-
-async fn sign_in(b: &Browser, org: &Org, email: &str) -> Result<()> {
-    b.goto(&url(org, "/signin")).await?;
-    b.fill("#username", email).await?;
-    b.fill("#password", PASSWORD).await?;
-    b.click("#signin").await?;
-    b.wait_for_text("#signed-in-as", "", WAIT)
-        .await
-        .with_context(|| format!("{email} signs in"))?;
-    Ok(())
-}
-
-async fn sign_out(b: &Browser) -> Result<()> {
-    b.click("header .who button").await?;
-    b.wait_for_text("main", "You are signed out.", WAIT).await?;
-    Ok(())
-}
-
-/// Ticks or unticks a checkbox.
-async fn set_checked(b: &Browser, css: &str, on: bool) -> Result<()> {
-    let el = b.find(css).await?;
-    if el.is_selected().await? != on {
-        el.click().await?;
-    }
-    Ok(())
-}
-
-/// Reloads `path` until `css` shows `needle` (another node is involved).
-async fn reload_until(b: &Browser, org: &Org, path: &str, css: &str, needle: &str) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        b.goto(&url(org, path)).await?;
-        if b.wait_for_text(css, needle, Duration::from_millis(300))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            let text = b.text("main").await.unwrap_or_default();
-            anyhow::bail!("{path}: `{css}` never showed {needle:?}; the page said:\n{text}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 async fn no_script_ran(b: &Browser) -> Result<()> {
     let ran = b
@@ -140,7 +64,6 @@ async fn find_ask_accept_then_block() -> Result<()> {
     );
     add(&contoso, "admin@contoso.example", "Chen Admin", Role::Admin);
     let b = Browser::start().await?;
-    let shots = Shots::new();
 
     // Tomás opts in, field by field, and sees the preview.
     sign_in(&b, &northwind, "tomas@northwind.example").await?;
@@ -169,7 +92,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
         !preview.contains("Europe/Lisbon"),
         "time zone was not opted in: {preview}"
     );
-    shots.take(&b, "profile").await?;
+    screenshot(&b, "profile").await?;
 
     // He publishes a mentoring offer.
     b.goto(&url(&northwind, "/offers/new?kind=mentoring_offer"))
@@ -183,11 +106,12 @@ async fn find_ask_accept_then_block() -> Result<()> {
     b.fill("#topics", "Kubernetes, on-call").await?;
     b.click("#save-publish").await?;
     b.wait_for_text("main", "Published", WAIT).await?;
-    shots.take(&b, "offers").await?;
+    screenshot(&b, "offers").await?;
     sign_out(&b).await?;
 
     // Aisha, at Contoso, finds it by topic.
     sign_in(&b, &contoso, "aisha@contoso.example").await?;
+    screenshot(&b, "home").await?;
     reload_until(
         &b,
         &contoso,
@@ -203,7 +127,10 @@ async fn find_ask_accept_then_block() -> Result<()> {
         "the headline shows as text: {results}"
     );
     no_script_ran(&b).await?;
-    shots.take(&b, "find").await?;
+    screenshot(&b, "find").await?;
+    b.set_viewport_size(390, 844).await?;
+    screenshot(&b, "find-phone").await?;
+    b.set_viewport_size(1280, 800).await?;
     let link = b
         .client()
         .find(fantoccini::Locator::LinkText(
@@ -214,7 +141,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
     b.wait_for_text("#provenance", "signature checked", WAIT)
         .await?;
     assert_eq!(b.text("#from-org").await?, "Northwind");
-    shots.take(&b, "listing").await?;
+    screenshot(&b, "listing").await?;
     b.fill("#goal", "Run on-call for my team").await?;
     b.fill("#preferred_times", "Tuesday mornings CET").await?;
     b.fill("#message", "Hello Tomás!").await?;
@@ -245,7 +172,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
         "Happy to. Let's start next week.",
     )
     .await?;
-    shots.take(&b, "requests").await?;
+    screenshot(&b, "requests").await?;
     b.click("#inbox button.accept").await?;
     b.wait_for_text("main", "Answer sent.", WAIT).await?;
     sign_out(&b).await?;
@@ -270,7 +197,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
     );
     b.wait_for_text("#orgs", "Northwind", WAIT).await?;
     no_script_ran(&b).await?;
-    shots.take(&b, "admin").await?;
+    screenshot(&b, "admin").await?;
     b.click(&row).await?;
     b.wait_for_text("main", "Organisation updated.", WAIT)
         .await?;
@@ -280,7 +207,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
     b.goto(&url(&contoso, "/admin/audit?action=org_blocked"))
         .await?;
     b.wait_for_text("#audit", "org_blocked", WAIT).await?;
-    shots.take(&b, "audit").await?;
+    screenshot(&b, "audit").await?;
     wait_for("the block to hold", || async {
         contoso
             .node

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod nodes;
+pub mod web;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
