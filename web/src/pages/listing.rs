@@ -217,7 +217,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
             form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
                 (ctx.csrf())
                 label { "What I want to learn" textarea #goal name="goal" required maxlength="2000" {} }
-                label { "Preferred times" input #preferred_times type="text" name="preferred_times" maxlength="500" placeholder="e.g. Tuesday or Thursday mornings, CET"; }
+                label { "Preferred times" input #preferred_times type="text" name="preferred_times" maxlength="200" placeholder="e.g. Tuesday or Thursday mornings, CET"; }
                 label { "Message" textarea #message name="message" maxlength="4000" {} }
                 button #send-request type="submit" { "Send request" }
             }
