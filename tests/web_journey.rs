@@ -11,8 +11,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use anyhow::Result;
 use common::browser::Browser;
 use common::nodes::{p2p_addr, start_org, wait_for};
