@@ -1,22 +1,33 @@
 //! The search catalogue: one in-memory entry per searchable record this
 //! node holds (its own published records and federated ones; never
 //! tombstones, never records of blocked organisations), with a lower-cased
-//! text haystack and interned facet values worked out once, when the record
-//! arrives, so a query is a scan over plain bytes and integer counters.
+//! text haystack, interned facet values and the levels of its topics worked
+//! out once, when the record arrives, so that filters, facets, ranking and
+//! paging are a scan over plain bytes and integer counters.
 //!
-//! Interim: a tantivy index (typo tolerance, relevance ranking) replaces it.
-//! The [`crate::service::Service`] owns the catalogue and keeps it current
-//! after every successful store batch: records published, received,
-//! retracted, expired or purged with a blocked organisation.
+//! It is what search results are made of; the tantivy index
+//! ([`crate::search`]) only says which records match the text and how well.
+//! A record the catalogue does not hold (retracted, expired, purged with a
+//! blocked organisation) is never a result, whatever the index still says
+//! until its next commit; a record it holds that the index does not cover
+//! yet is matched by substring over the haystack meanwhile (see
+//! [`Catalogue::search_text`]). Each change is numbered with a generation,
+//! which is how the two line up.
+//!
+//! The [`crate::service::Service`] owns the catalogue (through
+//! [`crate::search::Search`]) and keeps it current after every successful
+//! store batch: records published, received, retracted, expired or purged
+//! with a blocked organisation.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::Serialize;
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey, Record};
 use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
+use crate::search::analysis::{KeyMap, doc_key};
 use crate::store::{OrgListing, Store, StoreError, StoredRecord};
 
 /// The record kinds a person can search for.
@@ -33,6 +44,35 @@ pub const SEARCHABLE: [Kind; 6] = [
 const SUMMARY_CHARS: usize = 280;
 /// Most values listed per facet.
 const FACET_VALUES: usize = 50;
+
+/// Ranking: a result's score is its text score (BM25 from the index; 1
+/// without search text) times these factors, so that among records that
+/// match about as well, the ones that can help more rank first:
+///
+/// * the expert's stated level for a topic that matched the query;
+const LEVEL_WEIGHTS: [f32; 5] = [1.0, 1.0, 1.1, 1.25, 1.4];
+/// * availability: open (or not stated) > limited > full (offers that are
+///   paused or closed count as full);
+const LIMITED_WEIGHT: f32 = 0.85;
+const FULL_WEIGHT: f32 = 0.6;
+/// * freshness: `FRESH_FLOOR + (1 - FRESH_FLOOR) * 2^(-age / half-life)`
+///   of the record's `issued_at`.
+const FRESH_FLOOR: f32 = 0.75;
+const FRESH_HALF_LIFE_DAYS: f32 = 90.0;
+///
+/// Ties go to the newer record, then to (organisation, id), so that
+/// pages are stable.
+fn rank_weight(level: u8, availability: &str, issued_at: i64, now: i64) -> f32 {
+    let level = LEVEL_WEIGHTS[usize::from(level.min(4))];
+    let availability = match availability {
+        "limited" => LIMITED_WEIGHT,
+        "full" => FULL_WEIGHT,
+        _ => 1.0,
+    };
+    let age_days = (now - issued_at).max(0) as f32 / 86_400.0;
+    let fresh = FRESH_FLOOR + (1.0 - FRESH_FLOOR) * (-age_days / FRESH_HALF_LIFE_DAYS).exp2();
+    level * availability * fresh
+}
 
 /// The facets, in the order results list them. Each name is also the
 /// query parameter that filters on it.
@@ -133,6 +173,8 @@ struct Hot {
     /// `i64::MIN` for a free slot, so it never matches.
     expires_at: i64,
     issued_at: i64,
+    /// The change that last set this slot (see [`Catalogue::search_text`]).
+    generation: u64,
     /// The slot's lower-cased text is `text[text..text_end]`, and it starts
     /// with the lower-cased title, `text[text..title_end]`.
     text: usize,
@@ -140,7 +182,8 @@ struct Hot {
     text_end: usize,
     /// Interned facet values of every [`Dim`] in turn from `vals`, each
     /// dimension's distinct and in the record's order; dimension `d` ends
-    /// `ends[d]` values after `vals`.
+    /// `ends[d]` values after `vals`. `levels[vals..]` holds, for each
+    /// topic, the level stated for it (0: none, 1 to 4: beginner to expert).
     vals: usize,
     ends: [u16; 7],
 }
@@ -148,6 +191,7 @@ struct Hot {
 const FREE: Hot = Hot {
     expires_at: i64::MIN,
     issued_at: 0,
+    generation: 0,
     text: 0,
     title_end: 0,
     text_end: 0,
@@ -176,16 +220,20 @@ struct Cold {
     summary: String,
 }
 
-/// What a record contributes to the catalogue, before interning.
-struct Extract {
-    title: String,
-    summary: String,
-    text: Vec<String>,
-    topics: Vec<String>,
-    formats: Vec<String>,
-    languages: Vec<String>,
-    time_zone: Option<String>,
-    availability: Option<String>,
+/// What a record contributes to the catalogue (before interning) and to
+/// the index.
+pub(crate) struct Extract {
+    pub title: String,
+    pub summary: String,
+    /// Every other text field, topics excepted.
+    pub text: Vec<String>,
+    pub topics: Vec<String>,
+    /// The level stated for each topic (0: none; 1 to 4).
+    pub levels: Vec<u8>,
+    pub formats: Vec<String>,
+    pub languages: Vec<String>,
+    pub time_zone: Option<String>,
+    pub availability: Option<String>,
 }
 
 /// The wire name of a unit enum variant (`code_review`, `in_person`...).
@@ -207,12 +255,13 @@ fn offer_availability(status: OfferStatus) -> Option<String> {
     )
 }
 
-fn extract(body: &Body) -> Option<Extract> {
+pub(crate) fn extract(body: &Body) -> Option<Extract> {
     let mut e = Extract {
         title: String::new(),
         summary: String::new(),
         text: Vec::new(),
         topics: Vec::new(),
+        levels: Vec::new(),
         formats: Vec::new(),
         languages: Vec::new(),
         time_zone: None,
@@ -229,6 +278,7 @@ fn extract(body: &Body) -> Option<Extract> {
             e.text.extend(b.display_name.clone());
             e.text.extend(b.headline.clone());
             e.topics = b.topics.iter().map(|t| t.name.clone()).collect();
+            e.levels = b.topics.iter().map(|t| t.level as u8 + 1).collect();
             e.formats = b.formats.iter().map(snake).collect();
             e.languages = b.languages.clone();
             e.time_zone = b.time_zone.clone();
@@ -286,7 +336,7 @@ fn extract(body: &Body) -> Option<Extract> {
         }
         Body::OrgCard(_) | Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => return None,
     }
-    e.text.extend(e.topics.iter().cloned());
+    e.levels.resize(e.topics.len(), 0);
     Some(e)
 }
 
@@ -355,6 +405,11 @@ fn decode_stored(row: &StoredRecord) -> Option<Record> {
     })
 }
 
+/// Decodes one stored row (in one pass; the full decoding is the fallback).
+pub(crate) fn decode_row(row: &StoredRecord) -> Option<Record> {
+    decode_stored(row).or_else(|| row.record().ok())
+}
+
 /// Decodes stored rows, skipping (and logging) any that do not parse.
 fn decode(rows: &[StoredRecord]) -> Vec<Record> {
     rows.iter()
@@ -370,6 +425,36 @@ fn decode(rows: &[StoredRecord]) -> Vec<Record> {
         .collect()
 }
 
+/// What applying a change did, for the index to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing the index needs to know.
+    None,
+    /// The record (key `key`) is now held, as change `generation`.
+    Upsert { generation: u64, key: u64 },
+    /// The record with key `key` is gone: the index drops what it holds
+    /// of it with a `seq` below `below_seq`.
+    Remove {
+        generation: u64,
+        key: u64,
+        below_seq: u64,
+    },
+}
+
+/// The text part of a search, worked out by [`crate::search`].
+pub struct TextFilter<'a> {
+    /// Every record the index found, by key, with its text score.
+    pub hits: &'a [(u64, f32)],
+    /// The generation the index results cover: a record last changed
+    /// after it is matched by `substrings` instead.
+    pub covered: u64,
+    /// Each clause of the query as its alternatives, each lower-cased
+    /// strings that, all in a record's lower-cased text, satisfy it.
+    pub substrings: &'a [Vec<Vec<String>>],
+    /// Whether a topic name matched the query (for the level weight).
+    pub topic_matches: &'a mut dyn FnMut(&str) -> bool,
+}
+
 /// The catalogue of everything searchable this node holds.
 pub struct Catalogue {
     own: OrgKey,
@@ -377,17 +462,27 @@ pub struct Catalogue {
     hot: Vec<Hot>,
     cold: Vec<Option<Cold>>,
     free: Vec<usize>,
-    slots: HashMap<(OrgKey, String), usize>,
+    /// Slot by [`doc_key`] of (org, id).
+    slots: KeyMap<usize>,
     /// Every slot's lower-cased text, one after another; a replaced or
     /// removed slot's text stays as garbage until [`Catalogue::compact`].
     text: String,
-    /// Every slot's interned facet values, likewise.
+    /// Every slot's interned facet values, likewise, and alongside each
+    /// value the level of a topic (0 for any other value).
     vals: Vec<u32>,
+    levels: Vec<u8>,
     garbage: usize,
     /// Names from organisation cards; kept after a purge so an admin still
     /// sees who a blocked organisation was.
     org_names: HashMap<OrgKey, String>,
     dims: [Interner; 7],
+    /// The last change's generation.
+    generation: u64,
+    /// Slots built from the store carry this generation (0: none).
+    base_generation: u64,
+    /// When set, slots changed since `base_generation`, by generation, so
+    /// a search finds those the index does not cover without a full scan.
+    pending: Option<VecDeque<(u64, usize)>>,
 }
 
 impl Catalogue {
@@ -397,18 +492,23 @@ impl Catalogue {
             hot: Vec::new(),
             cold: Vec::new(),
             free: Vec::new(),
-            slots: HashMap::new(),
+            slots: KeyMap::default(),
             text: String::new(),
             vals: Vec::new(),
+            levels: Vec::new(),
             garbage: 0,
             org_names: HashMap::new(),
             dims: Default::default(),
+            generation: 0,
+            base_generation: 0,
+            pending: None,
         }
     }
 
     /// Builds the catalogue from every record in the store. Decoding the
     /// records is most of the work: it runs on every core, a few thousand
-    /// records at a time (so they are never all in memory at once).
+    /// records at a time (so they are never all in memory at once). Every
+    /// record built carries generation 1.
     pub fn build(own: OrgKey, store: &Store) -> Result<Catalogue, StoreError> {
         const CHUNK: usize = 4096;
         let blocked: Vec<OrgKey> = store
@@ -419,6 +519,8 @@ impl Catalogue {
             .collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut catalogue = Catalogue::new(own);
+        catalogue.generation = 1;
+        catalogue.base_generation = 1;
         let mut rows = Vec::with_capacity(CHUNK);
         let mut take = |rows: &mut Vec<StoredRecord>| {
             let per_thread = rows.len().div_ceil(threads).max(1);
@@ -433,7 +535,13 @@ impl Catalogue {
                     .collect()
             });
             for record in decoded.iter().flatten() {
-                catalogue.apply(record);
+                if let Body::OrgCard(card) = &record.body {
+                    catalogue
+                        .org_names
+                        .insert(record.header.org, card.name.clone());
+                } else {
+                    catalogue.apply_as(record, 1);
+                }
             }
             rows.clear();
         };
@@ -459,43 +567,124 @@ impl Catalogue {
         self.slots.is_empty()
     }
 
+    /// The last change's generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// From now on, remember which slots change, so that a search with a
+    /// [`TextFilter`] scans only those the index does not cover yet
+    /// (instead of every slot). For a catalogue an index follows.
+    pub fn track_changes(&mut self) {
+        self.pending.get_or_insert_with(VecDeque::new);
+    }
+
+    /// Forgets the changes an index now covers (up to `covered`).
+    pub fn forget_changes_up_to(&mut self, covered: u64) {
+        if let Some(pending) = &mut self.pending {
+            while pending.front().is_some_and(|(g, _)| *g <= covered) {
+                pending.pop_front();
+            }
+        }
+    }
+
+    /// Every record held: (org, id, seq).
+    pub fn held(&self) -> Vec<(OrgKey, String, u64)> {
+        self.cold
+            .iter()
+            .flatten()
+            .map(|c| (c.org, c.id.clone(), c.seq))
+            .collect()
+    }
+
     /// The name on `org`'s organisation card, if we have held one.
     pub fn org_name(&self, org: &OrgKey) -> Option<&str> {
         self.org_names.get(org).map(String::as_str)
     }
 
+    /// The slot holding `(org, id)`, if any.
+    fn slot_of(&self, org: &OrgKey, id: &str) -> Option<usize> {
+        let slot = *self.slots.get(&doc_key(org, id))?;
+        let c = self.cold[slot].as_ref()?;
+        (c.org == *org && c.id == id).then_some(slot)
+    }
+
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
     /// Takes in a record just stored (new or newer than what we held): a
     /// searchable one is added or replaces its older version, a retraction
     /// removes what it retracts, an organisation card names its org.
-    pub fn apply(&mut self, record: &Record) {
+    pub fn apply(&mut self, record: &Record) -> Change {
         let h = &record.header;
         if let Body::OrgCard(card) = &record.body {
             self.org_names.insert(h.org, card.name.clone());
         }
-        let key = (h.org, h.id.clone());
         let held = self
-            .slots
-            .get(&key)
-            .and_then(|s| self.cold[*s].as_ref())
+            .slot_of(&h.org, &h.id)
+            .and_then(|s| self.cold[s].as_ref())
             .map(|c| c.seq);
         if held.is_some_and(|seq| seq >= h.seq) {
-            return;
+            return Change::None;
         }
         if !SEARCHABLE.contains(&record.kind()) {
-            self.remove(&h.org, &h.id);
-            return;
+            return match self.remove(&h.org, &h.id) {
+                Change::Remove {
+                    generation, key, ..
+                } => Change::Remove {
+                    generation,
+                    key,
+                    below_seq: h.seq,
+                },
+                other => other,
+            };
         }
+        let generation = self.next_generation();
+        if self.apply_as(record, generation) {
+            if let Some(slot) = self.slot_of(&h.org, &h.id)
+                && let Some(p) = &mut self.pending
+            {
+                p.push_back((generation, slot));
+            }
+            Change::Upsert {
+                generation,
+                key: doc_key(&h.org, &h.id),
+            }
+        } else {
+            Change::None
+        }
+    }
+
+    /// Adds or replaces a searchable record's slot, as change `generation`.
+    /// False when it is not searchable after all, or its key is taken by
+    /// another record (a 64-bit collision: it stays out, with a warning).
+    fn apply_as(&mut self, record: &Record, generation: u64) -> bool {
+        let h = &record.header;
+        let key = doc_key(&h.org, &h.id);
         let Some(x) = extract(&record.body) else {
-            return;
+            return false;
         };
         if let Some(slot) = self.slots.get(&key).copied() {
-            self.release(slot);
+            match self.cold[slot].as_ref() {
+                Some(c) if c.org == h.org && c.id == h.id => {
+                    if c.seq >= h.seq {
+                        return false;
+                    }
+                    self.release(slot);
+                }
+                _ => {
+                    tracing::warn!(org = %h.org.short(), id = %h.id, "catalogue: record key taken by another record; not searchable");
+                    return false;
+                }
+            }
         }
-        // The slot's text: title first, one line per field.
+        // The slot's text: title first, one line per field, topics last.
         let text = self.text.len();
         self.text.push_str(&x.title.to_lowercase());
         let title_end = self.text.len();
-        for t in &x.text {
+        for t in x.text.iter().chain(&x.topics) {
             if !t.is_empty() {
                 self.text.push('\n');
                 self.text.push_str(&t.to_lowercase());
@@ -519,10 +708,26 @@ impl Catalogue {
         let mut ends = [0u16; 7];
         for (dim, raw) in Dim::ALL.into_iter().zip(per_dim) {
             let start = self.vals.len();
-            for v in raw.into_iter().filter(|v| !v.trim().is_empty()) {
+            for (i, v) in raw.into_iter().enumerate() {
+                if v.trim().is_empty() {
+                    continue;
+                }
                 let id = self.dims[dim.index()].intern(dim, v);
-                if !self.vals[start..].contains(&id) && self.vals.len() - vals < u16::MAX as usize {
-                    self.vals.push(id);
+                let level = match dim {
+                    Dim::Topic => x.levels.get(i).copied().unwrap_or(0),
+                    _ => 0,
+                };
+                match self.vals[start..].iter().position(|x| *x == id) {
+                    // A topic named twice keeps its highest level.
+                    Some(at) => {
+                        let l = &mut self.levels[start + at];
+                        *l = (*l).max(level);
+                    }
+                    None if self.vals.len() - vals < u16::MAX as usize => {
+                        self.vals.push(id);
+                        self.levels.push(level);
+                    }
+                    None => {}
                 }
             }
             ends[dim.index()] = u16::try_from(self.vals.len() - vals).unwrap_or(u16::MAX);
@@ -530,6 +735,7 @@ impl Catalogue {
         let hot = Hot {
             expires_at: h.expires_at,
             issued_at: h.issued_at,
+            generation,
             text,
             title_end,
             text_end,
@@ -558,14 +764,15 @@ impl Catalogue {
         };
         self.slots.insert(key, slot);
         self.compact_if_wasteful();
+        true
     }
 
     /// Frees `slot` (its text and values become garbage).
     fn release(&mut self, slot: usize) {
         let h = self.hot[slot];
         if let Some(cold) = self.cold[slot].take() {
-            self.slots.remove(&(cold.org, cold.id));
-            self.garbage += h.text_end + 1 - h.text + (h.ends[6] as usize) * 4;
+            self.slots.remove(&doc_key(&cold.org, &cold.id));
+            self.garbage += h.text_end + 1 - h.text + (h.ends[6] as usize) * 5;
         }
         self.hot[slot] = FREE;
         self.free.push(slot);
@@ -573,12 +780,13 @@ impl Catalogue {
 
     /// Rewrites the arenas without garbage once garbage is most of them.
     fn compact_if_wasteful(&mut self) {
-        let size = self.text.len() + self.vals.len() * 4;
+        let size = self.text.len() + self.vals.len() * 5;
         if self.garbage < 1 << 20 || self.garbage * 2 < size {
             return;
         }
         let mut text = String::with_capacity(size - self.garbage);
         let mut vals = Vec::with_capacity(self.vals.len());
+        let mut levels = Vec::with_capacity(self.levels.len());
         for (h, c) in self.hot.iter_mut().zip(&self.cold) {
             if c.is_none() {
                 continue;
@@ -590,51 +798,64 @@ impl Catalogue {
             h.text = start;
             let v = vals.len();
             vals.extend_from_slice(h.all(&self.vals));
+            levels.extend_from_slice(&self.levels[h.vals..h.vals + h.ends[6] as usize]);
             h.vals = v;
         }
         self.text = text;
         self.vals = vals;
+        self.levels = levels;
         self.garbage = 0;
     }
 
     /// Forgets `(org, id)`.
-    pub fn remove(&mut self, org: &OrgKey, id: &str) {
-        if let Some(slot) = self.slots.get(&(*org, id.to_string())).copied() {
-            self.release(slot);
-            self.compact_if_wasteful();
+    pub fn remove(&mut self, org: &OrgKey, id: &str) -> Change {
+        let Some(slot) = self.slot_of(org, id) else {
+            return Change::None;
+        };
+        let below_seq = self.cold[slot].as_ref().map_or(u64::MAX, |c| c.seq + 1);
+        self.release(slot);
+        self.compact_if_wasteful();
+        Change::Remove {
+            generation: self.next_generation(),
+            key: doc_key(org, id),
+            below_seq,
         }
     }
 
     /// Forgets `(org, id)` if what it holds has expired by `now` (a newer
     /// version stored since the purge began stays).
-    pub fn remove_expired(&mut self, org: &OrgKey, id: &str, now: i64) {
+    pub fn remove_expired(&mut self, org: &OrgKey, id: &str, now: i64) -> Change {
         let expired = self
-            .slots
-            .get(&(*org, id.to_string()))
-            .is_some_and(|s| self.hot[*s].expires_at <= now);
+            .slot_of(org, id)
+            .is_some_and(|s| self.hot[s].expires_at <= now);
         if expired {
-            self.remove(org, id);
+            self.remove(org, id)
+        } else {
+            Change::None
         }
     }
 
-    /// Forgets every record of `org` (it was blocked).
-    pub fn remove_org(&mut self, org: &OrgKey) {
+    /// Forgets every record of `org` (it was blocked); returns the
+    /// change's generation.
+    pub fn remove_org(&mut self, org: &OrgKey) -> u64 {
         let slots: Vec<usize> = self
-            .slots
+            .cold
             .iter()
-            .filter(|((o, _), _)| o == org)
-            .map(|(_, s)| *s)
+            .enumerate()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.org == *org))
+            .map(|(s, _)| s)
             .collect();
         for slot in slots {
             self.release(slot);
         }
         self.compact_if_wasteful();
+        self.next_generation()
     }
 
-    /// Runs a query at time `now` (expired records never match).
+    /// Runs a query at time `now` (expired records never match), its text
+    /// matched by substring over every record. What a node without an
+    /// index does; see [`Catalogue::search_text`] for the real thing.
     pub fn search(&self, query: &SearchQuery, now: i64) -> SearchResults {
-        let per_page = SearchQuery::PER_PAGE;
-        let page = query.page();
         let mut terms: Vec<String> = query
             .q
             .split_whitespace()
@@ -643,6 +864,55 @@ impl Catalogue {
             .collect();
         terms.sort();
         terms.dedup();
+        if terms.is_empty() {
+            return self.search_text(query, now, None);
+        }
+        let substrings: Vec<Vec<Vec<String>>> = terms.into_iter().map(|t| vec![vec![t]]).collect();
+        self.search_text(
+            query,
+            now,
+            Some(TextFilter {
+                hits: &[],
+                covered: 0,
+                substrings: &substrings,
+                topic_matches: &mut |_| false,
+            }),
+        )
+    }
+
+    /// Whether slot `h`'s text has every clause of `substrings`; with how
+    /// many of them its title has.
+    fn substring_match(&self, h: &Hot, substrings: &[Vec<Vec<String>>]) -> Option<u32> {
+        let all_text = &self.text[h.text..h.text_end];
+        let title = &self.text[h.text..h.title_end];
+        let has = |text: &str, all: &Vec<String>| all.iter().all(|a| text.contains(a.as_str()));
+        let mut title_hits = 0;
+        for alternatives in substrings {
+            if !alternatives.iter().any(|a| has(all_text, a)) {
+                return None;
+            }
+            if alternatives.iter().any(|a| has(title, a)) {
+                title_hits += 1;
+            }
+        }
+        Some(title_hits)
+    }
+
+    /// Runs a query at time `now`: the filters and facets over every
+    /// record held and unexpired, the text part (if any) as `text` says.
+    /// A record the index covers (its generation is at most
+    /// `text.covered`) matches if the index found it, with the index's
+    /// score; a newer one matches by substring (its score then counts the
+    /// clauses its title has). The final score weighs in level,
+    /// availability and freshness (see [`rank_weight`]).
+    pub fn search_text(
+        &self,
+        query: &SearchQuery,
+        now: i64,
+        mut text: Option<TextFilter<'_>>,
+    ) -> SearchResults {
+        let per_page = SearchQuery::PER_PAGE;
+        let page = query.page();
         // Each filter as an interned id; a value never seen matches nothing.
         let mut filters: Vec<(usize, u32)> = Vec::new();
         let mut impossible = false;
@@ -656,50 +926,113 @@ impl Catalogue {
                 None => impossible = true,
             }
         }
-        let mut counts: Vec<Vec<u32>> = self.dims.iter().map(|d| vec![0; d.values.len()]).collect();
-        // (title hits, issued_at, slot) of every match.
-        let mut matches: Vec<(u32, i64, usize)> = Vec::new();
-        let (text, vals) = (self.text.as_str(), self.vals.as_slice());
+        let vals = self.vals.as_slice();
+        let avail_dim = Dim::Availability.index();
+        let topics = &self.dims[Dim::Topic.index()];
+        // Per topic id: unknown (0), does not match (1), matches (2).
+        let mut topic_state: Vec<u8> = Vec::new();
+        let mut weigh = |h: &Hot, text_score: f32, text: &mut Option<TextFilter<'_>>| -> f32 {
+            let mut level = 0u8;
+            if let Some(t) = text.as_mut() {
+                let ids = h.dim(vals, Dim::Topic.index());
+                for (i, id) in ids.iter().enumerate() {
+                    let l = self.levels[h.vals + i];
+                    if l <= level {
+                        continue;
+                    }
+                    if topic_state.len() <= *id as usize {
+                        topic_state.resize(*id as usize + 1, 0);
+                    }
+                    if topic_state[*id as usize] == 0 {
+                        topic_state[*id as usize] =
+                            1 + u8::from((t.topic_matches)(topics.value(*id)));
+                    }
+                    if topic_state[*id as usize] == 2 {
+                        level = l;
+                    }
+                }
+            }
+            let availability = h
+                .dim(vals, avail_dim)
+                .first()
+                .map_or("", |id| self.dims[avail_dim].value(*id));
+            text_score * rank_weight(level, availability, h.issued_at, now)
+        };
+        let passes = |h: &Hot| -> bool {
+            h.expires_at > now && filters.iter().all(|(d, id)| h.dim(vals, *d).contains(id))
+        };
+        // (score, slot) of every match.
+        let mut matches: Vec<(f32, usize)> = Vec::new();
         if !impossible {
-            for (slot, h) in self.hot.iter().enumerate() {
-                if h.expires_at <= now
-                    || !filters.iter().all(|(d, id)| h.dim(vals, *d).contains(id))
-                {
-                    continue;
-                }
-                let all_text = &text[h.text..h.text_end];
-                let mut title_hits = 0;
-                let mut all = true;
-                // One pass over the whole text per term; the short title
-                // is looked at again only for terms that matched.
-                for t in &terms {
-                    if !all_text.contains(t.as_str()) {
-                        all = false;
-                        break;
-                    }
-                    if text[h.text..h.title_end].contains(t.as_str()) {
-                        title_hits += 1;
+            let substrings: &[Vec<Vec<String>>] = text.as_ref().map_or(&[], |t| t.substrings);
+            let covered = text.as_ref().map_or(0, |t| t.covered);
+            let hits: &[(u64, f32)] = text.as_ref().map_or(&[], |t| t.hits);
+            if text.is_none() {
+                for (slot, h) in self.hot.iter().enumerate() {
+                    if passes(h) {
+                        matches.push((weigh(h, 1.0, &mut text), slot));
                     }
                 }
-                if !all {
-                    continue;
-                }
-                for (d, counts) in counts.iter_mut().enumerate() {
-                    for id in h.dim(vals, d) {
-                        counts[*id as usize] += 1;
+            } else {
+                // What the index found, among the records it covers.
+                for (key, score) in hits {
+                    let Some(slot) = self.slots.get(key).copied() else {
+                        continue;
+                    };
+                    let h = &self.hot[slot];
+                    if h.generation <= covered && passes(h) {
+                        matches.push((weigh(h, *score, &mut text), slot));
                     }
                 }
-                matches.push((title_hits, h.issued_at, slot));
+                // The rest by substring: every record when the index
+                // covers none of those built from the store (or there is
+                // no index), else the changes since.
+                let mut by_substring = |slot: usize, h: &Hot, text: &mut Option<TextFilter<'_>>| {
+                    if h.generation > covered
+                        && passes(h)
+                        && let Some(title_hits) = self.substring_match(h, substrings)
+                    {
+                        matches.push((weigh(h, 1.0 + title_hits as f32, text), slot));
+                    }
+                };
+                match &self.pending {
+                    Some(pending) if covered >= self.base_generation => {
+                        let from = pending.partition_point(|(g, _)| *g <= covered);
+                        for (g, slot) in pending.range(from..) {
+                            let h = &self.hot[*slot];
+                            // Only the latest change of a slot counts.
+                            if h.generation == *g {
+                                by_substring(*slot, h, &mut text);
+                            }
+                        }
+                    }
+                    _ => {
+                        for (slot, h) in self.hot.iter().enumerate() {
+                            by_substring(slot, h, &mut text);
+                        }
+                    }
+                }
+            }
+        }
+        let mut counts: Vec<Vec<u32>> = self.dims.iter().map(|d| vec![0; d.values.len()]).collect();
+        for (_, slot) in &matches {
+            let h = &self.hot[*slot];
+            for (d, counts) in counts.iter_mut().enumerate() {
+                for id in h.dim(vals, d) {
+                    counts[*id as usize] += 1;
+                }
             }
         }
         let total = matches.len();
         let cold = |slot: usize| self.cold[slot].as_ref();
-        let order = |a: &(u32, i64, usize), b: &(u32, i64, usize)| -> Ordering {
-            (Reverse(a.0), Reverse(a.1))
-                .cmp(&(Reverse(b.0), Reverse(b.1)))
-                .then_with(|| match (cold(a.2), cold(b.2)) {
+        let order = |a: &(f32, usize), b: &(f32, usize)| -> Ordering {
+            b.0.total_cmp(&a.0)
+                .then_with(|| {
+                    Reverse(self.hot[a.1].issued_at).cmp(&Reverse(self.hot[b.1].issued_at))
+                })
+                .then_with(|| match (cold(a.1), cold(b.1)) {
                     (Some(x), Some(y)) => (x.org, &x.id).cmp(&(y.org, &y.id)),
-                    _ => a.2.cmp(&b.2),
+                    _ => a.1.cmp(&b.1),
                 })
         };
         let start = (page - 1).saturating_mul(per_page);
@@ -712,7 +1045,7 @@ impl Catalogue {
             }
             let top = &mut matches[..end];
             top.sort_unstable_by(order);
-            top[start..].iter().map(|m| self.hit(m.2)).collect()
+            top[start..].iter().map(|m| self.hit(m.1)).collect()
         };
         let facets = Dim::ALL
             .iter()
@@ -783,6 +1116,7 @@ impl Catalogue {
                 time_zone: None,
                 availability: None,
                 own: false,
+                highlights: Vec::new(),
             };
         };
         SearchHit {
@@ -802,6 +1136,7 @@ impl Catalogue {
             time_zone: values(Dim::TimeZone).into_iter().next(),
             availability: values(Dim::Availability).into_iter().next(),
             own: c.org == self.own,
+            highlights: Vec::new(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod policy;
 pub mod requests;
 pub mod runtime;
+pub mod search;
 pub mod service;
 pub mod storage;
 pub mod store;

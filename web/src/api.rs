@@ -233,6 +233,28 @@ pub struct SearchHit {
     pub availability: Option<String>,
     /// Published by this node's organisation.
     pub own: bool,
+    /// Why it matched the search text: the parts of its title, summary,
+    /// topics or other text that matched, marked (empty without text).
+    #[serde(default)]
+    pub highlights: Vec<Highlight>,
+}
+
+/// One field of a search hit, cut into parts, the parts that matched the
+/// query marked. Plain text: a page escapes every part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Highlight {
+    /// `title`, `summary`, `topic` (one of the hit's topics) or `text` (a
+    /// fragment of anything else the record says).
+    pub field: String,
+    pub parts: Vec<HighlightPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HighlightPart {
+    pub text: String,
+    /// This part matched the query.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub matched: bool,
 }
 
 /// One value of a facet with how many results have it.

@@ -80,6 +80,28 @@ fn hostile_hit() -> SearchHit {
         time_zone: Some(HOSTILE.into()),
         availability: Some("open".into()),
         own: false,
+        highlights: vec![
+            Highlight {
+                field: "title".into(),
+                parts: vec![HighlightPart {
+                    text: HOSTILE.into(),
+                    matched: true,
+                }],
+            },
+            Highlight {
+                field: "text".into(),
+                parts: vec![
+                    HighlightPart {
+                        text: "…".into(),
+                        matched: false,
+                    },
+                    HighlightPart {
+                        text: HOSTILE.into(),
+                        matched: true,
+                    },
+                ],
+            },
+        ],
     }
 }
 

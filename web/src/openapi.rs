@@ -122,7 +122,7 @@ pub fn spec() -> Value {
             "/tokens": {"post": op("Create my API token (replaces the previous one; shown once)", "account", (201, json!({"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]})), None, false)},
             "/search": {"get": with_params(
                 op("Search experts, offers, cohorts, events and content of every federated organisation and ours", "search", (200, schema_ref("SearchResults")), None, false),
-                query_params(&[("q", "Free text."), ("kind", "expertise, talk_offer, mentoring_offer, cohort_offer, event or content."), ("topic", "Topic."), ("org", "Organisation key."), ("format", "talk, workshop, mentoring, cohort, code_review, pairing, discussion, demo."), ("language", "Language."), ("time_zone", "Time zone."), ("availability", "open, limited or full."), ("page", "1-based page (20 per page).")]))},
+                query_params(&[("q", "Free text: every word must match, with typos tolerated, the last word also as a prefix, \"quoted phrases\" exactly, and synonyms of skill names (k8s = kubernetes)."), ("kind", "expertise, talk_offer, mentoring_offer, cohort_offer, event or content."), ("topic", "Topic."), ("org", "Organisation key."), ("format", "talk, workshop, mentoring, cohort, code_review, pairing, discussion, demo."), ("language", "Language."), ("time_zone", "Time zone."), ("availability", "open, limited or full."), ("page", "1-based page (20 per page).")]))},
             "/listings/{org}/{id}": {"get": with_params(op("One record in full, with whether its signature checks out", "search", (200, schema_ref("Listing")), None, false), org_id.clone())},
             "/profile": {
                 "get": op("My profile, with the preview of what partners see", "profile", (200, schema_ref("Profile")), None, false),
@@ -192,7 +192,11 @@ fn schemas() -> Value {
         "Offer": {"allOf": [schema_ref("OfferBody"), {"type": "object", "required": ["id", "state", "updated_at"], "properties": {"id": s("string"), "state": {"enum": ["draft", "pending_approval", "published", "unpublished"]}, "updated_at": s("integer")}}]},
         "SearchHit": {"type": "object", "required": ["org", "org_name", "id", "kind", "title"], "properties": {
             "org": org, "org_name": s("string"), "id": s("string"), "kind": s("string"), "title": s("string"), "summary": s("string"),
-            "topics": strings, "formats": strings, "languages": strings, "time_zone": {"type": ["string", "null"]}, "availability": {"type": ["string", "null"]}, "own": s("boolean")}},
+            "topics": strings, "formats": strings, "languages": strings, "time_zone": {"type": ["string", "null"]}, "availability": {"type": ["string", "null"]}, "own": s("boolean"),
+            "highlights": {"type": "array", "description": "Why it matched the search text: parts of its title, summary, topics or other text, those that matched marked.", "items": schema_ref("Highlight")}}},
+        "Highlight": {"type": "object", "required": ["field", "parts"], "properties": {
+            "field": {"enum": ["title", "summary", "topic", "text"]},
+            "parts": {"type": "array", "items": {"type": "object", "required": ["text"], "properties": {"text": s("string"), "matched": {"type": "boolean", "description": "Present and true when this part matched the query."}}}}}},
         "SearchResults": {"type": "object", "required": ["total", "page", "per_page", "hits", "facets"], "properties": {
             "total": s("integer"), "page": s("integer"), "per_page": s("integer"), "hits": {"type": "array", "items": schema_ref("SearchHit")},
             "facets": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "values": {"type": "array", "items": {"type": "object", "properties": {"value": s("string"), "label": s("string"), "count": s("integer")}}}}}}}},

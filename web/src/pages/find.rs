@@ -1,6 +1,8 @@
 //! `GET /find`: one search box over experts, offers, cohorts, events and
 //! content from every federated organisation and our own, with facets
-//! (each a link that adds or removes its filter) and result counts.
+//! (each a link that adds or removes its filter) and result counts. Each
+//! result shows why it matched: the words of its title, summary, topics or
+//! other text that matched, in `<mark>`.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -8,7 +10,7 @@ use maud::{Markup, html};
 
 use super::{Ctx, PageResult};
 use crate::Shared;
-use crate::api::{ApiError, NodeApi, SearchHit, SearchQuery, SearchResults};
+use crate::api::{ApiError, HighlightPart, NodeApi, SearchHit, SearchQuery, SearchResults};
 use crate::layout::words;
 
 /// The kinds a person can narrow to, with their labels.
@@ -166,21 +168,123 @@ fn render(query: &SearchQuery, results: &SearchResults) -> Markup {
     }
 }
 
+/// The parts of one highlight, the matched ones in `<mark>` (every part
+/// escaped like any other text).
+fn marked(parts: &[HighlightPart]) -> Markup {
+    html! {
+        @for p in parts {
+            @if p.matched { mark { (p.text) } } @else { (p.text) }
+        }
+    }
+}
+
+/// The highlight of `field` (for a topic, the one of that topic).
+fn highlight<'a>(hit: &'a SearchHit, field: &str, text: &str) -> Option<&'a [HighlightPart]> {
+    hit.highlights
+        .iter()
+        .find(|h| {
+            h.field == field
+                && (field != "topic"
+                    || h.parts.iter().map(|p| p.text.as_str()).collect::<String>() == text)
+        })
+        .map(|h| h.parts.as_slice())
+}
+
 pub fn hit_card(hit: &SearchHit) -> Markup {
     html! {
         span.kind { (kind_label(&hit.kind)) }
-        h3 { a href={ "/listing/" (hit.org) "/" (hit.id) } { (hit.title) } }
+        h3 {
+            a href={ "/listing/" (hit.org) "/" (hit.id) } {
+                @if let Some(parts) = highlight(hit, "title", "") { (marked(parts)) } @else { (hit.title) }
+            }
+        }
         p.meta {
             (hit.org_name)
             @if hit.own { " (us)" }
             @if let Some(tz) = &hit.time_zone { " · " (tz) }
             @if let Some(a) = &hit.availability { " · " (words(a)) }
         }
-        @if !hit.summary.is_empty() { p { (hit.summary) } }
+        @if !hit.summary.is_empty() {
+            p {
+                @if let Some(parts) = highlight(hit, "summary", "") { (marked(parts)) } @else { (hit.summary) }
+            }
+        }
+        @if let Some(parts) = highlight(hit, "text", "") {
+            p.why { "Matched: " (marked(parts)) }
+        }
         p {
-            @for t in &hit.topics { span.tag { (t) } }
+            @for t in &hit.topics {
+                span.tag {
+                    @if let Some(parts) = highlight(hit, "topic", t) { (marked(parts)) } @else { (t) }
+                }
+            }
             @for f in &hit.formats { span.tag { (words(f)) } }
             @for l in &hit.languages { span.tag { (l) } }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Highlight;
+    use crate::fake::HOSTILE;
+
+    fn part(text: &str, matched: bool) -> HighlightPart {
+        HighlightPart {
+            text: text.into(),
+            matched,
+        }
+    }
+
+    #[test]
+    fn highlights_mark_matches_and_escape_everything() {
+        let hit = SearchHit {
+            org: "ab".into(),
+            org_name: "Contoso".into(),
+            id: "t1".into(),
+            kind: "talk_offer".into(),
+            title: "Running Kubernetes".into(),
+            summary: format!("Ops {HOSTILE}"),
+            topics: vec!["Kubernetes".into(), "On-call".into()],
+            formats: vec![],
+            languages: vec![],
+            time_zone: None,
+            availability: None,
+            own: false,
+            highlights: vec![
+                Highlight {
+                    field: "title".into(),
+                    parts: vec![part("Running ", false), part("Kubernetes", true)],
+                },
+                Highlight {
+                    field: "summary".into(),
+                    parts: vec![part("Ops ", false), part(HOSTILE, true)],
+                },
+                Highlight {
+                    field: "topic".into(),
+                    parts: vec![part("Kubernetes", true)],
+                },
+                Highlight {
+                    field: "text".into(),
+                    parts: vec![part("…", false), part("<b>k8s</b>", true)],
+                },
+            ],
+        };
+        let html = hit_card(&hit).into_string();
+        assert!(
+            html.contains("Running <mark>Kubernetes</mark></a>"),
+            "{html}"
+        );
+        assert!(html.contains("<mark>&lt;script&gt;"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains(r#"<span class="tag"><mark>Kubernetes</mark></span><span class="tag">On-call</span>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<p class="why">Matched: …<mark>&lt;b&gt;k8s&lt;/b&gt;</mark></p>"#),
+            "{html}"
+        );
     }
 }

@@ -1,0 +1,773 @@
+//! The tantivy index: its schema, where it lives, and the indexer thread
+//! that keeps it current off the ingest path.
+//!
+//! The service sends every change (a record stored, removed, an
+//! organisation blocked) down a channel, each numbered with a generation;
+//! one thread applies them to tantivy's writer and commits at most
+//! [`COMMIT_AFTER`] after the first change it has not committed yet (or
+//! every [`COMMIT_DOCS`] changes under a burst), then reloads the reader
+//! and publishes the generation it reached. Search uses the index for the
+//! records whose generation that covers, and plain substring matching for
+//! the few newer ones (see `Catalogue::search_text`).
+//!
+//! On disk (`<data_dir>/index/`) the index sits next to a marker file
+//! holding its schema version. It is rebuilt from the store when the
+//! directory is missing, unreadable, has no marker, or was written with
+//! another schema version; and at every start it is reconciled with the
+//! store (records missing or out of date are indexed, records no longer
+//! held are deleted), in the background, so a crash between a store write
+//! and an index commit loses nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use skillmesh_protocol::{OrgKey, Record};
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term,
+};
+
+use super::analysis::{self, Analyzer, KeyMap, doc_key};
+use super::query::{self, MatchedTerms, ParsedQuery};
+use crate::catalogue;
+use crate::store::Store;
+
+/// Bumped whenever the schema, the analyzers or [`doc_key`] change: an
+/// index written with another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The marker file inside the index directory.
+pub const MARKER: &str = "skillmesh-index.json";
+/// The fast field holding each document's [`doc_key`].
+pub const KEY: &str = "key";
+const SEQ: &str = "seq";
+const ORG_HASH: &str = "org_hash";
+
+/// Longest a change waits before it is committed.
+pub const COMMIT_AFTER: Duration = Duration::from_millis(100);
+/// Changes after which a commit happens anyway.
+pub const COMMIT_DOCS: usize = 5_000;
+/// The writer's memory budget (tantivy's minimum for one thread).
+const WRITER_MEMORY: usize = 15_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index {path}: {source}")]
+    Tantivy {
+        path: String,
+        source: tantivy::TantivyError,
+    },
+    #[error("search index {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Where the index lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// No index: text search is substring matching over the catalogue
+    /// (what benchmarks compare against).
+    Off,
+    /// In memory, rebuilt from the store at every start (tests).
+    Memory,
+    /// In this directory (a node: `<data_dir>/index`).
+    Dir(PathBuf),
+}
+
+/// The index's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub key: Field,
+    pub seq: Field,
+    pub org_hash: Field,
+    pub org: Field,
+    pub title: Field,
+    pub topics: Field,
+    pub body: Field,
+    pub words: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let stemmed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analysis::STEMMED)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analysis::WORDS)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        key: b.add_u64_field(KEY, INDEXED | FAST),
+        seq: b.add_u64_field(SEQ, FAST),
+        org_hash: b.add_u64_field(ORG_HASH, FAST),
+        org: b.add_text_field("org", STRING),
+        title: b.add_text_field("title", stemmed.clone()),
+        topics: b.add_text_field("topics", stemmed.clone()),
+        body: b.add_text_field("body", stemmed),
+        words: b.add_text_field("words", words),
+    };
+    (b.build(), fields)
+}
+
+fn org_hash(org: &OrgKey) -> u64 {
+    let b = org.as_bytes();
+    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// The document for a searchable record (`None` for any other kind).
+fn document(fields: &Fields, record: &Record) -> Option<TantivyDocument> {
+    let x = catalogue::extract(&record.body)?;
+    let h = &record.header;
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.key, doc_key(&h.org, &h.id));
+    doc.add_u64(fields.seq, h.seq);
+    doc.add_u64(fields.org_hash, org_hash(&h.org));
+    doc.add_text(fields.org, analysis::org_term(&h.org));
+    doc.add_text(fields.title, &x.title);
+    doc.add_text(fields.words, &x.title);
+    for t in &x.topics {
+        doc.add_text(fields.topics, t);
+        doc.add_text(fields.words, t);
+    }
+    for t in &x.text {
+        doc.add_text(fields.body, t);
+        doc.add_text(fields.words, t);
+    }
+    Some(doc)
+}
+
+/// A change for the indexer, numbered by the catalogue's generation.
+pub enum Op {
+    /// Index `record` (unless what is indexed under its key is as new).
+    Upsert {
+        generation: u64,
+        record: Box<Record>,
+    },
+    /// Remove what is indexed under `key` if its `seq` is below `below_seq`.
+    Remove {
+        generation: u64,
+        key: u64,
+        below_seq: u64,
+    },
+    /// Remove every record of `org` (blocked).
+    RemoveOrg { generation: u64, org: OrgKey },
+    /// Make the index hold exactly `wanted` (org, id, seq), reading what
+    /// differs from the store.
+    Reconcile {
+        generation: u64,
+        wanted: Vec<(OrgKey, String, u64)>,
+    },
+}
+
+impl Op {
+    fn generation(&self) -> u64 {
+        match self {
+            Op::Upsert { generation, .. }
+            | Op::Remove { generation, .. }
+            | Op::RemoveOrg { generation, .. }
+            | Op::Reconcile { generation, .. } => *generation,
+        }
+    }
+}
+
+/// What the indexer thread and searches share.
+#[derive(Default)]
+struct Shared {
+    /// The generation the last commit (and reader reload) covers.
+    committed: AtomicU64,
+    /// The last generation sent.
+    sent: AtomicU64,
+    /// The index could not be written: search stops relying on it.
+    failed: AtomicBool,
+    lock: Mutex<()>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn publish(&self, generation: u64) {
+        let _g = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.committed.fetch_max(generation, Ordering::Release);
+        self.changed.notify_all();
+    }
+
+    fn fail(&self) {
+        let _g = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.failed.store(true, Ordering::Release);
+        self.changed.notify_all();
+    }
+}
+
+/// What the index found for a query: every matching record's key and text
+/// score, the terms that matched, and the generation the results cover.
+pub struct IndexHits {
+    pub hits: Vec<(u64, Score)>,
+    pub terms: MatchedTerms,
+    pub covered: u64,
+}
+
+/// Size and state of the index, for benchmarks and health.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    pub docs: u64,
+    pub segments: usize,
+    pub bytes_on_disk: u64,
+    pub committed: u64,
+    pub sent: u64,
+    pub failed: bool,
+}
+
+/// The index and its indexer thread.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    dir: Option<PathBuf>,
+    tx: Mutex<Option<mpsc::Sender<Op>>>,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Why the index was created afresh when it was opened, if it was.
+    pub rebuilt: Option<String>,
+}
+
+fn register_tokenizers(index: &Index) {
+    index
+        .tokenizers()
+        .register(analysis::STEMMED, analysis::stemmed_analyzer());
+    index
+        .tokenizers()
+        .register(analysis::WORDS, analysis::words_analyzer());
+}
+
+/// Why an existing index directory cannot be used as it is, if it cannot.
+fn unusable(path: &Path) -> Option<String> {
+    let marker = match std::fs::read_to_string(path.join(MARKER)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some("no index yet".into());
+        }
+        Err(e) => return Some(format!("cannot read {MARKER}: {e}")),
+    };
+    let version = serde_json::from_str::<serde_json::Value>(&marker)
+        .ok()
+        .and_then(|v| v.get("schema_version").and_then(serde_json::Value::as_u64));
+    match version {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => None,
+        Some(v) => Some(format!(
+            "schema version {v}, this node uses {SCHEMA_VERSION}"
+        )),
+        None => Some(format!("unreadable {MARKER}")),
+    }
+}
+
+/// Opens the index at `path` with its reader, checking that the files are
+/// whole and the schema is ours.
+fn open_existing(path: &Path) -> Result<(Index, IndexReader), String> {
+    let index = Index::open_in_dir(path).map_err(|e| format!("cannot open: {e}"))?;
+    let (ours, _) = schema();
+    if index.schema() != ours {
+        return Err("its schema differs".into());
+    }
+    match index.validate_checksum() {
+        Ok(damaged) if damaged.is_empty() => {}
+        Ok(damaged) => return Err(format!("{} damaged files", damaged.len())),
+        Err(e) => return Err(format!("cannot check its files: {e}")),
+    }
+    register_tokenizers(&index);
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok((index, reader))
+}
+
+/// Empties `path` and creates a fresh index there, with its marker.
+fn create_fresh(path: &Path) -> Result<Index, IndexError> {
+    let io = |source| IndexError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(io)?;
+    }
+    std::fs::create_dir_all(path).map_err(io)?;
+    let (schema, _) = schema();
+    let index = Index::create_in_dir(path, schema).map_err(|source| IndexError::Tantivy {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let marker = serde_json::json!({ "schema_version": SCHEMA_VERSION }).to_string();
+    let tmp = path.join(format!("{MARKER}.tmp"));
+    std::fs::write(&tmp, marker).map_err(io)?;
+    std::fs::rename(&tmp, path.join(MARKER)).map_err(io)?;
+    Ok(index)
+}
+
+/// Opens the writer, retrying for a few seconds while a writer of this
+/// process that is shutting down still holds the directory's lock.
+fn writer(index: &Index) -> tantivy::Result<IndexWriter> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_MEMORY)
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .build();
+        match index.writer_with_options(options) {
+            Err(tantivy::TantivyError::LockFailure(..)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Recursively sums file sizes under `path`.
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+impl SearchIndex {
+    /// Opens (or creates, or rebuilds) the index at `location` and starts
+    /// its indexer thread. `None` for [`Location::Off`]. The caller sends
+    /// [`Op::Reconcile`] first, so the index comes to match the store.
+    pub fn open(location: &Location, store: Arc<Store>) -> Result<Option<SearchIndex>, IndexError> {
+        let err = |path: &str| {
+            let path = path.to_string();
+            move |source| IndexError::Tantivy { path, source }
+        };
+        let (index, reader, dir, rebuilt) = match location {
+            Location::Off => return Ok(None),
+            Location::Memory => {
+                let index = Index::create_in_ram(schema().0);
+                register_tokenizers(&index);
+                let reader = index
+                    .reader_builder()
+                    .reload_policy(ReloadPolicy::Manual)
+                    .try_into()
+                    .map_err(err("(memory)"))?;
+                (index, reader, None, None)
+            }
+            Location::Dir(path) => {
+                let shown = path.display().to_string();
+                let existing = match unusable(path) {
+                    None => open_existing(path),
+                    Some(why) => Err(why),
+                };
+                match existing {
+                    Ok((index, reader)) => (index, reader, Some(path.clone()), None),
+                    Err(why) => {
+                        if path.join(MARKER).exists() {
+                            tracing::warn!(path = %shown, reason = %why, "rebuilding the search index");
+                        } else {
+                            tracing::info!(path = %shown, reason = %why, "building the search index");
+                        }
+                        let index = create_fresh(path)?;
+                        register_tokenizers(&index);
+                        let reader = index
+                            .reader_builder()
+                            .reload_policy(ReloadPolicy::Manual)
+                            .try_into()
+                            .map_err(err(&shown))?;
+                        (index, reader, Some(path.clone()), Some(why))
+                    }
+                }
+            }
+        };
+        let shown = dir
+            .as_ref()
+            .map_or_else(|| "(memory)".to_string(), |d| d.display().to_string());
+        let writer = writer(&index).map_err(err(&shown))?;
+        let (_, fields) = schema();
+        let shared = Arc::new(Shared::default());
+        let (tx, rx) = mpsc::channel();
+        let mut indexer = Indexer {
+            writer,
+            reader: reader.clone(),
+            fields,
+            store,
+            shared: shared.clone(),
+            indexed: KeyMap::default(),
+            uncommitted: 0,
+            last: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || indexer.run(rx))
+            .map_err(|source| IndexError::Io {
+                path: shown,
+                source,
+            })?;
+        Ok(Some(SearchIndex {
+            reader,
+            fields,
+            dir,
+            tx: Mutex::new(Some(tx)),
+            shared,
+            thread: Mutex::new(Some(thread)),
+            rebuilt,
+        }))
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// Hands a change to the indexer. Callers send in generation order
+    /// (the catalogue's write lock orders them).
+    pub fn send(&self, op: Op) {
+        let generation = op.generation();
+        let tx = self
+            .tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = tx.as_ref()
+            && tx.send(op).is_ok()
+        {
+            self.shared.sent.fetch_max(generation, Ordering::Release);
+        }
+    }
+
+    /// The generation every search from now on sees in the index; 0 when
+    /// the index failed (nothing is relied on then).
+    pub fn covered(&self) -> u64 {
+        if self.shared.failed.load(Ordering::Acquire) {
+            0
+        } else {
+            self.shared.committed.load(Ordering::Acquire)
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// Waits until every change sent so far is searchable (or the index
+    /// failed, or `timeout` passed). True when caught up.
+    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let target = self.shared.sent.load(Ordering::Acquire);
+        self.wait_for(target, timeout)
+    }
+
+    /// Waits until generation `target` is searchable.
+    pub fn wait_for(&self, target: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut g = self
+            .shared
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if self.shared.failed.load(Ordering::Acquire) {
+                return false;
+            }
+            if self.shared.committed.load(Ordering::Acquire) >= target {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            g = self
+                .shared
+                .changed
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Runs `parsed` against the index.
+    pub fn search(
+        &self,
+        parsed: &ParsedQuery,
+        analyzer: &mut Analyzer,
+    ) -> tantivy::Result<IndexHits> {
+        // Read before taking the searcher: the searcher is at least as new.
+        let covered = self.covered();
+        let searcher: Searcher = self.reader.searcher();
+        let expansions = query::expand(parsed, &searcher, &self.fields, analyzer)?;
+        let built = query::build(parsed, &expansions, &self.fields, analyzer);
+        let hits = searcher.search(&*built, &query::KeyScores)?;
+        let mut terms = MatchedTerms::of(parsed, analyzer);
+        for e in expansions.into_iter().flatten() {
+            terms.words.insert(e.word);
+        }
+        Ok(IndexHits {
+            hits,
+            terms,
+            covered,
+        })
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let searcher = self.reader.searcher();
+        IndexStats {
+            docs: searcher.num_docs(),
+            segments: searcher.segment_readers().len(),
+            bytes_on_disk: self.dir.as_deref().map_or(0, dir_size),
+            committed: self.shared.committed.load(Ordering::Acquire),
+            sent: self.shared.sent.load(Ordering::Acquire),
+            failed: self.failed(),
+        }
+    }
+
+    /// Commits what is pending and stops the indexer thread (searches keep
+    /// working on what was committed). Also done on drop.
+    pub fn shutdown(&self) {
+        self.tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(t) = thread
+            && t.join().is_err()
+        {
+            tracing::error!("the search indexer thread panicked");
+        }
+    }
+}
+
+impl Drop for SearchIndex {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The indexer thread's state.
+struct Indexer {
+    writer: IndexWriter,
+    reader: IndexReader,
+    fields: Fields,
+    store: Arc<Store>,
+    shared: Arc<Shared>,
+    /// What the index holds: key → (seq, organisation hash).
+    indexed: KeyMap<(u64, u64)>,
+    /// Changes applied since the last commit.
+    uncommitted: usize,
+    /// The generation of the last change applied.
+    last: u64,
+}
+
+impl Indexer {
+    fn run(&mut self, rx: mpsc::Receiver<Op>) {
+        if let Err(e) = self.load_indexed() {
+            tracing::error!(error = %e, "search index: cannot read what it holds");
+            self.shared.fail();
+        }
+        let mut first_uncommitted: Option<Instant> = None;
+        loop {
+            let next = match first_uncommitted {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(at) => {
+                    rx.recv_timeout((at + COMMIT_AFTER).saturating_duration_since(Instant::now()))
+                }
+            };
+            match next {
+                Ok(op) => {
+                    self.last = op.generation();
+                    if self.shared.failed.load(Ordering::Acquire) {
+                        continue;
+                    }
+                    if let Err(e) = self.apply(op) {
+                        tracing::error!(error = %e, "search index: cannot index a change; text search falls back to substring matching");
+                        self.shared.fail();
+                        continue;
+                    }
+                    first_uncommitted.get_or_insert_with(Instant::now);
+                    if self.uncommitted >= COMMIT_DOCS {
+                        self.commit();
+                        first_uncommitted = None;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.commit();
+                    first_uncommitted = None;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    if first_uncommitted.is_some() {
+                        self.commit();
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self) {
+        if self.shared.failed.load(Ordering::Acquire) {
+            return;
+        }
+        let done = self.writer.commit().and_then(|_| self.reader.reload());
+        match done {
+            Ok(()) => {
+                self.uncommitted = 0;
+                self.shared.publish(self.last);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "search index: commit failed; text search falls back to substring matching");
+                self.shared.fail();
+            }
+        }
+    }
+
+    /// Reads (key, seq, organisation) of every live document.
+    fn load_indexed(&mut self) -> tantivy::Result<()> {
+        self.indexed.clear();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let ff = segment.fast_fields();
+            let (keys, seqs, orgs) = (ff.u64(KEY)?, ff.u64(SEQ)?, ff.u64(ORG_HASH)?);
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    continue;
+                }
+                if let Some(key) = keys.first(doc) {
+                    let seq = seqs.first(doc).unwrap_or(0);
+                    let org = orgs.first(doc).unwrap_or(0);
+                    self.indexed.insert(key, (seq, org));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn key_term(&self, key: u64) -> Term {
+        Term::from_field_u64(self.fields.key, key)
+    }
+
+    fn upsert(&mut self, record: &Record) -> tantivy::Result<()> {
+        let h = &record.header;
+        let key = doc_key(&h.org, &h.id);
+        if self.indexed.get(&key).is_some_and(|(seq, _)| *seq >= h.seq) {
+            return Ok(());
+        }
+        let Some(doc) = document(&self.fields, record) else {
+            return Ok(());
+        };
+        if self.indexed.contains_key(&key) {
+            self.writer.delete_term(self.key_term(key));
+        }
+        self.writer.add_document(doc)?;
+        self.indexed.insert(key, (h.seq, org_hash(&h.org)));
+        self.uncommitted += 1;
+        Ok(())
+    }
+
+    fn remove(&mut self, key: u64, below_seq: u64) {
+        if self
+            .indexed
+            .get(&key)
+            .is_some_and(|(seq, _)| *seq < below_seq)
+        {
+            self.writer.delete_term(self.key_term(key));
+            self.indexed.remove(&key);
+            self.uncommitted += 1;
+        }
+    }
+
+    fn apply(&mut self, op: Op) -> Result<(), Box<dyn std::error::Error>> {
+        match op {
+            Op::Upsert { record, .. } => self.upsert(&record)?,
+            Op::Remove { key, below_seq, .. } => self.remove(key, below_seq),
+            Op::RemoveOrg { org, .. } => {
+                self.writer.delete_term(Term::from_field_text(
+                    self.fields.org,
+                    &analysis::org_term(&org),
+                ));
+                let h = org_hash(&org);
+                self.indexed.retain(|_, (_, o)| *o != h);
+                self.uncommitted += 1;
+            }
+            Op::Reconcile { wanted, .. } => self.reconcile(wanted)?,
+        }
+        Ok(())
+    }
+
+    /// Brings the index to hold exactly `wanted`: deletes what is not
+    /// wanted, and indexes from the store what is missing or out of date.
+    fn reconcile(
+        &mut self,
+        wanted: Vec<(OrgKey, String, u64)>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let mut keep: KeyMap<()> = KeyMap::default();
+        let mut fetch: Vec<(OrgKey, String)> = Vec::new();
+        for (org, id, seq) in wanted {
+            let key = doc_key(&org, &id);
+            keep.insert(key, ());
+            if self.indexed.get(&key).map(|(s, _)| *s) != Some(seq) {
+                fetch.push((org, id));
+            }
+        }
+        let stale: Vec<u64> = self
+            .indexed
+            .keys()
+            .filter(|k| !keep.contains_key(*k))
+            .copied()
+            .collect();
+        for key in &stale {
+            self.remove(*key, u64::MAX);
+        }
+        drop(keep);
+        let mut added = 0usize;
+        for (org, id) in &fetch {
+            let Some(row) = self.store.get_record(org, id)? else {
+                self.remove(doc_key(org, id), u64::MAX);
+                continue;
+            };
+            if row.tombstone {
+                self.remove(doc_key(org, id), u64::MAX);
+                continue;
+            }
+            match catalogue::decode_row(&row) {
+                Some(record) => {
+                    self.upsert(&record)?;
+                    added += 1;
+                }
+                None => {
+                    tracing::warn!(org = %org.short(), id = %id, "search index: skipping an unreadable record")
+                }
+            }
+        }
+        tracing::info!(
+            indexed = added,
+            removed = stale.len(),
+            held = self.indexed.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index reconciled with the store"
+        );
+        Ok(())
+    }
+}

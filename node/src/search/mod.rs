@@ -1,0 +1,596 @@
+//! Search: the in-memory [`Catalogue`] and the tantivy index, kept current
+//! together, and the query that uses both.
+//!
+//! # Who does what, and why
+//!
+//! The **catalogue** holds every searchable record (ours and federated,
+//! never retracted ones, never a blocked organisation's) with its facet
+//! values, interned, and the levels of its topics; it applies the filters,
+//! counts the facets over every match, ranks, pages and renders results.
+//! It changes in the same step as the store, under a lock, so a retraction,
+//! an expiry or a block takes effect on the very next search.
+//!
+//! The **index** (tantivy, on disk under `<data_dir>/index/`) answers the
+//! text part: which records match the words, and how well (BM25 over the
+//! title, topics and other text, English stemming, phrases, synonyms,
+//! typo tolerance, prefixes; see [`query`]). It is updated off the ingest
+//! path by one thread fed through a channel, in batches committed within
+//! [`index::COMMIT_AFTER`]; the few records changed since its last commit
+//! are matched by substring over the catalogue meanwhile, so a change is
+//! searchable at once and fully ranked a fraction of a second later.
+//!
+//! Moving the facets into tantivy as well (fast fields and a facet
+//! collector) was the alternative. Keeping them in the catalogue measured
+//! faster for the queries that match most of the catalogue (no text, a
+//! common word, a facet alone: a scan over packed integers, no per-document
+//! column reads; see docs/BENCHMARKS.md), keeps what a person can see in
+//! step with the store rather than with the last commit, and leaves the
+//! index holding only what matching needs (no stored fields).
+
+pub mod analysis;
+pub mod highlight;
+pub mod index;
+pub mod query;
+pub mod synonyms;
+
+use std::path::Path;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use skillmesh_protocol::{OrgKey, Record};
+use skillmesh_web::{SearchQuery, SearchResults};
+
+use crate::catalogue::{self, Catalogue, Change, TextFilter};
+use crate::store::{Store, StoreError};
+use analysis::Analyzer;
+use index::Op;
+pub use index::{IndexError, IndexStats, Location, SearchIndex};
+use query::{MatchedTerms, ParsedQuery};
+pub use synonyms::Synonyms;
+
+/// The directory of the index inside a data directory.
+pub const INDEX_DIR: &str = "index";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// How a node searches.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub location: Location,
+    pub synonyms: Synonyms,
+}
+
+impl Default for SearchOptions {
+    /// An index in memory and the built-in synonyms (tests).
+    fn default() -> Self {
+        SearchOptions {
+            location: Location::Memory,
+            synonyms: Synonyms::builtin(),
+        }
+    }
+}
+
+impl SearchOptions {
+    /// A node's: the index in `<data_dir>/index`, the built-in synonyms
+    /// and those of `<data_dir>/synonyms.txt`.
+    pub fn for_data_dir(data_dir: &Path) -> SearchOptions {
+        SearchOptions {
+            location: Location::Dir(data_dir.join(INDEX_DIR)),
+            synonyms: Synonyms::for_data_dir(data_dir),
+        }
+    }
+}
+
+/// The catalogue and the index, kept current together.
+pub struct Search {
+    catalogue: RwLock<Catalogue>,
+    index: Option<SearchIndex>,
+    synonyms: Synonyms,
+    store: Arc<Store>,
+}
+
+impl Search {
+    /// Builds the catalogue from the store and opens the index (creating
+    /// or rebuilding it if need be); the index then catches up with the
+    /// store in the background.
+    pub fn open(
+        own: OrgKey,
+        store: Arc<Store>,
+        options: SearchOptions,
+    ) -> Result<Search, SearchError> {
+        let mut catalogue = Catalogue::build(own, &store)?;
+        let index = SearchIndex::open(&options.location, store.clone())?;
+        if let Some(ix) = &index {
+            catalogue.track_changes();
+            ix.send(Op::Reconcile {
+                generation: catalogue.generation(),
+                wanted: catalogue.held(),
+            });
+        }
+        Ok(Search {
+            catalogue: RwLock::new(catalogue),
+            index,
+            synonyms: options.synonyms,
+            store,
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Catalogue> {
+        self.catalogue
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Catalogue> {
+        self.catalogue
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hands what the catalogue did to the index (under the catalogue's
+    /// write lock, so changes reach the indexer in generation order).
+    fn follow(&self, catalogue: &mut Catalogue, change: Change, record: Option<&Record>) {
+        let Some(ix) = &self.index else {
+            return;
+        };
+        match change {
+            Change::None => {}
+            Change::Upsert { generation, .. } => {
+                if let Some(record) = record {
+                    ix.send(Op::Upsert {
+                        generation,
+                        record: Box::new(record.clone()),
+                    });
+                }
+            }
+            Change::Remove {
+                generation,
+                key,
+                below_seq,
+            } => ix.send(Op::Remove {
+                generation,
+                key,
+                below_seq,
+            }),
+        }
+        catalogue.forget_changes_up_to(ix.covered());
+    }
+
+    /// Takes in records just stored (each new, or newer than what was
+    /// held): see [`Catalogue::apply`].
+    pub fn apply<'a>(&self, records: impl IntoIterator<Item = &'a Record>) {
+        let mut catalogue = self.write();
+        for record in records {
+            let change = catalogue.apply(record);
+            self.follow(&mut catalogue, change, Some(record));
+        }
+    }
+
+    /// Forgets records just purged from the store for expiring by `now`.
+    pub fn remove_expired(&self, rows: &[(OrgKey, String)], now: i64) {
+        let mut catalogue = self.write();
+        for (org, id) in rows {
+            let change = catalogue.remove_expired(org, id, now);
+            self.follow(&mut catalogue, change, None);
+        }
+    }
+
+    /// Forgets every record of `org` (blocked).
+    pub fn remove_org(&self, org: &OrgKey) {
+        let mut catalogue = self.write();
+        let generation = catalogue.remove_org(org);
+        if let Some(ix) = &self.index {
+            ix.send(Op::RemoveOrg {
+                generation,
+                org: *org,
+            });
+        }
+    }
+
+    /// The name on `org`'s organisation card, if we hold (or held) one.
+    pub fn org_name(&self, org: &OrgKey) -> Option<String> {
+        self.read().org_name(org).map(str::to_string)
+    }
+
+    /// Searchable records held.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs `query` at time `now` (expired records never match).
+    pub fn search(&self, query: &SearchQuery, now: i64) -> SearchResults {
+        let mut analyzer = Analyzer::default();
+        let parsed = ParsedQuery::parse(&query.q, &self.synonyms, &mut analyzer);
+        if parsed.is_empty() {
+            return self.read().search_text(query, now, None);
+        }
+        let from_index = self.index.as_ref().filter(|ix| !ix.failed()).and_then(|ix| {
+            ix.search(&parsed, &mut analyzer)
+                .map_err(|e| tracing::warn!(error = %e, "search index query failed; matching by substring"))
+                .ok()
+        });
+        let index::IndexHits {
+            hits,
+            terms,
+            covered,
+        } = from_index.unwrap_or_else(|| index::IndexHits {
+            hits: Vec::new(),
+            terms: MatchedTerms::of(&parsed, &mut analyzer),
+            covered: 0,
+        });
+        let substrings = parsed.substrings();
+        let mut results = {
+            let mut topic_analyzer = analyzer.clone();
+            let mut topic_matches = |topic: &str| terms.any_in(topic, &mut topic_analyzer);
+            self.read().search_text(
+                query,
+                now,
+                Some(TextFilter {
+                    hits: &hits,
+                    covered,
+                    substrings: &substrings,
+                    topic_matches: &mut topic_matches,
+                }),
+            )
+        };
+        for hit in &mut results.hits {
+            hit.highlights = highlight::highlights(hit, &terms, &mut analyzer, || {
+                self.other_text(&hit.org, &hit.id)
+            });
+        }
+        results
+    }
+
+    /// The text of record (org, id) beyond its title, summary and topics.
+    fn other_text(&self, org_hex: &str, id: &str) -> Vec<String> {
+        let Ok(org) = org_hex.parse::<OrgKey>() else {
+            return Vec::new();
+        };
+        self.store
+            .get_record(&org, id)
+            .ok()
+            .flatten()
+            .filter(|row| !row.tombstone)
+            .and_then(|row| catalogue::decode_row(&row))
+            .and_then(|record| catalogue::extract(&record.body))
+            .map(|x| x.text)
+            .unwrap_or_default()
+    }
+
+    /// Waits until every change so far is in the index (true), or the
+    /// index failed or `timeout` passed (false). True at once without an
+    /// index.
+    pub fn wait_indexed(&self, timeout: Duration) -> bool {
+        self.index
+            .as_ref()
+            .is_none_or(|ix| ix.wait_caught_up(timeout))
+    }
+
+    /// The index's size and state (`None` without an index).
+    pub fn index_stats(&self) -> Option<IndexStats> {
+        self.index.as_ref().map(SearchIndex::stats)
+    }
+
+    /// Why the index was built afresh at open, if it was.
+    pub fn index_rebuilt(&self) -> Option<&str> {
+        self.index.as_ref().and_then(|ix| ix.rebuilt.as_deref())
+    }
+
+    /// Commits what the indexer holds and stops it (searches go on).
+    pub fn shutdown(&self) {
+        if let Some(ix) = &self.index {
+            ix.shutdown();
+        }
+    }
+}
+
+/// Deletes the index in `data_dir` and builds it again from the store,
+/// waiting until it is done. Returns the records indexed. The caller holds
+/// the data directory's lock.
+pub fn rebuild(
+    data_dir: &Path,
+    store: Arc<Store>,
+    timeout: Duration,
+) -> Result<(u64, IndexStats), SearchError> {
+    let dir = data_dir.join(INDEX_DIR);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|source| IndexError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let search = Search::open(
+        OrgKey::from_bytes([0; 32]),
+        store,
+        SearchOptions {
+            location: Location::Dir(dir.clone()),
+            synonyms: Synonyms::builtin(),
+        },
+    )?;
+    let done = search.wait_indexed(timeout);
+    let stats = search.index_stats().unwrap_or_default();
+    search.shutdown();
+    if !done {
+        return Err(IndexError::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(if stats.failed {
+                "indexing failed (see the log)"
+            } else {
+                "indexing did not finish in time"
+            }),
+        }
+        .into());
+    }
+    let stats = IndexStats {
+        bytes_on_disk: search
+            .index_stats()
+            .map_or(stats.bytes_on_disk, |s| s.bytes_on_disk),
+        ..stats
+    };
+    Ok((stats.docs, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use skillmesh_protocol::{Body, Header, Kind, RECORD_VERSION, samples};
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        data_dir: std::path::PathBuf,
+        store: Arc<Store>,
+        key: SigningKey,
+        now: i64,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let data_dir = dir.path().to_path_buf();
+            let store = Arc::new(Store::open(&data_dir.join("store")).expect("store"));
+            Fixture {
+                _dir: dir,
+                data_dir,
+                store,
+                key: SigningKey::from_bytes(&[5; 32]),
+                now: crate::clock::now(),
+            }
+        }
+
+        fn org(&self) -> OrgKey {
+            OrgKey::from(&self.key.verifying_key())
+        }
+
+        /// Signs and stores a record; returns it for `Search::apply`.
+        fn put(&self, id: &str, seq: u64, body: Body) -> Record {
+            let record = Record {
+                header: Header {
+                    version: RECORD_VERSION,
+                    org: self.org(),
+                    id: id.into(),
+                    seq,
+                    issued_at: self.now - 10,
+                    expires_at: self.now + 86_400,
+                },
+                body,
+            };
+            let envelope = skillmesh_protocol::seal(&record, &self.key).expect("seal");
+            self.store
+                .put_records(&[(&record, &envelope)], self.now)
+                .expect("put");
+            record
+        }
+
+        fn open(&self, location: Location) -> Search {
+            Search::open(
+                OrgKey::from_bytes([9; 32]),
+                self.store.clone(),
+                SearchOptions {
+                    location,
+                    synonyms: Synonyms::builtin(),
+                },
+            )
+            .expect("open")
+        }
+
+        fn dir(&self) -> Location {
+            Location::Dir(self.data_dir.join(INDEX_DIR))
+        }
+    }
+
+    fn talk(title: &str, topics: &[&str]) -> Body {
+        let mut body = samples::body(Kind::TalkOffer);
+        if let Body::TalkOffer(t) = &mut body {
+            t.title = title.into();
+            t.summary = String::new();
+            t.speaker_name = None;
+            t.topics = topics.iter().map(|t| t.to_string()).collect();
+        }
+        body
+    }
+
+    fn ids(search: &Search, q: &str) -> Vec<String> {
+        let query = SearchQuery {
+            q: q.into(),
+            ..SearchQuery::default()
+        };
+        search
+            .search(&query, crate::clock::now())
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    fn corpus(f: &Fixture) -> Vec<Record> {
+        vec![
+            f.put(
+                "k8s",
+                1,
+                talk("Running Kubernetes in production", &["Kubernetes"]),
+            ),
+            f.put(
+                "incident",
+                1,
+                talk("Leading incident response", &["On-call"]),
+            ),
+            f.put(
+                "apart",
+                1,
+                talk("Response plans for every incident", &["Planning"]),
+            ),
+            f.put(
+                "ml",
+                1,
+                talk("Machine learning for recommendations", &["Data"]),
+            ),
+            f.put("rust", 1, talk("Rust for backend services", &["Rust"])),
+        ]
+    }
+
+    #[test]
+    fn typos_prefixes_stems_phrases_and_synonyms() {
+        let f = Fixture::new();
+        let records = corpus(&f);
+        let search = f.open(Location::Memory);
+        search.apply(&records);
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "kubernets "), ["k8s"], "a typo");
+        assert_eq!(ids(&search, "kuber"), ["k8s"], "a prefix being typed");
+        assert!(ids(&search, "kuber ").is_empty(), "not a prefix once typed");
+        assert_eq!(ids(&search, "k8s"), ["k8s"], "a synonym");
+        assert_eq!(ids(&search, "ML"), ["ml"], "a synonym naming a phrase");
+        assert_eq!(ids(&search, "leads "), ["incident"], "stemming");
+        let mut both = ids(&search, "incident response ");
+        both.sort();
+        assert_eq!(both, ["apart", "incident"]);
+        assert_eq!(
+            ids(&search, "\"incident response\""),
+            ["incident"],
+            "a phrase"
+        );
+        assert!(ids(&search, "kubernetes rust").is_empty(), "every word");
+        let r = search.search(
+            &SearchQuery {
+                q: "kubernets".into(),
+                ..SearchQuery::default()
+            },
+            f.now,
+        );
+        let title = &r.hits[0].highlights[0];
+        assert_eq!(title.field, "title");
+        assert!(
+            title
+                .parts
+                .iter()
+                .any(|p| p.matched && p.text == "Kubernetes"),
+            "{title:?}"
+        );
+    }
+
+    #[test]
+    fn changes_show_at_once_and_in_the_index_after_a_commit() {
+        let f = Fixture::new();
+        let search = f.open(Location::Memory);
+        assert!(search.wait_indexed(WAIT));
+        let record = f.put("k8s", 1, talk("Running Kubernetes in production", &[]));
+        search.apply([&record]);
+        assert_eq!(ids(&search, "kubernetes"), ["k8s"], "before the commit");
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "kubernets"), ["k8s"], "the index has it");
+        let newer = f.put("k8s", 2, talk("Operating clusters", &[]));
+        search.apply([&newer]);
+        assert!(
+            ids(&search, "kubernetes").is_empty(),
+            "the old text is gone at once"
+        );
+        assert_eq!(ids(&search, "clusters"), ["k8s"]);
+        let retraction = f.put("k8s", 3, Body::Retraction(Default::default()));
+        search.apply([&retraction]);
+        assert!(
+            ids(&search, "clusters").is_empty(),
+            "retracted: gone at once"
+        );
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 0);
+
+        let again = f.put("rust", 1, talk("Rust for backend services", &[]));
+        search.apply([&again]);
+        assert!(search.wait_indexed(WAIT));
+        search.remove_org(&f.org());
+        assert!(ids(&search, "rust").is_empty(), "blocked: gone at once");
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 0);
+    }
+
+    #[test]
+    fn the_index_on_disk_is_reused_reconciled_and_rebuilt() {
+        let f = Fixture::new();
+        let records = corpus(&f);
+        let search = f.open(f.dir());
+        assert!(search.index_rebuilt().is_some(), "built the first time");
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 5);
+        drop(search);
+
+        // Changes while the node was down are caught up at start.
+        f.put("k8s", 2, Body::Retraction(Default::default()));
+        f.put("go", 1, talk("Go for services", &[]));
+        let search = f.open(f.dir());
+        assert_eq!(search.index_rebuilt(), None, "reused");
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 5);
+        assert!(ids(&search, "kubernets").is_empty());
+        assert_eq!(ids(&search, "go "), ["go"]);
+        drop(search);
+
+        // Another schema version: rebuilt.
+        let marker = f.data_dir.join(INDEX_DIR).join(index::MARKER);
+        std::fs::write(&marker, r#"{"schema_version":0}"#).expect("write");
+        let search = f.open(f.dir());
+        let why = search.index_rebuilt().expect("rebuilt").to_string();
+        assert!(why.contains("schema version 0"), "{why}");
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 5);
+        drop(search);
+
+        // Damaged: rebuilt.
+        std::fs::write(f.data_dir.join(INDEX_DIR).join("meta.json"), "{").expect("write");
+        let search = f.open(f.dir());
+        assert!(search.index_rebuilt().is_some());
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "rust"), ["rust"]);
+        drop(search);
+
+        let (docs, stats) = rebuild(&f.data_dir, f.store.clone(), WAIT).expect("rebuild");
+        assert_eq!(docs, 5);
+        assert!(stats.bytes_on_disk > 0);
+        drop(records);
+    }
+
+    #[test]
+    fn without_an_index_text_is_matched_by_substring() {
+        let f = Fixture::new();
+        let records = corpus(&f);
+        let search = f.open(Location::Off);
+        search.apply(&records);
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "kubernetes"), ["k8s"]);
+        assert!(ids(&search, "kubernets").is_empty());
+        assert!(search.index_stats().is_none());
+    }
+}
