@@ -10,6 +10,7 @@ pub mod datadir;
 pub mod demo;
 pub mod identity;
 pub mod invite;
+pub mod matching;
 pub mod network;
 pub mod outbound;
 pub mod policy;

@@ -16,22 +16,24 @@ use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::{Expertise, OfferStatus};
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
-    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Federation, FederationMode,
-    Health, InboxItem, Listing, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState,
-    OrgAction, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
-    RequestStatus, Role, SearchQuery, SearchResults, SharedFields, User,
+    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
+    FederationMode, Health, InboxItem, LearningGoals, Listing, MatchingApi, NewRequest, NewUser,
+    NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgRow, OutboxItem, PeerRow, Profile,
+    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, SearchQuery, SearchResults,
+    SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
 use crate::admin;
 use crate::catalogue::SEARCHABLE;
 use crate::clock;
+use crate::matching;
 use crate::network::NetworkHandle;
 use crate::outbound::expertise_listing;
 use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
 use crate::store::{
-    self, Account, AuditFilter, InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus,
-    OwnItem, Person, Sharing, StoreError,
+    self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
+    OutboxStatus, OwnItem, Person, Sharing, StoreError,
 };
 
 /// What a person reads when the node failed for a reason of its own.
@@ -1178,12 +1180,109 @@ impl NodeApi for WebState {
     }
 }
 
+/// Bounds on what a person may note as goals (they stay on this node, but
+/// are still input from a browser).
+const MAX_GOALS_CHARS: usize = 2_000;
+const MAX_GOAL_TOPICS: usize = 20;
+const MAX_GOAL_TOPIC_CHARS: usize = 100;
+
+fn goals_to_web(g: Goals) -> LearningGoals {
+    LearningGoals {
+        goals: g.goals,
+        topics: g.topics,
+        formats: g.formats,
+        languages: g.languages,
+        max_hours_apart: g.max_hours_apart,
+    }
+}
+
+fn goals_from_web(g: LearningGoals) -> ApiResult<Goals> {
+    let topics: Vec<String> = g
+        .topics
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if g.goals.chars().count() > MAX_GOALS_CHARS {
+        return Err(ApiError::Invalid(format!(
+            "Keep your goals under {MAX_GOALS_CHARS} characters."
+        )));
+    }
+    if topics.len() > MAX_GOAL_TOPICS
+        || topics
+            .iter()
+            .any(|t| t.chars().count() > MAX_GOAL_TOPIC_CHARS)
+    {
+        return Err(ApiError::Invalid(format!(
+            "Name at most {MAX_GOAL_TOPICS} topics of at most {MAX_GOAL_TOPIC_CHARS} characters."
+        )));
+    }
+    if g.languages.len() > 10 || g.max_hours_apart.is_some_and(|h| h > 12) {
+        return Err(ApiError::Invalid(
+            "Name at most 10 languages and at most 12 hours apart.".into(),
+        ));
+    }
+    Ok(Goals {
+        goals: g.goals.trim().to_string(),
+        topics,
+        formats: g.formats,
+        languages: g
+            .languages
+            .iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        max_hours_apart: g.max_hours_apart,
+        updated_at: clock::now(),
+    })
+}
+
+impl MatchingApi for WebState {
+    async fn goals(&self, user: &User) -> ApiResult<LearningGoals> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let me = svc.own_person(&user)?;
+            Ok(goals_to_web(svc.store().goals(&me.id)?))
+        })
+        .await
+    }
+
+    async fn set_goals(&self, user: &User, goals: LearningGoals) -> ApiResult<LearningGoals> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let me = svc.own_person(&user)?;
+            let goals = goals_from_web(goals)?;
+            svc.store().set_goals(&me.id, &goals)?;
+            Ok(goals_to_web(goals))
+        })
+        .await
+    }
+
+    async fn suggestions(&self, user: &User) -> ApiResult<Vec<Suggestion>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let me = svc.own_person(&user)?;
+            let goals = svc.store().goals(&me.id)?;
+            Ok(matching::suggest(&svc, &me, &goals, clock::now())?)
+        })
+        .await
+    }
+
+    async fn demand(&self) -> ApiResult<Vec<DemandRow>> {
+        let svc = self.service.clone();
+        blocking(move || Ok(matching::demand(&svc, clock::now())?)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use ed25519_dalek::SigningKey;
-    use skillmesh_protocol::kinds::{Audience, Delivery, SessionFormat, TalkOffer};
+    use skillmesh_protocol::kinds::{
+        Audience, Availability, AvailabilityStatus, Delivery, Expertise, Format, Level,
+        SessionFormat, TalkOffer, Topic,
+    };
     use skillmesh_protocol::samples;
 
     use super::*;
@@ -2014,6 +2113,226 @@ mod tests {
                     ..AuditQuery::default()
                 })
                 .await,
+            Err(ApiError::Invalid(_))
+        ));
+    }
+
+    fn expert(
+        person: &str,
+        topic: &str,
+        level: Level,
+        status: AvailabilityStatus,
+        language: &str,
+        tz: &str,
+    ) -> Body {
+        Body::Expertise(Expertise {
+            person: person.into(),
+            display_name: Some(format!("Expert {person}")),
+            headline: None,
+            topics: vec![Topic {
+                name: topic.into(),
+                level,
+            }],
+            languages: vec![language.into()],
+            time_zone: Some(tz.into()),
+            formats: vec![Format::Mentoring],
+            availability: Some(Availability {
+                status,
+                hours_per_month: Some(2),
+                note: None,
+            }),
+            email: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn suggestions_are_ranked_here_from_private_goals_and_skip_whoever_cannot_help() {
+        use AvailabilityStatus::{Full, Open};
+        let n = node();
+        let svc = n.api.service();
+        let key = other(5);
+        for (id, body) in [
+            (
+                "e-best",
+                expert(
+                    "best",
+                    "Kubernetes",
+                    Level::Expert,
+                    Open,
+                    "en",
+                    "Europe/Berlin",
+                ),
+            ),
+            (
+                "e-good",
+                expert(
+                    "good",
+                    "Kubernetes",
+                    Level::Intermediate,
+                    Open,
+                    "en",
+                    "Europe/Paris",
+                ),
+            ),
+            (
+                "e-full",
+                expert(
+                    "full",
+                    "Kubernetes",
+                    Level::Expert,
+                    Full,
+                    "en",
+                    "Europe/Berlin",
+                ),
+            ),
+            (
+                "e-ja",
+                expert(
+                    "ja",
+                    "Kubernetes",
+                    Level::Expert,
+                    Open,
+                    "ja",
+                    "Europe/Berlin",
+                ),
+            ),
+            (
+                "e-far",
+                expert("far", "Kubernetes", Level::Expert, Open, "en", "Asia/Tokyo"),
+            ),
+        ] {
+            assert!(matches!(
+                ingest(svc, &envelope(&key, id, 1, body)),
+                Ok(Ingested::Stored(_))
+            ));
+        }
+        let mut ana = svc
+            .store()
+            .person(&n.ana.person_id)
+            .expect("get")
+            .expect("ana");
+        ana.time_zone = Some("Europe/Lisbon".into());
+        svc.update_person(&ana, "test").expect("update");
+        let before = svc.record_counts().expect("counts");
+        let goals = LearningGoals {
+            goals: "a secret goal phrase about kubernetes".into(),
+            topics: vec!["Kubernetes".into()],
+            formats: vec![Format::Mentoring],
+            languages: vec!["en".into()],
+            max_hours_apart: Some(3),
+        };
+        n.api.set_goals(&n.ana, goals.clone()).await.expect("goals");
+        assert_eq!(
+            n.api.goals(&n.ana).await.expect("read").topics,
+            goals.topics
+        );
+
+        let list = n.api.suggestions(&n.ana).await.expect("suggestions");
+        let ids: Vec<&str> = list.iter().map(|s| s.hit.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["e-best", "e-good"],
+            "full, other-language and far-away experts are left out"
+        );
+        assert!(
+            list[0]
+                .reasons
+                .iter()
+                .any(|r| r == "Knows Kubernetes (expert)"),
+            "{:?}",
+            list[0].reasons
+        );
+        assert!(
+            list[0]
+                .reasons
+                .iter()
+                .any(|r| r.starts_with("Offers mentoring")),
+            "{:?}",
+            list[0].reasons
+        );
+        assert!(
+            n.api.suggestions(&n.bob).await.expect("bob").is_empty(),
+            "no goals, no suggestions"
+        );
+
+        // The goals never left: nothing was published, and no record holds them.
+        assert_eq!(svc.record_counts().expect("counts"), before);
+        svc.store()
+            .scan_records(|row| {
+                assert!(!String::from_utf8_lossy(row.envelope.as_bytes()).contains("secret goal"));
+                Ok(())
+            })
+            .expect("scan");
+    }
+
+    #[tokio::test]
+    async fn equal_experts_are_suggested_in_a_different_order_to_different_people() {
+        let n = node();
+        let svc = n.api.service();
+        let key = other(6);
+        for i in 0..12 {
+            let body = expert(
+                &format!("p{i}"),
+                "Negotiation",
+                Level::Advanced,
+                AvailabilityStatus::Open,
+                "en",
+                "UTC",
+            );
+            assert!(matches!(
+                ingest(svc, &envelope(&key, &format!("e-{i:02}"), 1, body)),
+                Ok(Ingested::Stored(_))
+            ));
+        }
+        let goals = LearningGoals {
+            topics: vec!["Negotiation".into()],
+            ..LearningGoals::default()
+        };
+        let mut firsts = Vec::new();
+        for user in [&n.ana, &n.bob] {
+            n.api.set_goals(user, goals.clone()).await.expect("goals");
+            let list = n.api.suggestions(user).await.expect("suggestions");
+            assert_eq!(list.len(), matching::MAX_SUGGESTIONS);
+            firsts.push(list.iter().map(|s| s.hit.id.clone()).collect::<Vec<_>>());
+        }
+        assert_ne!(
+            firsts[0], firsts[1],
+            "the same experts, in the same order, for everyone"
+        );
+    }
+
+    #[tokio::test]
+    async fn demand_counts_wanted_topics_and_puts_those_without_supply_first() {
+        let n = node();
+        let svc = n.api.service();
+        federate(svc, 7, "Contoso");
+        let wants = |topics: &[&str]| LearningGoals {
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            ..LearningGoals::default()
+        };
+        n.api
+            .set_goals(&n.ana, wants(&["Kubernetes", "Basket weaving"]))
+            .await
+            .expect("ana");
+        n.api
+            .set_goals(&n.bob, wants(&["basket weaving"]))
+            .await
+            .expect("bob");
+        let rows = n.api.demand().await.expect("demand");
+        assert_eq!(rows[0].topic.to_lowercase(), "basket weaving");
+        assert_eq!((rows[0].people, rows[0].supply), (2, 0));
+        let k8s = rows
+            .iter()
+            .find(|r| r.topic == "Kubernetes")
+            .expect("kubernetes");
+        assert_eq!(k8s.people, 1);
+        assert!(k8s.supply > 0, "Contoso's sample offers cover Kubernetes");
+        let too_long = LearningGoals {
+            goals: "x".repeat(2_001),
+            ..LearningGoals::default()
+        };
+        assert!(matches!(
+            n.api.set_goals(&n.ana, too_long).await,
             Err(ApiError::Invalid(_))
         ));
     }

@@ -529,7 +529,7 @@ pub struct AddedUser {
 }
 
 /// The node operations the web layer calls.
-pub trait NodeApi: Clone + Send + Sync + 'static {
+pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
     /// This organisation's name, shown on every page. Cheap.
     fn org_name(&self) -> String;
     fn health(&self) -> impl Future<Output = Health> + Send;
@@ -627,4 +627,57 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
         actor: &User,
         user: NewUser,
     ) -> impl Future<Output = ApiResult<AddedUser>> + Send;
+}
+
+/// What a person wants to learn, noted privately: kept on this node only
+/// and never sent to another organisation. Suggestions are ranked from it
+/// locally.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearningGoals {
+    /// In the person's own words, e.g. "get better at running on-call for
+    /// my team".
+    pub goals: String,
+    pub topics: Vec<String>,
+    pub formats: Vec<Format>,
+    /// Languages the person can learn in (empty: any).
+    pub languages: Vec<String>,
+    /// At most this many hours between the person's time zone and the
+    /// expert's (none: any).
+    pub max_hours_apart: Option<u8>,
+}
+
+/// Someone (or an offer) that could help with a person's goals, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub hit: SearchHit,
+    /// Sentences saying why it was suggested.
+    pub reasons: Vec<String>,
+    pub score: f32,
+}
+
+/// One topic people here want to learn, with how much supply the network
+/// has for it. Aggregates only: never who wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemandRow {
+    pub topic: String,
+    /// People at this organisation whose goals name it.
+    pub people: usize,
+    /// Experts and open offers that match it, across the network.
+    pub supply: usize,
+}
+
+/// Private matching and aggregate demand: the part of the service interface
+/// that works on what people want to learn (every [`NodeApi`] has it).
+pub trait MatchingApi: Clone + Send + Sync + 'static {
+    fn goals(&self, user: &User) -> impl Future<Output = ApiResult<LearningGoals>> + Send;
+    fn set_goals(
+        &self,
+        user: &User,
+        goals: LearningGoals,
+    ) -> impl Future<Output = ApiResult<LearningGoals>> + Send;
+    /// Ranked locally from the person's goals; empty without goals.
+    fn suggestions(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Suggestion>>> + Send;
+    /// Most-wanted topics, those with no supply first (admins only).
+    fn demand(&self) -> impl Future<Output = ApiResult<Vec<DemandRow>>> + Send;
 }

@@ -17,8 +17,8 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::Shared;
 use crate::api::{
-    ApiError, AuditQuery, FederationMode, NewRequest, NewUser, NodeApi, OfferAction, OrgAction,
-    ProfileUpdate, RequestAnswer, SearchQuery, SharedFields,
+    ApiError, AuditQuery, FederationMode, LearningGoals, NewRequest, NewUser, NodeApi, OfferAction,
+    OrgAction, ProfileUpdate, RequestAnswer, SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
 use crate::session::{ApiAdmin, ApiCaller};
@@ -118,6 +118,9 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/admin/approvals/{id}/approve", post(approve::<S>))
         .route("/admin/policy", get(policy::<S>).put(set_policy::<S>))
         .route("/admin/audit", get(audit::<S>))
+        .route("/admin/demand", get(demand::<S>))
+        .route("/goals", get(goals::<S>).put(set_goals::<S>))
+        .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
         .fallback(|| async { ApiError::NotFound("There is no such API operation.".into()) })
 }
@@ -308,6 +311,35 @@ async fn audit<S: NodeApi>(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.node.audit(&query).await?))
+}
+
+async fn demand<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.demand().await?))
+}
+
+async fn goals<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.goals(&user).await?))
+}
+
+async fn set_goals<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiJson(goals): ApiJson<LearningGoals>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.set_goals(&user, goals).await?))
+}
+
+async fn suggestions<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.suggestions(&user).await?))
 }
 
 async fn users<S: NodeApi>(

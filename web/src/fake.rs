@@ -26,6 +26,7 @@ pub fn remote_org() -> OrgKey {
 pub struct Fake {
     offers: Arc<Mutex<BTreeMap<String, Offer>>>,
     pub mode: Arc<Mutex<Option<FederationMode>>>,
+    goals: Arc<Mutex<LearningGoals>>,
 }
 
 fn user(username: &str) -> Option<User> {
@@ -382,5 +383,35 @@ impl NodeApi for Fake {
             },
             password: "made-up".into(),
         })
+    }
+}
+
+impl MatchingApi for Fake {
+    async fn goals(&self, _user: &User) -> ApiResult<LearningGoals> {
+        Ok(self.goals.lock().expect("lock").clone())
+    }
+
+    async fn set_goals(&self, _user: &User, goals: LearningGoals) -> ApiResult<LearningGoals> {
+        if goals.goals.len() > 2000 {
+            return Err(ApiError::Invalid("Keep your goals short.".into()));
+        }
+        *self.goals.lock().expect("lock") = goals.clone();
+        Ok(goals)
+    }
+
+    async fn suggestions(&self, _user: &User) -> ApiResult<Vec<Suggestion>> {
+        Ok(vec![Suggestion {
+            hit: hostile_hit(),
+            reasons: vec![HOSTILE.into()],
+            score: 1.0,
+        }])
+    }
+
+    async fn demand(&self) -> ApiResult<Vec<DemandRow>> {
+        Ok(vec![DemandRow {
+            topic: HOSTILE.into(),
+            people: 2,
+            supply: 0,
+        }])
     }
 }

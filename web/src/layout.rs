@@ -10,6 +10,7 @@ use crate::api::User;
 pub fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "saved" => "Saved.",
+        "goals" => "Saved. The suggestions below are ranked from your goals, on this node.",
         "published" => "Published: partner organisations will receive it within seconds.",
         "pending" => "Saved. It waits for an admin's approval before it leaves the organisation.",
         "paused" => "Paused: it stays listed but takes no requests.",
@@ -54,6 +55,7 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
                     @if let Some(user) = chrome.user {
                         nav aria-label="Main" {
                             a href="/find" { "Find" }
+                            a href="/goals" { "My goals" }
                             a href="/profile" { "My profile" }
                             a href="/offers" { "My offers" }
                             a href="/requests" { "Requests" }

@@ -110,6 +110,11 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             get(pages::admin::policy::<S>).post(pages::admin::set_policy::<S>),
         )
         .route("/admin/audit", get(pages::admin::audit::<S>))
+        .route("/admin/demand", get(pages::admin::demand::<S>))
+        .route(
+            "/goals",
+            get(pages::goals::page::<S>).post(pages::goals::save::<S>),
+        )
         .route(
             "/admin/users",
             get(pages::admin::users::<S>).post(pages::admin::add_user::<S>),

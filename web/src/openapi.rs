@@ -151,6 +151,12 @@ pub fn spec() -> Value {
                 "put": op("Change the outbound policy (every listing is re-published)", "admin", (200, schema_ref("SharedFields")), Some((schema_ref("SharedFields"), json!({"display_name": true, "headline": true, "topics": true, "languages": true, "time_zone": false, "formats": true, "availability": true, "email": false}))), true)
             },
             "/admin/audit": {"get": with_params(op("The audit log, newest first", "admin", (200, array_of("AuditRow")), None, true), query_params(&[("org", "Organisation key."), ("action", "Action code, e.g. record_rejected."), ("day", "A UTC day, YYYY-MM-DD."), ("limit", "At most this many (default 200, at most 1000).")]))},
+            "/admin/demand": {"get": op("Most-wanted topics here and the network's supply for each (aggregates only)", "admin", (200, array_of("DemandRow")), None, true)},
+            "/goals": {
+                "get": op("What I want to learn (kept on this node only)", "matching", (200, schema_ref("LearningGoals")), None, false),
+                "put": op("Note what I want to learn (never sent to another organisation)", "matching", (200, schema_ref("LearningGoals")), Some((schema_ref("LearningGoals"), json!({"goals": "Get better at running on-call for my team", "topics": ["incident response", "Kubernetes"], "formats": ["mentoring"], "languages": ["en"], "max_hours_apart": 3}))), false)
+            },
+            "/suggestions": {"get": op("People and offers that could help with my goals, ranked on this node, with reasons", "matching", (200, array_of("Suggestion")), None, false)},
             "/admin/users": {
                 "get": op("Accounts", "admin", (200, array_of("User")), None, true),
                 "post": op("Add a member or admin (an empty password makes one up, returned once)", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
@@ -214,6 +220,9 @@ fn schemas() -> Value {
         "Approval": {"type": "object", "properties": {"id": s("string"), "kind": s("string"), "title": s("string"), "owner": s("string"), "body": s("object")}},
         "AuditRow": {"type": "object", "properties": {"at": s("integer"), "actor": s("string"), "action": s("string"), "org": {"type": ["string", "null"]}, "org_name": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]}, "detail": s("string")}},
         "NewUser": {"type": "object", "required": ["username", "display_name", "role"], "additionalProperties": false, "properties": {"username": s("string"), "display_name": s("string"), "role": {"enum": ["member", "admin"]}, "password": s("string")}},
+        "LearningGoals": {"type": "object", "additionalProperties": false, "properties": {"goals": s("string"), "topics": strings.clone(), "formats": strings.clone(), "languages": strings.clone(), "max_hours_apart": {"type": ["integer", "null"], "minimum": 0, "maximum": 12}}},
+        "Suggestion": {"type": "object", "required": ["hit", "reasons", "score"], "properties": {"hit": schema_ref("SearchHit"), "reasons": strings.clone(), "score": s("number")}},
+        "DemandRow": {"type": "object", "required": ["topic", "people", "supply"], "properties": {"topic": s("string"), "people": s("integer"), "supply": s("integer")}},
         "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
     })
 }

@@ -638,3 +638,61 @@ async fn every_documented_operation_is_routed_and_accepts_its_example() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["openapi"], "3.1.0");
 }
+
+#[tokio::test]
+async fn goals_are_saved_through_the_form_and_suggestions_render_as_text() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(ADMIN).await;
+    let home = c.get("/").await;
+    assert!(home.body.contains("Note what you want to learn"));
+    let r = c
+        .post_form(
+            "/goals",
+            &[
+                ("csrf", &csrf),
+                ("goals", "Run on-call for my team"),
+                ("topics", "incident response, Kubernetes"),
+                ("formats", "mentoring"),
+                ("max_hours_apart", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let goals = c
+        .api("GET", "/api/v1/goals", Some(ADMIN_TOKEN), None)
+        .await
+        .json();
+    assert_eq!(
+        goals["topics"],
+        serde_json::json!(["incident response", "Kubernetes"])
+    );
+    assert_eq!(goals["max_hours_apart"], 3);
+    let bad = c
+        .post_form("/goals", &[("csrf", &csrf), ("max_hours_apart", "soon")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Hours apart must be a whole number."));
+    for page in ["/", "/admin/demand"] {
+        let r = c.get(page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(
+            !r.body.contains("<script>alert"),
+            "{page} has a live script"
+        );
+        assert!(
+            r.body.contains("&lt;script&gt;alert(1)"),
+            "{page}: {}",
+            r.body
+        );
+    }
+    assert!(
+        c.get("/")
+            .await
+            .body
+            .contains("People who could help you with incident response, Kubernetes")
+    );
+    let r = c
+        .api("GET", "/api/v1/admin/demand", Some(MEMBER_TOKEN), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -18,6 +18,7 @@
 //! | `account/` | username                          | JSON `Account`            |
 //! | `tok/`     | SHA-256 of an API token (hex)     | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
+//! | `goal/`    | person id                         | JSON `Goals` (private)    |
 
 use skillmesh_protocol::OrgKey;
 
@@ -39,6 +40,7 @@ pub const AUDIT: &[u8] = b"audit/";
 pub const ACCOUNT: &[u8] = b"account/";
 pub const TOKEN: &[u8] = b"tok/";
 pub const REJECTIONS: &[u8] = b"rejn/";
+pub const GOAL: &[u8] = b"goal/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

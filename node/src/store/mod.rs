@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod goals;
 pub mod items;
 pub mod keys;
 pub mod people;
@@ -28,6 +29,7 @@ use crate::storage::{self, Batch, Kv, StorageError};
 
 pub use accounts::{Account, Role};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
+pub use goals::Goals;
 pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
 pub use policy::{JoinRequest, OrgListing, OutboundPolicy};

@@ -23,6 +23,7 @@ fn admin_nav() -> Markup {
             a href="/admin/approvals" { "Approval queue" } " · "
             a href="/admin/policy" { "Outbound policy" } " · "
             a href="/admin/audit" { "Audit log" } " · "
+            a href="/admin/demand" { "Demand" } " · "
             a href="/admin/users" { "People and accounts" }
         }
     }
@@ -296,6 +297,35 @@ pub async fn audit<S: NodeApi>(
                                 td { (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or("")) }
                                 td { (r.record_id.as_deref().unwrap_or("")) }
                                 td { (r.detail) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn demand<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let rows = state.node.demand().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Demand",
+        html! {
+            h1 { "What people here want to learn" }
+            (admin_nav())
+            p { "Topics from the goals people at " (ctx.org_name) " noted, counted; never who noted them. Topics nobody in the network offers come first." }
+            @if rows.is_empty() { p { "Nobody has noted goals yet." } } @else {
+                div.scroll {
+                    table #demand {
+                        thead { tr { th { "Topic" } th { "People who want it" } th { "Experts and offers in the network" } } }
+                        tbody {
+                            @for r in &rows {
+                                tr {
+                                    td { (r.topic) }
+                                    td { (r.people) }
+                                    td { @if r.supply == 0 { strong { "none" } } @else { (r.supply) } }
+                                }
                             }
                         }
                     }

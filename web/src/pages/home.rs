@@ -26,6 +26,18 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
             },
         ));
     };
+    let goals = state.node.goals(&me.user).await.map_err(|e| ctx.fail(e))?;
+    let suggestions = if goals.goals.is_empty() && goals.topics.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .node
+                .suggestions(&me.user)
+                .await
+                .map_err(|e| ctx.fail(e))?,
+        )
+    };
     let inbox = state.node.inbox(&me.user).await.map_err(|e| ctx.fail(e))?;
     let outbox = state.node.outbox(&me.user).await.map_err(|e| ctx.fail(e))?;
     let waiting = inbox
@@ -45,6 +57,12 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                 div.row {
                     input #q type="search" name="q" placeholder="e.g. kubernetes, negotiation, first-time managers";
                     button type="submit" { "Search" }
+                }
+            }
+            @match &suggestions {
+                Some(list) => { (super::goals::suggestions(&goals, list)) }
+                None => {
+                    p.notice { a href="/goals" { "Note what you want to learn" } " and this page will suggest people and offers that could help. It stays on this node." }
                 }
             }
             ul.tiles {

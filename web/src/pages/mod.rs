@@ -8,6 +8,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod find;
+pub mod goals;
 pub mod home;
 pub mod listing;
 pub mod offers;
