@@ -17,60 +17,12 @@ use std::time::{Duration, Instant};
 use common::{Rng, ms, percentile};
 use skillmesh_node::catalogue::Catalogue;
 use skillmesh_node::store::Store;
-use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record, samples};
+use skillmesh_protocol::{Header, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::SearchQuery;
 
 const N: usize = 100_000;
 const ORGS: usize = 50;
 const RUNS: usize = 200;
-
-const WORDS: [&str; 24] = [
-    "kubernetes",
-    "incident",
-    "feedback",
-    "rust",
-    "design",
-    "hiring",
-    "pricing",
-    "security",
-    "postgres",
-    "leadership",
-    "testing",
-    "roadmaps",
-    "accessibility",
-    "onboarding",
-    "budgets",
-    "negotiation",
-    "observability",
-    "mentoring",
-    "writing",
-    "strategy",
-    "caching",
-    "compliance",
-    "coaching",
-    "interviews",
-];
-
-fn body(kind: Kind, rng: &mut Rng) -> Body {
-    let mut body = samples::body(kind);
-    let w = |rng: &mut Rng| WORDS[rng.below(WORDS.len())];
-    let title = format!("{} and {} in practice", w(rng), w(rng));
-    let topics = vec![w(rng).to_string(), w(rng).to_string()];
-    match &mut body {
-        Body::Expertise(b) => {
-            b.headline = Some(title);
-            b.topics.truncate(1);
-            b.topics[0].name = topics[0].clone();
-        }
-        Body::TalkOffer(b) => (b.title, b.topics) = (title, topics),
-        Body::MentoringOffer(b) => (b.title, b.topics) = (title, topics),
-        Body::CohortOffer(b) => (b.title, b.topics) = (title, topics),
-        Body::Event(b) => b.title = title,
-        Body::Content(b) => (b.title, b.topics) = (title, topics),
-        _ => {}
-    }
-    body
-}
 
 fn main() {
     let started = Instant::now();
@@ -93,7 +45,7 @@ fn main() {
                 issued_at: now - rng.below(86_400) as i64,
                 expires_at: now + 86_400,
             },
-            body: body(kind, &mut rng),
+            body: common::varied_body(kind, &mut rng),
         });
     }
     println!(

@@ -1,6 +1,7 @@
 //! Helpers shared by the benchmark binaries (`ingest`, `propagation`,
-//! `catchup`): record generation, in-process nodes on loopback, timing
-//! statistics and the machine report. Each bench uses a subset.
+//! `catchup`, `search`, `web`): record generation, in-process nodes on
+//! loopback, timing statistics and the machine report. Each bench uses a
+//! subset.
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -11,7 +12,7 @@ use ed25519_dalek::SigningKey;
 use skillmesh_config::Config;
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::runtime::{self, RunningNode};
-use skillmesh_protocol::{Envelope, Header, Kind, OrgKey, RECORD_VERSION, Record, samples};
+use skillmesh_protocol::{Body, Envelope, Header, Kind, OrgKey, RECORD_VERSION, Record, samples};
 
 /// The kinds the generator cycles through: every kind that is federated by
 /// gossip and sync and is not a tombstone.
@@ -70,6 +71,61 @@ pub fn signed_records(first_org: u32, orgs: u32, n: usize, now: i64) -> Vec<(Rec
             (r, e)
         })
         .collect()
+}
+
+/// The words [`varied_body`] draws titles and topics from: few enough that
+/// every search term and facet value matches a realistic share of a large
+/// catalogue (each word is in the title of about one record in twelve, and
+/// in its title or topics in about one in six).
+pub const WORDS: [&str; 24] = [
+    "kubernetes",
+    "incident",
+    "feedback",
+    "rust",
+    "design",
+    "hiring",
+    "pricing",
+    "security",
+    "postgres",
+    "leadership",
+    "testing",
+    "roadmaps",
+    "accessibility",
+    "onboarding",
+    "budgets",
+    "negotiation",
+    "observability",
+    "mentoring",
+    "writing",
+    "strategy",
+    "caching",
+    "compliance",
+    "coaching",
+    "interviews",
+];
+
+/// A sample body of `kind` with its title ("{word} and {word} in
+/// practice") and topics drawn from [`WORDS`], so that searches over many
+/// records do not all match the same sample text.
+pub fn varied_body(kind: Kind, rng: &mut Rng) -> Body {
+    let mut body = samples::body(kind);
+    let w = |rng: &mut Rng| WORDS[rng.below(WORDS.len())];
+    let title = format!("{} and {} in practice", w(rng), w(rng));
+    let topics = vec![w(rng).to_string(), w(rng).to_string()];
+    match &mut body {
+        Body::Expertise(b) => {
+            b.headline = Some(title);
+            b.topics.truncate(1);
+            b.topics[0].name = topics[0].clone();
+        }
+        Body::TalkOffer(b) => (b.title, b.topics) = (title, topics),
+        Body::MentoringOffer(b) => (b.title, b.topics) = (title, topics),
+        Body::CohortOffer(b) => (b.title, b.topics) = (title, topics),
+        Body::Event(b) => b.title = title,
+        Body::Content(b) => (b.title, b.topics) = (title, topics),
+        _ => {}
+    }
+    body
 }
 
 /// Writes a fresh organisation key and returns the config of a node in
