@@ -259,13 +259,18 @@ pub async fn set_policy<S: NodeApi>(
     done("/admin/policy", "policy")
 }
 
+/// Audit rows one page shows at most.
+const PAGE_AUDIT_ROWS: usize = 300;
+
 pub async fn audit<S: NodeApi>(
     State(state): State<Shared<S>>,
     ctx: Ctx,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> PageResult {
     ctx.admin()?;
-    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let Query(mut query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    // A page stays small (under 100 KB); the JSON API returns up to 1,000.
+    query.limit = query.limit.min(PAGE_AUDIT_ROWS);
     let rows = state.node.audit(&query).await.map_err(|e| ctx.fail(e))?;
     let federation = state.node.federation().await.map_err(|e| ctx.fail(e))?;
     Ok(ctx.render(
