@@ -1,5 +1,6 @@
 //! Starting and stopping one node: take the data directory lock, load the
-//! key, open the store, bind the web port, serve until told to stop.
+//! key, open the store and the search index, bind the web port, serve
+//! until told to stop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +64,13 @@ impl RunningNode {
         if let Some(tasks) = self.network_tasks.take() {
             tasks.shutdown().await;
         }
+        // Commits what the indexer holds and releases the index's lock.
+        let service = self.service.clone();
+        if let Err(e) =
+            tokio::task::spawn_blocking(move || service.search_engine().shutdown()).await
+        {
+            tracing::warn!(error = %e, "search index shutdown failed");
+        }
         if let Err(e) = self.service.store().flush() {
             tracing::warn!(error = %e, "final store flush failed");
         }
@@ -120,7 +128,13 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,
     };
-    let service = Service::new(config.org.name.clone(), identity, store, inbound)?;
+    let service = Service::with_search(
+        config.org.name.clone(),
+        identity,
+        store,
+        inbound,
+        crate::search::SearchOptions::for_data_dir(&config.data_dir),
+    )?;
     service.ensure_org_card()?;
     let network_config = NetworkConfig::from_settings(&config.network)?;
     let (network, network_tasks) = network::start(network_config, secret, service.clone()).await?;

@@ -7,11 +7,11 @@ use std::sync::{Arc, RwLock};
 
 use skillmesh_protocol::{Body, Envelope, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
-use crate::catalogue::Catalogue;
 use crate::clock;
 use crate::identity::OrgIdentity;
 use crate::outbound::expertise_listing;
 use crate::policy::{self, Admission};
+use crate::search::{Search, SearchOptions};
 use crate::store::{
     AuditEntry, ItemState, OrgListing, OwnItem, Person, PutOutcome, Store, StoreError,
 };
@@ -34,6 +34,18 @@ pub enum ServiceError {
     /// the runtime is shutting down).
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// The search index could not be opened or created.
+    #[error(transparent)]
+    Index(#[from] crate::search::IndexError),
+}
+
+impl From<crate::search::SearchError> for ServiceError {
+    fn from(e: crate::search::SearchError) -> Self {
+        match e {
+            crate::search::SearchError::Store(e) => ServiceError::Store(e),
+            crate::search::SearchError::Index(e) => ServiceError::Index(e),
+        }
+    }
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -58,9 +70,9 @@ struct Inner {
     /// set at runtime (persisted; it wins over the config from then on).
     /// Read on every admission decision, so a change applies at once.
     mode: RwLock<FederationMode>,
-    /// What search runs over; updated after every store batch that
-    /// changes, retracts or purges records.
-    catalogue: RwLock<Catalogue>,
+    /// What search runs over (the catalogue and the index); updated
+    /// after every store batch that changes, retracts or purges records.
+    search: Search,
     rate: crate::requests::RateLimiter,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
@@ -109,17 +121,30 @@ pub enum Ingested {
 }
 
 impl Service {
-    /// The service over `store`: reads the federation mode an admin may
-    /// have set (it wins over `inbound.mode`) and builds the search
-    /// catalogue from the records held.
+    /// The service over `store`, searching with an index in memory (see
+    /// [`Service::with_search`]).
     pub fn new(
         org_name: String,
         identity: OrgIdentity,
         store: Arc<Store>,
         inbound: InboundSettings,
     ) -> Result<Self> {
+        Self::with_search(org_name, identity, store, inbound, SearchOptions::default())
+    }
+
+    /// The service over `store`: reads the federation mode an admin may
+    /// have set (it wins over `inbound.mode`), builds the search catalogue
+    /// from the records held and opens the search index as `search` says
+    /// (it catches up with the store in the background).
+    pub fn with_search(
+        org_name: String,
+        identity: OrgIdentity,
+        store: Arc<Store>,
+        inbound: InboundSettings,
+        search: SearchOptions,
+    ) -> Result<Self> {
         let mode = store.federation_mode()?.unwrap_or(inbound.mode);
-        let catalogue = Catalogue::build(identity.org(), &store)?;
+        let search = Search::open(identity.org(), store.clone(), search)?;
         Ok(Service {
             inner: Arc::new(Inner {
                 org_name,
@@ -127,7 +152,7 @@ impl Service {
                 store,
                 inbound,
                 mode: RwLock::new(mode),
-                catalogue: RwLock::new(catalogue),
+                search,
                 rate: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
@@ -186,34 +211,23 @@ impl Service {
         Ok(())
     }
 
-    fn catalogue_mut(&self) -> std::sync::RwLockWriteGuard<'_, Catalogue> {
-        self.inner
-            .catalogue
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Runs a search over the catalogue at time `now`.
+    /// Runs a search at time `now`.
     pub fn search(
         &self,
         query: &skillmesh_web::SearchQuery,
         now: i64,
     ) -> skillmesh_web::SearchResults {
-        self.inner
-            .catalogue
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .search(query, now)
+        self.inner.search.search(query, now)
+    }
+
+    /// The catalogue and the search index.
+    pub fn search_engine(&self) -> &Search {
+        &self.inner.search
     }
 
     /// The name on `org`'s organisation card, if we hold (or held) one.
     pub fn known_org_name(&self, org: &OrgKey) -> Option<String> {
-        self.inner
-            .catalogue
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .org_name(org)
-            .map(str::to_string)
+        self.inner.search.org_name(org)
     }
 
     /// Drops expired records (and tombstones) from the store and from search.
@@ -221,10 +235,7 @@ impl Service {
         let now = clock::now();
         let rows = self.inner.store.purge_expired_rows(now)?;
         if !rows.is_empty() {
-            let mut catalogue = self.catalogue_mut();
-            for (org, id) in &rows {
-                catalogue.remove_expired(org, id, now);
-            }
+            self.inner.search.remove_expired(&rows, now);
         }
         Ok(rows.len())
     }
@@ -325,7 +336,7 @@ impl Service {
         self.inner
             .store
             .put_records_audited(&[(&record, &envelope)], now, &[audit], |_, _| None)?;
-        self.catalogue_mut().apply(&record);
+        self.inner.search.apply([&record]);
         if let Some(tx) = self
             .inner
             .outbound
@@ -730,14 +741,13 @@ impl Service {
                         )
                     })
                 })?;
-        {
-            let mut catalogue = self.catalogue_mut();
-            for ((_, record, _), outcome) in accepted.iter().zip(&outcomes) {
-                if outcome.changed() {
-                    catalogue.apply(record);
-                }
-            }
-        }
+        self.inner.search.apply(
+            accepted
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, outcome)| outcome.changed())
+                .map(|((_, record, _), _)| record),
+        );
         for ((i, _, _), outcome) in accepted.iter().zip(outcomes) {
             results[*i] = Some(Ok(if outcome.changed() {
                 Ingested::Stored(outcome)
@@ -814,7 +824,7 @@ impl Service {
         let store = &self.inner.store;
         store.set_org_listing(org, Some(OrgListing::Blocked), clock::now())?;
         let purged = store.purge_org(org)?;
-        self.catalogue_mut().remove_org(org);
+        self.inner.search.remove_org(org);
         self.audit(actor, "org_blocked", Some(*org), None, String::new())?;
         self.audit(
             actor,
@@ -838,7 +848,7 @@ impl Service {
         store.set_org_listing(org, listing, clock::now())?;
         if listing == Some(OrgListing::Blocked) {
             // Not purged here (see `block_org`), but never searchable.
-            self.catalogue_mut().remove_org(org);
+            self.inner.search.remove_org(org);
         } else if was == Some(OrgListing::Blocked) {
             // Whatever is still held of it is searchable again.
             let records: Vec<Record> = store
@@ -847,10 +857,7 @@ impl Service {
                 .filter(|row| !row.tombstone)
                 .map(|row| row.record())
                 .collect::<std::result::Result<_, _>>()?;
-            let mut catalogue = self.catalogue_mut();
-            for record in &records {
-                catalogue.apply(record);
-            }
+            self.inner.search.apply(&records);
         }
         let action = match listing {
             Some(OrgListing::Allowed) => "org_allowed",
