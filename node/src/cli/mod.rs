@@ -4,6 +4,7 @@
 mod demo;
 mod init;
 mod invite;
+mod reindex;
 mod run;
 mod user;
 
@@ -37,6 +38,11 @@ enum Command {
     User(user::UserCommand),
     /// Print an invite for a new organisation to join the network through this node.
     Invite(invite::InviteArgs),
+    /// Rebuild the search index from the store (with the node stopped).
+    Reindex {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Start a local demo network of sample organisations on loopback.
     Demo(demo::DemoArgs),
 }
@@ -60,6 +66,7 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Init(args)) => init::init(args),
         Some(Command::Run { config }) => run::run(&config.config),
         Some(Command::Invite(args)) => invite::invite(args),
+        Some(Command::Reindex { config }) => reindex::reindex(&config.config),
         Some(Command::User(command)) => user::user(command),
         Some(Command::Demo(args)) => demo::demo(args),
         None => demo::demo(demo::DemoArgs::default()),
