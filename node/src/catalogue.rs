@@ -46,32 +46,50 @@ const SUMMARY_CHARS: usize = 280;
 const FACET_VALUES: usize = 50;
 
 /// Ranking: a result's score is its text score (BM25 from the index; 1
-/// without search text) times these factors, so that among records that
+/// without search text) times three weights, so that among records that
 /// match about as well, the ones that can help more rank first:
 ///
-/// * the expert's stated level for a topic that matched the query;
-const LEVEL_WEIGHTS: [f32; 5] = [1.0, 1.0, 1.1, 1.25, 1.4];
-/// * availability: open (or not stated) > limited > full (offers that are
-///   paused or closed count as full);
-const LIMITED_WEIGHT: f32 = 0.85;
-const FULL_WEIGHT: f32 = 0.6;
+/// * the expert's stated level for a topic that matched the query (none,
+///   beginner, intermediate, advanced, expert: these);
+/// * availability: open (or not stated) 1, limited [`LIMITED_WEIGHT`],
+///   full [`FULL_WEIGHT`] (offers paused or closed count as full);
 /// * freshness: `FRESH_FLOOR + (1 - FRESH_FLOOR) * 2^(-age / half-life)`
 ///   of the record's `issued_at`.
+///
+/// Ties go to the newer record, then to (organisation, id), so that pages
+/// are stable.
+const LEVEL_WEIGHTS: [f32; 5] = [1.0, 1.0, 1.1, 1.25, 1.4];
+const LIMITED_WEIGHT: f32 = 0.85;
+const FULL_WEIGHT: f32 = 0.6;
 const FRESH_FLOOR: f32 = 0.75;
 const FRESH_HALF_LIFE_DAYS: f32 = 90.0;
-///
-/// Ties go to the newer record, then to (organisation, id), so that
-/// pages are stable.
-fn rank_weight(level: u8, availability: &str, issued_at: i64, now: i64) -> f32 {
-    let level = LEVEL_WEIGHTS[usize::from(level.min(4))];
-    let availability = match availability {
+
+fn level_weight(level: u8) -> f32 {
+    LEVEL_WEIGHTS[usize::from(level.min(4))]
+}
+
+fn availability_weight(availability: &str) -> f32 {
+    match availability {
         "limited" => LIMITED_WEIGHT,
         "full" => FULL_WEIGHT,
         _ => 1.0,
-    };
-    let age_days = (now - issued_at).max(0) as f32 / 86_400.0;
-    let fresh = FRESH_FLOOR + (1.0 - FRESH_FLOOR) * (-age_days / FRESH_HALF_LIFE_DAYS).exp2();
-    level * availability * fresh
+    }
+}
+
+/// `2^(-age / half-life)` is `growth(issued_at) / growth(now)`, so each
+/// slot keeps `growth(issued_at)` and a search divides by `growth(now)`
+/// once, rather than raising 2 to a power per match.
+fn freshness_weight(growth: f64, now_growth: f64) -> f32 {
+    let decay = (growth / now_growth).min(1.0) as f32;
+    FRESH_FLOOR + (1.0 - FRESH_FLOOR) * decay
+}
+
+/// `2^((t - GROWTH_EPOCH) / half-life)`: see [`freshness_weight`]. The epoch
+/// keeps it well inside `f64` for any time the protocol allows.
+fn growth(t: i64) -> f64 {
+    const GROWTH_EPOCH: i64 = 1_700_000_000;
+    let half_life_secs = f64::from(FRESH_HALF_LIFE_DAYS) * 86_400.0;
+    ((t - GROWTH_EPOCH) as f64 / half_life_secs).exp2()
 }
 
 /// The facets, in the order results list them. Each name is also the
@@ -173,6 +191,8 @@ struct Hot {
     /// `i64::MIN` for a free slot, so it never matches.
     expires_at: i64,
     issued_at: i64,
+    /// [`growth`] of `issued_at`.
+    growth: f64,
     /// The change that last set this slot (see [`Catalogue::search_text`]).
     generation: u64,
     /// The slot's lower-cased text is `text[text..text_end]`, and it starts
@@ -191,6 +211,7 @@ struct Hot {
 const FREE: Hot = Hot {
     expires_at: i64::MIN,
     issued_at: 0,
+    growth: 0.0,
     generation: 0,
     text: 0,
     title_end: 0,
@@ -443,10 +464,12 @@ pub enum Change {
 
 /// The text part of a search, worked out by [`crate::search`].
 pub struct TextFilter<'a> {
-    /// Every record the index found, by key, with its text score.
-    pub hits: &'a [(u64, f32)],
+    /// Every record the index found, by catalogue slot (see
+    /// [`Catalogue::slot_of_key`]), with its text score.
+    pub hits: &'a [(usize, f32)],
     /// The generation the index results cover: a record last changed
-    /// after it is matched by `substrings` instead.
+    /// after it is matched by `substrings` instead (and a hit on its slot
+    /// is ignored: it names an older record or version).
     pub covered: u64,
     /// Each clause of the query as its alternatives, each lower-cased
     /// strings that, all in a record's lower-cased text, satisfy it.
@@ -602,6 +625,11 @@ impl Catalogue {
         self.org_names.get(org).map(String::as_str)
     }
 
+    /// The slot holding the record with key `key`, if any.
+    pub fn slot_of_key(&self, key: u64) -> Option<usize> {
+        self.slots.get(&key).copied()
+    }
+
     /// The slot holding `(org, id)`, if any.
     fn slot_of(&self, org: &OrgKey, id: &str) -> Option<usize> {
         let slot = *self.slots.get(&doc_key(org, id))?;
@@ -735,6 +763,7 @@ impl Catalogue {
         let hot = Hot {
             expires_at: h.expires_at,
             issued_at: h.issued_at,
+            growth: growth(h.issued_at),
             generation,
             text,
             title_end,
@@ -904,7 +933,7 @@ impl Catalogue {
     /// `text.covered`) matches if the index found it, with the index's
     /// score; a newer one matches by substring (its score then counts the
     /// clauses its title has). The final score weighs in level,
-    /// availability and freshness (see [`rank_weight`]).
+    /// availability and freshness (see [`LEVEL_WEIGHTS`]).
     pub fn search_text(
         &self,
         query: &SearchQuery,
@@ -931,6 +960,13 @@ impl Catalogue {
         let topics = &self.dims[Dim::Topic.index()];
         // Per topic id: unknown (0), does not match (1), matches (2).
         let mut topic_state: Vec<u8> = Vec::new();
+        let now_growth = growth(now);
+        // Each availability value's weight, once.
+        let avail_weights: Vec<f32> = self.dims[avail_dim]
+            .values
+            .iter()
+            .map(|v| availability_weight(v))
+            .collect();
         let mut weigh = |h: &Hot, text_score: f32, text: &mut Option<TextFilter<'_>>| -> f32 {
             let mut level = 0u8;
             if let Some(t) = text.as_mut() {
@@ -955,18 +991,19 @@ impl Catalogue {
             let availability = h
                 .dim(vals, avail_dim)
                 .first()
-                .map_or("", |id| self.dims[avail_dim].value(*id));
-            text_score * rank_weight(level, availability, h.issued_at, now)
+                .map_or(1.0, |id| avail_weights[*id as usize]);
+            text_score * level_weight(level) * availability * freshness_weight(h.growth, now_growth)
         };
         let passes = |h: &Hot| -> bool {
             h.expires_at > now && filters.iter().all(|(d, id)| h.dim(vals, *d).contains(id))
         };
         // (score, slot) of every match.
-        let mut matches: Vec<(f32, usize)> = Vec::new();
+        let mut matches: Vec<(f32, usize)> =
+            Vec::with_capacity(text.as_ref().map_or(self.slots.len(), |t| t.hits.len()));
         if !impossible {
             let substrings: &[Vec<Vec<String>>] = text.as_ref().map_or(&[], |t| t.substrings);
             let covered = text.as_ref().map_or(0, |t| t.covered);
-            let hits: &[(u64, f32)] = text.as_ref().map_or(&[], |t| t.hits);
+            let hits: &[(usize, f32)] = text.as_ref().map_or(&[], |t| t.hits);
             if text.is_none() {
                 for (slot, h) in self.hot.iter().enumerate() {
                     if passes(h) {
@@ -975,13 +1012,12 @@ impl Catalogue {
                 }
             } else {
                 // What the index found, among the records it covers.
-                for (key, score) in hits {
-                    let Some(slot) = self.slots.get(key).copied() else {
+                for (slot, score) in hits {
+                    let Some(h) = self.hot.get(*slot) else {
                         continue;
                     };
-                    let h = &self.hot[slot];
                     if h.generation <= covered && passes(h) {
-                        matches.push((weigh(h, *score, &mut text), slot));
+                        matches.push((weigh(h, *score, &mut text), *slot));
                     }
                 }
                 // The rest by substring: every record when the index
@@ -1014,15 +1050,29 @@ impl Catalogue {
                 }
             }
         }
-        let mut counts: Vec<Vec<u32>> = self.dims.iter().map(|d| vec![0; d.values.len()]).collect();
-        for (_, slot) in &matches {
+        // Facet counts, in LANES interleaved copies (match i counts in lane
+        // i % LANES): most matches add to the same few counters (six
+        // kinds, a few availabilities), and one copy would make every
+        // increment wait for the previous one.
+        const LANES: usize = 4;
+        let mut lanes: Vec<Vec<u32>> = self
+            .dims
+            .iter()
+            .map(|d| vec![0; d.values.len() * LANES])
+            .collect();
+        for (i, (_, slot)) in matches.iter().enumerate() {
             let h = &self.hot[*slot];
-            for (d, counts) in counts.iter_mut().enumerate() {
+            let lane = i % LANES;
+            for (d, counts) in lanes.iter_mut().enumerate() {
                 for id in h.dim(vals, d) {
-                    counts[*id as usize] += 1;
+                    counts[*id as usize * LANES + lane] += 1;
                 }
             }
         }
+        let counts: Vec<Vec<u32>> = lanes
+            .iter()
+            .map(|l| l.chunks(LANES).map(|c| c.iter().sum()).collect())
+            .collect();
         let total = matches.len();
         let cold = |slot: usize| self.cold[slot].as_ref();
         let order = |a: &(f32, usize), b: &(f32, usize)| -> Ordering {

@@ -30,9 +30,7 @@ use tantivy::indexer::IndexWriterOptions;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::analysis::{self, Analyzer, KeyMap, doc_key};
 use super::query::{self, MatchedTerms, ParsedQuery};
@@ -214,10 +212,11 @@ impl Shared {
     }
 }
 
-/// What the index found for a query: every matching record's key and text
-/// score, the terms that matched, and the generation the results cover.
+/// What the index found for a query: every matching document and its text
+/// score, per segment; the terms that matched; and the generation the
+/// results cover.
 pub struct IndexHits {
-    pub hits: Vec<(u64, Score)>,
+    pub segments: Vec<query::SegmentHits>,
     pub terms: MatchedTerms,
     pub covered: u64,
 }
@@ -514,13 +513,13 @@ impl SearchIndex {
         let searcher: Searcher = self.reader.searcher();
         let expansions = query::expand(parsed, &searcher, &self.fields, analyzer)?;
         let built = query::build(parsed, &expansions, &self.fields, analyzer);
-        let hits = searcher.search(&*built, &query::KeyScores)?;
+        let segments = searcher.search(&*built, &query::DocScores)?;
         let mut terms = MatchedTerms::of(parsed, analyzer);
         for e in expansions.into_iter().flatten() {
             terms.words.insert(e.word);
         }
         Ok(IndexHits {
-            hits,
+            segments,
             terms,
             covered,
         })

@@ -33,8 +33,9 @@ pub mod index;
 pub mod query;
 pub mod synonyms;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use skillmesh_protocol::{OrgKey, Record};
@@ -91,6 +92,9 @@ impl SearchOptions {
 pub struct Search {
     catalogue: RwLock<Catalogue>,
     index: Option<SearchIndex>,
+    /// Per index segment: each document's catalogue slot (see
+    /// [`Search::slots_of`]).
+    slot_maps: Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u32>>>>,
     synonyms: Synonyms,
     store: Arc<Store>,
 }
@@ -116,6 +120,7 @@ impl Search {
         Ok(Search {
             catalogue: RwLock::new(catalogue),
             index,
+            slot_maps: Mutex::new(HashMap::new()),
             synonyms: options.synonyms,
             store,
         })
@@ -220,11 +225,11 @@ impl Search {
                 .ok()
         });
         let index::IndexHits {
-            hits,
+            segments,
             terms,
             covered,
         } = from_index.unwrap_or_else(|| index::IndexHits {
-            hits: Vec::new(),
+            segments: Vec::new(),
             terms: MatchedTerms::of(&parsed, &mut analyzer),
             covered: 0,
         });
@@ -232,7 +237,9 @@ impl Search {
         let mut results = {
             let mut topic_analyzer = analyzer.clone();
             let mut topic_matches = |topic: &str| terms.any_in(topic, &mut topic_analyzer);
-            self.read().search_text(
+            let catalogue = self.read();
+            let hits = self.slots_of(&catalogue, &segments);
+            catalogue.search_text(
                 query,
                 now,
                 Some(TextFilter {
@@ -249,6 +256,52 @@ impl Search {
             });
         }
         results
+    }
+
+    /// The catalogue slot and score of every document the index found.
+    ///
+    /// Each segment's documents are mapped to slots once, through their
+    /// keys, and the map kept while the segment lives (its documents never
+    /// change): a lookup per document per query would cost more than the
+    /// rest of a search that matches most records. A slot that was freed
+    /// and reused since its segment was mapped holds a record changed
+    /// after what the index covered then, so its generation is newer than
+    /// any results that could still name the old document, and the
+    /// catalogue ignores the hit (see [`TextFilter::covered`]).
+    fn slots_of(
+        &self,
+        catalogue: &Catalogue,
+        segments: &[query::SegmentHits],
+    ) -> Vec<(usize, f32)> {
+        let mut cache = self
+            .slot_maps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() > 4 * segments.len().max(8) {
+            cache.retain(|id, _| segments.iter().any(|s| s.segment == *id));
+        }
+        let mut out = Vec::with_capacity(segments.iter().map(|s| s.hits.len()).sum());
+        for seg in segments {
+            let map = cache.entry(seg.segment).or_insert_with(|| {
+                Arc::new(
+                    (0..seg.max_doc)
+                        .map(|doc| {
+                            seg.keys
+                                .first(doc)
+                                .and_then(|key| catalogue.slot_of_key(key))
+                                .map_or(u32::MAX, |s| s as u32)
+                        })
+                        .collect(),
+                )
+            });
+            for (doc, score) in &seg.hits {
+                match map.get(*doc as usize) {
+                    Some(slot) if *slot != u32::MAX => out.push((*slot as usize, *score)),
+                    _ => {}
+                }
+            }
+        }
+        out
     }
 
     /// The text of record (org, id) beyond its title, summary and topics.
@@ -535,6 +588,31 @@ mod tests {
         assert!(ids(&search, "rust").is_empty(), "blocked: gone at once");
         assert!(search.wait_indexed(WAIT));
         assert_eq!(search.index_stats().expect("index").docs, 0);
+    }
+
+    #[test]
+    fn a_reused_slot_never_takes_an_old_documents_match() {
+        let f = Fixture::new();
+        let search = f.open(Location::Memory);
+        let a = f.put("a", 1, talk("Kubernetes upgrades", &[]));
+        search.apply([&a]);
+        assert!(search.wait_indexed(WAIT));
+        // Maps the segment's documents to slots.
+        assert_eq!(ids(&search, "kubernetes"), ["a"]);
+        // `a` goes and `b` takes its slot, before the index commits.
+        let gone = f.put("a", 2, Body::Retraction(Default::default()));
+        let b = f.put("b", 1, talk("Rust services", &[]));
+        search.apply([&gone, &b]);
+        assert!(
+            ids(&search, "kubernetes").is_empty(),
+            "{:?}",
+            ids(&search, "kubernetes")
+        );
+        assert_eq!(ids(&search, "rust"), ["b"]);
+        assert!(search.wait_indexed(WAIT));
+        assert!(ids(&search, "kubernetes").is_empty());
+        assert_eq!(ids(&search, "rust"), ["b"]);
+        assert_eq!(ids(&search, "rsut "), ["b"], "through the index now");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::query::{
     BooleanQuery, BoostQuery, DfaWrapper, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery,
     Query, TermQuery,
@@ -549,47 +550,54 @@ fn stemmed(fields: &Fields, stems: &[String]) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(per_field))
 }
 
-/// Collects every matching document's key and score (search needs all of
-/// them: facets count every match, and the final ranking weighs more than
-/// the text score).
-pub struct KeyScores;
+/// Every matching document of one segment with its score, and what maps
+/// the segment's documents to records.
+pub struct SegmentHits {
+    pub segment: SegmentId,
+    pub max_doc: DocId,
+    /// The segment's [`doc_key`](super::analysis::doc_key) column.
+    pub keys: Column<u64>,
+    pub hits: Vec<(DocId, Score)>,
+}
 
-impl Collector for KeyScores {
-    type Fruit = Vec<(u64, Score)>;
-    type Child = KeyScoresSegment;
+/// Collects every matching document and its score, per segment (search
+/// needs all of them: facets count every match, and the final ranking
+/// weighs more than the text score).
+pub struct DocScores;
 
-    fn for_segment(&self, _ord: u32, reader: &SegmentReader) -> tantivy::Result<KeyScoresSegment> {
-        Ok(KeyScoresSegment {
+impl Collector for DocScores {
+    type Fruit = Vec<SegmentHits>;
+    type Child = DocScoresSegment;
+
+    fn for_segment(&self, _ord: u32, reader: &SegmentReader) -> tantivy::Result<DocScoresSegment> {
+        Ok(DocScoresSegment(SegmentHits {
+            segment: reader.segment_id(),
+            max_doc: reader.max_doc(),
             keys: reader.fast_fields().u64(super::index::KEY)?,
-            out: Vec::new(),
-        })
+            hits: Vec::new(),
+        }))
     }
 
     fn requires_scoring(&self) -> bool {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<(u64, Score)>>) -> tantivy::Result<Vec<(u64, Score)>> {
-        Ok(fruits.concat())
+    fn merge_fruits(&self, fruits: Vec<SegmentHits>) -> tantivy::Result<Vec<SegmentHits>> {
+        Ok(fruits)
     }
 }
 
-pub struct KeyScoresSegment {
-    keys: Column<u64>,
-    out: Vec<(u64, Score)>,
-}
+pub struct DocScoresSegment(SegmentHits);
 
-impl SegmentCollector for KeyScoresSegment {
-    type Fruit = Vec<(u64, Score)>;
+impl SegmentCollector for DocScoresSegment {
+    type Fruit = SegmentHits;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(key) = self.keys.first(doc) {
-            self.out.push((key, score));
-        }
+        self.0.hits.push((doc, score));
     }
 
-    fn harvest(self) -> Vec<(u64, Score)> {
-        self.out
+    fn harvest(self) -> SegmentHits {
+        self.0
     }
 }
 
