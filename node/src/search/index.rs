@@ -3,12 +3,18 @@
 //!
 //! The service sends every change (a record stored, removed, an
 //! organisation blocked) down a channel, each numbered with a generation;
-//! one thread applies them to tantivy's writer and commits at most
-//! [`COMMIT_AFTER`] after the first change it has not committed yet (or
-//! every [`COMMIT_DOCS`] changes under a burst), then reloads the reader
-//! and publishes the generation it reached. Search uses the index for the
-//! records whose generation that covers, and plain substring matching for
-//! the few newer ones (see `Catalogue::search_text`).
+//! one thread applies them to tantivy's writer and commits
+//! [`COMMIT_AFTER`] after the first change it has not committed yet, but
+//! no sooner than [`COMMIT_GAP`] after the previous commit (or after
+//! [`COMMIT_DOCS`] changes), then reloads the reader and publishes the
+//! generation it reached. So a change after a quiet spell is in the index
+//! within 0.1 s, and under a steady stream of records (a sync) the index
+//! commits twice a second: each commit starts a new segment, and setting
+//! up and merging segments of a few hundred records cost more than the
+//! indexing itself (measured: docs/BENCHMARKS.md). Search uses the index for
+//! the records whose generation that covers, and plain substring matching
+//! for the newer ones (see `Catalogue::search_text`), so a change is
+//! searchable at once either way.
 //!
 //! On disk (`<data_dir>/index/`) the index sits next to a marker file
 //! holding its schema version. It is rebuilt from the store when the
@@ -49,6 +55,8 @@ const ORG_HASH: &str = "org_hash";
 
 /// Longest a change waits before it is committed.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(100);
+/// Shortest time between two commits.
+pub const COMMIT_GAP: Duration = Duration::from_millis(500);
 /// Changes after which a commit happens anyway.
 pub const COMMIT_DOCS: usize = 5_000;
 /// The writer's memory budget (tantivy's minimum for one thread).
@@ -585,11 +593,16 @@ impl Indexer {
             self.shared.fail();
         }
         let mut first_uncommitted: Option<Instant> = None;
+        let mut last_commit: Option<Instant> = None;
         loop {
             let next = match first_uncommitted {
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 Some(at) => {
-                    rx.recv_timeout((at + COMMIT_AFTER).saturating_duration_since(Instant::now()))
+                    let due = match last_commit {
+                        Some(c) => (at + COMMIT_AFTER).max(c + COMMIT_GAP),
+                        None => at + COMMIT_AFTER,
+                    };
+                    rx.recv_timeout(due.saturating_duration_since(Instant::now()))
                 }
             };
             match next {
@@ -607,11 +620,13 @@ impl Indexer {
                     if self.uncommitted >= COMMIT_DOCS {
                         self.commit();
                         first_uncommitted = None;
+                        last_commit = Some(Instant::now());
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     self.commit();
                     first_uncommitted = None;
+                    last_commit = Some(Instant::now());
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     if first_uncommitted.is_some() {
