@@ -933,7 +933,7 @@ impl Catalogue {
     /// `text.covered`) matches if the index found it, with the index's
     /// score; a newer one matches by substring (its score then counts the
     /// clauses its title has). The final score weighs in level,
-    /// availability and freshness (see [`LEVEL_WEIGHTS`]).
+    /// availability and freshness (see `LEVEL_WEIGHTS`).
     pub fn search_text(
         &self,
         query: &SearchQuery,
