@@ -22,8 +22,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, VecDeque};
 
-use serde::Serialize;
-use skillmesh_protocol::kinds::OfferStatus;
+use skillmesh_protocol::kinds::{OfferStatus, wire_name};
 use skillmesh_protocol::{Body, Kind, OrgKey, Record};
 use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
@@ -257,14 +256,6 @@ pub(crate) struct Extract {
     pub availability: Option<String>,
 }
 
-/// The wire name of a unit enum variant (`code_review`, `in_person`...).
-fn snake<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn offer_availability(status: OfferStatus) -> Option<String> {
     Some(
         if status == OfferStatus::Open {
@@ -278,7 +269,7 @@ fn offer_availability(status: OfferStatus) -> Option<String> {
 
 pub(crate) fn extract(body: &Body) -> Option<Extract> {
     let mut e = Extract {
-        title: String::new(),
+        title: body.title(),
         summary: String::new(),
         text: Vec::new(),
         topics: Vec::new(),
@@ -290,65 +281,52 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
     };
     match body {
         Body::Expertise(b) => {
-            e.title = b
-                .display_name
-                .clone()
-                .or_else(|| b.headline.clone())
-                .unwrap_or_else(|| "An expert".into());
             e.summary = b.headline.clone().unwrap_or_default();
             e.text.extend(b.display_name.clone());
             e.text.extend(b.headline.clone());
             e.topics = b.topics.iter().map(|t| t.name.clone()).collect();
             e.levels = b.topics.iter().map(|t| t.level as u8 + 1).collect();
-            e.formats = b.formats.iter().map(snake).collect();
+            e.formats = b.formats.iter().map(wire_name).collect();
             e.languages = b.languages.clone();
             e.time_zone = b.time_zone.clone();
-            e.availability = b.availability.as_ref().map(|a| snake(&a.status));
+            e.availability = b.availability.as_ref().map(|a| wire_name(&a.status));
         }
         Body::TalkOffer(b) => {
-            e.title = b.title.clone();
             e.summary = b.summary.clone();
             e.text.push(b.summary.clone());
             e.text.extend(b.speaker_name.clone());
             e.topics = b.topics.clone();
-            e.formats = vec![snake(&b.format)];
+            e.formats = vec![wire_name(&b.format)];
             e.languages = b.languages.clone();
-            e.availability = offer_availability(b.status);
         }
         Body::MentoringOffer(b) => {
-            e.title = b.title.clone();
             e.summary = b.description.clone();
             e.text.push(b.description.clone());
             e.text.extend(b.mentor_name.clone());
             e.topics = b.topics.clone();
             e.formats = vec!["mentoring".into()];
             e.languages = b.languages.clone();
-            e.availability = offer_availability(b.status);
         }
         Body::CohortOffer(b) => {
-            e.title = b.title.clone();
             e.summary = b.goal.clone();
             e.text.push(b.goal.clone());
             e.text.extend(b.owner_name.clone());
             e.topics = b.topics.clone();
             e.formats = vec!["cohort".into()];
             e.languages = b.languages.clone();
-            e.availability = offer_availability(b.status);
         }
         Body::Event(b) => {
-            e.title = b.title.clone();
             e.summary = b.description.clone();
             e.text.push(b.description.clone());
             for s in &b.sessions {
                 e.text.push(s.title.clone());
                 e.text.extend(s.speaker_name.clone());
                 e.topics.extend(s.topics.iter().cloned());
-                e.formats.push(snake(&s.format));
+                e.formats.push(wire_name(&s.format));
             }
             e.languages = b.languages.clone();
         }
         Body::Content(b) => {
-            e.title = b.title.clone();
             e.summary = b.why.clone();
             e.text.push(b.why.clone());
             e.text.extend(b.curator_name.clone());
@@ -356,6 +334,9 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
             e.topics = b.topics.clone();
         }
         Body::OrgCard(_) | Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => return None,
+    }
+    if let Some(status) = body.offer_status() {
+        e.availability = offer_availability(status);
     }
     e.levels.resize(e.topics.len(), 0);
     Some(e)

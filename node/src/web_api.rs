@@ -184,40 +184,6 @@ fn inbox_status(s: InboxStatus) -> RequestStatus {
     }
 }
 
-fn is_offer(body: &Body) -> bool {
-    matches!(
-        body,
-        Body::TalkOffer(_) | Body::MentoringOffer(_) | Body::CohortOffer(_)
-    )
-}
-
-fn offer_status(body: &Body) -> Option<OfferStatus> {
-    match body {
-        Body::TalkOffer(o) => Some(o.status),
-        Body::MentoringOffer(o) => Some(o.status),
-        Body::CohortOffer(o) => Some(o.status),
-        _ => None,
-    }
-}
-
-/// The title of any body, for lists and approvals.
-fn title_of(body: &Body) -> String {
-    match body {
-        Body::TalkOffer(o) => o.title.clone(),
-        Body::MentoringOffer(o) => o.title.clone(),
-        Body::CohortOffer(o) => o.title.clone(),
-        Body::Event(e) => e.title.clone(),
-        Body::Content(c) => c.title.clone(),
-        Body::OrgCard(c) => c.name.clone(),
-        Body::Expertise(e) => e
-            .display_name
-            .clone()
-            .or_else(|| e.headline.clone())
-            .unwrap_or_else(|| e.person.clone()),
-        Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => body.kind().to_string(),
-    }
-}
-
 fn offer_of(item: OwnItem) -> Offer {
     Offer {
         id: item.id,
@@ -347,7 +313,7 @@ impl Service {
             .filter(|i| {
                 !user.person_id.is_empty()
                     && i.owner.as_deref() == Some(user.person_id.as_str())
-                    && is_offer(&i.body)
+                    && i.body.offer_status().is_some()
             })
             .ok_or_else(|| ApiError::NotFound("no such offer".into()))
     }
@@ -412,7 +378,7 @@ impl Service {
         let offer_title = self
             .store()
             .item(&e.offer_id)?
-            .map_or_else(|| e.offer_id.clone(), |i| title_of(&i.body));
+            .map_or_else(|| e.offer_id.clone(), |i| i.body.title());
         Ok(InboxItem {
             from_org_name: self.org_display_name(&e.from_org),
             from_org: e.from_org,
@@ -443,7 +409,7 @@ impl Service {
         let signature_verified =
             skillmesh_protocol::open(row.envelope.as_bytes(), clock::now()).is_ok();
         let own = *org == self.org();
-        let requestable = !own && offer_status(&record.body) == Some(OfferStatus::Open);
+        let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
         Ok(Listing {
             org: *org,
             org_name: self.org_display_name(org),
@@ -532,11 +498,8 @@ impl Service {
             OfferAction::Reopen => OfferStatus::Open,
             OfferAction::Close => OfferStatus::Closed,
         };
-        match &mut item.body {
-            Body::TalkOffer(o) => o.status = status,
-            Body::MentoringOffer(o) => o.status = status,
-            Body::CohortOffer(o) => o.status = status,
-            _ => return Err(ApiError::NotFound("no such offer".into())),
+        if !item.body.set_offer_status(status) {
+            return Err(ApiError::NotFound("no such offer".into()));
         }
         item.updated_at = clock::now();
         self.store().update_item(&item)?;
@@ -565,7 +528,7 @@ impl Service {
             .get_record(&request.offer_org, &request.offer_id)?
             .filter(|r| !r.tombstone)
             .ok_or_else(|| ApiError::NotFound("no such offer".into()))?;
-        match offer_status(&row.record()?.body) {
+        match row.record()?.body.offer_status() {
             None => {
                 return Err(ApiError::Invalid(
                     "only talks, mentoring and cohorts can be requested".into(),
@@ -709,12 +672,13 @@ impl Service {
             let Some(listing) = expertise_listing(&person, &policy) else {
                 continue;
             };
+            let body = Body::Expertise(listing);
             out.push(Approval {
                 id: listing_id(&person.id),
                 kind: Kind::Expertise.to_string(),
-                title: title_of(&Body::Expertise(listing.clone())),
+                title: body.title(),
                 owner: person.display_name.clone(),
-                body: Body::Expertise(listing),
+                body,
             });
         }
         for item in items {
@@ -728,7 +692,7 @@ impl Service {
             out.push(Approval {
                 id: item.id,
                 kind: item.body.kind().to_string(),
-                title: title_of(&item.body),
+                title: item.body.title(),
                 owner,
                 body: item.body,
             });
@@ -1012,7 +976,8 @@ impl NodeApi for WebState {
                 .items()?
                 .into_iter()
                 .filter(|i| {
-                    i.owner.as_deref() == Some(user.person_id.as_str()) && is_offer(&i.body)
+                    i.owner.as_deref() == Some(user.person_id.as_str())
+                        && i.body.offer_status().is_some()
                 })
                 .collect();
             items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
@@ -1481,7 +1446,7 @@ mod tests {
             .offer_action(&n.ana, &id, OfferAction::Pause)
             .await
             .expect("pause");
-        assert_eq!(offer_status(&paused.body), Some(OfferStatus::Paused));
+        assert_eq!(paused.body.offer_status(), Some(OfferStatus::Paused));
         let edited = n
             .api
             .save_offer(&n.ana, Some(&id), talk("On-call, again", 50))
@@ -1497,10 +1462,7 @@ mod tests {
             row.seq, 3,
             "publish, pause and edit each sign a new version"
         );
-        assert_eq!(
-            title_of(&row.record().expect("record").body),
-            "On-call, again"
-        );
+        assert_eq!(row.record().expect("record").body.title(), "On-call, again");
         let found = svc.search(
             &SearchQuery {
                 q: "again".into(),

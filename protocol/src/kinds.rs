@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::OrgKey;
 
+/// The wire name of a unit enum value of these bodies
+/// (`SessionFormat::Talk` → `talk`, `Format::CodeReview` → `code_review`);
+/// empty for anything that does not serialise to a string.
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// How well someone knows a topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 use crate::error::Rejection;
 use crate::keys::OrgKey;
 use crate::kinds::{
-    Answer, CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OrgCard, Request,
-    Retraction, TalkOffer,
+    Answer, CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OfferStatus, OrgCard,
+    Request, Retraction, TalkOffer,
 };
 
 /// The record format version this crate writes and reads.
@@ -143,6 +143,49 @@ impl Body {
             Body::Request(_) => Kind::Request,
             Body::Answer(_) => Kind::Answer,
         }
+    }
+
+    /// A one-line headline for lists: the title or name it carries; for an
+    /// expertise listing the person's name, else their headline, else "An
+    /// expert" (the person id is opaque); for a request, answer or
+    /// retraction the kind.
+    pub fn title(&self) -> String {
+        match self {
+            Body::TalkOffer(o) => o.title.clone(),
+            Body::MentoringOffer(o) => o.title.clone(),
+            Body::CohortOffer(o) => o.title.clone(),
+            Body::Event(e) => e.title.clone(),
+            Body::Content(c) => c.title.clone(),
+            Body::OrgCard(c) => c.name.clone(),
+            Body::Expertise(e) => e
+                .display_name
+                .clone()
+                .or_else(|| e.headline.clone())
+                .unwrap_or_else(|| "An expert".into()),
+            Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => self.kind().to_string(),
+        }
+    }
+
+    /// The status of a talk, mentoring or cohort offer; `None` for every
+    /// other kind (so `is_some` says "this is an offer").
+    pub fn offer_status(&self) -> Option<OfferStatus> {
+        match self {
+            Body::TalkOffer(o) => Some(o.status),
+            Body::MentoringOffer(o) => Some(o.status),
+            Body::CohortOffer(o) => Some(o.status),
+            _ => None,
+        }
+    }
+
+    /// Sets an offer's status; false (and nothing changed) for other kinds.
+    pub fn set_offer_status(&mut self, status: OfferStatus) -> bool {
+        match self {
+            Body::TalkOffer(o) => o.status = status,
+            Body::MentoringOffer(o) => o.status = status,
+            Body::CohortOffer(o) => o.status = status,
+            _ => return false,
+        }
+        true
     }
 
     fn to_json(&self) -> Result<Box<RawValue>, serde_json::Error> {

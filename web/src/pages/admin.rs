@@ -14,7 +14,8 @@ use crate::api::{
     SharedFields,
 };
 use crate::layout::datetime;
-use crate::pages::listing::{self, serde_name};
+use crate::pages::listing;
+use skillmesh_protocol::kinds::wire_name;
 
 fn admin_nav() -> Markup {
     html! {
@@ -67,7 +68,7 @@ pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) ->
             form.stack #mode-form method="post" action="/admin/mode" {
                 (ctx.csrf())
                 @for (mode, label) in MODES {
-                    label.check { input type="radio" name="mode" value=(serde_name(&mode)) checked[f.mode == mode]; (label) }
+                    label.check { input type="radio" name="mode" value=(wire_name(&mode)) checked[f.mode == mode]; (label) }
                 }
                 button type="submit" { "Save mode" }
             }
@@ -137,7 +138,7 @@ pub async fn set_mode<S: NodeApi>(
     let mode = MODES
         .iter()
         .map(|(m, _)| *m)
-        .find(|m| serde_name(m) == form.get("mode"))
+        .find(|m| wire_name(m) == form.get("mode"))
         .ok_or_else(|| ctx.fail(ApiError::Invalid("Choose a federation mode.".into())))?;
     state
         .node
@@ -355,7 +356,7 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) 
         div.scroll {
             table #users {
                 thead { tr { th { "Name" } th { "Sign-in" } th { "Role" } } }
-                tbody { @for u in users { tr { td { (u.display_name) } td { (u.username) } td { (serde_name(&u.role)) } } } }
+                tbody { @for u in users { tr { td { (u.display_name) } td { (u.username) } td { (wire_name(&u.role)) } } } }
             }
         }
         h2 { "Add someone" }

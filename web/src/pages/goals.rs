@@ -9,8 +9,8 @@ use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
 use crate::api::{LearningGoals, NodeApi, Suggestion};
 use crate::pages::find::hit_card;
-use crate::pages::listing::serde_name;
 use crate::pages::profile::FORMATS;
+use skillmesh_protocol::kinds::wire_name;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     let me = ctx.user()?;
@@ -37,7 +37,7 @@ pub async fn save<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx, body: By
             .filter_map(|f| {
                 FORMATS
                     .iter()
-                    .find(|(x, _)| serde_name(x) == f)
+                    .find(|(x, _)| wire_name(x) == f)
                     .map(|(x, _)| *x)
             })
             .collect(),
@@ -63,7 +63,7 @@ fn render(ctx: &Ctx, g: &LearningGoals) -> Markup {
             fieldset {
                 legend { "Formats I prefer" }
                 @for (f, l) in FORMATS {
-                    label.check { input type="checkbox" name="formats" value=(serde_name(&f)) checked[g.formats.contains(&f)]; (l) }
+                    label.check { input type="checkbox" name="formats" value=(wire_name(&f)) checked[g.formats.contains(&f)]; (l) }
                 }
             }
             label { "Languages I can learn in (comma-separated; empty: any)" input #goal-languages type="text" name="languages" value=(g.languages.join(", ")); }

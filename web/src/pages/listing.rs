@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::Slot;
+use skillmesh_protocol::kinds::{Slot, wire_name};
 
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
@@ -25,7 +25,7 @@ pub async fn page<S: NodeApi>(
         .listing(&me.user, &org, &id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render(&title(&listing.body), render(&ctx, &listing)))
+    Ok(ctx.render(&listing.body.title(), render(&ctx, &listing)))
 }
 
 pub async fn request<S: NodeApi>(
@@ -54,23 +54,6 @@ pub async fn request<S: NodeApi>(
     done("/requests", "requested")
 }
 
-/// The headline of a record.
-pub fn title(body: &Body) -> String {
-    match body {
-        Body::Expertise(e) => e
-            .display_name
-            .clone()
-            .unwrap_or_else(|| "An expert".to_string()),
-        Body::TalkOffer(t) => t.title.clone(),
-        Body::MentoringOffer(m) => m.title.clone(),
-        Body::CohortOffer(c) => c.title.clone(),
-        Body::Event(e) => e.title.clone(),
-        Body::Content(c) => c.title.clone(),
-        Body::OrgCard(c) => c.name.clone(),
-        other => other.kind().to_string(),
-    }
-}
-
 fn slots(slots: &[Slot]) -> Markup {
     html! {
         @if !slots.is_empty() {
@@ -92,18 +75,18 @@ pub fn body(body: &Body) -> Markup {
                 dl.facts {
                     @if !e.topics.is_empty() {
                         dt { "Topics" }
-                        dd { @for t in &e.topics { span.tag { (t.name) " · " (serde_name(&t.level)) } } }
+                        dd { @for t in &e.topics { span.tag { (t.name) " · " (wire_name(&t.level)) } } }
                     }
                     @if !e.languages.is_empty() { dt { "Languages" } dd { (tags(&e.languages)) } }
                     @if let Some(tz) = &e.time_zone { dt { "Time zone" } dd { (tz) } }
                     @if !e.formats.is_empty() {
                         dt { "Offers" }
-                        dd { @for f in &e.formats { span.tag { (words(&serde_name(f))) } } }
+                        dd { @for f in &e.formats { span.tag { (words(&wire_name(f))) } } }
                     }
                     @if let Some(a) = &e.availability {
                         dt { "Availability" }
                         dd {
-                            (words(&serde_name(&a.status)))
+                            (words(&wire_name(&a.status)))
                             @if let Some(h) = a.hours_per_month { ", " (h) " hours a month" }
                             @if let Some(n) = &a.note { " · " (n) }
                         }
@@ -114,24 +97,24 @@ pub fn body(body: &Body) -> Markup {
                 @if !t.summary.is_empty() { p { (t.summary) } }
                 dl.facts {
                     @if let Some(s) = &t.speaker_name { dt { "Speaker" } dd { (s) } }
-                    dt { "Format" } dd { (words(&serde_name(&t.format))) ", " (t.duration_minutes) " minutes" }
-                    dt { "For" } dd { (words(&serde_name(&t.audience))) }
-                    dt { "Delivery" } dd { (words(&serde_name(&t.delivery))) }
+                    dt { "Format" } dd { (words(&wire_name(&t.format))) ", " (t.duration_minutes) " minutes" }
+                    dt { "For" } dd { (words(&wire_name(&t.audience))) }
+                    dt { "Delivery" } dd { (words(&wire_name(&t.delivery))) }
                     @if !t.topics.is_empty() { dt { "Topics" } dd { (tags(&t.topics)) } }
                     @if !t.languages.is_empty() { dt { "Languages" } dd { (tags(&t.languages)) } }
-                    dt { "Status" } dd.status { (serde_name(&t.status)) }
+                    dt { "Status" } dd.status { (wire_name(&t.status)) }
                 }
             }
             Body::MentoringOffer(m) => {
                 @if !m.description.is_empty() { p { (m.description) } }
                 dl.facts {
                     @if let Some(s) = &m.mentor_name { dt { "Mentor" } dd { (s) } }
-                    dt { "Shape" } dd { (m.sessions) " sessions of " (m.session_minutes) " minutes, " (words(&serde_name(&m.cadence))) }
+                    dt { "Shape" } dd { (m.sessions) " sessions of " (m.session_minutes) " minutes, " (words(&wire_name(&m.cadence))) }
                     dt { "Mentees at a time" } dd { (m.capacity) }
-                    dt { "Delivery" } dd { (words(&serde_name(&m.delivery))) }
+                    dt { "Delivery" } dd { (words(&wire_name(&m.delivery))) }
                     @if !m.topics.is_empty() { dt { "Topics" } dd { (tags(&m.topics)) } }
                     @if !m.languages.is_empty() { dt { "Languages" } dd { (tags(&m.languages)) } }
-                    dt { "Status" } dd.status { (serde_name(&m.status)) }
+                    dt { "Status" } dd.status { (wire_name(&m.status)) }
                 }
                 (slots(&m.slots))
             }
@@ -141,10 +124,10 @@ pub fn body(body: &Body) -> Markup {
                     @if let Some(s) = &c.owner_name { dt { "Run by" } dd { (s) } }
                     dt { "Length" } dd { (c.weeks) " weeks, " (c.weekly_hours) " hours a week, from " (datetime(c.starts_at)) }
                     dt { "Seats" } dd { (c.seats_total) " in all, at most " (c.seats_per_org) " per organisation" }
-                    dt { "Delivery" } dd { (words(&serde_name(&c.delivery))) }
+                    dt { "Delivery" } dd { (words(&wire_name(&c.delivery))) }
                     @if !c.topics.is_empty() { dt { "Topics" } dd { (tags(&c.topics)) } }
                     @if !c.languages.is_empty() { dt { "Languages" } dd { (tags(&c.languages)) } }
-                    dt { "Status" } dd.status { (serde_name(&c.status)) }
+                    dt { "Status" } dd.status { (wire_name(&c.status)) }
                 }
                 (slots(&c.schedule))
             }
@@ -160,8 +143,8 @@ pub fn body(body: &Body) -> Markup {
                                     tr {
                                         td { (datetime(s.starts_at)) " (" (s.duration_minutes) " min)" }
                                         td { (s.title) @if let Some(n) = &s.speaker_name { br; span.meta { (n) } } }
-                                        td { (words(&serde_name(&s.format))) }
-                                        td { (words(&serde_name(&s.audience))) }
+                                        td { (words(&wire_name(&s.format))) }
+                                        td { (words(&wire_name(&s.audience))) }
                                     }
                                 }
                             }
@@ -172,9 +155,9 @@ pub fn body(body: &Body) -> Markup {
             Body::Content(c) => {
                 p { (c.why) }
                 dl.facts {
-                    dt { "Type" } dd { (serde_name(&c.content_type)) }
+                    dt { "Type" } dd { (wire_name(&c.content_type)) }
                     @if let Some(url) = &c.url { dt { "Link" } dd { a href=(url) rel="noopener noreferrer nofollow" { (url) } } }
-                    @if let Some(l) = &c.level { dt { "Level" } dd { (serde_name(l)) } }
+                    @if let Some(l) = &c.level { dt { "Level" } dd { (wire_name(l)) } }
                     @if let Some(m) = c.minutes { dt { "Time needed" } dd { (m) " minutes" } }
                     @if let Some(n) = &c.curator_name { dt { "Recommended by" } dd { (n) } }
                     @if !c.topics.is_empty() { dt { "Topics" } dd { (tags(&c.topics)) } }
@@ -188,18 +171,10 @@ pub fn body(body: &Body) -> Markup {
     }
 }
 
-/// The wire name of a unit enum value (`SessionFormat::Talk` → `talk`).
-pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn render(ctx: &Ctx, l: &Listing) -> Markup {
     html! {
         span.kind { (super::find::kind_label(l.body.kind().as_str())) }
-        h1 { (title(&l.body)) }
+        h1 { (l.body.title()) }
         p.meta #provenance {
             "From " strong #from-org { (l.org_name) }
             @if l.own { " (this organisation)" }

@@ -15,7 +15,7 @@ use crate::Shared;
 use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState};
 use crate::layout::{date, datetime, parse_date, words};
 use crate::pages::find::kind_label;
-use crate::pages::listing::{serde_name, title};
+use skillmesh_protocol::kinds::wire_name;
 
 const OFFER_KINDS: [(&str, &str); 3] = [
     ("talk_offer", "A talk or workshop"),
@@ -53,15 +53,6 @@ pub async fn list<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
     ))
 }
 
-fn status_of(body: &Body) -> Option<OfferStatus> {
-    match body {
-        Body::TalkOffer(t) => Some(t.status),
-        Body::MentoringOffer(m) => Some(m.status),
-        Body::CohortOffer(c) => Some(c.status),
-        _ => None,
-    }
-}
-
 fn state_label(state: OfferState) -> &'static str {
     match state {
         OfferState::Draft => "draft (not published)",
@@ -72,7 +63,7 @@ fn state_label(state: OfferState) -> &'static str {
 }
 
 fn row(ctx: &Ctx, o: &Offer) -> Markup {
-    let status = status_of(&o.body);
+    let status = o.body.offer_status();
     let action_button = |action: &str, label: &str| {
         html! {
             form.inline method="post" action={ "/offers/" (o.id) "/action" } {
@@ -87,12 +78,12 @@ fn row(ctx: &Ctx, o: &Offer) -> Markup {
         tr data-offer=(o.id) {
             td {
                 span.kind { (kind_label(o.body.kind().as_str())) } br;
-                a href={ "/offers/" (o.id) } { (title(&o.body)) }
+                a href={ "/offers/" (o.id) } { (o.body.title()) }
                 br; span.meta { "changed " (datetime(o.updated_at)) }
             }
             td.state {
                 (state_label(o.state))
-                @if let Some(s) = status { br; span.status { (serde_name(&s)) } }
+                @if let Some(s) = status { br; span.status { (wire_name(&s)) } }
             }
             td {
                 @match o.state {
@@ -228,7 +219,7 @@ fn pick<T: Copy + serde::Serialize>(options: &[T], value: &str, what: &str) -> R
     options
         .iter()
         .copied()
-        .find(|o| serde_name(o) == value)
+        .find(|o| wire_name(o) == value)
         .ok_or_else(|| ApiError::Invalid(format!("Choose {what} from the list.")))
 }
 
@@ -329,7 +320,7 @@ fn select<T: Copy + serde::Serialize + PartialEq>(
         label { (label)
             select id=(name) name=(name) {
                 @for o in options {
-                    option value=(serde_name(o)) selected[current == Some(*o)] { (words(&serde_name(o))) }
+                    option value=(wire_name(o)) selected[current == Some(*o)] { (words(&wire_name(o))) }
                 }
             }
         }
@@ -381,7 +372,7 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
         form.stack #offer-form method="post" action=(action) {
             (ctx.csrf())
             input type="hidden" name="kind" value=(kind);
-            @if let Some(s) = status_v { input type="hidden" name="status" value=(serde_name(&s)); }
+            @if let Some(s) = status_v { input type="hidden" name="status" value=(wire_name(&s)); }
             label { "Title" input #title type="text" name="title" required maxlength="200" value=(title_v); }
             @match kind {
                 "talk_offer" => {

@@ -11,7 +11,7 @@ use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, Format, Level,
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
 use crate::api::{ApiError, NodeApi, Profile, ProfileUpdate, SharedFields};
-use crate::pages::listing::serde_name;
+use skillmesh_protocol::kinds::wire_name;
 
 pub const FORMATS: [(Format, &str); 7] = [
     (Format::Talk, "Talks"),
@@ -71,7 +71,7 @@ pub fn parse_topics(text: &str) -> Result<Vec<Topic>, ApiError> {
             };
             let level = LEVELS
                 .into_iter()
-                .find(|l| serde_name(l) == level)
+                .find(|l| wire_name(l) == level)
                 .ok_or_else(|| {
                     ApiError::Invalid(format!(
                         "“{line}”: the level must be beginner, intermediate, advanced or expert."
@@ -96,7 +96,7 @@ fn parse(form: &FormData) -> Result<ProfileUpdate, ApiError> {
         .filter_map(|f| {
             FORMATS
                 .iter()
-                .find(|(x, _)| serde_name(x) == f)
+                .find(|(x, _)| wire_name(x) == f)
                 .map(|(x, _)| *x)
         })
         .collect();
@@ -146,7 +146,7 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
     let topics: String = p
         .topics
         .iter()
-        .map(|t| format!("{}: {}\n", t.name, serde_name(&t.level)))
+        .map(|t| format!("{}: {}\n", t.name, wire_name(&t.level)))
         .collect();
     let policy = p.policy.fields();
     let allowed = |name: &str| policy.iter().any(|(n, _, on)| *n == name && *on);
@@ -171,7 +171,7 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
                     fieldset {
                         legend { "Formats I offer" }
                         @for (f, l) in FORMATS {
-                            label.check { input type="checkbox" name="formats" value=(serde_name(&f)) checked[p.formats.contains(&f)]; (l) }
+                            label.check { input type="checkbox" name="formats" value=(wire_name(&f)) checked[p.formats.contains(&f)]; (l) }
                         }
                     }
                 } @else if field == "availability" {
@@ -181,7 +181,7 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
                             select #availability name="availability" {
                                 option value="" selected[avail.is_none()] { "Not stated" }
                                 @for (v, l) in [("open", "Open to requests"), ("limited", "Limited"), ("full", "Full: no new requests")] {
-                                    option value=(v) selected[avail.is_some_and(|a| serde_name(&a.status) == v)] { (l) }
+                                    option value=(v) selected[avail.is_some_and(|a| wire_name(&a.status) == v)] { (l) }
                                 }
                             }
                         }

@@ -10,7 +10,7 @@ use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
 use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus};
 use crate::layout::datetime;
-use crate::pages::listing::serde_name;
+use skillmesh_protocol::kinds::wire_name;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     let me = ctx.user()?;
@@ -31,7 +31,7 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
 }
 
 fn status(s: RequestStatus) -> Markup {
-    let name = serde_name(&s);
+    let name = wire_name(&s);
     let label = match s {
         RequestStatus::Waiting => "waiting to reach the other organisation",
         RequestStatus::Queued => "queued at the other organisation",
