@@ -901,15 +901,17 @@ fn open_all(envelopes: &[&[u8]], now: i64) -> Vec<std::result::Result<Record, Re
     std::thread::scope(|scope| {
         let handles: Vec<_> = envelopes
             .chunks(chunk)
-            .map(|c| scope.spawn(move || open(c)))
+            .map(|c| (c.len(), scope.spawn(move || open(c))))
             .collect();
+        // One result per envelope, in order, even if a thread panicked:
+        // callers pair results with envelopes by position.
         handles
             .into_iter()
-            .flat_map(|h| {
+            .flat_map(|(n, h)| {
                 h.join().unwrap_or_else(|_| {
-                    vec![Err(Rejection::Malformed(
-                        "verification thread failed".into(),
-                    ))]
+                    (0..n)
+                        .map(|_| Err(Rejection::Malformed("verification thread failed".into())))
+                        .collect()
                 })
             })
             .collect()
