@@ -17,12 +17,18 @@ pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/kad/1")
 
 /// Largest gossip message: one envelope.
 pub const MAX_GOSSIP_BYTES: usize = skillmesh_protocol::limits::MAX_ENVELOPE_BYTES;
-/// Largest sync request and response.
-pub const MAX_SYNC_REQUEST_BYTES: u64 = 64 * 1024;
-pub const MAX_SYNC_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 /// Most ids in one `Ids` page, and most envelopes in one `Records` page.
 pub const MAX_IDS_PER_PAGE: u32 = 2000;
 pub const MAX_RECORDS_PER_PAGE: usize = 500;
+/// Largest sync request.
+pub const MAX_SYNC_REQUEST_BYTES: u64 = 64 * 1024;
+/// Largest sync response: derived from the page size, so a full page of
+/// envelopes of the largest allowed size always fits (32 MiB plus CBOR
+/// framing: each byte string's head is at most 9 bytes; 64 KiB for the
+/// rest). A node asks for one page per peer at a time.
+pub const MAX_SYNC_RESPONSE_BYTES: u64 = (MAX_RECORDS_PER_PAGE
+    * (skillmesh_protocol::limits::MAX_ENVELOPE_BYTES + 9)
+    + 64 * 1024) as u64;
 
 /// A sync request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
