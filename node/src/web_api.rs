@@ -197,47 +197,6 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Unix seconds of 00:00 UTC on a proleptic Gregorian date (days from
-/// civil, after Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `[since, until)` in unix seconds for a UTC day written `YYYY-MM-DD`.
-fn utc_day(day: &str) -> Option<(i64, i64)> {
-    let b = day.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = day.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if !(1..=month_days).contains(&d) {
-        return None;
-    }
-    let since = days_from_civil(y, m, d) * 86_400;
-    Some((since, since + 86_400))
-}
-
 /// The state the web layer is served with.
 #[derive(Clone)]
 pub struct WebState {
@@ -725,10 +684,10 @@ impl Service {
         let (since, until) = if day.is_empty() {
             (None, None)
         } else {
-            let (s, u) = utc_day(day).ok_or_else(|| {
+            let since = skillmesh_web::dates::parse_date(day).ok_or_else(|| {
                 ApiError::Invalid(format!("{day:?} is not a day written YYYY-MM-DD"))
             })?;
-            (Some(s), Some(u))
+            (Some(since), Some(since + 86_400))
         };
         let limit = match query.limit {
             0 => AUDIT_DEFAULT_LIMIT,
@@ -2029,23 +1988,6 @@ mod tests {
             matches!(&err, ApiError::Invalid(m) if m.contains("language tag")),
             "{err:?}"
         );
-    }
-
-    #[test]
-    fn utc_days() {
-        assert_eq!(utc_day("2025-01-01"), Some((1_735_689_600, 1_735_776_000)));
-        assert_eq!(utc_day("1970-01-01"), Some((0, 86_400)));
-        assert_eq!(utc_day("2024-02-29").map(|d| d.0), Some(1_709_164_800));
-        for bad in [
-            "2025-02-29",
-            "2025-13-01",
-            "2025-1-01",
-            "20250101",
-            "2025-01-0x",
-            "",
-        ] {
-            assert_eq!(utc_day(bad), None, "{bad}");
-        }
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@
 
 mod api;
 mod api_v1;
+pub mod dates;
 mod error;
 #[cfg(test)]
 mod fake;

@@ -266,28 +266,6 @@ pub fn cpu_secs() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Civil UTC date and time from unix seconds (proleptic Gregorian).
-fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// Times of `rounds` fsyncs of a 4 KiB write in `dir`, sorted: the price of
 /// one durable commit on this disk, for reading the store numbers.
 pub fn fsync_times(dir: &Path, rounds: usize) -> Vec<Duration> {
@@ -346,7 +324,7 @@ fn code_version() -> String {
 pub fn print_machine(bench: &str) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("== skillmesh bench: {bench} ==");
-    println!("date:     {}", utc(unix_now()));
+    println!("date:     {}", skillmesh_web::dates::datetime(unix_now()));
     println!("machine:  {cores} cores, {}", cpu_model());
     println!("load avg: {} (at start)", loadavg());
     println!("temp dir: {}", std::env::temp_dir().display());

@@ -13,7 +13,7 @@ use crate::api::{
     AddedUser, ApiError, AuditQuery, FederationMode, NewUser, NodeApi, OrgAction, Role,
     SharedFields,
 };
-use crate::layout::datetime;
+use crate::dates::datetime;
 use crate::pages::listing;
 use skillmesh_protocol::kinds::wire_name;
 

@@ -11,7 +11,8 @@ use skillmesh_protocol::kinds::{Slot, wire_name};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
 use crate::api::{Listing, NewRequest, NodeApi};
-use crate::layout::{datetime, words};
+use crate::dates::datetime;
+use crate::layout::words;
 
 pub async fn page<S: NodeApi>(
     State(state): State<Shared<S>>,

@@ -13,7 +13,8 @@ use skillmesh_protocol::kinds::{
 use super::{Ctx, FormData, PageResult, done, query_map};
 use crate::Shared;
 use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState};
-use crate::layout::{date, datetime, parse_date, words};
+use crate::dates::{date, datetime, parse_date};
+use crate::layout::words;
 use crate::pages::find::kind_label;
 use skillmesh_protocol::kinds::wire_name;
 

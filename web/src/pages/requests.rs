@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
 use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus};
-use crate::layout::datetime;
+use crate::dates::datetime;
 use skillmesh_protocol::kinds::wire_name;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
