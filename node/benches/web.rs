@@ -363,7 +363,8 @@ fn main() {
         (MEMBER, "Mia Member", Role::Member),
         (ADMIN, "Ada Admin", Role::Admin),
     ] {
-        accounts::add_user(service.store(), email, name, role, PASSWORD).expect("add user");
+        accounts::add_user(service.store(), email, name, role, PASSWORD, "bench")
+            .expect("add user");
     }
     let web = WebState::new(service.clone(), node.node.network.clone());
     let bearer = rt.block_on(async {

@@ -6,7 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::clock;
-use crate::store::{Account, Person, Role, Store, StoreError};
+use crate::store::{Account, AuditEntry, Person, Role, Store, StoreError};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -21,6 +21,8 @@ pub enum AccountError {
     WeakPassword,
     #[error("the password is too long")]
     LongPassword,
+    #[error("the name must be 1 to {MAX_NAME_BYTES} bytes")]
+    BadName,
     #[error("an account for {0} already exists")]
     Exists(String),
     #[error("cannot hash the password: {0}")]
@@ -96,19 +98,25 @@ fn check_username(email: &str) -> Result<(), AccountError> {
     }
 }
 
-/// Creates a person and their account (signing in with `email`). Nothing
-/// of the new person is shared until they opt in.
+/// Longest display name accepted for a new person, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// Creates a person and their account (signing in with `email`), audited
+/// as done by `actor` (an admin's username, or `cli`). Nothing of the new
+/// person is shared until they opt in.
 pub fn add_user(
     store: &Store,
     email: &str,
     name: &str,
     role: Role,
     password: &str,
+    actor: &str,
 ) -> Result<Account, AccountError> {
-    check_username(email)?;
-    if store.account(email)?.is_some() {
-        return Err(AccountError::Exists(email.to_string()));
+    let name = name.trim();
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err(AccountError::BadName);
     }
+    check_new_account(store, email)?;
     let password_hash = hash_password(password)?;
     let mut id = person_id_for(email);
     while store.person(&id)?.is_some() {
@@ -118,29 +126,33 @@ pub fn add_user(
             &random_password()?[..4].to_lowercase()
         );
     }
-    let now = clock::now();
-    store.add_person(&Person::new(&id, name, email, now))?;
-    add_account(store, email, &id, role, password_hash)
+    let person = Person::new(&id, name, email, clock::now());
+    add_account(store, email, &id, role, password_hash, Some(&person), actor)
 }
 
-/// Gives an existing person an account (signing in with `email`).
+/// Gives an existing person an account (signing in with `email`) with a
+/// password already hashed by [`hash_password`] (the demo hashes its one
+/// password once for all its accounts), audited as done by `actor`.
 pub fn add_account_for(
     store: &Store,
     email: &str,
     person_id: &str,
     role: Role,
-    password: &str,
+    password_hash: String,
+    actor: &str,
 ) -> Result<Account, AccountError> {
+    check_new_account(store, email)?;
+    add_account(store, email, person_id, role, password_hash, None, actor)
+}
+
+/// The checks every new account's sign-in name passes: well-formed and
+/// not taken.
+fn check_new_account(store: &Store, email: &str) -> Result<(), AccountError> {
     check_username(email)?;
     if store.account(email)?.is_some() {
         return Err(AccountError::Exists(email.to_string()));
     }
-    if store.person(person_id)?.is_none() {
-        return Err(AccountError::Store(StoreError::NotFound(format!(
-            "person {person_id}"
-        ))));
-    }
-    add_account(store, email, person_id, role, hash_password(password)?)
+    Ok(())
 }
 
 fn add_account(
@@ -149,16 +161,28 @@ fn add_account(
     person_id: &str,
     role: Role,
     password_hash: String,
+    new_person: Option<&Person>,
+    actor: &str,
 ) -> Result<Account, AccountError> {
+    let now = clock::now();
     let account = Account {
         username: email.to_string(),
         role,
         person_id: Some(person_id.to_string()),
         password_hash,
-        created_at: clock::now(),
+        created_at: now,
         api_token_sha256: None,
     };
-    store.add_account(&account)?;
+    let audit = AuditEntry {
+        at: now,
+        actor: actor.to_string(),
+        action: "user_added".into(),
+        org: None,
+        record_id: Some(person_id.to_string()),
+        detail: format!("{email} ({})", role.as_str()),
+    };
+    // A race with another add of the same name ends here as AlreadyExists.
+    store.add_account(&account, new_person, &audit)?;
     Ok(account)
 }
 
@@ -228,6 +252,7 @@ mod tests {
             "Priya Raman",
             Role::Admin,
             "a long enough pw",
+            "cli",
         )
         .expect("add");
         let person = store
@@ -242,7 +267,8 @@ mod tests {
                 "priya@northwind.example",
                 "P",
                 Role::Member,
-                "a long enough pw"
+                "a long enough pw",
+                "cli"
             ),
             Err(AccountError::Exists(_))
         ));
@@ -252,9 +278,48 @@ mod tests {
                 "not-an-email",
                 "X",
                 Role::Member,
-                "a long enough pw"
+                "a long enough pw",
+                "cli"
             ),
             Err(AccountError::BadUsername(_))
         ));
+        let long_name = "N".repeat(MAX_NAME_BYTES + 1);
+        for name in ["  ", long_name.as_str()] {
+            assert!(matches!(
+                add_user(
+                    &store,
+                    "n@x.example",
+                    name,
+                    Role::Member,
+                    "a long enough pw",
+                    "cli"
+                ),
+                Err(AccountError::BadName)
+            ));
+        }
+        assert!(store.account("n@x.example").expect("get").is_none());
+        // An account for a person who does not exist is refused, and
+        // nothing is written.
+        let hash = hash_password("a long enough pw").expect("hash");
+        assert!(matches!(
+            add_account_for(
+                &store,
+                "ghost@x.example",
+                "ghost",
+                Role::Member,
+                hash,
+                "cli"
+            ),
+            Err(AccountError::Store(StoreError::NotFound(_)))
+        ));
+        assert!(store.account("ghost@x.example").expect("get").is_none());
+        // One audit entry, for the one account added.
+        let log = store
+            .audit_log(&crate::store::AuditFilter::default())
+            .expect("audit");
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].action, "user_added");
+        assert_eq!(log[0].actor, "cli");
+        assert_eq!(log[0].detail, "priya@northwind.example (admin)");
     }
 }

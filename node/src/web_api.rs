@@ -79,9 +79,10 @@ impl From<StoreError> for ApiError {
 
 fn account_error(e: AccountError) -> ApiError {
     match e {
-        AccountError::BadUsername(_) | AccountError::WeakPassword | AccountError::LongPassword => {
-            ApiError::Invalid(e.to_string())
-        }
+        AccountError::BadUsername(_)
+        | AccountError::BadName
+        | AccountError::WeakPassword
+        | AccountError::LongPassword => ApiError::Invalid(e.to_string()),
         AccountError::Exists(_) => ApiError::Conflict(e.to_string()),
         AccountError::Store(s) => s.into(),
         AccountError::Hash(why) => {
@@ -730,10 +731,6 @@ impl Service {
     }
 
     fn add_user_as(&self, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
-        let display_name = new.display_name.trim();
-        if display_name.is_empty() {
-            return Err(ApiError::Invalid("the name is empty".into()));
-        }
         let generated = new.password.is_empty();
         let password = if generated {
             accounts::random_password().map_err(account_error)?
@@ -743,25 +740,12 @@ impl Service {
         let account = accounts::add_user(
             self.store(),
             new.username.trim(),
-            display_name,
+            &new.display_name,
             role_from_web(new.role),
             &password,
+            &actor.username,
         )
         .map_err(account_error)?;
-        self.audit(
-            &actor.username,
-            "user_added",
-            None,
-            account.person_id.as_deref(),
-            format!(
-                "{} ({})",
-                account.username,
-                match account.role {
-                    store::Role::Admin => "admin",
-                    store::Role::Member => "member",
-                }
-            ),
-        )?;
         Ok(AddedUser {
             user: self.web_user(&account)?,
             // Only a password the node made up is handed back.
@@ -1243,6 +1227,7 @@ mod tests {
                 &email[..3].to_uppercase(),
                 store::Role::Member,
                 PASSWORD,
+                "test",
             )
             .expect("user");
             service.web_user(&account).expect("web user")
@@ -1809,8 +1794,10 @@ mod tests {
             })
             .await
             .expect("audit");
-        assert_eq!(log.len(), 1);
+        // The two set-up accounts, then the one Ana added.
+        assert_eq!(log.len(), 3, "{log:?}");
         assert_eq!(log[0].actor, n.ana.username);
+        assert!(log[1..].iter().all(|e| e.actor == "test"), "{log:?}");
     }
 
     #[tokio::test]

@@ -151,16 +151,26 @@ fn everything_survives_a_reopen() {
     {
         let store = Store::open(dir.path()).expect("open");
         store.put_record(&r, &e, SAMPLE_TIME).expect("put");
-        store.add_person(&person).expect("person");
         store
-            .add_account(&Account {
-                username: "ana@example.org".into(),
-                role: Role::Admin,
-                person_id: Some("ana".into()),
-                password_hash: "$argon2id$placeholder".into(),
-                created_at: 1,
-                api_token_sha256: None,
-            })
+            .add_account(
+                &Account {
+                    username: "ana@example.org".into(),
+                    role: Role::Admin,
+                    person_id: Some("ana".into()),
+                    password_hash: "$argon2id$placeholder".into(),
+                    created_at: 1,
+                    api_token_sha256: None,
+                },
+                Some(&person),
+                &AuditEntry {
+                    at: 1,
+                    actor: "cli".into(),
+                    action: "user_added".into(),
+                    org: None,
+                    record_id: Some("ana".into()),
+                    detail: "ana@example.org (admin)".into(),
+                },
+            )
             .expect("account");
     }
     let store = Store::open(dir.path()).expect("reopen");

@@ -21,7 +21,15 @@ pub fn url(org: &Org, path: &str) -> String {
 }
 
 pub fn add(org: &Org, email: &str, name: &str, role: Role) {
-    add_user(org.node.service.store(), email, name, role, PASSWORD).expect("add user");
+    add_user(
+        org.node.service.store(),
+        email,
+        name,
+        role,
+        PASSWORD,
+        "test",
+    )
+    .expect("add user");
 }
 
 /// Saves a screenshot as `name.png` in `SKILLMESH_SCREENSHOTS` (e.g.

@@ -63,19 +63,7 @@ fn add(args: AddArgs) -> anyhow::Result<()> {
     } else {
         Role::Member
     };
-    let account = accounts::add_user(&store, &args.email, &name, role, &password)?;
-    store.audit(&[skillmesh_node::store::AuditEntry {
-        at: skillmesh_node::clock::now(),
-        actor: "cli".into(),
-        action: "account_added".into(),
-        org: None,
-        record_id: account.person_id.clone(),
-        detail: format!(
-            "{} ({})",
-            account.username,
-            if args.admin { "admin" } else { "member" }
-        ),
-    }])?;
+    let account = accounts::add_user(&store, &args.email, &name, role, &password, "cli")?;
     println!(
         "Added {} as {}",
         account.username,

@@ -55,6 +55,9 @@ pub async fn start(
         return Err(DemoError::BasePort(base_port));
     }
     let mut nodes = Vec::with_capacity(orgs);
+    // Every demo account has the same password: hash it once (argon2 is
+    // slow on purpose), and only if some organisation is new.
+    let mut password_hash: Option<String> = None;
     for i in 0..orgs {
         let (name, slug, _) = sample_data::org(i);
         let dir = root.join(&slug);
@@ -71,7 +74,15 @@ pub async fn start(
             .map_err(|e| setup_err(&name, e))?
             .is_empty()
         {
-            seed(&node.service, i).map_err(|e| setup_err(&name, e))?;
+            let hash = match &password_hash {
+                Some(hash) => hash.clone(),
+                None => {
+                    let hash =
+                        accounts::hash_password(DEMO_PASSWORD).map_err(|e| setup_err(&name, e))?;
+                    password_hash.insert(hash).clone()
+                }
+            };
+            seed(&node.service, i, &hash).map_err(|e| setup_err(&name, e))?;
         }
         nodes.push(node);
     }
@@ -154,7 +165,7 @@ const ADMIN_INDEX: usize = 1;
 
 /// Adds the sample organisation's people (each with an account),
 /// listings, offers and content.
-fn seed(service: &Service, i: usize) -> Result<(), DemoSeedError> {
+fn seed(service: &Service, i: usize, password_hash: &str) -> Result<(), DemoSeedError> {
     let (name, _, sample) = sample_data::org(i);
     let now = clock::now();
     service.publish_org_card(
@@ -210,7 +221,8 @@ fn seed(service: &Service, i: usize) -> Result<(), DemoSeedError> {
             &demo_email(i, p.id),
             p.id,
             role,
-            DEMO_PASSWORD,
+            password_hash.to_string(),
+            "demo",
         )?;
     }
     for (id, owner, body) in sample_data::items(sample, now) {

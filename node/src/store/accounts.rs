@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Result, Store, StoreError, encode_json, keys};
+use super::{AuditEntry, Person, Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,6 +10,16 @@ use crate::storage::Batch;
 pub enum Role {
     Member,
     Admin,
+}
+
+impl Role {
+    /// The role as the audit log and the pages write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +39,15 @@ pub struct Account {
 }
 
 impl Store {
-    pub fn add_account(&self, account: &Account) -> Result<()> {
+    /// Adds an account, the person it acts for when that person is new
+    /// (`new_person`; otherwise the person must exist), and the audit
+    /// entry saying so, in one batch: a crash leaves all of it or none.
+    pub fn add_account(
+        &self,
+        account: &Account,
+        new_person: Option<&Person>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
         let _guard = self.lock();
         let key = keys::account(&account.username);
         if self.kv.get(&key)?.is_some() {
@@ -38,8 +56,25 @@ impl Store {
                 account.username
             )));
         }
+        let person_id = account.person_id.as_deref().unwrap_or_default();
         let mut b = Batch::new();
+        match new_person {
+            Some(person) => {
+                debug_assert_eq!(person.id, person_id, "the account acts for the new person");
+                let person_key = keys::person(&person.id);
+                if self.kv.get(&person_key)?.is_some() {
+                    return Err(StoreError::AlreadyExists(format!("person {}", person.id)));
+                }
+                b.put(person_key, encode_json(person));
+            }
+            None => {
+                if self.kv.get(&keys::person(person_id))?.is_none() {
+                    return Err(StoreError::NotFound(format!("person {person_id}")));
+                }
+            }
+        }
         b.put(key, encode_json(account));
+        self.audit_into(&mut b, std::slice::from_ref(audit))?;
         self.commit(b)
     }
 
