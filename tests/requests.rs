@@ -8,8 +8,10 @@ mod common;
 use common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::runtime;
+use skillmesh_node::service::ServiceError;
 use skillmesh_node::store::{OutboxStatus, Person, Sharing};
 use skillmesh_protocol::Body;
+use skillmesh_protocol::kinds::OfferStatus;
 
 fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
     Person {
@@ -177,6 +179,42 @@ async fn a_declined_request_carries_no_contact_details() {
             .contact
             .is_none()
     );
+}
+
+/// Refused before anything is signed or sent: an offer that is not open,
+/// and an offer of one's own organisation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_open_offers_of_other_organisations_can_be_requested() {
+    let mut paused = mentoring("Kubernetes in production");
+    assert!(paused.set_offer_status(OfferStatus::Paused));
+    let (a, b) = two_orgs_with(|_| {}, "mentor-k8s", paused).await;
+    let org_b = b.node.service.org();
+    let refused = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "");
+    assert!(
+        matches!(&refused, Err(ServiceError::Invalid(why)) if why.contains("not taking requests")),
+        "{refused:?}"
+    );
+    let own = b
+        .node
+        .service
+        .request_offer("tomas", org_b, "mentor-k8s", "Learn k8s", "", "");
+    assert!(
+        matches!(&own, Err(ServiceError::Invalid(why)) if why.contains("your own organisation")),
+        "{own:?}"
+    );
+    for org in [&a, &b] {
+        assert!(
+            org.node
+                .service
+                .store()
+                .outbox()
+                .expect("outbox")
+                .is_empty()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,14 +105,6 @@ fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refu
     Ok(record)
 }
 
-fn new_request_id() -> String {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        b = clock::now().to_be_bytes();
-    }
-    format!("req-{}", hex::encode(b))
-}
-
 impl Service {
     fn sign_direct(&self, id: &str, body: Body) -> Result<Vec<u8>> {
         let now = clock::now();
@@ -145,22 +137,32 @@ impl Service {
             .store()
             .person(requester)?
             .ok_or_else(|| ServiceError::NotFound(format!("person {requester}")))?;
-        let row = self
+        if offer_org == self.org() {
+            return Err(ServiceError::Invalid(
+                "this offer is your own organisation's; ask your colleague directly".into(),
+            ));
+        }
+        let record = self
             .store()
             .get_record(&offer_org, offer_id)?
             .filter(|r| !r.tombstone)
-            .ok_or_else(|| ServiceError::NotFound("offer".into()))?;
-        let title = match row.record()?.body {
-            Body::TalkOffer(o) => o.title,
-            Body::MentoringOffer(o) => o.title,
-            Body::CohortOffer(o) => o.title,
-            _ => {
+            .ok_or_else(|| ServiceError::NotFound("offer".into()))?
+            .record()?;
+        match record.body.offer_status() {
+            None => {
                 return Err(ServiceError::Invalid(
                     "only talks, mentoring and cohorts can be requested".into(),
                 ));
             }
-        };
-        let id = new_request_id();
+            Some(OfferStatus::Open) => {}
+            Some(_) => {
+                return Err(ServiceError::Invalid(
+                    "this offer is not taking requests now".into(),
+                ));
+            }
+        }
+        let title = record.body.title();
+        let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
             &id,
             Body::Request(Request {

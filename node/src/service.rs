@@ -37,6 +37,9 @@ pub enum ServiceError {
     /// The search index could not be opened or created.
     #[error(transparent)]
     Index(#[from] crate::search::IndexError),
+    /// The operating system gave no randomness for a new id.
+    #[error("no randomness for a new id: {0}")]
+    Random(String),
 }
 
 impl From<crate::search::SearchError> for ServiceError {
@@ -49,6 +52,16 @@ impl From<crate::search::SearchError> for ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// A new id for something this node creates (an offer, a request):
+/// `prefix`, a dash and 16 random hex digits. Ids travel in signed
+/// records, so they must not collide across nodes; without randomness the
+/// call fails rather than fall back to something guessable.
+pub fn random_id(prefix: &str) -> Result<String> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
+    Ok(format!("{prefix}-{}", hex::encode(b)))
+}
 
 /// The record id of a person's expertise listing.
 pub fn listing_id(person_id: &str) -> String {

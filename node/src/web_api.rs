@@ -415,7 +415,7 @@ impl Service {
         let actor = user.username.as_str();
         match id {
             None => {
-                let id = new_offer_id();
+                let id = crate::service::random_id("offer")?;
                 self.check_publishable(&id, &body)?;
                 let item = self.create_item(&id, Some(&person.id), body, actor)?;
                 Ok(offer_of(item))
@@ -478,29 +478,6 @@ impl Service {
 
     fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         let person = self.own_person(user)?;
-        if request.offer_org == self.org() {
-            return Err(ApiError::Invalid(
-                "this offer is your own organisation's; ask your colleague directly".into(),
-            ));
-        }
-        let row = self
-            .store()
-            .get_record(&request.offer_org, &request.offer_id)?
-            .filter(|r| !r.tombstone)
-            .ok_or_else(|| ApiError::NotFound("no such offer".into()))?;
-        match row.record()?.body.offer_status() {
-            None => {
-                return Err(ApiError::Invalid(
-                    "only talks, mentoring and cohorts can be requested".into(),
-                ));
-            }
-            Some(OfferStatus::Open) => {}
-            Some(_) => {
-                return Err(ApiError::Invalid(
-                    "this offer is not taking requests now".into(),
-                ));
-            }
-        }
         let entry = self.request_offer(
             &person.id,
             request.offer_org,
@@ -752,14 +729,6 @@ impl Service {
             password: if generated { password } else { String::new() },
         })
     }
-}
-
-fn new_offer_id() -> String {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        b = clock::now().to_be_bytes();
-    }
-    format!("offer-{}", hex::encode(b))
 }
 
 fn new_token() -> ApiResult<String> {
