@@ -366,8 +366,15 @@ impl Service {
         if !SEARCHABLE.contains(&record.kind()) {
             return Err(not_found());
         }
-        let signature_verified =
-            skillmesh_protocol::open(row.envelope.as_bytes(), clock::now()).is_ok();
+        // Re-check the signature on view (the page says so), but only the
+        // signature and its signer: the record is already decoded above,
+        // and one that expired a moment ago is still genuinely signed.
+        let signature_verified = skillmesh_protocol::split(row.envelope.as_bytes())
+            .and_then(|parts| {
+                skillmesh_protocol::verify_signature(&parts)?;
+                Ok(parts.signer == *org)
+            })
+            .unwrap_or(false);
         let own = *org == self.org();
         let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
         Ok(Listing {
@@ -1574,6 +1581,47 @@ mod tests {
             n.api.listing(&n.ana, &contoso, "org-card").await,
             Err(ApiError::NotFound(_))
         ));
+
+        // Held past its expiry (until the purge), a record is still
+        // genuinely signed; stored bytes that were altered are not.
+        let key = other(2);
+        let now = clock::now();
+        for (id, expires_at) in [("talk-expired", now - 60), ("talk-altered", now + 600)] {
+            let record = Record {
+                header: Header {
+                    version: RECORD_VERSION,
+                    org: contoso,
+                    id: id.into(),
+                    seq: 1,
+                    issued_at: now - 3_600,
+                    expires_at,
+                },
+                body: samples::body(Kind::TalkOffer),
+            };
+            let mut bytes = skillmesh_protocol::seal(&record, &key)
+                .expect("seal")
+                .into_bytes();
+            if id == "talk-altered" {
+                // A byte of the signature (after magic, format and key).
+                bytes[4 + 32] ^= 1;
+            }
+            let envelope = skillmesh_protocol::Envelope::from_bytes(bytes);
+            svc.store()
+                .put_record(&record, &envelope, now - 3_000)
+                .expect("put");
+        }
+        let verified = |id: &'static str| {
+            let api = n.api.clone();
+            let ana = n.ana.clone();
+            async move {
+                api.listing(&ana, &contoso, id)
+                    .await
+                    .expect("listing")
+                    .signature_verified
+            }
+        };
+        assert!(verified("talk-expired").await);
+        assert!(!verified("talk-altered").await);
     }
 
     #[tokio::test]
