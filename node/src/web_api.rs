@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
-use skillmesh_protocol::kinds::{Expertise, OfferStatus};
+use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
@@ -865,18 +865,15 @@ impl NodeApi for WebState {
             person.updated_at = clock::now();
             // Whatever the person shares now or later must be publishable:
             // check every field as a listing would carry it.
-            let everything = Expertise {
-                person: person.id.clone(),
-                display_name: Some(person.display_name.clone()),
-                headline: Some(person.headline.clone()).filter(|h| !h.is_empty()),
-                topics: person.topics.clone(),
-                languages: person.languages.clone(),
-                time_zone: person.time_zone.clone(),
-                formats: person.formats.clone(),
-                availability: person.availability.clone(),
-                email: None,
+            let everything = Person {
+                sharing: Sharing::listing(),
+                ..person.clone()
             };
-            svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
+            if let Some(everything) =
+                expertise_listing(&everything, &store::OutboundPolicy::default())
+            {
+                svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
+            }
             svc.update_person(&person, &user.username)?;
             let person = svc.own_person(&user)?;
             svc.web_profile(person)
