@@ -744,7 +744,7 @@ impl Service {
                         let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
                             "retraction_received"
                         } else {
-                            "record_received"
+                            crate::store::audit::RECORD_RECEIVED
                         };
                         entry(
                             action,

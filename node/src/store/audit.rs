@@ -57,6 +57,24 @@ pub(super) fn next_counter(kv: &dyn Kv) -> Result<u64> {
 /// each is also counted per code (see [`Store::rejection_counts`]).
 pub const RECORD_REJECTED: &str = "record_rejected";
 
+/// The audit action of a record taken in: one entry per record received,
+/// so most of a long log.
+pub const RECORD_RECEIVED: &str = "record_received";
+
+/// Whether entries with `action` are also kept in the audit-by-action
+/// index (`audact/`), so that a filter on a rare action reads only its
+/// entries instead of the whole log. `record_received` is left out: it is
+/// most of the log (the index would double the audit writes of ingest)
+/// and a filter on it is fast anyway, as most entries match it. Only plain
+/// codes are indexed, so the `/` after the code in the key is unambiguous.
+pub(super) fn indexed_action(action: &str) -> bool {
+    action != RECORD_RECEIVED
+        && !action.is_empty()
+        && action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// The reason code of a `record_rejected` entry: the detail up to its first
 /// colon when that is a known code, else `other`.
 fn rejection_code(detail: &str) -> &'static str {
@@ -65,6 +83,30 @@ fn rejection_code(detail: &str) -> &'static str {
         .into_iter()
         .find(|c| *c == code)
         .unwrap_or("other")
+}
+
+/// Schema 1 → 2: builds the audit-by-action index for the entries already
+/// in the log. An entry that cannot be decoded stays unindexed (it is
+/// reported, and an unfiltered log still shows the error).
+pub(super) fn index_by_action(kv: &dyn Kv) -> Result<Batch> {
+    #[derive(Deserialize)]
+    struct Action {
+        action: String,
+    }
+    let mut batch = Batch::new();
+    for r in kv.scan_prefix(keys::AUDIT) {
+        let (k, v) = r?;
+        match serde_json::from_slice::<Action>(&v) {
+            Ok(a) if indexed_action(&a.action) => {
+                batch.put(keys::audit_by_action(&a.action, &k), Vec::new());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(key = %String::from_utf8_lossy(&k), error = %e, "audit entry left out of the action index");
+            }
+        }
+    }
+    Ok(batch)
 }
 
 impl Store {
@@ -84,7 +126,11 @@ impl Store {
         let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
         for e in entries {
             let n = self.audit_counter.fetch_add(1, Ordering::Relaxed);
-            batch.put(keys::audit(e.at, n), encode_json(e));
+            let key = keys::audit(e.at, n);
+            if indexed_action(&e.action) {
+                batch.put(keys::audit_by_action(&e.action, &key), Vec::new());
+            }
+            batch.put(key, encode_json(e));
             if e.action == RECORD_REJECTED {
                 *rejected.entry(rejection_code(&e.detail)).or_default() += 1;
             }
@@ -112,6 +158,9 @@ impl Store {
 
     /// Entries matching `filter`, newest first.
     pub fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        if let Some(action) = filter.action.as_deref().filter(|a| indexed_action(a)) {
+            return self.audit_log_of_action(action, filter);
+        }
         let start = keys::audit(filter.since.unwrap_or(0), 0);
         let end = match filter.until {
             Some(t) => keys::audit(t, 0),
@@ -155,5 +204,146 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// [`Store::audit_log`] for an indexed action: walks that action's
+    /// index keys and reads only their entries.
+    fn audit_log_of_action(&self, action: &str, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let start = keys::audit_by_action(action, &keys::audit(filter.since.unwrap_or(0), 0));
+        let end = match filter.until {
+            Some(t) => keys::audit_by_action(action, &keys::audit(t, 0)),
+            None => keys::prefix_end(&keys::audit_action_prefix(action)),
+        };
+        let tail_at = keys::audit_action_prefix(action).len();
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for r in self.kv.range(&start, &end).rev() {
+            let (k, _) = r?;
+            let key = keys::join(keys::AUDIT, &[&k[tail_at.min(k.len())..]]);
+            let Some(v) = self.kv.get(&key)? else {
+                tracing::warn!(key = %String::from_utf8_lossy(&k), "audit index names a missing entry");
+                continue;
+            };
+            let e: AuditEntry = super::decode_json(&key, &v)?;
+            if e.action != action
+                || filter
+                    .org
+                    .as_ref()
+                    .is_some_and(|o| e.org.as_ref() != Some(o))
+            {
+                continue;
+            }
+            out.push(e);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{self, Kv};
+
+    fn entry(at: i64, action: &str, org: &str) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor: "node".into(),
+            action: action.into(),
+            org: Some(org.into()),
+            record_id: None,
+            detail: String::new(),
+        }
+    }
+
+    fn actions(log: &[AuditEntry]) -> Vec<(i64, &str)> {
+        log.iter().map(|e| (e.at, e.action.as_str())).collect()
+    }
+
+    /// A store of schema 1 (no action index) is indexed when opened, and a
+    /// filter on a rare action then reads the index, with the time range,
+    /// organisation and limit applied as on the log.
+    #[test]
+    fn a_rare_action_is_found_through_the_index_also_after_a_migration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let kv = storage::open(dir.path()).expect("kv");
+            let mut b = Batch::new();
+            b.put(keys::META_SCHEMA, 1u32.to_be_bytes().to_vec());
+            for (n, e) in [
+                entry(100, "policy_changed", "aa"),
+                entry(150, RECORD_RECEIVED, "aa"),
+                entry(200, "policy_changed", "bb"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                b.put(keys::audit(e.at, n as u64), encode_json(e));
+            }
+            kv.apply(b).expect("apply");
+            kv.flush().expect("flush");
+        }
+        let store = Store::open(dir.path()).expect("open and migrate");
+        assert_eq!(
+            super::super::schema::read_version(store.kv.as_ref()).expect("version"),
+            Some(super::super::CURRENT_SCHEMA)
+        );
+        let mut more: Vec<AuditEntry> = (0..50)
+            .map(|i| entry(300 + i, RECORD_RECEIVED, "aa"))
+            .collect();
+        more.push(entry(400, "policy_changed", "aa"));
+        store.audit(&more).expect("audit");
+        let index_rows = store.kv.scan_prefix(keys::AUDIT_BY_ACTION).count();
+        assert_eq!(index_rows, 3, "record_received is not indexed");
+
+        let of = |filter: AuditFilter| store.audit_log(&filter).expect("log");
+        let changed = |rest: AuditFilter| {
+            of(AuditFilter {
+                action: Some("policy_changed".into()),
+                ..rest
+            })
+        };
+        assert_eq!(
+            actions(&changed(AuditFilter::default())),
+            [
+                (400, "policy_changed"),
+                (200, "policy_changed"),
+                (100, "policy_changed")
+            ]
+        );
+        assert_eq!(
+            actions(&changed(AuditFilter {
+                since: Some(100),
+                until: Some(400),
+                ..Default::default()
+            })),
+            [(200, "policy_changed"), (100, "policy_changed")]
+        );
+        assert_eq!(
+            actions(&changed(AuditFilter {
+                org: Some("aa".into()),
+                limit: Some(1),
+                ..Default::default()
+            })),
+            [(400, "policy_changed")]
+        );
+        // Unindexed actions still come from the log itself.
+        assert_eq!(
+            of(AuditFilter {
+                action: Some(RECORD_RECEIVED.into()),
+                ..Default::default()
+            })
+            .len(),
+            51
+        );
+        assert!(
+            changed(AuditFilter {
+                since: Some(401),
+                ..Default::default()
+            })
+            .is_empty()
+        );
     }
 }

@@ -15,6 +15,7 @@
 //! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
+//! | `audact/`  | action + `/` + the `audit/` tail  | empty: audit by action    |
 //! | `account/` | username                          | JSON `Account`            |
 //! | `tok/`     | SHA-256 of an API token (hex)     | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
@@ -37,6 +38,7 @@ pub const OUTBOX: &[u8] = b"outbox/";
 pub const JOIN: &[u8] = b"join/";
 pub const INBOX: &[u8] = b"inbox/";
 pub const AUDIT: &[u8] = b"audit/";
+pub const AUDIT_BY_ACTION: &[u8] = b"audact/";
 pub const ACCOUNT: &[u8] = b"account/";
 pub const TOKEN: &[u8] = b"tok/";
 pub const REJECTIONS: &[u8] = b"rejn/";
@@ -107,6 +109,19 @@ pub fn expiry_upto(at: i64) -> Vec<u8> {
 pub fn audit(at: i64, counter: u64) -> Vec<u8> {
     let t = u64::try_from(at).unwrap_or(0).to_be_bytes();
     join(AUDIT, &[&t, &counter.to_be_bytes()])
+}
+
+/// The keys of one action in the audit-by-action index: `audact/<action>/`.
+/// Action codes are `[a-z0-9_]`, so the `/` ends the code.
+pub fn audit_action_prefix(action: &str) -> Vec<u8> {
+    join(AUDIT_BY_ACTION, &[action.as_bytes(), b"/"])
+}
+
+/// The index key of the audit entry stored under `audit_key` (an `audit/`
+/// key), whose action is `action`.
+pub fn audit_by_action(action: &str, audit_key: &[u8]) -> Vec<u8> {
+    let tail = audit_key.strip_prefix(AUDIT).unwrap_or(audit_key);
+    join(AUDIT_BY_ACTION, &[action.as_bytes(), b"/", tail])
 }
 
 /// Splits a `rec/` key into organisation and record id.
