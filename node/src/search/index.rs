@@ -326,6 +326,22 @@ fn create_fresh(path: &Path) -> Result<Index, IndexError> {
     Ok(index)
 }
 
+/// Lowers the calling thread to the lowest priority of the normal
+/// scheduling class (nice 19 on Linux), and with it the threads it starts.
+/// Indexing is deferred work: records are searchable by substring until
+/// the index has them, so during a burst of ingest (catch-up sync) the
+/// cores go to verifying and storing records first, and the index catches
+/// up as soon as the burst is over. Nice 19 still gets a share of a busy
+/// CPU, so indexing is slowed, never stopped. Failing to lower it (some
+/// platforms) only costs ingest speed.
+fn background_priority() {
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::debug!(error = ?e, "search indexer: cannot lower its thread priority");
+    }
+}
+
 /// Opens the writer, retrying for a few seconds while a writer of this
 /// process that is shutting down still holds the directory's lock.
 fn writer(index: &Index) -> tantivy::Result<IndexWriter> {
@@ -410,27 +426,54 @@ impl SearchIndex {
         let shown = dir
             .as_ref()
             .map_or_else(|| "(memory)".to_string(), |d| d.display().to_string());
-        let writer = writer(&index).map_err(err(&shown))?;
         let (_, fields) = schema();
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
-        let mut indexer = Indexer {
-            writer,
-            reader: reader.clone(),
-            fields,
-            store,
-            shared: shared.clone(),
-            indexed: KeyMap::default(),
-            uncommitted: 0,
-            last: 0,
+        // The writer is made on the indexer thread, after that thread has
+        // lowered its priority, so that tantivy's worker and merge threads
+        // (started with the writer) inherit the lower priority too.
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<tantivy::Result<()>>(1);
+        let thread = {
+            let (reader, shared) = (reader.clone(), shared.clone());
+            std::thread::Builder::new()
+                .name("search-indexer".into())
+                .spawn(move || {
+                    background_priority();
+                    let writer = match writer(&index) {
+                        Ok(w) => w,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    Indexer {
+                        writer,
+                        reader,
+                        fields,
+                        store,
+                        shared,
+                        indexed: KeyMap::default(),
+                        uncommitted: 0,
+                        last: 0,
+                    }
+                    .run(rx)
+                })
+                .map_err(|source| IndexError::Io {
+                    path: shown.clone(),
+                    source,
+                })?
         };
-        let thread = std::thread::Builder::new()
-            .name("search-indexer".into())
-            .spawn(move || indexer.run(rx))
-            .map_err(|source| IndexError::Io {
-                path: shown,
-                source,
-            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(err(&shown)(e)),
+            Err(_) => {
+                return Err(IndexError::Io {
+                    path: shown,
+                    source: std::io::Error::other("the indexer thread ended while starting"),
+                });
+            }
+        }
         Ok(Some(SearchIndex {
             reader,
             fields,
@@ -783,5 +826,64 @@ impl Indexer {
             "search index reconciled with the store"
         );
         Ok(())
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// `(name, nice)` of this process's threads, from `/proc`.
+    fn threads() -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task")
+            .expect("tasks")
+            .flatten()
+        {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`: nice is the 19th field, the
+            // 17th after the closing parenthesis.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
+            let nice = rest
+                .split_whitespace()
+                .nth(16)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            out.push((name, nice));
+        }
+        out
+    }
+
+    #[test]
+    fn the_indexer_and_the_threads_it_starts_run_at_the_lowest_priority() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("store"));
+        let index = SearchIndex::open(&Location::Memory, store)
+            .expect("open")
+            .expect("index");
+        // Other tests run in this process too: look only at the threads
+        // this one names and the ones tantivy's writer starts.
+        let ours = |name: &str| {
+            name == "search-indexer"
+                || name == "segment_updater"
+                || name.starts_with("merge_thread")
+                || name.starts_with("thrd-tantivy")
+        };
+        let started: Vec<(String, i64)> = threads().into_iter().filter(|(n, _)| ours(n)).collect();
+        assert!(
+            started.iter().any(|(n, _)| n == "search-indexer"),
+            "{started:?}"
+        );
+        assert!(
+            started.iter().any(|(n, _)| n.starts_with("thrd-tantivy")),
+            "tantivy's worker: {started:?}"
+        );
+        assert!(started.iter().all(|(_, nice)| *nice == 19), "{started:?}");
+        drop(index);
     }
 }
