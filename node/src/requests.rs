@@ -332,6 +332,9 @@ impl Service {
         reply: &str,
         actor: &str,
     ) -> Result<InboxEntry> {
+        // From reading the request to storing the answer: the seat count
+        // of check_offer and the seat this answer takes are one step.
+        let _answering = self.answer_guard();
         let mut entry = self
             .store()
             .inbox_entry(&from_org, id)?

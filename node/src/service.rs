@@ -89,6 +89,10 @@ struct Inner {
     rate: crate::requests::RateLimiter,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
+    /// Serialises answers to requests, so that counting an offer's seats
+    /// and taking one is a single step: two people admitting applicants
+    /// to the last seat of a cohort at the same moment cannot both win.
+    answer_lock: std::sync::Mutex<()>,
     /// Woken when there is something new to deliver directly.
     deliveries: Arc<tokio::sync::Notify>,
     /// Where newly signed records go to be gossiped (set by the network).
@@ -168,6 +172,7 @@ impl Service {
                 search,
                 rate: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
+                answer_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
             }),
@@ -255,6 +260,14 @@ impl Service {
 
     pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
         &self.inner.rate
+    }
+
+    /// Held while a request is answered (see `Inner::answer_lock`).
+    pub(crate) fn answer_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .answer_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Wakes the courier: something new waits to be delivered.

@@ -1,0 +1,182 @@
+//! A cohort's seat limits (seats in all, seats per organisation) hold when
+//! applications arrive at the same moment from several nodes and the owner
+//! admits them at the same moment from several threads: real nodes on
+//! loopback, real sled stores.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::nodes::*;
+use skillmesh_config::FederationMode;
+use skillmesh_node::service::ServiceError;
+use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
+use skillmesh_protocol::kinds::{CohortOffer, Delivery, OfferStatus};
+use skillmesh_protocol::{Body, OrgKey};
+
+const SEATS_TOTAL: u8 = 5;
+const SEATS_PER_ORG: u8 = 2;
+/// Applicants per applying organisation.
+const APPLICANTS: usize = 4;
+
+fn cohort() -> Body {
+    Body::CohortOffer(CohortOffer {
+        person: "olga".into(),
+        owner_name: Some("Olga".into()),
+        title: "New managers: your first performance review".into(),
+        goal: "Run a fair first review".into(),
+        topics: vec!["leadership".into()],
+        seats_total: SEATS_TOTAL,
+        seats_per_org: SEATS_PER_ORG,
+        weeks: 6,
+        weekly_hours: 2,
+        starts_at: 1_900_000_000,
+        schedule: Vec::new(),
+        languages: vec!["en".into()],
+        delivery: Delivery::Remote,
+        status: OfferStatus::Open,
+    })
+}
+
+fn person(id: &str) -> Person {
+    Person {
+        sharing: Sharing::listing(),
+        ..Person::new(id, id, &format!("{id}@example.org"), 0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
+    let owner = start_org("Contoso", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&owner).await;
+    let owner_org = owner.node.service.org();
+    owner
+        .node
+        .service
+        .add_person(&person("olga"), "test")
+        .expect("olga");
+    owner
+        .node
+        .service
+        .create_item("cohort", Some("olga"), cohort(), "test")
+        .expect("cohort");
+    owner
+        .node
+        .service
+        .publish_item("cohort", "test")
+        .expect("publish");
+
+    let mut applicants = Vec::new();
+    for name in ["Northwind", "Fabrikam", "Tailspin"] {
+        let org = start_org(name, std::slice::from_ref(&addr), FederationMode::Open).await;
+        for n in 0..APPLICANTS {
+            org.node
+                .service
+                .add_person(&person(&format!("p{n}")), "test")
+                .expect("person");
+        }
+        wait_for("the cohort reaches the applicant's node", || async {
+            held_seq(&org, &owner_org, "cohort").is_some()
+        })
+        .await;
+        applicants.push(org);
+    }
+
+    // Everyone applies at once: 12 requests from three nodes.
+    let mut sends = Vec::new();
+    for org in &applicants {
+        for n in 0..APPLICANTS {
+            let service = org.node.service.clone();
+            sends.push(tokio::task::spawn_blocking(move || {
+                service.request_offer(&format!("p{n}"), owner_org, "cohort", "Learn", "", "")
+            }));
+        }
+    }
+    for send in sends {
+        send.await.expect("task").expect("request signed");
+    }
+    let total = applicants.len() * APPLICANTS;
+    wait_for("every application reaches the owner's inbox", || async {
+        owner.node.service.store().inbox().expect("inbox").len() == total
+    })
+    .await;
+
+    // The owner admits everyone at once, from as many threads.
+    let inbox = owner.node.service.store().inbox().expect("inbox");
+    let mut answers = Vec::new();
+    for entry in &inbox {
+        let (service, from, id) = (owner.node.service.clone(), entry.from_org, entry.id.clone());
+        answers.push(tokio::task::spawn_blocking(move || {
+            (
+                from,
+                service.answer_request(from, &id, true, "Welcome", "olga"),
+            )
+        }));
+    }
+    let mut admitted: BTreeMap<OrgKey, usize> = BTreeMap::new();
+    let mut refused = 0;
+    for answer in answers {
+        match answer.await.expect("task") {
+            (from, Ok(_)) => *admitted.entry(from).or_default() += 1,
+            (_, Err(ServiceError::Invalid(why))) => {
+                assert!(why.contains("no places left"), "{why}");
+                refused += 1;
+            }
+            (_, Err(e)) => panic!("unexpected error: {e}"),
+        }
+    }
+    let admitted_total: usize = admitted.values().sum();
+    assert_eq!(admitted_total, usize::from(SEATS_TOTAL), "{admitted:?}");
+    assert_eq!(refused, total - admitted_total);
+    assert!(
+        admitted.values().all(|n| *n <= usize::from(SEATS_PER_ORG)),
+        "{admitted:?}"
+    );
+    // The stored state agrees with the answers given.
+    let accepted = owner
+        .node
+        .service
+        .store()
+        .inbox()
+        .expect("inbox")
+        .into_iter()
+        .filter(|e| e.status == InboxStatus::Accepted)
+        .count();
+    assert_eq!(accepted, usize::from(SEATS_TOTAL));
+
+    // Each applicant's node learns its answers: as many acceptances there
+    // as the owner gave to that organisation.
+    for org in &applicants {
+        let key = org.node.service.org();
+        let expected = admitted.get(&key).copied().unwrap_or(0);
+        wait_for("the acceptances reach the applicant's node", || async {
+            org.node
+                .service
+                .store()
+                .outbox()
+                .expect("outbox")
+                .iter()
+                .filter(|e| e.status == OutboxStatus::Accepted)
+                .count()
+                == expected
+        })
+        .await;
+    }
+
+    // A full cohort refuses a new application when it arrives.
+    let late = &applicants[0];
+    let sent = late
+        .node
+        .service
+        .request_offer("p0", owner_org, "cohort", "Again", "", "")
+        .expect("request");
+    wait_for("the late application is refused", || async {
+        late.node
+            .service
+            .store()
+            .outbox_entry(&sent.id)
+            .expect("outbox")
+            .is_some_and(|e| e.status == OutboxStatus::Refused)
+    })
+    .await;
+}
