@@ -88,7 +88,16 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         for n in 0..APPLICANTS {
             let service = org.node.service.clone();
             sends.push(tokio::task::spawn_blocking(move || {
-                service.request_offer(&format!("p{n}"), owner_org, "cohort", "Learn", "", "")
+                service.request_offer(
+                    &format!("p{n}"),
+                    owner_org,
+                    "cohort",
+                    "Learn",
+                    "",
+                    "",
+                    // Half of them let the group see their name.
+                    n % 2 == 0,
+                )
             }));
         }
     }
@@ -133,7 +142,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         "{admitted:?}"
     );
     // The stored state agrees with the answers given.
-    let accepted = owner
+    let accepted: Vec<_> = owner
         .node
         .service
         .store()
@@ -141,8 +150,21 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         .expect("inbox")
         .into_iter()
         .filter(|e| e.status == InboxStatus::Accepted)
-        .count();
-    assert_eq!(accepted, usize::from(SEATS_TOTAL));
+        .collect();
+    assert_eq!(accepted.len(), usize::from(SEATS_TOTAL));
+    // The roster every admitted member should come to see: each member's
+    // organisation, and a name only where the member allowed it.
+    let mut roster: Vec<(OrgKey, Option<String>)> = accepted
+        .iter()
+        .map(|e| {
+            (
+                e.from_org,
+                e.requester_name.clone().filter(|_| e.name_to_group),
+            )
+        })
+        .collect();
+    roster.sort();
+    assert!(roster.iter().any(|(_, name)| name.is_none()), "{roster:?}");
 
     // Each applicant's node learns its answers: as many acceptances there
     // as the owner gave to that organisation.
@@ -161,6 +183,34 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
                 == expected
         })
         .await;
+        // And every admitted member's node comes to hold the full roster
+        // (later answers with a higher seq replace the earlier ones).
+        wait_for("the full roster reaches the admitted members", || async {
+            org.node
+                .service
+                .store()
+                .outbox()
+                .expect("outbox")
+                .iter()
+                .filter(|e| e.status == OutboxStatus::Accepted)
+                .all(|e| {
+                    e.group.as_ref().is_some_and(|g| {
+                        let mut seen: Vec<(OrgKey, Option<String>)> =
+                            g.members.iter().map(|m| (m.org, m.name.clone())).collect();
+                        seen.sort();
+                        seen == roster && g.goal == "Run a fair first review" && g.weeks == 6
+                    })
+                })
+        })
+        .await;
+    }
+    // A declined or refused applicant sees no group.
+    for org in &applicants {
+        for e in org.node.service.store().outbox().expect("outbox") {
+            if e.status != OutboxStatus::Accepted {
+                assert!(e.group.is_none(), "{e:?}");
+            }
+        }
     }
 
     // A full cohort refuses a new application when it arrives.
@@ -168,7 +218,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     let sent = late
         .node
         .service
-        .request_offer("p0", owner_org, "cohort", "Again", "", "")
+        .request_offer("p0", owner_org, "cohort", "Again", "", "", false)
         .expect("request");
     wait_for("the late application is refused", || async {
         late.node

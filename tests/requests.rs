@@ -102,6 +102,7 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
             "Run on-call for my team",
             "Tuesdays",
             "Hello!",
+            false,
         )
         .expect("request");
     wait_for("queued at B", || async {
@@ -155,7 +156,7 @@ async fn a_declined_request_carries_no_contact_details() {
     let sent = a
         .node
         .service
-        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false)
         .expect("request");
     wait_for("queued at B", || async {
         outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
@@ -189,18 +190,18 @@ async fn only_open_offers_of_other_organisations_can_be_requested() {
     assert!(paused.set_offer_status(OfferStatus::Paused));
     let (a, b) = two_orgs_with(|_| {}, "mentor-k8s", paused).await;
     let org_b = b.node.service.org();
-    let refused = a
-        .node
-        .service
-        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "");
+    let refused =
+        a.node
+            .service
+            .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false);
     assert!(
         matches!(&refused, Err(ServiceError::Invalid(why)) if why.contains("not taking requests")),
         "{refused:?}"
     );
-    let own = b
-        .node
-        .service
-        .request_offer("tomas", org_b, "mentor-k8s", "Learn k8s", "", "");
+    let own =
+        b.node
+            .service
+            .request_offer("tomas", org_b, "mentor-k8s", "Learn k8s", "", "", false);
     assert!(
         matches!(&own, Err(ServiceError::Invalid(why)) if why.contains("your own organisation")),
         "{own:?}"
@@ -231,7 +232,7 @@ async fn a_request_sent_while_the_offering_node_was_down_arrives_when_it_returns
     let sent = a
         .node
         .service
-        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false)
         .expect("request");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
@@ -293,7 +294,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
         let sent = a
             .node
             .service
-            .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+            .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false)
             .expect("request");
         wait_for("queued", || async {
             outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
@@ -310,7 +311,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     let third = a
         .node
         .service
-        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "")
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false)
         .expect("request");
     wait_for("refused as full", || async {
         outbox_status(&a, &third.id) == Some(OutboxStatus::Refused)
@@ -404,12 +405,12 @@ async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
     let first = a
         .node
         .service
-        .request_offer("aisha", org_b, "talk", "A talk for my team", "", "")
+        .request_offer("aisha", org_b, "talk", "A talk for my team", "", "", false)
         .expect("first");
     let second = a
         .node
         .service
-        .request_offer("aisha", org_b, "talk", "Another one", "", "")
+        .request_offer("aisha", org_b, "talk", "Another one", "", "", false)
         .expect("second");
     // One token a minute: whichever the courier delivers first is queued,
     // the other is deferred (and kept), not refused.

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use skillmesh_protocol::kinds::{Answer, Contact, Decision, OfferStatus, Request};
+use skillmesh_protocol::kinds::{
+    Answer, Contact, Decision, Group, GroupMember, OfferStatus, Request,
+};
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
 use crate::clock;
@@ -105,15 +107,20 @@ fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refu
     Ok(record)
 }
 
+/// The record id of the answer to request `request_id`.
+fn answer_id(request_id: &str) -> String {
+    format!("answer-{request_id}")
+}
+
 impl Service {
-    fn sign_direct(&self, id: &str, body: Body) -> Result<Vec<u8>> {
+    fn sign_direct(&self, id: &str, seq: u64, body: Body) -> Result<Vec<u8>> {
         let now = clock::now();
         let record = Record {
             header: Header {
                 version: RECORD_VERSION,
                 org: self.org(),
                 id: id.to_string(),
-                seq: 1,
+                seq,
                 issued_at: now,
                 expires_at: now + DIRECT_LIFETIME_SECS,
             },
@@ -123,7 +130,9 @@ impl Service {
     }
 
     /// Our person `requester` asks for `offer_id` of `offer_org`, which we
-    /// hold as a federated record.
+    /// hold as a federated record. `name_to_group`: for a cohort, whether
+    /// the other members may see the requester's name on the roster.
+    #[allow(clippy::too_many_arguments)]
     pub fn request_offer(
         &self,
         requester: &str,
@@ -132,6 +141,7 @@ impl Service {
         goal: &str,
         preferred_times: &str,
         message: &str,
+        name_to_group: bool,
     ) -> Result<OutboxEntry> {
         let person = self
             .store()
@@ -165,6 +175,7 @@ impl Service {
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
             &id,
+            1,
             Body::Request(Request {
                 offer_org,
                 offer_id: offer_id.to_string(),
@@ -176,6 +187,7 @@ impl Service {
                 goal: goal.to_string(),
                 preferred_times: preferred_times.to_string(),
                 message: message.to_string(),
+                name_to_group,
             }),
         )?;
         let now = clock::now();
@@ -189,6 +201,8 @@ impl Service {
             status: OutboxStatus::Waiting,
             detail: String::new(),
             contact: None,
+            group: None,
+            answer_seq: 0,
             envelope: hex::encode(envelope),
             created_at: now,
             updated_at: now,
@@ -305,6 +319,7 @@ impl Service {
             goal: req.goal.clone(),
             preferred_times: req.preferred_times.clone(),
             message: req.message.clone(),
+            name_to_group: req.name_to_group,
             status: InboxStatus::Pending,
             reply: String::new(),
             answer: None,
@@ -366,7 +381,8 @@ impl Service {
             None
         };
         let answer = self.sign_direct(
-            &format!("answer-{id}"),
+            &answer_id(id),
+            1,
             Body::Answer(Answer {
                 request_org: from_org,
                 request_id: id.to_string(),
@@ -377,6 +393,7 @@ impl Service {
                 },
                 reply: reply.to_string(),
                 contact,
+                group: None,
             }),
         )?;
         entry.status = if accept {
@@ -394,8 +411,74 @@ impl Service {
             "request_declined"
         };
         self.audit(actor, action, Some(from_org), Some(id), String::new())?;
+        if accept {
+            self.sign_group_answers(&entry.offer_id)?;
+        }
         self.deliveries_changed();
-        Ok(entry)
+        Ok(self.store().inbox_entry(&from_org, id)?.unwrap_or(entry))
+    }
+
+    /// For a cohort of ours: signs again the answer to every admitted
+    /// member, now carrying the group as it stands (goal, schedule, who is
+    /// in it, with the names each allowed), numbered by the group's size,
+    /// and queues them for delivery. Called with the answer lock held,
+    /// after each admission. Any other offer: nothing to do.
+    fn sign_group_answers(&self, offer_id: &str) -> Result<()> {
+        let Some(item) = self.store().item(offer_id)? else {
+            return Ok(());
+        };
+        let Body::CohortOffer(cohort) = &item.body else {
+            return Ok(());
+        };
+        let mut admitted: Vec<InboxEntry> = self
+            .store()
+            .inbox()?
+            .into_iter()
+            .filter(|e| e.offer_id == offer_id && e.status == InboxStatus::Accepted)
+            .collect();
+        admitted.sort_by(|a, b| (a.answered_at, &a.id).cmp(&(b.answered_at, &b.id)));
+        let group = Group {
+            goal: cohort.goal.clone(),
+            starts_at: cohort.starts_at,
+            weeks: cohort.weeks,
+            weekly_hours: cohort.weekly_hours,
+            schedule: cohort.schedule.clone(),
+            members: admitted
+                .iter()
+                .map(|e| GroupMember {
+                    org: e.from_org,
+                    name: e.requester_name.clone().filter(|_| e.name_to_group),
+                })
+                .collect(),
+        };
+        let seq = admitted.len() as u64;
+        for mut entry in admitted {
+            let Some(previous) = entry
+                .answer
+                .as_deref()
+                .and_then(|hex| hex::decode(hex).ok())
+            else {
+                continue;
+            };
+            let mut answer = match skillmesh_protocol::split(&previous)
+                .and_then(|parts| Record::from_payload(parts.payload))
+            {
+                Ok(Record {
+                    body: Body::Answer(answer),
+                    ..
+                }) => answer,
+                _ => {
+                    tracing::warn!(request = %entry.id, "a stored answer does not decode; its roster is not updated");
+                    continue;
+                }
+            };
+            answer.group = Some(group.clone());
+            let signed = self.sign_direct(&answer_id(&entry.id), seq, Body::Answer(answer))?;
+            entry.answer = Some(hex::encode(signed));
+            entry.answer_delivered = false;
+            self.store().update_inbox(&entry)?;
+        }
+        Ok(())
     }
 
     /// Another node delivers its answer to one of our requests.
@@ -440,11 +523,21 @@ impl Service {
         if entry.offer_org != sender {
             return Ok(Err(Refusal::WrongSender));
         }
-        if matches!(
-            entry.status,
-            OutboxStatus::Accepted | OutboxStatus::Declined
-        ) {
-            return Ok(Ok(()));
+        let seq = record.header.seq;
+        match entry.status {
+            // A later answer to an admission: the group as it now stands.
+            OutboxStatus::Accepted
+                if answer.decision == Decision::Accepted && seq > entry.answer_seq =>
+            {
+                entry.group = answer.group;
+                entry.answer_seq = seq;
+                entry.updated_at = clock::now();
+                self.store().put_outbox(&entry)?;
+                return Ok(Ok(()));
+            }
+            // Answered before: a decision does not change.
+            OutboxStatus::Accepted | OutboxStatus::Declined => return Ok(Ok(())),
+            _ => {}
         }
         entry.status = match answer.decision {
             Decision::Accepted => OutboxStatus::Accepted,
@@ -454,6 +547,10 @@ impl Service {
         entry.contact = answer
             .contact
             .filter(|_| answer.decision == Decision::Accepted);
+        entry.group = answer
+            .group
+            .filter(|_| answer.decision == Decision::Accepted);
+        entry.answer_seq = seq;
         entry.updated_at = clock::now();
         self.store().put_outbox(&entry)?;
         let action = match answer.decision {
@@ -519,13 +616,18 @@ impl Service {
                     self.store().put_outbox(&e)?;
                 }
             }
-            Delivery::Answer { to, id, .. } => {
+            Delivery::Answer { to, id, envelope } => {
+                // Under the answer lock: a newer answer (a cohort's updated
+                // roster) signed since this one was sent stays to be sent.
+                let _answering = self.answer_guard();
                 if let Some(mut e) = self.store().inbox_entry(to, id)? {
                     if let Err(reason) = &outcome {
                         tracing::warn!(request = %id, %reason, "the requesting node refused our answer");
                     }
-                    e.answer_delivered = true;
-                    self.store().update_inbox(&e)?;
+                    if e.answer.as_deref() == Some(hex::encode(envelope).as_str()) {
+                        e.answer_delivered = true;
+                        self.store().update_inbox(&e)?;
+                    }
                 }
             }
         }

@@ -19,8 +19,8 @@ use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
     FederationMode, Health, InboxItem, LearningGoals, Listing, MatchingApi, NewRequest, NewUser,
     NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgRow, OutboxItem, PeerRow, Profile,
-    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, SearchQuery, SearchResults,
-    SharedFields, Suggestion, User,
+    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember,
+    SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -329,6 +329,22 @@ impl Service {
             status: outbox_status(e.status),
             detail: e.detail,
             contact: e.contact,
+            group: e.group.map(|g| Roster {
+                goal: g.goal,
+                starts_at: g.starts_at,
+                weeks: g.weeks,
+                weekly_hours: g.weekly_hours,
+                schedule: g.schedule,
+                members: g
+                    .members
+                    .into_iter()
+                    .map(|m| RosterMember {
+                        org_name: self.org_display_name(&m.org),
+                        org: m.org,
+                        name: m.name,
+                    })
+                    .collect(),
+            }),
             created_at: e.created_at,
             updated_at: e.updated_at,
         }
@@ -492,6 +508,7 @@ impl Service {
             &request.goal,
             &request.preferred_times,
             &request.message,
+            request.name_to_group,
         )?;
         Ok(self.outbox_item(entry))
     }
@@ -1650,6 +1667,7 @@ mod tests {
                 goal: "Run a calmer on-call.".into(),
                 preferred_times: String::new(),
                 message: String::new(),
+                name_to_group: false,
             }),
         );
         svc.receive_request(&request, from)
@@ -1689,6 +1707,7 @@ mod tests {
                     goal: "Learn from your year of on-call.".into(),
                     preferred_times: String::new(),
                     message: String::new(),
+                    name_to_group: false,
                 },
             )
             .await
@@ -1703,6 +1722,7 @@ mod tests {
             goal: "x".into(),
             preferred_times: String::new(),
             message: String::new(),
+            name_to_group: false,
         };
         assert!(matches!(
             n.api.send_request(&n.bob, own).await,

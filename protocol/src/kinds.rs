@@ -351,6 +351,15 @@ pub struct Request {
     pub preferred_times: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// For a cohort: whether the requester lets the other members of the
+    /// group see their name on the roster (else they appear there only as
+    /// a member from their organisation).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub name_to_group: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The offering side's decision.
@@ -382,4 +391,36 @@ pub struct Answer {
     pub reply: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+    /// For a person admitted to a cohort: the group as it stands when this
+    /// answer is signed. As others are admitted the offering node signs
+    /// the answer again with a higher `seq`; the highest one received wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
+}
+
+/// What an admitted member of a cohort sees of it: the goal, the schedule
+/// and who else is in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub goal: String,
+    /// Unix seconds of the first session.
+    pub starts_at: i64,
+    pub weeks: u8,
+    pub weekly_hours: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<Slot>,
+    /// Everyone admitted, in the order they were admitted.
+    pub members: Vec<GroupMember>,
+}
+
+/// One member on a cohort's roster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMember {
+    /// The member's organisation.
+    pub org: OrgKey,
+    /// Present only if the member let the group see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }

@@ -149,6 +149,7 @@ pub fn body(kind: Kind) -> Body {
             goal: "Get better at running on-call for my team.".into(),
             preferred_times: "Tuesday or Thursday mornings".into(),
             message: "We moved to Kubernetes last quarter.".into(),
+            name_to_group: false,
         }),
         Kind::Answer => Body::Answer(Answer {
             request_org: OrgKey::from_bytes([0x5b; 32]),
@@ -159,6 +160,7 @@ pub fn body(kind: Kind) -> Body {
                 name: "Tomás Ferreira".into(),
                 email: Some("tomas@northwind.example".into()),
             }),
+            group: None,
         }),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Rejection;
 use crate::kinds::{
-    Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, Expertise,
+    Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, Expertise, Group,
     ListEntry, MentoringOffer, OrgCard, Request, Retraction, Slot, TalkOffer, Topic,
 };
 use crate::limits::*;
@@ -396,6 +396,20 @@ fn content(b: &ContentItem) -> Result<(), Rejection> {
     b.items.iter().try_for_each(list_entry)
 }
 
+fn group(g: &Group) -> Result<(), Rejection> {
+    text("group.goal", &g.goal)?;
+    if g.starts_at < 0 {
+        return Err(Rejection::malformed("group.starts_at is negative"));
+    }
+    in_range("group.weeks", g.weeks, 1, 52)?;
+    in_range("group.weekly_hours", g.weekly_hours, 1, 40)?;
+    slots("group.schedule", &g.schedule)?;
+    list("group.members", &g.members, usize::from(COHORT_MAX_SEATS))?;
+    g.members
+        .iter()
+        .try_for_each(|m| opt_line("group.members.name", &m.name))
+}
+
 fn retraction(b: &Retraction) -> Result<(), Rejection> {
     opt_line("reason", &b.reason)
 }
@@ -416,6 +430,15 @@ fn request(b: &Request) -> Result<(), Rejection> {
 fn answer(b: &Answer) -> Result<(), Rejection> {
     id("request_id", &b.request_id)?;
     text("reply", &b.reply)?;
+    match (&b.group, b.decision) {
+        (Some(_), Decision::Declined) => {
+            return Err(Rejection::malformed(
+                "a group may only travel with an acceptance",
+            ));
+        }
+        (Some(g), Decision::Accepted) => group(g)?,
+        (None, _) => {}
+    }
     match (&b.contact, b.decision) {
         (Some(_), Decision::Declined) => Err(Rejection::malformed(
             "contact details may only travel with an acceptance",

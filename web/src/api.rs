@@ -11,7 +11,7 @@
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
-use skillmesh_protocol::kinds::{Availability, Contact, Format, Topic};
+use skillmesh_protocol::kinds::{Availability, Contact, Format, Slot, Topic};
 use skillmesh_protocol::{Body, OrgKey};
 
 /// What `GET /healthz` reports.
@@ -347,6 +347,9 @@ pub struct NewRequest {
     pub preferred_times: String,
     #[serde(default)]
     pub message: String,
+    /// For a cohort: the other members may see my name on its roster.
+    #[serde(default)]
+    pub name_to_group: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,8 +397,34 @@ pub struct OutboxItem {
     pub detail: String,
     /// Only once accepted.
     pub contact: Option<Contact>,
+    /// For a cohort I was admitted to: the group as its owner's latest
+    /// answer describes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Roster>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A cohort's goal, schedule and members, as an admitted member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub goal: String,
+    /// Unix seconds of the first session.
+    pub starts_at: i64,
+    pub weeks: u8,
+    pub weekly_hours: u8,
+    pub schedule: Vec<Slot>,
+    /// In the order they were admitted.
+    pub members: Vec<RosterMember>,
+}
+
+/// One member of a cohort: their organisation, and their name only if
+/// they let the group see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterMember {
+    pub org: OrgKey,
+    pub org_name: String,
+    pub name: Option<String>,
 }
 
 /// Accept or decline a request in my inbox.

@@ -269,6 +269,7 @@ impl NodeApi for Fake {
             status: RequestStatus::Waiting,
             detail: String::new(),
             contact: None,
+            group: None,
             created_at: 0,
             updated_at: 0,
         })
@@ -278,8 +279,41 @@ impl NodeApi for Fake {
         Ok(vec![])
     }
 
+    /// One cohort the person was admitted to, whose roster carries
+    /// another organisation's markup.
     async fn outbox(&self, _user: &User) -> ApiResult<Vec<OutboxItem>> {
-        Ok(vec![])
+        Ok(vec![OutboxItem {
+            id: "req-1".into(),
+            offer_org: remote_org(),
+            offer_org_name: "Contoso".into(),
+            offer_id: "cohort-1".into(),
+            offer_title: "New managers".into(),
+            goal: "Run a fair first review".into(),
+            status: RequestStatus::Accepted,
+            detail: String::new(),
+            contact: None,
+            group: Some(Roster {
+                goal: HOSTILE.into(),
+                starts_at: 0,
+                weeks: 6,
+                weekly_hours: 2,
+                schedule: Vec::new(),
+                members: vec![
+                    RosterMember {
+                        org: remote_org(),
+                        org_name: "Contoso".into(),
+                        name: Some("Ines Duarte".into()),
+                    },
+                    RosterMember {
+                        org: remote_org(),
+                        org_name: "Contoso".into(),
+                        name: None,
+                    },
+                ],
+            }),
+            created_at: 0,
+            updated_at: 0,
+        }])
     }
 
     async fn answer_request(

@@ -178,6 +178,14 @@ fn schemas() -> Value {
     let org = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
     let status =
         json!({"enum": ["waiting", "queued", "pending", "accepted", "declined", "refused"]});
+    let slot = json!({"type": "object", "properties": {"starts_at": s("integer"), "duration_minutes": s("integer")}});
+    let member = json!({"type": "object", "properties": {"org": org, "org_name": s("string"), "name": {"type": ["string", "null"]}}});
+    let group = json!({
+        "description": "For a cohort I was admitted to: its goal, schedule and members (a name only where that member allowed it). Absent otherwise.",
+        "type": "object",
+        "properties": {"goal": s("string"), "starts_at": s("integer"), "weeks": s("integer"), "weekly_hours": s("integer"),
+            "schedule": {"type": "array", "items": slot}, "members": {"type": "array", "items": member}}
+    });
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable"]},
@@ -209,10 +217,13 @@ fn schemas() -> Value {
         "Listing": {"type": "object", "required": ["org", "org_name", "id", "seq", "kind", "body", "signature_verified"], "properties": {
             "org": org, "org_name": s("string"), "id": s("string"), "seq": s("integer"), "issued_at": s("integer"), "expires_at": s("integer"),
             "kind": s("string"), "body": s("object"), "signature_verified": s("boolean"), "own": s("boolean"), "requestable": s("boolean")}},
-        "NewRequest": {"type": "object", "required": ["offer_org", "offer_id", "goal"], "additionalProperties": false, "properties": {"offer_org": org, "offer_id": s("string"), "goal": s("string"), "preferred_times": s("string"), "message": s("string")}},
+        "NewRequest": {"type": "object", "required": ["offer_org", "offer_id", "goal"], "additionalProperties": false, "properties": {"offer_org": org, "offer_id": s("string"), "goal": s("string"), "preferred_times": s("string"), "message": s("string"),
+            "name_to_group": {"type": "boolean", "description": "For a cohort: the other members may see my name on its roster."}}},
         "InboxItem": {"type": "object", "properties": {"from_org": org, "from_org_name": s("string"), "id": s("string"), "offer_id": s("string"), "offer_title": s("string"), "requester_name": {"type": ["string", "null"]}, "goal": s("string"), "preferred_times": s("string"), "message": s("string"), "status": status, "reply": s("string"), "received_at": s("integer")}},
         "OutboxItem": {"type": "object", "properties": {"id": s("string"), "offer_org": org, "offer_org_name": s("string"), "offer_id": s("string"), "offer_title": s("string"), "goal": s("string"), "status": status, "detail": s("string"),
-            "contact": {"description": "Only once accepted.", "oneOf": [{"type": "object", "properties": {"name": s("string"), "email": s("string")}}, {"type": "null"}]}, "created_at": s("integer"), "updated_at": s("integer")}},
+            "contact": {"description": "Only once accepted.", "oneOf": [{"type": "object", "properties": {"name": s("string"), "email": s("string")}}, {"type": "null"}]},
+            "group": group,
+            "created_at": s("integer"), "updated_at": s("integer")}},
         "Federation": {"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "approval_required": s("boolean"),
             "orgs": {"type": "array", "items": {"type": "object", "properties": {"key": org, "name": s("string"), "listing": {"enum": ["allowed", "blocked", null]}, "records": s("integer"), "connected": s("boolean"), "wants_to_join": s("boolean")}}},
             "peers": {"type": "array", "items": {"type": "object", "properties": {"peer_id": s("string"), "org": {"oneOf": [org, {"type": "null"}]}, "org_name": s("string")}}},

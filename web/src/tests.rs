@@ -411,6 +411,7 @@ async fn markup_from_another_organisation_renders_as_inert_text() {
         format!("/listing/{org}/offer-1"),
         "/admin".to_string(),
         "/admin/audit".to_string(),
+        "/requests".to_string(),
     ] {
         let r = c.get(&page).await;
         assert_eq!(r.status, StatusCode::OK, "{page}");
@@ -432,6 +433,12 @@ async fn markup_from_another_organisation_renders_as_inert_text() {
     let listing = c.get(&format!("/listing/{org}/offer-1")).await;
     assert!(listing.body.contains("signature checked"));
     assert!(listing.body.contains("id=\"request-form\""));
+    // A cohort's roster: a name where the member allowed it, else only
+    // their organisation.
+    let requests = c.get("/requests").await;
+    assert!(requests.body.contains("Members (2)"), "{}", requests.body);
+    assert!(requests.body.contains("Ines Duarte · Contoso"));
+    assert!(requests.body.contains("A member from Contoso"));
     // The signed-in name is escaped in the page shell too.
     assert!(listing.body.contains("Priya &lt;i&gt;Raman&lt;/i&gt;"));
     assert!(!HOSTILE.is_empty());

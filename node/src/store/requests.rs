@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
-use skillmesh_protocol::kinds::Contact;
+use skillmesh_protocol::kinds::{Contact, Group};
 
 use super::{Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
@@ -41,6 +41,14 @@ pub struct OutboxEntry {
     /// Contact details, present only once accepted.
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// For a cohort one was admitted to: the group as the latest answer
+    /// described it (goal, schedule, roster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
+    /// The `seq` of the answer taken in: a later answer to the same
+    /// request (an updated roster) replaces it only with a higher one.
+    #[serde(default)]
+    pub answer_seq: u64,
     /// The signed request, hex.
     pub envelope: String,
     pub created_at: i64,
@@ -67,6 +75,9 @@ pub struct InboxEntry {
     pub goal: String,
     pub preferred_times: String,
     pub message: String,
+    /// For a cohort: the requester lets the group see their name.
+    #[serde(default)]
+    pub name_to_group: bool,
     pub status: InboxStatus,
     #[serde(default)]
     pub reply: String,

@@ -48,6 +48,7 @@ pub async fn request<S: NodeApi>(
                 goal: form.get("goal").to_string(),
                 preferred_times: form.get("preferred_times").to_string(),
                 message: form.get("message").to_string(),
+                name_to_group: form.has("name_to_group"),
             },
         )
         .await
@@ -195,6 +196,9 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
                 label { "What I want to learn" textarea #goal name="goal" required maxlength="2000" {} }
                 label { "Preferred times" input #preferred_times type="text" name="preferred_times" maxlength="200" placeholder="e.g. Tuesday or Thursday mornings, CET"; }
                 label { "Message" textarea #message name="message" maxlength="4000" {} }
+                @if matches!(l.body, Body::CohortOffer(_)) {
+                    label.check { input #name_to_group type="checkbox" name="name_to_group" value="yes"; "If I am admitted, the other members may see my name on the roster" }
+                }
                 button #send-request type="submit" { "Send request" }
             }
             p.hint { "Your name and what you write go to " (l.org_name) "'s node. Contact details are exchanged only if the request is accepted." }

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus};
+use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster};
 use crate::dates::datetime;
 use skillmesh_protocol::kinds::wire_name;
 
@@ -76,6 +76,37 @@ fn outbox_item(o: &OutboxItem) -> Markup {
             p.contact {
                 strong { "Contact: " } (c.name)
                 @if let Some(email) = &c.email { " · " a href={ "mailto:" (email) } { (email) } }
+            }
+        }
+        @if let Some(g) = &o.group { (roster(g)) }
+    }
+}
+
+/// A cohort the person was admitted to: goal, schedule and who is in it
+/// (a name only where that member allowed it).
+fn roster(g: &Roster) -> Markup {
+    html! {
+        section.roster {
+            p { strong { "The group's goal: " } (g.goal) }
+            p.meta {
+                "Starts " (datetime(g.starts_at)) " · " (g.weeks) " weeks, "
+                (g.weekly_hours) " hours a week"
+            }
+            @if !g.schedule.is_empty() {
+                ul.schedule {
+                    @for s in &g.schedule { li { (datetime(s.starts_at)) ", " (s.duration_minutes) " minutes" } }
+                }
+            }
+            p { strong { "Members (" (g.members.len()) "):" } }
+            ul.members {
+                @for m in &g.members {
+                    li {
+                        @match &m.name {
+                            Some(name) => { (name) " · " (m.org_name) }
+                            None => { "A member from " (m.org_name) }
+                        }
+                    }
+                }
             }
         }
     }
