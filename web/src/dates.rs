@@ -56,6 +56,19 @@ pub fn parse_date(text: &str) -> Option<i64> {
     (civil_from_days(days) == (y, m, d)).then_some(days * 86_400)
 }
 
+/// A Unix time in the basic UTC form of iCalendar (RFC 5545 §3.3.5):
+/// `YYYYMMDDTHHMMSSZ`.
+pub fn ical_utc(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
 /// The UTC day of a Unix time, `YYYY-MM-DD`.
 pub fn date(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
@@ -87,5 +100,6 @@ mod tests {
             assert_eq!(super::parse_date(bad), None, "{bad}");
         }
         assert_eq!(super::date(1_709_251_200 + 5), "2024-03-01");
+        assert_eq!(super::ical_utc(951_782_400 + 3_661), "20000229T010101Z");
     }
 }

@@ -61,7 +61,16 @@ pub fn hostile_offer() -> Body {
         sessions: 4,
         session_minutes: 45,
         cadence: skillmesh_protocol::kinds::Cadence::Weekly,
-        slots: vec![],
+        slots: vec![
+            skillmesh_protocol::kinds::Slot {
+                starts_at: 1_900_000_000,
+                duration_minutes: 45,
+            },
+            skillmesh_protocol::kinds::Slot {
+                starts_at: 1_900_604_800,
+                duration_minutes: 45,
+            },
+        ],
         delivery: Delivery::Remote,
         status: OfferStatus::Open,
     })

@@ -15,6 +15,7 @@ mod error;
 #[cfg(test)]
 mod fake;
 mod health;
+pub mod ics;
 mod layers;
 mod layout;
 mod openapi;
@@ -74,6 +75,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         .route("/signout", post(pages::signin::sign_out::<S>))
         .route("/find", get(pages::find::page::<S>))
         .route("/listing/{org}/{id}", get(pages::listing::page::<S>))
+        .route(
+            "/listing/{org}/{id}/calendar.ics",
+            get(pages::listing::calendar::<S>),
+        )
         .route(
             "/listing/{org}/{id}/request",
             post(pages::listing::request::<S>),

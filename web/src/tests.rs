@@ -703,3 +703,54 @@ async fn goals_are_saved_through_the_form_and_suggestions_render_as_text() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn each_scheduled_session_is_an_ics_file_and_all_of_them_one() {
+    let mut c = Client::new();
+    let org = fake::remote_org().to_hex();
+    let base = format!("/listing/{org}/offer-1/calendar.ics");
+    assert_eq!(
+        c.get(&base).await.status,
+        StatusCode::SEE_OTHER,
+        "signed in only"
+    );
+    c.sign_in(MEMBER).await;
+    let page = c.get(&format!("/listing/{org}/offer-1")).await;
+    assert!(page.body.contains(&format!("href=\"{base}?session=1\"")));
+    assert!(page.body.contains("All 2 sessions (.ics)"));
+
+    let all = c.get(&base).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(
+        all.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/calendar; charset=utf-8")
+    );
+    let events = crate::ics::tests::parse(&all.body);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["DTSTART"], "20300317T174640Z");
+    assert_eq!(events[0]["DTEND"], "20300317T183140Z");
+    // Another organisation's markup is only text in a calendar too.
+    assert_eq!(events[0]["SUMMARY"], format!("{HOSTILE} (1 of 2)"));
+
+    let one = c.get(&format!("{base}?session=1")).await;
+    assert_eq!(one.status, StatusCode::OK);
+    let events = crate::ics::tests::parse(&one.body);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["UID"], format!("1.offer-1.{org}@skillmesh"));
+    assert!(
+        one.headers
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("offer-1-1.ics"))
+    );
+    assert_eq!(
+        c.get(&format!("{base}?session=2")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get(&format!("{base}?session=x")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}

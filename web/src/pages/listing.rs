@@ -3,15 +3,18 @@
 //! out, and (for another organisation's open offer) a request form.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::IntoResponse;
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{Slot, wire_name};
 
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{Listing, NewRequest, NodeApi};
+use crate::api::{ApiError, Listing, NewRequest, NodeApi};
 use crate::dates::datetime;
+use crate::ics;
 use crate::layout::words;
 
 pub async fn page<S: NodeApi>(
@@ -54,6 +57,80 @@ pub async fn request<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     done("/requests", "requested")
+}
+
+/// Links to each scheduled session as an .ics file, and to all of them.
+fn calendar_links(l: &Listing) -> Markup {
+    let sessions = ics::sessions(&l.body);
+    let base = format!("/listing/{}/{}/calendar.ics", l.org.to_hex(), l.id);
+    html! {
+        @if !sessions.is_empty() {
+            h2 { "Add to my calendar" }
+            ul.calendar {
+                @for (n, s) in sessions.iter().enumerate() {
+                    li { a.ics href={ (base) "?session=" (n) } { (datetime(s.starts_at)) " · " (s.title) } }
+                }
+                @if sessions.len() > 1 {
+                    li { a.ics #calendar-all href=(base) { "All " (sessions.len()) " sessions (.ics)" } }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /listing/{org}/{id}/calendar.ics[?session=N]`: the record's
+/// scheduled sessions, or the one named, as an iCalendar file.
+pub async fn calendar<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let me = ctx.user()?;
+    let org = org_key(&ctx, &org)?;
+    let query = FormData::parse(query.unwrap_or_default().as_bytes());
+    let wanted =
+        match query.get("session") {
+            "" => None,
+            n => Some(n.parse::<usize>().map_err(|_| {
+                ctx.fail(ApiError::Invalid(format!("{n:?} is not a session number.")))
+            })?),
+        };
+    let listing = state
+        .node
+        .listing(&me.user, &org, &id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let all = ics::sessions(&listing.body);
+    let chosen: Vec<(usize, &ics::Session)> = match wanted {
+        None => all.iter().enumerate().collect(),
+        Some(n) => all.get(n).map(|s| vec![(n, s)]).unwrap_or_default(),
+    };
+    if chosen.is_empty() {
+        return Err(ctx.fail(ApiError::NotFound(
+            "There is no such scheduled session.".into(),
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let file: String = listing
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let suffix = wanted.map(|n| format!("-{n}")).unwrap_or_default();
+    Ok((
+        [
+            (CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}{suffix}.ics\""),
+            ),
+        ],
+        ics::calendar(&org, &listing.org_name, &listing.id, &chosen, now),
+    )
+        .into_response())
 }
 
 fn slots(slots: &[Slot]) -> Markup {
@@ -189,6 +266,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
             " · version " (l.seq) ", issued " (datetime(l.issued_at))
         }
         (body(&l.body))
+        (calendar_links(l))
         @if l.requestable {
             h2 { "Ask for this" }
             form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
