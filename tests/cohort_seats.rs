@@ -9,10 +9,13 @@ use std::collections::BTreeMap;
 
 use common::nodes::*;
 use skillmesh_config::FederationMode;
+use skillmesh_node::accounts;
 use skillmesh_node::service::ServiceError;
-use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
-use skillmesh_protocol::kinds::{CohortOffer, Delivery, OfferStatus};
+use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role, Sharing};
+use skillmesh_node::web_api::WebState;
+use skillmesh_protocol::kinds::{CohortOffer, Delivery, OfferStatus, Slot};
 use skillmesh_protocol::{Body, OrgKey};
+use skillmesh_web::NodeApi;
 
 const SEATS_TOTAL: u8 = 5;
 const SEATS_PER_ORG: u8 = 2;
@@ -31,7 +34,16 @@ fn cohort() -> Body {
         weeks: 6,
         weekly_hours: 2,
         starts_at: 1_900_000_000,
-        schedule: Vec::new(),
+        schedule: vec![
+            Slot {
+                starts_at: 1_900_000_000,
+                duration_minutes: 120,
+            },
+            Slot {
+                starts_at: 1_900_604_800,
+                duration_minutes: 120,
+            },
+        ],
         languages: vec!["en".into()],
         delivery: Delivery::Remote,
         status: OfferStatus::Open,
@@ -204,6 +216,44 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         })
         .await;
     }
+    // An admitted member's calendar feed, on their own node, holds the
+    // cohort's sessions.
+    let (org, member) = applicants
+        .iter()
+        .find_map(|org| {
+            org.node
+                .service
+                .store()
+                .outbox()
+                .expect("outbox")
+                .into_iter()
+                .find(|e| e.status == OutboxStatus::Accepted)
+                .map(|e| (org, e.requester))
+        })
+        .expect("someone was admitted");
+    let hash = accounts::hash_password("a long enough password").expect("hash");
+    let email = format!("{member}@example.org");
+    accounts::add_account_for(
+        org.node.service.store(),
+        &email,
+        &member,
+        Role::Member,
+        hash,
+        "test",
+    )
+    .expect("account");
+    let web = WebState::new(org.node.service.clone(), org.node.network.clone());
+    let user = web.user(&email).await.expect("user").expect("known");
+    let token = web.new_calendar_token(&user).await.expect("token");
+    let feed = web
+        .calendar_feed(&token)
+        .await
+        .expect("feed")
+        .expect("known token");
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    assert_eq!(feed[0].org, owner_org);
+    assert_eq!(feed[0].slots.len(), 2);
+
     // A declined or refused applicant sees no group.
     for org in &applicants {
         for e in org.node.service.store().outbox().expect("outbox") {

@@ -172,6 +172,7 @@ fn add_account(
         password_hash,
         created_at: now,
         api_token_sha256: None,
+        calendar_token_sha256: None,
     };
     let audit = AuditEntry {
         at: now,

@@ -17,10 +17,10 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
-    FederationMode, Health, InboxItem, LearningGoals, Listing, MatchingApi, NewRequest, NewUser,
-    NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgRow, OutboxItem, PeerRow, Profile,
-    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember,
-    SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    FederationMode, FeedItem, Health, InboxItem, LearningGoals, Listing, MatchingApi, NewRequest,
+    NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgRow, OutboxItem, PeerRow,
+    Profile, ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster,
+    RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -33,7 +33,7 @@ use crate::outbound::expertise_listing;
 use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
 use crate::store::{
     self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
-    OutboxStatus, OwnItem, Person, Sharing, StoreError,
+    OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
 
 /// What a person reads when the node failed for a reason of its own.
@@ -42,9 +42,23 @@ const TRY_AGAIN: &str = "the node could not complete this; try again";
 const AUDIT_DEFAULT_LIMIT: usize = 200;
 /// Most audit entries returned at once.
 const AUDIT_MAX_LIMIT: usize = 1000;
-/// API tokens start with this, so they are recognisable (in a leaked log,
-/// say) and cheap to tell from garbage.
-const TOKEN_PREFIX: &str = "smk_";
+/// Tokens start with a prefix naming their kind, so they are recognisable
+/// (in a leaked log, say) and cheap to tell from garbage.
+fn token_prefix(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Api => "smk_",
+        TokenKind::Calendar => "smc_",
+    }
+}
+
+/// The SHA-256 (hex) a token of `kind` is stored under, if it has the
+/// shape of one (its prefix and 64 hex digits).
+fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
+    token
+        .strip_prefix(token_prefix(kind))
+        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| sha256_hex(token))
+}
 
 fn unavailable() -> ApiError {
     ApiError::Unavailable(TRY_AGAIN.into())
@@ -369,6 +383,51 @@ impl Service {
             reply: e.reply,
             received_at: e.received_at,
         })
+    }
+
+    /// What goes into `person`'s calendar feed: the cohorts they were
+    /// admitted to (the schedule their admission carried) and their own
+    /// published offers with scheduled sessions.
+    fn calendar_items(&self, person: &str) -> ApiResult<Vec<FeedItem>> {
+        let mut items = Vec::new();
+        for e in self.store().outbox()? {
+            if e.requester != person || e.status != OutboxStatus::Accepted {
+                continue;
+            }
+            if let Some(g) = e.group.filter(|g| !g.schedule.is_empty()) {
+                items.push(FeedItem {
+                    org_name: self.org_display_name(&e.offer_org),
+                    org: e.offer_org,
+                    id: e.offer_id,
+                    title: e.offer_title,
+                    detail: g.goal,
+                    slots: g.schedule,
+                });
+            }
+        }
+        let own = self.org();
+        for item in self.store().items()? {
+            if item.owner.as_deref() != Some(person) || item.state != ItemState::Published {
+                continue;
+            }
+            let title = item.body.title();
+            let (detail, slots) = match item.body {
+                Body::CohortOffer(c) => (c.goal, c.schedule),
+                Body::MentoringOffer(m) => (m.description, m.slots),
+                _ => continue,
+            };
+            if !slots.is_empty() {
+                items.push(FeedItem {
+                    org: own,
+                    org_name: self.org_name().to_string(),
+                    title,
+                    id: item.id,
+                    detail,
+                    slots,
+                });
+            }
+        }
+        Ok(items)
     }
 
     fn web_listing(&self, org: &OrgKey, id: &str) -> ApiResult<Listing> {
@@ -755,13 +814,13 @@ impl Service {
     }
 }
 
-fn new_token() -> ApiResult<String> {
+fn new_token(kind: TokenKind) -> ApiResult<String> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| {
-        tracing::warn!(error = %e, "no randomness for an API token");
+        tracing::warn!(error = %e, "no randomness for a token");
         unavailable()
     })?;
-    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(b)))
+    Ok(format!("{}{}", token_prefix(kind), hex::encode(b)))
 }
 
 impl NodeApi for WebState {
@@ -821,16 +880,13 @@ impl NodeApi for WebState {
     }
 
     async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
-        let well_formed = token
-            .strip_prefix(TOKEN_PREFIX)
-            .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-        if !well_formed {
+        let Some(sha) = token_sha256(TokenKind::Api, token) else {
             return Ok(None);
-        }
-        let (svc, sha) = (self.service.clone(), sha256_hex(token));
+        };
+        let svc = self.service.clone();
         blocking(move || {
             svc.store()
-                .account_for_token(&sha)?
+                .account_for_token(TokenKind::Api, &sha)?
                 .map(|a| svc.web_user(&a))
                 .transpose()
         })
@@ -840,10 +896,46 @@ impl NodeApi for WebState {
     async fn new_api_token(&self, user: &User) -> ApiResult<String> {
         let (svc, username) = (self.service.clone(), user.username.clone());
         blocking(move || {
-            let token = new_token()?;
-            svc.store().set_api_token(&username, &sha256_hex(&token))?;
+            let token = new_token(TokenKind::Api)?;
+            svc.store()
+                .set_token(TokenKind::Api, &username, &sha256_hex(&token))?;
             svc.audit(&username, "api_token_created", None, None, String::new())?;
             Ok(token)
+        })
+        .await
+    }
+
+    async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
+        let (svc, username) = (self.service.clone(), user.username.clone());
+        blocking(move || {
+            let token = new_token(TokenKind::Calendar)?;
+            svc.store()
+                .set_token(TokenKind::Calendar, &username, &sha256_hex(&token))?;
+            svc.audit(
+                &username,
+                "calendar_token_created",
+                None,
+                None,
+                String::new(),
+            )?;
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn calendar_feed(&self, token: &str) -> ApiResult<Option<Vec<FeedItem>>> {
+        let Some(sha) = token_sha256(TokenKind::Calendar, token) else {
+            return Ok(None);
+        };
+        let svc = self.service.clone();
+        blocking(move || {
+            let Some(account) = svc.store().account_for_token(TokenKind::Calendar, &sha)? else {
+                return Ok(None);
+            };
+            let Some(person) = account.person_id else {
+                return Ok(Some(Vec::new()));
+            };
+            Ok(Some(svc.calendar_items(&person)?))
         })
         .await
     }
@@ -1298,6 +1390,79 @@ mod tests {
             assert!(matches!(outcome, Ok(Ingested::Stored(_))), "{outcome:?}");
         }
         OrgKey::from(&key.verifying_key())
+    }
+
+    #[tokio::test]
+    async fn a_calendar_feed_holds_my_scheduled_offers_and_a_new_address_revokes_the_old() {
+        let n = node();
+        let mut cohort = samples::body(Kind::CohortOffer);
+        let Body::CohortOffer(c) = &mut cohort else {
+            panic!("a cohort")
+        };
+        c.title = "New managers".into();
+        c.starts_at = clock::now() + 86_400;
+        c.schedule = vec![
+            skillmesh_protocol::kinds::Slot {
+                starts_at: c.starts_at,
+                duration_minutes: 90,
+            },
+            skillmesh_protocol::kinds::Slot {
+                starts_at: c.starts_at + 7 * 86_400,
+                duration_minutes: 90,
+            },
+        ];
+        let offer = n.api.save_offer(&n.ana, None, cohort).await.expect("save");
+        let token = n.api.new_calendar_token(&n.ana).await.expect("token");
+        assert!(token.starts_with("smc_"), "{token}");
+        // A draft is not in the feed yet.
+        assert_eq!(
+            n.api.calendar_feed(&token).await.expect("feed"),
+            Some(vec![])
+        );
+        n.api
+            .offer_action(&n.ana, &offer.id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        let feed = n
+            .api
+            .calendar_feed(&token)
+            .await
+            .expect("feed")
+            .expect("known");
+        assert_eq!(feed.len(), 1);
+        assert_eq!(feed[0].title, "New managers");
+        assert_eq!(feed[0].slots.len(), 2);
+        // Bob's feed does not show Ana's offer; a calendar token is not an
+        // API token, nor the other way round.
+        let bobs = n.api.new_calendar_token(&n.bob).await.expect("token");
+        assert_eq!(
+            n.api.calendar_feed(&bobs).await.expect("feed"),
+            Some(vec![])
+        );
+        assert!(
+            n.api
+                .user_for_token(&token)
+                .await
+                .expect("lookup")
+                .is_none()
+        );
+        let api = n.api.new_api_token(&n.ana).await.expect("api token");
+        assert_eq!(n.api.calendar_feed(&api).await.expect("feed"), None);
+        // A new address stops the old one.
+        let again = n.api.new_calendar_token(&n.ana).await.expect("token");
+        assert_eq!(n.api.calendar_feed(&token).await.expect("feed"), None);
+        assert_eq!(
+            n.api
+                .calendar_feed(&again)
+                .await
+                .expect("feed")
+                .map(|f| f.len()),
+            Some(1)
+        );
+        assert_eq!(
+            n.api.calendar_feed("smc_nonsense").await.expect("feed"),
+            None
+        );
     }
 
     #[tokio::test]

@@ -160,6 +160,7 @@ fn everything_survives_a_reopen() {
                     password_hash: "$argon2id$placeholder".into(),
                     created_at: 1,
                     api_token_sha256: None,
+                    calendar_token_sha256: None,
                 },
                 Some(&person),
                 &AuditEntry {

@@ -405,6 +405,21 @@ pub struct OutboxItem {
     pub updated_at: i64,
 }
 
+/// Something with scheduled sessions in a person's calendar feed: a cohort
+/// they were admitted to, or an offer of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedItem {
+    /// The organisation whose record it is.
+    pub org: OrgKey,
+    pub org_name: String,
+    /// The record's id.
+    pub id: String,
+    pub title: String,
+    /// What it is about (a cohort's goal, an offer's description).
+    pub detail: String,
+    pub slots: Vec<Slot>,
+}
+
 /// A cohort's goal, schedule and members, as an admitted member sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roster {
@@ -575,6 +590,15 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
     fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
     /// A new API token for `user`, replacing any earlier one. Shown once.
     fn new_api_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;
+    /// A new calendar feed token for `user`, replacing (and so revoking)
+    /// any earlier one. Shown once, inside the feed's address.
+    fn new_calendar_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;
+    /// What goes into the calendar feed of the person whose calendar token
+    /// this is; `None` for a token that is not (or no longer) anyone's.
+    fn calendar_feed(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = ApiResult<Option<Vec<FeedItem>>>> + Send;
 
     fn search(
         &self,

@@ -15,6 +15,7 @@ pub const ADMIN: (&str, &str) = ("priya@northwind.example", "admin password");
 pub const MEMBER: (&str, &str) = ("tomas@northwind.example", "member password");
 pub const ADMIN_TOKEN: &str = "smk_admin_token";
 pub const MEMBER_TOKEN: &str = "smk_member_token";
+pub const CALENDAR_TOKEN: &str = "smc_member_calendar";
 /// Text an attacker at another organisation put in its listing.
 pub const HOSTILE: &str = r#"<script>alert(1)</script>" onmouseover="alert(2)"#;
 
@@ -154,6 +155,28 @@ impl NodeApi for Fake {
 
     async fn new_api_token(&self, _user: &User) -> ApiResult<String> {
         Ok("smk_new".into())
+    }
+
+    async fn new_calendar_token(&self, _user: &User) -> ApiResult<String> {
+        Ok(CALENDAR_TOKEN.into())
+    }
+
+    /// The member's feed holds the hostile offer's two slots.
+    async fn calendar_feed(&self, token: &str) -> ApiResult<Option<Vec<FeedItem>>> {
+        if token != CALENDAR_TOKEN {
+            return Ok(None);
+        }
+        let Body::MentoringOffer(m) = hostile_offer() else {
+            return Ok(Some(Vec::new()));
+        };
+        Ok(Some(vec![FeedItem {
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            id: "offer-1".into(),
+            title: m.title,
+            detail: m.description,
+            slots: m.slots,
+        }]))
     }
 
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {

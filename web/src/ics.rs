@@ -4,6 +4,9 @@
 //! every text value is escaped as the format requires and control
 //! characters are dropped.
 
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use skillmesh_protocol::kinds::Slot;
 use skillmesh_protocol::{Body, OrgKey};
 
 use crate::dates::ical_utc;
@@ -22,19 +25,6 @@ pub struct Session {
 /// them (the index is what `?session=` names). Empty for records without
 /// a schedule.
 pub fn sessions(body: &Body) -> Vec<Session> {
-    let numbered = |title: &str, detail: &str, slots: &[skillmesh_protocol::kinds::Slot]| {
-        let total = slots.len();
-        slots
-            .iter()
-            .enumerate()
-            .map(|(n, s)| Session {
-                title: format!("{title} ({} of {total})", n + 1),
-                starts_at: s.starts_at,
-                duration_minutes: s.duration_minutes,
-                detail: detail.to_string(),
-            })
-            .collect()
-    };
     match body {
         Body::CohortOffer(c) => numbered(&c.title, &c.goal, &c.schedule),
         Body::MentoringOffer(m) => numbered(&m.title, &m.description, &m.slots),
@@ -52,17 +42,34 @@ pub fn sessions(body: &Body) -> Vec<Session> {
     }
 }
 
-/// A calendar with `sessions` (each with its index in the record) of
-/// record `id` of `org`, published by `org_name`, stamped `now`. Each
-/// event's UID is stable (record and index), so importing an updated
-/// file replaces the events instead of adding copies.
-pub fn calendar(
-    org: &OrgKey,
-    org_name: &str,
-    id: &str,
-    sessions: &[(usize, &Session)],
-    now: i64,
-) -> String {
+/// The sessions of a series of slots: `title (n of total)`.
+pub fn numbered(title: &str, detail: &str, slots: &[Slot]) -> Vec<Session> {
+    let total = slots.len();
+    slots
+        .iter()
+        .enumerate()
+        .map(|(n, s)| Session {
+            title: format!("{title} ({} of {total})", n + 1),
+            starts_at: s.starts_at,
+            duration_minutes: s.duration_minutes,
+            detail: detail.to_string(),
+        })
+        .collect()
+}
+
+/// One calendar event: session `index` of record `id` of `org`.
+pub struct Event<'a> {
+    pub org: &'a OrgKey,
+    pub org_name: &'a str,
+    pub id: &'a str,
+    pub index: usize,
+    pub session: &'a Session,
+}
+
+/// A calendar of `events`, stamped `now`. Each event's UID is stable
+/// (organisation, record and index), so importing an updated file, or a
+/// feed fetched again, replaces the events instead of adding copies.
+pub fn calendar(events: &[Event<'_>], now: i64) -> String {
     let mut out = String::new();
     let mut line = |text: String| fold(&mut out, &text);
     line("BEGIN:VCALENDAR".into());
@@ -70,9 +77,16 @@ pub fn calendar(
     line("PRODID:-//Skillmesh//Skillmesh node//EN".into());
     line("CALSCALE:GREGORIAN".into());
     line("METHOD:PUBLISH".into());
-    for (n, s) in sessions {
+    for Event {
+        org,
+        org_name,
+        id,
+        index,
+        session: s,
+    } in events
+    {
         line("BEGIN:VEVENT".into());
-        line(format!("UID:{n}.{id}.{}@skillmesh", org.to_hex()));
+        line(format!("UID:{index}.{id}.{}@skillmesh", org.to_hex()));
         line(format!("DTSTAMP:{}", ical_utc(now)));
         line(format!("DTSTART:{}", ical_utc(s.starts_at)));
         line(format!(
@@ -88,6 +102,29 @@ pub fn calendar(
     }
     line("END:VCALENDAR".into());
     out
+}
+
+/// `events` as an .ics download named after `name` (letters, digits and
+/// `-_.` kept), stamped now.
+pub fn response(name: &str, events: &[Event<'_>]) -> Response {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let file: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (
+        [
+            (CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}.ics\""),
+            ),
+        ],
+        calendar(events, now),
+    )
+        .into_response()
 }
 
 /// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and
@@ -170,7 +207,16 @@ pub(crate) mod tests {
             detail: "Goal\nline two".into(),
         };
         let org = OrgKey::from_bytes([3; 32]);
-        let ics = calendar(&org, "Contoso", "cohort-1", &[(2, &s)], 0);
+        let ics = calendar(
+            &[Event {
+                org: &org,
+                org_name: "Contoso",
+                id: "cohort-1",
+                index: 2,
+                session: &s,
+            }],
+            0,
+        );
         for line in ics.split("\r\n") {
             assert!(line.len() <= 75, "{line:?}");
         }

@@ -106,6 +106,8 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/account",
             get(pages::account::page).post(pages::account::new_token::<S>),
         )
+        .route("/account/calendar", post(pages::account::new_calendar::<S>))
+        .route("/calendar/{file}", get(pages::account::feed::<S>))
         .route("/admin", get(pages::admin::federation::<S>))
         .route("/admin/mode", post(pages::admin::set_mode::<S>))
         .route("/admin/orgs/{org}", post(pages::admin::org_action::<S>))

@@ -754,3 +754,47 @@ async fn each_scheduled_session_is_an_ics_file_and_all_of_them_one() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn the_calendar_feed_is_served_by_its_address_alone() {
+    let mut c = Client::new();
+    c.sign_in(MEMBER).await;
+    let account = c.get("/account").await;
+    assert!(account.body.contains("Make a new feed address"));
+    let made = c
+        .post_form("/account/calendar", &[("csrf", &account.csrf())])
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    // Without a Host header the page falls back to localhost.
+    let url = format!("http://localhost/calendar/{}.ics", fake::CALENDAR_TOKEN);
+    assert!(made.body.contains(&url), "{}", made.body);
+    // Without the form's CSRF token nothing is made.
+    let forged = c.post_form("/account/calendar", &[]).await;
+    assert_ne!(forged.status, StatusCode::OK);
+
+    // A calendar program fetches it without signing in.
+    let mut program = Client::new();
+    let feed = program
+        .get(&format!("/calendar/{}.ics", fake::CALENDAR_TOKEN))
+        .await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(
+        feed.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/calendar; charset=utf-8")
+    );
+    let events = crate::ics::tests::parse(&feed.body);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["SUMMARY"], format!("{HOSTILE} (2 of 2)"));
+    for wrong in [
+        "/calendar/smc_unknown.ics".to_string(),
+        format!("/calendar/{}", fake::CALENDAR_TOKEN),
+    ] {
+        assert_eq!(
+            program.get(&wrong).await.status,
+            StatusCode::NOT_FOUND,
+            "{wrong}"
+        );
+    }
+}

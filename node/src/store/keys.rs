@@ -18,6 +18,7 @@
 //! | `audact/`  | action + `/` + the `audit/` tail  | empty: audit by action    |
 //! | `account/` | username                          | JSON `Account`            |
 //! | `tok/`     | SHA-256 of an API token (hex)     | username                  |
+//! | `ctok/`    | SHA-256 of a calendar token (hex) | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 //! | `goal/`    | person id                         | JSON `Goals` (private)    |
 
@@ -41,6 +42,7 @@ pub const AUDIT: &[u8] = b"audit/";
 pub const AUDIT_BY_ACTION: &[u8] = b"audact/";
 pub const ACCOUNT: &[u8] = b"account/";
 pub const TOKEN: &[u8] = b"tok/";
+pub const CALENDAR_TOKEN: &[u8] = b"ctok/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
 
@@ -68,6 +70,10 @@ pub fn account(username: &str) -> Vec<u8> {
 
 pub fn token(sha256_hex: &str) -> Vec<u8> {
     join(TOKEN, &[sha256_hex.as_bytes()])
+}
+
+pub fn calendar_token(sha256_hex: &str) -> Vec<u8> {
+    join(CALENDAR_TOKEN, &[sha256_hex.as_bytes()])
 }
 
 pub fn rejections(code: &str) -> Vec<u8> {

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 use crate::storage::{self, Batch, Kv, StorageError};
 
-pub use accounts::{Account, Role};
+pub use accounts::{Account, Role, TokenKind};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use goals::Goals;
 pub use items::{ItemState, OwnItem};

@@ -1,14 +1,28 @@
-//! `/account`: who I am here, and my API token for scripts.
+//! `/account`: who I am here, my API token for scripts, and my calendar
+//! feed. `/calendar/{token}.ics` serves that feed to calendar programs,
+//! which fetch it without signing in: the token in the address is the
+//! only key, it opens nothing but the feed, and making a new one revokes
+//! the old address.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult};
 use crate::Shared;
 use crate::api::NodeApi;
+use crate::ics;
 
-fn render(ctx: &Ctx, token: Option<&str>) -> Markup {
+/// What the page shows once, right after it was made.
+enum Fresh {
+    Nothing,
+    ApiToken(String),
+    CalendarUrl(String),
+}
+
+fn render(ctx: &Ctx, fresh: &Fresh) -> Markup {
     let user = ctx.me.as_ref().map(|m| &m.user);
     html! {
         h1 { "My account" }
@@ -21,7 +35,7 @@ fn render(ctx: &Ctx, token: Option<&str>) -> Markup {
         }
         h2 { "API token" }
         p { "Scripts can call this node's JSON API (" a href="/api/v1/openapi.json" { "OpenAPI document" } ") with " code { "Authorization: Bearer <token>" } ", acting as you." }
-        @if let Some(t) = token {
+        @if let Fresh::ApiToken(t) = fresh {
             p.notice { "Your new token (shown only now; a new one replaces it):" }
             pre.preview #api-token { (t) }
         }
@@ -29,12 +43,22 @@ fn render(ctx: &Ctx, token: Option<&str>) -> Markup {
             (ctx.csrf())
             button type="submit" { "Create a new token" }
         }
+        h2 { "Calendar feed" }
+        p { "Subscribe to this address in your calendar program to see the sessions of the cohorts you joined and of your own offers. Anyone with the address can read the feed, and nothing else; a new address stops the old one." }
+        @if let Fresh::CalendarUrl(url) = fresh {
+            p.notice { "Your feed's address (shown only now):" }
+            pre.preview #calendar-url { (url) }
+        }
+        form method="post" action="/account/calendar" {
+            (ctx.csrf())
+            button #new-calendar type="submit" { "Make a new feed address" }
+        }
     }
 }
 
 pub async fn page(ctx: Ctx) -> PageResult {
     ctx.user()?;
-    Ok(ctx.render("My account", render(&ctx, None)))
+    Ok(ctx.render("My account", render(&ctx, &Fresh::Nothing)))
 }
 
 pub async fn new_token<S: NodeApi>(
@@ -49,5 +73,76 @@ pub async fn new_token<S: NodeApi>(
         .new_api_token(&me.user)
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render("My account", render(&ctx, Some(&token))))
+    Ok(ctx.render("My account", render(&ctx, &Fresh::ApiToken(token))))
+}
+
+pub async fn new_calendar<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let token = state
+        .node
+        .new_calendar_token(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    // The address as this browser reached the node (calendar programs
+    // need it whole); https when the node is served over https.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.options.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}/calendar/{token}.ics");
+    Ok(ctx.render("My account", render(&ctx, &Fresh::CalendarUrl(url))))
+}
+
+/// `GET /calendar/{token}.ics`: the feed, for whoever holds its address.
+pub async fn feed<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(token) = file.strip_suffix(".ics") else {
+        return (StatusCode::NOT_FOUND, "No such calendar.").into_response();
+    };
+    let items = match state.node.calendar_feed(token).await {
+        Ok(Some(items)) => items,
+        Ok(None) => return (StatusCode::NOT_FOUND, "No such calendar.").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "calendar feed failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
+        }
+    };
+    let sessions: Vec<Vec<ics::Session>> = items
+        .iter()
+        .map(|i| ics::numbered(&i.title, &i.detail, &i.slots))
+        .collect();
+    let events: Vec<ics::Event<'_>> = items
+        .iter()
+        .zip(&sessions)
+        .flat_map(|(item, sessions)| {
+            sessions
+                .iter()
+                .enumerate()
+                .map(move |(index, session)| ics::Event {
+                    org: &item.org,
+                    org_name: &item.org_name,
+                    id: &item.id,
+                    index,
+                    session,
+                })
+        })
+        .collect();
+    ics::response("skillmesh", &events)
 }

@@ -4,8 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::IntoResponse;
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{Slot, wire_name};
@@ -111,26 +109,18 @@ pub async fn calendar<S: NodeApi>(
             "There is no such scheduled session.".into(),
         )));
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let file: String = listing
-        .id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    let events: Vec<ics::Event<'_>> = chosen
+        .into_iter()
+        .map(|(index, session)| ics::Event {
+            org: &org,
+            org_name: &listing.org_name,
+            id: &listing.id,
+            index,
+            session,
+        })
         .collect();
     let suffix = wanted.map(|n| format!("-{n}")).unwrap_or_default();
-    Ok((
-        [
-            (CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}{suffix}.ics\""),
-            ),
-        ],
-        ics::calendar(&org, &listing.org_name, &listing.id, &chosen, now),
-    )
-        .into_response())
+    Ok(ics::response(&format!("{}{suffix}", listing.id), &events))
 }
 
 fn slots(slots: &[Slot]) -> Markup {
