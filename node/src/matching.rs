@@ -427,10 +427,13 @@ pub fn demand(service: &Service, now: i64) -> Result<Vec<DemandRow>> {
                     },
                     now,
                 )
-                .hits
+                .facets
                 .iter()
-                .filter(|h| h.kind != "event" && h.kind != "content")
-                .count();
+                .filter(|f| f.name == "kind")
+                .flat_map(|f| &f.values)
+                .filter(|v| v.value != "event" && v.value != "content")
+                .map(|v| v.count)
+                .sum();
             DemandRow {
                 topic,
                 people,
