@@ -69,6 +69,34 @@ pub fn ical_utc(unix: i64) -> String {
     )
 }
 
+/// The UTC time of day of a Unix time, `HH:MM`.
+pub fn time_of_day(unix: i64) -> String {
+    let secs = unix.rem_euclid(86_400);
+    format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+}
+
+/// `HH:MM` (or `HH:MM:SS`, as some browsers send a time field) to seconds
+/// after midnight; `None` for anything else.
+pub fn parse_time_of_day(text: &str) -> Option<i64> {
+    let mut parts = text.split(':');
+    let mut next = |max: i64| -> Option<i64> {
+        let p = parts.next()?;
+        if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok().filter(|n| *n <= max)
+    };
+    let (h, m) = (next(23)?, next(59)?);
+    let s = match parts.next() {
+        None => 0,
+        Some(p) if p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()) => {
+            p.parse::<i64>().ok().filter(|n| *n <= 59)?
+        }
+        Some(_) => return None,
+    };
+    parts.next().is_none().then_some(h * 3600 + m * 60 + s)
+}
+
 /// The UTC day of a Unix time, `YYYY-MM-DD`.
 pub fn date(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
@@ -101,5 +129,23 @@ mod tests {
         }
         assert_eq!(super::date(1_709_251_200 + 5), "2024-03-01");
         assert_eq!(super::ical_utc(951_782_400 + 3_661), "20000229T010101Z");
+        assert_eq!(
+            super::time_of_day(951_782_400 + 18 * 3600 + 30 * 60),
+            "18:30"
+        );
+        assert_eq!(super::parse_time_of_day("18:30"), Some(66_600));
+        assert_eq!(super::parse_time_of_day("00:00:05"), Some(5));
+        for bad in [
+            "24:00",
+            "7:30",
+            "18:60",
+            "18:30:",
+            "18",
+            "ab:cd",
+            "18:30:00:00",
+            "",
+        ] {
+            assert_eq!(super::parse_time_of_day(bad), None, "{bad}");
+        }
     }
 }

@@ -556,6 +556,56 @@ async fn members_manage_their_own_offers_through_forms() {
         bad.body
             .contains("Mentees at a time must be a whole number.")
     );
+    // A cohort with a weekly session time gets one session a week, and
+    // its edit form shows them back.
+    let r = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "cohort_offer"),
+                ("title", "New managers"),
+                ("goal", "Run a fair first review"),
+                ("seats_total", "12"),
+                ("seats_per_org", "4"),
+                ("weeks", "3"),
+                ("weekly_hours", "2"),
+                ("starts_on", "2027-03-09"),
+                ("session_time", "17:30"),
+                ("cohort_session_minutes", "90"),
+                ("delivery", "remote"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The fake numbers offers per person: this is Tomás's second.
+    let id = "tomas-2";
+    let edit = c.get(&format!("/offers/{id}")).await;
+    assert!(
+        edit.body.contains(r#"name="session_time" value="17:30""#),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains(r#"value="2027-03-09""#));
+    let bad_time = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "cohort_offer"),
+                ("title", "x"),
+                ("seats_total", "12"),
+                ("seats_per_org", "4"),
+                ("weeks", "3"),
+                ("weekly_hours", "2"),
+                ("starts_on", "2027-03-09"),
+                ("session_time", "25:00"),
+                ("delivery", "remote"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_time.status, StatusCode::BAD_REQUEST);
+    assert!(bad_time.body.contains("a time such as 18:30"));
     // Someone else's offer id is not found, not shown.
     let r = c.get("/offers/priya-1").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

@@ -7,13 +7,14 @@ use axum::http::Uri;
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{
-    Audience, Cadence, CohortOffer, Delivery, MentoringOffer, OfferStatus, SessionFormat, TalkOffer,
+    Audience, Cadence, CohortOffer, Delivery, MentoringOffer, OfferStatus, SessionFormat, Slot,
+    TalkOffer,
 };
 
 use super::{Ctx, FormData, PageResult, done, query_map};
 use crate::Shared;
 use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState};
-use crate::dates::{date, datetime, parse_date};
+use crate::dates::{date, datetime, parse_date, parse_time_of_day, time_of_day};
 use crate::layout::words;
 use crate::pages::find::kind_label;
 use skillmesh_protocol::kinds::wire_name;
@@ -285,24 +286,49 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
             delivery,
             status,
         }),
-        "cohort_offer" => Body::CohortOffer(CohortOffer {
-            person: person.to_string(),
-            owner_name: None,
-            title,
-            goal: form.get("goal").to_string(),
-            topics: form.list("topics"),
-            seats_total: form.number("seats_total", "Seats in all")?,
-            seats_per_org: form.number("seats_per_org", "Seats per organisation")?,
-            weeks: form.number("weeks", "Weeks")?,
-            weekly_hours: form.number("weekly_hours", "Hours a week")?,
-            starts_at: parse_date(form.get("starts_on")).ok_or_else(|| {
+        "cohort_offer" => {
+            let day = parse_date(form.get("starts_on")).ok_or_else(|| {
                 ApiError::Invalid("The start date must be a day such as 2027-03-09.".into())
-            })?,
-            schedule: Vec::new(),
-            languages: form.list("languages"),
-            delivery,
-            status,
-        }),
+            })?;
+            let weeks: u8 = form.number("weeks", "Weeks")?;
+            // With a time of day, one session a week from the first day.
+            let (starts_at, schedule) = match form.get("session_time") {
+                "" => (day, Vec::new()),
+                t => {
+                    let at = day
+                        + parse_time_of_day(t).ok_or_else(|| {
+                            ApiError::Invalid(
+                                "The session time must be a time such as 18:30.".into(),
+                            )
+                        })?;
+                    let minutes: u16 =
+                        form.number("cohort_session_minutes", "Minutes per session")?;
+                    let slots = (0..i64::from(weeks))
+                        .map(|w| Slot {
+                            starts_at: at + w * 7 * 86_400,
+                            duration_minutes: minutes,
+                        })
+                        .collect();
+                    (at, slots)
+                }
+            };
+            Body::CohortOffer(CohortOffer {
+                person: person.to_string(),
+                owner_name: None,
+                title,
+                goal: form.get("goal").to_string(),
+                topics: form.list("topics"),
+                seats_total: form.number("seats_total", "Seats in all")?,
+                seats_per_org: form.number("seats_per_org", "Seats per organisation")?,
+                weeks,
+                weekly_hours: form.number("weekly_hours", "Hours a week")?,
+                starts_at,
+                schedule,
+                languages: form.list("languages"),
+                delivery,
+                status,
+            })
+        }
         _ => {
             return Err(ApiError::Invalid(
                 "Choose what kind of offer this is.".into(),
@@ -328,79 +354,123 @@ fn select<T: Copy + serde::Serialize + PartialEq>(
     }
 }
 
-fn number(name: &str, label: &str, value: Option<String>, min: u32, max: u32) -> Markup {
+fn number(name: &str, label: &str, value: impl std::fmt::Display, min: u32, max: u32) -> Markup {
     html! {
-        label { (label) input id=(name) type="number" name=(name) min=(min) max=(max) required value=(value.unwrap_or_default()); }
+        label { (label) input id=(name) type="number" name=(name) min=(min) max=(max) required value=(value); }
+    }
+}
+
+/// A new offer of `kind` with the form's starting values.
+fn blank(kind: &str) -> Body {
+    match kind {
+        "talk_offer" => Body::TalkOffer(TalkOffer {
+            person: String::new(),
+            speaker_name: None,
+            title: String::new(),
+            summary: String::new(),
+            topics: Vec::new(),
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: 45,
+            languages: Vec::new(),
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
+        "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
+            person: String::new(),
+            mentor_name: None,
+            title: String::new(),
+            description: String::new(),
+            topics: Vec::new(),
+            languages: Vec::new(),
+            capacity: 2,
+            sessions: 4,
+            session_minutes: 45,
+            cadence: Cadence::Weekly,
+            slots: Vec::new(),
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
+        _ => Body::CohortOffer(CohortOffer {
+            person: String::new(),
+            owner_name: None,
+            title: String::new(),
+            goal: String::new(),
+            topics: Vec::new(),
+            seats_total: 12,
+            seats_per_org: 4,
+            weeks: 6,
+            weekly_hours: 2,
+            starts_at: 0,
+            schedule: Vec::new(),
+            languages: Vec::new(),
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
     }
 }
 
 fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
-    let body = existing.map(|o| &o.body);
+    let fresh;
+    let body = match existing {
+        Some(o) => &o.body,
+        None => {
+            fresh = blank(kind);
+            &fresh
+        }
+    };
     let action = match existing {
         Some(o) => format!("/offers/{}", o.id),
         None => "/offers".to_string(),
     };
-    let text = |f: fn(&Body) -> Option<String>| body.and_then(f).unwrap_or_default();
-    let (title_v, topics_v, languages_v, delivery_v, status_v) = match body {
-        Some(Body::TalkOffer(t)) => (
-            t.title.clone(),
-            t.topics.join(", "),
-            t.languages.join(", "),
-            Some(t.delivery),
-            Some(t.status),
-        ),
-        Some(Body::MentoringOffer(m)) => (
-            m.title.clone(),
-            m.topics.join(", "),
-            m.languages.join(", "),
-            Some(m.delivery),
-            Some(m.status),
-        ),
-        Some(Body::CohortOffer(c)) => (
-            c.title.clone(),
-            c.topics.join(", "),
-            c.languages.join(", "),
-            Some(c.delivery),
-            Some(c.status),
-        ),
-        _ => Default::default(),
+    let (topics, languages, delivery, status) = match body {
+        Body::TalkOffer(t) => (&t.topics, &t.languages, t.delivery, t.status),
+        Body::MentoringOffer(m) => (&m.topics, &m.languages, m.delivery, m.status),
+        Body::CohortOffer(c) => (&c.topics, &c.languages, c.delivery, c.status),
+        _ => return html! { p { "This is not an offer." } },
     };
+    let title = body.title();
     html! {
-        h1 { @if existing.is_some() { "Edit: " (title_v) } @else { "New offer: " (kind_label(kind)) } }
+        h1 { @if existing.is_some() { "Edit: " (title) } @else { "New offer: " (kind_label(kind)) } }
         @if existing.is_some_and(|o| o.state == OfferState::Published) {
             p.notice { "This offer is published: saving sends the new version to partner organisations." }
         }
         form.stack #offer-form method="post" action=(action) {
             (ctx.csrf())
-            input type="hidden" name="kind" value=(kind);
-            @if let Some(s) = status_v { input type="hidden" name="status" value=(wire_name(&s)); }
-            label { "Title" input #title type="text" name="title" required maxlength="200" value=(title_v); }
-            @match kind {
-                "talk_offer" => {
-                    label { "Abstract" textarea #summary name="summary" maxlength="4000" { (text(|b| match b { Body::TalkOffer(t) => Some(t.summary.clone()), _ => None })) } }
-                    (select("format", "Format", &SESSION_FORMATS, match body { Some(Body::TalkOffer(t)) => Some(t.format), _ => None }))
-                    (select("audience", "For", &AUDIENCES, match body { Some(Body::TalkOffer(t)) => Some(t.audience), _ => None }))
-                    (number("duration_minutes", "Length in minutes", match body { Some(Body::TalkOffer(t)) => Some(t.duration_minutes.to_string()), _ => Some("45".into()) }, 5, 600))
+            input type="hidden" name="kind" value=(body.kind().as_str());
+            @if existing.is_some() { input type="hidden" name="status" value=(wire_name(&status)); }
+            label { "Title" input #title type="text" name="title" required maxlength="200" value=(title); }
+            @match body {
+                Body::TalkOffer(t) => {
+                    label { "Abstract" textarea #summary name="summary" maxlength="4000" { (t.summary) } }
+                    (select("format", "Format", &SESSION_FORMATS, Some(t.format)))
+                    (select("audience", "For", &AUDIENCES, Some(t.audience)))
+                    (number("duration_minutes", "Length in minutes", t.duration_minutes, 5, 600))
                 }
-                "mentoring_offer" => {
-                    label { "What you can help with" textarea #description name="description" maxlength="4000" { (text(|b| match b { Body::MentoringOffer(m) => Some(m.description.clone()), _ => None })) } }
-                    (number("capacity", "Mentees at a time", match body { Some(Body::MentoringOffer(m)) => Some(m.capacity.to_string()), _ => Some("2".into()) }, 1, 50))
-                    (number("sessions", "Sessions per mentee", match body { Some(Body::MentoringOffer(m)) => Some(m.sessions.to_string()), _ => Some("4".into()) }, 1, 100))
-                    (number("session_minutes", "Minutes per session", match body { Some(Body::MentoringOffer(m)) => Some(m.session_minutes.to_string()), _ => Some("45".into()) }, 5, 600))
-                    (select("cadence", "How often", &CADENCES, match body { Some(Body::MentoringOffer(m)) => Some(m.cadence), _ => None }))
+                Body::MentoringOffer(m) => {
+                    label { "What you can help with" textarea #description name="description" maxlength="4000" { (m.description) } }
+                    (number("capacity", "Mentees at a time", m.capacity, 1, 50))
+                    (number("sessions", "Sessions per mentee", m.sessions, 1, 100))
+                    (number("session_minutes", "Minutes per session", m.session_minutes, 5, 600))
+                    (select("cadence", "How often", &CADENCES, Some(m.cadence)))
                 }
-                _ => {
-                    label { "Goal or business problem the group works on" textarea #goal name="goal" required maxlength="2000" { (text(|b| match b { Body::CohortOffer(c) => Some(c.goal.clone()), _ => None })) } }
-                    (number("seats_total", "Seats in all (5 to 15)", match body { Some(Body::CohortOffer(c)) => Some(c.seats_total.to_string()), _ => Some("12".into()) }, 5, 15))
-                    (number("seats_per_org", "Seats per organisation", match body { Some(Body::CohortOffer(c)) => Some(c.seats_per_org.to_string()), _ => Some("4".into()) }, 1, 15))
-                    (number("weeks", "Weeks", match body { Some(Body::CohortOffer(c)) => Some(c.weeks.to_string()), _ => Some("6".into()) }, 1, 52))
-                    (number("weekly_hours", "Hours a week", match body { Some(Body::CohortOffer(c)) => Some(c.weekly_hours.to_string()), _ => Some("2".into()) }, 1, 40))
-                    label { "First session (a day, YYYY-MM-DD)" input #starts_on type="date" name="starts_on" required value=(match body { Some(Body::CohortOffer(c)) => date(c.starts_at), _ => String::new() }); }
+                Body::CohortOffer(c) => {
+                    label { "Goal or business problem the group works on" textarea #goal name="goal" required maxlength="2000" { (c.goal) } }
+                    (number("seats_total", "Seats in all (5 to 15)", c.seats_total, 5, 15))
+                    (number("seats_per_org", "Seats per organisation", c.seats_per_org, 1, 15))
+                    (number("weeks", "Weeks", c.weeks, 1, 52))
+                    (number("weekly_hours", "Hours a week", c.weekly_hours, 1, 40))
+                    label { "First session (a day, YYYY-MM-DD)" input #starts_on type="date" name="starts_on" required value=(if c.starts_at > 0 { date(c.starts_at) } else { String::new() }); }
+                    @let first = c.schedule.first();
+                    label { "Weekly session at (HH:MM, UTC; leave empty if not fixed yet)"
+                        input #session_time type="time" name="session_time" value=(first.map(|s| time_of_day(s.starts_at)).unwrap_or_default()); }
+                    (number("cohort_session_minutes", "Minutes per session", first.map_or(90, |s| s.duration_minutes), 15, 600))
                 }
+                _ => {}
             }
-            label { "Topics (comma-separated)" input #topics type="text" name="topics" value=(topics_v); }
-            label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(languages_v) placeholder="en"; }
-            (select("delivery", "Delivery", &DELIVERIES, delivery_v))
+            label { "Topics (comma-separated)" input #topics type="text" name="topics" value=(topics.join(", ")); }
+            label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(languages.join(", ")) placeholder="en"; }
+            (select("delivery", "Delivery", &DELIVERIES, Some(delivery)))
             div.row {
                 @if existing.is_none() {
                     button #save-publish type="submit" name="publish" value="1" { "Save and publish" }
