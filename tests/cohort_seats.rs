@@ -216,6 +216,20 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         })
         .await;
     }
+    // The owner gets the credit: five people from at least three
+    // organisations (two seats each at most), one cohort run; its
+    // sessions have not happened yet.
+    let credit = skillmesh_node::recognition::recognition(
+        owner.node.service.store(),
+        "olga",
+        skillmesh_node::clock::now(),
+    )
+    .expect("credit");
+    assert_eq!(credit.people_helped, u64::from(SEATS_TOTAL));
+    assert_eq!(credit.organisations_reached, admitted.len() as u64);
+    assert!(credit.organisations_reached >= 3);
+    assert_eq!((credit.cohorts_run, credit.sessions), (1, 0));
+
     // An admitted member's calendar feed, on their own node, holds the
     // cohort's sessions.
     let (org, member) = applicants

@@ -14,6 +14,7 @@ pub mod matching;
 pub mod network;
 pub mod outbound;
 pub mod policy;
+pub mod recognition;
 pub mod requests;
 pub mod runtime;
 pub mod search;

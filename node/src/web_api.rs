@@ -315,8 +315,10 @@ impl Service {
     fn web_profile(&self, person: Person) -> ApiResult<Profile> {
         let policy = self.store().outbound_policy()?;
         let preview = expertise_listing(&person, &policy);
+        let recognition = crate::recognition::recognition(self.store(), &person.id, clock::now())?;
         Ok(Profile {
             preview,
+            recognition,
             pending_approval: person.listing_pending,
             sharing: sharing_to_fields(person.sharing),
             policy: sharing_to_fields(policy.fields),

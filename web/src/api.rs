@@ -161,6 +161,20 @@ pub struct Profile {
     pub preview: Option<skillmesh_protocol::kinds::Expertise>,
     /// The listing waits for an admin's approval.
     pub pending_approval: bool,
+    /// What the person has given (kept on this node).
+    #[serde(default)]
+    pub recognition: Recognition,
+}
+
+/// Credit for teaching, mentoring and running cohorts, counted on the
+/// person's own node (see the node's `recognition` module for the rules).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recognition {
+    pub people_helped: u64,
+    pub organisations_reached: u64,
+    pub sessions: u64,
+    pub minutes: u64,
+    pub cohorts_run: u64,
 }
 
 /// What a person may change in their profile (`PUT /api/v1/profile`).

@@ -234,6 +234,13 @@ impl NodeApi for Fake {
             policy: SharedFields::default(),
             preview: None,
             pending_approval: false,
+            recognition: Recognition {
+                people_helped: 3,
+                organisations_reached: 2,
+                sessions: 7,
+                minutes: 330,
+                cohorts_run: 1,
+            },
         })
     }
 

@@ -201,7 +201,9 @@ fn schemas() -> Value {
         "Profile": {"allOf": [schema_ref("ProfileUpdate"), {"type": "object", "properties": {
             "person_id": s("string"), "email": s("string"), "policy": schema_ref("SharedFields"),
             "preview": {"description": "The expertise listing exactly as partners receive it (docs/PROTOCOL.md), or null."},
-            "pending_approval": s("boolean")}}]},
+            "pending_approval": s("boolean"),
+            "recognition": {"type": "object", "description": "What the person has given, counted on this node: people helped and organisations reached (requests accepted), sessions and minutes (talks and mentoring agreed, cohort sessions held), cohorts run.",
+                "properties": {"people_helped": s("integer"), "organisations_reached": s("integer"), "sessions": s("integer"), "minutes": s("integer"), "cohorts_run": s("integer")}}}}]},
         "OfferBody": {"type": "object", "required": ["kind", "body"], "description": "A record body as in docs/PROTOCOL.md: kind talk_offer, mentoring_offer or cohort_offer. `person` and the name fields are set by the node.", "properties": {"kind": {"enum": ["talk_offer", "mentoring_offer", "cohort_offer"]}, "body": s("object")}},
         "Offer": {"allOf": [schema_ref("OfferBody"), {"type": "object", "required": ["id", "state", "updated_at"], "properties": {"id": s("string"), "state": {"enum": ["draft", "pending_approval", "published", "unpublished"]}, "updated_at": s("integer")}}]},
         "SearchHit": {"type": "object", "required": ["org", "org_name", "id", "kind", "title"], "properties": {

@@ -241,6 +241,13 @@ async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_the_session() {
     assert_eq!(profile.status, StatusCode::OK);
     assert!(profile.body.contains("Signed in as"));
     assert!(profile.body.contains("Tomás Silva"));
+    // The credit for what the person has given.
+    assert!(
+        profile.body.contains("<dt>People helped</dt><dd>3</dd>"),
+        "{}",
+        profile.body
+    );
+    assert!(profile.body.contains("<dd>7 (5.5 hours)</dd>"), "{}", profile.body);
     let csrf = profile.csrf();
     let out = c.post_form("/signout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);

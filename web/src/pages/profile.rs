@@ -205,5 +205,14 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
             }
             None => { p #preview { "Nothing: your profile does not leave " (ctx.org_name) "." } }
         }
+        h2 { "What you have given" }
+        @let r = &p.recognition;
+        dl.facts #recognition {
+            dt { "People helped" } dd { (r.people_helped) }
+            dt { "Organisations reached" } dd { (r.organisations_reached) }
+            dt { "Sessions" } dd { (r.sessions) " (" (format!("{:.1}", r.minutes as f64 / 60.0)) " hours)" }
+            dt { "Cohorts run" } dd { (r.cohorts_run) }
+        }
+        p.hint { "Counted here from the requests you accepted and the offers you run; it stays on " (ctx.org_name) "'s node." }
     }
 }
