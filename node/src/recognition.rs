@@ -95,6 +95,7 @@ mod tests {
             preferred_times: String::new(),
             message: String::new(),
             name_to_group: false,
+            session: None,
             status,
             reply: String::new(),
             answer: None,

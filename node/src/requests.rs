@@ -107,6 +107,15 @@ fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refu
     Ok(record)
 }
 
+/// What a person asks for, besides the offer.
+struct Ask<'a> {
+    goal: &'a str,
+    preferred_times: &'a str,
+    message: &'a str,
+    name_to_group: bool,
+    session: Option<&'a str>,
+}
+
 /// The record id of the answer to request `request_id`.
 fn answer_id(request_id: &str) -> String {
     format!("answer-{request_id}")
@@ -143,21 +152,7 @@ impl Service {
         message: &str,
         name_to_group: bool,
     ) -> Result<OutboxEntry> {
-        let person = self
-            .store()
-            .person(requester)?
-            .ok_or_else(|| ServiceError::NotFound(format!("person {requester}")))?;
-        if offer_org == self.org() {
-            return Err(ServiceError::Invalid(
-                "this offer is your own organisation's; ask your colleague directly".into(),
-            ));
-        }
-        let record = self
-            .store()
-            .get_record(&offer_org, offer_id)?
-            .filter(|r| !r.tombstone)
-            .ok_or_else(|| ServiceError::NotFound("offer".into()))?
-            .record()?;
+        let record = self.held_from_elsewhere(offer_org, offer_id)?;
         match record.body.offer_status() {
             None => {
                 return Err(ServiceError::Invalid(
@@ -171,7 +166,98 @@ impl Service {
                 ));
             }
         }
-        let title = record.body.title();
+        self.send_request(
+            requester,
+            offer_org,
+            offer_id,
+            &record.body.title(),
+            Ask {
+                goal,
+                preferred_times,
+                message,
+                name_to_group,
+                session: None,
+            },
+        )
+    }
+
+    /// Our person `requester` signs up for session `session` of event
+    /// `event_id` of `event_org`, which we hold as a federated record. The
+    /// event's node admits sign-ups as they come (events have no seat
+    /// limit), so the answer follows at once.
+    pub fn sign_up(
+        &self,
+        requester: &str,
+        event_org: OrgKey,
+        event_id: &str,
+        session: &str,
+    ) -> Result<OutboxEntry> {
+        let record = self.held_from_elsewhere(event_org, event_id)?;
+        let Body::Event(event) = &record.body else {
+            return Err(ServiceError::Invalid(
+                "only the sessions of an event can be signed up for".into(),
+            ));
+        };
+        let s = event
+            .sessions
+            .iter()
+            .find(|s| s.id == session)
+            .ok_or_else(|| ServiceError::NotFound(format!("session {session}")))?;
+        if s.starts_at + i64::from(s.duration_minutes) * 60 < clock::now() {
+            return Err(ServiceError::Invalid("this session is over".into()));
+        }
+        self.send_request(
+            requester,
+            event_org,
+            event_id,
+            &format!("{}: {}", event.title, s.title),
+            Ask {
+                goal: &format!("Attend \"{}\"", s.title),
+                preferred_times: "",
+                message: "",
+                name_to_group: false,
+                session: Some(session),
+            },
+        )
+    }
+
+    /// A record of another organisation that we hold (not retracted).
+    fn held_from_elsewhere(&self, org: OrgKey, id: &str) -> Result<Record> {
+        if org == self.org() {
+            return Err(ServiceError::Invalid(
+                "this is your own organisation's; ask your colleague directly".into(),
+            ));
+        }
+        Ok(self
+            .store()
+            .get_record(&org, id)?
+            .filter(|r| !r.tombstone)
+            .ok_or_else(|| ServiceError::NotFound("offer".into()))?
+            .record()?)
+    }
+
+    /// Signs a request of our person `requester` for `offer_id` of
+    /// `offer_org` (titled `title`), stores it in the outbox and wakes the
+    /// courier.
+    fn send_request(
+        &self,
+        requester: &str,
+        offer_org: OrgKey,
+        offer_id: &str,
+        title: &str,
+        ask: Ask<'_>,
+    ) -> Result<OutboxEntry> {
+        let person = self
+            .store()
+            .person(requester)?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {requester}")))?;
+        let Ask {
+            goal,
+            preferred_times,
+            message,
+            name_to_group,
+            session,
+        } = ask;
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
             &id,
@@ -188,6 +274,7 @@ impl Service {
                 preferred_times: preferred_times.to_string(),
                 message: message.to_string(),
                 name_to_group,
+                session: session.map(str::to_string),
             }),
         )?;
         let now = clock::now();
@@ -196,7 +283,8 @@ impl Service {
             requester: person.id,
             offer_org,
             offer_id: offer_id.to_string(),
-            offer_title: title,
+            offer_title: title.to_string(),
+            session: session.map(str::to_string),
             goal: goal.to_string(),
             status: OutboxStatus::Waiting,
             detail: String::new(),
@@ -223,6 +311,7 @@ impl Service {
     fn check_offer(
         &self,
         offer_id: &str,
+        session: Option<&str>,
         org: &OrgKey,
     ) -> Result<std::result::Result<Option<String>, Refusal>> {
         let Some(item) = self.store().item(offer_id)? else {
@@ -230,6 +319,18 @@ impl Service {
         };
         if item.state != ItemState::Published {
             return Ok(Err(Refusal::NoSuchOffer));
+        }
+        // A sign-up names a session of one of our events; nothing else does.
+        match (&item.body, session) {
+            (Body::Event(e), Some(s)) => {
+                return Ok(if e.sessions.iter().any(|x| x.id == s) {
+                    Ok(item.owner)
+                } else {
+                    Err(Refusal::NoSuchOffer)
+                });
+            }
+            (Body::Event(_), None) | (_, Some(_)) => return Ok(Err(Refusal::NoSuchOffer)),
+            _ => {}
         }
         let accepted: Vec<InboxEntry> = self
             .store()
@@ -306,7 +407,7 @@ impl Service {
         {
             return refuse(Refusal::RateLimited);
         }
-        let owner = match self.check_offer(&req.offer_id, &sender)? {
+        let owner = match self.check_offer(&req.offer_id, req.session.as_deref(), &sender)? {
             Ok(owner) => owner,
             Err(r) => return refuse(r),
         };
@@ -320,6 +421,7 @@ impl Service {
             preferred_times: req.preferred_times.clone(),
             message: req.message.clone(),
             name_to_group: req.name_to_group,
+            session: req.session.clone(),
             status: InboxStatus::Pending,
             reply: String::new(),
             answer: None,
@@ -335,6 +437,10 @@ impl Service {
             Some(&entry.id),
             req.offer_id.clone(),
         )?;
+        // A sign-up to a session of our event is admitted at once.
+        if entry.session.is_some() {
+            self.answer_request(sender, &entry.id, true, "You are signed up.", "node")?;
+        }
         Ok(Ok(()))
     }
 
@@ -359,7 +465,10 @@ impl Service {
                 "this request has already been answered".into(),
             ));
         }
-        if accept && let Err(r) = self.check_offer(&entry.offer_id, &from_org)? {
+        if accept
+            && let Err(r) =
+                self.check_offer(&entry.offer_id, entry.session.as_deref(), &from_org)?
+        {
             return Err(ServiceError::Invalid(r.to_string()));
         }
         let contact = if accept {

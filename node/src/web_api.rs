@@ -387,6 +387,37 @@ impl Service {
         })
     }
 
+    /// The feed item of a session signed up for, from the event as held
+    /// (none if the event is gone or no longer has that session).
+    fn signed_up_session(&self, e: &OutboxEntry, session: &str) -> ApiResult<Option<FeedItem>> {
+        let Some(row) = self
+            .store()
+            .get_record(&e.offer_org, &e.offer_id)?
+            .filter(|r| !r.tombstone)
+        else {
+            return Ok(None);
+        };
+        let Body::Event(event) = row.record()?.body else {
+            return Ok(None);
+        };
+        Ok(event
+            .sessions
+            .iter()
+            .find(|s| s.id == session)
+            .map(|s| FeedItem {
+                org: e.offer_org,
+                org_name: self.org_display_name(&e.offer_org),
+                // One calendar event per session signed up for.
+                id: format!("{}.{}", e.offer_id, s.id),
+                title: s.title.clone(),
+                detail: event.title.clone(),
+                slots: vec![skillmesh_protocol::kinds::Slot {
+                    starts_at: s.starts_at,
+                    duration_minutes: s.duration_minutes,
+                }],
+            }))
+    }
+
     /// What goes into `person`'s calendar feed: the cohorts they were
     /// admitted to (the schedule their admission carried) and their own
     /// published offers with scheduled sessions.
@@ -394,6 +425,12 @@ impl Service {
         let mut items = Vec::new();
         for e in self.store().outbox()? {
             if e.requester != person || e.status != OutboxStatus::Accepted {
+                continue;
+            }
+            if let Some(session) = &e.session {
+                if let Some(item) = self.signed_up_session(&e, session)? {
+                    items.push(item);
+                }
                 continue;
             }
             if let Some(g) = e.group.filter(|g| !g.schedule.is_empty()) {
@@ -562,15 +599,20 @@ impl Service {
 
     fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         let person = self.own_person(user)?;
-        let entry = self.request_offer(
-            &person.id,
-            request.offer_org,
-            &request.offer_id,
-            &request.goal,
-            &request.preferred_times,
-            &request.message,
-            request.name_to_group,
-        )?;
+        let entry = match &request.session {
+            Some(session) => {
+                self.sign_up(&person.id, request.offer_org, &request.offer_id, session)?
+            }
+            None => self.request_offer(
+                &person.id,
+                request.offer_org,
+                &request.offer_id,
+                &request.goal,
+                &request.preferred_times,
+                &request.message,
+                request.name_to_group,
+            )?,
+        };
         Ok(self.outbox_item(entry))
     }
 
@@ -1835,6 +1877,7 @@ mod tests {
                 preferred_times: String::new(),
                 message: String::new(),
                 name_to_group: false,
+                session: None,
             }),
         );
         svc.receive_request(&request, from)
@@ -1875,6 +1918,7 @@ mod tests {
                     preferred_times: String::new(),
                     message: String::new(),
                     name_to_group: false,
+                    session: None,
                 },
             )
             .await
@@ -1890,6 +1934,7 @@ mod tests {
             preferred_times: String::new(),
             message: String::new(),
             name_to_group: false,
+            session: None,
         };
         assert!(matches!(
             n.api.send_request(&n.bob, own).await,

@@ -356,6 +356,10 @@ pub struct Request {
     /// a member from their organisation).
     #[serde(default, skip_serializing_if = "is_false")]
     pub name_to_group: bool,
+    /// For an `event`: the id of the session the person signs up for
+    /// (then `offer_id` is the event's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -150,6 +150,7 @@ pub fn body(kind: Kind) -> Body {
             preferred_times: "Tuesday or Thursday mornings".into(),
             message: "We moved to Kubernetes last quarter.".into(),
             name_to_group: false,
+            session: None,
         }),
         Kind::Answer => Body::Answer(Answer {
             request_org: OrgKey::from_bytes([0x5b; 32]),

@@ -416,6 +416,9 @@ fn retraction(b: &Retraction) -> Result<(), Rejection> {
 
 fn request(b: &Request) -> Result<(), Rejection> {
     id("offer_id", &b.offer_id)?;
+    if let Some(s) = &b.session {
+        id("session", s)?;
+    }
     id("requester", &b.requester)?;
     opt_line("requester_name", &b.requester_name)?;
     text("goal", &b.goal)?;

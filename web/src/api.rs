@@ -364,6 +364,10 @@ pub struct NewRequest {
     /// For a cohort: the other members may see my name on its roster.
     #[serde(default)]
     pub name_to_group: bool,
+    /// For an event: the session I sign up for (then `goal`, times and
+    /// message are not used, and the event's node admits me at once).
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,14 +42,19 @@ pub fn sessions(body: &Body) -> Vec<Session> {
     }
 }
 
-/// The sessions of a series of slots: `title (n of total)`.
+/// The sessions of a series of slots: `title (n of total)`, or just
+/// `title` for a single one.
 pub fn numbered(title: &str, detail: &str, slots: &[Slot]) -> Vec<Session> {
     let total = slots.len();
     slots
         .iter()
         .enumerate()
         .map(|(n, s)| Session {
-            title: format!("{title} ({} of {total})", n + 1),
+            title: if total == 1 {
+                title.to_string()
+            } else {
+                format!("{title} ({} of {total})", n + 1)
+            },
             starts_at: s.starts_at,
             duration_minutes: s.duration_minutes,
             detail: detail.to_string(),

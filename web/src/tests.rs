@@ -247,7 +247,11 @@ async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_the_session() {
         "{}",
         profile.body
     );
-    assert!(profile.body.contains("<dd>7 (5.5 hours)</dd>"), "{}", profile.body);
+    assert!(
+        profile.body.contains("<dd>7 (5.5 hours)</dd>"),
+        "{}",
+        profile.body
+    );
     let csrf = profile.csrf();
     let out = c.post_form("/signout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);

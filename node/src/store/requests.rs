@@ -33,6 +33,9 @@ pub struct OutboxEntry {
     pub offer_org: OrgKey,
     pub offer_id: String,
     pub offer_title: String,
+    /// For an event: the session signed up for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     pub goal: String,
     pub status: OutboxStatus,
     /// Why it was refused, or the answer's reply.
@@ -78,6 +81,9 @@ pub struct InboxEntry {
     /// For a cohort: the requester lets the group see their name.
     #[serde(default)]
     pub name_to_group: bool,
+    /// For an event of ours: the session signed up for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     pub status: InboxStatus,
     #[serde(default)]
     pub reply: String,

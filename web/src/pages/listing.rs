@@ -50,11 +50,37 @@ pub async fn request<S: NodeApi>(
                 preferred_times: form.get("preferred_times").to_string(),
                 message: form.get("message").to_string(),
                 name_to_group: form.has("name_to_group"),
+                session: Some(form.get("session").to_string()).filter(|s| !s.is_empty()),
             },
         )
         .await
         .map_err(|e| ctx.fail(e))?;
     done("/requests", "requested")
+}
+
+/// For another organisation's event: a sign-up button per session.
+fn sign_up(ctx: &Ctx, l: &Listing) -> Markup {
+    let Body::Event(e) = &l.body else {
+        return html! {};
+    };
+    html! {
+        @if !l.own && !e.sessions.is_empty() {
+            h2 { "Sign up" }
+            ul.sign-up {
+                @for s in &e.sessions {
+                    li {
+                        form.inline method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
+                            (ctx.csrf())
+                            input type="hidden" name="session" value=(s.id);
+                            button.secondary type="submit" data-session=(s.id) { "Sign up: " (s.title) }
+                        }
+                        " " span.meta { (datetime(s.starts_at)) }
+                    }
+                }
+            }
+            p.hint { "Your name goes to " (l.org_name) "'s node, which signs you up at once." }
+        }
+    }
 }
 
 /// Links to each scheduled session as an .ics file, and to all of them.
@@ -257,6 +283,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         }
         (body(&l.body))
         (calendar_links(l))
+        (sign_up(ctx, l))
         @if l.requestable {
             h2 { "Ask for this" }
             form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
