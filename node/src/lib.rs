@@ -9,6 +9,7 @@ pub mod clock;
 pub mod datadir;
 pub mod demo;
 pub mod identity;
+pub mod impact;
 pub mod invite;
 pub mod matching;
 pub mod network;

@@ -12,21 +12,43 @@
 //!   sessions that have ended;
 //! * cohorts run: cohorts with at least one member admitted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use skillmesh_protocol::Body;
 use skillmesh_web::Recognition;
 
-use crate::store::{InboxStatus, ItemState, Result, Store};
+use crate::store::{InboxEntry, InboxStatus, ItemState, OwnItem, Result, Store};
 
 /// What `person` has given, as of `now` (unix seconds).
 pub fn recognition(store: &Store, person: &str, now: i64) -> Result<Recognition> {
-    // Accepted requests per offer of the person's.
-    let mut accepted: BTreeMap<String, u64> = BTreeMap::new();
+    tally(store, now, |e, _| e.owner.as_deref() == Some(person))
+}
+
+/// What the accepted requests that `counts` picks (with the offer of ours
+/// each is for) add up to, by the rules above, as of `now`.
+pub fn tally(
+    store: &Store,
+    now: i64,
+    counts: impl Fn(&InboxEntry, &OwnItem) -> bool,
+) -> Result<Recognition> {
+    let items: HashMap<String, OwnItem> = store
+        .items()?
+        .into_iter()
+        .filter(|i| i.state != ItemState::Draft)
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    // Accepted requests per offer.
+    let mut accepted: BTreeMap<&str, u64> = BTreeMap::new();
     let mut orgs = BTreeSet::new();
-    for e in store.inbox()? {
-        if e.owner.as_deref() == Some(person) && e.status == InboxStatus::Accepted {
-            *accepted.entry(e.offer_id).or_default() += 1;
+    let inbox = store.inbox()?;
+    for e in &inbox {
+        if e.status != InboxStatus::Accepted {
+            continue;
+        }
+        if let Some(item) = items.get(&e.offer_id)
+            && counts(e, item)
+        {
+            *accepted.entry(&item.id).or_default() += 1;
             orgs.insert(e.from_org);
         }
     }
@@ -35,11 +57,8 @@ pub fn recognition(store: &Store, person: &str, now: i64) -> Result<Recognition>
         organisations_reached: orgs.len() as u64,
         ..Recognition::default()
     };
-    for item in store.items()? {
-        if item.owner.as_deref() != Some(person) || item.state == ItemState::Draft {
-            continue;
-        }
-        let Some(&taken) = accepted.get(&item.id) else {
+    for (id, taken) in accepted {
+        let Some(item) = items.get(id) else {
             continue;
         };
         let (sessions, minutes) = match &item.body {
@@ -68,7 +87,6 @@ pub fn recognition(store: &Store, person: &str, now: i64) -> Result<Recognition>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{InboxEntry, OwnItem};
     use skillmesh_protocol::samples;
     use skillmesh_protocol::{Kind, OrgKey};
 

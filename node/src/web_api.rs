@@ -17,10 +17,11 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
-    FederationMode, FeedItem, Health, InboxItem, LearningGoals, Listing, MatchingApi, NewRequest,
-    NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgRow, OutboxItem, PeerRow,
-    Profile, ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster,
-    RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, LearningGoals,
+    Listing, MatchingApi, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction,
+    OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
+    RequestStatus, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
+    Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -238,7 +239,7 @@ impl WebState {
 impl Service {
     /// The name other organisations gave themselves on their cards (or
     /// when asking to join), else the first 8 hex digits of the key.
-    fn org_display_name(&self, org: &OrgKey) -> String {
+    pub(crate) fn org_display_name(&self, org: &OrgKey) -> String {
         if *org == self.org() {
             return self.org_name().to_string();
         }
@@ -337,6 +338,8 @@ impl Service {
     fn outbox_item(&self, e: OutboxEntry) -> OutboxItem {
         OutboxItem {
             offer_org_name: self.org_display_name(&e.offer_org),
+            // A store error here only hides the "feedback given" mark.
+            feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
             id: e.id,
             offer_org: e.offer_org,
             offer_id: e.offer_id,
@@ -947,6 +950,26 @@ impl NodeApi for WebState {
             Ok(token)
         })
         .await
+    }
+
+    async fn give_feedback(
+        &self,
+        user: &User,
+        request_id: &str,
+        form: FeedbackForm,
+    ) -> ApiResult<()> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), request_id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            svc.give_feedback(&person.id, &id, form)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
+        let (svc, query) = (self.service.clone(), query.clone());
+        blocking(move || Ok(svc.impact(&query)?)).await
     }
 
     async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
@@ -1845,6 +1868,196 @@ mod tests {
         };
         assert!(verified("talk-expired").await);
         assert!(!verified("talk-altered").await);
+    }
+
+    #[tokio::test]
+    async fn feedback_and_requests_both_ways_add_up_to_the_impact_figures() {
+        let n = node();
+        let svc = n.api.service().clone();
+        let id = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save")
+            .id;
+        n.api
+            .offer_action(&n.ana, &id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        // Zoe at Contoso asks for Ana's talk, and Ana accepts.
+        let contoso = other(2);
+        let contoso_org = federate(&svc, 2, "Contoso");
+        let request = envelope(
+            &contoso,
+            "req-zoe",
+            1,
+            Body::Request(skillmesh_protocol::kinds::Request {
+                offer_org: svc.org(),
+                offer_id: id.clone(),
+                requester: "zoe".into(),
+                requester_name: Some("Zoe".into()),
+                goal: "Run a calmer on-call.".into(),
+                preferred_times: String::new(),
+                message: String::new(),
+                name_to_group: false,
+                session: None,
+            }),
+        );
+        svc.receive_request(&request, contoso_org)
+            .expect("receive")
+            .expect("accepted");
+        n.api
+            .answer_request(
+                &n.ana,
+                &contoso_org,
+                "req-zoe",
+                RequestAnswer {
+                    accept: true,
+                    reply: String::new(),
+                },
+            )
+            .await
+            .expect("answer");
+        // Ana asks for Contoso's talk, and Contoso accepts.
+        let sent = n
+            .api
+            .send_request(
+                &n.ana,
+                NewRequest {
+                    offer_org: contoso_org,
+                    offer_id: "talk-1".into(),
+                    goal: "Learn".into(),
+                    preferred_times: String::new(),
+                    message: String::new(),
+                    name_to_group: false,
+                    session: None,
+                },
+            )
+            .await
+            .expect("send");
+        // Not before it is accepted.
+        let form = FeedbackForm {
+            rating: 4,
+            apply: "Blameless reviews".into(),
+            comment: String::new(),
+            before: 2,
+            after: 4,
+        };
+        assert!(matches!(
+            n.api.give_feedback(&n.ana, &sent.id, form.clone()).await,
+            Err(ApiError::Invalid(_))
+        ));
+        let answer = envelope(
+            &contoso,
+            &format!("answer-{}", sent.id),
+            1,
+            Body::Answer(skillmesh_protocol::kinds::Answer {
+                request_org: svc.org(),
+                request_id: sent.id.clone(),
+                decision: skillmesh_protocol::kinds::Decision::Accepted,
+                reply: "Welcome".into(),
+                contact: None,
+                group: None,
+            }),
+        );
+        svc.receive_answer(&answer, contoso_org)
+            .expect("receive")
+            .expect("taken");
+        // Only the person who asked gives feedback on it, within bounds.
+        assert!(matches!(
+            n.api.give_feedback(&n.bob, &sent.id, form.clone()).await,
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            n.api
+                .give_feedback(
+                    &n.ana,
+                    &sent.id,
+                    FeedbackForm {
+                        rating: 6,
+                        ..form.clone()
+                    }
+                )
+                .await,
+            Err(ApiError::Invalid(_))
+        ));
+        n.api
+            .give_feedback(&n.ana, &sent.id, form)
+            .await
+            .expect("feedback");
+        let outbox = n.api.outbox(&n.ana).await.expect("outbox");
+        assert!(outbox[0].feedback_given);
+
+        let all = n.api.impact(&ImpactQuery::default()).await.expect("impact");
+        assert_eq!(
+            (all.sessions_given, all.minutes_given, all.participants),
+            (1, 45, 1)
+        );
+        // Ana and Contoso, both ways: one connection.
+        assert_eq!(all.connections, 1);
+        assert_eq!((all.requests_made, all.requests_made_answered), (1, 1));
+        assert_eq!(
+            (all.requests_received, all.requests_received_answered),
+            (1, 1)
+        );
+        assert!(all.median_hours_to_answer.is_some_and(|h| h >= 0.0));
+        assert_eq!(all.feedback, 1);
+        assert_eq!(
+            (all.average_rating, all.skill_before, all.skill_after),
+            (Some(4.0), Some(2.0), Some(4.0))
+        );
+        assert_eq!(all.partners.len(), 1);
+        assert_eq!(
+            (
+                all.partners[0].org_name.as_str(),
+                all.partners[0].given,
+                all.partners[0].received
+            ),
+            ("Contoso", 1, 1)
+        );
+        // A topic nothing targeted, and a period before any of it: nothing.
+        for query in [
+            ImpactQuery {
+                topic: "basket weaving".into(),
+                ..ImpactQuery::default()
+            },
+            ImpactQuery {
+                until: "2020-01-01".into(),
+                ..ImpactQuery::default()
+            },
+        ] {
+            let none = n.api.impact(&query).await.expect("impact");
+            assert_eq!(
+                (
+                    none.requests_made,
+                    none.requests_received,
+                    none.feedback,
+                    none.sessions_given
+                ),
+                (0, 0, 0, 0),
+                "{query:?}"
+            );
+            assert!(none.partners.is_empty());
+        }
+        // The samples' topic is counted.
+        let k8s = n
+            .api
+            .impact(&ImpactQuery {
+                topic: "kubernetes".into(),
+                ..ImpactQuery::default()
+            })
+            .await
+            .expect("impact");
+        assert_eq!((k8s.requests_received, k8s.sessions_given), (1, 1));
+        assert!(matches!(
+            n.api
+                .impact(&ImpactQuery {
+                    since: "soon".into(),
+                    ..ImpactQuery::default()
+                })
+                .await,
+            Err(ApiError::Invalid(_))
+        ));
     }
 
     #[tokio::test]

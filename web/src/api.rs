@@ -419,6 +419,9 @@ pub struct OutboxItem {
     /// answer describes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Roster>,
+    /// I already said how it went.
+    #[serde(default)]
+    pub feedback_given: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -436,6 +439,76 @@ pub struct FeedItem {
     /// What it is about (a cohort's goal, an offer's description).
     pub detail: String,
     pub slots: Vec<Slot>,
+}
+
+/// After taking part in something I was accepted for: how it went. It
+/// stays on this node; admins see only aggregates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackForm {
+    /// 1 to 5.
+    pub rating: u8,
+    /// What I will apply.
+    #[serde(default)]
+    pub apply: String,
+    #[serde(default)]
+    pub comment: String,
+    /// My skill in what it targeted, 1 to 5, before and after.
+    pub before: u8,
+    pub after: u8,
+}
+
+/// Which part of the organisation's learning the impact figures cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImpactQuery {
+    /// First day, `YYYY-MM-DD` (UTC), or empty for no bound.
+    pub since: String,
+    /// Last day, inclusive, or empty.
+    pub until: String,
+    /// Only what targeted this topic, or empty for all.
+    pub topic: String,
+}
+
+/// What the organisation's peer learning came to, counted on this node
+/// from its own records. Nothing about one person: counts and averages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Impact {
+    /// Sessions our people gave (see the node's `recognition` rules) and
+    /// their length in minutes.
+    pub sessions_given: u64,
+    pub minutes_given: u64,
+    /// People from elsewhere whose requests our people accepted.
+    pub participants: u64,
+    /// Distinct pairs of one of our people and another organisation that
+    /// came together through an accepted request, either way.
+    pub connections: u64,
+    /// Requests our people made, and how many were answered.
+    pub requests_made: u64,
+    pub requests_made_answered: u64,
+    /// Requests our people received, how many they answered, and the
+    /// median time they took, in hours.
+    pub requests_received: u64,
+    pub requests_received_answered: u64,
+    pub median_hours_to_answer: Option<f64>,
+    /// Feedback our people gave after taking part.
+    pub feedback: u64,
+    pub average_rating: Option<f64>,
+    /// Average self-assessed skill (1 to 5) before and after.
+    pub skill_before: Option<f64>,
+    pub skill_after: Option<f64>,
+    /// Given to (accepted requests from) and received from each partner.
+    pub partners: Vec<PartnerImpact>,
+    /// Topics our people want to learn that no partner offers.
+    pub wanted_without_supply: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerImpact {
+    pub org: OrgKey,
+    pub org_name: String,
+    pub given: u64,
+    pub received: u64,
 }
 
 /// A cohort's goal, schedule and members, as an admitted member sees it.
@@ -608,6 +681,15 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
     fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
     /// A new API token for `user`, replacing any earlier one. Shown once.
     fn new_api_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;
+    /// How something I took part in went (an accepted request of mine).
+    fn give_feedback(
+        &self,
+        user: &User,
+        request_id: &str,
+        form: FeedbackForm,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    /// The impact figures (admins only).
+    fn impact(&self, query: &ImpactQuery) -> impl Future<Output = ApiResult<Impact>> + Send;
     /// A new calendar feed token for `user`, replacing (and so revoking)
     /// any earlier one. Shown once, inside the feed's address.
     fn new_calendar_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;

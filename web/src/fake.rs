@@ -157,6 +157,47 @@ impl NodeApi for Fake {
         Ok("smk_new".into())
     }
 
+    async fn give_feedback(&self, _user: &User, id: &str, form: FeedbackForm) -> ApiResult<()> {
+        if id != "req-1" {
+            return Err(ApiError::NotFound("You have no such request.".into()));
+        }
+        if !(1..=5).contains(&form.rating) {
+            return Err(ApiError::Invalid("The rating must be 1 to 5.".into()));
+        }
+        Ok(())
+    }
+
+    /// Figures for a period, with a partner whose name is hostile.
+    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
+        if query.since == "soon" {
+            return Err(ApiError::Invalid(
+                "The first day must be a day written YYYY-MM-DD.".into(),
+            ));
+        }
+        Ok(Impact {
+            sessions_given: 4,
+            minutes_given: 270,
+            participants: 3,
+            connections: 2,
+            requests_made: 5,
+            requests_made_answered: 4,
+            requests_received: 3,
+            requests_received_answered: 3,
+            median_hours_to_answer: Some(2.5),
+            feedback: 2,
+            average_rating: Some(4.5),
+            skill_before: Some(2.0),
+            skill_after: Some(3.5),
+            partners: vec![PartnerImpact {
+                org: remote_org(),
+                org_name: format!("={HOSTILE}"),
+                given: 3,
+                received: 1,
+            }],
+            wanted_without_supply: vec!["Basket weaving".into()],
+        })
+    }
+
     async fn new_calendar_token(&self, _user: &User) -> ApiResult<String> {
         Ok(CALENDAR_TOKEN.into())
     }
@@ -308,6 +349,7 @@ impl NodeApi for Fake {
             status: RequestStatus::Waiting,
             detail: String::new(),
             contact: None,
+            feedback_given: false,
             group: None,
             created_at: 0,
             updated_at: 0,
@@ -331,6 +373,7 @@ impl NodeApi for Fake {
             status: RequestStatus::Accepted,
             detail: String::new(),
             contact: None,
+            feedback_given: false,
             group: Some(Roster {
                 goal: HOSTILE.into(),
                 starts_at: 0,

@@ -19,6 +19,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "unpublished" => "Unpublished: a retraction was sent to every partner organisation.",
         "requested" => "Request sent. Its status is under Requests.",
         "answered" => "Answer sent.",
+        "feedback" => "Thank you: your feedback is saved on this node.",
         "approved" => "Approved and published.",
         "mode" => "Federation mode changed.",
         "org" => "Organisation updated.",

@@ -103,6 +103,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             post(pages::requests::answer::<S>),
         )
         .route(
+            "/requests/outbox/{id}/feedback",
+            post(pages::requests::feedback::<S>),
+        )
+        .route(
             "/account",
             get(pages::account::page).post(pages::account::new_token::<S>),
         )
@@ -119,6 +123,8 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         )
         .route("/admin/audit", get(pages::admin::audit::<S>))
         .route("/admin/demand", get(pages::admin::demand::<S>))
+        .route("/admin/impact", get(pages::impact::page::<S>))
+        .route("/admin/impact.csv", get(pages::impact::csv::<S>))
         .route(
             "/goals",
             get(pages::goals::page::<S>).post(pages::goals::save::<S>),

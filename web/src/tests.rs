@@ -859,3 +859,113 @@ async fn the_calendar_feed_is_served_by_its_address_alone() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
+    let mut c = Client::new();
+    c.sign_in(MEMBER).await;
+    assert_eq!(c.get("/admin/impact").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get("/admin/impact.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut a = Client::new();
+    a.sign_in(ADMIN).await;
+    let page = a
+        .get("/admin/impact?since=2026-01-01&topic=leadership")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<dt>Hours given</dt><dd>4.5</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<dt>Average rating (1-5)</dt><dd>4.5</dd>")
+    );
+    assert!(page.body.contains(r#"<svg id="partner-chart""#));
+    assert!(page.body.contains(r#"<svg id="skill-chart""#));
+    // The partner's name is text in the SVG, not markup.
+    assert!(!page.body.contains("<script>alert"));
+    assert!(page.body.contains("=&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.body.contains("Basket weaving"));
+    assert!(
+        page.body.contains(
+            r#"href="/admin/impact.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
+        )
+    );
+    let bad = a.get("/admin/impact?since=soon").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let csv = a.get("/admin/impact.csv?since=2026-01-01").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let lines: Vec<&str> = csv.body.split("\r\n").collect();
+    assert_eq!(lines[0], "figure,value");
+    assert!(lines.contains(&"Sessions given,4"));
+    assert!(lines.contains(&"Median hours to answer,2.5"));
+    // A name starting with '=' cannot become a spreadsheet formula.
+    let partner = lines
+        .iter()
+        .find(|l| l.contains("alert(2)"))
+        .expect("the partner row");
+    assert!(partner.starts_with("\"'=<script>"), "{partner}");
+    assert!(partner.ends_with(&format!(",{},3,1", fake::remote_org().to_hex())));
+}
+
+#[tokio::test]
+async fn feedback_is_given_on_an_accepted_request() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let page = c.get("/requests").await;
+    assert!(
+        page.body
+            .contains(r#"action="/requests/outbox/req-1/feedback""#)
+    );
+    let sent = c
+        .post_form(
+            "/requests/outbox/req-1/feedback",
+            &[
+                ("csrf", &csrf),
+                ("rating", "5"),
+                ("apply", "Run reviews with a rubric"),
+                ("comment", ""),
+                ("before", "2"),
+                ("after", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(sent.location(), "/requests?notice=feedback");
+    let bad = c
+        .post_form(
+            "/requests/outbox/req-1/feedback",
+            &[
+                ("csrf", &csrf),
+                ("rating", "9"),
+                ("before", "2"),
+                ("after", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let missing = c
+        .post_form(
+            "/requests/outbox/req-1/feedback",
+            &[
+                ("csrf", &csrf),
+                ("rating", ""),
+                ("before", "2"),
+                ("after", "4"),
+            ],
+        )
+        .await;
+    assert!(missing.body.contains("The rating must be a whole number."));
+}

@@ -21,6 +21,7 @@
 //! | `ctok/`    | SHA-256 of a calendar token (hex) | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 //! | `goal/`    | person id                         | JSON `Goals` (private)    |
+//! | `fb/`      | request id (our outbox)           | JSON `Feedback` (private) |
 
 use skillmesh_protocol::OrgKey;
 
@@ -45,6 +46,7 @@ pub const TOKEN: &[u8] = b"tok/";
 pub const CALENDAR_TOKEN: &[u8] = b"ctok/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
+pub const FEEDBACK: &[u8] = b"fb/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

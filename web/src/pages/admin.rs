@@ -17,7 +17,7 @@ use crate::dates::datetime;
 use crate::pages::listing;
 use skillmesh_protocol::kinds::wire_name;
 
-fn admin_nav() -> Markup {
+pub(super) fn admin_nav() -> Markup {
     html! {
         nav.sub aria-label="Admin" {
             a href="/admin" { "Federation and health" } " · "
@@ -25,6 +25,7 @@ fn admin_nav() -> Markup {
             a href="/admin/policy" { "Outbound policy" } " · "
             a href="/admin/audit" { "Audit log" } " · "
             a href="/admin/demand" { "Demand" } " · "
+            a href="/admin/impact" { "Impact" } " · "
             a href="/admin/users" { "People and accounts" }
         }
     }

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod find;
 pub mod goals;
 pub mod home;
+pub mod impact;
 pub mod listing;
 pub mod offers;
 pub mod profile;

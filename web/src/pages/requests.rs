@@ -8,7 +8,9 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster};
+use crate::api::{
+    FeedbackForm, InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster,
+};
 use crate::dates::datetime;
 use skillmesh_protocol::kinds::wire_name;
 
@@ -25,7 +27,7 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
             ol.results #inbox { @for i in &inbox { li.card data-request=(i.id) { (inbox_item(&ctx, i)) } } }
             h2 { "Outbox: what I asked for" }
             @if outbox.is_empty() { p { "You have not asked for anything yet. " a href="/find" { "Find someone" } "." } }
-            ol.results #outbox { @for o in &outbox { li.card data-request=(o.id) { (outbox_item(o)) } } }
+            ol.results #outbox { @for o in &outbox { li.card data-request=(o.id) { (outbox_item(&ctx, o)) } } }
         },
     ))
 }
@@ -66,7 +68,7 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
     }
 }
 
-fn outbox_item(o: &OutboxItem) -> Markup {
+fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
     html! {
         h3 { a href={ "/listing/" (o.offer_org.to_hex()) "/" (o.offer_id) } { (o.offer_title) } }
         p.meta { "At " (o.offer_org_name) " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
@@ -79,7 +81,68 @@ fn outbox_item(o: &OutboxItem) -> Markup {
             }
         }
         @if let Some(g) = &o.group { (roster(g)) }
+        @if o.status == RequestStatus::Accepted {
+            @if o.feedback_given { p.meta { "Thank you for your feedback." } } @else { (feedback_form(ctx, o)) }
+        }
     }
+}
+
+/// After taking part: how it went. Only this node keeps it.
+fn feedback_form(ctx: &Ctx, o: &OutboxItem) -> Markup {
+    let scale = |name: &str, label: &str| {
+        html! {
+            label { (label)
+                select name=(name) required {
+                    option value="" { "—" }
+                    @for n in 1..=5u8 { option value=(n) { (n) } }
+                }
+            }
+        }
+    };
+    html! {
+        details.feedback {
+            summary { "How did it go?" }
+            form.stack method="post" action={ "/requests/outbox/" (o.id) "/feedback" } {
+                (ctx.csrf())
+                (scale("rating", "Overall, from 1 (poor) to 5 (excellent)"))
+                label { "What I will apply" textarea name="apply" maxlength="2000" {} }
+                label { "Anything else" textarea name="comment" maxlength="2000" {} }
+                (scale("before", "My skill in this before, 1 to 5"))
+                (scale("after", "and after, 1 to 5"))
+                button type="submit" { "Send feedback" }
+            }
+            p.hint { "Your answers stay on " (ctx.org_name) "'s node; admins see only totals and averages." }
+        }
+    }
+}
+
+pub async fn feedback<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let form = FeedbackForm {
+        rating: form
+            .number("rating", "The rating")
+            .map_err(|e| ctx.fail(e))?,
+        apply: form.get("apply").to_string(),
+        comment: form.get("comment").to_string(),
+        before: form
+            .number("before", "The skill before")
+            .map_err(|e| ctx.fail(e))?,
+        after: form
+            .number("after", "The skill after")
+            .map_err(|e| ctx.fail(e))?,
+    };
+    state
+        .node
+        .give_feedback(&me.user, &id, form)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/requests", "feedback")
 }
 
 /// A cohort the person was admitted to: goal, schedule and who is in it

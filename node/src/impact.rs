@@ -1,0 +1,191 @@
+//! What came of the organisation's peer learning: the feedback our people
+//! give after taking part, and the impact figures admins see. Everything
+//! is counted on this node from its own records (requests both ways,
+//! offers, feedback); the figures are counts and averages, never what one
+//! person said, and nothing here is published.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use skillmesh_protocol::OrgKey;
+use skillmesh_web::{FeedbackForm, Impact, ImpactQuery, PartnerImpact};
+
+use crate::catalogue;
+use crate::clock;
+use crate::service::{Result, Service, ServiceError};
+use crate::store::{Feedback, InboxStatus, OutboxStatus};
+
+/// Longest "what I will apply" and comment, in bytes.
+pub const MAX_FEEDBACK_TEXT_BYTES: usize = 2000;
+
+impl Service {
+    /// Our person `person` says how something they were accepted for went.
+    /// Giving feedback again replaces it.
+    pub fn give_feedback(
+        &self,
+        person: &str,
+        request_id: &str,
+        form: FeedbackForm,
+    ) -> Result<Feedback> {
+        let entry = self
+            .store()
+            .outbox_entry(request_id)?
+            .filter(|e| e.requester == person)
+            .ok_or_else(|| ServiceError::NotFound("request".into()))?;
+        if entry.status != OutboxStatus::Accepted {
+            return Err(ServiceError::Invalid(
+                "feedback is for what you were accepted for".into(),
+            ));
+        }
+        for (what, value) in [
+            ("the rating", form.rating),
+            ("the skill before", form.before),
+            ("the skill after", form.after),
+        ] {
+            if !(1..=5).contains(&value) {
+                return Err(ServiceError::Invalid(format!("{what} must be 1 to 5")));
+            }
+        }
+        let (apply, comment) = (form.apply.trim(), form.comment.trim());
+        if apply.len() > MAX_FEEDBACK_TEXT_BYTES || comment.len() > MAX_FEEDBACK_TEXT_BYTES {
+            return Err(ServiceError::Invalid(format!(
+                "keep each answer under {MAX_FEEDBACK_TEXT_BYTES} bytes"
+            )));
+        }
+        let feedback = Feedback {
+            request_id: entry.id,
+            person: person.to_string(),
+            topics: self.topics_held(&entry.offer_org, &entry.offer_id)?,
+            offer_org: entry.offer_org,
+            offer_id: entry.offer_id,
+            rating: form.rating,
+            apply: apply.to_string(),
+            comment: comment.to_string(),
+            before: form.before,
+            after: form.after,
+            at: clock::now(),
+        };
+        self.store().put_feedback(&feedback)?;
+        Ok(feedback)
+    }
+
+    /// The topics of a record we hold (ours or another organisation's).
+    fn topics_held(&self, org: &OrgKey, id: &str) -> Result<Vec<String>> {
+        let body = if *org == self.org() {
+            self.store().item(id)?.map(|i| i.body)
+        } else {
+            match self.store().get_record(org, id)?.filter(|r| !r.tombstone) {
+                Some(row) => Some(row.record()?.body),
+                None => None,
+            }
+        };
+        Ok(body
+            .and_then(|b| catalogue::extract(&b))
+            .map(|x| x.topics)
+            .unwrap_or_default())
+    }
+
+    /// The impact figures for `query`, as of now.
+    pub fn impact(&self, query: &ImpactQuery) -> Result<Impact> {
+        let day = |text: &str, what: &str| -> Result<Option<i64>> {
+            match text.trim() {
+                "" => Ok(None),
+                t => skillmesh_web::dates::parse_date(t)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ServiceError::Invalid(format!("{what} must be a day written YYYY-MM-DD"))
+                    }),
+            }
+        };
+        let since = day(&query.since, "the first day")?;
+        // The last day counts whole.
+        let until = day(&query.until, "the last day")?.map(|d| d + 86_400);
+        let in_period = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
+        let topic = query.topic.trim().to_lowercase();
+        let about = |topics: &[String]| {
+            topic.is_empty() || topics.iter().any(|t| t.to_lowercase() == topic)
+        };
+        let now = clock::now();
+        let mut impact = Impact::default();
+        let mut given: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut received: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut connections: BTreeSet<(String, OrgKey)> = BTreeSet::new();
+
+        // Asked of us.
+        let mut waits: Vec<i64> = Vec::new();
+        for e in self.store().inbox()? {
+            if !in_period(e.received_at) || !about(&self.topics_held(&self.org(), &e.offer_id)?) {
+                continue;
+            }
+            impact.requests_received += 1;
+            if let Some(at) = e.answered_at.filter(|_| e.status != InboxStatus::Pending) {
+                impact.requests_received_answered += 1;
+                waits.push(at - e.received_at);
+            }
+            if e.status == InboxStatus::Accepted {
+                *given.entry(e.from_org).or_default() += 1;
+                connections.insert((e.owner.clone().unwrap_or_default(), e.from_org));
+            }
+        }
+        waits.sort_unstable();
+        impact.median_hours_to_answer = waits
+            .get(waits.len() / 2)
+            .filter(|_| !waits.is_empty())
+            .map(|w| *w as f64 / 3600.0);
+        let credit = crate::recognition::tally(self.store(), now, |e, item| {
+            e.answered_at.is_some_and(&in_period)
+                && catalogue::extract(&item.body).is_some_and(|x| about(&x.topics))
+        })?;
+        impact.sessions_given = credit.sessions;
+        impact.minutes_given = credit.minutes;
+        impact.participants = credit.people_helped;
+
+        // Asked by us.
+        for e in self.store().outbox()? {
+            if !in_period(e.created_at) || !about(&self.topics_held(&e.offer_org, &e.offer_id)?) {
+                continue;
+            }
+            impact.requests_made += 1;
+            if matches!(e.status, OutboxStatus::Accepted | OutboxStatus::Declined) {
+                impact.requests_made_answered += 1;
+            }
+            if e.status == OutboxStatus::Accepted {
+                *received.entry(e.offer_org).or_default() += 1;
+                connections.insert((e.requester, e.offer_org));
+            }
+        }
+        impact.connections = connections.len() as u64;
+
+        // What our people said afterwards.
+        let said: Vec<Feedback> = self
+            .store()
+            .all_feedback()?
+            .into_iter()
+            .filter(|f| in_period(f.at) && about(&f.topics))
+            .collect();
+        impact.feedback = said.len() as u64;
+        let average = |f: fn(&Feedback) -> u8| {
+            (!said.is_empty())
+                .then(|| said.iter().map(|x| f64::from(f(x))).sum::<f64>() / said.len() as f64)
+        };
+        impact.average_rating = average(|f| f.rating);
+        impact.skill_before = average(|f| f.before);
+        impact.skill_after = average(|f| f.after);
+
+        let partners: BTreeSet<OrgKey> = given.keys().chain(received.keys()).copied().collect();
+        impact.partners = partners
+            .into_iter()
+            .map(|org| PartnerImpact {
+                org_name: self.org_display_name(&org),
+                given: given.get(&org).copied().unwrap_or(0),
+                received: received.get(&org).copied().unwrap_or(0),
+                org,
+            })
+            .collect();
+        impact.wanted_without_supply = crate::matching::demand(self, now)?
+            .into_iter()
+            .filter(|r| r.supply == 0 && (topic.is_empty() || r.topic.to_lowercase() == topic))
+            .map(|r| r.topic)
+            .collect();
+        Ok(impact)
+    }
+}

@@ -1,0 +1,207 @@
+//! `/admin/impact`: what the organisation's peer learning came to, for a
+//! period and a topic: figures, two server-rendered SVG charts (no
+//! script), and `/admin/impact.csv` with the same numbers. Partner names
+//! come from other organisations: escaped in the page and the SVG, and
+//! kept from being read as formulas in the CSV.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use maud::{Markup, html};
+
+use super::admin::admin_nav;
+use super::{Ctx, PageResult};
+use crate::Shared;
+use crate::api::{ApiError, Impact, ImpactQuery, NodeApi, PartnerImpact};
+
+pub async fn page<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<ImpactQuery>, QueryRejection>,
+) -> PageResult {
+    ctx.admin()?;
+    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let impact = state.node.impact(&query).await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("Impact", render(&query, &impact)))
+}
+
+pub async fn csv<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<ImpactQuery>, QueryRejection>,
+) -> PageResult {
+    ctx.admin()?;
+    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let impact = state.node.impact(&query).await.map_err(|e| ctx.fail(e))?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"impact.csv\""),
+        ],
+        to_csv(&impact),
+    )
+        .into_response())
+}
+
+/// The figures, one per row, as `(label, value)`.
+fn figures(i: &Impact) -> Vec<(&'static str, String)> {
+    let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.1}"));
+    vec![
+        ("Sessions given", i.sessions_given.to_string()),
+        (
+            "Hours given",
+            format!("{:.1}", i.minutes_given as f64 / 60.0),
+        ),
+        ("Participants from partners", i.participants.to_string()),
+        ("Cross-organisation connections", i.connections.to_string()),
+        ("Requests made", i.requests_made.to_string()),
+        (
+            "Requests made and answered",
+            i.requests_made_answered.to_string(),
+        ),
+        ("Requests received", i.requests_received.to_string()),
+        (
+            "Requests received and answered",
+            i.requests_received_answered.to_string(),
+        ),
+        ("Median hours to answer", opt(i.median_hours_to_answer)),
+        ("Feedback given", i.feedback.to_string()),
+        ("Average rating (1-5)", opt(i.average_rating)),
+        ("Skill before (1-5)", opt(i.skill_before)),
+        ("Skill after (1-5)", opt(i.skill_after)),
+    ]
+}
+
+fn render(q: &ImpactQuery, i: &Impact) -> Markup {
+    let csv_link = format!(
+        "/admin/impact.csv?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("since", &q.since)
+            .append_pair("until", &q.until)
+            .append_pair("topic", &q.topic)
+            .finish()
+    );
+    html! {
+        h1 { "Impact" }
+        (admin_nav())
+        form.row #impact-filter method="get" action="/admin/impact" {
+            label { "From " input type="date" name="since" value=(q.since); }
+            label { "to " input type="date" name="until" value=(q.until); }
+            label { "Topic " input type="text" name="topic" value=(q.topic) placeholder="any"; }
+            button type="submit" { "Show" }
+        }
+        p.hint { "Counted on this node from its requests, offers and the feedback people here gave; never what one person said. Nothing here leaves the organisation." }
+        dl.facts #impact {
+            @for (label, value) in figures(i) {
+                dt { (label) } dd { @if value.is_empty() { "—" } @else { (value) } }
+            }
+        }
+        h2 { "Skill before and after" }
+        (skill_chart(i))
+        h2 { "Given and received, per partner" }
+        @if i.partners.is_empty() { p { "No accepted requests with partners in this period." } } @else { (partner_chart(&i.partners)) }
+        h2 { "Wanted here, offered nowhere" }
+        @if i.wanted_without_supply.is_empty() { p { "Nothing: every topic people here want is offered somewhere." } } @else {
+            ul #unsupplied { @for t in &i.wanted_without_supply { li { (t) } } }
+        }
+        p { a #impact-csv href=(csv_link) { "Download these figures (CSV)" } }
+    }
+}
+
+const BAR_WIDTH: f64 = 300.0;
+
+/// Horizontal bars for the average skill before and after, on a 0–5 scale.
+fn skill_chart(i: &Impact) -> Markup {
+    let rows = [("Before", i.skill_before), ("After", i.skill_after)];
+    html! {
+        @if i.skill_before.is_none() { p { "No feedback with a self-assessment in this period." } } @else {
+            svg #skill-chart xmlns="http://www.w3.org/2000/svg" width="440" height="70" role="img" aria-label="Average self-assessed skill before and after" {
+                @for (n, (label, value)) in rows.iter().enumerate() {
+                    @let y = 10 + n * 30;
+                    @let v = value.unwrap_or(0.0);
+                    text x="0" y=(y + 15) { (label) }
+                    rect x="60" y=(y) height="20" width=(format!("{:.1}", BAR_WIDTH * v / 5.0)) class={ "bar " (label.to_lowercase()) } {}
+                    text x=(format!("{:.1}", 66.0 + BAR_WIDTH * v / 5.0)) y=(y + 15) { (format!("{v:.1}")) }
+                }
+            }
+        }
+    }
+}
+
+/// Two bars per partner: what our people gave them and received from them.
+fn partner_chart(partners: &[PartnerImpact]) -> Markup {
+    let max = partners
+        .iter()
+        .map(|p| p.given.max(p.received))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let height = partners.len() * 50 + 10;
+    html! {
+        svg #partner-chart xmlns="http://www.w3.org/2000/svg" width="560" height=(height) role="img" aria-label="Requests accepted per partner organisation, given and received" {
+            @for (n, p) in partners.iter().enumerate() {
+                @let y = 10 + n * 50;
+                text x="0" y=(y + 14) { (p.org_name) }
+                rect.bar.given x="200" y=(y) height="16" width=(format!("{:.1}", BAR_WIDTH * p.given as f64 / max)) {}
+                text x=(format!("{:.1}", 206.0 + BAR_WIDTH * p.given as f64 / max)) y=(y + 13) { "given " (p.given) }
+                rect.bar.received x="200" y=(y + 20) height="16" width=(format!("{:.1}", BAR_WIDTH * p.received as f64 / max)) {}
+                text x=(format!("{:.1}", 206.0 + BAR_WIDTH * p.received as f64 / max)) y=(y + 33) { "received " (p.received) }
+            }
+        }
+    }
+}
+
+/// The figures, then one row per partner, as CSV (RFC 4180).
+fn to_csv(i: &Impact) -> String {
+    let mut out = String::from("figure,value\r\n");
+    for (label, value) in figures(i) {
+        out.push_str(&format!("{},{}\r\n", cell(label), cell(&value)));
+    }
+    out.push_str("\r\npartner,key,given,received\r\n");
+    for p in &i.partners {
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            cell(&p.org_name),
+            p.org.to_hex(),
+            p.given,
+            p.received
+        ));
+    }
+    out.push_str("\r\nwanted here offered nowhere\r\n");
+    for t in &i.wanted_without_supply {
+        out.push_str(&cell(t));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV field: quoted when it holds a comma, quote or line break, and
+/// prefixed with `'` when a spreadsheet would take it for a formula.
+fn cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_are_quoted_and_never_formulas() {
+        assert_eq!(super::cell("Contoso"), "Contoso");
+        assert_eq!(super::cell("a,b"), "\"a,b\"");
+        assert_eq!(super::cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            super::cell("=HYPERLINK(\"x\")"),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(super::cell("-1"), "'-1");
+    }
+}
