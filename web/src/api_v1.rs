@@ -17,8 +17,9 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::Shared;
 use crate::api::{
-    ApiError, AuditQuery, FederationMode, LearningGoals, NewRequest, NewUser, NodeApi, OfferAction,
-    OrgAction, ProfileUpdate, RequestAnswer, SearchQuery, SharedFields,
+    ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewRequest,
+    NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, RequestAnswer, SearchQuery,
+    SharedFields,
 };
 use crate::error::from_rejection;
 use crate::session::{ApiAdmin, ApiCaller};
@@ -111,6 +112,8 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/requests/inbox", get(inbox::<S>))
         .route("/requests/outbox", get(outbox::<S>))
         .route("/requests/inbox/{org}/{id}/answer", post(answer::<S>))
+        .route("/requests/outbox/{id}/feedback", put(give_feedback::<S>))
+        .route("/calendar/tokens", post(new_calendar_token::<S>))
         .route("/admin/federation", get(federation::<S>))
         .route("/admin/federation/mode", put(set_mode::<S>))
         .route("/admin/orgs/{org}/actions", post(org_action::<S>))
@@ -119,6 +122,7 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/admin/policy", get(policy::<S>).put(set_policy::<S>))
         .route("/admin/audit", get(audit::<S>))
         .route("/admin/demand", get(demand::<S>))
+        .route("/admin/impact", get(impact::<S>))
         .route("/goals", get(goals::<S>).put(set_goals::<S>))
         .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
@@ -245,6 +249,32 @@ async fn answer<S: NodeApi>(
             .answer_request(&user, &org(&o)?, &id, answer)
             .await?,
     ))
+}
+
+async fn give_feedback<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(form): ApiJson<FeedbackForm>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.give_feedback(&user, &id, form).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn new_calendar_token<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<Response> {
+    let token = state.node.new_calendar_token(&user).await?;
+    Ok(created(TokenBody { token }))
+}
+
+async fn impact<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+    ApiQuery(query): ApiQuery<ImpactQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.impact(&query).await?))
 }
 
 async fn federation<S: NodeApi>(

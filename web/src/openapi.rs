@@ -152,6 +152,9 @@ pub fn spec() -> Value {
             },
             "/admin/audit": {"get": with_params(op("The audit log, newest first", "admin", (200, array_of("AuditRow")), None, true), query_params(&[("org", "Organisation key."), ("action", "Action code, e.g. record_rejected."), ("day", "A UTC day, YYYY-MM-DD."), ("limit", "At most this many (default 200, at most 1000).")]))},
             "/admin/demand": {"get": op("Most-wanted topics here and the network's supply for each (aggregates only)", "admin", (200, array_of("DemandRow")), None, true)},
+            "/admin/impact": {"get": with_params(op("What the organisation's peer learning came to (counts and averages only)", "admin", (200, schema_ref("Impact")), None, true), query_params(&[("since", "First day, YYYY-MM-DD (UTC)."), ("until", "Last day, inclusive."), ("topic", "Only what targeted this topic.")]))},
+            "/requests/outbox/{id}/feedback": {"put": with_params(op("Say how something I was accepted for went (kept on this node; admins see only aggregates)", "requests", (204, json!({"description": "Saved."})), Some((schema_ref("FeedbackForm"), json!({"rating": 5, "apply": "Run reviews with a rubric", "comment": "", "before": 2, "after": 4}))), false), json!([path_param("id", "The request id (from my outbox).")]))},
+            "/calendar/tokens": {"post": op("Create my calendar feed token (revokes the previous one; shown once). The feed is GET /calendar/{token}.ics, outside the API, for calendar programs", "account", (201, json!({"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]})), None, false)},
             "/goals": {
                 "get": op("What I want to learn (kept on this node only)", "matching", (200, schema_ref("LearningGoals")), None, false),
                 "put": op("Note what I want to learn (never sent to another organisation)", "matching", (200, schema_ref("LearningGoals")), Some((schema_ref("LearningGoals"), json!({"goals": "Get better at running on-call for my team", "topics": ["incident response", "Kubernetes"], "formats": ["mentoring"], "languages": ["en"], "max_hours_apart": 3}))), false)
@@ -180,6 +183,13 @@ fn schemas() -> Value {
         json!({"enum": ["waiting", "queued", "pending", "accepted", "declined", "refused"]});
     let slot = json!({"type": "object", "properties": {"starts_at": s("integer"), "duration_minutes": s("integer")}});
     let member = json!({"type": "object", "properties": {"org": org, "org_name": s("string"), "name": {"type": ["string", "null"]}}});
+    let number = json!({"type": ["number", "null"]});
+    let impact = json!({"type": "object", "properties": {
+        "sessions_given": s("integer"), "minutes_given": s("integer"), "participants": s("integer"), "connections": s("integer"),
+        "requests_made": s("integer"), "requests_made_answered": s("integer"), "requests_received": s("integer"), "requests_received_answered": s("integer"),
+        "median_hours_to_answer": number, "feedback": s("integer"), "average_rating": number, "skill_before": number, "skill_after": number,
+        "partners": {"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "given": s("integer"), "received": s("integer")}}},
+        "wanted_without_supply": strings}});
     let group = json!({
         "description": "For a cohort I was admitted to: its goal, schedule and members (a name only where that member allowed it). Absent otherwise.",
         "type": "object",
@@ -237,6 +247,11 @@ fn schemas() -> Value {
         "LearningGoals": {"type": "object", "additionalProperties": false, "properties": {"goals": s("string"), "topics": strings.clone(), "formats": strings.clone(), "languages": strings.clone(), "max_hours_apart": {"type": ["integer", "null"], "minimum": 0, "maximum": 12}}},
         "Suggestion": {"type": "object", "required": ["hit", "reasons", "score"], "properties": {"hit": schema_ref("SearchHit"), "reasons": strings.clone(), "score": s("number")}},
         "DemandRow": {"type": "object", "required": ["topic", "people", "supply"], "properties": {"topic": s("string"), "people": s("integer"), "supply": s("integer")}},
+        "FeedbackForm": {"type": "object", "required": ["rating", "before", "after"], "additionalProperties": false, "properties": {
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5}, "apply": s("string"), "comment": s("string"),
+            "before": {"type": "integer", "minimum": 1, "maximum": 5, "description": "My skill in what it targeted, before."},
+            "after": {"type": "integer", "minimum": 1, "maximum": 5}}},
+        "Impact": impact,
         "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
     })
 }
