@@ -614,6 +614,8 @@ impl Service {
         bytes: &[u8],
         sender: OrgKey,
     ) -> Result<std::result::Result<(), Refusal>> {
+        // Serialised with `delivered`, which writes the same entry.
+        let _answering = self.answer_guard();
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
             Err(r) => return Ok(Err(r)),
@@ -713,7 +715,15 @@ impl Service {
     ) -> Result<()> {
         match delivery {
             Delivery::Request { id, .. } => {
-                if let Some(mut e) = self.store().outbox_entry(id)? {
+                // The answer can arrive before the acknowledgement of the
+                // request (an event admits sign-ups at once): a request
+                // already answered keeps its answer.
+                let _answering = self.answer_guard();
+                if let Some(mut e) = self
+                    .store()
+                    .outbox_entry(id)?
+                    .filter(|e| e.status == OutboxStatus::Waiting)
+                {
                     match outcome {
                         Ok(()) => e.status = OutboxStatus::Queued,
                         Err(reason) => {

@@ -1963,6 +1963,24 @@ mod tests {
         svc.receive_answer(&answer, contoso_org)
             .expect("receive")
             .expect("taken");
+        // The acknowledgement of the request, arriving after the answer,
+        // does not take the answer back.
+        svc.delivered(
+            &crate::requests::Delivery::Request {
+                to: contoso_org,
+                id: sent.id.clone(),
+                envelope: Vec::new(),
+            },
+            Ok(()),
+        )
+        .expect("delivered");
+        assert_eq!(
+            svc.store()
+                .outbox_entry(&sent.id)
+                .expect("get")
+                .map(|e| e.status),
+            Some(OutboxStatus::Accepted)
+        );
         // Only the person who asked gives feedback on it, within bounds.
         assert!(matches!(
             n.api.give_feedback(&n.bob, &sent.id, form.clone()).await,
