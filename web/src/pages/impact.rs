@@ -11,18 +11,28 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 
 use super::admin::admin_nav;
-use super::{Ctx, PageResult};
+use super::{Ctx, PageError, PageResult};
 use crate::Shared;
 use crate::api::{ApiError, Impact, ImpactQuery, NodeApi, PartnerImpact};
+
+/// The figures an admin asked for, for the page and the CSV alike.
+async fn figures_asked<S: NodeApi>(
+    state: &Shared<S>,
+    ctx: &Ctx,
+    query: Result<Query<ImpactQuery>, QueryRejection>,
+) -> Result<(ImpactQuery, Impact), PageError> {
+    ctx.admin()?;
+    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
+    let impact = state.node.impact(&query).await.map_err(|e| ctx.fail(e))?;
+    Ok((query, impact))
+}
 
 pub async fn page<S: NodeApi>(
     State(state): State<Shared<S>>,
     ctx: Ctx,
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
-    ctx.admin()?;
-    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
-    let impact = state.node.impact(&query).await.map_err(|e| ctx.fail(e))?;
+    let (query, impact) = figures_asked(&state, &ctx, query).await?;
     Ok(ctx.render("Impact", render(&query, &impact)))
 }
 
@@ -31,9 +41,7 @@ pub async fn csv<S: NodeApi>(
     ctx: Ctx,
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
-    ctx.admin()?;
-    let Query(query) = query.map_err(|e| ctx.fail(ApiError::Invalid(e.body_text())))?;
-    let impact = state.node.impact(&query).await.map_err(|e| ctx.fail(e))?;
+    let (_, impact) = figures_asked(&state, &ctx, query).await?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),
