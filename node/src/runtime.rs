@@ -155,11 +155,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         source,
     })?;
     let options = skillmesh_web::WebOptions {
-        secure_cookies: config
-            .web
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://")),
+        public_url: config.web.public_url.clone(),
         // Demo and test nodes share 127.0.0.1; their cookies must not mix.
         instance: service.org().short(),
     };

@@ -36,12 +36,24 @@ pub use session::{CSRF_HEADER, SESSION_COOKIE};
 /// How the web layer is served.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {
-    /// Mark cookies `Secure`: set when the node is reached over https
-    /// (`web.public_url`), so browsers never send them in clear text.
-    pub secure_cookies: bool,
+    /// `web.public_url`: the address people reach the node at, when it is
+    /// not the listen address (a reverse proxy, a domain name). Addresses
+    /// handed out for use outside the browser (the calendar feed) start
+    /// with it.
+    pub public_url: Option<String>,
     /// Distinguishes this node's cookies from other nodes' on the same
     /// host (e.g. the first hex digits of the organisation key).
     pub instance: String,
+}
+
+impl WebOptions {
+    /// Mark cookies `Secure` when the node is reached over https, so
+    /// browsers never send them in clear text.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 /// What every handler gets: the node, and the web layer's own state.

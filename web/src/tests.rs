@@ -208,7 +208,7 @@ async fn pages_need_sign_in_and_the_api_answers_401() {
 #[tokio::test]
 async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_the_session() {
     let mut c = Client::with(WebOptions {
-        secure_cookies: true,
+        public_url: Some("https://learning.northwind.example".into()),
         instance: "ab12".into(),
     });
     let form = c.get("/signin").await;
@@ -829,6 +829,20 @@ async fn the_calendar_feed_is_served_by_its_address_alone() {
     // Without a Host header the page falls back to localhost.
     let url = format!("http://localhost/calendar/{}.ics", fake::CALENDAR_TOKEN);
     assert!(made.body.contains(&url), "{}", made.body);
+    // With a public address configured, the feed's address starts with it.
+    let mut public = Client::with(WebOptions {
+        public_url: Some("https://learning.northwind.example/".into()),
+        ..WebOptions::default()
+    });
+    public.sign_in(MEMBER).await;
+    let account = public.get("/account").await;
+    let made = public
+        .post_form("/account/calendar", &[("csrf", &account.csrf())])
+        .await;
+    assert!(made.body.contains(&format!(
+        "https://learning.northwind.example/calendar/{}.ics",
+        fake::CALENDAR_TOKEN
+    )));
     // Without the form's CSRF token nothing is made.
     let forged = c.post_form("/account/calendar", &[]).await;
     assert_ne!(forged.status, StatusCode::OK);

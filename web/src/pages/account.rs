@@ -89,22 +89,24 @@ pub async fn new_calendar<S: NodeApi>(
         .new_calendar_token(&me.user)
         .await
         .map_err(|e| ctx.fail(e))?;
-    // The address as this browser reached the node (calendar programs
-    // need it whole); https when the node is served over https.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        })
-        .unwrap_or("localhost");
-    let scheme = if state.options.secure_cookies {
-        "https"
-    } else {
-        "http"
+    // Calendar programs need the whole address: the node's public one, or
+    // else the one this browser reached it at.
+    let base = match &state.options.public_url {
+        Some(public) => public.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| {
+                    h.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                    })
+                })
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
     };
-    let url = format!("{scheme}://{host}/calendar/{token}.ics");
+    let url = format!("{base}/calendar/{token}.ics");
     Ok(ctx.render("My account", render(&ctx, &Fresh::CalendarUrl(url))))
 }
 

@@ -53,7 +53,7 @@ fn form_page<S: NodeApi>(
         &state.cookies.signin,
         &token,
         Duration::from_secs(3600),
-        state.options.secure_cookies,
+        state.options.secure_cookies(),
     );
     Ok(([(header::SET_COOKIE, cookie)], page).into_response())
 }
@@ -109,7 +109,7 @@ pub async fn submit<S: NodeApi>(
         .start(&user.username)
         .map_err(|e| ctx.fail(e))?;
     tracing::info!(username = %user.username, "signed in");
-    let secure = state.options.secure_cookies;
+    let secure = state.options.secure_cookies();
     Ok((
         AppendHeaders([
             (
@@ -141,7 +141,7 @@ pub async fn sign_out<S: NodeApi>(
                 &state.cookies.session,
                 "",
                 Duration::ZERO,
-                state.options.secure_cookies,
+                state.options.secure_cookies(),
             ),
         )],
         Redirect::to("/signin?notice=signed_out"),
