@@ -45,8 +45,14 @@ impl Service {
                 return Err(ServiceError::Invalid(format!("{what} must be 1 to 5")));
             }
         }
-        let (apply, comment) = (form.apply.trim(), form.comment.trim());
-        if apply.len() > MAX_FEEDBACK_TEXT_BYTES || comment.len() > MAX_FEEDBACK_TEXT_BYTES {
+        let said = FeedbackForm {
+            apply: form.apply.trim().to_string(),
+            comment: form.comment.trim().to_string(),
+            ..form
+        };
+        if said.apply.len() > MAX_FEEDBACK_TEXT_BYTES
+            || said.comment.len() > MAX_FEEDBACK_TEXT_BYTES
+        {
             return Err(ServiceError::Invalid(format!(
                 "keep each answer under {MAX_FEEDBACK_TEXT_BYTES} bytes"
             )));
@@ -57,11 +63,7 @@ impl Service {
             topics: self.topics_held(&entry.offer_org, &entry.offer_id)?,
             offer_org: entry.offer_org,
             offer_id: entry.offer_id,
-            rating: form.rating,
-            apply: apply.to_string(),
-            comment: comment.to_string(),
-            before: form.before,
-            after: form.after,
+            said,
             at: clock::now(),
         };
         self.store().put_feedback(&feedback)?;
@@ -167,9 +169,9 @@ impl Service {
             (!said.is_empty())
                 .then(|| said.iter().map(|x| f64::from(f(x))).sum::<f64>() / said.len() as f64)
         };
-        impact.average_rating = average(|f| f.rating);
-        impact.skill_before = average(|f| f.before);
-        impact.skill_after = average(|f| f.after);
+        impact.average_rating = average(|f| f.said.rating);
+        impact.skill_before = average(|f| f.said.before);
+        impact.skill_after = average(|f| f.said.after);
 
         let partners: BTreeSet<OrgKey> = given.keys().chain(received.keys()).copied().collect();
         impact.partners = partners

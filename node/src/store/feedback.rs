@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
+use skillmesh_web::FeedbackForm;
 
 use super::{Result, Store, encode_json, keys};
 use crate::storage::Batch;
@@ -18,16 +19,8 @@ pub struct Feedback {
     /// The topics the offer targeted, when it was given.
     #[serde(default)]
     pub topics: Vec<String>,
-    /// 1 to 5.
-    pub rating: u8,
-    /// What I will apply.
-    #[serde(default)]
-    pub apply: String,
-    #[serde(default)]
-    pub comment: String,
-    /// Self-assessed skill in those topics before and after, 1 to 5.
-    pub before: u8,
-    pub after: u8,
+    /// What the person said, as they said it (checked by the node).
+    pub said: FeedbackForm,
     pub at: i64,
 }
 
