@@ -13,23 +13,9 @@ use skillmesh_node::clock;
 use skillmesh_node::service::ServiceError;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
-use skillmesh_protocol::kinds::{Audience, Event, EventSession, SessionFormat};
-use skillmesh_protocol::{Body, OrgKey};
+use skillmesh_protocol::kinds::Event;
+use skillmesh_protocol::Body;
 use skillmesh_web::NodeApi;
-
-fn session(id: &str, title: &str, starts_at: i64, contributor: Option<OrgKey>) -> EventSession {
-    EventSession {
-        id: id.into(),
-        title: title.into(),
-        speaker_name: None,
-        contributor,
-        starts_at,
-        duration_minutes: 60,
-        format: SessionFormat::Talk,
-        audience: Audience::Everyone,
-        topics: vec!["leadership".into()],
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar() {
@@ -56,29 +42,18 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
         starts_at: now - 86_400,
         ends_at: now + 6 * 86_400,
         sessions: vec![
-            session("s1", "Running a first review", now + 86_400, None),
-            session(
+            event_session("s1", "Running a first review", now + 86_400, None),
+            event_session(
                 "s2",
                 "Incident reviews without blame",
                 now + 2 * 86_400,
                 Some(contributor.node.service.org()),
             ),
-            session("past", "Already over", now - 7_200, None),
+            event_session("past", "Already over", now - 7_200, None),
         ],
         languages: vec!["en".into()],
     });
-    host.node
-        .service
-        .create_item("week", None, week, "test")
-        .expect("event");
-    host.node
-        .service
-        .publish_item("week", "test")
-        .expect("publish");
-    wait_for("the event reaches the member's node", || async {
-        held_seq(&member_org, &host_key, "week").is_some()
-    })
-    .await;
+    publish_to(&host, "week", None, week, &[&member_org]).await;
 
     let ines = Person::new("ines", "Inês", "ines@northwind.example", 0);
     member_org

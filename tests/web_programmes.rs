@@ -10,13 +10,13 @@ mod common;
 
 use anyhow::{Context, Result};
 use common::browser::Browser;
-use common::nodes::{held_seq, p2p_addr, start_org, wait_for};
+use common::nodes::{event_session, p2p_addr, publish_to, start_org};
 use common::web::{WAIT, add, reload_until, screenshot, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
 use skillmesh_node::store::Role;
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::{Audience, Event, EventSession, SessionFormat};
+use skillmesh_protocol::kinds::Event;
 
 /// The events of an iCalendar file, as (SUMMARY, DTSTART) pairs, after
 /// unfolding its lines.
@@ -69,25 +69,14 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
     let now = clock::now();
     // A whole hour a day ahead, so the calendar's time is easy to check.
     let at = (now / 3600 + 26) * 3600;
-    let session = |id: &str, title: &str, starts_at: i64, contributor| EventSession {
-        id: id.into(),
-        title: title.into(),
-        speaker_name: None,
-        contributor,
-        starts_at,
-        duration_minutes: 60,
-        format: SessionFormat::Talk,
-        audience: Audience::Everyone,
-        topics: vec!["incident response".into()],
-    };
     let week = Body::Event(Event {
         title: "Learning week".into(),
         description: "Talks from three organisations.".into(),
         starts_at: at,
         ends_at: at + 5 * 86_400,
         sessions: vec![
-            session("opening", "Opening: why we learn together", at, None),
-            session(
+            event_session("opening", "Opening: why we learn together", at, None),
+            event_session(
                 "blameless",
                 "Blameless incident reviews",
                 at + 86_400,
@@ -96,16 +85,8 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         ],
         languages: vec!["en".into()],
     });
-    contoso
-        .node
-        .service
-        .create_item("week", None, week, "test")?;
-    contoso.node.service.publish_item("week", "test")?;
+    publish_to(&contoso, "week", None, week, &[&northwind]).await;
     let contoso_key = contoso.node.service.org();
-    wait_for("the week reaches Northwind", || async {
-        held_seq(&northwind, &contoso_key, "week").is_some()
-    })
-    .await;
 
     // Inês finds it and signs up for Fabrikam's session.
     let b = Browser::start().await?;

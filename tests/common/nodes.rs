@@ -7,7 +7,9 @@ use std::time::Duration;
 use skillmesh_config::{Config, FederationMode};
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::runtime::{self, RunningNode};
-use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
+use skillmesh_protocol::kinds::{
+    Audience, Delivery, EventSession, MentoringOffer, OfferStatus, SessionFormat,
+};
 use skillmesh_protocol::{Body, OrgKey};
 
 pub struct Org {
@@ -81,6 +83,43 @@ pub fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
         .get_record(from, id)
         .expect("get")
         .map(|r| (r.seq, r.tombstone))
+}
+
+/// Publishes `body` as item `id` of `org` (owned by `owner`), then waits
+/// until every node in `to` holds it.
+pub async fn publish_to(org: &Org, id: &str, owner: Option<&str>, body: Body, to: &[&Org]) {
+    org.node
+        .service
+        .create_item(id, owner, body, "test")
+        .expect("create");
+    org.node.service.publish_item(id, "test").expect("publish");
+    let from = org.node.service.org();
+    for other in to {
+        wait_for("the record reaches the other node", || async {
+            held_seq(other, &from, id).is_some()
+        })
+        .await;
+    }
+}
+
+/// A one-hour talk in an event's programme, on leadership.
+pub fn event_session(
+    id: &str,
+    title: &str,
+    starts_at: i64,
+    contributor: Option<OrgKey>,
+) -> EventSession {
+    EventSession {
+        id: id.into(),
+        title: title.into(),
+        speaker_name: None,
+        contributor,
+        starts_at,
+        duration_minutes: 60,
+        format: SessionFormat::Talk,
+        audience: Audience::Everyone,
+        topics: vec!["leadership".into()],
+    }
 }
 
 pub fn mentoring(title: &str) -> Body {
