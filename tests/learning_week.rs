@@ -13,8 +13,8 @@ use skillmesh_node::clock;
 use skillmesh_node::service::ServiceError;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
-use skillmesh_protocol::kinds::Event;
 use skillmesh_protocol::Body;
+use skillmesh_protocol::kinds::Event;
 use skillmesh_web::NodeApi;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1411,6 +1411,45 @@ mod tests {
         })
     }
 
+    /// Ana's talk "On-call", saved and published; its id.
+    async fn anas_published_talk(n: &Node) -> String {
+        let id = n
+            .api
+            .save_offer(&n.ana, None, talk("On-call", 45))
+            .await
+            .expect("save")
+            .id;
+        n.api
+            .offer_action(&n.ana, &id, OfferAction::Publish)
+            .await
+            .expect("publish");
+        id
+    }
+
+    /// Zoe, at `key`'s organisation, asks for our offer `offer_id`; the
+    /// request is taken into the inbox.
+    fn zoe_asks(svc: &Service, key: &SigningKey, request_id: &str, offer_id: &str) {
+        let request = envelope(
+            key,
+            request_id,
+            1,
+            Body::Request(skillmesh_protocol::kinds::Request {
+                offer_org: svc.org(),
+                offer_id: offer_id.into(),
+                requester: "zoe".into(),
+                requester_name: Some("Zoe".into()),
+                goal: "Run a calmer on-call.".into(),
+                preferred_times: String::new(),
+                message: String::new(),
+                name_to_group: false,
+                session: None,
+            }),
+        );
+        svc.receive_request(&request, OrgKey::from(&key.verifying_key()))
+            .expect("receive")
+            .expect("accepted");
+    }
+
     /// Another organisation's key.
     fn other(n: u8) -> SigningKey {
         SigningKey::from_bytes(&[n; 32])
@@ -1874,38 +1913,11 @@ mod tests {
     async fn feedback_and_requests_both_ways_add_up_to_the_impact_figures() {
         let n = node();
         let svc = n.api.service().clone();
-        let id = n
-            .api
-            .save_offer(&n.ana, None, talk("On-call", 45))
-            .await
-            .expect("save")
-            .id;
-        n.api
-            .offer_action(&n.ana, &id, OfferAction::Publish)
-            .await
-            .expect("publish");
+        let id = anas_published_talk(&n).await;
         // Zoe at Contoso asks for Ana's talk, and Ana accepts.
         let contoso = other(2);
         let contoso_org = federate(&svc, 2, "Contoso");
-        let request = envelope(
-            &contoso,
-            "req-zoe",
-            1,
-            Body::Request(skillmesh_protocol::kinds::Request {
-                offer_org: svc.org(),
-                offer_id: id.clone(),
-                requester: "zoe".into(),
-                requester_name: Some("Zoe".into()),
-                goal: "Run a calmer on-call.".into(),
-                preferred_times: String::new(),
-                message: String::new(),
-                name_to_group: false,
-                session: None,
-            }),
-        );
-        svc.receive_request(&request, contoso_org)
-            .expect("receive")
-            .expect("accepted");
+        zoe_asks(&svc, &contoso, "req-zoe", &id);
         n.api
             .answer_request(
                 &n.ana,
@@ -2082,38 +2094,11 @@ mod tests {
     async fn requests_reach_only_the_offering_persons_inbox() {
         let n = node();
         let svc = n.api.service().clone();
-        let id = n
-            .api
-            .save_offer(&n.ana, None, talk("On-call", 45))
-            .await
-            .expect("save")
-            .id;
-        n.api
-            .offer_action(&n.ana, &id, OfferAction::Publish)
-            .await
-            .expect("publish");
+        let id = anas_published_talk(&n).await;
         // Someone at Contoso asks for it.
         let contoso = other(2);
         let from = OrgKey::from(&contoso.verifying_key());
-        let request = envelope(
-            &contoso,
-            "req-1",
-            1,
-            Body::Request(skillmesh_protocol::kinds::Request {
-                offer_org: svc.org(),
-                offer_id: id.clone(),
-                requester: "zoe".into(),
-                requester_name: Some("Zoe".into()),
-                goal: "Run a calmer on-call.".into(),
-                preferred_times: String::new(),
-                message: String::new(),
-                name_to_group: false,
-                session: None,
-            }),
-        );
-        svc.receive_request(&request, from)
-            .expect("receive")
-            .expect("accepted");
+        zoe_asks(&svc, &contoso, "req-1", &id);
         let inbox = n.api.inbox(&n.ana).await.expect("inbox");
         assert_eq!(inbox.len(), 1);
         assert_eq!(inbox[0].offer_title, "On-call");
