@@ -10,11 +10,12 @@ use common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::accounts;
 use skillmesh_node::clock;
+use skillmesh_node::requests::Refusal;
 use skillmesh_node::service::ServiceError;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
-use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::Event;
+use skillmesh_protocol::kinds::{Event, EventSession, Request};
+use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::NodeApi;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,6 +53,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
             event_session("past", "Already over", now - 7_200, None),
         ],
         languages: vec!["en".into()],
+        contributors: Vec::new(),
     });
     publish_to(&host, "week", None, week, &[&member_org]).await;
 
@@ -118,4 +120,185 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     assert_eq!(feed[0].title, "Incident reviews without blame");
     assert_eq!(feed[0].slots[0].starts_at, now + 2 * 86_400);
     assert_eq!(feed[0].org, host_key);
+}
+
+/// A request from `from`'s node carrying `session` for `week` of `to`,
+/// signed as `from`'s node would sign it.
+fn contribution_from(from: &Org, to: &Org, session: EventSession) -> Vec<u8> {
+    let now = clock::now();
+    let record = Record {
+        header: Header {
+            version: RECORD_VERSION,
+            org: from.node.service.org(),
+            id: "req-forged".into(),
+            seq: 1,
+            issued_at: now,
+            expires_at: now + 86_400,
+        },
+        body: Body::Request(Request {
+            offer_org: to.node.service.org(),
+            offer_id: "week".into(),
+            requester: "someone".into(),
+            requester_name: None,
+            goal: "Add a session".into(),
+            preferred_times: String::new(),
+            message: String::new(),
+            name_to_group: false,
+            session: None,
+            contribution: Some(session),
+        }),
+    };
+    skillmesh_protocol::seal(&record, from.node.service.identity().signing_key())
+        .expect("seal")
+        .into_bytes()
+}
+
+/// The host's event as `org` holds it: its `seq` and its sessions.
+fn programme(org: &Org, host: &OrgKey) -> (u64, Vec<EventSession>) {
+    let row = org
+        .node
+        .service
+        .store()
+        .get_record(host, "week")
+        .expect("get")
+        .expect("held");
+    match row.record().expect("decode").body {
+        Body::Event(e) => (row.seq, e.sessions),
+        other => panic!("not an event: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invited_organisations_add_their_own_sessions_and_no_one_else_does() {
+    let host = start_org("Contoso", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&host).await;
+    let invited = start_org(
+        "Fabrikam",
+        std::slice::from_ref(&addr),
+        FederationMode::Open,
+    )
+    .await;
+    let other = start_org(
+        "Northwind",
+        std::slice::from_ref(&addr),
+        FederationMode::Open,
+    )
+    .await;
+    let host_key = host.node.service.org();
+    let invited_key = invited.node.service.org();
+    let now = clock::now();
+    let week = Body::Event(Event {
+        title: "Learning week".into(),
+        description: String::new(),
+        starts_at: now,
+        ends_at: now + 5 * 86_400,
+        sessions: vec![event_session("s1", "Opening", now + 3600, None)],
+        languages: vec!["en".into()],
+        contributors: vec![invited_key],
+    });
+    publish_to(&host, "week", None, week, &[&invited, &other]).await;
+    for org in [&invited, &other] {
+        org.node
+            .service
+            .add_person(
+                &Person::new("admin", "Admin", "admin@example.org", 0),
+                "test",
+            )
+            .expect("person");
+    }
+
+    // Not invited: refused on our own node, and by the host's node if a
+    // node sends it anyway.
+    let talk = event_session("", "Blameless reviews", now + 86_400, None);
+    assert!(matches!(
+        other.node.service.contribute_session("admin", host_key, "week", talk.clone()),
+        Err(ServiceError::Invalid(m)) if m.contains("not invited")
+    ));
+    let forged = contribution_from(&other, &host, event_session("x", "Mine", now + 7200, None));
+    assert_eq!(
+        host.node
+            .service
+            .receive_request(&forged, other.node.service.org())
+            .expect("receive"),
+        Err(Refusal::NotContributor)
+    );
+
+    // Invited: the host's node adds it and signs the event again, and the
+    // new programme reaches everyone.
+    let sent = invited
+        .node
+        .service
+        .contribute_session("admin", host_key, "week", talk)
+        .expect("contribute");
+    let id = sent.contribution.as_ref().expect("kept").id.clone();
+    assert!(!id.is_empty(), "the node picks an id");
+    wait_for("the host takes the session in", || async {
+        invited
+            .node
+            .service
+            .store()
+            .outbox_entry(&sent.id)
+            .expect("outbox")
+            .is_some_and(|e| e.status == OutboxStatus::Accepted)
+    })
+    .await;
+    wait_for("the new programme reaches Northwind", || async {
+        programme(&other, &host_key).1.len() == 2
+    })
+    .await;
+    let (seq, sessions) = programme(&other, &host_key);
+    assert_eq!(seq, 2);
+    let added = sessions.iter().find(|s| s.id == id).expect("added");
+    assert_eq!(added.title, "Blameless reviews");
+    assert_eq!(added.contributor, Some(invited_key));
+
+    // Sending the same id again replaces that session.
+    let mut changed = added.clone();
+    changed.title = "Blameless incident reviews".into();
+    invited
+        .node
+        .service
+        .contribute_session("admin", host_key, "week", changed)
+        .expect("replace");
+    wait_for("the change reaches Northwind", || async {
+        programme(&other, &host_key)
+            .1
+            .iter()
+            .any(|s| s.title == "Blameless incident reviews")
+    })
+    .await;
+    assert_eq!(programme(&other, &host_key).1.len(), 2);
+
+    // The host's own session is not the invited organisation's to replace,
+    // and the host's node refuses it even if asked directly.
+    let takeover = event_session("s1", "Taken over", now + 3600, None);
+    assert!(matches!(
+        invited.node.service.contribute_session("admin", host_key, "week", takeover.clone()),
+        Err(ServiceError::Invalid(m)) if m.contains("another organisation")
+    ));
+    let forged = contribution_from(&invited, &host, takeover);
+    assert_eq!(
+        host.node
+            .service
+            .receive_request(&forged, invited_key)
+            .expect("receive"),
+        Err(Refusal::SessionTaken("s1".into()))
+    );
+    // Nor one outside the event's dates.
+    let late = event_session("late", "Too late", now + 9 * 86_400, None);
+    assert!(matches!(
+        invited.node.service.contribute_session("admin", host_key, "week", late),
+        Err(ServiceError::Invalid(m)) if m.contains("outside the event's dates")
+    ));
+
+    // Adding sessions is not asking for learning: the host's impact
+    // figures and the contributor's leave it out.
+    for org in [&host, &invited] {
+        let impact = org
+            .node
+            .service
+            .impact(&Default::default())
+            .expect("impact");
+        assert_eq!((impact.requests_received, impact.requests_made), (0, 0));
+    }
 }

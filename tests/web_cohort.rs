@@ -11,22 +11,11 @@ mod common;
 use anyhow::{Context, Result};
 use common::browser::Browser;
 use common::nodes::{Org, held_seq, p2p_addr, start_org, wait_for};
-use common::web::{WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url};
+use common::web::{
+    WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
+};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
-
-/// Sets a date or time field's value as the page would have it (typing
-/// into such fields depends on the browser's locale).
-async fn set_value(b: &Browser, id: &str, value: &str) -> Result<()> {
-    b.client()
-        .execute(
-            "document.getElementById(arguments[0]).value = arguments[1]",
-            vec![id.into(), value.into()],
-        )
-        .await
-        .with_context(|| format!("setting #{id}"))?;
-    Ok(())
-}
 
 /// `who` (at `org`) applies for the cohort, letting the group see their
 /// name or not.

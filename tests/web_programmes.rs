@@ -1,8 +1,9 @@
 //! Learning programmes end to end, in a real headless Chromium against
-//! real nodes on loopback: Contoso's learning week lists sessions of its
-//! own and one contributed by Fabrikam; a Northwind member finds the event
-//! on Northwind's node, signs up for Fabrikam's session, and is admitted at
-//! once by Contoso's node; the session is in their personal calendar feed,
+//! real nodes on loopback: Contoso's admin creates a learning week,
+//! invites Fabrikam and adds Contoso's session; Fabrikam's admin adds
+//! Fabrikam's session from Fabrikam's node; a Northwind member finds the
+//! event on Northwind's node with both, signs up for Fabrikam's session,
+//! and is admitted at once by Contoso's node; the session is in their personal calendar feed,
 //! fetched as a calendar program would and parsed; they give feedback; and
 //! Northwind's impact dashboard shows exactly that.
 
@@ -10,13 +11,23 @@ mod common;
 
 use anyhow::{Context, Result};
 use common::browser::Browser;
-use common::nodes::{event_session, p2p_addr, publish_to, start_org};
-use common::web::{WAIT, add, reload_until, screenshot, sign_in, sign_out, url};
+use common::nodes::{p2p_addr, start_org};
+use common::web::{
+    WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
+};
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
 use skillmesh_node::store::Role;
-use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::Event;
+use skillmesh_web::dates::{date, time_of_day};
+
+/// Fills the session form (the host's or a contributor's) for a session
+/// at `at`.
+async fn fill_session(b: &Browser, title: &str, at: i64) -> Result<()> {
+    b.fill("#session_title", title).await?;
+    set_value(b, "session_day", &date(at)).await?;
+    set_value(b, "session_at", &time_of_day(at)).await?;
+    Ok(())
+}
 
 /// The events of an iCalendar file, as (SUMMARY, DTSTART) pairs, after
 /// unfolding its lines.
@@ -64,41 +75,100 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         "Priya Raman",
         Role::Admin,
     );
-
-    // Contoso's learning week, with a session Fabrikam contributes.
+    add(
+        &contoso,
+        "amara@contoso.example",
+        "Amara Okafor",
+        Role::Admin,
+    );
+    add(
+        &fabrikam,
+        "kenji@fabrikam.example",
+        "Kenji Sato",
+        Role::Admin,
+    );
+    let fabrikam_key = fabrikam.node.service.org();
     let now = clock::now();
     // A whole hour a day ahead, so the calendar's time is easy to check.
     let at = (now / 3600 + 26) * 3600;
-    let week = Body::Event(Event {
-        title: "Learning week".into(),
-        description: "Talks from three organisations.".into(),
-        starts_at: at,
-        ends_at: at + 5 * 86_400,
-        sessions: vec![
-            event_session("opening", "Opening: why we learn together", at, None),
-            event_session(
-                "blameless",
-                "Blameless incident reviews",
-                at + 86_400,
-                Some(fabrikam.node.service.org()),
-            ),
-        ],
-        languages: vec!["en".into()],
-    });
-    publish_to(&contoso, "week", None, week, &[&northwind]).await;
-    let contoso_key = contoso.node.service.org();
 
-    // Inês finds it and signs up for Fabrikam's session.
+    // Contoso's admin creates the learning week, invites Fabrikam to add
+    // sessions, and puts Contoso's opening session in the programme.
     let b = Browser::start().await?;
+    sign_in(&b, &contoso, "amara@contoso.example").await?;
+    b.goto(&url(&contoso, "/offers/new?kind=event")).await?;
+    b.fill("#title", "Learning week").await?;
+    b.fill("#description", "Talks from three organisations.")
+        .await?;
+    set_value(&b, "first_day", &date(at)).await?;
+    set_value(&b, "last_day", &date(at + 4 * 86_400)).await?;
+    set_checked(
+        &b,
+        &format!("#contributors input[value='{}']", fabrikam_key.to_hex()),
+        true,
+    )
+    .await?;
+    b.click("#save-publish").await?;
+    b.wait_for_text("main", "Published", WAIT).await?;
+    let week = b
+        .find("tr[data-offer]")
+        .await?
+        .attr("data-offer")
+        .await?
+        .context("the event's id")?;
+    b.goto(&url(&contoso, &format!("/offers/{week}"))).await?;
+    fill_session(&b, "Opening: why we learn together", at).await?;
+    b.click("#add-session-button").await?;
+    b.wait_for_text("#sessions", "Opening: why we learn together", WAIT)
+        .await?;
+    sign_out(&b).await?;
+    let listing = format!("/listing/{}/{week}", contoso.node.service.org().to_hex());
+
+    // Fabrikam's admin adds Fabrikam's session from Fabrikam's own node.
+    sign_in(&b, &fabrikam, "kenji@fabrikam.example").await?;
+    reload_until(&b, &fabrikam, &listing, "main", "Opening").await?;
+    fill_session(&b, "Blameless incident reviews", at + 86_400).await?;
+    b.click("#contribute-button").await?;
+    b.wait_for_text("main", "Request sent.", WAIT).await?;
+    reload_until(&b, &fabrikam, "/requests", "#outbox", "accepted").await?;
+    sign_out(&b).await?;
+
+    // Inês, at Northwind, finds the week with both sessions, and signs up
+    // for Fabrikam's.
     sign_in(&b, &northwind, "ines@northwind.example").await?;
     b.goto(&url(&northwind, "/find?q=learning+week")).await?;
     b.wait_for_text("main", "Learning week", WAIT).await?;
-    b.goto(&url(
+    reload_until(
+        &b,
         &northwind,
-        &format!("/listing/{}/week", contoso_key.to_hex()),
-    ))
+        &listing,
+        "main",
+        "Blameless incident reviews",
+    )
     .await?;
-    b.click("button[data-session=blameless]").await?;
+    let blameless: String = b
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('button[data-session]')]
+                .find(b => b.textContent.includes('Blameless')).dataset.session",
+            vec![],
+        )
+        .await?
+        .as_str()
+        .context("the session's id")?
+        .to_string();
+    assert_eq!(
+        b.text(&format!("tr[data-session='{blameless}'] td.from"))
+            .await?,
+        "Fabrikam"
+    );
+    let programme = b.text("main table").await?;
+    assert!(
+        programme.contains("Opening: why we learn together"),
+        "{programme}"
+    );
+    b.click(&format!("button[data-session='{blameless}']"))
+        .await?;
     b.wait_for_text("main", "Request sent.", WAIT).await?;
     reload_until(&b, &northwind, "/requests", "#outbox", "accepted").await?;
     screenshot(&b, "sign-up").await?;

@@ -31,7 +31,7 @@ impl Service {
             .outbox_entry(request_id)?
             .filter(|e| e.requester == person)
             .ok_or_else(|| ServiceError::NotFound("request".into()))?;
-        if entry.status != OutboxStatus::Accepted {
+        if entry.status != OutboxStatus::Accepted || entry.contribution.is_some() {
             return Err(ServiceError::Invalid(
                 "feedback is for what you were accepted for".into(),
             ));
@@ -114,7 +114,13 @@ impl Service {
 
         // Asked of us.
         let mut waits: Vec<i64> = Vec::new();
-        for e in self.store().inbox()? {
+        // Sessions partners add to our events are not requests for learning.
+        for e in self
+            .store()
+            .inbox()?
+            .into_iter()
+            .filter(|e| e.contribution.is_none())
+        {
             if !in_period(e.received_at) || !about(&self.topics_held(&self.org(), &e.offer_id)?) {
                 continue;
             }
@@ -142,7 +148,12 @@ impl Service {
         impact.participants = credit.people_helped;
 
         // Asked by us.
-        for e in self.store().outbox()? {
+        for e in self
+            .store()
+            .outbox()?
+            .into_iter()
+            .filter(|e| e.contribution.is_none())
+        {
             if !in_period(e.created_at) || !about(&self.topics_held(&e.offer_org, &e.offer_id)?) {
                 continue;
             }

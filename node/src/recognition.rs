@@ -42,7 +42,8 @@ pub fn tally(
     let mut orgs = BTreeSet::new();
     let inbox = store.inbox()?;
     for e in &inbox {
-        if e.status != InboxStatus::Accepted {
+        // A session a partner added to our event is its credit, not ours.
+        if e.status != InboxStatus::Accepted || e.contribution.is_some() {
             continue;
         }
         if let Some(item) = items.get(&e.offer_id)
@@ -114,6 +115,7 @@ mod tests {
             message: String::new(),
             name_to_group: false,
             session: None,
+            contribution: None,
             status,
             reply: String::new(),
             answer: None,

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use skillmesh_protocol::kinds::{
-    Answer, Contact, Decision, Group, GroupMember, OfferStatus, Request,
+    Answer, Contact, Decision, EventSession, Group, GroupMember, OfferStatus, Request,
 };
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
@@ -45,6 +45,12 @@ pub enum Refusal {
     Full,
     #[error("no such request")]
     UnknownRequest,
+    #[error("your organisation was not invited to add sessions to this event")]
+    NotContributor,
+    #[error("the session {0:?} belongs to another organisation")]
+    SessionTaken(String),
+    #[error("the session does not fit the event: {0}")]
+    SessionMisfit(String),
 }
 
 /// Something signed here that another node has not yet acknowledged.
@@ -114,6 +120,32 @@ struct Ask<'a> {
     message: &'a str,
     name_to_group: bool,
     session: Option<&'a str>,
+    contribution: Option<EventSession>,
+}
+
+/// Whether `org` may put `session` into `event`'s programme: it starts
+/// within the event's dates, and its id is new or names a session `org`
+/// added before. (The session's own fields are checked with the request.)
+fn session_fits(
+    event: &skillmesh_protocol::kinds::Event,
+    session: &EventSession,
+    org: &OrgKey,
+) -> std::result::Result<(), Refusal> {
+    if session.starts_at < event.starts_at || session.starts_at > event.ends_at {
+        return Err(Refusal::SessionMisfit(
+            "it starts outside the event's dates".into(),
+        ));
+    }
+    match event.sessions.iter().find(|s| s.id == session.id) {
+        Some(s) if s.contributor.as_ref() != Some(org) => {
+            Err(Refusal::SessionTaken(session.id.clone()))
+        }
+        Some(_) => Ok(()),
+        None if event.sessions.len() >= skillmesh_protocol::limits::MAX_SESSIONS => {
+            Err(Refusal::Full)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The record id of the answer to request `request_id`.
@@ -177,6 +209,7 @@ impl Service {
                 message,
                 name_to_group,
                 session: None,
+                contribution: None,
             },
         )
     }
@@ -217,6 +250,51 @@ impl Service {
                 message: "",
                 name_to_group: false,
                 session: Some(session),
+                contribution: None,
+            },
+        )
+    }
+
+    /// Our admin `actor` (person `requester`) adds `session` to the
+    /// programme of event `event_id` of `event_org`, which invited us to
+    /// contribute. The event's node adds it and signs the event again; a
+    /// session with the id of one we added before replaces it.
+    pub fn contribute_session(
+        &self,
+        requester: &str,
+        event_org: OrgKey,
+        event_id: &str,
+        mut session: EventSession,
+    ) -> Result<OutboxEntry> {
+        let record = self.held_from_elsewhere(event_org, event_id)?;
+        let Body::Event(event) = &record.body else {
+            return Err(ServiceError::Invalid(
+                "sessions can be added to events only".into(),
+            ));
+        };
+        if !event.contributors.contains(&self.org()) {
+            return Err(ServiceError::Invalid(Refusal::NotContributor.to_string()));
+        }
+        if session.id.is_empty() {
+            session.id = crate::service::random_id("s")?;
+        }
+        session.contributor = Some(self.org());
+        if let Err(why) = session_fits(event, &session, &self.org()) {
+            return Err(ServiceError::Invalid(why.to_string()));
+        }
+        let title = format!("{}: {}", event.title, session.title);
+        self.send_request(
+            requester,
+            event_org,
+            event_id,
+            &title,
+            Ask {
+                goal: &format!("Add \"{}\" to the programme", session.title),
+                preferred_times: "",
+                message: "",
+                name_to_group: false,
+                session: None,
+                contribution: Some(session),
             },
         )
     }
@@ -257,6 +335,7 @@ impl Service {
             message,
             name_to_group,
             session,
+            contribution,
         } = ask;
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
@@ -275,6 +354,7 @@ impl Service {
                 message: message.to_string(),
                 name_to_group,
                 session: session.map(str::to_string),
+                contribution: contribution.clone(),
             }),
         )?;
         let now = clock::now();
@@ -285,6 +365,7 @@ impl Service {
             offer_id: offer_id.to_string(),
             offer_title: title.to_string(),
             session: session.map(str::to_string),
+            contribution,
             goal: goal.to_string(),
             status: OutboxStatus::Waiting,
             detail: String::new(),
@@ -307,11 +388,13 @@ impl Service {
         Ok(entry)
     }
 
-    /// Checks that an offer of ours can take one more request from `org`.
+    /// Checks that an offer of ours can take one more request from `org`
+    /// (for an event: a sign-up to `session`, or a `contribution`).
     fn check_offer(
         &self,
         offer_id: &str,
         session: Option<&str>,
+        contribution: Option<&EventSession>,
         org: &OrgKey,
     ) -> Result<std::result::Result<Option<String>, Refusal>> {
         let Some(item) = self.store().item(offer_id)? else {
@@ -320,16 +403,26 @@ impl Service {
         if item.state != ItemState::Published {
             return Ok(Err(Refusal::NoSuchOffer));
         }
-        // A sign-up names a session of one of our events; nothing else does.
-        match (&item.body, session) {
-            (Body::Event(e), Some(s)) => {
+        // A sign-up names a session of one of our events, and a
+        // contribution offers one; nothing else does either.
+        match (&item.body, session, contribution) {
+            (Body::Event(e), Some(s), None) => {
                 return Ok(if e.sessions.iter().any(|x| x.id == s) {
                     Ok(item.owner)
                 } else {
                     Err(Refusal::NoSuchOffer)
                 });
             }
-            (Body::Event(_), None) | (_, Some(_)) => return Ok(Err(Refusal::NoSuchOffer)),
+            (Body::Event(e), None, Some(c)) => {
+                return Ok(if !e.contributors.contains(org) {
+                    Err(Refusal::NotContributor)
+                } else {
+                    session_fits(e, c, org).map(|()| item.owner)
+                });
+            }
+            (Body::Event(_), _, _) | (_, Some(_), _) | (_, _, Some(_)) => {
+                return Ok(Err(Refusal::NoSuchOffer));
+            }
             _ => {}
         }
         let accepted: Vec<InboxEntry> = self
@@ -407,7 +500,12 @@ impl Service {
         {
             return refuse(Refusal::RateLimited);
         }
-        let owner = match self.check_offer(&req.offer_id, req.session.as_deref(), &sender)? {
+        let owner = match self.check_offer(
+            &req.offer_id,
+            req.session.as_deref(),
+            req.contribution.as_ref(),
+            &sender,
+        )? {
             Ok(owner) => owner,
             Err(r) => return refuse(r),
         };
@@ -422,6 +520,7 @@ impl Service {
             message: req.message.clone(),
             name_to_group: req.name_to_group,
             session: req.session.clone(),
+            contribution: req.contribution.clone(),
             status: InboxStatus::Pending,
             reply: String::new(),
             answer: None,
@@ -437,9 +536,18 @@ impl Service {
             Some(&entry.id),
             req.offer_id.clone(),
         )?;
-        // A sign-up to a session of our event is admitted at once.
+        // A sign-up to a session of our event is admitted at once, and so
+        // is a session from an organisation we invited to contribute.
         if entry.session.is_some() {
             self.answer_request(sender, &entry.id, true, "You are signed up.", "node")?;
+        } else if entry.contribution.is_some() {
+            self.answer_request(
+                sender,
+                &entry.id,
+                true,
+                "Your session is in the programme.",
+                "node",
+            )?;
         }
         Ok(Ok(()))
     }
@@ -466,10 +574,17 @@ impl Service {
             ));
         }
         if accept
-            && let Err(r) =
-                self.check_offer(&entry.offer_id, entry.session.as_deref(), &from_org)?
+            && let Err(r) = self.check_offer(
+                &entry.offer_id,
+                entry.session.as_deref(),
+                entry.contribution.as_ref(),
+                &from_org,
+            )?
         {
             return Err(ServiceError::Invalid(r.to_string()));
+        }
+        if accept && let Some(session) = &entry.contribution {
+            self.add_contributed_session(&entry.offer_id, session, from_org)?;
         }
         let contact = if accept {
             let person = match &entry.owner {
@@ -525,6 +640,38 @@ impl Service {
         }
         self.deliveries_changed();
         Ok(self.store().inbox_entry(&from_org, id)?.unwrap_or(entry))
+    }
+
+    /// Puts `session`, from `org`, into the programme of our event
+    /// `event_id` (in place of the one with its id that `org` added
+    /// before, if any), and signs and publishes the event again. The host
+    /// invited `org`, so this does not wait in the approval queue.
+    fn add_contributed_session(
+        &self,
+        event_id: &str,
+        session: &EventSession,
+        org: OrgKey,
+    ) -> Result<()> {
+        let mut item = self
+            .store()
+            .item(event_id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("event {event_id}")))?;
+        let Body::Event(event) = &mut item.body else {
+            return Err(ServiceError::Invalid(format!("{event_id} is not an event")));
+        };
+        let session = EventSession {
+            contributor: Some(org),
+            ..session.clone()
+        };
+        event.sessions.retain(|s| s.id != session.id);
+        event.sessions.push(session);
+        event
+            .sessions
+            .sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+        item.updated_at = clock::now();
+        self.store().update_item(&item)?;
+        self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
+        Ok(())
     }
 
     /// For a cohort of ours: signs again the answer to every admitted

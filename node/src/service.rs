@@ -545,7 +545,12 @@ impl Service {
         self.publish_item_with(id, actor, true)
     }
 
-    fn publish_item_with(&self, id: &str, actor: &str, approved: bool) -> Result<OwnItem> {
+    pub(crate) fn publish_item_with(
+        &self,
+        id: &str,
+        actor: &str,
+        approved: bool,
+    ) -> Result<OwnItem> {
         let mut item = self
             .inner
             .store

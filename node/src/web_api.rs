@@ -19,7 +19,7 @@ use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
     FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, LearningGoals,
     Listing, MatchingApi, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction,
-    OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
+    OrgName, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
     RequestStatus, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
     Suggestion, User,
 };
@@ -200,6 +200,12 @@ fn inbox_status(s: InboxStatus) -> RequestStatus {
     }
 }
 
+/// What "My offers" lists: talks, mentoring, cohorts, and the events an
+/// admin runs.
+fn in_my_offers(body: &Body) -> bool {
+    body.offer_status().is_some() || matches!(body, Body::Event(_))
+}
+
 fn offer_of(item: OwnItem) -> Offer {
     Offer {
         id: item.id,
@@ -282,13 +288,14 @@ impl Service {
     }
 
     /// One of the signed-in person's own offers; anyone else's is not found.
+    /// One of `user`'s offers or events.
     fn own_offer(&self, user: &User, id: &str) -> ApiResult<OwnItem> {
         self.store()
             .item(id)?
             .filter(|i| {
                 !user.person_id.is_empty()
                     && i.owner.as_deref() == Some(user.person_id.as_str())
-                    && i.body.offer_status().is_some()
+                    && in_my_offers(&i.body)
             })
             .ok_or_else(|| ApiError::NotFound("no such offer".into()))
     }
@@ -340,6 +347,7 @@ impl Service {
             offer_org_name: self.org_display_name(&e.offer_org),
             // A store error here only hides the "feedback given" mark.
             feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
+            contribution: e.contribution.is_some(),
             id: e.id,
             offer_org: e.offer_org,
             offer_id: e.offer_id,
@@ -494,6 +502,29 @@ impl Service {
             .unwrap_or(false);
         let own = *org == self.org();
         let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
+        let (contributable, org_names) = match &record.body {
+            Body::Event(e) => {
+                let mut mentioned: Vec<OrgKey> = e
+                    .contributors
+                    .iter()
+                    .chain(e.sessions.iter().filter_map(|s| s.contributor.as_ref()))
+                    .copied()
+                    .collect();
+                mentioned.sort();
+                mentioned.dedup();
+                (
+                    !own && e.contributors.contains(&self.org()),
+                    mentioned
+                        .into_iter()
+                        .map(|org| OrgName {
+                            name: self.org_display_name(&org),
+                            org,
+                        })
+                        .collect(),
+                )
+            }
+            _ => (false, Vec::new()),
+        };
         Ok(Listing {
             org: *org,
             org_name: self.org_display_name(org),
@@ -505,6 +536,8 @@ impl Service {
             signature_verified,
             own,
             requestable,
+            contributable,
+            org_names,
         })
     }
 
@@ -529,9 +562,16 @@ impl Service {
                 o.owner_name = name;
                 Body::CohortOffer(o)
             }
+            // An event speaks for the organisation: admins run them.
+            Body::Event(e) if user.is_admin() => Body::Event(e),
+            Body::Event(_) => {
+                return Err(ApiError::Forbidden(
+                    "only admins create and edit events".into(),
+                ));
+            }
             other => {
                 return Err(ApiError::Invalid(format!(
-                    "{} is not an offer: offer a talk, mentoring or a cohort",
+                    "{} is not an offer: offer a talk, mentoring, a cohort or (admins) an event",
                     other.kind()
                 )));
             }
@@ -602,11 +642,24 @@ impl Service {
 
     fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         let person = self.own_person(user)?;
-        let entry = match &request.session {
-            Some(session) => {
+        let entry = match (&request.session, request.contribution) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::Invalid(
+                    "sign up for a session or add one, not both".into(),
+                ));
+            }
+            (None, Some(session)) => {
+                if !user.is_admin() {
+                    return Err(ApiError::Forbidden(
+                        "only admins add sessions to another organisation's event".into(),
+                    ));
+                }
+                self.contribute_session(&person.id, request.offer_org, &request.offer_id, session)?
+            }
+            (Some(session), None) => {
                 self.sign_up(&person.id, request.offer_org, &request.offer_id, session)?
             }
-            None => self.request_offer(
+            (None, None) => self.request_offer(
                 &person.id,
                 request.offer_org,
                 &request.offer_id,
@@ -1068,8 +1121,7 @@ impl NodeApi for WebState {
                 .items()?
                 .into_iter()
                 .filter(|i| {
-                    i.owner.as_deref() == Some(user.person_id.as_str())
-                        && i.body.offer_status().is_some()
+                    i.owner.as_deref() == Some(user.person_id.as_str()) && in_my_offers(&i.body)
                 })
                 .collect();
             items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
@@ -1443,6 +1495,7 @@ mod tests {
                 message: String::new(),
                 name_to_group: false,
                 session: None,
+                contribution: None,
             }),
         );
         svc.receive_request(&request, OrgKey::from(&key.verifying_key()))
@@ -1943,6 +1996,7 @@ mod tests {
                     message: String::new(),
                     name_to_group: false,
                     session: None,
+                    contribution: None,
                 },
             )
             .await
@@ -2135,6 +2189,7 @@ mod tests {
                     message: String::new(),
                     name_to_group: false,
                     session: None,
+                    contribution: None,
                 },
             )
             .await
@@ -2151,6 +2206,7 @@ mod tests {
             message: String::new(),
             name_to_group: false,
             session: None,
+            contribution: None,
         };
         assert!(matches!(
             n.api.send_request(&n.bob, own).await,

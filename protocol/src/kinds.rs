@@ -271,6 +271,11 @@ pub struct Event {
     pub sessions: Vec<EventSession>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
+    /// Organisations the host invited to add sessions: their admins send
+    /// a `request` with a `contribution`, which the host's node adds to
+    /// `sessions` (with `contributor` set) and signs again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributors: Vec<OrgKey>,
 }
 
 /// What kind of thing a content item points to.
@@ -360,6 +365,12 @@ pub struct Request {
     /// (then `offer_id` is the event's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// For an `event` the requesting organisation was invited to
+    /// contribute to: a session its admin adds to the programme (then
+    /// `offer_id` is the event's id). Sending one with the id of a
+    /// session the same organisation added before replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contribution: Option<EventSession>,
 }
 
 fn is_false(b: &bool) -> bool {

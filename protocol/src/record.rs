@@ -326,7 +326,7 @@ struct PayloadOut<'a> {
 /// never nest: this refuses payloads that spell an object as an array
 /// (which serde would otherwise accept, but other parsers would not), so
 /// every implementation agrees on what a payload means.
-const LIST_FIELDS: [&str; 8] = [
+const LIST_FIELDS: [&str; 9] = [
     "languages",
     "topics",
     "formats",
@@ -335,6 +335,7 @@ const LIST_FIELDS: [&str; 8] = [
     "sessions",
     "items",
     "members",
+    "contributors",
 ];
 
 fn check_shape(value: &serde_json::Value, key: Option<&str>) -> Result<(), Rejection> {

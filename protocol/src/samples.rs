@@ -126,6 +126,7 @@ pub fn body(kind: Kind) -> Body {
                 topics: vec!["Feedback".into()],
             }],
             languages: vec!["en".into()],
+            contributors: vec![OrgKey::from_bytes([0x5c; 32])],
         }),
         Kind::Content => Body::Content(ContentItem {
             content_type: ContentType::Article,
@@ -151,6 +152,7 @@ pub fn body(kind: Kind) -> Body {
             message: "We moved to Kubernetes last quarter.".into(),
             name_to_group: false,
             session: None,
+            contribution: None,
         }),
         Kind::Answer => Body::Answer(Answer {
             request_org: OrgKey::from_bytes([0x5b; 32]),

@@ -3,8 +3,9 @@
 
 use crate::error::Rejection;
 use crate::kinds::{
-    Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, Expertise, Group,
-    ListEntry, MentoringOffer, OrgCard, Request, Retraction, Slot, TalkOffer, Topic,
+    Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, EventSession,
+    Expertise, Group, ListEntry, MentoringOffer, OrgCard, Request, Retraction, Slot, TalkOffer,
+    Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -360,12 +361,19 @@ fn event(b: &Event) -> Result<(), Rejection> {
                 s.id
             )));
         }
-        line("sessions.title", &s.title)?;
-        opt_line("sessions.speaker_name", &s.speaker_name)?;
-        in_range("sessions.duration_minutes", s.duration_minutes, 5, 24 * 60)?;
-        topic_names("sessions.topics", &s.topics)?;
+        session_fields(s)?;
     }
+    list("contributors", &b.contributors, MAX_LIST_LEN)?;
     languages("languages", &b.languages)
+}
+
+/// A session's fields after its id (an event's session, or one offered
+/// to an event in a request).
+fn session_fields(s: &EventSession) -> Result<(), Rejection> {
+    line("sessions.title", &s.title)?;
+    opt_line("sessions.speaker_name", &s.speaker_name)?;
+    in_range("sessions.duration_minutes", s.duration_minutes, 5, 24 * 60)?;
+    topic_names("sessions.topics", &s.topics)
 }
 
 fn list_entry(e: &ListEntry) -> Result<(), Rejection> {
@@ -418,6 +426,15 @@ fn request(b: &Request) -> Result<(), Rejection> {
     id("offer_id", &b.offer_id)?;
     if let Some(s) = &b.session {
         id("session", s)?;
+    }
+    if let Some(s) = &b.contribution {
+        if b.session.is_some() {
+            return Err(Rejection::malformed(
+                "a request signs up for a session or contributes one, not both",
+            ));
+        }
+        id("contribution.id", &s.id)?;
+        session_fields(s)?;
     }
     id("requester", &b.requester)?;
     opt_line("requester_name", &b.requester_name)?;

@@ -68,6 +68,19 @@ pub async fn set_checked(b: &Browser, css: &str, on: bool) -> Result<()> {
     Ok(())
 }
 
+/// Sets a date or time field's value as the page would have it (typing
+/// into such fields depends on the browser's locale).
+pub async fn set_value(b: &Browser, id: &str, value: &str) -> Result<()> {
+    b.client()
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1]",
+            vec![id.into(), value.into()],
+        )
+        .await
+        .with_context(|| format!("setting #{id}"))?;
+    Ok(())
+}
+
 /// Reloads `path` until `css` shows `needle` (another node is involved).
 pub async fn reload_until(
     b: &Browser,

@@ -11,7 +11,7 @@
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
-use skillmesh_protocol::kinds::{Availability, Contact, Format, Slot, Topic};
+use skillmesh_protocol::kinds::{Availability, Contact, EventSession, Format, Slot, Topic};
 use skillmesh_protocol::{Body, OrgKey};
 
 /// What `GET /healthz` reports.
@@ -311,6 +311,31 @@ pub struct Listing {
     pub own: bool,
     /// A person here may ask for it (an open offer of another organisation).
     pub requestable: bool,
+    /// Another organisation's event that invited ours to add sessions
+    /// (our admins may).
+    #[serde(default)]
+    pub contributable: bool,
+    /// Names of the other organisations the body mentions (an event's
+    /// contributors), for display.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub org_names: Vec<OrgName>,
+}
+
+/// An organisation's key and the name this node knows it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgName {
+    pub org: OrgKey,
+    pub name: String,
+}
+
+impl Listing {
+    /// The name of `org` as the listing knows it, or its short key.
+    pub fn org_name_of(&self, org: &OrgKey) -> String {
+        self.org_names
+            .iter()
+            .find(|n| n.org == *org)
+            .map_or_else(|| org.short(), |n| n.name.clone())
+    }
 }
 
 /// The lifecycle of one of our own offers.
@@ -368,6 +393,12 @@ pub struct NewRequest {
     /// message are not used, and the event's node admits me at once).
     #[serde(default)]
     pub session: Option<String>,
+    /// For an event that invited my organisation (admins only): a session
+    /// my organisation adds to its programme. Its `id` may be empty (the
+    /// node picks one); an id my organisation used before replaces that
+    /// session. `goal`, times and message are not used.
+    #[serde(default)]
+    pub contribution: Option<EventSession>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -422,6 +453,10 @@ pub struct OutboxItem {
     /// I already said how it went.
     #[serde(default)]
     pub feedback_given: bool,
+    /// A session I added to another organisation's event (not something
+    /// I take part in: no feedback).
+    #[serde(default)]
+    pub contribution: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

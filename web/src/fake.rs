@@ -257,6 +257,8 @@ impl NodeApi for Fake {
             signature_verified: true,
             own: false,
             requestable: true,
+            contributable: false,
+            org_names: Vec::new(),
         })
     }
 
@@ -350,6 +352,7 @@ impl NodeApi for Fake {
             detail: String::new(),
             contact: None,
             feedback_given: false,
+            contribution: false,
             group: None,
             created_at: 0,
             updated_at: 0,
@@ -374,6 +377,7 @@ impl NodeApi for Fake {
             detail: String::new(),
             contact: None,
             feedback_given: false,
+            contribution: false,
             group: Some(Roster {
                 goal: HOSTILE.into(),
                 starts_at: 0,

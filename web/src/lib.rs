@@ -103,12 +103,24 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/offers",
             get(pages::offers::list::<S>).post(pages::offers::create::<S>),
         )
-        .route("/offers/new", get(pages::offers::new_form))
+        .route("/offers/new", get(pages::offers::new_form::<S>))
         .route(
             "/offers/{id}",
             get(pages::offers::edit_form::<S>).post(pages::offers::update::<S>),
         )
         .route("/offers/{id}/action", post(pages::offers::action::<S>))
+        .route(
+            "/offers/{id}/sessions",
+            post(pages::events::add_session::<S>),
+        )
+        .route(
+            "/offers/{id}/sessions/{session}/remove",
+            post(pages::events::remove_session::<S>),
+        )
+        .route(
+            "/listing/{org}/{id}/sessions",
+            post(pages::events::contribute::<S>),
+        )
         .route("/requests", get(pages::requests::page::<S>))
         .route(
             "/requests/{org}/{id}/answer",

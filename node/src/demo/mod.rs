@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use skillmesh_config::Config;
+use skillmesh_protocol::OrgKey;
 use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, OrgCard, Topic};
 
 use crate::accounts;
@@ -82,7 +83,13 @@ pub async fn start(
                     password_hash.insert(hash).clone()
                 }
             };
-            seed(&node.service, i, &hash).map_err(|e| setup_err(&name, e))?;
+            // The organisations started so far are invited to add
+            // sessions to this one's events.
+            let partners: Vec<OrgKey> = nodes
+                .iter()
+                .map(|n: &RunningNode| n.service.org())
+                .collect();
+            seed(&node.service, i, &hash, &partners).map_err(|e| setup_err(&name, e))?;
         }
         nodes.push(node);
     }
@@ -165,7 +172,12 @@ const ADMIN_INDEX: usize = 1;
 
 /// Adds the sample organisation's people (each with an account),
 /// listings, offers and content.
-fn seed(service: &Service, i: usize, password_hash: &str) -> Result<(), DemoSeedError> {
+fn seed(
+    service: &Service,
+    i: usize,
+    password_hash: &str,
+    partners: &[OrgKey],
+) -> Result<(), DemoSeedError> {
     let (name, _, sample) = sample_data::org(i);
     let now = clock::now();
     service.publish_org_card(
@@ -225,7 +237,7 @@ fn seed(service: &Service, i: usize, password_hash: &str) -> Result<(), DemoSeed
             "demo",
         )?;
     }
-    for (id, owner, body) in sample_data::items(sample, now) {
+    for (id, owner, body) in sample_data::items(sample, now, partners) {
         service.create_item(&id, owner, body, "demo")?;
         service.publish_item(&id, "demo")?;
     }

@@ -1,7 +1,7 @@
 //! Believable sample organisations, people, offers and content for the demo.
 
-use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::*;
+use skillmesh_protocol::{Body, OrgKey};
 
 /// One sample person: id, name, headline, topics, languages, time zone,
 /// formats, hours a month, and whether they opted in to share a listing.
@@ -254,7 +254,13 @@ pub fn org(i: usize) -> (String, String, &'static SampleOrg) {
 }
 
 /// Offers and content the first person of a sample organisation publishes.
-pub fn items(org: &SampleOrg, now: i64) -> Vec<(String, Option<&'static str>, Body)> {
+/// The sample organisation's offers and content; an event invites
+/// `partners` to add sessions.
+pub fn items(
+    org: &SampleOrg,
+    now: i64,
+    partners: &[OrgKey],
+) -> Vec<(String, Option<&'static str>, Body)> {
     let lead = &org.people[0];
     let topic = lead.topics[0].0;
     let week = 7 * 86_400;
@@ -317,7 +323,7 @@ pub fn items(org: &SampleOrg, now: i64) -> Vec<(String, Option<&'static str>, Bo
         ),
     ];
     if org.slug == "fabrikam" {
-        out.push(("learning-week".into(), None, learning_week(now)));
+        out.push(("learning-week".into(), None, learning_week(now, partners)));
     }
     if let Some(coach) = org
         .people
@@ -349,8 +355,9 @@ pub fn items(org: &SampleOrg, now: i64) -> Vec<(String, Option<&'static str>, Bo
     out
 }
 
-/// Fabrikam's learning week, four weeks out, Monday 09:00 UTC onwards.
-fn learning_week(now: i64) -> Body {
+/// Fabrikam's learning week, four weeks out, Monday 09:00 UTC onwards,
+/// open to sessions from `partners`.
+fn learning_week(now: i64, partners: &[OrgKey]) -> Body {
     let start = now - now.rem_euclid(86_400) + 28 * 86_400 + 9 * 3600;
     let session =
         |day: i64, id: &str, title: &str, speaker: &str, format, audience, topic: &str| {
@@ -377,6 +384,7 @@ fn learning_week(now: i64) -> Body {
             session(2, "first-reviews", "Your first performance reviews", "Sofia García", SessionFormat::Discussion, Audience::PeopleManagers, "Management"),
         ],
         languages: vec!["en".into()],
+        contributors: partners.to_vec(),
     })
 }
 
@@ -391,7 +399,7 @@ mod tests {
         let now = 1_800_000_000;
         let mut kinds = std::collections::BTreeSet::new();
         for sample in ORGS {
-            for (id, _, body) in items(sample, now) {
+            for (id, _, body) in items(sample, now, &[org]) {
                 kinds.insert(body.kind());
                 let record = skillmesh_protocol::Record {
                     header: skillmesh_protocol::Header {

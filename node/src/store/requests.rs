@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
-use skillmesh_protocol::kinds::{Contact, Group};
+use skillmesh_protocol::kinds::{Contact, EventSession, Group};
 
 use super::{Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
@@ -36,6 +36,11 @@ pub struct OutboxEntry {
     /// For an event: the session signed up for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// For an event we were invited to contribute to: the session our
+    /// admin offered to its programme (not a request for learning: impact
+    /// and recognition leave it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contribution: Option<EventSession>,
     pub goal: String,
     pub status: OutboxStatus,
     /// Why it was refused, or the answer's reply.
@@ -84,6 +89,10 @@ pub struct InboxEntry {
     /// For an event of ours: the session signed up for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// For an event of ours: a session the requesting organisation adds
+    /// to its programme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contribution: Option<EventSession>,
     pub status: InboxStatus,
     #[serde(default)]
     pub reply: String,

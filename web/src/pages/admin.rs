@@ -188,7 +188,7 @@ pub async fn approvals<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> 
                         span.kind { (crate::pages::find::kind_label(&a.kind)) }
                         h3 { (a.title) }
                         p.meta { "From " (a.owner) }
-                        (listing::body(&a.body))
+                        (listing::body(&a.body, &|s| s.contributor.map_or_else(|| ctx.org_name.clone(), |o| o.short())))
                         form method="post" action={ "/admin/approvals/" (a.id) } {
                             (ctx.csrf())
                             button type="submit" { "Approve and publish" }

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::{Slot, wire_name};
+use skillmesh_protocol::kinds::{EventSession, Slot, wire_name};
 
-use super::{Ctx, FormData, PageResult, done, org_key};
+use super::{Ctx, FormData, PageResult, done, events, org_key};
 use crate::Shared;
 use crate::api::{ApiError, Listing, NewRequest, NodeApi};
 use crate::dates::datetime;
@@ -51,6 +51,7 @@ pub async fn request<S: NodeApi>(
                 message: form.get("message").to_string(),
                 name_to_group: form.has("name_to_group"),
                 session: Some(form.get("session").to_string()).filter(|s| !s.is_empty()),
+                contribution: None,
             },
         )
         .await
@@ -161,8 +162,9 @@ fn tags(items: &[String]) -> Markup {
     html! { @for t in items { span.tag { (t) } } }
 }
 
-/// The body of a record as a page section.
-pub fn body(body: &Body) -> Markup {
+/// The body of a record as a page section; `from` names the organisation
+/// a session of an event comes from.
+pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> String) -> Markup {
     html! {
         @match body {
             Body::Expertise(e) => {
@@ -232,12 +234,13 @@ pub fn body(body: &Body) -> Markup {
                 @if !e.sessions.is_empty() {
                     div.scroll {
                         table {
-                            thead { tr { th { "When" } th { "Session" } th { "Format" } th { "For" } } }
+                            thead { tr { th { "When" } th { "Session" } th { "From" } th { "Format" } th { "For" } } }
                             tbody {
                                 @for s in &e.sessions {
-                                    tr {
+                                    tr data-session=(s.id) {
                                         td { (datetime(s.starts_at)) " (" (s.duration_minutes) " min)" }
                                         td { (s.title) @if let Some(n) = &s.speaker_name { br; span.meta { (n) } } }
+                                        td.from { (from(s)) }
                                         td { (words(&wire_name(&s.format))) }
                                         td { (words(&wire_name(&s.audience))) }
                                     }
@@ -281,9 +284,10 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
             }
             " · version " (l.seq) ", issued " (datetime(l.issued_at))
         }
-        (body(&l.body))
+        (body(&l.body, &|s| events::session_from(l, s)))
         (calendar_links(l))
         (sign_up(ctx, l))
+        (events::contribute_form(ctx, l))
         @if l.requestable {
             h2 { "Ask for this" }
             form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {

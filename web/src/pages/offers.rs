@@ -1,5 +1,6 @@
-//! `/offers`: my talks, mentoring offers and cohorts: create, edit, publish,
-//! pause, reopen, close and unpublish.
+//! `/offers`: my talks, mentoring offers and cohorts (and, for admins, the
+//! organisation's events): create, edit, publish, pause, reopen, close and
+//! unpublish.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -11,22 +12,44 @@ use skillmesh_protocol::kinds::{
     TalkOffer,
 };
 
-use super::{Ctx, FormData, PageResult, done, query_map};
+use super::{Ctx, FormData, PageResult, done, events, query_map};
 use crate::Shared;
-use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState};
+use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState, OrgRow};
 use crate::dates::{date, datetime, parse_date, parse_time_of_day, time_of_day};
 use crate::layout::words;
 use crate::pages::find::kind_label;
 use skillmesh_protocol::kinds::wire_name;
 
-const OFFER_KINDS: [(&str, &str); 3] = [
+const OFFER_KINDS: [(&str, &str); 4] = [
     ("talk_offer", "A talk or workshop"),
     ("mentoring_offer", "Mentoring"),
     (
         "cohort_offer",
         "A cohort (a small group over several weeks)",
     ),
+    ("event", "A learning week or other event (admins)"),
 ];
+
+/// Events speak for the organisation: only admins run them.
+fn allowed(ctx: &Ctx, kind: &str) -> bool {
+    kind != "event" || ctx.me.as_ref().is_some_and(|m| m.user.is_admin())
+}
+
+/// The organisations an event may invite to add sessions: every one this
+/// node knows that is not blocked. Only asked for events (admins).
+async fn invitable<S: NodeApi>(state: &Shared<S>, ctx: &Ctx) -> Result<Vec<OrgRow>, ApiError> {
+    if !ctx.me.as_ref().is_some_and(|m| m.user.is_admin()) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .node
+        .federation()
+        .await?
+        .orgs
+        .into_iter()
+        .filter(|o| o.listing.as_deref() != Some("blocked"))
+        .collect())
+}
 
 pub async fn list<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     let me = ctx.user()?;
@@ -36,7 +59,7 @@ pub async fn list<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
         html! {
             h1 { "My offers" }
             p { "New: "
-                @for (i, (k, label)) in OFFER_KINDS.iter().enumerate() {
+                @for (i, (k, label)) in OFFER_KINDS.iter().filter(|(k, _)| allowed(&ctx, k)).enumerate() {
                     @if i > 0 { " · " }
                     a href={ "/offers/new?kind=" (k) } { (label) }
                 }
@@ -105,14 +128,22 @@ fn row(ctx: &Ctx, o: &Offer) -> Markup {
     }
 }
 
-pub async fn new_form(ctx: Ctx, uri: Uri) -> PageResult {
+pub async fn new_form<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    uri: Uri,
+) -> PageResult {
     ctx.user()?;
     let q = query_map(&uri);
     let kind = q.get("kind").map_or("talk_offer", String::as_str);
     if !OFFER_KINDS.iter().any(|(k, _)| *k == kind) {
         return Err(ctx.fail(ApiError::NotFound("There is no such kind of offer.".into())));
     }
-    Ok(ctx.render("New offer", form(&ctx, kind, None)))
+    if !allowed(&ctx, kind) {
+        return Err(ctx.fail(ApiError::Forbidden("Only admins create events.".into())));
+    }
+    let orgs = invitable(&state, &ctx).await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("New offer", form(&ctx, kind, None, &orgs)))
 }
 
 pub async fn edit_form<S: NodeApi>(
@@ -126,9 +157,13 @@ pub async fn edit_form<S: NodeApi>(
         .offer(&me.user, &id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let orgs = invitable(&state, &ctx).await.map_err(|e| ctx.fail(e))?;
     Ok(ctx.render(
         "Edit offer",
-        form(&ctx, offer.body.kind().as_str(), Some(&offer)),
+        html! {
+            (form(&ctx, offer.body.kind().as_str(), Some(&offer), &orgs))
+            (events::programme(&ctx, &offer, &orgs))
+        },
     ))
 }
 
@@ -172,7 +207,19 @@ pub async fn update<S: NodeApi>(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let me = ctx.user_posting(&form)?;
-    let body = parse(&form, &me.user.person_id).map_err(|e| ctx.fail(e))?;
+    let mut body = parse(&form, &me.user.person_id).map_err(|e| ctx.fail(e))?;
+    // The event form carries its own fields; the programme is edited on
+    // its own and kept as it is.
+    if let Body::Event(e) = &mut body {
+        let existing = state
+            .node
+            .offer(&me.user, &id)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        if let Body::Event(old) = existing.body {
+            e.sessions = old.sessions;
+        }
+    }
     let offer = state
         .node
         .save_offer(&me.user, Some(&id), body)
@@ -217,7 +264,11 @@ pub async fn action<S: NodeApi>(
     done("/offers", notice)
 }
 
-fn pick<T: Copy + serde::Serialize>(options: &[T], value: &str, what: &str) -> Result<T, ApiError> {
+pub(super) fn pick<T: Copy + serde::Serialize>(
+    options: &[T],
+    value: &str,
+    what: &str,
+) -> Result<T, ApiError> {
     options
         .iter()
         .copied()
@@ -226,13 +277,13 @@ fn pick<T: Copy + serde::Serialize>(options: &[T], value: &str, what: &str) -> R
 }
 
 const DELIVERIES: [Delivery; 3] = [Delivery::Remote, Delivery::InPerson, Delivery::Hybrid];
-const SESSION_FORMATS: [SessionFormat; 4] = [
+pub(super) const SESSION_FORMATS: [SessionFormat; 4] = [
     SessionFormat::Talk,
     SessionFormat::Workshop,
     SessionFormat::Discussion,
     SessionFormat::Demo,
 ];
-const AUDIENCES: [Audience; 3] = [
+pub(super) const AUDIENCES: [Audience; 3] = [
     Audience::Everyone,
     Audience::PeopleManagers,
     Audience::SeniorLeaders,
@@ -248,15 +299,18 @@ const STATUSES: [OfferStatus; 3] = [OfferStatus::Open, OfferStatus::Paused, Offe
 /// Builds an offer body from its form. Limits and the remaining checks are
 /// the protocol's, applied by the node when it saves.
 fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
+    let title = form.get("title").to_string();
+    if title.is_empty() {
+        return Err(ApiError::Invalid("Give the offer a title.".into()));
+    }
+    if form.get("kind") == "event" {
+        return events::parse(form, title);
+    }
     let status = match form.get("status") {
         "" => OfferStatus::Open,
         s => pick(&STATUSES, s, "a status")?,
     };
     let delivery = pick(&DELIVERIES, form.get("delivery"), "how it is delivered")?;
-    let title = form.get("title").to_string();
-    if title.is_empty() {
-        return Err(ApiError::Invalid("Give the offer a title.".into()));
-    }
     Ok(match form.get("kind") {
         "talk_offer" => Body::TalkOffer(TalkOffer {
             person: person.to_string(),
@@ -337,7 +391,7 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
     })
 }
 
-fn select<T: Copy + serde::Serialize + PartialEq>(
+pub(super) fn select<T: Copy + serde::Serialize + PartialEq>(
     name: &str,
     label: &str,
     options: &[T],
@@ -354,7 +408,13 @@ fn select<T: Copy + serde::Serialize + PartialEq>(
     }
 }
 
-fn number(name: &str, label: &str, value: impl std::fmt::Display, min: u32, max: u32) -> Markup {
+pub(super) fn number(
+    name: &str,
+    label: &str,
+    value: impl std::fmt::Display,
+    min: u32,
+    max: u32,
+) -> Markup {
     html! {
         label { (label) input id=(name) type="number" name=(name) min=(min) max=(max) required value=(value); }
     }
@@ -363,6 +423,7 @@ fn number(name: &str, label: &str, value: impl std::fmt::Display, min: u32, max:
 /// A new offer of `kind` with the form's starting values.
 fn blank(kind: &str) -> Body {
     match kind {
+        "event" => events::blank(),
         "talk_offer" => Body::TalkOffer(TalkOffer {
             person: String::new(),
             speaker_name: None,
@@ -410,7 +471,7 @@ fn blank(kind: &str) -> Body {
     }
 }
 
-fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
+fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Markup {
     let fresh;
     let body = match existing {
         Some(o) => &o.body,
@@ -423,10 +484,12 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
         Some(o) => format!("/offers/{}", o.id),
         None => "/offers".to_string(),
     };
-    let (topics, languages, delivery, status) = match body {
-        Body::TalkOffer(t) => (&t.topics, &t.languages, t.delivery, t.status),
-        Body::MentoringOffer(m) => (&m.topics, &m.languages, m.delivery, m.status),
-        Body::CohortOffer(c) => (&c.topics, &c.languages, c.delivery, c.status),
+    // The fields every offer has (an event has its own).
+    let common = match body {
+        Body::TalkOffer(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
+        Body::MentoringOffer(m) => Some((&m.topics, &m.languages, m.delivery, m.status)),
+        Body::CohortOffer(c) => Some((&c.topics, &c.languages, c.delivery, c.status)),
+        Body::Event(_) => None,
         _ => return html! { p { "This is not an offer." } },
     };
     let title = body.title();
@@ -438,7 +501,7 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
         form.stack #offer-form method="post" action=(action) {
             (ctx.csrf())
             input type="hidden" name="kind" value=(body.kind().as_str());
-            @if existing.is_some() { input type="hidden" name="status" value=(wire_name(&status)); }
+            @if let (Some(_), Some((_, _, _, status))) = (existing, common) { input type="hidden" name="status" value=(wire_name(&status)); }
             label { "Title" input #title type="text" name="title" required maxlength="200" value=(title); }
             @match body {
                 Body::TalkOffer(t) => {
@@ -466,11 +529,14 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>) -> Markup {
                         input #session_time type="time" name="session_time" value=(first.map(|s| time_of_day(s.starts_at)).unwrap_or_default()); }
                     (number("cohort_session_minutes", "Minutes per session", first.map_or(90, |s| s.duration_minutes), 15, 600))
                 }
+                Body::Event(e) => { (events::fields(e, orgs)) }
                 _ => {}
             }
-            label { "Topics (comma-separated)" input #topics type="text" name="topics" value=(topics.join(", ")); }
-            label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(languages.join(", ")) placeholder="en"; }
-            (select("delivery", "Delivery", &DELIVERIES, Some(delivery)))
+            @if let Some((topics, languages, delivery, _)) = common {
+                label { "Topics (comma-separated)" input #topics type="text" name="topics" value=(topics.join(", ")); }
+                label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(languages.join(", ")) placeholder="en"; }
+                (select("delivery", "Delivery", &DELIVERIES, Some(delivery)))
+            }
             div.row {
                 @if existing.is_none() {
                     button #save-publish type="submit" name="publish" value="1" { "Save and publish" }

@@ -72,7 +72,7 @@ fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
     html! {
         h3 { a href={ "/listing/" (o.offer_org.to_hex()) "/" (o.offer_id) } { (o.offer_title) } }
         p.meta { "At " (o.offer_org_name) " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
-        p { strong { "I want to learn: " } (o.goal) }
+        p { strong { @if o.contribution { "Our session: " } @else { "I want to learn: " } } (o.goal) }
         @if !o.detail.is_empty() { p.reply { strong { "Reply: " } (o.detail) } }
         @if let Some(c) = &o.contact {
             p.contact {
@@ -81,7 +81,7 @@ fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
             }
         }
         @if let Some(g) = &o.group { (roster(g)) }
-        @if o.status == RequestStatus::Accepted {
+        @if o.status == RequestStatus::Accepted && !o.contribution {
             @if o.feedback_given { p.meta { "Thank you for your feedback." } } @else { (feedback_form(ctx, o)) }
         }
     }
