@@ -225,8 +225,8 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         skillmesh_node::clock::now(),
     )
     .expect("credit");
-    assert_eq!(credit.people_helped, u64::from(SEATS_TOTAL));
-    assert_eq!(credit.organisations_reached, admitted.len() as u64);
+    assert_eq!(credit.people_helped, u32::from(SEATS_TOTAL));
+    assert_eq!(credit.organisations_reached, admitted.len() as u32);
     assert!(credit.organisations_reached >= 3);
     assert_eq!((credit.cohorts_run, credit.sessions), (1, 0));
 

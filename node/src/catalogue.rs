@@ -30,14 +30,19 @@ use crate::search::analysis::{KeyMap, doc_key};
 use crate::store::{OrgListing, Store, StoreError, StoredRecord};
 
 /// The record kinds a person can search for.
-pub const SEARCHABLE: [Kind; 6] = [
+pub const SEARCHABLE: [Kind; 7] = [
     Kind::Expertise,
     Kind::TalkOffer,
     Kind::MentoringOffer,
     Kind::CohortOffer,
     Kind::Event,
     Kind::Content,
+    Kind::TalkWanted,
 ];
+
+/// The kinds that offer help (people and their offers), as opposed to
+/// events, content and calls for talks: what counts as supply for a topic.
+pub const SUPPLY: [&str; 4] = ["expertise", "talk_offer", "mentoring_offer", "cohort_offer"];
 
 /// Longest summary kept for a result (the full text is in the record).
 const SUMMARY_CHARS: usize = 280;
@@ -333,7 +338,20 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
             e.text.extend(b.items.iter().map(|i| i.title.clone()));
             e.topics = b.topics.clone();
         }
-        Body::OrgCard(_) | Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => return None,
+        Body::TalkWanted(b) => {
+            e.summary = b.description.clone();
+            e.text.push(b.description.clone());
+            e.text.extend(b.asker_name.clone());
+            e.topics = b.topics.clone();
+            e.formats = vec![wire_name(&b.format)];
+            e.languages = b.languages.clone();
+        }
+        Body::OrgCard(_)
+        | Body::ImpactSummary(_)
+        | Body::Retraction(_)
+        | Body::Request(_)
+        | Body::Answer(_)
+        | Body::Kudos(_) => return None,
     }
     if let Some(status) = body.offer_status() {
         e.availability = offer_availability(status);
@@ -367,6 +385,7 @@ fn kind_label(kind: &str) -> &'static str {
         "cohort_offer" => "Cohorts",
         "event" => "Events",
         "content" => "Content",
+        "talk_wanted" => "Talks wanted",
         _ => "Other",
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use skillmesh_protocol::OrgKey;
+use skillmesh_protocol::{Body, OrgKey};
 use skillmesh_web::{FeedbackForm, Impact, ImpactQuery, PartnerImpact};
 
 use crate::catalogue;
@@ -70,20 +70,21 @@ impl Service {
         Ok(feedback)
     }
 
-    /// The topics of a record we hold (ours or another organisation's).
-    fn topics_held(&self, org: &OrgKey, id: &str) -> Result<Vec<String>> {
-        let body = if *org == self.org() {
+    /// The body of a record we hold (ours or another organisation's).
+    fn body_held(&self, org: &OrgKey, id: &str) -> Result<Option<Body>> {
+        Ok(if *org == self.org() {
             self.store().item(id)?.map(|i| i.body)
         } else {
             match self.store().get_record(org, id)?.filter(|r| !r.tombstone) {
                 Some(row) => Some(row.record()?.body),
                 None => None,
             }
-        };
-        Ok(body
-            .and_then(|b| catalogue::extract(&b))
-            .map(|x| x.topics)
-            .unwrap_or_default())
+        })
+    }
+
+    /// The topics of a record we hold (ours or another organisation's).
+    fn topics_held(&self, org: &OrgKey, id: &str) -> Result<Vec<String>> {
+        Ok(topics(self.body_held(org, id)?.as_ref()))
     }
 
     /// The impact figures for `query`, as of now.
@@ -121,7 +122,8 @@ impl Service {
             .into_iter()
             .filter(|e| e.contribution.is_none())
         {
-            if !in_period(e.received_at) || !about(&self.topics_held(&self.org(), &e.offer_id)?) {
+            let offer = self.body_held(&self.org(), &e.offer_id)?;
+            if !in_period(e.received_at) || !about(&topics(offer.as_ref())) {
                 continue;
             }
             impact.requests_received += 1;
@@ -130,7 +132,14 @@ impl Service {
                 waits.push(at - e.received_at);
             }
             if e.status == InboxStatus::Accepted {
-                *given.entry(e.from_org).or_default() += 1;
+                // An expert elsewhere answering our call for a talk gives
+                // to us; anyone else accepted here, we give to.
+                let flow = if matches!(offer, Some(Body::TalkWanted(_))) {
+                    &mut received
+                } else {
+                    &mut given
+                };
+                *flow.entry(e.from_org).or_default() += 1;
                 connections.insert((e.owner.clone().unwrap_or_default(), e.from_org));
             }
         }
@@ -139,13 +148,15 @@ impl Service {
             .get(waits.len() / 2)
             .filter(|_| !waits.is_empty())
             .map(|w| *w as f64 / 3600.0);
-        let credit = crate::recognition::tally(self.store(), now, |e, item| {
-            e.answered_at.is_some_and(&in_period)
-                && catalogue::extract(&item.body).is_some_and(|x| about(&x.topics))
-        })?;
-        impact.sessions_given = credit.sessions;
-        impact.minutes_given = credit.minutes;
-        impact.participants = credit.people_helped;
+        let credit = crate::recognition::tally(
+            self.store(),
+            now,
+            |e, item| e.answered_at.is_some_and(&in_period) && about(&topics(Some(&item.body))),
+            |o, call| in_period(o.updated_at) && about(&topics(Some(call))),
+        )?;
+        impact.sessions_given = u64::from(credit.sessions);
+        impact.minutes_given = u64::from(credit.minutes);
+        impact.participants = u64::from(credit.people_helped);
 
         // Asked by us.
         for e in self
@@ -154,7 +165,8 @@ impl Service {
             .into_iter()
             .filter(|e| e.contribution.is_none())
         {
-            if !in_period(e.created_at) || !about(&self.topics_held(&e.offer_org, &e.offer_id)?) {
+            let offer = self.body_held(&e.offer_org, &e.offer_id)?;
+            if !in_period(e.created_at) || !about(&topics(offer.as_ref())) {
                 continue;
             }
             impact.requests_made += 1;
@@ -162,7 +174,13 @@ impl Service {
                 impact.requests_made_answered += 1;
             }
             if e.status == OutboxStatus::Accepted {
-                *received.entry(e.offer_org).or_default() += 1;
+                // Our expert answering their call for a talk gives to them.
+                let flow = if matches!(offer, Some(Body::TalkWanted(_))) {
+                    &mut given
+                } else {
+                    &mut received
+                };
+                *flow.entry(e.offer_org).or_default() += 1;
                 connections.insert((e.requester, e.offer_org));
             }
         }
@@ -201,4 +219,11 @@ impl Service {
             .collect();
         Ok(impact)
     }
+}
+
+/// The topics of a body, if there is one.
+fn topics(body: Option<&Body>) -> Vec<String> {
+    body.and_then(catalogue::extract)
+        .map(|x| x.topics)
+        .unwrap_or_default()
 }

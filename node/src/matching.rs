@@ -347,10 +347,7 @@ pub fn suggest(service: &Service, me: &Person, goals: &Goals, now: i64) -> Resul
             now,
         );
         for hit in results.hits {
-            if !matches!(
-                hit.kind.as_str(),
-                "expertise" | "talk_offer" | "mentoring_offer" | "cohort_offer"
-            ) {
+            if !crate::catalogue::SUPPLY.contains(&hit.kind.as_str()) {
                 continue;
             }
             let entry = found
@@ -431,7 +428,7 @@ pub fn demand(service: &Service, now: i64) -> Result<Vec<DemandRow>> {
                 .iter()
                 .filter(|f| f.name == "kind")
                 .flat_map(|f| &f.values)
-                .filter(|v| v.value != "event" && v.value != "content")
+                .filter(|v| crate::catalogue::SUPPLY.contains(&v.value.as_str()))
                 .map(|v| v.count)
                 .sum();
             DemandRow {

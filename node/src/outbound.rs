@@ -2,13 +2,20 @@
 //! person's profile carries only the fields the person opted in to share
 //! and the organisation's outbound policy lets leave.
 
-use skillmesh_protocol::kinds::Expertise;
+use skillmesh_protocol::kinds::{Expertise, RecognitionSummary};
 
 use crate::store::{OutboundPolicy, Person, Sharing};
 
 /// The listing other organisations may see for `person`, or `None` if
-/// nothing of it may leave. The person id always goes with it (it is opaque).
-pub fn expertise_listing(person: &Person, policy: &OutboundPolicy) -> Option<Expertise> {
+/// nothing of it may leave. The person id always goes with it (it is
+/// opaque). `recognition`: the person's credit as counted now, which goes
+/// with it only if both the person and the policy let it (callers may
+/// skip counting it when [`shares_recognition`] says it would not go).
+pub fn expertise_listing(
+    person: &Person,
+    policy: &OutboundPolicy,
+    recognition: Option<&RecognitionSummary>,
+) -> Option<Expertise> {
     let (p, o) = (person.sharing, policy.fields);
     let s = Sharing {
         display_name: p.display_name && o.display_name,
@@ -19,6 +26,7 @@ pub fn expertise_listing(person: &Person, policy: &OutboundPolicy) -> Option<Exp
         formats: p.formats && o.formats,
         availability: p.availability && o.availability,
         email: p.email && o.email,
+        recognition: shares_recognition(person, policy),
     };
     if !s.any() {
         return None;
@@ -52,7 +60,13 @@ pub fn expertise_listing(person: &Person, policy: &OutboundPolicy) -> Option<Exp
             .then(|| person.availability.clone())
             .flatten(),
         email: s.email.then(|| non_empty(&person.email)).flatten(),
+        recognition: s.recognition.then(|| recognition.cloned()).flatten(),
     })
+}
+
+/// Whether `person`'s recognition goes with their listing.
+pub fn shares_recognition(person: &Person, policy: &OutboundPolicy) -> bool {
+    person.sharing.recognition && policy.fields.recognition
 }
 
 #[cfg(test)]
@@ -85,7 +99,11 @@ mod tests {
     #[test]
     fn nothing_leaves_by_default() {
         assert_eq!(
-            expertise_listing(&person(Sharing::default()), &OutboundPolicy::default()),
+            expertise_listing(
+                &person(Sharing::default()),
+                &OutboundPolicy::default(),
+                None
+            ),
             None
         );
     }
@@ -94,15 +112,15 @@ mod tests {
     fn the_organisation_policy_overrides_what_a_person_shares() {
         let mut policy = OutboundPolicy::default();
         policy.fields.time_zone = false;
-        let l = expertise_listing(&person(Sharing::listing()), &policy).expect("listing");
+        let l = expertise_listing(&person(Sharing::listing()), &policy, None).expect("listing");
         assert_eq!(l.time_zone, None);
         assert_eq!(l.display_name.as_deref(), Some("Ana"));
         let everything = Sharing {
             email: true,
             ..Sharing::listing()
         };
-        let l =
-            expertise_listing(&person(everything), &OutboundPolicy::default()).expect("listing");
+        let l = expertise_listing(&person(everything), &OutboundPolicy::default(), None)
+            .expect("listing");
         assert_eq!(
             l.email, None,
             "email never leaves unless the policy allows it"
@@ -117,14 +135,40 @@ mod tests {
                 ..Sharing::default()
             }),
             &OutboundPolicy::default(),
+            None,
         )
         .expect("listing");
         assert_eq!(l.topics.len(), 1);
         assert_eq!(l.display_name, None);
         assert_eq!(l.time_zone, None);
-        let l = expertise_listing(&person(Sharing::listing()), &OutboundPolicy::default())
-            .expect("listing");
+        let l = expertise_listing(
+            &person(Sharing::listing()),
+            &OutboundPolicy::default(),
+            None,
+        )
+        .expect("listing");
         assert_eq!(l.display_name.as_deref(), Some("Ana"));
         assert_eq!(l.email, None);
+    }
+
+    #[test]
+    fn recognition_leaves_only_when_the_person_and_the_organisation_both_say_so() {
+        let credit = RecognitionSummary {
+            people_helped: 3,
+            ..RecognitionSummary::default()
+        };
+        let mut policy = OutboundPolicy::default();
+        let sharing = Sharing {
+            recognition: true,
+            ..Sharing::listing()
+        };
+        let l = expertise_listing(&person(sharing), &policy, Some(&credit)).expect("listing");
+        assert_eq!(l.recognition, None, "the organisation has not chosen to");
+        policy.fields.recognition = true;
+        let l = expertise_listing(&person(Sharing::listing()), &policy, Some(&credit))
+            .expect("listing");
+        assert_eq!(l.recognition, None, "the person has not chosen to");
+        let l = expertise_listing(&person(sharing), &policy, Some(&credit)).expect("listing");
+        assert_eq!(l.recognition, Some(credit));
     }
 }

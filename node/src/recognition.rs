@@ -1,35 +1,58 @@
 //! Credit for the people who teach, mentor and run cohorts, counted from
-//! what this node itself recorded: the requests a person accepted and the
-//! offers they published. It stays on the node (the profile page shows it
-//! to the person); nothing here is sent anywhere.
+//! what this node itself recorded: the requests a person accepted, the
+//! calls for talks of other organisations they answered, the offers they
+//! published and the kudos they received. The profile page shows it to
+//! the person; it leaves the node only on their listing, and only if both
+//! they and the organisation's outbound policy say so (signed with the
+//! listing, see `outbound`).
 //!
 //! What counts:
-//! * people helped: requests to the person's offers that they accepted;
-//! * organisations reached: the organisations those requests came from;
+//! * people helped: requests to the person's offers that they accepted,
+//!   and calls for talks of other organisations that accepted them;
+//! * organisations reached: the organisations those came from;
 //! * sessions and hours: for a talk, one session of its length per
 //!   accepted request; for mentoring, the sessions agreed per accepted
 //!   mentee; for a cohort with at least one member admitted, its scheduled
-//!   sessions that have ended;
-//! * cohorts run: cohorts with at least one member admitted.
+//!   sessions that have ended; for a call for a talk that accepted the
+//!   person, one session of its length;
+//! * cohorts run: cohorts with at least one member admitted;
+//! * kudos: thank-you notes received for requests the person accepted.
+//!
+//! Sessions a partner added to one of our events (contributions) and
+//! answers to our own calls for talks are not our people's credit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use skillmesh_protocol::Body;
 use skillmesh_web::Recognition;
 
-use crate::store::{InboxEntry, InboxStatus, ItemState, OwnItem, Result, Store};
+use crate::store::{
+    InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, OwnItem, Result, Store,
+};
 
 /// What `person` has given, as of `now` (unix seconds).
 pub fn recognition(store: &Store, person: &str, now: i64) -> Result<Recognition> {
-    tally(store, now, |e, _| e.owner.as_deref() == Some(person))
+    tally(
+        store,
+        now,
+        |e, _| e.owner.as_deref() == Some(person),
+        |o, _| o.requester == person,
+    )
 }
 
-/// What the accepted requests that `counts` picks (with the offer of ours
-/// each is for) add up to, by the rules above, as of `now`.
+fn add(total: &mut u32, n: u64) {
+    *total = total.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+}
+
+/// What the accepted requests to our offers that `ours` picks (with the
+/// offer each is for), and our answers to other organisations' calls for
+/// talks that `answered` picks (with the call), add up to by the rules
+/// above, as of `now`.
 pub fn tally(
     store: &Store,
     now: i64,
-    counts: impl Fn(&InboxEntry, &OwnItem) -> bool,
+    ours: impl Fn(&InboxEntry, &OwnItem) -> bool,
+    answered: impl Fn(&OutboxEntry, &Body) -> bool,
 ) -> Result<Recognition> {
     let items: HashMap<String, OwnItem> = store
         .items()?
@@ -37,27 +60,27 @@ pub fn tally(
         .filter(|i| i.state != ItemState::Draft)
         .map(|i| (i.id.clone(), i))
         .collect();
+    let mut credit = Recognition::default();
     // Accepted requests per offer.
     let mut accepted: BTreeMap<&str, u64> = BTreeMap::new();
     let mut orgs = BTreeSet::new();
     let inbox = store.inbox()?;
     for e in &inbox {
-        // A session a partner added to our event is its credit, not ours.
         if e.status != InboxStatus::Accepted || e.contribution.is_some() {
             continue;
         }
         if let Some(item) = items.get(&e.offer_id)
-            && counts(e, item)
+            && !matches!(item.body, Body::TalkWanted(_))
+            && ours(e, item)
         {
             *accepted.entry(&item.id).or_default() += 1;
             orgs.insert(e.from_org);
+            if e.kudos.is_some() {
+                credit.kudos = credit.kudos.saturating_add(1);
+            }
         }
     }
-    let mut credit = Recognition {
-        people_helped: accepted.values().sum(),
-        organisations_reached: orgs.len() as u64,
-        ..Recognition::default()
-    };
+    add(&mut credit.people_helped, accepted.values().sum());
     for (id, taken) in accepted {
         let Some(item) = items.get(id) else {
             continue;
@@ -69,7 +92,7 @@ pub fn tally(
                 (sessions, sessions * u64::from(m.session_minutes))
             }
             Body::CohortOffer(c) => {
-                credit.cohorts_run += 1;
+                credit.cohorts_run = credit.cohorts_run.saturating_add(1);
                 c.schedule
                     .iter()
                     .filter(|s| s.starts_at + i64::from(s.duration_minutes) * 60 <= now)
@@ -79,9 +102,30 @@ pub fn tally(
             }
             _ => continue,
         };
-        credit.sessions += sessions;
-        credit.minutes += minutes;
+        add(&mut credit.sessions, sessions);
+        add(&mut credit.minutes, minutes);
     }
+    // Calls for talks elsewhere that accepted one of our people.
+    for o in store.outbox()? {
+        if o.status != OutboxStatus::Accepted || o.contribution.is_some() {
+            continue;
+        }
+        let Some(row) = store.get_record(&o.offer_org, &o.offer_id)? else {
+            continue;
+        };
+        let Ok(record) = row.record() else {
+            continue;
+        };
+        if let Body::TalkWanted(t) = &record.body
+            && answered(&o, &record.body)
+        {
+            add(&mut credit.people_helped, 1);
+            add(&mut credit.sessions, 1);
+            add(&mut credit.minutes, u64::from(t.duration_minutes));
+            orgs.insert(o.offer_org);
+        }
+    }
+    add(&mut credit.organisations_reached, orgs.len() as u64);
     Ok(credit)
 }
 
@@ -122,6 +166,7 @@ mod tests {
             answer_delivered: false,
             received_at: 0,
             answered_at: None,
+            kudos: None,
         }
     }
 
@@ -159,6 +204,30 @@ mod tests {
             request(4, "r4", "mentoring", "tomas", InboxStatus::Declined),
             request(5, "r5", "talk", "tomas", InboxStatus::Pending),
             request(6, "r6", "theirs", "ana", InboxStatus::Accepted),
+            // Thanked afterwards.
+            InboxEntry {
+                kudos: Some(crate::store::ReceivedKudos {
+                    message: "Thank you".into(),
+                    from_name: None,
+                    at: 0,
+                }),
+                ..request(2, "r7", "talk", "tomas", InboxStatus::Accepted)
+            },
+            // A session a partner added to an event: not Tomás's credit.
+            InboxEntry {
+                contribution: Some(skillmesh_protocol::kinds::EventSession {
+                    id: "s".into(),
+                    title: "Theirs".into(),
+                    speaker_name: None,
+                    contributor: None,
+                    starts_at: 0,
+                    duration_minutes: 60,
+                    format: skillmesh_protocol::kinds::SessionFormat::Talk,
+                    audience: skillmesh_protocol::kinds::Audience::Everyone,
+                    topics: Vec::new(),
+                }),
+                ..request(7, "r8", "talk", "tomas", InboxStatus::Accepted)
+            },
         ] {
             store.add_inbox(&entry).expect("inbox");
         }
@@ -166,12 +235,13 @@ mod tests {
         assert_eq!(
             credit,
             Recognition {
-                people_helped: 3,
+                people_helped: 4,
                 organisations_reached: 2,
-                // Two talks of 45 minutes, and four mentoring sessions of 30.
-                sessions: 6,
-                minutes: 2 * 45 + 4 * 30,
+                // Three talks of 45 minutes, and four mentoring sessions of 30.
+                sessions: 7,
+                minutes: 3 * 45 + 4 * 30,
                 cohorts_run: 0,
+                kudos: 1,
             }
         );
         assert_eq!(

@@ -1,7 +1,9 @@
 //! Direct requests: a person here asks for another organisation's talk,
-//! mentoring place or cohort seat; the other node checks and queues it in
-//! the offering person's inbox; that person accepts or declines, and a
-//! signed answer travels back. Contact details travel only with an
+//! mentoring place or cohort seat (or offers to answer its call for a
+//! talk); the other node checks and queues it in the offering person's
+//! inbox; that person accepts or declines, and a signed answer travels
+//! back. After an accepted request, the person who asked may send kudos,
+//! which travel the same way. Contact details travel only with an
 //! acceptance. Everything is stored before it is sent, so requests and
 //! answers survive restarts of either side and are delivered by the
 //! courier (see `network::courier`) once the other node is reachable.
@@ -11,14 +13,16 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use skillmesh_protocol::kinds::{
-    Answer, Contact, Decision, EventSession, Group, GroupMember, OfferStatus, Request,
+    Answer, Contact, Decision, EventSession, Group, GroupMember, Kudos, OfferStatus, Request,
 };
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
 use crate::clock;
 use crate::policy::Admission;
 use crate::service::{Result, Service, ServiceError};
-use crate::store::{InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus};
+use crate::store::{
+    InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos,
+};
 
 /// How long a request or answer record is valid.
 const DIRECT_LIFETIME_SECS: i64 = 90 * 24 * 3600;
@@ -45,6 +49,8 @@ pub enum Refusal {
     Full,
     #[error("no such request")]
     UnknownRequest,
+    #[error("kudos are for a talk, mentoring or a cohort that was accepted")]
+    NotAccepted,
     #[error("your organisation was not invited to add sessions to this event")]
     NotContributor,
     #[error("the session {0:?} belongs to another organisation")]
@@ -66,12 +72,20 @@ pub enum Delivery {
         id: String,
         envelope: Vec<u8>,
     },
+    /// Kudos for the request `id`.
+    Kudos {
+        to: OrgKey,
+        id: String,
+        envelope: Vec<u8>,
+    },
 }
 
 impl Delivery {
     pub fn to(&self) -> OrgKey {
         match self {
-            Delivery::Request { to, .. } | Delivery::Answer { to, .. } => *to,
+            Delivery::Request { to, .. }
+            | Delivery::Answer { to, .. }
+            | Delivery::Kudos { to, .. } => *to,
         }
     }
 }
@@ -148,6 +162,17 @@ fn session_fits(
     }
 }
 
+/// Whether our person may still thank someone for `entry`: accepted for a
+/// talk, mentoring, a cohort or a call for a talk (an event's sign-up has
+/// no one person to thank, and a contribution is not something one took
+/// part in), with no kudos sent yet.
+pub fn kudos_welcome(entry: &OutboxEntry) -> bool {
+    entry.status == OutboxStatus::Accepted
+        && entry.session.is_none()
+        && entry.contribution.is_none()
+        && entry.kudos.is_none()
+}
+
 /// The record id of the answer to request `request_id`.
 fn answer_id(request_id: &str) -> String {
     format!("answer-{request_id}")
@@ -188,7 +213,7 @@ impl Service {
         match record.body.offer_status() {
             None => {
                 return Err(ServiceError::Invalid(
-                    "only talks, mentoring and cohorts can be requested".into(),
+                    "only talks, mentoring, cohorts and calls for talks can be requested".into(),
                 ));
             }
             Some(OfferStatus::Open) => {}
@@ -373,6 +398,7 @@ impl Service {
             group: None,
             answer_seq: 0,
             envelope: hex::encode(envelope),
+            kudos: None,
             created_at: now,
             updated_at: now,
         };
@@ -434,6 +460,7 @@ impl Service {
         let from_org = accepted.iter().filter(|e| e.from_org == *org).count();
         let (status, full) = match &item.body {
             Body::TalkOffer(o) => (o.status, false),
+            Body::TalkWanted(o) => (o.status, false),
             Body::MentoringOffer(o) => (o.status, accepted.len() >= usize::from(o.capacity)),
             Body::CohortOffer(o) => (
                 o.status,
@@ -527,6 +554,7 @@ impl Service {
             answer_delivered: false,
             received_at: clock::now(),
             answered_at: None,
+            kudos: None,
         };
         self.store().add_inbox(&entry)?;
         self.audit(
@@ -637,6 +665,9 @@ impl Service {
         self.audit(actor, action, Some(from_org), Some(id), String::new())?;
         if accept {
             self.sign_group_answers(&entry.offer_id)?;
+            if let Some(owner) = &entry.owner {
+                self.recognition_changed(owner)?;
+            }
         }
         self.deliveries_changed();
         Ok(self.store().inbox_entry(&from_org, id)?.unwrap_or(entry))
@@ -811,6 +842,10 @@ impl Service {
         entry.answer_seq = seq;
         entry.updated_at = clock::now();
         self.store().put_outbox(&entry)?;
+        if answer.decision == Decision::Accepted {
+            // Accepted to give a talk another organisation asked for.
+            self.recognition_changed(&entry.requester)?;
+        }
         let action = match answer.decision {
             Decision::Accepted => "answer_accepted_received",
             Decision::Declined => "answer_declined_received",
@@ -833,6 +868,17 @@ impl Service {
                 && let Ok(envelope) = hex::decode(&e.envelope)
             {
                 out.push(Delivery::Request {
+                    to: e.offer_org,
+                    id: e.id,
+                    envelope,
+                });
+            }
+        }
+        for e in self.store().outbox()? {
+            if let Some(k) = e.kudos.as_ref().filter(|k| !k.delivered)
+                && let Ok(envelope) = hex::decode(&k.envelope)
+            {
+                out.push(Delivery::Kudos {
                     to: e.offer_org,
                     id: e.id,
                     envelope,
@@ -882,6 +928,15 @@ impl Service {
                     self.store().put_outbox(&e)?;
                 }
             }
+            Delivery::Kudos { id, .. } => {
+                if let Some(mut e) = self.store().outbox_entry(id)?
+                    && let Some(k) = e.kudos.as_mut()
+                {
+                    k.delivered = true;
+                    k.refused = outcome.err();
+                    self.store().put_outbox(&e)?;
+                }
+            }
             Delivery::Answer { to, id, envelope } => {
                 // Under the answer lock: a newer answer (a cohort's updated
                 // roster) signed since this one was sent stays to be sent.
@@ -898,5 +953,131 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    /// Our person `person` thanks the person who gave what their request
+    /// `request_id` asked for (accepted). Stored, then delivered by the
+    /// courier like requests; once per request.
+    pub fn send_kudos(&self, person: &str, request_id: &str, message: &str) -> Result<OutboxEntry> {
+        let mut entry = self
+            .store()
+            .outbox_entry(request_id)?
+            .filter(|e| e.requester == person)
+            .ok_or_else(|| ServiceError::NotFound("request".into()))?;
+        if entry.kudos.is_some() {
+            return Err(ServiceError::Invalid(
+                "you have already sent kudos for this".into(),
+            ));
+        }
+        if !kudos_welcome(&entry) {
+            return Err(ServiceError::Invalid(
+                "kudos are for a talk, mentoring or a cohort you were accepted for".into(),
+            ));
+        }
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(ServiceError::Invalid("write a few words of thanks".into()));
+        }
+        let max = skillmesh_protocol::limits::MAX_KUDOS_BYTES;
+        if message.len() > max {
+            return Err(ServiceError::Invalid(format!(
+                "keep kudos under {max} bytes"
+            )));
+        }
+        let from_name = self
+            .store()
+            .person(person)?
+            .map(|p| p.display_name)
+            .filter(|n| !n.trim().is_empty());
+        let envelope = self.sign_direct(
+            &format!("kudos-{request_id}"),
+            1,
+            Body::Kudos(Kudos {
+                offer_org: entry.offer_org,
+                request_id: request_id.to_string(),
+                from_name,
+                message: message.to_string(),
+            }),
+        )?;
+        entry.kudos = Some(SentKudos {
+            message: message.to_string(),
+            envelope: hex::encode(envelope),
+            delivered: false,
+            refused: None,
+            at: clock::now(),
+        });
+        self.store().put_outbox(&entry)?;
+        self.audit(
+            person,
+            "kudos_sent",
+            Some(entry.offer_org),
+            Some(request_id),
+            String::new(),
+        )?;
+        self.deliveries_changed();
+        Ok(entry)
+    }
+
+    /// Another node delivers kudos from one of its people for a request of
+    /// theirs that one of ours accepted.
+    pub fn receive_kudos(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+    ) -> Result<std::result::Result<(), Refusal>> {
+        let actor = format!("org:{}", sender.short());
+        let outcome = self.take_kudos(bytes, sender)?;
+        match &outcome {
+            Ok(Some(owner)) => {
+                self.audit(&actor, "kudos_received", Some(sender), None, String::new())?;
+                self.recognition_changed(owner)?;
+            }
+            Ok(None) => {}
+            Err(r) => {
+                self.audit(&actor, "kudos_refused", Some(sender), None, r.to_string())?;
+            }
+        }
+        Ok(outcome.map(|_| ()))
+    }
+
+    /// Stores kudos on the request they follow; the person thanked, or
+    /// `None` when these kudos were stored before.
+    fn take_kudos(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+    ) -> Result<std::result::Result<Option<String>, Refusal>> {
+        let _answering = self.answer_guard();
+        let record = match open_direct(bytes, sender) {
+            Ok(r) => r,
+            Err(r) => return Ok(Err(r)),
+        };
+        let Body::Kudos(kudos) = record.body else {
+            return Ok(Err(Refusal::Invalid(Rejection::UnknownKind(
+                record.kind().to_string(),
+            ))));
+        };
+        if kudos.offer_org != self.org() {
+            return Ok(Err(Refusal::NotForUs));
+        }
+        let Some(mut entry) = self.store().inbox_entry(&sender, &kudos.request_id)? else {
+            return Ok(Err(Refusal::UnknownRequest));
+        };
+        if entry.status != InboxStatus::Accepted
+            || entry.contribution.is_some()
+            || entry.session.is_some()
+        {
+            return Ok(Err(Refusal::NotAccepted));
+        }
+        if entry.kudos.is_some() {
+            return Ok(Ok(None));
+        }
+        entry.kudos = Some(ReceivedKudos {
+            message: kudos.message,
+            from_name: kudos.from_name,
+            at: clock::now(),
+        });
+        self.store().update_inbox(&entry)?;
+        Ok(Ok(entry.owner))
     }
 }

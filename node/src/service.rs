@@ -417,7 +417,7 @@ impl Service {
             },
             _ => None,
         };
-        let wanted = expertise_listing(&person, &store.outbound_policy()?);
+        let wanted = self.listing_of(&person)?;
         let mut pending = false;
         match wanted {
             Some(listing) if current.as_ref() == Some(&listing) => {}
@@ -437,6 +437,37 @@ impl Service {
         if person.listing_pending != pending {
             person.listing_pending = pending;
             store.update_person(&person)?;
+        }
+        Ok(())
+    }
+
+    /// The listing `person`'s profile makes under the outbound policy now,
+    /// with their recognition counted if it goes with it.
+    pub fn listing_of(
+        &self,
+        person: &Person,
+    ) -> Result<Option<skillmesh_protocol::kinds::Expertise>> {
+        let policy = self.inner.store.outbound_policy()?;
+        let credit = if crate::outbound::shares_recognition(person, &policy) {
+            Some(crate::recognition::recognition(
+                &self.inner.store,
+                &person.id,
+                clock::now(),
+            )?)
+        } else {
+            None
+        };
+        Ok(expertise_listing(person, &policy, credit.as_ref()))
+    }
+
+    /// Publishes again the listing of `person` if it carries their
+    /// recognition (which just changed: a request accepted, kudos).
+    pub(crate) fn recognition_changed(&self, person: &str) -> Result<()> {
+        let Some(p) = self.inner.store.person(person)? else {
+            return Ok(());
+        };
+        if crate::outbound::shares_recognition(&p, &self.inner.store.outbound_policy()?) {
+            self.sync_listing(person, "node")?;
         }
         Ok(())
     }
@@ -503,8 +534,10 @@ impl Service {
             Body::Retraction(_)
                 | Body::Expertise(_)
                 | Body::OrgCard(_)
+                | Body::ImpactSummary(_)
                 | Body::Request(_)
                 | Body::Answer(_)
+                | Body::Kudos(_)
         ) {
             return Err(ServiceError::Invalid(format!(
                 "{} is not an offer or content item",

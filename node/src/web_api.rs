@@ -17,11 +17,11 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
-    FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, LearningGoals,
-    Listing, MatchingApi, NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction,
-    OrgName, OrgRow, OutboxItem, PeerRow, Profile, ProfileUpdate, RejectionCount, RequestAnswer,
-    RequestStatus, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
-    Suggestion, User,
+    FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, KudosNote,
+    LearningGoals, Listing, MatchingApi, NewKudos, NewRequest, NewUser, NodeApi, Offer,
+    OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, Profile,
+    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember,
+    SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -31,6 +31,7 @@ use crate::clock;
 use crate::matching;
 use crate::network::NetworkHandle;
 use crate::outbound::expertise_listing;
+use crate::requests::kudos_welcome;
 use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
 use crate::store::{
     self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
@@ -127,6 +128,7 @@ fn sharing_to_fields(s: Sharing) -> SharedFields {
         formats: s.formats,
         availability: s.availability,
         email: s.email,
+        recognition: s.recognition,
     }
 }
 
@@ -140,6 +142,7 @@ fn fields_to_sharing(f: SharedFields) -> Sharing {
         formats: f.formats,
         availability: f.availability,
         email: f.email,
+        recognition: f.recognition,
     }
 }
 
@@ -322,9 +325,26 @@ impl Service {
 
     fn web_profile(&self, person: Person) -> ApiResult<Profile> {
         let policy = self.store().outbound_policy()?;
-        let preview = expertise_listing(&person, &policy);
+        let preview = self.listing_of(&person)?;
         let recognition = crate::recognition::recognition(self.store(), &person.id, clock::now())?;
+        let mut kudos: Vec<KudosNote> = Vec::new();
+        for e in self.store().inbox()? {
+            if e.owner.as_deref() != Some(person.id.as_str()) {
+                continue;
+            }
+            if let Some(k) = e.kudos {
+                kudos.push(KudosNote {
+                    from_name: k.from_name,
+                    from_org_name: self.org_display_name(&e.from_org),
+                    offer_title: self.own_title(&e.offer_id)?,
+                    message: k.message,
+                    at: k.at,
+                });
+            }
+        }
+        kudos.sort_by_key(|k| std::cmp::Reverse(k.at));
         Ok(Profile {
+            kudos,
             preview,
             recognition,
             pending_approval: person.listing_pending,
@@ -348,6 +368,9 @@ impl Service {
             // A store error here only hides the "feedback given" mark.
             feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
             contribution: e.contribution.is_some(),
+            kudos_welcome: kudos_welcome(&e),
+            kudos_refused: e.kudos.as_ref().and_then(|k| k.refused.clone()),
+            kudos: e.kudos.map(|k| k.message),
             id: e.id,
             offer_org: e.offer_org,
             offer_id: e.offer_id,
@@ -377,11 +400,16 @@ impl Service {
         }
     }
 
-    fn inbox_item(&self, e: InboxEntry) -> ApiResult<InboxItem> {
-        let offer_title = self
+    /// The title of our offer `id`, or the id if it is gone.
+    fn own_title(&self, id: &str) -> ApiResult<String> {
+        Ok(self
             .store()
-            .item(&e.offer_id)?
-            .map_or_else(|| e.offer_id.clone(), |i| i.body.title());
+            .item(id)?
+            .map_or_else(|| id.to_string(), |i| i.body.title()))
+    }
+
+    fn inbox_item(&self, e: InboxEntry) -> ApiResult<InboxItem> {
+        let offer_title = self.own_title(&e.offer_id)?;
         Ok(InboxItem {
             from_org_name: self.org_display_name(&e.from_org),
             from_org: e.from_org,
@@ -395,6 +423,7 @@ impl Service {
             status: inbox_status(e.status),
             reply: e.reply,
             received_at: e.received_at,
+            kudos: e.kudos.map(|k| k.message),
         })
     }
 
@@ -562,6 +591,11 @@ impl Service {
                 o.owner_name = name;
                 Body::CohortOffer(o)
             }
+            Body::TalkWanted(mut o) => {
+                o.person = person.id.clone();
+                o.asker_name = name;
+                Body::TalkWanted(o)
+            }
             // An event speaks for the organisation: admins run them.
             Body::Event(e) if user.is_admin() => Body::Event(e),
             Body::Event(_) => {
@@ -571,7 +605,7 @@ impl Service {
             }
             other => {
                 return Err(ApiError::Invalid(format!(
-                    "{} is not an offer: offer a talk, mentoring, a cohort or (admins) an event",
+                    "{} is not an offer: offer a talk, mentoring or a cohort, ask for a talk, or (admins) run an event",
                     other.kind()
                 )));
             }
@@ -786,10 +820,9 @@ impl Service {
 
     fn web_approvals(&self) -> ApiResult<Vec<Approval>> {
         let (people, items) = self.pending_approvals()?;
-        let policy = self.store().outbound_policy()?;
         let mut out = Vec::new();
         for person in people {
-            let Some(listing) = expertise_listing(&person, &policy) else {
+            let Some(listing) = self.listing_of(&person)? else {
                 continue;
             };
             let body = Body::Expertise(listing);
@@ -1005,6 +1038,21 @@ impl NodeApi for WebState {
         .await
     }
 
+    async fn send_kudos(
+        &self,
+        user: &User,
+        request_id: &str,
+        kudos: NewKudos,
+    ) -> ApiResult<OutboxItem> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), request_id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
+            Ok(svc.outbox_item(entry))
+        })
+        .await
+    }
+
     async fn give_feedback(
         &self,
         user: &User,
@@ -1099,7 +1147,7 @@ impl NodeApi for WebState {
                 ..person.clone()
             };
             if let Some(everything) =
-                expertise_listing(&everything, &store::OutboundPolicy::default())
+                expertise_listing(&everything, &store::OutboundPolicy::default(), None)
             {
                 svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
             }
@@ -2551,6 +2599,7 @@ mod tests {
                 note: None,
             }),
             email: None,
+            recognition: None,
         })
     }
 

@@ -70,6 +70,7 @@ fn expert(
             note: None,
         }),
         email: None,
+        recognition: None,
     })
 }
 

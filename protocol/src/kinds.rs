@@ -162,6 +162,27 @@ pub struct Expertise {
     pub availability: Option<Availability>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// What the person has given, as their organisation counted it, if
+    /// the organisation publishes it: signed with the listing, so anyone
+    /// can check which organisation vouches for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition: Option<RecognitionSummary>,
+}
+
+/// Credit for teaching, mentoring and running cohorts, as the person's
+/// own organisation counted it (see docs/PROTOCOL.md for what counts).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecognitionSummary {
+    /// Requests to the person's offers that they accepted.
+    pub people_helped: u32,
+    /// Organisations those requests came from.
+    pub organisations_reached: u32,
+    pub sessions: u32,
+    pub minutes: u32,
+    pub cohorts_run: u32,
+    /// Thank-you notes received after sessions.
+    pub kudos: u32,
 }
 
 /// Body of `talk_offer`: a talk, workshop or discussion someone will give.
@@ -182,6 +203,34 @@ pub struct TalkOffer {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
     pub delivery: Delivery,
+    pub status: OfferStatus,
+}
+
+/// Body of `talk_wanted`: an organisation asks for a talk, workshop or
+/// discussion on a topic, for experts elsewhere to offer to give. An
+/// expert answers with a `request` for it (what they would cover); the
+/// asking person accepts one or more, and contacts are exchanged as for
+/// any request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TalkWanted {
+    /// The person at the asking organisation who handles the answers.
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asker_name: Option<String>,
+    pub title: String,
+    /// What the audience needs, and why.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    pub format: SessionFormat,
+    pub audience: Audience,
+    pub duration_minutes: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    pub delivery: Delivery,
+    /// Open while the organisation takes offers to give it.
     pub status: OfferStatus,
 }
 
@@ -438,4 +487,58 @@ pub struct GroupMember {
     /// Present only if the member let the group see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// Body of `impact_summary`: what came of an organisation's peer learning
+/// over a period, as its admin chose to publish it. Counts and averages
+/// only: never what one person said or rated. Each organisation publishes
+/// at most one, with the id `impact-summary`; a newer one replaces it and
+/// a retraction withdraws it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactSummary {
+    /// The period the figures cover, unix seconds, `period_end` excluded.
+    pub period_start: i64,
+    pub period_end: i64,
+    /// The topic the figures were narrowed to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    pub sessions_given: u32,
+    pub minutes_given: u32,
+    pub participants: u32,
+    /// Distinct (person, partner organisation) pairs brought together.
+    pub connections: u32,
+    pub requests_received: u32,
+    pub requests_received_answered: u32,
+    pub requests_made: u32,
+    pub requests_made_answered: u32,
+    /// Median time to answer a request, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_minutes_to_answer: Option<u32>,
+    /// Feedback forms counted.
+    pub feedback: u32,
+    /// Averages on the 1-5 scales, in tenths (42 = 4.2); present only when
+    /// at least `limits::MIN_FEEDBACK_TO_PUBLISH` people gave feedback, so
+    /// that no one's answer can be read back from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_rating_tenths: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_before_tenths: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_after_tenths: Option<u8>,
+}
+
+/// Body of `kudos`: after a session, the person who asked for it thanks
+/// the person who gave it. Sent directly to the offering organisation's
+/// node (like `request`), never gossiped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kudos {
+    /// The organisation whose person is thanked (the addressee).
+    pub offer_org: OrgKey,
+    /// The accepted request the kudos follows.
+    pub request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    pub message: String,
 }

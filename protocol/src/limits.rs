@@ -27,3 +27,8 @@ pub const MAX_SEQ: u64 = (1 << 53) - 1;
 /// Smallest and largest cohort.
 pub const COHORT_MIN_SEATS: u8 = 5;
 pub const COHORT_MAX_SEATS: u8 = 15;
+/// Longest kudos message.
+pub const MAX_KUDOS_BYTES: usize = 1000;
+/// Fewest feedback forms behind an average in a published impact summary:
+/// below it, an average could give away what one person said.
+pub const MIN_FEEDBACK_TO_PUBLISH: u32 = 5;

@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 use crate::error::Rejection;
 use crate::keys::OrgKey;
 use crate::kinds::{
-    Answer, CohortOffer, ContentItem, Event, Expertise, MentoringOffer, OfferStatus, OrgCard,
-    Request, Retraction, TalkOffer,
+    Answer, CohortOffer, ContentItem, Event, Expertise, ImpactSummary, Kudos, MentoringOffer,
+    OfferStatus, OrgCard, Request, Retraction, TalkOffer, TalkWanted,
 };
 
 /// The record format version this crate writes and reads.
@@ -26,13 +26,16 @@ pub enum Kind {
     CohortOffer,
     Event,
     Content,
+    TalkWanted,
+    ImpactSummary,
     Retraction,
     Request,
     Answer,
+    Kudos,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::OrgCard,
         Kind::Expertise,
         Kind::TalkOffer,
@@ -40,15 +43,19 @@ impl Kind {
         Kind::CohortOffer,
         Kind::Event,
         Kind::Content,
+        Kind::TalkWanted,
+        Kind::ImpactSummary,
         Kind::Retraction,
         Kind::Request,
         Kind::Answer,
+        Kind::Kudos,
     ];
 
     /// Whether records of this kind are published to every organisation
-    /// (gossip and sync). Requests and answers travel point to point.
+    /// (gossip and sync). Requests, answers and kudos travel point to
+    /// point.
     pub fn is_federated(self) -> bool {
-        !matches!(self, Kind::Request | Kind::Answer)
+        !matches!(self, Kind::Request | Kind::Answer | Kind::Kudos)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -60,9 +67,12 @@ impl Kind {
             Kind::CohortOffer => "cohort_offer",
             Kind::Event => "event",
             Kind::Content => "content",
+            Kind::TalkWanted => "talk_wanted",
+            Kind::ImpactSummary => "impact_summary",
             Kind::Retraction => "retraction",
             Kind::Request => "request",
             Kind::Answer => "answer",
+            Kind::Kudos => "kudos",
         }
     }
 }
@@ -124,9 +134,12 @@ pub enum Body {
     CohortOffer(CohortOffer),
     Event(Event),
     Content(ContentItem),
+    TalkWanted(TalkWanted),
+    ImpactSummary(ImpactSummary),
     Retraction(Retraction),
     Request(Request),
     Answer(Answer),
+    Kudos(Kudos),
 }
 
 impl Body {
@@ -139,16 +152,19 @@ impl Body {
             Body::CohortOffer(_) => Kind::CohortOffer,
             Body::Event(_) => Kind::Event,
             Body::Content(_) => Kind::Content,
+            Body::TalkWanted(_) => Kind::TalkWanted,
+            Body::ImpactSummary(_) => Kind::ImpactSummary,
             Body::Retraction(_) => Kind::Retraction,
             Body::Request(_) => Kind::Request,
             Body::Answer(_) => Kind::Answer,
+            Body::Kudos(_) => Kind::Kudos,
         }
     }
 
     /// A one-line headline for lists: the title or name it carries; for an
     /// expertise listing the person's name, else their headline, else "An
-    /// expert" (the person id is opaque); for a request, answer or
-    /// retraction the kind.
+    /// expert" (the person id is opaque); for an impact summary, request,
+    /// answer, kudos or retraction the kind.
     pub fn title(&self) -> String {
         match self {
             Body::TalkOffer(o) => o.title.clone(),
@@ -156,23 +172,30 @@ impl Body {
             Body::CohortOffer(o) => o.title.clone(),
             Body::Event(e) => e.title.clone(),
             Body::Content(c) => c.title.clone(),
+            Body::TalkWanted(t) => t.title.clone(),
             Body::OrgCard(c) => c.name.clone(),
             Body::Expertise(e) => e
                 .display_name
                 .clone()
                 .or_else(|| e.headline.clone())
                 .unwrap_or_else(|| "An expert".into()),
-            Body::Retraction(_) | Body::Request(_) | Body::Answer(_) => self.kind().to_string(),
+            Body::ImpactSummary(_)
+            | Body::Retraction(_)
+            | Body::Request(_)
+            | Body::Answer(_)
+            | Body::Kudos(_) => self.kind().to_string(),
         }
     }
 
-    /// The status of a talk, mentoring or cohort offer; `None` for every
-    /// other kind (so `is_some` says "this is an offer").
+    /// The status of a talk, mentoring or cohort offer, or of a call for
+    /// a talk; `None` for every other kind (so `is_some` says "people
+    /// elsewhere can send a request for this").
     pub fn offer_status(&self) -> Option<OfferStatus> {
         match self {
             Body::TalkOffer(o) => Some(o.status),
             Body::MentoringOffer(o) => Some(o.status),
             Body::CohortOffer(o) => Some(o.status),
+            Body::TalkWanted(o) => Some(o.status),
             _ => None,
         }
     }
@@ -183,6 +206,7 @@ impl Body {
             Body::TalkOffer(o) => o.status = status,
             Body::MentoringOffer(o) => o.status = status,
             Body::CohortOffer(o) => o.status = status,
+            Body::TalkWanted(o) => o.status = status,
             _ => return false,
         }
         true
@@ -197,9 +221,12 @@ impl Body {
             Body::CohortOffer(b) => serde_json::value::to_raw_value(b),
             Body::Event(b) => serde_json::value::to_raw_value(b),
             Body::Content(b) => serde_json::value::to_raw_value(b),
+            Body::TalkWanted(b) => serde_json::value::to_raw_value(b),
+            Body::ImpactSummary(b) => serde_json::value::to_raw_value(b),
             Body::Retraction(b) => serde_json::value::to_raw_value(b),
             Body::Request(b) => serde_json::value::to_raw_value(b),
             Body::Answer(b) => serde_json::value::to_raw_value(b),
+            Body::Kudos(b) => serde_json::value::to_raw_value(b),
         }
     }
 
@@ -213,9 +240,12 @@ impl Body {
             Kind::CohortOffer => Body::CohortOffer(serde_json::from_str(s)?),
             Kind::Event => Body::Event(serde_json::from_str(s)?),
             Kind::Content => Body::Content(serde_json::from_str(s)?),
+            Kind::TalkWanted => Body::TalkWanted(serde_json::from_str(s)?),
+            Kind::ImpactSummary => Body::ImpactSummary(serde_json::from_str(s)?),
             Kind::Retraction => Body::Retraction(serde_json::from_str(s)?),
             Kind::Request => Body::Request(serde_json::from_str(s)?),
             Kind::Answer => Body::Answer(serde_json::from_str(s)?),
+            Kind::Kudos => Body::Kudos(serde_json::from_str(s)?),
         })
     }
 }

@@ -4,8 +4,8 @@
 use crate::error::Rejection;
 use crate::kinds::{
     Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, EventSession,
-    Expertise, Group, ListEntry, MentoringOffer, OrgCard, Request, Retraction, Slot, TalkOffer,
-    Topic,
+    Expertise, Group, ImpactSummary, Kudos, ListEntry, MentoringOffer, OrgCard, Request,
+    Retraction, Slot, TalkOffer, TalkWanted, Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -21,9 +21,12 @@ pub fn validate_record(record: &Record) -> Result<(), Rejection> {
         Body::CohortOffer(b) => cohort_offer(b),
         Body::Event(b) => event(b),
         Body::Content(b) => content(b),
+        Body::TalkWanted(b) => talk_wanted(b),
+        Body::ImpactSummary(b) => impact_summary(b),
         Body::Retraction(b) => retraction(b),
         Body::Request(b) => request(b),
         Body::Answer(b) => answer(b),
+        Body::Kudos(b) => kudos(b),
     }
 }
 
@@ -296,6 +299,61 @@ fn talk_offer(b: &TalkOffer) -> Result<(), Rejection> {
     topic_names("topics", &b.topics)?;
     in_range("duration_minutes", b.duration_minutes, 5, 8 * 60)?;
     languages("languages", &b.languages)
+}
+
+fn talk_wanted(b: &TalkWanted) -> Result<(), Rejection> {
+    id("person", &b.person)?;
+    opt_line("asker_name", &b.asker_name)?;
+    line("title", &b.title)?;
+    text("description", &b.description)?;
+    topic_names("topics", &b.topics)?;
+    in_range("duration_minutes", b.duration_minutes, 5, 8 * 60)?;
+    languages("languages", &b.languages)
+}
+
+fn impact_summary(b: &ImpactSummary) -> Result<(), Rejection> {
+    if b.period_start < 0 {
+        return Err(Rejection::malformed("period_start is negative"));
+    }
+    if b.period_end < b.period_start {
+        return Err(Rejection::malformed("period_end is before period_start"));
+    }
+    if let Some(t) = &b.topic {
+        topic_name("topic", t)?;
+    }
+    if b.requests_received_answered > b.requests_received
+        || b.requests_made_answered > b.requests_made
+    {
+        return Err(Rejection::malformed(
+            "more requests answered than there were",
+        ));
+    }
+    for (field, value) in [
+        ("average_rating_tenths", b.average_rating_tenths),
+        ("skill_before_tenths", b.skill_before_tenths),
+        ("skill_after_tenths", b.skill_after_tenths),
+    ] {
+        if let Some(v) = value {
+            if b.feedback < MIN_FEEDBACK_TO_PUBLISH {
+                return Err(Rejection::malformed(format!(
+                    "{field} needs feedback from at least {MIN_FEEDBACK_TO_PUBLISH} people"
+                )));
+            }
+            in_range(field, v, 10, 50)?;
+        }
+    }
+    Ok(())
+}
+
+fn kudos(b: &Kudos) -> Result<(), Rejection> {
+    id("request_id", &b.request_id)?;
+    opt_line("from_name", &b.from_name)?;
+    bounded("message", &b.message, MAX_KUDOS_BYTES)?;
+    text("message", &b.message)?;
+    if b.message.trim().is_empty() {
+        return Err(Rejection::malformed("message is empty"));
+    }
+    Ok(())
 }
 
 fn mentoring_offer(b: &MentoringOffer) -> Result<(), Rejection> {

@@ -77,6 +77,12 @@ fn record() -> impl Strategy<Value = (SigningKey, Record)> {
                     Body::Retraction(b) => b.reason = Some(title),
                     Body::Request(b) => b.goal = title,
                     Body::Answer(b) => b.reply = title,
+                    Body::TalkWanted(b) => {
+                        b.title = title;
+                        b.topics = topic_names;
+                    }
+                    Body::ImpactSummary(b) => b.sessions_given = title.len() as u32,
+                    Body::Kudos(b) => b.message = title,
                 }
                 (key, record)
             },

@@ -105,11 +105,13 @@ pub struct SharedFields {
     pub formats: bool,
     pub availability: bool,
     pub email: bool,
+    /// The recognition figures (people helped, sessions, kudos...).
+    pub recognition: bool,
 }
 
 impl SharedFields {
     /// Every field with its label, in the order pages show them.
-    pub fn fields(&self) -> [(&'static str, &'static str, bool); 8] {
+    pub fn fields(&self) -> [(&'static str, &'static str, bool); 9] {
         [
             ("display_name", "Name", self.display_name),
             ("headline", "Headline", self.headline),
@@ -119,6 +121,11 @@ impl SharedFields {
             ("formats", "Formats I offer", self.formats),
             ("availability", "Availability", self.availability),
             ("email", "Email", self.email),
+            (
+                "recognition",
+                "Recognition (sessions given, people helped, kudos)",
+                self.recognition,
+            ),
         ]
     }
 
@@ -133,6 +140,7 @@ impl SharedFields {
             "formats" => &mut self.formats,
             "availability" => &mut self.availability,
             "email" => &mut self.email,
+            "recognition" => &mut self.recognition,
             _ => return false,
         };
         *slot = on;
@@ -164,18 +172,34 @@ pub struct Profile {
     /// What the person has given (kept on this node).
     #[serde(default)]
     pub recognition: Recognition,
+    /// The thank-you notes they received, newest first.
+    #[serde(default)]
+    pub kudos: Vec<KudosNote>,
+}
+
+/// A thank-you note someone elsewhere sent after a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KudosNote {
+    pub from_name: Option<String>,
+    pub from_org_name: String,
+    /// What it was for.
+    pub offer_title: String,
+    pub message: String,
+    pub at: i64,
+}
+
+/// Kudos for something I was accepted for (`POST
+/// /api/v1/requests/outbox/{id}/kudos`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKudos {
+    pub message: String,
 }
 
 /// Credit for teaching, mentoring and running cohorts, counted on the
-/// person's own node (see the node's `recognition` module for the rules).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recognition {
-    pub people_helped: u64,
-    pub organisations_reached: u64,
-    pub sessions: u64,
-    pub minutes: u64,
-    pub cohorts_run: u64,
-}
+/// person's own node (see the node's `recognition` module for the rules):
+/// the same figures a listing carries when its organisation publishes them.
+pub use skillmesh_protocol::kinds::RecognitionSummary as Recognition;
 
 /// What a person may change in their profile (`PUT /api/v1/profile`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,7 +229,7 @@ pub struct SearchQuery {
     /// Free text.
     pub q: String,
     /// Record kind: `expertise`, `talk_offer`, `mentoring_offer`,
-    /// `cohort_offer`, `event`, `content`.
+    /// `cohort_offer`, `event`, `content`, `talk_wanted`.
     pub kind: String,
     pub topic: String,
     /// Organisation key (hex).
@@ -430,6 +454,9 @@ pub struct InboxItem {
     pub status: RequestStatus,
     pub reply: String,
     pub received_at: i64,
+    /// The requester's thank-you after the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kudos: Option<String>,
 }
 
 /// A request one of our people sent, and where it stands.
@@ -457,6 +484,16 @@ pub struct OutboxItem {
     /// I take part in: no feedback).
     #[serde(default)]
     pub contribution: bool,
+    /// I may thank the person who helped: accepted for a talk, mentoring,
+    /// a cohort or a call for a talk, and no kudos sent yet.
+    #[serde(default)]
+    pub kudos_welcome: bool,
+    /// The kudos I sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kudos: Option<String>,
+    /// Why the other node refused my kudos, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kudos_refused: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -723,6 +760,13 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
         request_id: &str,
         form: FeedbackForm,
     ) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Thanks the person who gave what my accepted request asked for.
+    fn send_kudos(
+        &self,
+        user: &User,
+        request_id: &str,
+        kudos: NewKudos,
+    ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
     /// The impact figures (admins only).
     fn impact(&self, query: &ImpactQuery) -> impl Future<Output = ApiResult<Impact>> + Send;
     /// A new calendar feed token for `user`, replacing (and so revoking)

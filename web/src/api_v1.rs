@@ -17,9 +17,9 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::Shared;
 use crate::api::{
-    ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewRequest,
-    NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, RequestAnswer, SearchQuery,
-    SharedFields,
+    ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewKudos,
+    NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, RequestAnswer,
+    SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
 use crate::session::{ApiAdmin, ApiCaller};
@@ -113,6 +113,7 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/requests/outbox", get(outbox::<S>))
         .route("/requests/inbox/{org}/{id}/answer", post(answer::<S>))
         .route("/requests/outbox/{id}/feedback", put(give_feedback::<S>))
+        .route("/requests/outbox/{id}/kudos", post(send_kudos::<S>))
         .route("/calendar/tokens", post(new_calendar_token::<S>))
         .route("/admin/federation", get(federation::<S>))
         .route("/admin/federation/mode", put(set_mode::<S>))
@@ -259,6 +260,15 @@ async fn give_feedback<S: NodeApi>(
 ) -> ApiResult<impl IntoResponse> {
     state.node.give_feedback(&user, &id, form).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn send_kudos<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(kudos): ApiJson<NewKudos>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.send_kudos(&user, &id, kudos).await?))
 }
 
 async fn new_calendar_token<S: NodeApi>(

@@ -167,6 +167,20 @@ impl NodeApi for Fake {
         Ok(())
     }
 
+    async fn send_kudos(&self, user: &User, id: &str, kudos: NewKudos) -> ApiResult<OutboxItem> {
+        if kudos.message.trim().is_empty() {
+            return Err(ApiError::Invalid("Write a few words of thanks.".into()));
+        }
+        let mut item = self
+            .outbox(user)
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| ApiError::NotFound("You have no such request.".into()))?;
+        item.kudos = Some(kudos.message);
+        Ok(item)
+    }
+
     /// Figures for a period, with a partner whose name is hostile.
     async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
         if query.since == "soon" {
@@ -283,7 +297,15 @@ impl NodeApi for Fake {
                 sessions: 7,
                 minutes: 330,
                 cohorts_run: 1,
+                kudos: 2,
             },
+            kudos: vec![KudosNote {
+                from_name: Some(HOSTILE.into()),
+                from_org_name: HOSTILE.into(),
+                offer_title: "On-call".into(),
+                message: HOSTILE.into(),
+                at: 0,
+            }],
         })
     }
 
@@ -353,6 +375,9 @@ impl NodeApi for Fake {
             contact: None,
             feedback_given: false,
             contribution: false,
+            kudos_welcome: false,
+            kudos: None,
+            kudos_refused: None,
             group: None,
             created_at: 0,
             updated_at: 0,
@@ -378,6 +403,9 @@ impl NodeApi for Fake {
             contact: None,
             feedback_given: false,
             contribution: false,
+            kudos_welcome: false,
+            kudos: None,
+            kudos_refused: None,
             group: Some(Roster {
                 goal: HOSTILE.into(),
                 starts_at: 0,

@@ -20,6 +20,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "requested" => "Request sent. Its status is under Requests.",
         "answered" => "Answer sent.",
         "feedback" => "Thank you: your feedback is saved on this node.",
+        "kudos" => "Kudos sent: they go to the other organisation's node.",
         "approved" => "Approved and published.",
         "mode" => "Federation mode changed.",
         "org" => "Organisation updated.",

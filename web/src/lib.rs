@@ -131,6 +131,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             post(pages::requests::feedback::<S>),
         )
         .route(
+            "/requests/outbox/{id}/kudos",
+            post(pages::requests::kudos::<S>),
+        )
+        .route(
             "/account",
             get(pages::account::page).post(pages::account::new_token::<S>),
         )

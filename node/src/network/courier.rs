@@ -1,4 +1,4 @@
-//! The courier: delivers requests and answers signed here to the other
+//! The courier: delivers requests, answers and kudos signed here to the other
 //! organisation's node, and tries again (every few seconds, and whenever a
 //! peer connects or something new is signed) until that node acknowledges
 //! or refuses. What waits is in the store, so it survives restarts.
@@ -39,6 +39,9 @@ pub async fn run(handle: NetworkHandle, service: Service) {
                     envelope: ByteBuf::from(envelope.clone()),
                 },
                 Delivery::Answer { envelope, .. } => DirectMessage::Answer {
+                    envelope: ByteBuf::from(envelope.clone()),
+                },
+                Delivery::Kudos { envelope, .. } => DirectMessage::Kudos {
                     envelope: ByteBuf::from(envelope.clone()),
                 },
             };

@@ -528,6 +528,10 @@ fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> Di
             service.receive_answer(envelope, sender),
             DirectReply::Received,
         ),
+        DirectMessage::Kudos { envelope } => (
+            service.receive_kudos(envelope, sender),
+            DirectReply::Received,
+        ),
     };
     match result {
         Ok(Ok(())) => ok,

@@ -78,12 +78,13 @@ pub enum SyncResponse {
 pub const DIRECT_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/direct/1");
 pub const MAX_DIRECT_BYTES: u64 = 128 * 1024;
 
-/// A direct message: a signed `request` or `answer` envelope.
+/// A direct message: a signed `request`, `answer` or `kudos` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DirectMessage {
     Request { envelope: ByteBuf },
     Answer { envelope: ByteBuf },
+    Kudos { envelope: ByteBuf },
 }
 
 /// The receiving node's reply.
@@ -92,7 +93,7 @@ pub enum DirectMessage {
 pub enum DirectReply {
     /// The request is stored in the offering person's inbox.
     Queued,
-    /// The answer is stored with the request it answers.
+    /// The answer (or kudos) is stored with the request it follows.
     Received,
     /// Refused for good; `reason` says why.
     Refused { reason: String },

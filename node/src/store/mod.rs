@@ -36,7 +36,7 @@ pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};
 pub use policy::{JoinRequest, OrgListing, OutboundPolicy};
 pub use records::{PutOutcome, StoredRecord};
-pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus};
+pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos};
 pub use schema::CURRENT_SCHEMA;
 
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,8 @@ pub struct Sharing {
     pub formats: bool,
     pub availability: bool,
     pub email: bool,
+    /// The person's recognition figures, signed on their listing.
+    pub recognition: bool,
 }
 
 impl Sharing {
@@ -33,6 +35,7 @@ impl Sharing {
             formats,
             availability,
             email,
+            recognition,
         } = *self;
         display_name
             || headline
@@ -42,10 +45,12 @@ impl Sharing {
             || formats
             || availability
             || email
+            || recognition
     }
 
-    /// Everything but email: what a person who opts in to "share my
-    /// listing" typically chooses.
+    /// Everything but email and recognition: what a person who opts in
+    /// to "share my listing" typically chooses (and the outbound policy
+    /// at first: publishing recognition is the organisation's choice).
     pub fn listing() -> Sharing {
         Sharing {
             display_name: true,
@@ -56,6 +61,7 @@ impl Sharing {
             formats: true,
             availability: true,
             email: false,
+            recognition: false,
         }
     }
 }

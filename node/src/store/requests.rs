@@ -59,8 +59,34 @@ pub struct OutboxEntry {
     pub answer_seq: u64,
     /// The signed request, hex.
     pub envelope: String,
+    /// The thank-you our person sent after the session, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kudos: Option<SentKudos>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Kudos our person sent for an accepted request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentKudos {
+    pub message: String,
+    /// The signed `kudos` record, hex.
+    pub envelope: String,
+    /// Whether the offering node has taken it.
+    pub delivered: bool,
+    /// Why the offering node refused it, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    pub at: i64,
+}
+
+/// Kudos one of our people received for a request they accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedKudos {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    pub at: i64,
 }
 
 /// Where a request to one of our people stands.
@@ -105,6 +131,9 @@ pub struct InboxEntry {
     pub received_at: i64,
     #[serde(default)]
     pub answered_at: Option<i64>,
+    /// The requester's thank-you after the session, if they sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kudos: Option<ReceivedKudos>,
 }
 
 fn outbox_key(id: &str) -> Vec<u8> {

@@ -14,13 +14,14 @@ use crate::api::{ApiError, HighlightPart, NodeApi, SearchHit, SearchQuery, Searc
 use crate::layout::words;
 
 /// The kinds a person can narrow to, with their labels.
-pub const KINDS: [(&str, &str); 6] = [
+pub const KINDS: [(&str, &str); 7] = [
     ("expertise", "Experts"),
     ("talk_offer", "Talks"),
     ("mentoring_offer", "Mentoring"),
     ("cohort_offer", "Cohorts"),
     ("event", "Events"),
     ("content", "Content"),
+    ("talk_wanted", "Talks wanted"),
 ];
 
 pub fn kind_label(kind: &str) -> &str {

@@ -189,6 +189,31 @@ pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> String) -> Markup {
                         }
                     }
                 }
+                @if let Some(r) = &e.recognition {
+                    section #recognition {
+                        h2 { "Recognition" }
+                        p.meta { "As their organisation counted it, signed with this listing." }
+                        dl.facts {
+                            dt { "People helped" } dd { (r.people_helped) }
+                            dt { "Organisations reached" } dd { (r.organisations_reached) }
+                            dt { "Sessions" } dd { (r.sessions) " (" (format!("{:.1}", f64::from(r.minutes) / 60.0)) " hours)" }
+                            dt { "Cohorts run" } dd { (r.cohorts_run) }
+                            dt { "Kudos" } dd { (r.kudos) }
+                        }
+                    }
+                }
+            }
+            Body::TalkWanted(t) => {
+                @if !t.description.is_empty() { p { (t.description) } }
+                dl.facts {
+                    @if let Some(s) = &t.asker_name { dt { "Asked by" } dd { (s) } }
+                    dt { "Format" } dd { (words(&wire_name(&t.format))) ", " (t.duration_minutes) " minutes" }
+                    dt { "For" } dd { (words(&wire_name(&t.audience))) }
+                    dt { "Delivery" } dd { (words(&wire_name(&t.delivery))) }
+                    @if !t.topics.is_empty() { dt { "Topics" } dd { (tags(&t.topics)) } }
+                    @if !t.languages.is_empty() { dt { "Languages" } dd { (tags(&t.languages)) } }
+                    dt { "Status" } dd.status { (wire_name(&t.status)) }
+                }
             }
             Body::TalkOffer(t) => {
                 @if !t.summary.is_empty() { p { (t.summary) } }
@@ -289,16 +314,17 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         (sign_up(ctx, l))
         (events::contribute_form(ctx, l))
         @if l.requestable {
-            h2 { "Ask for this" }
+            @let answering = matches!(l.body, Body::TalkWanted(_));
+            h2 { @if answering { "Offer to give this talk" } @else { "Ask for this" } }
             form.stack #request-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
                 (ctx.csrf())
-                label { "What I want to learn" textarea #goal name="goal" required maxlength="2000" {} }
+                label { @if answering { "What I would cover" } @else { "What I want to learn" } textarea #goal name="goal" required maxlength="2000" {} }
                 label { "Preferred times" input #preferred_times type="text" name="preferred_times" maxlength="200" placeholder="e.g. Tuesday or Thursday mornings, CET"; }
                 label { "Message" textarea #message name="message" maxlength="4000" {} }
                 @if matches!(l.body, Body::CohortOffer(_)) {
                     label.check { input #name_to_group type="checkbox" name="name_to_group" value="yes"; "If I am admitted, the other members may see my name on the roster" }
                 }
-                button #send-request type="submit" { "Send request" }
+                button #send-request type="submit" { @if answering { "Offer to give it" } @else { "Send request" } }
             }
             p.hint { "Your name and what you write go to " (l.org_name) "'s node. Contact details are exchanged only if the request is accepted." }
         }

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{
     Audience, Cadence, CohortOffer, Delivery, MentoringOffer, OfferStatus, SessionFormat, Slot,
-    TalkOffer,
+    TalkOffer, TalkWanted,
 };
 
 use super::{Ctx, FormData, PageResult, done, events, query_map};
@@ -20,7 +20,7 @@ use crate::layout::words;
 use crate::pages::find::kind_label;
 use skillmesh_protocol::kinds::wire_name;
 
-const OFFER_KINDS: [(&str, &str); 4] = [
+const OFFER_KINDS: [(&str, &str); 5] = [
     ("talk_offer", "A talk or workshop"),
     ("mentoring_offer", "Mentoring"),
     (
@@ -28,6 +28,10 @@ const OFFER_KINDS: [(&str, &str); 4] = [
         "A cohort (a small group over several weeks)",
     ),
     ("event", "A learning week or other event (admins)"),
+    (
+        "talk_wanted",
+        "Ask for a talk (experts elsewhere offer to give it)",
+    ),
 ];
 
 /// Events speak for the organisation: only admins run them.
@@ -325,6 +329,19 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
             delivery,
             status,
         }),
+        "talk_wanted" => Body::TalkWanted(TalkWanted {
+            person: person.to_string(),
+            asker_name: None,
+            title,
+            description: form.get("description").to_string(),
+            topics: form.list("topics"),
+            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
+            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
+            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
+            languages: form.list("languages"),
+            delivery,
+            status,
+        }),
         "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
             person: person.to_string(),
             mentor_name: None,
@@ -424,6 +441,19 @@ pub(super) fn number(
 fn blank(kind: &str) -> Body {
     match kind {
         "event" => events::blank(),
+        "talk_wanted" => Body::TalkWanted(TalkWanted {
+            person: String::new(),
+            asker_name: None,
+            title: String::new(),
+            description: String::new(),
+            topics: Vec::new(),
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: 45,
+            languages: Vec::new(),
+            delivery: Delivery::Remote,
+            status: OfferStatus::Open,
+        }),
         "talk_offer" => Body::TalkOffer(TalkOffer {
             person: String::new(),
             speaker_name: None,
@@ -489,6 +519,7 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Mar
         Body::TalkOffer(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
         Body::MentoringOffer(m) => Some((&m.topics, &m.languages, m.delivery, m.status)),
         Body::CohortOffer(c) => Some((&c.topics, &c.languages, c.delivery, c.status)),
+        Body::TalkWanted(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
         Body::Event(_) => None,
         _ => return html! { p { "This is not an offer." } },
     };
@@ -528,6 +559,12 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Mar
                     label { "Weekly session at (HH:MM, UTC; leave empty if not fixed yet)"
                         input #session_time type="time" name="session_time" value=(first.map(|s| time_of_day(s.starts_at)).unwrap_or_default()); }
                     (number("cohort_session_minutes", "Minutes per session", first.map_or(90, |s| s.duration_minutes), 15, 600))
+                }
+                Body::TalkWanted(t) => {
+                    label { "What your people need, and why" textarea #description name="description" maxlength="4000" { (t.description) } }
+                    (select("format", "Format", &SESSION_FORMATS, Some(t.format)))
+                    (select("audience", "For", &AUDIENCES, Some(t.audience)))
+                    (number("duration_minutes", "Length in minutes", t.duration_minutes, 5, 480))
                 }
                 Body::Event(e) => { (events::fields(e, orgs)) }
                 _ => {}

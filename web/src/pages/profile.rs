@@ -11,6 +11,7 @@ use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, Format, Level,
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
 use crate::api::{ApiError, NodeApi, Profile, ProfileUpdate, SharedFields};
+use crate::dates::datetime;
 use skillmesh_protocol::kinds::wire_name;
 
 pub const FORMATS: [(Format, &str); 7] = [
@@ -212,7 +213,19 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
             dt { "Organisations reached" } dd { (r.organisations_reached) }
             dt { "Sessions" } dd { (r.sessions) " (" (format!("{:.1}", r.minutes as f64 / 60.0)) " hours)" }
             dt { "Cohorts run" } dd { (r.cohorts_run) }
+            dt { "Kudos" } dd { (r.kudos) }
         }
-        p.hint { "Counted here from the requests you accepted and the offers you run; it stays on " (ctx.org_name) "'s node." }
+        p.hint { "Counted here from the requests you accepted and the offers you run. It leaves " (ctx.org_name) " only on your listing, signed, if you share \"Recognition\" above and your organisation allows it." }
+        @if !p.kudos.is_empty() {
+            h3 { "Kudos" }
+            ul #kudos {
+                @for k in &p.kudos {
+                    li {
+                        blockquote { (k.message) }
+                        span.meta { (k.from_name.as_deref().unwrap_or("Someone")) " at " (k.from_org_name) ", for " (k.offer_title) " · " (datetime(k.at)) }
+                    }
+                }
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
 use crate::api::{
-    FeedbackForm, InboxItem, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster,
+    FeedbackForm, InboxItem, NewKudos, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster,
 };
 use crate::dates::datetime;
 use skillmesh_protocol::kinds::wire_name;
@@ -65,6 +65,7 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
         } @else if !i.reply.is_empty() {
             p { strong { "Your reply: " } (i.reply) }
         }
+        @if let Some(k) = &i.kudos { p.kudos { strong { "Kudos: " } (k) } }
     }
 }
 
@@ -83,6 +84,11 @@ fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
         @if let Some(g) = &o.group { (roster(g)) }
         @if o.status == RequestStatus::Accepted && !o.contribution {
             @if o.feedback_given { p.meta { "Thank you for your feedback." } } @else { (feedback_form(ctx, o)) }
+            @match (&o.kudos, &o.kudos_refused) {
+                (Some(_), Some(why)) => { p.meta { "Your kudos were refused: " (why) } }
+                (Some(k), None) => { p.kudos { strong { "Your kudos: " } (k) } }
+                (None, _) => { @if o.kudos_welcome { (kudos_form(ctx, o)) } }
+            }
         }
     }
 }
@@ -114,6 +120,45 @@ fn feedback_form(ctx: &Ctx, o: &OutboxItem) -> Markup {
             p.hint { "Your answers stay on " (ctx.org_name) "'s node; admins see only totals and averages." }
         }
     }
+}
+
+/// After taking part: a thank-you to the person who gave it, which goes
+/// to them (unlike feedback) and counts towards their recognition.
+fn kudos_form(ctx: &Ctx, o: &OutboxItem) -> Markup {
+    html! {
+        details.kudos {
+            summary { "Say thank you" }
+            form.stack method="post" action={ "/requests/outbox/" (o.id) "/kudos" } {
+                (ctx.csrf())
+                label { "Kudos" textarea name="message" required maxlength="1000" placeholder="What made a difference?" {} }
+                button type="submit" { "Send kudos" }
+            }
+            p.hint { "Your name and these words go to " (o.offer_org_name) "'s node, for the person who helped you." }
+        }
+    }
+}
+
+/// `POST /requests/outbox/{id}/kudos`.
+pub async fn kudos<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    state
+        .node
+        .send_kudos(
+            &me.user,
+            &id,
+            NewKudos {
+                message: form.get("message").to_string(),
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/requests", "kudos")
 }
 
 pub async fn feedback<S: NodeApi>(
