@@ -100,15 +100,23 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
     });
     publish_to(&northwind, "call-reviews", Some("priya"), call, &[&contoso]).await;
 
-    // Contoso finds the call among what people elsewhere want.
-    let found = contoso.node.service.search(
-        &SearchQuery {
-            q: "blameless".into(),
-            kind: "talk_wanted".into(),
-            ..SearchQuery::default()
-        },
-        clock::now(),
-    );
+    // Contoso finds the call among what people elsewhere want (once its
+    // search index has taken it in).
+    let search = || {
+        contoso.node.service.search(
+            &SearchQuery {
+                q: "blameless".into(),
+                kind: "talk_wanted".into(),
+                ..SearchQuery::default()
+            },
+            clock::now(),
+        )
+    };
+    wait_for("Contoso's search finds the call", || async {
+        !search().hits.is_empty()
+    })
+    .await;
+    let found = search();
     assert_eq!(found.hits.len(), 1, "{:?}", found.hits);
     assert_eq!(found.hits[0].id, "call-reviews");
 

@@ -3,15 +3,18 @@
 //! invites Fabrikam and adds Contoso's session; Fabrikam's admin adds
 //! Fabrikam's session from Fabrikam's node; a Northwind member finds the
 //! event on Northwind's node with both, signs up for Fabrikam's session,
-//! and is admitted at once by Contoso's node; the session is in their personal calendar feed,
-//! fetched as a calendar program would and parsed; they give feedback; and
-//! Northwind's impact dashboard shows exactly that.
+//! and is admitted at once by Contoso's node; the session is in their
+//! personal calendar feed, fetched as a calendar program would and
+//! parsed; they give feedback;
+//! Northwind's impact dashboard shows exactly that; and only when its
+//! admin publishes a summary does Contoso see it (signed, totals only),
+//! until it is withdrawn.
 
 mod common;
 
 use anyhow::{Context, Result};
 use common::browser::Browser;
-use common::nodes::{p2p_addr, start_org};
+use common::nodes::{held_seq, p2p_addr, start_org, wait_for};
 use common::web::{
     WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
 };
@@ -226,6 +229,46 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
     }
     assert!(b.text("#partner-chart").await?.contains("Contoso"));
     screenshot(&b, "impact").await?;
+
+    // None of it has left Northwind. Priya publishes a summary for
+    // partners.
+    let northwind_key = northwind.node.service.org();
+    assert_eq!(held_seq(&contoso, &northwind_key, "impact-summary"), None);
+    b.click("#publish-impact-button").await?;
+    b.wait_for_text("main", "Published: partners", WAIT).await?;
+    sign_out(&b).await?;
+
+    // Contoso's admin sees it, signed by Northwind: the totals, and no
+    // average of what one person said.
+    sign_in(&b, &contoso, "amara@contoso.example").await?;
+    reload_until(
+        &b,
+        &contoso,
+        "/admin/impact",
+        ".partner-summary",
+        "signed by Northwind",
+    )
+    .await?;
+    let summary = b.text(".partner-summary").await?;
+    for expected in [
+        "Requests made and answered\n1 of 1",
+        "Feedback given\n1",
+        "Average rating (1-5)\n—",
+    ] {
+        assert!(summary.contains(expected), "{expected:?} in {summary}");
+    }
+    assert!(!summary.contains("Write the timeline first"), "{summary}");
+    sign_out(&b).await?;
+
+    // Priya withdraws it, and it is gone from Contoso's node.
+    sign_in(&b, &northwind, "priya@northwind.example").await?;
+    b.goto(&url(&northwind, "/admin/impact")).await?;
+    b.click("#withdraw-impact").await?;
+    b.wait_for_text("main", "Withdrawn", WAIT).await?;
+    wait_for("the retraction reaches Contoso", || async {
+        held_seq(&contoso, &northwind_key, "impact-summary").is_some_and(|(_, gone)| gone)
+    })
+    .await;
     b.close().await?;
     Ok(())
 }

@@ -89,19 +89,7 @@ impl Service {
 
     /// The impact figures for `query`, as of now.
     pub fn impact(&self, query: &ImpactQuery) -> Result<Impact> {
-        let day = |text: &str, what: &str| -> Result<Option<i64>> {
-            match text.trim() {
-                "" => Ok(None),
-                t => skillmesh_web::dates::parse_date(t)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ServiceError::Invalid(format!("{what} must be a day written YYYY-MM-DD"))
-                    }),
-            }
-        };
-        let since = day(&query.since, "the first day")?;
-        // The last day counts whole.
-        let until = day(&query.until, "the last day")?.map(|d| d + 86_400);
+        let (since, until) = period(query)?;
         let in_period = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
         let topic = query.topic.trim().to_lowercase();
         let about = |topics: &[String]| {
@@ -219,6 +207,24 @@ impl Service {
             .collect();
         Ok(impact)
     }
+}
+
+/// The period `query` names: its first day's midnight and the midnight
+/// after its last day (the last day counts whole), each if given.
+pub(crate) fn period(query: &ImpactQuery) -> Result<(Option<i64>, Option<i64>)> {
+    let day = |text: &str, what: &str| -> Result<Option<i64>> {
+        match text.trim() {
+            "" => Ok(None),
+            t => skillmesh_web::dates::parse_date(t)
+                .map(Some)
+                .ok_or_else(|| {
+                    ServiceError::Invalid(format!("{what} must be a day written YYYY-MM-DD"))
+                }),
+        }
+    };
+    let since = day(&query.since, "the first day")?;
+    let until = day(&query.until, "the last day")?.map(|d| d + 86_400);
+    Ok((since, until))
 }
 
 /// The topics of a body, if there is one.

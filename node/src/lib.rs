@@ -15,6 +15,7 @@ pub mod matching;
 pub mod network;
 pub mod outbound;
 pub mod policy;
+pub mod published_impact;
 pub mod recognition;
 pub mod requests;
 pub mod runtime;

@@ -326,7 +326,7 @@ impl Service {
     }
 
     /// Signs `body` as the next version of our record `id` and stores it.
-    fn publish_record(&self, id: &str, body: Body, actor: &str) -> Result<Record> {
+    pub(crate) fn publish_record(&self, id: &str, body: Body, actor: &str) -> Result<Record> {
         let org = self.org();
         let seq = self
             .inner
@@ -376,7 +376,7 @@ impl Service {
     }
 
     /// Retracts our record `id` if it is published (not already a tombstone).
-    fn retract_record(&self, id: &str, actor: &str) -> Result<bool> {
+    pub(crate) fn retract_record(&self, id: &str, actor: &str) -> Result<bool> {
         match self.inner.store.get_record(&self.org(), id)? {
             Some(row) if !row.tombstone => {
                 self.publish_record(id, Body::Retraction(Default::default()), actor)?;

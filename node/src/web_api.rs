@@ -20,8 +20,8 @@ use skillmesh_web::{
     FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, KudosNote,
     LearningGoals, Listing, MatchingApi, NewKudos, NewRequest, NewUser, NodeApi, Offer,
     OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, Profile,
-    ProfileUpdate, RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember,
-    SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    ProfileUpdate, PublishedImpact, RejectionCount, RequestAnswer, RequestStatus, Role, Roster,
+    RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -517,18 +517,13 @@ impl Service {
             .filter(|r| !r.tombstone)
             .ok_or_else(not_found)?;
         let record = row.record()?;
-        if !SEARCHABLE.contains(&record.kind()) {
+        // What people search for, and what organisations publish of
+        // their impact, has a page.
+        if !SEARCHABLE.contains(&record.kind()) && record.kind() != Kind::ImpactSummary {
             return Err(not_found());
         }
-        // Re-check the signature on view (the page says so), but only the
-        // signature and its signer: the record is already decoded above,
-        // and one that expired a moment ago is still genuinely signed.
-        let signature_verified = skillmesh_protocol::split(row.envelope.as_bytes())
-            .and_then(|parts| {
-                skillmesh_protocol::verify_signature(&parts)?;
-                Ok(parts.signer == *org)
-            })
-            .unwrap_or(false);
+        // Re-check the signature on view (the page says so).
+        let signature_verified = row.signed_by(org);
         let own = *org == self.org();
         let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
         let (contributable, org_names) = match &record.body {
@@ -1071,6 +1066,58 @@ impl NodeApi for WebState {
     async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
         let (svc, query) = (self.service.clone(), query.clone());
         blocking(move || Ok(svc.impact(&query)?)).await
+    }
+
+    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
+        let svc = self.service.clone();
+        blocking(move || {
+            let own = svc.org();
+            Ok(svc
+                .impact_summaries()?
+                .into_iter()
+                .map(|h| PublishedImpact {
+                    org_name: svc.org_display_name(&h.org),
+                    own: h.org == own,
+                    issued_at: h.record.header.issued_at,
+                    org: h.org,
+                    summary: h.summary,
+                    signature_verified: h.signature_verified,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn publish_impact(
+        &self,
+        actor: &User,
+        query: &ImpactQuery,
+    ) -> ApiResult<PublishedImpact> {
+        let (svc, query, actor) = (self.service.clone(), query.clone(), actor.username.clone());
+        blocking(move || {
+            let summary = svc.publish_impact_summary(&query, &actor)?;
+            Ok(PublishedImpact {
+                org: svc.org(),
+                org_name: svc.org_name().to_string(),
+                own: true,
+                issued_at: clock::now(),
+                summary,
+                signature_verified: true,
+            })
+        })
+        .await
+    }
+
+    async fn withdraw_impact(&self, actor: &User) -> ApiResult<()> {
+        let (svc, actor) = (self.service.clone(), actor.username.clone());
+        blocking(move || {
+            if svc.withdraw_impact_summary(&actor)? {
+                Ok(())
+            } else {
+                Err(ApiError::NotFound("no impact summary is published".into()))
+            }
+        })
+        .await
     }
 
     async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {

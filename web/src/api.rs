@@ -575,6 +575,19 @@ pub struct Impact {
     pub wanted_without_supply: Vec<String>,
 }
 
+/// An impact summary an organisation published (ours, or a partner's
+/// that this node holds): totals and averages only, signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedImpact {
+    pub org: OrgKey,
+    pub org_name: String,
+    pub own: bool,
+    pub issued_at: i64,
+    pub summary: skillmesh_protocol::kinds::ImpactSummary,
+    /// The signature was checked again just now.
+    pub signature_verified: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerImpact {
     pub org: OrgKey,
@@ -769,6 +782,18 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
     /// The impact figures (admins only).
     fn impact(&self, query: &ImpactQuery) -> impl Future<Output = ApiResult<Impact>> + Send;
+    /// The impact summaries held: ours (if published) first, then
+    /// partners' (admins only).
+    fn impact_summaries(&self) -> impl Future<Output = ApiResult<Vec<PublishedImpact>>> + Send;
+    /// Publishes to partners the summary of the figures for `query`,
+    /// replacing ours (admins only).
+    fn publish_impact(
+        &self,
+        actor: &User,
+        query: &ImpactQuery,
+    ) -> impl Future<Output = ApiResult<PublishedImpact>> + Send;
+    /// Withdraws our published summary (admins only).
+    fn withdraw_impact(&self, actor: &User) -> impl Future<Output = ApiResult<()>> + Send;
     /// A new calendar feed token for `user`, replacing (and so revoking)
     /// any earlier one. Shown once, inside the feed's address.
     fn new_calendar_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;

@@ -124,6 +124,11 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/admin/audit", get(audit::<S>))
         .route("/admin/demand", get(demand::<S>))
         .route("/admin/impact", get(impact::<S>))
+        .route(
+            "/admin/impact/summary",
+            post(publish_impact::<S>).delete(withdraw_impact::<S>),
+        )
+        .route("/admin/impact/summaries", get(impact_summaries::<S>))
         .route("/goals", get(goals::<S>).put(set_goals::<S>))
         .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
@@ -269,6 +274,29 @@ async fn send_kudos<S: NodeApi>(
     ApiJson(kudos): ApiJson<NewKudos>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.node.send_kudos(&user, &id, kudos).await?))
+}
+
+async fn publish_impact<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiJson(query): ApiJson<ImpactQuery>,
+) -> ApiResult<Response> {
+    Ok(created(state.node.publish_impact(&user, &query).await?))
+}
+
+async fn withdraw_impact<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    state.node.withdraw_impact(&user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn impact_summaries<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.impact_summaries().await?))
 }
 
 async fn new_calendar_token<S: NodeApi>(

@@ -212,6 +212,39 @@ impl NodeApi for Fake {
         })
     }
 
+    /// A partner with a hostile name published a summary.
+    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
+        let Body::ImpactSummary(summary) =
+            skillmesh_protocol::samples::body(skillmesh_protocol::Kind::ImpactSummary)
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![PublishedImpact {
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            own: false,
+            issued_at: 0,
+            summary,
+            signature_verified: true,
+        }])
+    }
+
+    async fn publish_impact(
+        &self,
+        _actor: &User,
+        query: &ImpactQuery,
+    ) -> ApiResult<PublishedImpact> {
+        self.impact(query).await?;
+        let mut published = self.impact_summaries().await?.remove(0);
+        published.own = true;
+        published.org_name = "Northwind".into();
+        Ok(published)
+    }
+
+    async fn withdraw_impact(&self, _actor: &User) -> ApiResult<()> {
+        Err(ApiError::NotFound("No impact summary is published.".into()))
+    }
+
     async fn new_calendar_token(&self, _user: &User) -> ApiResult<String> {
         Ok(CALENDAR_TOKEN.into())
     }

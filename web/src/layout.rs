@@ -21,6 +21,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "answered" => "Answer sent.",
         "feedback" => "Thank you: your feedback is saved on this node.",
         "kudos" => "Kudos sent: they go to the other organisation's node.",
+        "impact_published" => "Published: partners will receive the summary within seconds.",
+        "impact_withdrawn" => "Withdrawn: partners' nodes drop the summary.",
         "approved" => "Approved and published.",
         "mode" => "Federation mode changed.",
         "org" => "Organisation updated.",

@@ -153,6 +153,8 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         .route("/admin/demand", get(pages::admin::demand::<S>))
         .route("/admin/impact", get(pages::impact::page::<S>))
         .route("/admin/impact.csv", get(pages::impact::csv::<S>))
+        .route("/admin/impact/publish", post(pages::impact::publish::<S>))
+        .route("/admin/impact/withdraw", post(pages::impact::withdraw::<S>))
         .route(
             "/goals",
             get(pages::goals::page::<S>).post(pages::goals::save::<S>),

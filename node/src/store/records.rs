@@ -75,6 +75,18 @@ impl StoredRecord {
             reason: e.to_string(),
         })
     }
+
+    /// Checks the stored envelope's signature again, now, and that it is
+    /// `org`'s: only the signature and its signer (a record that expired
+    /// a moment ago is still genuinely signed), for pages that say so.
+    pub fn signed_by(&self, org: &skillmesh_protocol::OrgKey) -> bool {
+        skillmesh_protocol::split(self.envelope.as_bytes())
+            .and_then(|parts| {
+                skillmesh_protocol::verify_signature(&parts)?;
+                Ok(parts.signer == *org)
+            })
+            .unwrap_or(false)
+    }
 }
 
 /// What storing a record did.

@@ -2,8 +2,11 @@
 //! period and a topic: figures, two server-rendered SVG charts (no
 //! script), and `/admin/impact.csv` with the same numbers. Partner names
 //! come from other organisations: escaped in the page and the SVG, and
-//! kept from being read as formulas in the CSV.
+//! kept from being read as formulas in the CSV. Nothing leaves unless the
+//! admin publishes a summary (totals and averages, signed) for partners,
+//! whose own published summaries the page lists too.
 
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -11,9 +14,11 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 
 use super::admin::admin_nav;
-use super::{Ctx, PageError, PageResult};
+use super::{Ctx, FormData, PageError, PageResult, done};
 use crate::Shared;
-use crate::api::{ApiError, Impact, ImpactQuery, NodeApi, PartnerImpact};
+use crate::api::{ApiError, Impact, ImpactQuery, NodeApi, PartnerImpact, PublishedImpact};
+use crate::dates::{date, datetime};
+use skillmesh_protocol::kinds::ImpactSummary;
 
 /// The figures an admin asked for, for the page and the CSV alike.
 async fn figures_asked<S: NodeApi>(
@@ -33,7 +38,123 @@ pub async fn page<S: NodeApi>(
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
     let (query, impact) = figures_asked(&state, &ctx, query).await?;
-    Ok(ctx.render("Impact", render(&query, &impact)))
+    let summaries = state
+        .node
+        .impact_summaries()
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render(
+        "Impact",
+        html! {
+            (render(&query, &impact))
+            (published(&ctx, &query, &summaries))
+        },
+    ))
+}
+
+/// `POST /admin/impact/publish`: the summary of the figures for the
+/// form's period and topic goes to every partner.
+pub async fn publish<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let query = ImpactQuery {
+        since: form.get("since").to_string(),
+        until: form.get("until").to_string(),
+        topic: form.get("topic").to_string(),
+    };
+    state
+        .node
+        .publish_impact(&me.user, &query)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin/impact", "impact_published")
+}
+
+/// `POST /admin/impact/withdraw`: our published summary is retracted.
+pub async fn withdraw<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    state
+        .node
+        .withdraw_impact(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin/impact", "impact_withdrawn")
+}
+
+/// Our published summary (or the form to publish one) and partners'.
+fn published(ctx: &Ctx, q: &ImpactQuery, summaries: &[PublishedImpact]) -> Markup {
+    let own = summaries.iter().find(|s| s.own);
+    html! {
+        h2 #publish { "Published to partners" }
+        @if let Some(s) = own {
+            p.meta { "Published " (datetime(s.issued_at)) "." }
+            (summary_figures(&s.summary))
+            form.inline method="post" action="/admin/impact/withdraw" {
+                (ctx.csrf())
+                button.secondary #withdraw-impact type="submit" { "Withdraw it" }
+            }
+        } @else {
+            p { "Nothing: partners see none of these figures." }
+        }
+        form.stack #publish-impact method="post" action="/admin/impact/publish" {
+            (ctx.csrf())
+            input type="hidden" name="since" value=(q.since);
+            input type="hidden" name="until" value=(q.until);
+            input type="hidden" name="topic" value=(q.topic);
+            button #publish-impact-button type="submit" {
+                @if own.is_some() { "Publish these figures instead" } @else { "Publish these figures to partners" }
+            }
+        }
+        p.hint { "Only the totals go, signed by " (ctx.org_name) ", and the averages of feedback only when at least "
+            (skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH) " people gave it: never what one person said, and not the figures per partner." }
+        h2 { "What partners published" }
+        @let theirs: Vec<&PublishedImpact> = summaries.iter().filter(|s| !s.own).collect();
+        @if theirs.is_empty() { p { "No partner has published a summary." } }
+        @for s in theirs {
+            section.partner-summary data-org=(s.org.to_hex()) {
+                h3 { a href={ "/listing/" (s.org.to_hex()) "/impact-summary" } { (s.org_name) } }
+                p.meta {
+                    @if s.signature_verified { span.verified { "✓ signed by " (s.org_name) } } @else { span.unverified { "✗ signature did not check out" } }
+                    " · published " (datetime(s.issued_at))
+                }
+                (summary_figures(&s.summary))
+            }
+        }
+    }
+}
+
+/// A published summary's figures, for the admin page and its listing.
+pub fn summary_figures(s: &ImpactSummary) -> Markup {
+    let tenths = |v: Option<u8>| {
+        v.map_or_else(
+            || "—".to_string(),
+            |v| format!("{:.1}", f64::from(v) / 10.0),
+        )
+    };
+    html! {
+        dl.facts.summary {
+            dt { "Period" } dd { (date(s.period_start)) " to " (date(s.period_end)) @if let Some(t) = &s.topic { ", on " (t) } }
+            dt { "Sessions given" } dd { (s.sessions_given) }
+            dt { "Hours given" } dd { (format!("{:.1}", f64::from(s.minutes_given) / 60.0)) }
+            dt { "Participants from partners" } dd { (s.participants) }
+            dt { "Cross-organisation connections" } dd { (s.connections) }
+            dt { "Requests received and answered" } dd { (s.requests_received_answered) " of " (s.requests_received) }
+            dt { "Requests made and answered" } dd { (s.requests_made_answered) " of " (s.requests_made) }
+            dt { "Median time to answer" } dd { @match s.median_minutes_to_answer { Some(m) => { (format!("{:.1}", f64::from(m) / 60.0)) " hours" } None => { "—" } } }
+            dt { "Feedback given" } dd { (s.feedback) }
+            dt { "Average rating (1-5)" } dd { (tenths(s.average_rating_tenths)) }
+            dt { "Skill before and after (1-5)" } dd { (tenths(s.skill_before_tenths)) " → " (tenths(s.skill_after_tenths)) }
+        }
+    }
 }
 
 pub async fn csv<S: NodeApi>(

@@ -203,6 +203,10 @@ pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> String) -> Markup {
                     }
                 }
             }
+            Body::ImpactSummary(s) => {
+                p { "What this organisation's peer learning came to, as its admin chose to publish it: totals and averages, never one person's." }
+                (super::impact::summary_figures(s))
+            }
             Body::TalkWanted(t) => {
                 @if !t.description.is_empty() { p { (t.description) } }
                 dl.facts {
