@@ -10,7 +10,7 @@ use common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::accounts;
 use skillmesh_node::clock;
-use skillmesh_node::requests::Refusal;
+use skillmesh_node::requests::{Delivery, Refusal};
 use skillmesh_node::service::ServiceError;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
@@ -92,6 +92,38 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].session.as_deref(), Some("s2"));
     assert_eq!(inbox[0].status, InboxStatus::Accepted);
+    // Once per session.
+    assert!(matches!(
+        service.sign_up("ines", host_key, "week", "s2"),
+        Err(ServiceError::Invalid(m)) if m.contains("already")
+    ));
+
+    // The host's own people sign up on their own node, at once, and it
+    // stays inside the organisation.
+    let olga = Person::new("olga", "Olga", "olga@contoso.example", 0);
+    host.node.service.add_person(&olga, "test").expect("olga");
+    let own = host
+        .node
+        .service
+        .sign_up("olga", host_key, "week", "s1")
+        .expect("own sign-up");
+    assert_eq!(own.status, OutboxStatus::Accepted);
+    assert_eq!(host.node.service.store().inbox().expect("inbox").len(), 1);
+    assert!(
+        host.node
+            .service
+            .pending_deliveries()
+            .expect("pending")
+            .iter()
+            .all(|d| !matches!(d, Delivery::Request { .. })),
+        "nothing to send"
+    );
+    let impact = host
+        .node
+        .service
+        .impact(&Default::default())
+        .expect("impact");
+    assert_eq!((impact.requests_made, impact.connections), (0, 1));
 
     // The session is in Inês's calendar feed, with its time.
     let hash = accounts::hash_password("a long enough password").expect("hash");

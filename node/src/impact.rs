@@ -151,7 +151,8 @@ impl Service {
             .store()
             .outbox()?
             .into_iter()
-            .filter(|e| e.contribution.is_none())
+            // Sign-ups to our own events stay inside the organisation.
+            .filter(|e| e.contribution.is_none() && e.offer_org != self.org())
         {
             let offer = self.body_held(&e.offer_org, &e.offer_id)?;
             if !in_period(e.created_at) || !about(&topics(offer.as_ref())) {

@@ -242,7 +242,8 @@ impl Service {
     /// Our person `requester` signs up for session `session` of event
     /// `event_id` of `event_org`, which we hold as a federated record. The
     /// event's node admits sign-ups as they come (events have no seat
-    /// limit), so the answer follows at once.
+    /// limit), so the answer follows at once. For one of our own events,
+    /// the sign-up is taken here and nothing is sent.
     pub fn sign_up(
         &self,
         requester: &str,
@@ -250,7 +251,15 @@ impl Service {
         event_id: &str,
         session: &str,
     ) -> Result<OutboxEntry> {
-        let record = self.held_from_elsewhere(event_org, event_id)?;
+        let record = if event_org == self.org() {
+            self.store()
+                .get_record(&event_org, event_id)?
+                .filter(|r| !r.tombstone)
+                .ok_or_else(|| ServiceError::NotFound("event".into()))?
+                .record()?
+        } else {
+            self.held_from_elsewhere(event_org, event_id)?
+        };
         let Body::Event(event) = &record.body else {
             return Err(ServiceError::Invalid(
                 "only the sessions of an event can be signed up for".into(),
@@ -264,11 +273,27 @@ impl Service {
         if s.starts_at + i64::from(s.duration_minutes) * 60 < clock::now() {
             return Err(ServiceError::Invalid("this session is over".into()));
         }
+        let already = self.store().outbox()?.into_iter().any(|e| {
+            e.requester == requester
+                && e.offer_org == event_org
+                && e.offer_id == event_id
+                && e.session.as_deref() == Some(session)
+                && !matches!(e.status, OutboxStatus::Declined | OutboxStatus::Refused)
+        });
+        if already {
+            return Err(ServiceError::Invalid(
+                "you are already signed up for this session".into(),
+            ));
+        }
+        let title = format!("{}: {}", event.title, s.title);
+        if event_org == self.org() {
+            return self.sign_up_here(requester, event_id, session, &title, &s.title);
+        }
         self.send_request(
             requester,
             event_org,
             event_id,
-            &format!("{}: {}", event.title, s.title),
+            &title,
             Ask {
                 goal: &format!("Attend \"{}\"", s.title),
                 preferred_times: "",
@@ -322,6 +347,51 @@ impl Service {
                 contribution: Some(session),
             },
         )
+    }
+
+    /// Our person signs up for a session of our own event: taken at once,
+    /// with nothing to sign or send.
+    fn sign_up_here(
+        &self,
+        requester: &str,
+        event_id: &str,
+        session: &str,
+        title: &str,
+        session_title: &str,
+    ) -> Result<OutboxEntry> {
+        let person = self
+            .store()
+            .person(requester)?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {requester}")))?;
+        let now = clock::now();
+        let entry = OutboxEntry {
+            id: crate::service::random_id("req")?,
+            requester: person.id,
+            offer_org: self.org(),
+            offer_id: event_id.to_string(),
+            offer_title: title.to_string(),
+            session: Some(session.to_string()),
+            contribution: None,
+            goal: format!("Attend \"{session_title}\""),
+            status: OutboxStatus::Accepted,
+            detail: "You are signed up.".into(),
+            contact: None,
+            group: None,
+            answer_seq: 0,
+            envelope: String::new(),
+            kudos: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store().put_outbox(&entry)?;
+        self.audit(
+            requester,
+            "signed_up",
+            None,
+            Some(&entry.id),
+            event_id.to_string(),
+        )?;
+        Ok(entry)
     }
 
     /// A record of another organisation that we hold (not retracted).

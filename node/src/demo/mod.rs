@@ -17,7 +17,8 @@ use crate::datadir::{CONFIG_FILE, KEY_FILE};
 use crate::identity::OrgIdentity;
 use crate::runtime::{self, RunningNode};
 use crate::service::{Service, ServiceError};
-use crate::store::{Person, Role, Sharing};
+use crate::store::{OutboundPolicy, Person, Role, Sharing};
+use sample_data::ADMIN_INDEX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -168,8 +169,6 @@ pub fn demo_accounts(i: usize) -> Vec<(String, bool)> {
         .collect()
 }
 
-const ADMIN_INDEX: usize = 1;
-
 /// Adds the sample organisation's people (each with an account),
 /// listings, offers and content.
 fn seed(
@@ -189,6 +188,10 @@ fn seed(
         },
         "demo",
     )?;
+    // Every demo organisation publishes the recognition its people share.
+    let mut policy = OutboundPolicy::default();
+    policy.fields.recognition = true;
+    service.set_outbound_policy(&policy, "demo")?;
     for p in sample.people {
         let person = Person {
             id: p.id.into(),
@@ -212,7 +215,10 @@ fn seed(
                 note: None,
             }),
             sharing: if p.shares {
-                Sharing::listing()
+                Sharing {
+                    recognition: true,
+                    ..Sharing::listing()
+                }
             } else {
                 Sharing::default()
             },

@@ -253,9 +253,12 @@ pub fn org(i: usize) -> (String, String, &'static SampleOrg) {
     }
 }
 
-/// Offers and content the first person of a sample organisation publishes.
-/// The sample organisation's offers and content; an event invites
-/// `partners` to add sessions.
+/// Which of a sample organisation's people is its admin.
+pub const ADMIN_INDEX: usize = 1;
+
+/// The sample organisation's offers and content, mostly its first
+/// person's; its admin runs its events (inviting `partners` to add
+/// sessions) and asks for talks.
 pub fn items(
     org: &SampleOrg,
     now: i64,
@@ -322,8 +325,32 @@ pub fn items(
             }),
         ),
     ];
+    let admin = &org.people[ADMIN_INDEX];
     if org.slug == "fabrikam" {
-        out.push(("learning-week".into(), None, learning_week(now, partners)));
+        out.push((
+            "learning-week".into(),
+            Some(admin.id),
+            learning_week(now, partners),
+        ));
+    }
+    if org.slug == "northwind" {
+        out.push((
+            "call-incident-reviews".into(),
+            Some(admin.id),
+            Body::TalkWanted(TalkWanted {
+                person: admin.id.into(),
+                asker_name: Some(admin.name.into()),
+                title: "Wanted: how do you run blameless incident reviews?".into(),
+                description: "Our team leads want to hear, from another organisation, how reviews after an incident stay about the system and not the person.".into(),
+                topics: vec!["Incident response".into(), "Management".into()],
+                format: SessionFormat::Talk,
+                audience: Audience::PeopleManagers,
+                duration_minutes: 45,
+                languages: vec!["en".into()],
+                delivery: Delivery::Remote,
+                status: OfferStatus::Open,
+            }),
+        ));
     }
     if let Some(coach) = org
         .people
@@ -419,8 +446,8 @@ mod tests {
         }
         assert_eq!(
             kinds.len(),
-            5,
-            "talk, mentoring, content, cohort and event: {kinds:?}"
+            6,
+            "talk, mentoring, content, cohort, event and call for a talk: {kinds:?}"
         );
     }
 }

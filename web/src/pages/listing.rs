@@ -59,13 +59,13 @@ pub async fn request<S: NodeApi>(
     done("/requests", "requested")
 }
 
-/// For another organisation's event: a sign-up button per session.
+/// For an event: a sign-up button per session.
 fn sign_up(ctx: &Ctx, l: &Listing) -> Markup {
     let Body::Event(e) = &l.body else {
         return html! {};
     };
     html! {
-        @if !l.own && !e.sessions.is_empty() {
+        @if !e.sessions.is_empty() {
             h2 { "Sign up" }
             ul.sign-up {
                 @for s in &e.sessions {
@@ -79,7 +79,11 @@ fn sign_up(ctx: &Ctx, l: &Listing) -> Markup {
                     }
                 }
             }
-            p.hint { "Your name goes to " (l.org_name) "'s node, which signs you up at once." }
+            @if l.own {
+                p.hint { "You are signed up at once; it is in your calendar feed." }
+            } @else {
+                p.hint { "Your name goes to " (l.org_name) "'s node, which signs you up at once." }
+            }
         }
     }
 }
