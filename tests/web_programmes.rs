@@ -131,6 +131,7 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
     sign_in(&b, &fabrikam, "kenji@fabrikam.example").await?;
     reload_until(&b, &fabrikam, &listing, "main", "Opening").await?;
     fill_session(&b, "Blameless incident reviews", at + 86_400).await?;
+    screenshot(&b, "contribute").await?;
     b.click("#contribute-button").await?;
     b.wait_for_text("main", "Request sent.", WAIT).await?;
     reload_until(&b, &fabrikam, "/requests", "#outbox", "accepted").await?;
