@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod catalogue;
 pub mod clock;
+pub mod content;
 pub mod datadir;
 pub mod demo;
 pub mod identity;

@@ -626,6 +626,27 @@ impl Service {
         Ok(item)
     }
 
+    /// Deletes an item of ours; a published one is first retracted, so it
+    /// disappears from every partner too.
+    pub fn delete_item(&self, id: &str, actor: &str) -> Result<()> {
+        let item = self
+            .inner
+            .store
+            .item(id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("item {id}")))?;
+        if item.state == ItemState::Published {
+            self.retract_record(id, actor)?;
+        }
+        self.inner.store.delete_item(id)?;
+        self.audit(
+            actor,
+            "item_deleted",
+            None,
+            Some(id),
+            item.body.kind().to_string(),
+        )
+    }
+
     /// Publishes the organisation card unless the current one already
     /// carries this name and is more than half its lifetime from expiry.
     pub fn ensure_org_card(&self) -> Result<()> {

@@ -17,11 +17,11 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
-    FederationMode, FeedItem, FeedbackForm, Health, Impact, ImpactQuery, InboxItem, KudosNote,
-    LearningGoals, Listing, MatchingApi, NewKudos, NewRequest, NewUser, NodeApi, Offer,
+    FederationMode, FeedItem, FeedbackForm, Following, Health, Impact, ImpactQuery, InboxItem,
+    KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewRequest, NewUser, NodeApi, Offer,
     OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, Profile,
-    ProfileUpdate, PublishedImpact, RejectionCount, RequestAnswer, RequestStatus, Role, Roster,
-    RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    ProfileUpdate, Progress, PublishedImpact, RejectionCount, RequestAnswer, RequestStatus, Role,
+    Roster, RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -203,10 +203,10 @@ fn inbox_status(s: InboxStatus) -> RequestStatus {
     }
 }
 
-/// What "My offers" lists: talks, mentoring, cohorts, and the events an
-/// admin runs.
+/// What "My offers" lists: talks, mentoring, cohorts, calls for talks,
+/// content and learning paths, and the events an admin runs.
 fn in_my_offers(body: &Body) -> bool {
-    body.offer_status().is_some() || matches!(body, Body::Event(_))
+    body.offer_status().is_some() || matches!(body, Body::Event(_) | Body::Content(_))
 }
 
 fn offer_of(item: OwnItem) -> Offer {
@@ -562,6 +562,7 @@ impl Service {
             requestable,
             contributable,
             org_names,
+            following: None,
         })
     }
 
@@ -590,6 +591,10 @@ impl Service {
                 o.person = person.id.clone();
                 o.asker_name = name;
                 Body::TalkWanted(o)
+            }
+            Body::Content(mut c) => {
+                c.curator_name = name;
+                Body::Content(c)
             }
             // An event speaks for the organisation: admins run them.
             Body::Event(e) if user.is_admin() => Body::Event(e),
@@ -646,6 +651,10 @@ impl Service {
                     ));
                 }
                 return Ok(offer_of(self.unpublish_item(id, actor)?));
+            }
+            OfferAction::Delete => {
+                self.delete_item(id, actor)?;
+                return Ok(offer_of(item));
             }
             OfferAction::Pause => OfferStatus::Paused,
             OfferAction::Reopen => OfferStatus::Open,
@@ -1160,9 +1169,88 @@ impl NodeApi for WebState {
         blocking(move || Ok(svc.search(&query, clock::now()))).await
     }
 
-    async fn listing(&self, _user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
-        let (svc, org, id) = (self.service.clone(), *org, id.to_string());
-        blocking(move || svc.web_listing(&org, &id)).await
+    async fn listing(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        let (svc, org, id, person) = (
+            self.service.clone(),
+            *org,
+            id.to_string(),
+            user.person_id.clone(),
+        );
+        blocking(move || {
+            let mut listing = svc.web_listing(&org, &id)?;
+            if !person.is_empty() {
+                listing.following = svc
+                    .store()
+                    .follow(&person, &org, &id)?
+                    .map(|f| f.done.into_iter().collect());
+            }
+            Ok(listing)
+        })
+        .await
+    }
+
+    async fn following(&self, user: &User) -> ApiResult<Vec<Following>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            let mut out = Vec::new();
+            for f in svc.store().follows_of(&person.id)? {
+                let held = match svc.store().get_record(&f.org, &f.id)? {
+                    Some(row) if !row.tombstone => Some(row.record()?.body),
+                    _ => None,
+                };
+                let (title, total) = match held {
+                    Some(Body::Content(c)) => (c.title, c.items.len()),
+                    _ => (f.title.clone(), 0),
+                };
+                out.push(Following {
+                    org_name: svc.org_display_name(&f.org),
+                    org: f.org,
+                    id: f.id,
+                    title,
+                    done: f.done.len(),
+                    withdrawn: total == 0,
+                    total,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn follow(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<()> {
+        let (svc, user, org, id) = (self.service.clone(), user.clone(), *org, id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            svc.follow_list(&person.id, org, &id)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unfollow(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<()> {
+        let (svc, user, org, id) = (self.service.clone(), user.clone(), *org, id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            Ok(svc.unfollow_list(&person.id, org, &id)?)
+        })
+        .await
+    }
+
+    async fn set_progress(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        let (svc, user, org, id) = (self.service.clone(), user.clone(), *org, id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            svc.tick_off(&person.id, org, &id, &progress.done)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn profile(&self, user: &User) -> ApiResult<Profile> {
@@ -1769,9 +1857,22 @@ mod tests {
             matches!(&err, ApiError::Invalid(m) if m.contains("duration_minutes must be between 5 and 480")),
             "{err:?}"
         );
+        let mut script = samples::body(Kind::Content);
+        if let Body::Content(c) = &mut script {
+            c.url = Some("javascript:alert(1)".into());
+        }
         let err = n
             .api
-            .save_offer(&n.ana, None, samples::body(Kind::Content))
+            .save_offer(&n.ana, None, script)
+            .await
+            .expect_err("a script link");
+        assert!(
+            matches!(&err, ApiError::Invalid(m) if m.contains("http:// or https://")),
+            "{err:?}"
+        );
+        let err = n
+            .api
+            .save_offer(&n.ana, None, samples::body(Kind::OrgCard))
             .await
             .expect_err("not an offer");
         assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");

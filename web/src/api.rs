@@ -343,6 +343,33 @@ pub struct Listing {
     /// contributors), for display.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub org_names: Vec<OrgName>,
+    /// For a learning path the person asking follows: the entries they
+    /// ticked off (positions from 0). Theirs alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<Vec<u16>>,
+}
+
+/// A learning path a person follows, and how far they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Following {
+    pub org: OrgKey,
+    pub org_name: String,
+    pub id: String,
+    pub title: String,
+    pub done: usize,
+    /// Entries in the list; 0 once its organisation withdrew it.
+    pub total: usize,
+    /// Its organisation withdrew it: only the progress is left.
+    pub withdrawn: bool,
+}
+
+/// Which entries of a followed learning path are done (`PUT
+/// /api/v1/following/{org}/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    /// Positions (from 0) of the entries done.
+    pub done: Vec<u16>,
 }
 
 /// An organisation's key and the name this node knows it by.
@@ -396,6 +423,8 @@ pub enum OfferAction {
     Close,
     /// Sends a retraction: it disappears from every partner.
     Unpublish,
+    /// Gone for good: retracted first if it was published.
+    Delete,
 }
 
 /// A person asks for another organisation's offer.
@@ -845,6 +874,29 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
         user: &User,
         request: NewRequest,
     ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
+    /// The learning paths `user` follows.
+    fn following(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Following>>> + Send;
+    /// `user` follows a learning path (ours or a partner's).
+    fn follow(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    fn unfollow(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Sets which entries of a followed learning path `user` has done.
+    fn set_progress(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+        progress: Progress,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
     fn inbox(&self, user: &User) -> impl Future<Output = ApiResult<Vec<InboxItem>>> + Send;
     fn outbox(&self, user: &User) -> impl Future<Output = ApiResult<Vec<OutboxItem>>> + Send;
     fn answer_request(

@@ -18,7 +18,7 @@ use skillmesh_protocol::{Body, OrgKey};
 use crate::Shared;
 use crate::api::{
     ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewKudos,
-    NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, RequestAnswer,
+    NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, Progress, RequestAnswer,
     SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
@@ -115,6 +115,12 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/requests/outbox/{id}/feedback", put(give_feedback::<S>))
         .route("/requests/outbox/{id}/kudos", post(send_kudos::<S>))
         .route("/calendar/tokens", post(new_calendar_token::<S>))
+        .route("/following", get(following::<S>))
+        .route(
+            "/following/{org}/{id}",
+            put(follow::<S>).delete(unfollow::<S>),
+        )
+        .route("/following/{org}/{id}/progress", put(set_progress::<S>))
         .route("/admin/federation", get(federation::<S>))
         .route("/admin/federation/mode", put(set_mode::<S>))
         .route("/admin/orgs/{org}/actions", post(org_action::<S>))
@@ -255,6 +261,44 @@ async fn answer<S: NodeApi>(
             .answer_request(&user, &org(&o)?, &id, answer)
             .await?,
     ))
+}
+
+async fn following<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.following(&user).await?))
+}
+
+async fn follow<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath((o, id)): ApiPath<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.follow(&user, &org(&o)?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn unfollow<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath((o, id)): ApiPath<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.unfollow(&user, &org(&o)?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_progress<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath((o, id)): ApiPath<(String, String)>,
+    ApiJson(progress): ApiJson<Progress>,
+) -> ApiResult<impl IntoResponse> {
+    state
+        .node
+        .set_progress(&user, &org(&o)?, &id, progress)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn give_feedback<S: NodeApi>(

@@ -167,6 +167,40 @@ impl NodeApi for Fake {
         Ok(())
     }
 
+    /// One followed list from an organisation with a hostile name.
+    async fn following(&self, _user: &User) -> ApiResult<Vec<Following>> {
+        Ok(vec![Following {
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            id: "list-1".into(),
+            title: HOSTILE.into(),
+            done: 1,
+            total: 3,
+            withdrawn: false,
+        }])
+    }
+
+    async fn follow(&self, _user: &User, _org: &OrgKey, _id: &str) -> ApiResult<()> {
+        Ok(())
+    }
+
+    async fn unfollow(&self, _user: &User, _org: &OrgKey, _id: &str) -> ApiResult<()> {
+        Ok(())
+    }
+
+    async fn set_progress(
+        &self,
+        _user: &User,
+        _org: &OrgKey,
+        _id: &str,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        if progress.done.iter().any(|n| *n >= 3) {
+            return Err(ApiError::Invalid("The list has no such entry.".into()));
+        }
+        Ok(())
+    }
+
     async fn send_kudos(&self, user: &User, id: &str, kudos: NewKudos) -> ApiResult<OutboxItem> {
         if kudos.message.trim().is_empty() {
             return Err(ApiError::Invalid("Write a few words of thanks.".into()));
@@ -306,6 +340,7 @@ impl NodeApi for Fake {
             requestable: true,
             contributable: false,
             org_names: Vec::new(),
+            following: None,
         })
     }
 

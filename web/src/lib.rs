@@ -121,6 +121,18 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/listing/{org}/{id}/sessions",
             post(pages::events::contribute::<S>),
         )
+        .route(
+            "/listing/{org}/{id}/follow",
+            post(pages::content::follow::<S>),
+        )
+        .route(
+            "/listing/{org}/{id}/unfollow",
+            post(pages::content::unfollow::<S>),
+        )
+        .route(
+            "/listing/{org}/{id}/progress",
+            post(pages::content::progress::<S>),
+        )
         .route("/requests", get(pages::requests::page::<S>))
         .route(
             "/requests/{org}/{id}/answer",

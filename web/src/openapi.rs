@@ -108,7 +108,8 @@ pub fn spec() -> Value {
         "abstract": "How we run blameless reviews.", "topics": ["incident response"],
         "format": "talk", "audience": "everyone", "duration_minutes": 45,
         "languages": ["en"], "delivery": "remote", "status": "open"}});
-    json!({
+    let more = following_paths(&org_id);
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Skillmesh node API",
@@ -177,6 +178,24 @@ pub fn spec() -> Value {
             },
             "schemas": schemas()
         }
+    });
+    // More paths than one `json!` can expand at once.
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
+        paths.extend(more);
+    }
+    doc
+}
+
+/// The paths of the learning paths a person follows.
+fn following_paths(org_id: &Value) -> Value {
+    let s = |t: &str| json!({"type": t});
+    let org = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    json!({
+            "/following": {"get": op("The learning paths I follow, and how far I am (private to me)", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "id": s("string"), "title": s("string"), "done": s("integer"), "total": s("integer"), "withdrawn": s("boolean")}}})), None, false)},
+            "/following/{org}/{id}": {
+                "put": with_params(op("Follow a learning path (a content list, ours or a partner's)", "content", (204, json!({"description": "Following."})), None, false), org_id.clone()),
+                "delete": with_params(op("Stop following it (the progress is forgotten)", "content", (204, json!({"description": "Not following."})), None, false), org_id.clone())},
+            "/following/{org}/{id}/progress": {"put": with_params(op("Which entries of a followed learning path I have done (positions from 0)", "content", (204, json!({"description": "Saved."})), Some((json!({"type": "object", "required": ["done"], "properties": {"done": {"type": "array", "items": {"type": "integer"}}}}), json!({"done": [0, 2]}))), false), org_id.clone())},
     })
 }
 

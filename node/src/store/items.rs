@@ -69,4 +69,10 @@ impl Store {
     pub fn items(&self) -> Result<Vec<OwnItem>> {
         self.scan_json(keys::ITEM)
     }
+
+    pub fn delete_item(&self, id: &str) -> Result<()> {
+        let mut b = Batch::new();
+        b.delete(keys::item(id));
+        self.commit(b)
+    }
 }

@@ -47,6 +47,7 @@ pub const CALENDAR_TOKEN: &[u8] = b"ctok/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
 pub const FEEDBACK: &[u8] = b"fb/";
+pub const FOLLOW: &[u8] = b"follow/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

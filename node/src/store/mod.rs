@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod feedback;
+pub mod follows;
 pub mod goals;
 pub mod items;
 pub mod keys;
@@ -31,6 +32,7 @@ use crate::storage::{self, Batch, Kv, StorageError};
 pub use accounts::{Account, Role, TokenKind};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use feedback::Feedback;
+pub use follows::Follow;
 pub use goals::Goals;
 pub use items::{ItemState, OwnItem};
 pub use people::{Person, Sharing};

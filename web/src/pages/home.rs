@@ -38,6 +38,11 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                 .map_err(|e| ctx.fail(e))?,
         )
     };
+    let following = state
+        .node
+        .following(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let inbox = state.node.inbox(&me.user).await.map_err(|e| ctx.fail(e))?;
     let outbox = state.node.outbox(&me.user).await.map_err(|e| ctx.fail(e))?;
     let waiting = inbox
@@ -65,11 +70,26 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                     p.notice { a href="/goals" { "Note what you want to learn" } " and this page will suggest people and offers that could help. It stays on this node." }
                 }
             }
+            @if !following.is_empty() {
+                h2 { "Learning paths I follow" }
+                ul #following {
+                    @for f in &following {
+                        li {
+                            @if f.withdrawn {
+                                (f.title) span.meta { " · withdrawn by " (f.org_name) }
+                            } @else {
+                                a href={ "/listing/" (f.org.to_hex()) "/" (f.id) } { (f.title) }
+                                span.meta { " · " (f.org_name) " · " (f.done) " of " (f.total) " done" }
+                            }
+                        }
+                    }
+                }
+            }
             ul.tiles {
                 li { a href="/requests" { strong { (waiting) } " request" @if waiting != 1 { "s" } " waiting for your answer" } }
                 li { a href="/requests" { strong { (accepted) } " of your request" @if accepted != 1 { "s" } " accepted" } }
                 li { a href="/profile" { "Your profile and what leaves " (ctx.org_name) } }
-                li { a href="/offers" { "Offer a talk, mentoring or a cohort" } }
+                li { a href="/offers" { "Offer a talk, mentoring, a cohort or something worth learning from" } }
             }
             p.hint { (health.federated_records) " records from partner organisations, " (health.peers) " peers connected." }
         },

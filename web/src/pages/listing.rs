@@ -321,6 +321,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         (calendar_links(l))
         (sign_up(ctx, l))
         (events::contribute_form(ctx, l))
+        (super::content::follow_section(ctx, l))
         @if l.requestable {
             @let answering = matches!(l.body, Body::TalkWanted(_));
             h2 { @if answering { "Offer to give this talk" } @else { "Ask for this" } }

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod content;
 pub mod events;
 pub mod find;
 pub mod goals;

@@ -12,7 +12,7 @@ use skillmesh_protocol::kinds::{
     TalkOffer, TalkWanted,
 };
 
-use super::{Ctx, FormData, PageResult, done, events, query_map};
+use super::{Ctx, FormData, PageResult, content, done, events, query_map};
 use crate::Shared;
 use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState, OrgRow};
 use crate::dates::{date, datetime, parse_date, parse_time_of_day, time_of_day};
@@ -20,7 +20,7 @@ use crate::layout::words;
 use crate::pages::find::kind_label;
 use skillmesh_protocol::kinds::wire_name;
 
-const OFFER_KINDS: [(&str, &str); 5] = [
+const OFFER_KINDS: [(&str, &str); 6] = [
     ("talk_offer", "A talk or workshop"),
     ("mentoring_offer", "Mentoring"),
     (
@@ -31,6 +31,10 @@ const OFFER_KINDS: [(&str, &str); 5] = [
     (
         "talk_wanted",
         "Ask for a talk (experts elsewhere offer to give it)",
+    ),
+    (
+        "content",
+        "Something worth learning from, or a learning path",
     ),
 ];
 
@@ -93,6 +97,8 @@ fn state_label(state: OfferState) -> &'static str {
 
 fn row(ctx: &Ctx, o: &Offer) -> Markup {
     let status = o.body.offer_status();
+    // Content is seen by colleagues from the start; publishing shares it.
+    let shareable = matches!(o.body, Body::Content(_));
     let action_button = |action: &str, label: &str| {
         html! {
             form.inline method="post" action={ "/offers/" (o.id) "/action" } {
@@ -116,7 +122,9 @@ fn row(ctx: &Ctx, o: &Offer) -> Markup {
             }
             td {
                 @match o.state {
-                    OfferState::Draft | OfferState::Unpublished => { (action_button("publish", "Publish")) }
+                    OfferState::Draft | OfferState::Unpublished => {
+                        (action_button("publish", if shareable { "Share with partners" } else { "Publish" }))
+                    }
                     OfferState::PendingApproval => {}
                     OfferState::Published => {
                         @match status {
@@ -124,9 +132,10 @@ fn row(ctx: &Ctx, o: &Offer) -> Markup {
                             Some(_) => { (action_button("reopen", "Reopen")) }
                             None => {}
                         }
-                        (action_button("unpublish", "Unpublish"))
+                        (action_button("unpublish", if shareable { "Stop sharing" } else { "Unpublish" }))
                     }
                 }
+                (action_button("delete", "Delete"))
             }
         }
     }
@@ -253,6 +262,7 @@ pub async fn action<S: NodeApi>(
         "reopen" => (OfferAction::Reopen, "reopened"),
         "close" => (OfferAction::Close, "closed"),
         "unpublish" => (OfferAction::Unpublish, "unpublished"),
+        "delete" => (OfferAction::Delete, "deleted"),
         _ => return Err(ctx.fail(ApiError::Invalid("Unknown action.".into()))),
     };
     let offer = state
@@ -307,8 +317,10 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
     if title.is_empty() {
         return Err(ApiError::Invalid("Give the offer a title.".into()));
     }
-    if form.get("kind") == "event" {
-        return events::parse(form, title);
+    match form.get("kind") {
+        "event" => return events::parse(form, title),
+        "content" => return content::parse(form, title),
+        _ => {}
     }
     let status = match form.get("status") {
         "" => OfferStatus::Open,
@@ -441,6 +453,7 @@ pub(super) fn number(
 fn blank(kind: &str) -> Body {
     match kind {
         "event" => events::blank(),
+        "content" => content::blank(),
         "talk_wanted" => Body::TalkWanted(TalkWanted {
             person: String::new(),
             asker_name: None,
@@ -520,7 +533,7 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Mar
         Body::MentoringOffer(m) => Some((&m.topics, &m.languages, m.delivery, m.status)),
         Body::CohortOffer(c) => Some((&c.topics, &c.languages, c.delivery, c.status)),
         Body::TalkWanted(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
-        Body::Event(_) => None,
+        Body::Event(_) | Body::Content(_) => None,
         _ => return html! { p { "This is not an offer." } },
     };
     let title = body.title();
@@ -567,6 +580,7 @@ fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Mar
                     (number("duration_minutes", "Length in minutes", t.duration_minutes, 5, 480))
                 }
                 Body::Event(e) => { (events::fields(e, orgs)) }
+                Body::Content(c) => { (content::fields(c)) }
                 _ => {}
             }
             @if let Some((topics, languages, delivery, _)) = common {

@@ -1,0 +1,140 @@
+//! Learning paths across organisations, in a real headless Chromium against
+//! real nodes on loopback: Northwind's Tomás cannot save a `javascript:`
+//! link; he writes a learning path of three items and shares it; Contoso's
+//! Aisha finds it in search on Contoso's node, follows it and ticks two
+//! items off (her progress stays with her); Tomás stops sharing it, and it
+//! is gone from Contoso's search and pages, leaving Aisha only her
+//! progress, marked withdrawn.
+
+mod common;
+
+use anyhow::{Context, Result};
+use common::browser::Browser;
+use common::nodes::{held_seq, p2p_addr, start_org, wait_for};
+use common::web::{WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url};
+use skillmesh_config::FederationMode;
+use skillmesh_node::store::Role;
+
+const ENTRIES: &str =
+    "Google SRE book: being on-call | https://sre.google/sre-book/being-on-call/ | Read this first
+Incident review template | https://example.org/review-template
+Kubernetes failure stories | https://k8s.af/ | Pick two";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Result<()> {
+    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
+    let contoso = start_org(
+        "Contoso",
+        &[p2p_addr(&northwind).await],
+        FederationMode::Open,
+    )
+    .await;
+    add(
+        &northwind,
+        "tomas@northwind.example",
+        "Tomás Ferreira",
+        Role::Member,
+    );
+    add(
+        &contoso,
+        "aisha@contoso.example",
+        "Aisha Bello",
+        Role::Member,
+    );
+    let b = Browser::start().await?;
+
+    // A `javascript:` link is refused, with a reason.
+    sign_in(&b, &northwind, "tomas@northwind.example").await?;
+    b.goto(&url(&northwind, "/offers/new?kind=content")).await?;
+    b.fill("#title", "A handy tool").await?;
+    b.fill("#url", "javascript:alert(1)").await?;
+    b.click("#save-draft").await?;
+    b.wait_for_text("main", "http:// or https://", WAIT).await?;
+    assert!(
+        northwind.node.service.store().items()?.is_empty(),
+        "nothing was saved"
+    );
+
+    // A learning path of three items, shared with partners.
+    b.goto(&url(&northwind, "/offers/new?kind=content")).await?;
+    b.find("#content_type")
+        .await?
+        .select_by_value("list")
+        .await
+        .context("choosing a list")?;
+    b.fill("#title", "Kubernetes on-call: where to start")
+        .await?;
+    b.fill("#why", "What I wish I had read before my first rota.")
+        .await?;
+    b.fill("#entries", ENTRIES).await?;
+    b.fill("#topics", "Kubernetes, On-call").await?;
+    b.click("#save-publish").await?;
+    b.wait_for_text("main", "Published", WAIT).await?;
+    let id = b
+        .find("tr[data-offer]")
+        .await?
+        .attr("data-offer")
+        .await?
+        .context("the list's id")?;
+    sign_out(&b).await?;
+
+    // Aisha finds it on Contoso's node, follows it, ticks two items off.
+    sign_in(&b, &contoso, "aisha@contoso.example").await?;
+    reload_until(
+        &b,
+        &contoso,
+        "/find?q=on-call+where+to+start&kind=content",
+        "main",
+        "Kubernetes on-call: where to start",
+    )
+    .await?;
+    let listing = format!("/listing/{}/{id}", northwind.node.service.org().to_hex());
+    b.goto(&url(&contoso, &listing)).await?;
+    b.click("#follow-button").await?;
+    b.wait_for_text("main", "You follow this learning path", WAIT)
+        .await?;
+    set_checked(&b, "#progress input[value='0']", true).await?;
+    set_checked(&b, "#progress input[value='2']", true).await?;
+    b.click("#save-progress").await?;
+    b.wait_for_text("#progress-count", "2 of 3 done", WAIT)
+        .await?;
+    screenshot(&b, "learning-path").await?;
+    b.goto(&url(&contoso, "/")).await?;
+    b.wait_for_text("#following", "2 of 3 done", WAIT).await?;
+    // Nothing of her progress left Contoso.
+    let follows = contoso.node.service.store().all_follows()?;
+    assert_eq!(follows.len(), 1);
+    assert!(northwind.node.service.store().all_follows()?.is_empty());
+    sign_out(&b).await?;
+
+    // Tomás stops sharing it: it is gone from Contoso.
+    sign_in(&b, &northwind, "tomas@northwind.example").await?;
+    b.goto(&url(&northwind, "/offers")).await?;
+    b.click(&format!(
+        "tr[data-offer='{id}'] button[data-action=unpublish]"
+    ))
+    .await?;
+    b.wait_for_text("main", "unpublished", WAIT).await?;
+    let northwind_key = northwind.node.service.org();
+    wait_for("the retraction reaches Contoso", || async {
+        held_seq(&contoso, &northwind_key, &id).is_some_and(|(_, gone)| gone)
+    })
+    .await;
+    sign_out(&b).await?;
+    sign_in(&b, &contoso, "aisha@contoso.example").await?;
+    reload_until(
+        &b,
+        &contoso,
+        "/find?q=on-call+where+to+start&kind=content",
+        "#result-count",
+        "0 results",
+    )
+    .await?;
+    b.goto(&url(&contoso, &listing)).await?;
+    b.wait_for_text("main", "no such record", WAIT).await?;
+    b.goto(&url(&contoso, "/")).await?;
+    b.wait_for_text("#following", "withdrawn by Northwind", WAIT)
+        .await?;
+    b.close().await?;
+    Ok(())
+}
