@@ -2,7 +2,8 @@
 //! real nodes on loopback: Northwind's Tomás cannot save a `javascript:`
 //! link; he writes a learning path of three items and shares it; Contoso's
 //! Aisha finds it in search on Contoso's node, follows it and ticks two
-//! items off (her progress stays with her); Tomás stops sharing it, and it
+//! items off (her progress stays with her), and recommends it to Ben, who
+//! finds it on his home page; Tomás stops sharing it, and it
 //! is gone from Contoso's search and pages, leaving Aisha only her
 //! progress, marked withdrawn.
 
@@ -41,6 +42,7 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
         "Aisha Bello",
         Role::Member,
     );
+    add(&contoso, "ben@contoso.example", "Ben Osei", Role::Member);
     let b = Browser::start().await?;
 
     // A `javascript:` link is refused, with a reason.
@@ -105,6 +107,36 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     let follows = contoso.node.service.store().all_follows()?;
     assert_eq!(follows.len(), 1);
     assert!(northwind.node.service.store().all_follows()?.is_empty());
+
+    // She recommends it to Ben, her colleague, who finds it on his home
+    // page with her note.
+    b.goto(&url(&contoso, &listing)).await?;
+    b.fill("#recommend-note", "Start with the review template.")
+        .await?;
+    b.click("#recommend-button").await?;
+    b.wait_for_text(
+        "main",
+        "Recommended: it is on your colleague's home page",
+        WAIT,
+    )
+    .await?;
+    sign_out(&b).await?;
+    sign_in(&b, &contoso, "ben@contoso.example").await?;
+    let recommended = b.text("#recommended").await?;
+    for expected in [
+        "Kubernetes on-call: where to start",
+        "from Aisha Bello",
+        "Start with the review template.",
+    ] {
+        assert!(
+            recommended.contains(expected),
+            "{expected:?} in {recommended}"
+        );
+    }
+    assert!(
+        b.find("#following").await.is_err(),
+        "Aisha's progress is hers alone"
+    );
     sign_out(&b).await?;
 
     // Tomás stops sharing it: it is gone from Contoso.

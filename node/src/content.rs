@@ -1,6 +1,7 @@
-//! Learning content people follow: a curated list (learning path) held
+//! Learning content between people: a curated list (learning path) held
 //! here, ours or a partner's, that a person follows and ticks off entry by
-//! entry. The progress is theirs alone (see `store::follows`).
+//! entry (the progress is theirs alone, see `store::follows`), and items
+//! people recommend to colleagues on the same node.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,7 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::clock;
 use crate::service::{Result, Service, ServiceError};
-use crate::store::Follow;
+use crate::store::{Follow, Recommendation};
 
 impl Service {
     /// The entries of the learning path `id` of `org`, with its title, if
@@ -68,5 +69,57 @@ impl Service {
         follow.done = done.iter().copied().collect();
         self.store().put_follow(&follow)?;
         Ok(follow)
+    }
+
+    /// The title of content `id` of `org` that our people can see: a
+    /// record held here, or one of our own items kept inside the
+    /// organisation.
+    pub fn content_title(&self, org: &OrgKey, id: &str) -> Result<String> {
+        if let Some(row) = self.store().get_record(org, id)?.filter(|r| !r.tombstone)
+            && let Body::Content(c) = row.record()?.body
+        {
+            return Ok(c.title);
+        }
+        if *org == self.org()
+            && let Some(item) = self.store().item(id)?
+            && let Body::Content(c) = item.body
+        {
+            return Ok(c.title);
+        }
+        Err(ServiceError::NotFound("content".into()))
+    }
+
+    /// Our person `from` recommends content to colleague `to`, with a note.
+    pub fn recommend(
+        &self,
+        from: &str,
+        to: &str,
+        org: OrgKey,
+        id: &str,
+        note: &str,
+    ) -> Result<Recommendation> {
+        if from == to {
+            return Err(ServiceError::Invalid(
+                "recommend it to a colleague, not to yourself".into(),
+            ));
+        }
+        if self.store().person(to)?.is_none() {
+            return Err(ServiceError::NotFound("colleague".into()));
+        }
+        let note = note.trim();
+        if note.len() > skillmesh_protocol::limits::MAX_TEXT_BYTES {
+            return Err(ServiceError::Invalid("keep the note shorter".into()));
+        }
+        let r = Recommendation {
+            from: from.to_string(),
+            to: to.to_string(),
+            org,
+            id: id.to_string(),
+            title: self.content_title(&org, id)?,
+            note: note.to_string(),
+            at: clock::now(),
+        };
+        self.store().put_recommendation(&r)?;
+        Ok(r)
     }
 }

@@ -16,12 +16,13 @@ use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
-    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, DemandRow, Federation,
-    FederationMode, FeedItem, FeedbackForm, Following, Health, Impact, ImpactQuery, InboxItem,
-    KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewRequest, NewUser, NodeApi, Offer,
-    OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, Profile,
-    ProfileUpdate, Progress, PublishedImpact, RejectionCount, RequestAnswer, RequestStatus, Role,
-    Roster, RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
+    Federation, FederationMode, FeedItem, FeedbackForm, Following, Health, Impact, ImpactQuery,
+    InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewRecommendation,
+    NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow,
+    OutboxItem, PeerRow, Profile, ProfileUpdate, Progress, PublishedImpact, Recommended,
+    RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember, SearchQuery,
+    SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -511,11 +512,9 @@ impl Service {
 
     fn web_listing(&self, org: &OrgKey, id: &str) -> ApiResult<Listing> {
         let not_found = || ApiError::NotFound("no such record".into());
-        let row = self
-            .store()
-            .get_record(org, id)?
-            .filter(|r| !r.tombstone)
-            .ok_or_else(not_found)?;
+        let Some(row) = self.store().get_record(org, id)?.filter(|r| !r.tombstone) else {
+            return self.local_listing(org, id)?.ok_or_else(not_found);
+        };
         let record = row.record()?;
         // What people search for, and what organisations publish of
         // their impact, has a page.
@@ -563,7 +562,39 @@ impl Service {
             contributable,
             org_names,
             following: None,
+            local_only: false,
         })
+    }
+
+    /// One of our own content items kept inside the organisation, shown
+    /// to colleagues as a listing (not signed: nothing was published).
+    fn local_listing(&self, org: &OrgKey, id: &str) -> ApiResult<Option<Listing>> {
+        if *org != self.org() {
+            return Ok(None);
+        }
+        let Some(item) = self
+            .store()
+            .item(id)?
+            .filter(|i| matches!(i.body, Body::Content(_)) && i.state != ItemState::Published)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Listing {
+            org: *org,
+            org_name: self.org_name().to_string(),
+            id: item.id,
+            seq: 0,
+            issued_at: item.updated_at,
+            expires_at: 0,
+            body: item.body,
+            signature_verified: false,
+            own: true,
+            requestable: false,
+            contributable: false,
+            org_names: Vec::new(),
+            following: None,
+            local_only: true,
+        }))
     }
 
     /// Stores a new offer as a draft, or replaces an own offer's body
@@ -1189,6 +1220,66 @@ impl NodeApi for WebState {
         .await
     }
 
+    async fn colleagues(&self, user: &User) -> ApiResult<Vec<Colleague>> {
+        let me = user.person_id.clone();
+        let svc = self.service.clone();
+        blocking(move || {
+            let mut out: Vec<Colleague> = svc
+                .store()
+                .people()?
+                .into_iter()
+                .filter(|p| p.id != me)
+                .map(|p| Colleague {
+                    name: if p.display_name.trim().is_empty() {
+                        p.id.clone()
+                    } else {
+                        p.display_name
+                    },
+                    person_id: p.id,
+                })
+                .collect();
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn recommend(&self, user: &User, r: NewRecommendation) -> ApiResult<()> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            svc.recommend(&person.id, &r.to, r.org, &r.id, &r.note)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recommended(&self, user: &User) -> ApiResult<Vec<Recommended>> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            let mut out = Vec::new();
+            for r in svc.store().recommendations_to(&person.id)? {
+                let from_name = svc
+                    .store()
+                    .person(&r.from)?
+                    .map_or_else(|| r.from.clone(), |p| p.display_name);
+                out.push(Recommended {
+                    from_name,
+                    org_name: svc.org_display_name(&r.org),
+                    org: r.org,
+                    id: r.id,
+                    title: r.title,
+                    note: r.note,
+                    at: r.at,
+                });
+            }
+            out.sort_by_key(|r| std::cmp::Reverse(r.at));
+            Ok(out)
+        })
+        .await
+    }
+
     async fn following(&self, user: &User) -> ApiResult<Vec<Following>> {
         let (svc, user) = (self.service.clone(), user.clone());
         blocking(move || {
@@ -1644,6 +1735,62 @@ mod tests {
             delivery: Delivery::Remote,
             status: OfferStatus::Open,
         })
+    }
+
+    #[tokio::test]
+    async fn content_kept_inside_is_seen_and_recommended_by_colleagues_only() {
+        let n = node();
+        let org = n.api.service().org();
+        let id = n
+            .api
+            .save_offer(&n.ana, None, samples::body(Kind::Content))
+            .await
+            .expect("save")
+            .id;
+        // Not shared: Bob sees it on this node, unsigned and marked so.
+        let seen = n.api.listing(&n.bob, &org, &id).await.expect("listing");
+        assert!(seen.local_only && !seen.signature_verified);
+        assert!(
+            n.api
+                .service()
+                .store()
+                .get_record(&org, &id)
+                .expect("get")
+                .is_none(),
+            "nothing was signed or stored for partners"
+        );
+        let to_bob = |note: &str| NewRecommendation {
+            org,
+            id: id.clone(),
+            to: n.bob.person_id.clone(),
+            note: note.into(),
+        };
+        n.api
+            .recommend(&n.ana, to_bob("Read this before Tuesday"))
+            .await
+            .expect("recommend");
+        let got = n.api.recommended(&n.bob).await.expect("recommended");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].title, seen.body.title());
+        assert_eq!(got[0].note, "Read this before Tuesday");
+        assert!(n.api.recommended(&n.ana).await.expect("ana's").is_empty());
+        // Not to oneself, not to nobody, not what does not exist.
+        assert!(matches!(
+            n.api.recommend(&n.bob, to_bob("me")).await,
+            Err(ApiError::Invalid(_))
+        ));
+        let mut nobody = to_bob("x");
+        nobody.to = "nobody".into();
+        assert!(matches!(
+            n.api.recommend(&n.ana, nobody).await,
+            Err(ApiError::NotFound(_))
+        ));
+        let mut missing = to_bob("x");
+        missing.id = "no-such-item".into();
+        assert!(matches!(
+            n.api.recommend(&n.ana, missing).await,
+            Err(ApiError::NotFound(_))
+        ));
     }
 
     /// Ana's talk "On-call", saved and published; its id.

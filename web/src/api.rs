@@ -347,6 +347,41 @@ pub struct Listing {
     /// ticked off (positions from 0). Theirs alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following: Option<Vec<u16>>,
+    /// One of our own content items kept inside the organisation: not
+    /// signed, not shared.
+    #[serde(default)]
+    pub local_only: bool,
+}
+
+/// A colleague on this node, to recommend something to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub person_id: String,
+    pub name: String,
+}
+
+/// I recommend content to a colleague (`POST /api/v1/recommendations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRecommendation {
+    pub org: OrgKey,
+    pub id: String,
+    /// The colleague's person id.
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Something a colleague recommended to me.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommended {
+    pub from_name: String,
+    pub org: OrgKey,
+    pub org_name: String,
+    pub id: String,
+    pub title: String,
+    pub note: String,
+    pub at: i64,
 }
 
 /// A learning path a person follows, and how far they are.
@@ -874,6 +909,16 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
         user: &User,
         request: NewRequest,
     ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
+    /// My colleagues on this node.
+    fn colleagues(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Colleague>>> + Send;
+    /// `user` recommends content to a colleague, with a note.
+    fn recommend(
+        &self,
+        user: &User,
+        recommendation: NewRecommendation,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    /// What colleagues recommended to `user`, newest first.
+    fn recommended(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Recommended>>> + Send;
     /// The learning paths `user` follows.
     fn following(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Following>>> + Send;
     /// `user` follows a learning path (ours or a partner's).

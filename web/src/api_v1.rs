@@ -18,8 +18,8 @@ use skillmesh_protocol::{Body, OrgKey};
 use crate::Shared;
 use crate::api::{
     ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewKudos,
-    NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate, Progress, RequestAnswer,
-    SearchQuery, SharedFields,
+    NewRecommendation, NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate,
+    Progress, RequestAnswer, SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
 use crate::session::{ApiAdmin, ApiCaller};
@@ -116,6 +116,11 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/requests/outbox/{id}/kudos", post(send_kudos::<S>))
         .route("/calendar/tokens", post(new_calendar_token::<S>))
         .route("/following", get(following::<S>))
+        .route("/colleagues", get(colleagues::<S>))
+        .route(
+            "/recommendations",
+            get(recommended::<S>).post(recommend::<S>),
+        )
         .route(
             "/following/{org}/{id}",
             put(follow::<S>).delete(unfollow::<S>),
@@ -261,6 +266,29 @@ async fn answer<S: NodeApi>(
             .answer_request(&user, &org(&o)?, &id, answer)
             .await?,
     ))
+}
+
+async fn colleagues<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.colleagues(&user).await?))
+}
+
+async fn recommended<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.recommended(&user).await?))
+}
+
+async fn recommend<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiJson(r): ApiJson<NewRecommendation>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.recommend(&user, r).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn following<S: NodeApi>(

@@ -167,6 +167,32 @@ impl NodeApi for Fake {
         Ok(())
     }
 
+    async fn colleagues(&self, _user: &User) -> ApiResult<Vec<Colleague>> {
+        Ok(vec![Colleague {
+            person_id: "joana".into(),
+            name: HOSTILE.into(),
+        }])
+    }
+
+    async fn recommend(&self, _user: &User, r: NewRecommendation) -> ApiResult<()> {
+        if r.to != "joana" {
+            return Err(ApiError::NotFound("No such colleague.".into()));
+        }
+        Ok(())
+    }
+
+    async fn recommended(&self, _user: &User) -> ApiResult<Vec<Recommended>> {
+        Ok(vec![Recommended {
+            from_name: HOSTILE.into(),
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            id: "list-1".into(),
+            title: HOSTILE.into(),
+            note: HOSTILE.into(),
+            at: 0,
+        }])
+    }
+
     /// One followed list from an organisation with a hostile name.
     async fn following(&self, _user: &User) -> ApiResult<Vec<Following>> {
         Ok(vec![Following {
@@ -341,6 +367,7 @@ impl NodeApi for Fake {
             contributable: false,
             org_names: Vec::new(),
             following: None,
+            local_only: false,
         })
     }
 

@@ -24,6 +24,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "following" => "You follow this learning path: tick entries off as you go.",
         "unfollowed" => "You no longer follow it.",
         "progress" => "Your progress is saved (only you see it).",
+        "recommended" => "Recommended: it is on your colleague's home page.",
         "deleted" => "Deleted: if it was shared, partners' nodes drop it.",
         "impact_published" => "Published: partners will receive the summary within seconds.",
         "impact_withdrawn" => "Withdrawn: partners' nodes drop the summary.",

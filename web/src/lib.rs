@@ -133,6 +133,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/listing/{org}/{id}/progress",
             post(pages::content::progress::<S>),
         )
+        .route(
+            "/listing/{org}/{id}/recommend",
+            post(pages::content::recommend::<S>),
+        )
         .route("/requests", get(pages::requests::page::<S>))
         .route(
             "/requests/{org}/{id}/answer",

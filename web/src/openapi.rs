@@ -195,6 +195,10 @@ fn following_paths(org_id: &Value) -> Value {
             "/following/{org}/{id}": {
                 "put": with_params(op("Follow a learning path (a content list, ours or a partner's)", "content", (204, json!({"description": "Following."})), None, false), org_id.clone()),
                 "delete": with_params(op("Stop following it (the progress is forgotten)", "content", (204, json!({"description": "Not following."})), None, false), org_id.clone())},
+            "/colleagues": {"get": op("My colleagues on this node (to recommend something to)", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"person_id": s("string"), "name": s("string")}}})), None, false)},
+            "/recommendations": {
+                "get": op("What colleagues recommended to me, newest first", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"from_name": s("string"), "org": org, "org_name": s("string"), "id": s("string"), "title": s("string"), "note": s("string"), "at": s("integer")}}})), None, false),
+                "post": op("Recommend content (ours or a partner's) to a colleague on this node, with a note; it shows on their home page", "content", (204, json!({"description": "Recommended."})), Some((json!({"type": "object", "required": ["org", "id", "to"], "properties": {"org": org, "id": s("string"), "to": {"type": "string", "description": "The colleague's person id."}, "note": s("string")}}), json!({"org": "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "id": "list-1", "to": "joana", "note": "Start with the second one."}))), false)},
             "/following/{org}/{id}/progress": {"put": with_params(op("Which entries of a followed learning path I have done (positions from 0)", "content", (204, json!({"description": "Saved."})), Some((json!({"type": "object", "required": ["done"], "properties": {"done": {"type": "array", "items": {"type": "integer"}}}}), json!({"done": [0, 2]}))), false), org_id.clone())},
     })
 }

@@ -16,7 +16,7 @@ use skillmesh_protocol::kinds::{ContentItem, ContentType, Level, ListEntry, wire
 use super::offers::{pick, select};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{ApiError, Listing, NodeApi, Progress};
+use crate::api::{ApiError, Colleague, Listing, NewRecommendation, NodeApi, Progress};
 use crate::layout::words;
 
 pub const CONTENT_TYPES: [ContentType; 7] = [
@@ -241,4 +241,51 @@ pub async fn progress<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     done(&format!("/listing/{org}/{id}"), "progress")
+}
+
+/// On a content item or learning path: recommend it to a colleague here.
+pub fn recommend_form(ctx: &Ctx, l: &Listing, colleagues: &[Colleague]) -> Markup {
+    if !matches!(l.body, Body::Content(_)) || colleagues.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 { "Recommend it to a colleague" }
+        form.stack #recommend method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/recommend" } {
+            (ctx.csrf())
+            label { "Colleague"
+                select #recommend-to name="to" {
+                    @for c in colleagues { option value=(c.person_id) { (c.name) } }
+                }
+            }
+            label { "A note" textarea #recommend-note name="note" maxlength="4000" placeholder="Why it is worth their time" {} }
+            button #recommend-button type="submit" { "Recommend" }
+        }
+        p.hint { "It shows on their home page here; it does not leave " (ctx.org_name) "." }
+    }
+}
+
+/// `POST /listing/{org}/{id}/recommend`.
+pub async fn recommend<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let org_key = org_key(&ctx, &org)?;
+    state
+        .node
+        .recommend(
+            &me.user,
+            NewRecommendation {
+                org: org_key,
+                id: id.clone(),
+                to: form.get("to").to_string(),
+                note: form.get("note").to_string(),
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done(&format!("/listing/{org}/{id}"), "recommended")
 }

@@ -38,6 +38,11 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                 .map_err(|e| ctx.fail(e))?,
         )
     };
+    let recommended = state
+        .node
+        .recommended(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let following = state
         .node
         .following(&me.user)
@@ -68,6 +73,18 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                 Some(list) => { (super::goals::suggestions(&goals, list)) }
                 None => {
                     p.notice { a href="/goals" { "Note what you want to learn" } " and this page will suggest people and offers that could help. It stays on this node." }
+                }
+            }
+            @if !recommended.is_empty() {
+                h2 { "Recommended to you" }
+                ul #recommended {
+                    @for r in &recommended {
+                        li {
+                            a href={ "/listing/" (r.org.to_hex()) "/" (r.id) } { (r.title) }
+                            span.meta { " · from " (r.from_name) @if r.org_name != ctx.org_name { " · at " (r.org_name) } }
+                            @if !r.note.is_empty() { br; q { (r.note) } }
+                        }
+                    }
                 }
             }
             @if !following.is_empty() {

@@ -27,7 +27,22 @@ pub async fn page<S: NodeApi>(
         .listing(&me.user, &org, &id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render(&listing.body.title(), render(&ctx, &listing)))
+    let colleagues = if matches!(listing.body, Body::Content(_)) {
+        state
+            .node
+            .colleagues(&me.user)
+            .await
+            .map_err(|e| ctx.fail(e))?
+    } else {
+        Vec::new()
+    };
+    Ok(ctx.render(
+        &listing.body.title(),
+        html! {
+            (render(&ctx, &listing))
+            (super::content::recommend_form(&ctx, &listing, &colleagues))
+        },
+    ))
 }
 
 pub async fn request<S: NodeApi>(
@@ -310,12 +325,14 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
             "From " strong #from-org { (l.org_name) }
             @if l.own { " (this organisation)" }
             " · "
-            @if l.signature_verified {
+            @if l.local_only {
+                span.local { "only " (l.org_name) ": not shared with partners" }
+            } @else if l.signature_verified {
                 span.verified title={ "Signed with key " (l.org.to_hex()) } { "✓ signature checked" }
             } @else {
                 span.unverified { "✗ signature did not check out" }
             }
-            " · version " (l.seq) ", issued " (datetime(l.issued_at))
+            @if !l.local_only { " · version " (l.seq) ", issued " (datetime(l.issued_at)) }
         }
         (body(&l.body, &|s| events::session_from(l, s)))
         (calendar_links(l))
