@@ -14,6 +14,7 @@ pub mod impact;
 pub mod invite;
 pub mod matching;
 pub mod network;
+pub mod observation;
 pub mod outbound;
 pub mod policy;
 pub mod published_impact;

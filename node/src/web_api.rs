@@ -18,11 +18,12 @@ use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
     Federation, FederationMode, FeedItem, FeedbackForm, Following, Health, Impact, ImpactQuery,
-    InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewRecommendation,
-    NewRequest, NewUser, NodeApi, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow,
-    OutboxItem, PeerRow, Profile, ProfileUpdate, Progress, PublishedImpact, Recommended,
-    RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember, SearchQuery,
-    SearchResults, SharedFields, Suggestion, User,
+    InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewObservation,
+    NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm, ObservationView,
+    Observations, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow,
+    Profile, ProfileUpdate, Progress, PublishedImpact, Recommended, RejectionCount, RequestAnswer,
+    RequestStatus, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
+    Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -399,6 +400,27 @@ impl Service {
             created_at: e.created_at,
             updated_at: e.updated_at,
         }
+    }
+
+    /// The name of our person `id`, or the id if they are gone.
+    fn person_name(&self, id: &str) -> ApiResult<String> {
+        Ok(self
+            .store()
+            .person(id)?
+            .map_or_else(|| id.to_string(), |p| p.display_name))
+    }
+
+    fn observation_view(&self, o: crate::store::Observation) -> ApiResult<ObservationView> {
+        Ok(ObservationView {
+            trainer_name: self.person_name(&o.trainer)?,
+            observer_name: self.person_name(&o.observer)?,
+            id: o.id,
+            offer_id: o.offer_id,
+            offer_title: o.offer_title,
+            when: o.when,
+            feedback: o.feedback,
+            invited_at: o.invited_at,
+        })
     }
 
     /// The title of our offer `id`, or the id if it is gone.
@@ -1220,6 +1242,60 @@ impl NodeApi for WebState {
         .await
     }
 
+    async fn invite_observer(
+        &self,
+        user: &User,
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> ApiResult<ObservationView> {
+        let (svc, user, offer_id) = (self.service.clone(), user.clone(), offer_id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            let o = svc.invite_observer(
+                &person.id,
+                &offer_id,
+                &invitation.observer,
+                &invitation.when,
+            )?;
+            svc.observation_view(o)
+        })
+        .await
+    }
+
+    async fn observations(&self, user: &User) -> ApiResult<Observations> {
+        let (svc, user) = (self.service.clone(), user.clone());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            let (to_give, of_mine) = svc.observations_of(&person.id)?;
+            Ok(Observations {
+                to_give: to_give
+                    .into_iter()
+                    .map(|o| svc.observation_view(o))
+                    .collect::<ApiResult<_>>()?,
+                of_mine: of_mine
+                    .into_iter()
+                    .map(|o| svc.observation_view(o))
+                    .collect::<ApiResult<_>>()?,
+            })
+        })
+        .await
+    }
+
+    async fn give_observation(
+        &self,
+        user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> ApiResult<()> {
+        let (svc, user, id) = (self.service.clone(), user.clone(), id.to_string());
+        blocking(move || {
+            let person = svc.own_person(&user)?;
+            svc.give_observation(&person.id, &id, form)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn colleagues(&self, user: &User) -> ApiResult<Vec<Colleague>> {
         let me = user.person_id.clone();
         let svc = self.service.clone();
@@ -1260,12 +1336,8 @@ impl NodeApi for WebState {
             let person = svc.own_person(&user)?;
             let mut out = Vec::new();
             for r in svc.store().recommendations_to(&person.id)? {
-                let from_name = svc
-                    .store()
-                    .person(&r.from)?
-                    .map_or_else(|| r.from.clone(), |p| p.display_name);
                 out.push(Recommended {
-                    from_name,
+                    from_name: svc.person_name(&r.from)?,
                     org_name: svc.org_display_name(&r.org),
                     org: r.org,
                     id: r.id,

@@ -353,6 +353,53 @@ pub struct Listing {
     pub local_only: bool,
 }
 
+/// What an observer saw of a session: for the trainer alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationForm {
+    /// 1 (poor) to 5 (excellent).
+    pub clarity: u8,
+    /// 1 (far too slow or fast) to 5 (just right).
+    pub pace: u8,
+    /// 1 (none) to 5 (lively).
+    pub interaction: u8,
+    /// One thing to keep.
+    pub keep: String,
+    /// One thing to change.
+    pub change: String,
+}
+
+/// I invite a colleague to observe a session of my offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewObservation {
+    /// The colleague's person id.
+    pub observer: String,
+    /// Which session (a date, a place).
+    #[serde(default)]
+    pub when: String,
+}
+
+/// An observation, as its trainer or its observer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationView {
+    pub id: String,
+    pub trainer_name: String,
+    pub observer_name: String,
+    pub offer_id: String,
+    pub offer_title: String,
+    pub when: String,
+    pub feedback: Option<ObservationForm>,
+    pub invited_at: i64,
+}
+
+/// My observations: those I was asked to give, and those of my sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observations {
+    pub to_give: Vec<ObservationView>,
+    pub of_mine: Vec<ObservationView>,
+}
+
 /// A colleague on this node, to recommend something to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Colleague {
@@ -909,6 +956,23 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
         user: &User,
         request: NewRequest,
     ) -> impl Future<Output = ApiResult<OutboxItem>> + Send;
+    /// `user` invites a colleague to observe a session of their offer.
+    fn invite_observer(
+        &self,
+        user: &User,
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> impl Future<Output = ApiResult<ObservationView>> + Send;
+    /// The observations `user` was asked to give, and those of their
+    /// sessions (nobody else's).
+    fn observations(&self, user: &User) -> impl Future<Output = ApiResult<Observations>> + Send;
+    /// The observer gives (or changes) their feedback.
+    fn give_observation(
+        &self,
+        user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
     /// My colleagues on this node.
     fn colleagues(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Colleague>>> + Send;
     /// `user` recommends content to a colleague, with a note.

@@ -117,6 +117,9 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/calendar/tokens", post(new_calendar_token::<S>))
         .route("/following", get(following::<S>))
         .route("/colleagues", get(colleagues::<S>))
+        .route("/observations", get(observations::<S>))
+        .route("/observations/{id}", put(give_observation::<S>))
+        .route("/offers/{id}/observers", post(invite_observer::<S>))
         .route(
             "/recommendations",
             get(recommended::<S>).post(recommend::<S>),
@@ -265,6 +268,34 @@ async fn answer<S: NodeApi>(
             .node
             .answer_request(&user, &org(&o)?, &id, answer)
             .await?,
+    ))
+}
+
+async fn observations<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.observations(&user).await?))
+}
+
+async fn give_observation<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(form): ApiJson<crate::api::ObservationForm>,
+) -> ApiResult<impl IntoResponse> {
+    state.node.give_observation(&user, &id, form).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn invite_observer<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(invitation): ApiJson<crate::api::NewObservation>,
+) -> ApiResult<Response> {
+    Ok(created(
+        state.node.invite_observer(&user, &id, invitation).await?,
     ))
 }
 

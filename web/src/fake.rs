@@ -167,6 +167,65 @@ impl NodeApi for Fake {
         Ok(())
     }
 
+    async fn invite_observer(
+        &self,
+        _user: &User,
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> ApiResult<ObservationView> {
+        if invitation.observer != "joana" {
+            return Err(ApiError::NotFound("No such colleague.".into()));
+        }
+        Ok(ObservationView {
+            id: "obs-1".into(),
+            trainer_name: "Tomás".into(),
+            observer_name: HOSTILE.into(),
+            offer_id: offer_id.into(),
+            offer_title: HOSTILE.into(),
+            when: invitation.when,
+            feedback: None,
+            invited_at: 0,
+        })
+    }
+
+    /// One observation of mine, answered by someone with a hostile name.
+    async fn observations(&self, _user: &User) -> ApiResult<Observations> {
+        Ok(Observations {
+            to_give: Vec::new(),
+            of_mine: vec![ObservationView {
+                id: "obs-1".into(),
+                trainer_name: "Tomás".into(),
+                observer_name: HOSTILE.into(),
+                offer_id: "offer-1".into(),
+                offer_title: HOSTILE.into(),
+                when: HOSTILE.into(),
+                feedback: Some(ObservationForm {
+                    clarity: 4,
+                    pace: 3,
+                    interaction: 5,
+                    keep: HOSTILE.into(),
+                    change: HOSTILE.into(),
+                }),
+                invited_at: 0,
+            }],
+        })
+    }
+
+    async fn give_observation(
+        &self,
+        _user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> ApiResult<()> {
+        if id != "obs-1" {
+            return Err(ApiError::NotFound("No such observation.".into()));
+        }
+        if !(1..=5).contains(&form.clarity) {
+            return Err(ApiError::Invalid("Clarity must be 1 to 5.".into()));
+        }
+        Ok(())
+    }
+
     async fn colleagues(&self, _user: &User) -> ApiResult<Vec<Colleague>> {
         Ok(vec![Colleague {
             person_id: "joana".into(),

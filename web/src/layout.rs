@@ -25,6 +25,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "unfollowed" => "You no longer follow it.",
         "progress" => "Your progress is saved (only you see it).",
         "recommended" => "Recommended: it is on your colleague's home page.",
+        "observed" => "Sent: only the person you observed sees it.",
+        "observer_invited" => "Invited: your colleague finds it under Observations.",
         "deleted" => "Deleted: if it was shared, partners' nodes drop it.",
         "impact_published" => "Published: partners will receive the summary within seconds.",
         "impact_withdrawn" => "Withdrawn: partners' nodes drop the summary.",

@@ -104,6 +104,13 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             get(pages::offers::list::<S>).post(pages::offers::create::<S>),
         )
         .route("/offers/new", get(pages::offers::new_form::<S>))
+        .route("/guide", get(pages::guide::page))
+        .route("/observations", get(pages::observations::page::<S>))
+        .route("/observations/{id}", post(pages::observations::give::<S>))
+        .route(
+            "/offers/{id}/observers",
+            post(pages::observations::invite::<S>),
+        )
         .route(
             "/offers/{id}",
             get(pages::offers::edit_form::<S>).post(pages::offers::update::<S>),

@@ -49,6 +49,7 @@ pub const GOAL: &[u8] = b"goal/";
 pub const FEEDBACK: &[u8] = b"fb/";
 pub const FOLLOW: &[u8] = b"follow/";
 pub const RECOMMENDATION: &[u8] = b"reco/";
+pub const OBSERVATION: &[u8] = b"obs/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

@@ -107,6 +107,8 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                 li { a href="/requests" { strong { (accepted) } " of your request" @if accepted != 1 { "s" } " accepted" } }
                 li { a href="/profile" { "Your profile and what leaves " (ctx.org_name) } }
                 li { a href="/offers" { "Offer a talk, mentoring, a cohort or something worth learning from" } }
+                li { a href="/observations" { "Peer observation: sessions you observe, and what observers said of yours" } }
+                li { a href="/guide" { "Giving your first talk or workshop? The short guide" } }
             }
             p.hint { (health.federated_records) " records from partner organisations, " (health.peers) " peers connected." }
         },

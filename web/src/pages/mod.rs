@@ -11,9 +11,11 @@ pub mod content;
 pub mod events;
 pub mod find;
 pub mod goals;
+pub mod guide;
 pub mod home;
 pub mod impact;
 pub mod listing;
+pub mod observations;
 pub mod offers;
 pub mod profile;
 pub mod requests;
@@ -187,10 +189,19 @@ pub struct FormData {
 }
 
 impl FormData {
+    /// Browsers send a textarea's line breaks as CR LF (HTML's form
+    /// encoding); they are kept as LF, since records allow no CR.
     pub fn parse(body: &[u8]) -> FormData {
         FormData {
             pairs: form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| {
+                    let v = if v.contains('\r') {
+                        v.replace("\r\n", "\n").replace('\r', "\n")
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
                 .collect(),
         }
     }
@@ -272,4 +283,13 @@ pub async fn not_found<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> 
         "There is no page at this address.".into(),
     ))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_breaks_from_a_textarea_arrive_as_lf() {
+        let form = super::FormData::parse(b"summary=Goal%3A%20x%0D%0A%0D%0AAgenda%0Dend");
+        assert_eq!(form.get("summary"), "Goal: x\n\nAgenda\nend");
+    }
 }

@@ -66,6 +66,7 @@ pub async fn list<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
         "My offers",
         html! {
             h1 { "My offers" }
+            p.hint { "Giving your first talk or workshop? " a href="/guide" { "Read the short guide" } ", with a template to start from." }
             p { "New: "
                 @for (i, (k, label)) in OFFER_KINDS.iter().filter(|(k, _)| allowed(&ctx, k)).enumerate() {
                     @if i > 0 { " · " }
@@ -156,7 +157,11 @@ pub async fn new_form<S: NodeApi>(
         return Err(ctx.fail(ApiError::Forbidden("Only admins create events.".into())));
     }
     let orgs = invitable(&state, &ctx).await.map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render("New offer", form(&ctx, kind, None, &orgs)))
+    let start = match (kind, q.get("template").map(String::as_str)) {
+        ("talk_offer", Some("first-session")) => super::guide::first_session(),
+        _ => blank(kind),
+    };
+    Ok(ctx.render("New offer", form(&ctx, &start, None, &orgs)))
 }
 
 pub async fn edit_form<S: NodeApi>(
@@ -171,11 +176,17 @@ pub async fn edit_form<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     let orgs = invitable(&state, &ctx).await.map_err(|e| ctx.fail(e))?;
+    let colleagues = state
+        .node
+        .colleagues(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(ctx.render(
         "Edit offer",
         html! {
-            (form(&ctx, offer.body.kind().as_str(), Some(&offer), &orgs))
+            (form(&ctx, &offer.body, Some(&offer), &orgs))
             (events::programme(&ctx, &offer, &orgs))
+            (super::observations::invite_form(&ctx, &offer, &colleagues))
         },
     ))
 }
@@ -514,15 +525,9 @@ fn blank(kind: &str) -> Body {
     }
 }
 
-fn form(ctx: &Ctx, kind: &str, existing: Option<&Offer>, orgs: &[OrgRow]) -> Markup {
-    let fresh;
-    let body = match existing {
-        Some(o) => &o.body,
-        None => {
-            fresh = blank(kind);
-            &fresh
-        }
-    };
+/// The form for `body`: a new offer's starting values, or `existing`'s.
+fn form(ctx: &Ctx, body: &Body, existing: Option<&Offer>, orgs: &[OrgRow]) -> Markup {
+    let kind = body.kind().as_str();
     let action = match existing {
         Some(o) => format!("/offers/{}", o.id),
         None => "/offers".to_string(),
