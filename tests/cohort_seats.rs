@@ -219,12 +219,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     // The owner gets the credit: five people from at least three
     // organisations (two seats each at most), one cohort run; its
     // sessions have not happened yet.
-    let credit = skillmesh_node::recognition::recognition(
-        owner.node.service.store(),
-        "olga",
-        skillmesh_node::clock::now(),
-    )
-    .expect("credit");
+    let credit = owner.node.service.recognition("olga").expect("credit");
     assert_eq!(credit.people_helped, u32::from(SEATS_TOTAL));
     assert_eq!(credit.organisations_reached, admitted.len() as u32);
     assert!(credit.organisations_reached >= 3);

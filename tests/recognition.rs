@@ -151,12 +151,7 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
     .await;
 
     // The talk is Tomás's credit, counted on his node...
-    let credit = skillmesh_node::recognition::recognition(
-        contoso.node.service.store(),
-        "tomas",
-        clock::now(),
-    )
-    .expect("credit");
+    let credit = contoso.node.service.recognition("tomas").expect("credit");
     assert_eq!(
         (
             credit.people_helped,
@@ -167,12 +162,7 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
         (1, 1, 1, 45)
     );
     // ...and not Priya's, who asked for it.
-    let priya = skillmesh_node::recognition::recognition(
-        northwind.node.service.store(),
-        "priya",
-        clock::now(),
-    )
-    .expect("credit");
+    let priya = northwind.node.service.recognition("priya").expect("credit");
     assert_eq!(priya, RecognitionSummary::default());
     // His listing, signed by Contoso, carries it to Northwind.
     wait_for("the new credit reaches Northwind", || async {

@@ -120,6 +120,10 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
         WAIT,
     )
     .await?;
+    // Curating counts in Aisha's recognition; her follow of a Northwind
+    // list is Contoso's to know, not Northwind's.
+    assert_eq!(contoso.node.service.recognition("aisha")?.curated, 1);
+    assert_eq!(northwind.node.service.recognition("tomas")?.curated, 0);
     sign_out(&b).await?;
     sign_in(&b, &contoso, "ben@contoso.example").await?;
     let recommended = b.text("#recommended").await?;

@@ -80,6 +80,8 @@ async fn an_observers_feedback_is_for_the_trainer_alone() -> Result<()> {
     b.click("#to-give button[type=submit]").await?;
     b.wait_for_text("main", "only the person you observed sees it", WAIT)
         .await?;
+    // Observing counts in Joana's recognition.
+    assert_eq!(northwind.node.service.recognition("joana")?.observed, 1);
     sign_out(&b).await?;
 
     // Tomás reads it.

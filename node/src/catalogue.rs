@@ -337,6 +337,9 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
             e.text.extend(b.curator_name.clone());
             e.text.extend(b.items.iter().map(|i| i.title.clone()));
             e.topics = b.topics.clone();
+            // Its type (article, video, list...) is what one narrows
+            // content by: the format facet.
+            e.formats = vec![wire_name(&b.content_type)];
         }
         Body::TalkWanted(b) => {
             e.summary = b.description.clone();

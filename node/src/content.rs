@@ -45,6 +45,12 @@ impl Service {
             at: clock::now(),
         };
         self.store().put_follow(&follow)?;
+        // Following one of our lists is its curator's credit.
+        if org == self.org()
+            && let Some(owner) = self.store().item(id)?.and_then(|i| i.owner)
+        {
+            self.recognition_changed(&owner)?;
+        }
         Ok(follow)
     }
 
@@ -120,6 +126,7 @@ impl Service {
             at: clock::now(),
         };
         self.store().put_recommendation(&r)?;
+        self.recognition_changed(from)?;
         Ok(r)
     }
 }

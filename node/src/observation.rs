@@ -93,6 +93,7 @@ impl Service {
         observation.feedback = Some(form);
         observation.given_at = Some(clock::now());
         self.store().put_observation(&observation)?;
+        self.recognition_changed(observer)?;
         Ok(observation)
     }
 

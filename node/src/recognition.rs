@@ -16,28 +16,67 @@
 //!   sessions that have ended; for a call for a talk that accepted the
 //!   person, one session of its length;
 //! * cohorts run: cohorts with at least one member admitted;
-//! * kudos: thank-you notes received for requests the person accepted.
+//! * kudos: thank-you notes received for requests the person accepted;
+//! * curating: follows, by other people on this node, of the person's
+//!   learning paths, and items the person recommended to colleagues
+//!   (follows on partners' nodes stay there and are not counted);
+//! * observing: colleagues' sessions the person observed and gave
+//!   feedback on.
 //!
 //! Sessions a partner added to one of our events (contributions) and
 //! answers to our own calls for talks are not our people's credit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use skillmesh_protocol::Body;
+use skillmesh_protocol::{Body, OrgKey};
 use skillmesh_web::Recognition;
+
+use crate::clock;
+use crate::service::Service;
 
 use crate::store::{
     InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, OwnItem, Result, Store,
 };
 
-/// What `person` has given, as of `now` (unix seconds).
-pub fn recognition(store: &Store, person: &str, now: i64) -> Result<Recognition> {
-    tally(
+impl Service {
+    /// What our person `person` has given, as of now.
+    pub fn recognition(&self, person: &str) -> Result<Recognition> {
+        recognition(self.store(), self.org(), person, clock::now())
+    }
+}
+
+/// What `person` of organisation `own_org` has given, as of `now`.
+fn recognition(store: &Store, own_org: OrgKey, person: &str, now: i64) -> Result<Recognition> {
+    let mut credit = tally(
         store,
         now,
         |e, _| e.owner.as_deref() == Some(person),
         |o, _| o.requester == person,
-    )
+    )?;
+    let theirs: BTreeSet<String> = store
+        .items()?
+        .into_iter()
+        .filter(|i| i.owner.as_deref() == Some(person) && matches!(i.body, Body::Content(_)))
+        .map(|i| i.id)
+        .collect();
+    let followers = store
+        .all_follows()?
+        .iter()
+        .filter(|f| f.person != person && f.org == own_org && theirs.contains(&f.id))
+        .count();
+    let recommended = store
+        .all_recommendations()?
+        .iter()
+        .filter(|r| r.from == person)
+        .count();
+    add(&mut credit.curated, (followers + recommended) as u64);
+    let observed = store
+        .observations()?
+        .iter()
+        .filter(|o| o.observer == person && o.feedback.is_some())
+        .count();
+    add(&mut credit.observed, observed as u64);
+    Ok(credit)
 }
 
 fn add(total: &mut u32, n: u64) {
@@ -231,7 +270,8 @@ mod tests {
         ] {
             store.add_inbox(&entry).expect("inbox");
         }
-        let credit = recognition(&store, "tomas", 0).expect("credit");
+        let us = OrgKey::from_bytes([1; 32]);
+        let credit = recognition(&store, us, "tomas", 0).expect("credit");
         assert_eq!(
             credit,
             Recognition {
@@ -242,10 +282,12 @@ mod tests {
                 minutes: 3 * 45 + 4 * 30,
                 cohorts_run: 0,
                 kudos: 1,
+                curated: 0,
+                observed: 0,
             }
         );
         assert_eq!(
-            recognition(&store, "nobody", 0).expect("credit"),
+            recognition(&store, us, "nobody", 0).expect("credit"),
             Recognition::default()
         );
     }

@@ -449,11 +449,7 @@ impl Service {
     ) -> Result<Option<skillmesh_protocol::kinds::Expertise>> {
         let policy = self.inner.store.outbound_policy()?;
         let credit = if crate::outbound::shares_recognition(person, &policy) {
-            Some(crate::recognition::recognition(
-                &self.inner.store,
-                &person.id,
-                clock::now(),
-            )?)
+            Some(self.recognition(&person.id)?)
         } else {
             None
         };

@@ -328,7 +328,7 @@ impl Service {
     fn web_profile(&self, person: Person) -> ApiResult<Profile> {
         let policy = self.store().outbound_policy()?;
         let preview = self.listing_of(&person)?;
-        let recognition = crate::recognition::recognition(self.store(), &person.id, clock::now())?;
+        let recognition = self.recognition(&person.id)?;
         let mut kudos: Vec<KudosNote> = Vec::new();
         for e in self.store().inbox()? {
             if e.owner.as_deref() != Some(person.id.as_str()) {

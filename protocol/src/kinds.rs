@@ -183,6 +183,13 @@ pub struct RecognitionSummary {
     pub cohorts_run: u32,
     /// Thank-you notes received after sessions.
     pub kudos: u32,
+    /// Curating: follows of the person's learning paths by others, and
+    /// items the person recommended to colleagues.
+    #[serde(default)]
+    pub curated: u32,
+    /// Sessions of colleagues the person observed and gave feedback on.
+    #[serde(default)]
+    pub observed: u32,
 }
 
 /// Body of `talk_offer`: a talk, workshop or discussion someone will give.

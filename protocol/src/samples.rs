@@ -62,6 +62,8 @@ pub fn body(kind: Kind) -> Body {
                 minutes: 405,
                 cohorts_run: 0,
                 kudos: 3,
+                curated: 5,
+                observed: 2,
             }),
         }),
         Kind::TalkOffer => Body::TalkOffer(TalkOffer {

@@ -452,6 +452,8 @@ impl NodeApi for Fake {
                 minutes: 330,
                 cohorts_run: 1,
                 kudos: 2,
+                curated: 4,
+                observed: 1,
             },
             kudos: vec![KudosNote {
                 from_name: Some(HOSTILE.into()),

@@ -245,7 +245,7 @@ fn schemas() -> Value {
             "preview": {"description": "The expertise listing exactly as partners receive it (docs/PROTOCOL.md), or null."},
             "pending_approval": s("boolean"),
             "recognition": {"type": "object", "description": "What the person has given, counted on this node: people helped and organisations reached (requests accepted, calls for talks answered), sessions and minutes (talks and mentoring agreed, cohort sessions held, calls answered), cohorts run, kudos received. The same figures a listing carries when both the person and the outbound policy share `recognition`.",
-                "properties": {"people_helped": s("integer"), "organisations_reached": s("integer"), "sessions": s("integer"), "minutes": s("integer"), "cohorts_run": s("integer"), "kudos": s("integer")}},
+                "properties": {"people_helped": s("integer"), "organisations_reached": s("integer"), "sessions": s("integer"), "minutes": s("integer"), "cohorts_run": s("integer"), "kudos": s("integer"), "curated": s("integer"), "observed": s("integer")}},
             "kudos": {"type": "array", "description": "Thank-you notes received, newest first.", "items": {"type": "object", "properties": {"from_name": {"type": ["string", "null"]}, "from_org_name": s("string"), "offer_title": s("string"), "message": s("string"), "at": s("integer")}}}}}]},
         "ImpactQuery": {"type": "object", "properties": {"since": s("string"), "until": s("string"), "topic": s("string")}},
         "PublishedImpact": {"type": "object", "properties": {"org": org, "org_name": s("string"), "own": s("boolean"), "issued_at": s("integer"), "signature_verified": s("boolean"),

@@ -218,6 +218,8 @@ pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> String) -> Markup {
                             dt { "Sessions" } dd { (r.sessions) " (" (format!("{:.1}", f64::from(r.minutes) / 60.0)) " hours)" }
                             dt { "Cohorts run" } dd { (r.cohorts_run) }
                             dt { "Kudos" } dd { (r.kudos) }
+                            dt { "Curating" } dd { (r.curated) }
+                            dt { "Sessions observed" } dd { (r.observed) }
                         }
                     }
                 }
