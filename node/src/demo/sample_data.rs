@@ -335,6 +335,37 @@ pub fn items(
     }
     if org.slug == "northwind" {
         out.push((
+            format!("path-{}", lead.id),
+            Some(lead.id),
+            Body::Content(ContentItem {
+                content_type: ContentType::List,
+                title: format!("{topic} on-call: where to start"),
+                url: None,
+                why: format!("What {} wishes they had read before their first rota.", lead.name),
+                topics: vec![topic.into(), "On-call".into()],
+                level: Some(Level::Beginner),
+                minutes: Some(180),
+                curator_name: Some(lead.name.into()),
+                items: vec![
+                    ListEntry {
+                        title: "Google SRE book: being on-call".into(),
+                        url: "https://sre.google/sre-book/being-on-call/".into(),
+                        note: "Read this first.".into(),
+                    },
+                    ListEntry {
+                        title: "Our incident review template".into(),
+                        url: format!("https://{}/learning/incident-review", org.domain),
+                        note: String::new(),
+                    },
+                    ListEntry {
+                        title: "Kubernetes failure stories".into(),
+                        url: "https://k8s.af/".into(),
+                        note: "Pick two and ask: could it happen to us?".into(),
+                    },
+                ],
+            }),
+        ));
+        out.push((
             "call-incident-reviews".into(),
             Some(admin.id),
             Body::TalkWanted(TalkWanted {
