@@ -341,7 +341,10 @@ pub fn items(
                 content_type: ContentType::List,
                 title: format!("{topic} on-call: where to start"),
                 url: None,
-                why: format!("What {} wishes they had read before their first rota.", lead.name),
+                why: format!(
+                    "What {} wishes they had read before their first rota.",
+                    lead.name
+                ),
                 topics: vec![topic.into(), "On-call".into()],
                 level: Some(Level::Beginner),
                 minutes: Some(180),

@@ -199,24 +199,40 @@ pub async fn add_session<S: NodeApi>(
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
     let mut session = parse_session(&form).map_err(|e| ctx.fail(e))?;
+    change_programme(&state, &ctx, me, &id, |event| {
+        // The first free `s<n>`: ids stay short and readable in links.
+        session.id = (1..)
+            .map(|n| format!("s{n}"))
+            .find(|id| event.sessions.iter().all(|s| s.id != *id))
+            .unwrap_or_default();
+        event.sessions.push(session);
+        event.sessions.sort_by_key(|s| s.starts_at);
+        Ok(())
+    })
+    .await
+}
+
+/// Applies `change` to the programme of our event `id` and saves it
+/// (which signs and sends it again if it is published).
+async fn change_programme<S: NodeApi>(
+    state: &Shared<S>,
+    ctx: &Ctx,
+    me: &crate::session::SignedIn,
+    id: &str,
+    change: impl FnOnce(&mut Event) -> Result<(), ApiError>,
+) -> PageResult {
     let offer = state
         .node
-        .offer(&me.user, &id)
+        .offer(&me.user, id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let Body::Event(mut event) = offer.body else {
         return Err(ctx.fail(ApiError::NotFound("no such event".into())));
     };
-    // The first free `s<n>`: ids stay short and readable in links.
-    session.id = (1..)
-        .map(|n| format!("s{n}"))
-        .find(|id| event.sessions.iter().all(|s| s.id != *id))
-        .unwrap_or_default();
-    event.sessions.push(session);
-    event.sessions.sort_by_key(|s| s.starts_at);
+    change(&mut event).map_err(|e| ctx.fail(e))?;
     state
         .node
-        .save_offer(&me.user, Some(&id), Body::Event(event))
+        .save_offer(&me.user, Some(id), Body::Event(event))
         .await
         .map_err(|e| ctx.fail(e))?;
     done(&format!("/offers/{id}"), "saved")
@@ -232,25 +248,15 @@ pub async fn remove_session<S: NodeApi>(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
-    let offer = state
-        .node
-        .offer(&me.user, &id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let Body::Event(mut event) = offer.body else {
-        return Err(ctx.fail(ApiError::NotFound("no such event".into())));
-    };
-    let before = event.sessions.len();
-    event.sessions.retain(|s| s.id != session);
-    if event.sessions.len() == before {
-        return Err(ctx.fail(ApiError::NotFound("no such session".into())));
-    }
-    state
-        .node
-        .save_offer(&me.user, Some(&id), Body::Event(event))
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    done(&format!("/offers/{id}"), "saved")
+    change_programme(&state, &ctx, me, &id, |event| {
+        let before = event.sessions.len();
+        event.sessions.retain(|s| s.id != session);
+        if event.sessions.len() == before {
+            return Err(ApiError::NotFound("no such session".into()));
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// `POST /listing/{org}/{id}/sessions`: our admin adds one of our sessions

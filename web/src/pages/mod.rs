@@ -267,6 +267,19 @@ pub fn query_map(uri: &Uri) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
+/// A required choice from 1 to 5, for the forms that ask how something
+/// went (feedback, observation).
+pub fn scale(name: &str, label: &str) -> Markup {
+    html! {
+        label { (label)
+            select name=(name) required {
+                option value="" { "—" }
+                @for n in 1..=5u8 { option value=(n) { (n) } }
+            }
+        }
+    }
+}
+
 /// Parses an organisation key from a path segment.
 pub fn org_key(ctx: &Ctx, hex: &str) -> Result<skillmesh_protocol::OrgKey, PageError> {
     hex.parse()

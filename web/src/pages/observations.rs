@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 
-use super::{Ctx, FormData, PageResult, done};
+use super::{Ctx, FormData, PageResult, done, scale};
 use crate::Shared;
 use crate::api::{Colleague, NewObservation, NodeApi, ObservationForm, ObservationView, Offer};
 use crate::dates::datetime;
@@ -68,16 +68,6 @@ fn said(f: &ObservationForm) -> Markup {
 }
 
 fn form(ctx: &Ctx, v: &ObservationView) -> Markup {
-    let scale = |name: &str, label: &str| {
-        html! {
-            label { (label)
-                select name=(name) required {
-                    option value="" { "—" }
-                    @for n in 1..=5u8 { option value=(n) { (n) } }
-                }
-            }
-        }
-    };
     html! {
         form.stack.observe method="post" action={ "/observations/" (v.id) } {
             (ctx.csrf())

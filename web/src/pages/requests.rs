@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 
-use super::{Ctx, FormData, PageResult, done, org_key};
+use super::{Ctx, FormData, PageResult, done, org_key, scale};
 use crate::Shared;
 use crate::api::{
     FeedbackForm, InboxItem, NewKudos, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster,
@@ -95,16 +95,6 @@ fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
 
 /// After taking part: how it went. Only this node keeps it.
 fn feedback_form(ctx: &Ctx, o: &OutboxItem) -> Markup {
-    let scale = |name: &str, label: &str| {
-        html! {
-            label { (label)
-                select name=(name) required {
-                    option value="" { "—" }
-                    @for n in 1..=5u8 { option value=(n) { (n) } }
-                }
-            }
-        }
-    };
     html! {
         details.feedback {
             summary { "How did it go?" }
