@@ -5,7 +5,8 @@
 //! items off (her progress stays with her), and recommends it to Ben, who
 //! finds it on his home page; Tomás stops sharing it, and it
 //! is gone from Contoso's search and pages, leaving Aisha only her
-//! progress, marked withdrawn.
+//! progress, marked withdrawn, while Northwind's people still find it in
+//! their own search, marked as kept inside.
 
 mod common;
 
@@ -151,6 +152,20 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     ))
     .await?;
     b.wait_for_text("main", "unpublished", WAIT).await?;
+    // Kept inside Northwind now: its people still find it, marked so.
+    b.goto(&url(
+        &northwind,
+        "/find?q=on-call+where+to+start&kind=content",
+    ))
+    .await?;
+    b.wait_for_text("#result-count", "1 result", WAIT).await?;
+    let found = b.text("main").await?;
+    for expected in [
+        "Kubernetes on-call: where to start",
+        "kept inside: not shared with partners",
+    ] {
+        assert!(found.contains(expected), "{expected:?} in {found}");
+    }
     let northwind_key = northwind.node.service.org();
     wait_for("the retraction reaches Contoso", || async {
         held_seq(&contoso, &northwind_key, &id).is_some_and(|(_, gone)| gone)

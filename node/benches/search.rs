@@ -535,7 +535,8 @@ fn main() {
     // 3. Build from the store.
     println!("3. building from the store of {} records", envelopes.len());
     let t = Instant::now();
-    let catalogue = Catalogue::build(OrgKey::from_bytes([0; 32]), &store).expect("catalogue");
+    let own = OrgKey::from_bytes([0; 32]);
+    let catalogue = Catalogue::build(own, &store, &[]).expect("catalogue");
     println!(
         "  catalogue (every start): {} records in {:.0} ms",
         catalogue.len(),
@@ -543,7 +544,7 @@ fn main() {
     );
     drop(catalogue);
     let t = Instant::now();
-    let (docs, stats) = search::rebuild(&store_dir, store.clone(), WAIT).expect("rebuild");
+    let (docs, stats) = search::rebuild(&store_dir, own, store.clone(), WAIT).expect("rebuild");
     println!(
         "  index (reindex, or a missing index at start): {docs} documents in {:.1} s, {:.1} MB on disk",
         t.elapsed().as_secs_f64(),

@@ -1,6 +1,6 @@
 //! The search catalogue: one in-memory entry per searchable record this
 //! node holds (its own published records and federated ones; never
-//! tombstones, never records of blocked organisations), with a lower-cased
+//! tombstones, never records of blocked organisations), with a folded
 //! text haystack, interned facet values and the levels of its topics worked
 //! out once, when the record arrives, so that filters, facets, ranking and
 //! paging are a scan over plain bytes and integer counters.
@@ -18,16 +18,23 @@
 //! [`crate::search::Search`]) and keeps it current after every successful
 //! store batch: records published, received, retracted, expired or purged
 //! with a blocked organisation.
+//!
+//! It also holds our content kept inside the organisation (see
+//! [`inside_record`]), so that our people find it beside what partners
+//! share. Such an entry is an unsigned record with `seq`
+//! [`INSIDE_SEQ`], built from the item on this node and never stored with
+//! the signed records, so nothing of it can be gossiped or synced: search
+//! results go only to our own signed-in people.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, VecDeque};
 
 use skillmesh_protocol::kinds::{OfferStatus, wire_name};
-use skillmesh_protocol::{Body, Kind, OrgKey, Record};
+use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
-use crate::search::analysis::{KeyMap, doc_key};
-use crate::store::{OrgListing, Store, StoreError, StoredRecord};
+use crate::search::analysis::{Analyzer, KeyMap, doc_key};
+use crate::store::{OrgListing, OwnItem, Store, StoreError, StoredRecord};
 
 /// The record kinds a person can search for.
 pub const SEARCHABLE: [Kind; 7] = [
@@ -43,6 +50,39 @@ pub const SEARCHABLE: [Kind; 7] = [
 /// The kinds that offer help (people and their offers), as opposed to
 /// events, content and calls for talks: what counts as supply for a topic.
 pub const SUPPLY: [&str; 4] = ["expertise", "talk_offer", "mentoring_offer", "cohort_offer"];
+
+/// The `seq` of an entry for content kept inside the organisation. No
+/// signed record has it (the protocol starts at 1), so it marks the entry
+/// as unsigned, and any signed version of the item (once it is shared)
+/// replaces it.
+pub const INSIDE_SEQ: u64 = 0;
+
+/// The catalogue entry of our `item` if it is content kept inside the
+/// organisation ([`OwnItem::kept_inside`]): an unsigned record of `own`
+/// with `seq` [`INSIDE_SEQ`], issued when the item last changed, never
+/// expiring.
+pub fn inside_record(own: OrgKey, item: &OwnItem) -> Option<Record> {
+    item.kept_inside().then(|| Record {
+        header: Header {
+            version: RECORD_VERSION,
+            org: own,
+            id: item.id.clone(),
+            seq: INSIDE_SEQ,
+            issued_at: item.updated_at,
+            expires_at: i64::MAX,
+        },
+        body: item.body.clone(),
+    })
+}
+
+/// The entries of every item of ours kept inside the organisation.
+pub fn inside_records(own: OrgKey, store: &Store) -> Result<Vec<Record>, StoreError> {
+    Ok(store
+        .items()?
+        .iter()
+        .filter_map(|item| inside_record(own, item))
+        .collect())
+}
 
 /// Longest summary kept for a result (the full text is in the record).
 const SUMMARY_CHARS: usize = 280;
@@ -199,8 +239,9 @@ struct Hot {
     growth: f64,
     /// The change that last set this slot (see [`Catalogue::search_text`]).
     generation: u64,
-    /// The slot's lower-cased text is `text[text..text_end]`, and it starts
-    /// with the lower-cased title, `text[text..title_end]`.
+    /// The slot's folded text (see [`Analyzer::fold_into`]) is
+    /// `text[text..text_end]`, and it starts with the folded title,
+    /// `text[text..title_end]`.
     text: usize,
     title_end: usize,
     text_end: usize,
@@ -474,8 +515,9 @@ pub struct TextFilter<'a> {
     /// after it is matched by `substrings` instead (and a hit on its slot
     /// is ignored: it names an older record or version).
     pub covered: u64,
-    /// Each clause of the query as its alternatives, each lower-cased
-    /// strings that, all in a record's lower-cased text, satisfy it.
+    /// Each clause of the query as its alternatives, each folded strings
+    /// (words, or phrases of words a space apart) that, all in a record's
+    /// folded text, satisfy it.
     pub substrings: &'a [Vec<Vec<String>>],
     /// Whether a topic name matched the query (for the level weight).
     pub topic_matches: &'a mut dyn FnMut(&str) -> bool,
@@ -490,9 +532,11 @@ pub struct Catalogue {
     free: Vec<usize>,
     /// Slot by [`doc_key`] of (org, id).
     slots: KeyMap<usize>,
-    /// Every slot's lower-cased text, one after another; a replaced or
-    /// removed slot's text stays as garbage until [`Catalogue::compact`].
+    /// Every slot's folded text, one after another; a replaced or removed
+    /// slot's text stays as garbage until [`Catalogue::compact`].
     text: String,
+    /// Folds the texts, the way a query's words are.
+    analyzer: Analyzer,
     /// Every slot's interned facet values, likewise, and alongside each
     /// value the level of a topic (0 for any other value).
     vals: Vec<u32>,
@@ -520,6 +564,7 @@ impl Catalogue {
             free: Vec::new(),
             slots: KeyMap::default(),
             text: String::new(),
+            analyzer: Analyzer::default(),
             vals: Vec::new(),
             levels: Vec::new(),
             garbage: 0,
@@ -531,11 +576,12 @@ impl Catalogue {
         }
     }
 
-    /// Builds the catalogue from every record in the store. Decoding the
-    /// records is most of the work: it runs on every core, a few thousand
-    /// records at a time (so they are never all in memory at once). Every
-    /// record built carries generation 1.
-    pub fn build(own: OrgKey, store: &Store) -> Result<Catalogue, StoreError> {
+    /// Builds the catalogue from every record in the store, and `inside`
+    /// (see [`inside_records`]) where no signed version is held. Decoding
+    /// the records is most of the work: it runs on every core, a few
+    /// thousand records at a time (so they are never all in memory at
+    /// once). Every record built carries generation 1.
+    pub fn build(own: OrgKey, store: &Store, inside: &[Record]) -> Result<Catalogue, StoreError> {
         const CHUNK: usize = 4096;
         let blocked: Vec<OrgKey> = store
             .org_listings()?
@@ -581,6 +627,11 @@ impl Catalogue {
             Ok(())
         })?;
         take(&mut rows);
+        for record in inside {
+            if !catalogue.holds_signed(&record.header.org, &record.header.id) {
+                catalogue.apply_as(record, 1);
+            }
+        }
         Ok(catalogue)
     }
 
@@ -631,6 +682,14 @@ impl Catalogue {
     /// The slot holding the record with key `key`, if any.
     pub fn slot_of_key(&self, key: u64) -> Option<usize> {
         self.slots.get(&key).copied()
+    }
+
+    /// Whether a signed version of `(org, id)` is held (not an entry kept
+    /// inside the organisation).
+    pub fn holds_signed(&self, org: &OrgKey, id: &str) -> bool {
+        self.slot_of(org, id)
+            .and_then(|s| self.cold[s].as_ref())
+            .is_some_and(|c| c.seq != INSIDE_SEQ)
     }
 
     /// The slot holding `(org, id)`, if any.
@@ -713,12 +772,12 @@ impl Catalogue {
         }
         // The slot's text: title first, one line per field, topics last.
         let text = self.text.len();
-        self.text.push_str(&x.title.to_lowercase());
+        self.analyzer.fold_into(&x.title, &mut self.text);
         let title_end = self.text.len();
         for t in x.text.iter().chain(&x.topics) {
             if !t.is_empty() {
                 self.text.push('\n');
-                self.text.push_str(&t.to_lowercase());
+                self.analyzer.fold_into(t, &mut self.text);
             }
         }
         let text_end = self.text.len();
@@ -888,12 +947,7 @@ impl Catalogue {
     /// matched by substring over every record. What a node without an
     /// index does; see [`Catalogue::search_text`] for the real thing.
     pub fn search(&self, query: &SearchQuery, now: i64) -> SearchResults {
-        let mut terms: Vec<String> = query
-            .q
-            .split_whitespace()
-            .map(|t| t.to_lowercase().replace('\0', ""))
-            .filter(|t| !t.is_empty())
-            .collect();
+        let mut terms = Analyzer::default().words(&query.q);
         terms.sort();
         terms.dedup();
         if terms.is_empty() {
@@ -1169,6 +1223,7 @@ impl Catalogue {
                 time_zone: None,
                 availability: None,
                 own: false,
+                local_only: false,
                 highlights: Vec::new(),
             };
         };
@@ -1189,6 +1244,7 @@ impl Catalogue {
             time_zone: values(Dim::TimeZone).into_iter().next(),
             availability: values(Dim::Availability).into_iter().next(),
             own: c.org == self.own,
+            local_only: c.seq == INSIDE_SEQ,
             highlights: Vec::new(),
         }
     }

@@ -770,7 +770,7 @@ impl Service {
             .sessions
             .sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
         item.updated_at = clock::now();
-        self.store().update_item(&item)?;
+        self.update_item(&item)?;
         self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
         Ok(())
     }

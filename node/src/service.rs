@@ -552,6 +552,7 @@ impl Service {
         };
         skillmesh_protocol::validate::id("id", id)?;
         self.inner.store.add_item(&item)?;
+        self.inner.search.keep_inside(id, Some(&item));
         self.audit(
             actor,
             "item_created",
@@ -560,6 +561,13 @@ impl Service {
             item.body.kind().to_string(),
         )?;
         Ok(item)
+    }
+
+    /// Stores a change to our item, and keeps search in step with it.
+    pub(crate) fn update_item(&self, item: &OwnItem) -> Result<()> {
+        self.inner.store.update_item(item)?;
+        self.inner.search.keep_inside(&item.id, Some(item));
+        Ok(())
     }
 
     /// Signs and publishes an item (again, after an edit), or queues it for
@@ -589,7 +597,7 @@ impl Service {
             if item.state != ItemState::PendingApproval {
                 item.state = ItemState::PendingApproval;
                 item.updated_at = clock::now();
-                self.inner.store.update_item(&item)?;
+                self.update_item(&item)?;
                 self.audit(
                     actor,
                     "approval_requested",
@@ -604,7 +612,7 @@ impl Service {
         item.state = ItemState::Published;
         item.published_seq = record.header.seq;
         item.updated_at = clock::now();
-        self.inner.store.update_item(&item)?;
+        self.update_item(&item)?;
         Ok(item)
     }
 
@@ -618,7 +626,7 @@ impl Service {
         self.retract_record(id, actor)?;
         item.state = ItemState::Unpublished;
         item.updated_at = clock::now();
-        self.inner.store.update_item(&item)?;
+        self.update_item(&item)?;
         Ok(item)
     }
 
@@ -634,6 +642,7 @@ impl Service {
             self.retract_record(id, actor)?;
         }
         self.inner.store.delete_item(id)?;
+        self.inner.search.keep_inside(id, None);
         self.audit(
             actor,
             "item_deleted",

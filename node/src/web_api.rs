@@ -594,11 +594,7 @@ impl Service {
         if *org != self.org() {
             return Ok(None);
         }
-        let Some(item) = self
-            .store()
-            .item(id)?
-            .filter(|i| matches!(i.body, Body::Content(_)) && i.state != ItemState::Published)
-        else {
+        let Some(item) = self.store().item(id)?.filter(OwnItem::kept_inside) else {
             return Ok(None);
         };
         Ok(Some(Listing {
@@ -676,7 +672,7 @@ impl Service {
                 self.check_publishable(id, &body)?;
                 item.body = body;
                 item.updated_at = clock::now();
-                self.store().update_item(&item)?;
+                self.update_item(&item)?;
                 self.audit(
                     actor,
                     "item_updated",
@@ -717,7 +713,7 @@ impl Service {
             return Err(ApiError::NotFound("no such offer".into()));
         }
         item.updated_at = clock::now();
-        self.store().update_item(&item)?;
+        self.update_item(&item)?;
         self.audit(
             actor,
             "offer_status_changed",
@@ -1822,6 +1818,14 @@ mod tests {
         // Not shared: Bob sees it on this node, unsigned and marked so.
         let seen = n.api.listing(&n.bob, &org, &id).await.expect("listing");
         assert!(seen.local_only && !seen.signature_verified);
+        // And finds it in search, marked as kept inside.
+        let content = SearchQuery {
+            kind: "content".into(),
+            ..SearchQuery::default()
+        };
+        let found = n.api.search(&n.bob, &content).await.expect("search");
+        assert_eq!(found.total, 1);
+        assert!(found.hits[0].id == id && found.hits[0].local_only);
         assert!(
             n.api
                 .service()

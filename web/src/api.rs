@@ -271,6 +271,10 @@ pub struct SearchHit {
     pub availability: Option<String>,
     /// Published by this node's organisation.
     pub own: bool,
+    /// Our content kept inside the organisation: found here only, never
+    /// signed or shared (`own` is true too).
+    #[serde(default)]
+    pub local_only: bool,
     /// Why it matched the search text: the parts of its title, summary,
     /// topics or other text that matched, marked (empty without text).
     #[serde(default)]

@@ -91,6 +91,7 @@ fn hostile_hit() -> SearchHit {
         time_zone: Some(HOSTILE.into()),
         availability: Some("open".into()),
         own: false,
+        local_only: false,
         highlights: vec![
             Highlight {
                 field: "title".into(),

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use skillmesh_config::Config;
 use skillmesh_node::datadir::{DataDirLock, STORE_DIR};
+use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::search;
 use skillmesh_node::store::Store;
 
@@ -21,9 +22,10 @@ pub fn reindex(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     super::init_logging("warn");
     let _lock = DataDirLock::acquire(&config.data_dir)?;
+    let own = OrgIdentity::load_file(&config.key_file)?.org();
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
     let started = Instant::now();
-    let (docs, stats) = search::rebuild(&config.data_dir, store, TIMEOUT)?;
+    let (docs, stats) = search::rebuild(&config.data_dir, own, store, TIMEOUT)?;
     println!(
         "Reindexed {docs} records into {} ({:.1} MB) in {:.1} s",
         config.data_dir.join(search::INDEX_DIR).display(),

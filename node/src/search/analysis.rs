@@ -99,6 +99,22 @@ impl Analyzer {
         out
     }
 
+    /// Appends the folded words of `text` to `out`, a space between two:
+    /// the form in which the catalogue matches a query's words and
+    /// phrases by substring (`On-call: Tomás` becomes `on call tomas`,
+    /// as the query `on-call tomás` is understood).
+    pub fn fold_into(&mut self, text: &str, out: &mut String) {
+        let mut words = self.words.token_stream(text);
+        let mut first = true;
+        while words.advance() {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            out.push_str(&words.token().text);
+        }
+    }
+
     /// The folded words of `text`.
     pub fn words(&mut self, text: &str) -> Vec<String> {
         let mut out = Vec::new();

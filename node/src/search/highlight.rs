@@ -208,6 +208,7 @@ mod tests {
             time_zone: None,
             availability: None,
             own: false,
+            local_only: false,
             highlights: vec![],
         };
         let h = highlights(&hit, &terms(&["call"], &[]), &mut a, || panic!("not read"));

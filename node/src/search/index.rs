@@ -169,10 +169,13 @@ pub enum Op {
     /// Remove every record of `org` (blocked).
     RemoveOrg { generation: u64, org: OrgKey },
     /// Make the index hold exactly `wanted` (org, id, seq), reading what
-    /// differs from the store.
+    /// differs from the store, and taking those wanted with `seq`
+    /// [`catalogue::INSIDE_SEQ`] from `inside` (content kept inside the
+    /// organisation has no record in the store).
     Reconcile {
         generation: u64,
         wanted: Vec<(OrgKey, String, u64)>,
+        inside: Vec<Record>,
     },
 }
 
@@ -767,24 +770,39 @@ impl Indexer {
                 self.indexed.retain(|_, (_, o)| *o != h);
                 self.uncommitted += 1;
             }
-            Op::Reconcile { wanted, .. } => self.reconcile(wanted)?,
+            Op::Reconcile { wanted, inside, .. } => self.reconcile(wanted, inside)?,
         }
         Ok(())
     }
 
     /// Brings the index to hold exactly `wanted`: deletes what is not
     /// wanted, and indexes from the store what is missing or out of date.
+    /// Entries kept inside are indexed again from `inside` every time:
+    /// their `seq` never changes, so it cannot tell an edit the index
+    /// missed (they are an organisation's own few, so this is cheap).
     fn reconcile(
         &mut self,
         wanted: Vec<(OrgKey, String, u64)>,
+        inside: Vec<Record>,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let started = Instant::now();
+        let mut inside: KeyMap<Record> = inside
+            .into_iter()
+            .map(|r| (doc_key(&r.header.org, &r.header.id), r))
+            .collect();
         let mut keep: KeyMap<()> = KeyMap::default();
         let mut fetch: Vec<(OrgKey, String)> = Vec::new();
+        let mut added = 0usize;
         for (org, id, seq) in wanted {
             let key = doc_key(&org, &id);
             keep.insert(key, ());
-            if self.indexed.get(&key).map(|(s, _)| *s) != Some(seq) {
+            if seq == catalogue::INSIDE_SEQ {
+                if let Some(record) = inside.remove(&key) {
+                    self.remove(key, u64::MAX);
+                    self.upsert(&record)?;
+                    added += 1;
+                }
+            } else if self.indexed.get(&key).map(|(s, _)| *s) != Some(seq) {
                 fetch.push((org, id));
             }
         }
@@ -798,7 +816,6 @@ impl Indexer {
             self.remove(*key, u64::MAX);
         }
         drop(keep);
-        let mut added = 0usize;
         for (org, id) in &fetch {
             let Some(row) = self.store.get_record(org, id)? else {
                 self.remove(doc_key(org, id), u64::MAX);

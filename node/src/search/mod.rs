@@ -94,6 +94,7 @@ impl SearchOptions {
 
 /// The catalogue and the index, kept current together.
 pub struct Search {
+    own: OrgKey,
     catalogue: RwLock<Catalogue>,
     index: Option<SearchIndex>,
     /// Per index segment: each document's catalogue slot (see
@@ -112,16 +113,19 @@ impl Search {
         store: Arc<Store>,
         options: SearchOptions,
     ) -> Result<Search, SearchError> {
-        let mut catalogue = Catalogue::build(own, &store)?;
+        let inside = catalogue::inside_records(own, &store)?;
+        let mut catalogue = Catalogue::build(own, &store, &inside)?;
         let index = SearchIndex::open(&options.location, store.clone())?;
         if let Some(ix) = &index {
             catalogue.track_changes();
             ix.send(Op::Reconcile {
                 generation: catalogue.generation(),
                 wanted: catalogue.held(),
+                inside,
             });
         }
         Ok(Search {
+            own,
             catalogue: RwLock::new(catalogue),
             index,
             slot_maps: Mutex::new(HashMap::new()),
@@ -178,6 +182,24 @@ impl Search {
         for record in records {
             let change = catalogue.apply(record);
             self.follow(&mut catalogue, change, Some(record));
+        }
+    }
+
+    /// Brings search in step with our item `id`, now `item` (`None`:
+    /// deleted): while it is content kept inside the organisation, its
+    /// entry is added or replaced; otherwise any such entry is dropped. A
+    /// signed version held is left alone: publishing and retracting go
+    /// through [`Search::apply`].
+    pub fn keep_inside(&self, id: &str, item: Option<&crate::store::OwnItem>) {
+        let mut catalogue = self.write();
+        if catalogue.holds_signed(&self.own, id) {
+            return;
+        }
+        let change = catalogue.remove(&self.own, id);
+        self.follow(&mut catalogue, change, None);
+        if let Some(record) = item.and_then(|i| catalogue::inside_record(self.own, i)) {
+            let change = catalogue.apply(&record);
+            self.follow(&mut catalogue, change, Some(&record));
         }
     }
 
@@ -308,17 +330,28 @@ impl Search {
         out
     }
 
-    /// The text of record (org, id) beyond its title, summary and topics.
+    /// The text of record (org, id) beyond its title, summary and topics
+    /// (or of our content kept inside, which has no record).
     fn other_text(&self, org_hex: &str, id: &str) -> Vec<String> {
         let Ok(org) = org_hex.parse::<OrgKey>() else {
             return Vec::new();
         };
-        self.store
+        let signed = self
+            .store
             .get_record(&org, id)
             .ok()
             .flatten()
             .filter(|row| !row.tombstone)
-            .and_then(|row| catalogue::decode_row(&row))
+            .and_then(|row| catalogue::decode_row(&row));
+        let inside = || {
+            if org != self.own {
+                return None;
+            }
+            let item = self.store.item(id).ok().flatten()?;
+            catalogue::inside_record(self.own, &item)
+        };
+        signed
+            .or_else(inside)
             .and_then(|record| catalogue::extract(&record.body))
             .map(|x| x.text)
             .unwrap_or_default()
@@ -351,11 +384,12 @@ impl Search {
     }
 }
 
-/// Deletes the index in `data_dir` and builds it again from the store,
-/// waiting until it is done. Returns the records indexed. The caller holds
-/// the data directory's lock.
+/// Deletes the index in `data_dir` and builds it again from the store (and
+/// the content `own` keeps inside), waiting until it is done. Returns the
+/// records indexed. The caller holds the data directory's lock.
 pub fn rebuild(
     data_dir: &Path,
+    own: OrgKey,
     store: Arc<Store>,
     timeout: Duration,
 ) -> Result<(u64, IndexStats), SearchError> {
@@ -367,7 +401,7 @@ pub fn rebuild(
         })?;
     }
     let search = Search::open(
-        OrgKey::from_bytes([0; 32]),
+        own,
         store,
         SearchOptions {
             location: Location::Dir(dir.clone()),
@@ -452,9 +486,10 @@ mod tests {
             record
         }
 
+        /// The search of the organisation whose key signs the records.
         fn open(&self, location: Location) -> Search {
             Search::open(
-                OrgKey::from_bytes([9; 32]),
+                self.org(),
                 self.store.clone(),
                 SearchOptions {
                     location,
@@ -658,10 +693,107 @@ mod tests {
         assert_eq!(ids(&search, "rust"), ["rust"]);
         drop(search);
 
-        let (docs, stats) = rebuild(&f.data_dir, f.store.clone(), WAIT).expect("rebuild");
+        let (docs, stats) = rebuild(&f.data_dir, f.org(), f.store.clone(), WAIT).expect("rebuild");
         assert_eq!(docs, 5);
         assert!(stats.bytes_on_disk > 0);
         drop(records);
+    }
+
+    /// Our content item `id` titled `title`, kept inside (a draft).
+    fn inside_item(id: &str, title: &str) -> crate::store::OwnItem {
+        let mut body = samples::body(Kind::Content);
+        if let Body::Content(c) = &mut body {
+            c.title = title.into();
+        }
+        crate::store::OwnItem {
+            id: id.into(),
+            owner: Some("ana".into()),
+            body,
+            state: crate::store::ItemState::Draft,
+            published_seq: 0,
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn content_kept_inside_is_found_until_shared_and_again_after_a_retraction() {
+        let f = Fixture::new();
+        let mut item = inside_item("notes", "Postmortem notes");
+        f.store.add_item(&item).expect("add");
+        let search = f.open(f.dir());
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "postmortem"), ["notes"], "built at open");
+        assert_eq!(search.index_stats().expect("index").docs, 1);
+        let hit = |q: &str| {
+            search
+                .search(
+                    &SearchQuery {
+                        q: q.into(),
+                        ..SearchQuery::default()
+                    },
+                    f.now,
+                )
+                .hits
+                .into_iter()
+                .next()
+                .expect("a hit")
+        };
+        assert!(hit("postmortem").local_only && hit("postmortem").own);
+        assert!(
+            !search.other_text(&f.org().to_hex(), "notes").is_empty(),
+            "highlights read the item's other text"
+        );
+
+        // Edited: the new title is found at once (by substring, words and
+        // phrases as the index takes them) and through the index.
+        if let Body::Content(c) = &mut item.body {
+            c.title = "Blameless on-call reviews, by Tomás".into();
+        }
+        f.store.update_item(&item).expect("update");
+        search.keep_inside("notes", Some(&item));
+        assert_eq!(ids(&search, "blameless on-call tomas"), ["notes"]);
+        assert!(ids(&search, "postmortem").is_empty());
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "blamless "), ["notes"], "through the index");
+
+        // Shared: the signed version replaces the entry.
+        let signed = f.put("notes", 1, item.body.clone());
+        search.apply([&signed]);
+        item.state = crate::store::ItemState::Published;
+        search.keep_inside("notes", Some(&item));
+        assert!(search.wait_indexed(WAIT));
+        assert!(!hit("blameless").local_only);
+        assert_eq!(search.len(), 1);
+
+        // Unshared: the retraction removes it, and it is kept inside again.
+        let gone = f.put("notes", 2, Body::Retraction(Default::default()));
+        search.apply([&gone]);
+        item.state = crate::store::ItemState::Unpublished;
+        search.keep_inside("notes", Some(&item));
+        assert!(hit("blameless").local_only);
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "blamless "), ["notes"]);
+        drop(search);
+
+        // Edited while the index missed it (say the node stopped before a
+        // commit): reindexed from the item at the next start.
+        if let Body::Content(c) = &mut item.body {
+            c.title = "Incident retrospectives".into();
+        }
+        f.store.update_item(&item).expect("update");
+        let search = f.open(f.dir());
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(ids(&search, "retrospectivs "), ["notes"]);
+        assert!(ids(&search, "blameless").is_empty());
+        assert_eq!(search.index_stats().expect("index").docs, 1);
+
+        // Deleted: gone from search and from the index.
+        f.store.delete_item("notes").expect("delete");
+        search.keep_inside("notes", None);
+        assert!(ids(&search, "retrospectives").is_empty());
+        assert!(search.wait_indexed(WAIT));
+        assert_eq!(search.index_stats().expect("index").docs, 0);
     }
 
     #[test]

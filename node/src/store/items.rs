@@ -39,6 +39,15 @@ pub struct OwnItem {
     pub updated_at: i64,
 }
 
+impl OwnItem {
+    /// Content kept inside the organisation: a content item not (or no
+    /// longer) published. Our people see it and find it on this node;
+    /// nothing of it is signed or leaves.
+    pub fn kept_inside(&self) -> bool {
+        matches!(self.body, Body::Content(_)) && self.state != ItemState::Published
+    }
+}
+
 impl Store {
     pub fn add_item(&self, item: &OwnItem) -> Result<()> {
         let _guard = self.lock();

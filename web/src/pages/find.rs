@@ -202,6 +202,7 @@ pub fn hit_card(hit: &SearchHit) -> Markup {
         p.meta {
             (hit.org_name)
             @if hit.own { " (us)" }
+            @if hit.local_only { " · " span.local { "kept inside: not shared with partners" } }
             @if let Some(tz) = &hit.time_zone { " · " (tz) }
             @if let Some(a) = &hit.availability { " · " (words(a)) }
         }
@@ -253,6 +254,7 @@ mod tests {
             time_zone: None,
             availability: None,
             own: false,
+            local_only: false,
             highlights: vec![
                 Highlight {
                     field: "title".into(),
