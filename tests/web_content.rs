@@ -1,7 +1,9 @@
 //! Learning paths across organisations, in a real headless Chromium against
 //! real nodes on loopback: Northwind's Tomás cannot save a `javascript:`
 //! link; he writes a learning path of three items and shares it; Contoso's
-//! Aisha finds it in search on Contoso's node, follows it and ticks two
+//! Aisha finds it in search on Contoso's node, follows it, letting
+//! Northwind count her among its followers (Tomás is credited there; it
+//! learns a count, not who, and she can take it back), and ticks two
 //! items off (her progress stays with her), and recommends it to Ben, who
 //! finds it on his home page; Tomás stops sharing it, and it
 //! is gone from Contoso's search and pages, leaving Aisha only her
@@ -93,6 +95,7 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     .await?;
     let listing = format!("/listing/{}/{id}", northwind.node.service.org().to_hex());
     b.goto(&url(&contoso, &listing)).await?;
+    set_checked(&b, "#tell-curator", true).await?;
     b.click("#follow-button").await?;
     b.wait_for_text("main", "You follow this learning path", WAIT)
         .await?;
@@ -121,10 +124,38 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
         WAIT,
     )
     .await?;
-    // Curating counts in Aisha's recognition; her follow of a Northwind
-    // list is Contoso's to know, not Northwind's.
+    // Curating counts in Aisha's recognition (her recommendation), and in
+    // Tomás's at Northwind (her follow): Contoso told Northwind how many
+    // of its people follow the list, never who.
     assert_eq!(contoso.node.service.recognition("aisha")?.curated, 1);
-    assert_eq!(northwind.node.service.recognition("tomas")?.curated, 0);
+    wait_for("Northwind credits Tomás with Aisha's follow", || async {
+        northwind
+            .node
+            .service
+            .recognition("tomas")
+            .is_ok_and(|r| r.curated == 1)
+    })
+    .await;
+    let told = northwind.node.service.store().received_counts(&id)?;
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        (told[0].from_org, told[0].followers),
+        (contoso.node.service.org(), 1)
+    );
+    // She changes her mind, keeping her progress: the count falls to none.
+    b.goto(&url(&contoso, &listing)).await?;
+    set_checked(&b, "#tell-curator", false).await?;
+    b.click("#save-tell").await?;
+    b.wait_for_text("#progress-count", "2 of 3 done", WAIT)
+        .await?;
+    wait_for("Northwind hears that the count fell", || async {
+        northwind
+            .node
+            .service
+            .recognition("tomas")
+            .is_ok_and(|r| r.curated == 0)
+    })
+    .await;
     sign_out(&b).await?;
     sign_in(&b, &contoso, "ben@contoso.example").await?;
     let recommended = b.text("#recommended").await?;

@@ -34,7 +34,7 @@ use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
 use crate::search::analysis::{Analyzer, KeyMap, doc_key};
-use crate::store::{OrgListing, OwnItem, Store, StoreError, StoredRecord};
+use crate::store::{OwnItem, Store, StoreError, StoredRecord};
 
 /// The record kinds a person can search for.
 pub const SEARCHABLE: [Kind; 7] = [
@@ -395,7 +395,8 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
         | Body::Retraction(_)
         | Body::Request(_)
         | Body::Answer(_)
-        | Body::Kudos(_) => return None,
+        | Body::Kudos(_)
+        | Body::FollowerCount(_) => return None,
     }
     if let Some(status) = body.offer_status() {
         e.availability = offer_availability(status);
@@ -583,12 +584,7 @@ impl Catalogue {
     /// once). Every record built carries generation 1.
     pub fn build(own: OrgKey, store: &Store, inside: &[Record]) -> Result<Catalogue, StoreError> {
         const CHUNK: usize = 4096;
-        let blocked: Vec<OrgKey> = store
-            .org_listings()?
-            .into_iter()
-            .filter(|(_, l)| *l == OrgListing::Blocked)
-            .map(|(o, _)| o)
-            .collect();
+        let blocked = store.blocked_orgs()?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut catalogue = Catalogue::new(own);
         catalogue.generation = 1;

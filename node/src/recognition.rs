@@ -1,7 +1,9 @@
 //! Credit for the people who teach, mentor and run cohorts, counted from
 //! what this node itself recorded: the requests a person accepted, the
 //! calls for talks of other organisations they answered, the offers they
-//! published and the kudos they received. The profile page shows it to
+//! published, the kudos they received and the follower counts partners
+//! sent for their learning paths (not those of organisations blocked
+//! since). The profile page shows it to
 //! the person; it leaves the node only on their listing, and only if both
 //! they and the organisation's outbound policy say so (signed with the
 //! listing, see `outbound`).
@@ -17,9 +19,10 @@
 //!   person, one session of its length;
 //! * cohorts run: cohorts with at least one member admitted;
 //! * kudos: thank-you notes received for requests the person accepted;
-//! * curating: follows, by other people on this node, of the person's
-//!   learning paths, and items the person recommended to colleagues
-//!   (follows on partners' nodes stay there and are not counted);
+//! * curating: follows of the person's learning paths, by other people on
+//!   this node and by people elsewhere who let the list's organisation
+//!   know (their node sends a count, never who: see `content`), and items
+//!   the person recommended to colleagues;
 //! * observing: colleagues' sessions the person observed and gave
 //!   feedback on.
 //!
@@ -59,17 +62,28 @@ fn recognition(store: &Store, own_org: OrgKey, person: &str, now: i64) -> Result
         .filter(|i| i.owner.as_deref() == Some(person) && matches!(i.body, Body::Content(_)))
         .map(|i| i.id)
         .collect();
-    let followers = store
+    let mut followers = store
         .all_follows()?
         .iter()
         .filter(|f| f.person != person && f.org == own_org && theirs.contains(&f.id))
-        .count();
+        .count() as u64;
+    let blocked = store.blocked_orgs()?;
+    for id in &theirs {
+        for c in store.received_counts(id)? {
+            if !blocked.contains(&c.from_org) {
+                followers = followers.saturating_add(u64::from(c.followers));
+            }
+        }
+    }
     let recommended = store
         .all_recommendations()?
         .iter()
         .filter(|r| r.from == person)
         .count();
-    add(&mut credit.curated, (followers + recommended) as u64);
+    add(
+        &mut credit.curated,
+        followers.saturating_add(recommended as u64),
+    );
     let observed = store
         .observations()?
         .iter()

@@ -57,6 +57,8 @@ pub enum Refusal {
     SessionTaken(String),
     #[error("the session does not fit the event: {0}")]
     SessionMisfit(String),
+    #[error("no such learning path")]
+    NoSuchList,
 }
 
 /// Something signed here that another node has not yet acknowledged.
@@ -78,6 +80,12 @@ pub enum Delivery {
         id: String,
         envelope: Vec<u8>,
     },
+    /// Our follower count for the list `id` of `to`.
+    FollowerCount {
+        to: OrgKey,
+        id: String,
+        envelope: Vec<u8>,
+    },
 }
 
 impl Delivery {
@@ -85,7 +93,8 @@ impl Delivery {
         match self {
             Delivery::Request { to, .. }
             | Delivery::Answer { to, .. }
-            | Delivery::Kudos { to, .. } => *to,
+            | Delivery::Kudos { to, .. }
+            | Delivery::FollowerCount { to, .. } => *to,
         }
     }
 }
@@ -117,9 +126,9 @@ impl RateLimiter {
     }
 }
 
-/// Verifies a request or answer envelope and that the organisation whose
-/// node sent it is the one that signed it.
-fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refusal> {
+/// Verifies a direct envelope (a request, answer, kudos or follower count)
+/// and that the organisation whose node sent it is the one that signed it.
+pub(crate) fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<Record, Refusal> {
     let record = skillmesh_protocol::open(bytes, clock::now())?;
     if record.header.org != sender {
         return Err(Refusal::WrongSender);
@@ -179,7 +188,7 @@ fn answer_id(request_id: &str) -> String {
 }
 
 impl Service {
-    fn sign_direct(&self, id: &str, seq: u64, body: Body) -> Result<Vec<u8>> {
+    pub(crate) fn sign_direct(&self, id: &str, seq: u64, body: Body) -> Result<Vec<u8>> {
         let now = clock::now();
         let record = Record {
             header: Header {
@@ -955,6 +964,17 @@ impl Service {
                 });
             }
         }
+        for c in self.store().sent_counts()? {
+            if !c.delivered
+                && let Ok(envelope) = hex::decode(&c.envelope)
+            {
+                out.push(Delivery::FollowerCount {
+                    to: c.list_org,
+                    id: c.list_id,
+                    envelope,
+                });
+            }
+        }
         for e in self.store().inbox()? {
             if let (Some(answer), false) = (&e.answer, e.answer_delivered)
                 && let Ok(envelope) = hex::decode(answer)
@@ -1006,6 +1026,9 @@ impl Service {
                     k.refused = outcome.err();
                     self.store().put_outbox(&e)?;
                 }
+            }
+            Delivery::FollowerCount { to, id, envelope } => {
+                self.follower_count_delivered(to, id, envelope, outcome)?;
             }
             Delivery::Answer { to, id, envelope } => {
                 // Under the answer lock: a newer answer (a cohort's updated

@@ -534,6 +534,7 @@ impl Service {
                 | Body::Request(_)
                 | Body::Answer(_)
                 | Body::Kudos(_)
+                | Body::FollowerCount(_)
         ) {
             return Err(ServiceError::Invalid(format!(
                 "{} is not an offer or content item",

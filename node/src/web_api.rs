@@ -17,13 +17,13 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
-    Federation, FederationMode, FeedItem, FeedbackForm, Following, Health, Impact, ImpactQuery,
-    InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos, NewObservation,
-    NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm, ObservationView,
-    Observations, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow,
-    Profile, ProfileUpdate, Progress, PublishedImpact, Recommended, RejectionCount, RequestAnswer,
-    RequestStatus, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
-    Suggestion, User,
+    Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health, Impact,
+    ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos,
+    NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm,
+    ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow,
+    OutboxItem, PeerRow, Profile, ProfileUpdate, Progress, PublishedImpact, Recommended,
+    RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember, SearchQuery,
+    SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -584,6 +584,7 @@ impl Service {
             contributable,
             org_names,
             following: None,
+            tell_curator: false,
             local_only: false,
         })
     }
@@ -611,6 +612,7 @@ impl Service {
             contributable: false,
             org_names: Vec::new(),
             following: None,
+            tell_curator: false,
             local_only: true,
         }))
     }
@@ -1227,11 +1229,11 @@ impl NodeApi for WebState {
         );
         blocking(move || {
             let mut listing = svc.web_listing(&org, &id)?;
-            if !person.is_empty() {
-                listing.following = svc
-                    .store()
-                    .follow(&person, &org, &id)?
-                    .map(|f| f.done.into_iter().collect());
+            if !person.is_empty()
+                && let Some(f) = svc.store().follow(&person, &org, &id)?
+            {
+                listing.tell_curator = f.tell_curator;
+                listing.following = Some(f.done.into_iter().collect());
             }
             Ok(listing)
         })
@@ -1377,11 +1379,17 @@ impl NodeApi for WebState {
         .await
     }
 
-    async fn follow(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<()> {
+    async fn follow(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+        options: FollowOptions,
+    ) -> ApiResult<()> {
         let (svc, user, org, id) = (self.service.clone(), user.clone(), *org, id.to_string());
         blocking(move || {
             let person = svc.own_person(&user)?;
-            svc.follow_list(&person.id, org, &id)?;
+            svc.follow_list(&person.id, org, &id, options.tell_curator)?;
             Ok(())
         })
         .await
@@ -1867,6 +1875,191 @@ mod tests {
             n.api.recommend(&n.ana, missing).await,
             Err(ApiError::NotFound(_))
         ));
+    }
+
+    /// A learning path of one entry.
+    fn list_body() -> Body {
+        let mut body = samples::body(Kind::Content);
+        if let Body::Content(c) = &mut body {
+            c.content_type = skillmesh_protocol::kinds::ContentType::List;
+            c.url = None;
+            c.items = vec![skillmesh_protocol::kinds::ListEntry {
+                title: "Being on-call".into(),
+                url: "https://sre.google/sre-book/being-on-call/".into(),
+                note: String::new(),
+            }];
+        }
+        body
+    }
+
+    /// The follower counts waiting for the courier: (org, list id, count).
+    fn counts_to_send(svc: &Service) -> Vec<(OrgKey, String, u32)> {
+        svc.pending_deliveries()
+            .expect("pending")
+            .into_iter()
+            .filter_map(|d| match d {
+                crate::requests::Delivery::FollowerCount { to, id, envelope } => {
+                    let record = skillmesh_protocol::open(&envelope, clock::now()).expect("open");
+                    let Body::FollowerCount(c) = record.body else {
+                        panic!("not a follower count: {}", record.kind());
+                    };
+                    assert_eq!((c.list_org, c.list_id.as_str()), (to, id.as_str()));
+                    Some((to, id, c.followers))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_partners_list_is_told_how_many_follow_it_among_those_who_chose_to() {
+        let n = node();
+        let svc = n.api.service();
+        let key = other(7);
+        let theirs = OrgKey::from(&key.verifying_key());
+        let stored = ingest(svc, &envelope(&key, "path-1", 1, list_body()));
+        assert!(matches!(stored, Ok(Ingested::Stored(_))), "{stored:?}");
+        // Following without telling sends nothing.
+        n.api
+            .follow(
+                &n.ana,
+                &theirs,
+                "path-1",
+                FollowOptions {
+                    tell_curator: false,
+                },
+            )
+            .await
+            .expect("ana follows");
+        assert!(counts_to_send(svc).is_empty());
+        // Bob lets them know; then Ana does too; then Bob stops following.
+        n.api
+            .follow(
+                &n.bob,
+                &theirs,
+                "path-1",
+                FollowOptions { tell_curator: true },
+            )
+            .await
+            .expect("bob follows");
+        assert_eq!(counts_to_send(svc), [(theirs, "path-1".to_string(), 1)]);
+        n.api
+            .follow(
+                &n.ana,
+                &theirs,
+                "path-1",
+                FollowOptions { tell_curator: true },
+            )
+            .await
+            .expect("ana tells");
+        assert_eq!(counts_to_send(svc), [(theirs, "path-1".to_string(), 2)]);
+        n.api
+            .unfollow(&n.bob, &theirs, "path-1")
+            .await
+            .expect("unfollow");
+        let pending = svc.pending_deliveries().expect("pending");
+        assert_eq!(counts_to_send(svc), [(theirs, "path-1".to_string(), 1)]);
+        // Delivered: nothing left to send, until the count changes again.
+        for d in &pending {
+            svc.delivered(d, Ok(())).expect("delivered");
+        }
+        assert!(counts_to_send(svc).is_empty());
+        n.api
+            .follow(
+                &n.ana,
+                &theirs,
+                "path-1",
+                FollowOptions { tell_curator: true },
+            )
+            .await
+            .expect("the same again");
+        assert!(counts_to_send(svc).is_empty(), "nothing changed");
+        let sent = svc.store().sent_count(&theirs, "path-1").expect("sent");
+        assert_eq!(sent.map(|c| (c.seq, c.followers)), Some((3, 1)));
+        // Nothing names a person.
+        assert!(!svc.store().sent_counts().expect("sent").iter().any(|c| {
+            let bytes = hex::decode(&c.envelope).expect("hex");
+            String::from_utf8_lossy(&bytes).contains(&n.ana.person_id)
+        }));
+    }
+
+    #[tokio::test]
+    async fn follower_counts_from_partners_credit_the_curator() {
+        let n = node();
+        let svc = n.api.service();
+        let list = n
+            .api
+            .save_offer(&n.ana, None, list_body())
+            .await
+            .expect("save")
+            .id;
+        let talk_id = anas_published_talk(&n).await;
+        let key = other(7);
+        let contoso = OrgKey::from(&key.verifying_key());
+        let count = |list_org: OrgKey, list_id: &str, seq: u64, followers: u32| {
+            envelope(
+                &key,
+                "followers-1",
+                seq,
+                Body::FollowerCount(skillmesh_protocol::kinds::FollowerCount {
+                    list_org,
+                    list_id: list_id.into(),
+                    followers,
+                }),
+            )
+        };
+        let curated = || {
+            svc.recognition(&n.ana.person_id)
+                .expect("recognition")
+                .curated
+        };
+        assert_eq!(curated(), 0);
+        let take = |bytes: Vec<u8>| {
+            svc.receive_follower_count(&bytes, contoso)
+                .expect("receive")
+        };
+        assert_eq!(take(count(svc.org(), &list, 2, 3)), Ok(()));
+        assert_eq!(curated(), 3);
+        // An older count changes nothing; a newer one replaces it.
+        assert_eq!(take(count(svc.org(), &list, 1, 9)), Ok(()));
+        assert_eq!(curated(), 3);
+        assert_eq!(take(count(svc.org(), &list, 3, 1)), Ok(()));
+        assert_eq!(curated(), 1);
+        // Refused: another organisation's list, not a list, no such list,
+        // signed by someone else than the sender.
+        assert_eq!(
+            take(count(contoso, &list, 4, 5)),
+            Err(crate::requests::Refusal::NotForUs)
+        );
+        assert_eq!(
+            take(count(svc.org(), &talk_id, 4, 5)),
+            Err(crate::requests::Refusal::NoSuchList)
+        );
+        assert_eq!(
+            take(count(svc.org(), "no-such-list", 4, 5)),
+            Err(crate::requests::Refusal::NoSuchList)
+        );
+        assert_eq!(
+            svc.receive_follower_count(&count(svc.org(), &list, 5, 5), theirs_other())
+                .expect("receive"),
+            Err(crate::requests::Refusal::WrongSender)
+        );
+        assert_eq!(curated(), 1);
+        // Blocked since: its count no longer counts, and it sends no more.
+        n.api
+            .org_action(&n.ana, &contoso, OrgAction::Block)
+            .await
+            .expect("block");
+        assert_eq!(curated(), 0);
+        assert_eq!(
+            take(count(svc.org(), &list, 6, 2)),
+            Err(crate::requests::Refusal::NotAdmitted)
+        );
+    }
+
+    /// An organisation that signed nothing here.
+    fn theirs_other() -> OrgKey {
+        OrgKey::from(&other(8).verifying_key())
     }
 
     /// Ana's talk "On-call", saved and published; its id.

@@ -549,3 +549,19 @@ pub struct Kudos {
     pub from_name: Option<String>,
     pub message: String,
 }
+
+/// Body of `follower_count`: how many people of the sending organisation
+/// follow one learning path (a content list) of `list_org`, among those
+/// who chose to let its curator know. A count, never who. Sent directly to
+/// the node of `list_org` (like `kudos`), never gossiped; a new version
+/// (higher `seq`) replaces the last whenever the count changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowerCount {
+    /// The organisation whose list is followed (the addressee).
+    pub list_org: OrgKey,
+    /// The list's record id.
+    pub list_id: String,
+    /// People of the sending organisation following it (0: none now).
+    pub followers: u32,
+}

@@ -29,6 +29,9 @@ pub const COHORT_MIN_SEATS: u8 = 5;
 pub const COHORT_MAX_SEATS: u8 = 15;
 /// Longest kudos message.
 pub const MAX_KUDOS_BYTES: usize = 1000;
+/// Most followers one `follower_count` may report (an organisation's
+/// people, with room to spare).
+pub const MAX_FOLLOWERS: u32 = 1_000_000;
 /// Fewest feedback forms behind an average in a published impact summary:
 /// below it, an average could give away what one person said.
 pub const MIN_FEEDBACK_TO_PUBLISH: u32 = 5;

@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 use crate::error::Rejection;
 use crate::keys::OrgKey;
 use crate::kinds::{
-    Answer, CohortOffer, ContentItem, Event, Expertise, ImpactSummary, Kudos, MentoringOffer,
-    OfferStatus, OrgCard, Request, Retraction, TalkOffer, TalkWanted,
+    Answer, CohortOffer, ContentItem, Event, Expertise, FollowerCount, ImpactSummary, Kudos,
+    MentoringOffer, OfferStatus, OrgCard, Request, Retraction, TalkOffer, TalkWanted,
 };
 
 /// The record format version this crate writes and reads.
@@ -32,10 +32,11 @@ pub enum Kind {
     Request,
     Answer,
     Kudos,
+    FollowerCount,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::OrgCard,
         Kind::Expertise,
         Kind::TalkOffer,
@@ -49,13 +50,17 @@ impl Kind {
         Kind::Request,
         Kind::Answer,
         Kind::Kudos,
+        Kind::FollowerCount,
     ];
 
     /// Whether records of this kind are published to every organisation
-    /// (gossip and sync). Requests, answers and kudos travel point to
-    /// point.
+    /// (gossip and sync). Requests, answers, kudos and follower counts
+    /// travel point to point.
     pub fn is_federated(self) -> bool {
-        !matches!(self, Kind::Request | Kind::Answer | Kind::Kudos)
+        !matches!(
+            self,
+            Kind::Request | Kind::Answer | Kind::Kudos | Kind::FollowerCount
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +78,7 @@ impl Kind {
             Kind::Request => "request",
             Kind::Answer => "answer",
             Kind::Kudos => "kudos",
+            Kind::FollowerCount => "follower_count",
         }
     }
 }
@@ -140,6 +146,7 @@ pub enum Body {
     Request(Request),
     Answer(Answer),
     Kudos(Kudos),
+    FollowerCount(FollowerCount),
 }
 
 impl Body {
@@ -158,6 +165,7 @@ impl Body {
             Body::Request(_) => Kind::Request,
             Body::Answer(_) => Kind::Answer,
             Body::Kudos(_) => Kind::Kudos,
+            Body::FollowerCount(_) => Kind::FollowerCount,
         }
     }
 
@@ -183,7 +191,8 @@ impl Body {
             | Body::Retraction(_)
             | Body::Request(_)
             | Body::Answer(_)
-            | Body::Kudos(_) => self.kind().to_string(),
+            | Body::Kudos(_)
+            | Body::FollowerCount(_) => self.kind().to_string(),
         }
     }
 
@@ -227,6 +236,7 @@ impl Body {
             Body::Request(b) => serde_json::value::to_raw_value(b),
             Body::Answer(b) => serde_json::value::to_raw_value(b),
             Body::Kudos(b) => serde_json::value::to_raw_value(b),
+            Body::FollowerCount(b) => serde_json::value::to_raw_value(b),
         }
     }
 
@@ -246,6 +256,7 @@ impl Body {
             Kind::Request => Body::Request(serde_json::from_str(s)?),
             Kind::Answer => Body::Answer(serde_json::from_str(s)?),
             Kind::Kudos => Body::Kudos(serde_json::from_str(s)?),
+            Kind::FollowerCount => Body::FollowerCount(serde_json::from_str(s)?),
         })
     }
 }

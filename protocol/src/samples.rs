@@ -186,6 +186,11 @@ pub fn body(kind: Kind) -> Body {
             from_name: Some("Aisha Bello".into()),
             message: "The runbook template already saved us an hour on Tuesday. Thank you!".into(),
         }),
+        Kind::FollowerCount => Body::FollowerCount(FollowerCount {
+            list_org: OrgKey::from_bytes([0x5a; 32]),
+            list_id: "content-oncall-path".into(),
+            followers: 3,
+        }),
         Kind::Retraction => Body::Retraction(Retraction {
             reason: Some("offer closed".into()),
         }),

@@ -4,8 +4,8 @@
 use crate::error::Rejection;
 use crate::kinds::{
     Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, EventSession,
-    Expertise, Group, ImpactSummary, Kudos, ListEntry, MentoringOffer, OrgCard, Request,
-    Retraction, Slot, TalkOffer, TalkWanted, Topic,
+    Expertise, FollowerCount, Group, ImpactSummary, Kudos, ListEntry, MentoringOffer, OrgCard,
+    Request, Retraction, Slot, TalkOffer, TalkWanted, Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -27,6 +27,7 @@ pub fn validate_record(record: &Record) -> Result<(), Rejection> {
         Body::Request(b) => request(b),
         Body::Answer(b) => answer(b),
         Body::Kudos(b) => kudos(b),
+        Body::FollowerCount(b) => follower_count(b),
     }
 }
 
@@ -354,6 +355,11 @@ fn kudos(b: &Kudos) -> Result<(), Rejection> {
         return Err(Rejection::malformed("message is empty"));
     }
     Ok(())
+}
+
+fn follower_count(b: &FollowerCount) -> Result<(), Rejection> {
+    id("list_id", &b.list_id)?;
+    in_range("followers", b.followers, 0, MAX_FOLLOWERS)
 }
 
 fn mentoring_offer(b: &MentoringOffer) -> Result<(), Rejection> {

@@ -341,6 +341,21 @@ fn generate() -> Vec<Case> {
         "malformed",
     ));
 
+    let mut many_followers = samples::record(org, Kind::FollowerCount);
+    if let Body::FollowerCount(c) = &mut many_followers.body {
+        c.followers = 1_000_001;
+    }
+    let (e, c, s) = frame(&key, &key, &payload_of(&many_followers));
+    cases.push(case(
+        "follower_count_too_large",
+        "a follower count of 1,000,001 (at most 1,000,000)",
+        &e,
+        &c,
+        &s,
+        now,
+        "malformed",
+    ));
+
     let dup = text.replacen("{\"v\":1,", "{\"v\":1,\"seq\":9,", 1);
     let (e, c, s) = frame(&key, &key, dup.as_bytes());
     cases.push(case(

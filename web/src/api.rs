@@ -351,6 +351,10 @@ pub struct Listing {
     /// ticked off (positions from 0). Theirs alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following: Option<Vec<u16>>,
+    /// They follow it and let its organisation count them among its
+    /// followers (see [`FollowOptions`]).
+    #[serde(default)]
+    pub tell_curator: bool,
     /// One of our own content items kept inside the organisation: not
     /// signed, not shared.
     #[serde(default)]
@@ -433,6 +437,16 @@ pub struct Recommended {
     pub title: String,
     pub note: String,
     pub at: i64,
+}
+
+/// How a person follows a learning path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowOptions {
+    /// For a partner's list: let its organisation count you among its
+    /// followers (your node sends a count, never who you are).
+    #[serde(default)]
+    pub tell_curator: bool,
 }
 
 /// A learning path a person follows, and how far they are.
@@ -989,12 +1003,14 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
     fn recommended(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Recommended>>> + Send;
     /// The learning paths `user` follows.
     fn following(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Following>>> + Send;
-    /// `user` follows a learning path (ours or a partner's).
+    /// `user` follows a learning path (ours or a partner's), or changes
+    /// `options` of one they follow.
     fn follow(
         &self,
         user: &User,
         org: &OrgKey,
         id: &str,
+        options: FollowOptions,
     ) -> impl Future<Output = ApiResult<()>> + Send;
     fn unfollow(
         &self,

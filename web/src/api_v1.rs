@@ -17,9 +17,9 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::Shared;
 use crate::api::{
-    ApiError, AuditQuery, FederationMode, FeedbackForm, ImpactQuery, LearningGoals, NewKudos,
-    NewRecommendation, NewRequest, NewUser, NodeApi, OfferAction, OrgAction, ProfileUpdate,
-    Progress, RequestAnswer, SearchQuery, SharedFields,
+    ApiError, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery, LearningGoals,
+    NewKudos, NewRecommendation, NewRequest, NewUser, NodeApi, OfferAction, OrgAction,
+    ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
 use crate::session::{ApiAdmin, ApiCaller};
@@ -333,8 +333,9 @@ async fn follow<S: NodeApi>(
     State(state): State<Shared<S>>,
     ApiCaller(user): ApiCaller,
     ApiPath((o, id)): ApiPath<(String, String)>,
+    ApiJson(options): ApiJson<FollowOptions>,
 ) -> ApiResult<impl IntoResponse> {
-    state.node.follow(&user, &org(&o)?, &id).await?;
+    state.node.follow(&user, &org(&o)?, &id, options).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -266,7 +266,13 @@ impl NodeApi for Fake {
         }])
     }
 
-    async fn follow(&self, _user: &User, _org: &OrgKey, _id: &str) -> ApiResult<()> {
+    async fn follow(
+        &self,
+        _user: &User,
+        _org: &OrgKey,
+        _id: &str,
+        _options: FollowOptions,
+    ) -> ApiResult<()> {
         Ok(())
     }
 
@@ -427,6 +433,7 @@ impl NodeApi for Fake {
             contributable: false,
             org_names: Vec::new(),
             following: None,
+            tell_curator: false,
             local_only: false,
         })
     }

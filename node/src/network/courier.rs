@@ -44,6 +44,9 @@ pub async fn run(handle: NetworkHandle, service: Service) {
                 Delivery::Kudos { envelope, .. } => DirectMessage::Kudos {
                     envelope: ByteBuf::from(envelope.clone()),
                 },
+                Delivery::FollowerCount { envelope, .. } => DirectMessage::FollowerCount {
+                    envelope: ByteBuf::from(envelope.clone()),
+                },
             };
             let outcome = match handle.direct(peer, message).await {
                 Ok(DirectReply::Queued | DirectReply::Received) => Ok(()),

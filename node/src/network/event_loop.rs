@@ -532,6 +532,10 @@ fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> Di
             service.receive_kudos(envelope, sender),
             DirectReply::Received,
         ),
+        DirectMessage::FollowerCount { envelope } => (
+            service.receive_follower_count(envelope, sender),
+            DirectReply::Received,
+        ),
     };
     match result {
         Ok(Ok(())) => ok,

@@ -78,13 +78,15 @@ pub enum SyncResponse {
 pub const DIRECT_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/direct/1");
 pub const MAX_DIRECT_BYTES: u64 = 128 * 1024;
 
-/// A direct message: a signed `request`, `answer` or `kudos` envelope.
+/// A direct message: a signed `request`, `answer`, `kudos` or
+/// `follower_count` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DirectMessage {
     Request { envelope: ByteBuf },
     Answer { envelope: ByteBuf },
     Kudos { envelope: ByteBuf },
+    FollowerCount { envelope: ByteBuf },
 }
 
 /// The receiving node's reply.
@@ -93,7 +95,8 @@ pub enum DirectMessage {
 pub enum DirectReply {
     /// The request is stored in the offering person's inbox.
     Queued,
-    /// The answer (or kudos) is stored with the request it follows.
+    /// The answer (or kudos) is stored with the request it follows; a
+    /// follower count with the list it counts.
     Received,
     /// Refused for good; `reason` says why.
     Refused { reason: String },

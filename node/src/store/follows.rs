@@ -21,6 +21,10 @@ pub struct Follow {
     /// Positions (from 0) of the entries ticked off.
     pub done: BTreeSet<u16>,
     pub at: i64,
+    /// The person chose to let the list's organisation know that someone
+    /// here follows it (counted, never named; see `follower_counts`).
+    #[serde(default)]
+    pub tell_curator: bool,
 }
 
 /// `follow/<person>/<org hex>/<id>`: person and record ids never hold `/`.

@@ -22,6 +22,8 @@
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 //! | `goal/`    | person id                         | JSON `Goals` (private)    |
 //! | `fb/`      | request id (our outbox)           | JSON `Feedback` (private) |
+//! | `fcsent/`  | list org (hex) `/` list id        | JSON `SentCount`          |
+//! | `fcrecv/`  | list id `/` sending org (hex)     | JSON `ReceivedCount`      |
 
 use skillmesh_protocol::OrgKey;
 
@@ -50,6 +52,8 @@ pub const FEEDBACK: &[u8] = b"fb/";
 pub const FOLLOW: &[u8] = b"follow/";
 pub const RECOMMENDATION: &[u8] = b"reco/";
 pub const OBSERVATION: &[u8] = b"obs/";
+pub const FOLLOWERS_SENT: &[u8] = b"fcsent/";
+pub const FOLLOWERS_RECEIVED: &[u8] = b"fcrecv/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

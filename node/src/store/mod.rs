@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod feedback;
+pub mod follower_counts;
 pub mod follows;
 pub mod goals;
 pub mod items;
@@ -34,6 +35,7 @@ use crate::storage::{self, Batch, Kv, StorageError};
 pub use accounts::{Account, Role, TokenKind};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use feedback::Feedback;
+pub use follower_counts::{ReceivedCount, SentCount};
 pub use follows::Follow;
 pub use goals::Goals;
 pub use items::{ItemState, OwnItem};

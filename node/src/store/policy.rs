@@ -51,6 +51,16 @@ impl Store {
             .map(|e| e.listing))
     }
 
+    /// The organisations an admin blocked.
+    pub fn blocked_orgs(&self) -> Result<Vec<OrgKey>> {
+        Ok(self
+            .org_listings()?
+            .into_iter()
+            .filter(|(_, l)| *l == OrgListing::Blocked)
+            .map(|(o, _)| o)
+            .collect())
+    }
+
     /// Every listed organisation.
     pub fn org_listings(&self) -> Result<Vec<(OrgKey, OrgListing)>> {
         self.kv

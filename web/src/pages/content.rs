@@ -16,7 +16,9 @@ use skillmesh_protocol::kinds::{ContentItem, ContentType, Level, ListEntry, wire
 use super::offers::{pick, select};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{ApiError, Colleague, Listing, NewRecommendation, NodeApi, Progress};
+use crate::api::{
+    ApiError, Colleague, FollowOptions, Listing, NewRecommendation, NodeApi, Progress,
+};
 use crate::layout::words;
 
 pub const CONTENT_TYPES: [ContentType; 7] = [
@@ -155,8 +157,9 @@ pub fn follow_section(ctx: &Ctx, l: &Listing) -> Markup {
         h2 { "Follow this learning path" }
         @match &l.following {
             None => {
-                form.inline #follow method="post" action={ (base) "/follow" } {
+                form.stack #follow method="post" action={ (base) "/follow" } {
                     (ctx.csrf())
+                    (tell_curator_box(l))
                     button #follow-button type="submit" { "Follow" }
                 }
                 p.hint { "Following, and what you tick off, stays with you on " (ctx.org_name) "'s node." }
@@ -173,6 +176,13 @@ pub fn follow_section(ctx: &Ctx, l: &Listing) -> Markup {
                     button #save-progress type="submit" { "Save my progress" }
                 }
                 p.meta #progress-count { (done.len()) " of " (c.items.len()) " done" }
+                @if !l.own {
+                    form.inline #tell-form method="post" action={ (base) "/follow" } {
+                        (ctx.csrf())
+                        (tell_curator_box(l))
+                        button.secondary #save-tell type="submit" { "Save" }
+                    }
+                }
                 form.inline method="post" action={ (base) "/unfollow" } {
                     (ctx.csrf())
                     button.secondary type="submit" { "Stop following" }
@@ -182,7 +192,22 @@ pub fn follow_section(ctx: &Ctx, l: &Listing) -> Markup {
     }
 }
 
-/// `POST /listing/{org}/{id}/follow`.
+/// For a partner's learning path: whether its organisation may count the
+/// person among its followers.
+fn tell_curator_box(l: &Listing) -> Markup {
+    if l.own {
+        return html! {};
+    }
+    html! {
+        label.check {
+            input #tell-curator type="checkbox" name="tell_curator" value="1" checked[l.tell_curator];
+            "Let " (l.org_name) " count me among its followers (it learns how many of us follow it, never who)"
+        }
+    }
+}
+
+/// `POST /listing/{org}/{id}/follow`: follow, or change whether the
+/// list's organisation counts the person.
 pub async fn follow<S: NodeApi>(
     State(state): State<Shared<S>>,
     ctx: Ctx,
@@ -192,9 +217,12 @@ pub async fn follow<S: NodeApi>(
     let form = FormData::parse(&body);
     let me = ctx.user_posting(&form)?;
     let org_key = org_key(&ctx, &org)?;
+    let options = FollowOptions {
+        tell_curator: form.has("tell_curator"),
+    };
     state
         .node
-        .follow(&me.user, &org_key, &id)
+        .follow(&me.user, &org_key, &id, options)
         .await
         .map_err(|e| ctx.fail(e))?;
     done(&format!("/listing/{org}/{id}"), "following")
