@@ -238,12 +238,32 @@ async fn demo_starts_each_organisation_with_sample_data() {
         .await
         .expect("POST /signin");
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
-    assert!(
-        signed_in.headers().get_all("set-cookie").iter().any(|c| c
-            .to_str()
-            .is_ok_and(|c| c.starts_with("skillmesh_session_"))),
-        "a session cookie"
-    );
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("skillmesh_session_"))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    // Northwind's people find the runbook it keeps inside, marked so.
+    let found = client
+        .get(format!("http://{}/find?q=runbook", demo.web))
+        .header("cookie", session)
+        .send()
+        .await
+        .expect("GET /find")
+        .text()
+        .await
+        .expect("page");
+    for expected in [
+        "1 result<",
+        "/runbook-tomas\">Northwind's on-call",
+        "kept inside: not shared with partners",
+    ] {
+        assert!(found.contains(expected), "{expected:?} in {found}");
+    }
     assert!(demo.terminate().success());
     // --data-dir keeps the data: a second start reuses it without reseeding.
     assert!(dir.path().join("northwind").join("org.key").exists());

@@ -247,6 +247,9 @@ fn seed(
         service.create_item(&id, owner, body, "demo")?;
         service.publish_item(&id, "demo")?;
     }
+    for (id, owner, body) in sample_data::kept_inside(sample) {
+        service.create_item(&id, owner, body, "demo")?;
+    }
     Ok(())
 }
 

@@ -416,6 +416,27 @@ pub fn items(
     out
 }
 
+/// Content the sample organisation keeps inside: its people find it on
+/// their own node (marked so), and nothing of it is signed or shared.
+pub fn kept_inside(org: &SampleOrg) -> Vec<(String, Option<&'static str>, Body)> {
+    let lead = &org.people[0];
+    vec![(
+        format!("runbook-{}", lead.id),
+        Some(lead.id),
+        Body::Content(ContentItem {
+            content_type: ContentType::Article,
+            title: format!("{}'s on-call runbook", org.name),
+            url: Some(format!("https://{}/wiki/on-call-runbook", org.domain)),
+            why: "How we page, hand over and review here; for our own people only.".into(),
+            topics: vec!["On-call".into()],
+            level: Some(Level::Beginner),
+            minutes: Some(15),
+            curator_name: Some(lead.name.into()),
+            items: vec![],
+        }),
+    )]
+}
+
 /// Fabrikam's learning week, four weeks out, Monday 09:00 UTC onwards,
 /// open to sessions from `partners`.
 fn learning_week(now: i64, partners: &[OrgKey]) -> Body {
@@ -460,7 +481,10 @@ mod tests {
         let now = 1_800_000_000;
         let mut kinds = std::collections::BTreeSet::new();
         for sample in ORGS {
-            for (id, _, body) in items(sample, now, &[org]) {
+            for (id, _, body) in items(sample, now, &[org])
+                .into_iter()
+                .chain(kept_inside(sample))
+            {
                 kinds.insert(body.kind());
                 let record = skillmesh_protocol::Record {
                     header: skillmesh_protocol::Header {
