@@ -553,7 +553,7 @@ impl Service {
         };
         skillmesh_protocol::validate::id("id", id)?;
         self.inner.store.add_item(&item)?;
-        self.inner.search.keep_inside(id, Some(&item));
+        self.inner.search.keep_inside(id)?;
         self.audit(
             actor,
             "item_created",
@@ -567,7 +567,7 @@ impl Service {
     /// Stores a change to our item, and keeps search in step with it.
     pub(crate) fn update_item(&self, item: &OwnItem) -> Result<()> {
         self.inner.store.update_item(item)?;
-        self.inner.search.keep_inside(&item.id, Some(item));
+        self.inner.search.keep_inside(&item.id)?;
         Ok(())
     }
 
@@ -643,7 +643,7 @@ impl Service {
             self.retract_record(id, actor)?;
         }
         self.inner.store.delete_item(id)?;
-        self.inner.search.keep_inside(id, None);
+        self.inner.search.keep_inside(id)?;
         self.audit(
             actor,
             "item_deleted",

@@ -185,22 +185,25 @@ impl Search {
         }
     }
 
-    /// Brings search in step with our item `id`, now `item` (`None`:
-    /// deleted): while it is content kept inside the organisation, its
-    /// entry is added or replaced; otherwise any such entry is dropped. A
-    /// signed version held is left alone: publishing and retracting go
-    /// through [`Search::apply`].
-    pub fn keep_inside(&self, id: &str, item: Option<&crate::store::OwnItem>) {
+    /// Brings search in step with our item `id` as the store now holds it
+    /// (read under the catalogue's lock, so that of two changes at once
+    /// the later one wins): while it is content kept inside the
+    /// organisation, its entry is added or replaced; otherwise any such
+    /// entry is dropped. A signed version held is left alone: publishing
+    /// and retracting go through [`Search::apply`].
+    pub fn keep_inside(&self, id: &str) -> Result<(), SearchError> {
         let mut catalogue = self.write();
         if catalogue.holds_signed(&self.own, id) {
-            return;
+            return Ok(());
         }
+        let item = self.store.item(id)?;
         let change = catalogue.remove(&self.own, id);
         self.follow(&mut catalogue, change, None);
-        if let Some(record) = item.and_then(|i| catalogue::inside_record(self.own, i)) {
+        if let Some(record) = item.and_then(|i| catalogue::inside_record(self.own, &i)) {
             let change = catalogue.apply(&record);
             self.follow(&mut catalogue, change, Some(&record));
         }
+        Ok(())
     }
 
     /// Forgets records just purged from the store for expiring by `now`.
@@ -751,7 +754,7 @@ mod tests {
             c.title = "Blameless on-call reviews, by Tomás".into();
         }
         f.store.update_item(&item).expect("update");
-        search.keep_inside("notes", Some(&item));
+        search.keep_inside("notes").expect("keep");
         assert_eq!(ids(&search, "blameless on-call tomas"), ["notes"]);
         assert!(ids(&search, "postmortem").is_empty());
         assert!(search.wait_indexed(WAIT));
@@ -761,7 +764,8 @@ mod tests {
         let signed = f.put("notes", 1, item.body.clone());
         search.apply([&signed]);
         item.state = crate::store::ItemState::Published;
-        search.keep_inside("notes", Some(&item));
+        f.store.update_item(&item).expect("update");
+        search.keep_inside("notes").expect("keep");
         assert!(search.wait_indexed(WAIT));
         assert!(!hit("blameless").local_only);
         assert_eq!(search.len(), 1);
@@ -770,7 +774,8 @@ mod tests {
         let gone = f.put("notes", 2, Body::Retraction(Default::default()));
         search.apply([&gone]);
         item.state = crate::store::ItemState::Unpublished;
-        search.keep_inside("notes", Some(&item));
+        f.store.update_item(&item).expect("update");
+        search.keep_inside("notes").expect("keep");
         assert!(hit("blameless").local_only);
         assert!(search.wait_indexed(WAIT));
         assert_eq!(ids(&search, "blamless "), ["notes"]);
@@ -790,7 +795,7 @@ mod tests {
 
         // Deleted: gone from search and from the index.
         f.store.delete_item("notes").expect("delete");
-        search.keep_inside("notes", None);
+        search.keep_inside("notes").expect("keep");
         assert!(ids(&search, "retrospectives").is_empty());
         assert!(search.wait_indexed(WAIT));
         assert_eq!(search.index_stats().expect("index").docs, 0);
