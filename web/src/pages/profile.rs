@@ -214,7 +214,7 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
             dt { "Sessions" } dd { (r.sessions) " (" (format!("{:.1}", r.minutes as f64 / 60.0)) " hours)" }
             dt { "Cohorts run" } dd { (r.cohorts_run) }
             dt { "Kudos" } dd { (r.kudos) }
-            dt { "Curating" } dd { (r.curated) " (follows of your learning paths here, and items you recommended)" }
+            dt { "Curating" } dd { (r.curated) " (follows of your learning paths, here and by people elsewhere who let us count them, and items you recommended)" }
             dt { "Sessions observed" } dd { (r.observed) }
         }
         p.hint { "Counted here from the requests you accepted and the offers you run. It leaves " (ctx.org_name) " only on your listing, signed, if you share \"Recognition\" above and your organisation allows it." }
