@@ -16,7 +16,7 @@ use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::{Event, EventSession, Request};
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::NodeApi;
+use skillmesh_web::{NodeApi, ics};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar() {
@@ -152,6 +152,33 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     assert_eq!(feed[0].title, "Incident reviews without blame");
     assert_eq!(feed[0].slots[0].starts_at, now + 2 * 86_400);
     assert_eq!(feed[0].org, host_key);
+    // It is the same calendar event as the listing's .ics file of that
+    // session (one UID), so a calendar program that has both keeps one.
+    let listing = web
+        .listing(&user, &host_key, "week")
+        .await
+        .expect("listing");
+    let uids = |id: &str, sessions: &[ics::Session]| -> Vec<String> {
+        let events: Vec<ics::Event<'_>> = sessions
+            .iter()
+            .map(|session| ics::Event {
+                org: &host_key,
+                org_name: "Contoso",
+                id,
+                session,
+            })
+            .collect();
+        ics::calendar(&events, 0)
+            .replace("\r\n ", "")
+            .lines()
+            .filter_map(|l| l.strip_prefix("UID:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let listed = uids(&listing.id, &ics::sessions(&listing.body));
+    let fed = uids(&feed[0].id, &ics::of_feed_item(&feed[0]));
+    assert_eq!(listed.len(), 3);
+    assert_eq!(fed, vec![listed[1].clone()]);
 }
 
 /// A request from `from`'s node carrying `session` for `week` of `to`,

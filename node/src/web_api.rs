@@ -470,14 +470,14 @@ impl Service {
             .map(|s| FeedItem {
                 org: e.offer_org,
                 org_name: self.org_display_name(&e.offer_org),
-                // One calendar event per session signed up for.
-                id: format!("{}.{}", e.offer_id, s.id),
+                id: e.offer_id.clone(),
                 title: s.title.clone(),
                 detail: event.title.clone(),
                 slots: vec![skillmesh_protocol::kinds::Slot {
                     starts_at: s.starts_at,
                     duration_minutes: s.duration_minutes,
                 }],
+                session: Some(s.id.clone()),
             }))
     }
 
@@ -504,6 +504,7 @@ impl Service {
                     title: e.offer_title,
                     detail: g.goal,
                     slots: g.schedule,
+                    session: None,
                 });
             }
         }
@@ -526,6 +527,7 @@ impl Service {
                     id: item.id,
                     detail,
                     slots,
+                    session: None,
                 });
             }
         }

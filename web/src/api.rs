@@ -628,7 +628,8 @@ pub struct OutboxItem {
 }
 
 /// Something with scheduled sessions in a person's calendar feed: a cohort
-/// they were admitted to, or an offer of their own.
+/// they were admitted to, an event session they signed up for, or an
+/// offer of their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedItem {
     /// The organisation whose record it is.
@@ -640,6 +641,10 @@ pub struct FeedItem {
     /// What it is about (a cohort's goal, an offer's description).
     pub detail: String,
     pub slots: Vec<Slot>,
+    /// For a sign-up to one session of an event: that session's id (then
+    /// `id` is the event's and `slots` holds the one session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// After taking part in something I was accepted for: how it went. It

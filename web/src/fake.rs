@@ -390,6 +390,7 @@ impl NodeApi for Fake {
             title: m.title,
             detail: m.description,
             slots: m.slots,
+            session: None,
         }]))
     }
 

@@ -9,11 +9,18 @@ use axum::response::{IntoResponse, Response};
 use skillmesh_protocol::kinds::Slot;
 use skillmesh_protocol::{Body, OrgKey};
 
+use crate::api::FeedItem;
 use crate::dates::ical_utc;
 
 /// One scheduled session of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// What names it within its record: an event session's id, or a
+    /// slot's position in a series. It is part of the calendar UID, so
+    /// the same session from its listing's .ics file and from the feed is
+    /// one event in a calendar program, and an event's sessions keep
+    /// theirs when sessions before them are added or removed.
+    pub key: String,
     pub title: String,
     pub starts_at: i64,
     pub duration_minutes: u16,
@@ -32,6 +39,7 @@ pub fn sessions(body: &Body) -> Vec<Session> {
             .sessions
             .iter()
             .map(|s| Session {
+                key: s.id.clone(),
                 title: s.title.clone(),
                 starts_at: s.starts_at,
                 duration_minutes: s.duration_minutes,
@@ -50,6 +58,7 @@ pub fn numbered(title: &str, detail: &str, slots: &[Slot]) -> Vec<Session> {
         .iter()
         .enumerate()
         .map(|(n, s)| Session {
+            key: n.to_string(),
             title: if total == 1 {
                 title.to_string()
             } else {
@@ -62,18 +71,29 @@ pub fn numbered(title: &str, detail: &str, slots: &[Slot]) -> Vec<Session> {
         .collect()
 }
 
-/// One calendar event: session `index` of record `id` of `org`.
+/// The sessions of an item of a person's calendar feed: the one event
+/// session they signed up for, under its own key, or a numbered series.
+pub fn of_feed_item(item: &FeedItem) -> Vec<Session> {
+    let mut sessions = numbered(&item.title, &item.detail, &item.slots);
+    if let (Some(key), [only]) = (&item.session, sessions.as_mut_slice()) {
+        only.key.clone_from(key);
+    }
+    sessions
+}
+
+/// One calendar event: `session` of record `id` of `org`.
 pub struct Event<'a> {
     pub org: &'a OrgKey,
     pub org_name: &'a str,
     pub id: &'a str,
-    pub index: usize,
     pub session: &'a Session,
 }
 
 /// A calendar of `events`, stamped `now`. Each event's UID is stable
-/// (organisation, record and index), so importing an updated file, or a
-/// feed fetched again, replaces the events instead of adding copies.
+/// (session key, record, organisation), so importing an updated file, or
+/// a feed fetched again, replaces the events instead of adding copies.
+/// Keys and record ids are of `[A-Za-z0-9._-]` (the protocol checks), so
+/// the `/` between them keeps two different sessions from one UID.
 pub fn calendar(events: &[Event<'_>], now: i64) -> String {
     let mut out = String::new();
     let mut line = |text: String| fold(&mut out, &text);
@@ -86,12 +106,11 @@ pub fn calendar(events: &[Event<'_>], now: i64) -> String {
         org,
         org_name,
         id,
-        index,
         session: s,
     } in events
     {
         line("BEGIN:VEVENT".into());
-        line(format!("UID:{index}.{id}.{}@skillmesh", org.to_hex()));
+        line(format!("UID:{}/{id}.{}@skillmesh", s.key, org.to_hex()));
         line(format!("DTSTAMP:{}", ical_utc(now)));
         line(format!("DTSTART:{}", ical_utc(s.starts_at)));
         line(format!(
@@ -206,6 +225,7 @@ pub(crate) mod tests {
     fn values_are_escaped_lines_folded_and_times_utc() {
         let title = "Ops, on-call; \\ and \"quotes\"\r\n<script>".to_string() + &"é".repeat(60);
         let s = Session {
+            key: "2".into(),
             title: title.clone(),
             starts_at: 951_782_400 + 3_600,
             duration_minutes: 90,
@@ -217,7 +237,6 @@ pub(crate) mod tests {
                 org: &org,
                 org_name: "Contoso",
                 id: "cohort-1",
-                index: 2,
                 session: &s,
             }],
             0,
@@ -231,7 +250,7 @@ pub(crate) mod tests {
         let e = &events[0];
         assert_eq!(e["DTSTART"], "20000229T010000Z");
         assert_eq!(e["DTEND"], "20000229T023000Z");
-        assert_eq!(e["UID"], format!("2.cohort-1.{}@skillmesh", org.to_hex()));
+        assert_eq!(e["UID"], format!("2/cohort-1.{}@skillmesh", org.to_hex()));
         // Newlines travel escaped; other control characters are dropped.
         assert_eq!(e["SUMMARY"], title.replace('\r', ""));
         assert_eq!(

@@ -799,7 +799,7 @@ async fn each_scheduled_session_is_an_ics_file_and_all_of_them_one() {
     assert_eq!(one.status, StatusCode::OK);
     let events = crate::ics::tests::parse(&one.body);
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["UID"], format!("1.offer-1.{org}@skillmesh"));
+    assert_eq!(events[0]["UID"], format!("1/offer-1.{org}@skillmesh"));
     assert!(
         one.headers
             .get(header::CONTENT_DISPOSITION)
@@ -862,6 +862,12 @@ async fn the_calendar_feed_is_served_by_its_address_alone() {
     let events = crate::ics::tests::parse(&feed.body);
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["SUMMARY"], format!("{HOSTILE} (2 of 2)"));
+    // The same event as the listing's file of that session (one UID), so
+    // a calendar program that has both keeps one.
+    assert_eq!(
+        events[1]["UID"],
+        format!("1/offer-1.{}@skillmesh", fake::remote_org().to_hex())
+    );
     for wrong in [
         "/calendar/smc_unknown.ics".to_string(),
         format!("/calendar/{}", fake::CALENDAR_TOKEN),

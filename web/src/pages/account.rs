@@ -126,24 +126,17 @@ pub async fn feed<S: NodeApi>(
             return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
         }
     };
-    let sessions: Vec<Vec<ics::Session>> = items
-        .iter()
-        .map(|i| ics::numbered(&i.title, &i.detail, &i.slots))
-        .collect();
+    let sessions: Vec<Vec<ics::Session>> = items.iter().map(ics::of_feed_item).collect();
     let events: Vec<ics::Event<'_>> = items
         .iter()
         .zip(&sessions)
         .flat_map(|(item, sessions)| {
-            sessions
-                .iter()
-                .enumerate()
-                .map(move |(index, session)| ics::Event {
-                    org: &item.org,
-                    org_name: &item.org_name,
-                    id: &item.id,
-                    index,
-                    session,
-                })
+            sessions.iter().map(move |session| ics::Event {
+                org: &item.org,
+                org_name: &item.org_name,
+                id: &item.id,
+                session,
+            })
         })
         .collect();
     ics::response("skillmesh", &events)

@@ -146,9 +146,9 @@ pub async fn calendar<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     let all = ics::sessions(&listing.body);
-    let chosen: Vec<(usize, &ics::Session)> = match wanted {
-        None => all.iter().enumerate().collect(),
-        Some(n) => all.get(n).map(|s| vec![(n, s)]).unwrap_or_default(),
+    let chosen: Vec<&ics::Session> = match wanted {
+        None => all.iter().collect(),
+        Some(n) => all.get(n).into_iter().collect(),
     };
     if chosen.is_empty() {
         return Err(ctx.fail(ApiError::NotFound(
@@ -157,11 +157,10 @@ pub async fn calendar<S: NodeApi>(
     }
     let events: Vec<ics::Event<'_>> = chosen
         .into_iter()
-        .map(|(index, session)| ics::Event {
+        .map(|session| ics::Event {
             org: &org,
             org_name: &listing.org_name,
             id: &listing.id,
-            index,
             session,
         })
         .collect();
