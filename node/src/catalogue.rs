@@ -422,19 +422,6 @@ fn label(value: &str) -> String {
     }
 }
 
-fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "expertise" => "Experts",
-        "talk_offer" => "Talks",
-        "mentoring_offer" => "Mentoring",
-        "cohort_offer" => "Cohorts",
-        "event" => "Events",
-        "content" => "Content",
-        "talk_wanted" => "Talks wanted",
-        _ => "Other",
-    }
-}
-
 /// A stored record's payload, its body left as raw JSON.
 #[derive(serde::Deserialize)]
 struct Payload<'a> {
@@ -1162,7 +1149,10 @@ impl Catalogue {
                         let value = interner.value(id as u32).to_string();
                         let label = match dim {
                             Dim::Org => self.org_label(&value),
-                            Dim::Kind => kind_label(&value).to_string(),
+                            Dim::Kind => value
+                                .parse::<Kind>()
+                                .map_or("Other", Kind::label)
+                                .to_string(),
                             Dim::Format | Dim::Availability => label(&value),
                             _ => value.clone(),
                         };

@@ -53,6 +53,39 @@ impl Kind {
         Kind::FollowerCount,
     ];
 
+    /// The kinds people find in search, in the order the UI offers them.
+    pub const LISTED: [Kind; 7] = [
+        Kind::Expertise,
+        Kind::TalkOffer,
+        Kind::MentoringOffer,
+        Kind::CohortOffer,
+        Kind::Event,
+        Kind::Content,
+        Kind::TalkWanted,
+    ];
+
+    /// What people see this kind called, as a heading or a search filter.
+    /// Kept here beside the wire names so the web pages and the search
+    /// facets (in different crates) cannot drift apart.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::OrgCard => "Organisations",
+            Kind::Expertise => "Experts",
+            Kind::TalkOffer => "Talks",
+            Kind::MentoringOffer => "Mentoring",
+            Kind::CohortOffer => "Cohorts",
+            Kind::Event => "Events",
+            Kind::Content => "Content",
+            Kind::TalkWanted => "Talks wanted",
+            Kind::ImpactSummary => "Impact summaries",
+            Kind::Retraction => "Retractions",
+            Kind::Request => "Requests",
+            Kind::Answer => "Answers",
+            Kind::Kudos => "Kudos",
+            Kind::FollowerCount => "Follower counts",
+        }
+    }
+
     /// Whether records of this kind are published to every organisation
     /// (gossip and sync). Requests, answers, kudos and follower counts
     /// travel point to point.
@@ -416,4 +449,20 @@ struct PayloadIn<'a> {
     expires_at: i64,
     #[serde(borrow)]
     body: &'a RawValue,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_kinds_are_published_and_every_label_is_distinct() {
+        for kind in Kind::LISTED {
+            assert!(kind.is_federated(), "{kind} is listed but not published");
+        }
+        let mut labels: Vec<&str> = Kind::ALL.iter().map(|k| k.label()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), Kind::ALL.len());
+    }
 }

@@ -7,28 +7,16 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use maud::{Markup, html};
+use skillmesh_protocol::Kind;
 
 use super::{Ctx, PageResult};
 use crate::Shared;
 use crate::api::{ApiError, HighlightPart, NodeApi, SearchHit, SearchQuery, SearchResults};
 use crate::layout::words;
 
-/// The kinds a person can narrow to, with their labels.
-pub const KINDS: [(&str, &str); 7] = [
-    ("expertise", "Experts"),
-    ("talk_offer", "Talks"),
-    ("mentoring_offer", "Mentoring"),
-    ("cohort_offer", "Cohorts"),
-    ("event", "Events"),
-    ("content", "Content"),
-    ("talk_wanted", "Talks wanted"),
-];
-
+/// What people see a kind called; an unknown kind shows as itself.
 pub fn kind_label(kind: &str) -> &str {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(kind, |(_, l)| l)
+    kind.parse::<Kind>().map_or(kind, |k| k.label())
 }
 
 fn facet_title(name: &str) -> &str {
@@ -114,8 +102,8 @@ fn render(query: &SearchQuery, results: &SearchResults) -> Markup {
                 input #q type="search" name="q" value=(query.q) aria-label="Search" placeholder="Topic, skill, name…";
                 select name="kind" aria-label="Kind" {
                     option value="" selected[query.kind.is_empty()] { "Everything" }
-                    @for (k, label) in KINDS {
-                        option value=(k) selected[query.kind == k] { (label) }
+                    @for k in Kind::LISTED {
+                        option value=(k.as_str()) selected[query.kind == k.as_str()] { (k.label()) }
                     }
                 }
                 button #search type="submit" { "Search" }
