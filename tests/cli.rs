@@ -414,3 +414,99 @@ fn user_add_creates_the_first_admin_and_refuses_duplicates() {
     assert!(one_line_error(&busy).contains("in use"));
     drop(node);
 }
+
+/// One sign-in attempt with a wrong password, as a browser behind
+/// `forwarded_for` would make it (through a proxy that appends that
+/// address to `X-Forwarded-For`): fetch the form and its CSRF cookie,
+/// then post. Returns the status of the post.
+async fn failed_sign_in(web: std::net::SocketAddr, username: &str, forwarded_for: &str) -> u16 {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let form = client
+        .get(format!("http://{web}/signin"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("GET /signin");
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a sign-in cookie")
+        .to_string();
+    let html = form.text().await.expect("form");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field");
+    let body = format!(
+        "csrf={csrf}&next=%2F&username={}&password=wrong",
+        username.replace('@', "%40")
+    );
+    client
+        .post(format!("http://{web}/signin"))
+        .header("x-forwarded-for", forwarded_for)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("POST /signin")
+        .status()
+        .as_u16()
+}
+
+/// Failed sign-ins are limited per client address (20 in 15 minutes).
+/// Behind a reverse proxy every request comes from the proxy, so without
+/// `web.trusted_proxies` one person guessing would lock everyone out;
+/// with it, the node counts per forwarded client. A node that does not
+/// trust the sender ignores the header, so a client cannot dodge the
+/// limit by making addresses up.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_sign_in_limit_is_per_client() {
+    const PER_ADDRESS: usize = 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = init_org(dir.path(), "Northwind");
+    let cfg = config.to_str().expect("utf-8");
+
+    // The test is the proxy: it connects from 127.0.0.1.
+    let node = Running::start_with_env(
+        &["run", "--config", cfg],
+        &[("SKILLMESH_WEB_TRUSTED_PROXIES", "127.0.0.1")],
+    );
+    for i in 0..PER_ADDRESS {
+        // A different account each time, to stay under the per-account limit.
+        let user = format!("guess{i}@northwind.example");
+        let status = failed_sign_in(node.web, &user, "203.0.113.5").await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let blocked = failed_sign_in(node.web, "guess99@northwind.example", "203.0.113.5").await;
+    assert_eq!(blocked, 429, "the guessing client is held back");
+    let other = failed_sign_in(node.web, "amara@northwind.example", "203.0.113.6").await;
+    assert_eq!(other, 401, "another client behind the same proxy is not");
+    // What the client wrote in front of the proxy's entry does not count.
+    let spoofed = failed_sign_in(
+        node.web,
+        "guess98@northwind.example",
+        "198.51.100.1, 203.0.113.5",
+    )
+    .await;
+    assert_eq!(spoofed, 429);
+    assert!(node.terminate().success());
+
+    // Without trusted proxies the header is ignored: all of it is
+    // 127.0.0.1, however many addresses the client claims.
+    let node = Running::start(&["run", "--config", cfg]);
+    for i in 0..PER_ADDRESS {
+        let user = format!("guess{i}@northwind.example");
+        let status = failed_sign_in(node.web, &user, &format!("203.0.113.{i}")).await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let made_up = failed_sign_in(node.web, "guess99@northwind.example", "203.0.113.200").await;
+    assert_eq!(made_up, 429);
+    assert!(node.terminate().success());
+}

@@ -55,6 +55,7 @@ pub(crate) struct Draft {
     pub(crate) key_file: Option<Sourced<String>>,
     pub(crate) web_listen: Option<Sourced<String>>,
     pub(crate) web_public_url: Option<Sourced<String>>,
+    pub(crate) web_trusted_proxies: Option<Sourced<Vec<String>>>,
     pub(crate) network_listen: Option<Sourced<Vec<String>>>,
     pub(crate) network_bootstrap: Option<Sourced<Vec<String>>>,
     pub(crate) network_mdns: Option<Sourced<bool>>,

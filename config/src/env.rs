@@ -14,6 +14,7 @@ const DATA_DIR: &str = "SKILLMESH_DATA_DIR";
 const KEY_FILE: &str = "SKILLMESH_KEY_FILE";
 const WEB_LISTEN: &str = "SKILLMESH_WEB_LISTEN";
 const WEB_PUBLIC_URL: &str = "SKILLMESH_WEB_PUBLIC_URL";
+const WEB_TRUSTED_PROXIES: &str = "SKILLMESH_WEB_TRUSTED_PROXIES";
 const NETWORK_LISTEN: &str = "SKILLMESH_NETWORK_LISTEN";
 const NETWORK_BOOTSTRAP: &str = "SKILLMESH_NETWORK_BOOTSTRAP";
 const NETWORK_MDNS: &str = "SKILLMESH_NETWORK_MDNS";
@@ -33,6 +34,7 @@ pub const ENV_VARS: &[&str] = &[
     KEY_FILE,
     WEB_LISTEN,
     WEB_PUBLIC_URL,
+    WEB_TRUSTED_PROXIES,
     NETWORK_LISTEN,
     NETWORK_BOOTSTRAP,
     NETWORK_MDNS,
@@ -89,6 +91,7 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         KEY_FILE => draft.key_file = text(),
         WEB_LISTEN => draft.web_listen = Some(Sourced::new(value.trim().to_owned(), origin)),
         WEB_PUBLIC_URL => draft.web_public_url = optional_text(),
+        WEB_TRUSTED_PROXIES => draft.web_trusted_proxies = list(),
         NETWORK_LISTEN => draft.network_listen = list(),
         NETWORK_BOOTSTRAP => draft.network_bootstrap = list(),
         NETWORK_MDNS => draft.network_mdns = Some(Sourced::new(parse_bool(var, value)?, origin)),

@@ -41,6 +41,7 @@ struct FileOrg {
 struct FileWeb {
     listen: Option<String>,
     public_url: Option<String>,
+    trusted_proxies: Option<StringList>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,6 +293,7 @@ impl FileSchema {
             key_file: at(self.key_file, "key_file"),
             web_listen: at(web.listen, "web.listen"),
             web_public_url: at(web.public_url, "web.public_url"),
+            web_trusted_proxies: at(web.trusted_proxies.map(|l| l.0), "web.trusted_proxies"),
             network_listen: at(network.listen.map(|l| l.0), "network.listen"),
             network_bootstrap: at(network.bootstrap.map(|l| l.0), "network.bootstrap"),
             network_mdns: at(network.mdns, "network.mdns"),

@@ -62,6 +62,14 @@ listen = {web_listen}
 # env: SKILLMESH_WEB_PUBLIC_URL (an empty value unsets it)
 {public_url}
 
+# IP addresses of reverse proxies in front of the web server. A request from
+# one of them counts as coming from the client address the proxy puts in
+# X-Forwarded-For (the limit on failed sign-ins per address relies on it);
+# from any other address the header is ignored. No port, no range.
+# Default: none, e.g. ["127.0.0.1"] for a proxy on the same machine.
+# env: SKILLMESH_WEB_TRUSTED_PROXIES (comma-separated)
+trusted_proxies = {trusted_proxies}
+
 [network]
 # libp2p multiaddrs to accept connections from other organisations' nodes on.
 # Default: ["/ip4/127.0.0.1/tcp/0"], loopback on any free port, which other
@@ -123,6 +131,14 @@ filter = {log_filter}
             key_file = path(&self.key_file),
             org_name = toml_string(&self.org.name),
             web_listen = toml_string(&self.web.listen.to_string()),
+            trusted_proxies = string_list(
+                &self
+                    .web
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            ),
             network_listen = string_list(&self.network.listen),
             network_bootstrap = string_list(&self.network.bootstrap),
             mdns = self.network.mdns,
@@ -191,6 +207,10 @@ mod tests {
         config.key_file = PathBuf::from("/keys/c:\\odd\"name.key");
         config.web.listen = "[::]:443".parse().unwrap_or(config.web.listen);
         config.web.public_url = Some("https://skills.fabrikam.example/".into());
+        config.web.trusted_proxies = vec![
+            [127, 0, 0, 1].into(),
+            std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7).into(),
+        ];
         config.network.listen = vec!["/ip4/0.0.0.0/tcp/4001".into(), "/ip6/::/tcp/4001".into()];
         config.network.bootstrap = vec![
             "/dns4/a.example/tcp/4001/p2p/12D3KooWA".into(),
@@ -208,6 +228,7 @@ mod tests {
         round_trip(&config);
 
         config.network.bootstrap.truncate(1);
+        config.web.trusted_proxies.truncate(1);
         config.network.listen.clear();
         config.federation.mode = FederationMode::Blocklist;
         round_trip(&config);

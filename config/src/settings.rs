@@ -1,7 +1,7 @@
 //! The typed, validated settings a node runs with, and their defaults.
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -31,6 +31,8 @@ pub const MAX_ORG_NAME_BYTES: usize = 100;
 pub const MAX_MULTIADDR_BYTES: usize = 512;
 /// Most entries accepted in `network.listen` or `network.bootstrap`.
 pub const MAX_MULTIADDRS: usize = 64;
+/// Most entries accepted in `web.trusted_proxies`.
+pub const MAX_TRUSTED_PROXIES: usize = 64;
 
 /// Everything a node needs to know to start, merged from the config file and
 /// `SKILLMESH_*` environment variables and validated.
@@ -88,6 +90,11 @@ pub struct WebSettings {
     /// `web.public_url`: how users reach the server, if not via `listen`;
     /// starts with `http://` or `https://`.
     pub public_url: Option<String>,
+    /// `web.trusted_proxies`: addresses of reverse proxies in front of the
+    /// web server. A request from one of them is taken to come from the
+    /// address it names in `X-Forwarded-For`; from anywhere else that
+    /// header is ignored, so clients cannot choose their own address.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for WebSettings {
@@ -95,6 +102,7 @@ impl Default for WebSettings {
         WebSettings {
             listen: DEFAULT_WEB_LISTEN,
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

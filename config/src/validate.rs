@@ -1,15 +1,15 @@
 //! Checking a merged [`Draft`] and turning it into a [`Config`]: defaults for
 //! what is unset, path resolution, and one error naming the first bad value.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
     Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogSettings, MAX_IDLE_TIMEOUT_SECS,
-    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MIN_IDLE_TIMEOUT_SECS,
-    NetworkSettings, OrgSettings, WebSettings,
+    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MAX_TRUSTED_PROXIES,
+    MIN_IDLE_TIMEOUT_SECS, NetworkSettings, OrgSettings, WebSettings,
 };
 use crate::text::shown;
 
@@ -39,6 +39,10 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
             None => defaults.listen,
         },
         public_url: draft.web_public_url.map(public_url).transpose()?,
+        trusted_proxies: match draft.web_trusted_proxies {
+            Some(proxies) => ip_addrs(proxies)?,
+            None => defaults.trusted_proxies,
+        },
     };
 
     let defaults = NetworkSettings::default();
@@ -220,6 +224,34 @@ fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {
         ));
     }
     Ok(value)
+}
+
+fn ip_addrs(list: Sourced<Vec<String>>) -> Result<Vec<IpAddr>, ConfigError> {
+    let Sourced { value, origin } = list;
+    if value.len() > MAX_TRUSTED_PROXIES {
+        return Err(invalid(
+            origin,
+            format!(
+                "has {} entries (at most {MAX_TRUSTED_PROXIES} allowed)",
+                value.len()
+            ),
+        ));
+    }
+    value
+        .iter()
+        .enumerate()
+        .map(|(index, addr)| {
+            addr.parse::<IpAddr>().map_err(|_| {
+                ConfigError::invalid(
+                    origin.entry(index),
+                    format!(
+                        "{} is not an IP address (expected something like 127.0.0.1 or ::1; no port, no range)",
+                        shown(addr)
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 fn multiaddrs(list: Sourced<Vec<String>>) -> Result<Vec<String>, ConfigError> {
@@ -424,6 +456,30 @@ mod tests {
         assert!(error(url("https:///path")).contains("no host name"));
         assert!(error(url("https://a b")).contains("spaces"));
         assert!(error(url(&format!("https://{}", "a".repeat(3000)))).contains("bytes long"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let proxies = |list: &[&str]| Draft {
+            web_trusted_proxies: file(
+                list.iter().map(|s| (*s).to_owned()).collect(),
+                "web.trusted_proxies",
+            ),
+            ..base()
+        };
+        let config = validate(proxies(&["127.0.0.1", "::1"]), Path::new("")).ok();
+        assert_eq!(
+            config.map(|c| c.web.trusted_proxies.len()),
+            Some(2),
+            "an IPv4 and an IPv6 address"
+        );
+        assert_eq!(
+            error(proxies(&["10.0.0.1", "10.0.0.0/8"])),
+            "web.trusted_proxies[1]: \"10.0.0.0/8\" is not an IP address (expected something like 127.0.0.1 or ::1; no port, no range)"
+        );
+        assert!(error(proxies(&["127.0.0.1:80"])).starts_with("web.trusted_proxies[0]: "));
+        assert!(error(proxies(&[""])).contains("is not an IP address"));
+        assert!(error(proxies(&["::1"; 65])).contains("has 65 entries (at most 64 allowed)"));
     }
 
     #[test]

@@ -125,6 +125,10 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_WEB_PUBLIC_URL", "http://h", |c| {
             c.web.public_url = Some("http://h".into());
         }),
+        ("SKILLMESH_WEB_TRUSTED_PROXIES", "127.0.0.1, ::1", |c| {
+            c.web.trusted_proxies =
+                vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()];
+        }),
         ("SKILLMESH_NETWORK_LISTEN", "/l", |c| {
             c.network.listen = vec!["/l".into()];
         }),

@@ -158,6 +158,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         public_url: config.web.public_url.clone(),
         // Demo and test nodes share 127.0.0.1; their cookies must not mix.
         instance: service.org().short(),
+        trusted_proxies: config.web.trusted_proxies.clone(),
     };
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();

@@ -44,6 +44,9 @@ pub struct WebOptions {
     /// Distinguishes this node's cookies from other nodes' on the same
     /// host (e.g. the first hex digits of the organisation key).
     pub instance: String,
+    /// `web.trusted_proxies`: reverse proxies whose `X-Forwarded-For`
+    /// names the client (see [`session::client_ip`]).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl WebOptions {

@@ -225,12 +225,60 @@ pub fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The header a reverse proxy names the client in.
+const FORWARDED_FOR: &str = "x-forwarded-for";
+
 /// The client's address, when the server recorded it.
-pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
+///
+/// A request from a trusted reverse proxy (`web.trusted_proxies`) counts
+/// as coming from the address the proxy forwarded: the right-most entry
+/// of `X-Forwarded-For` that is not itself a trusted proxy. Entries
+/// further left were written by the client and could say anything, so
+/// they are never used; from an untrusted peer the header is ignored
+/// altogether. An entry that is not an address (`unknown`, garbage)
+/// stops the walk at the last trusted hop, which is still an address the
+/// client could not choose. `X-Forwarded-For` rather than RFC 7239
+/// `Forwarded`, because it is what nginx, Caddy, HAProxy and Apache send
+/// by default.
+pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip().to_canonical())?;
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all(FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut nearest = peer;
+    for entry in forwarded.into_iter().rev() {
+        let Some(ip) = forwarded_ip(entry) else {
+            tracing::debug!(entry, "X-Forwarded-For entry is not an address");
+            break;
+        };
+        if !is_trusted(ip) {
+            return Some(ip);
+        }
+        nearest = ip;
+    }
+    Some(nearest)
+}
+
+/// One `X-Forwarded-For` entry as an address: `192.0.2.7`, `2001:db8::1`,
+/// or with a port (`192.0.2.7:51234`, `[2001:db8::1]:51234`).
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
 }
 
 /// Failed sign-ins per account and per client address in a sliding
@@ -362,6 +410,56 @@ mod tests {
         assert_eq!(s.touch("not-a-token"), None);
         s.end(&token);
         assert_eq!(s.touch(&token), None);
+    }
+
+    fn request(peer: &str, forwarded: &[&str]) -> Parts {
+        let mut req = axum::http::Request::builder().uri("/signin");
+        for value in forwarded {
+            req = req.header(FORWARDED_FOR, *value);
+        }
+        let (mut parts, ()) = req.body(()).expect("request").into_parts();
+        let peer: SocketAddr = peer.parse().expect("peer");
+        parts.extensions.insert(ConnectInfo(peer));
+        parts
+    }
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().expect("ip")).collect()
+    }
+
+    #[test]
+    fn the_client_address_comes_from_a_trusted_proxy_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let proxy = ips(&["127.0.0.1"]);
+        // No proxy configured: the header is the client's word, ignored.
+        let spoofed = request("198.51.100.9:4000", &["203.0.113.5"]);
+        assert_eq!(client_ip(&spoofed, &[]), ip("198.51.100.9"));
+        assert_eq!(client_ip(&spoofed, &proxy), ip("198.51.100.9"));
+        // From the proxy: the address it appended, not what the client
+        // put in front of it.
+        let via = request("127.0.0.1:4000", &["10.9.9.9, 203.0.113.5"]);
+        assert_eq!(client_ip(&via, &proxy), ip("203.0.113.5"));
+        // Two proxies in a chain, the header split over two lines, ports
+        // and an IPv4-mapped peer address.
+        let chain = ips(&["127.0.0.1", "192.0.2.1"]);
+        let two = request(
+            "[::ffff:127.0.0.1]:4000",
+            &["[2001:db8::5]:51234", "192.0.2.1"],
+        );
+        assert_eq!(client_ip(&two, &chain), ip("2001:db8::5"));
+        // Nothing forwarded, or nothing usable: the nearest trusted hop.
+        assert_eq!(
+            client_ip(&request("127.0.0.1:4000", &[]), &proxy),
+            ip("127.0.0.1")
+        );
+        let garbage = request("127.0.0.1:4000", &["203.0.113.5, unknown"]);
+        assert_eq!(client_ip(&garbage, &proxy), ip("127.0.0.1"));
+        // Without a recorded peer there is no address at all.
+        let (bare, ()) = axum::http::Request::builder()
+            .body(())
+            .expect("request")
+            .into_parts();
+        assert_eq!(client_ip(&bare, &proxy), None);
     }
 
     #[test]

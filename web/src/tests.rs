@@ -210,6 +210,7 @@ async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_the_session() {
     let mut c = Client::with(WebOptions {
         public_url: Some("https://learning.northwind.example".into()),
         instance: "ab12".into(),
+        ..WebOptions::default()
     });
     let form = c.get("/signin").await;
     let csrf = form.csrf();

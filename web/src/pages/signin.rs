@@ -87,7 +87,7 @@ pub async fn submit<S: NodeApi>(
         )));
     }
     let username = form.get("username");
-    let ip = session::client_ip(&parts);
+    let ip = session::client_ip(&parts, &state.options.trusted_proxies);
     if let Err(e) = state.sign_in_limiter.check(username, ip) {
         tracing::warn!(username, ?ip, "sign-in refused: too many failures");
         return Err(ctx.fail(e));
