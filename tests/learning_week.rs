@@ -181,9 +181,15 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     assert_eq!(fed, vec![listed[1].clone()]);
 }
 
-/// A request from `from`'s node carrying `session` for `week` of `to`,
-/// signed as `from`'s node would sign it.
-fn contribution_from(from: &Org, to: &Org, session: EventSession) -> Vec<u8> {
+/// A request from `from`'s node about `week` of `to`, adding `session` or
+/// withdrawing the session `withdraw`, signed as `from`'s node would sign
+/// it (but sent without the checks `from`'s node makes first).
+fn forged_request(
+    from: &Org,
+    to: &Org,
+    session: Option<EventSession>,
+    withdraw: Option<&str>,
+) -> Vec<u8> {
     let now = clock::now();
     let record = Record {
         header: Header {
@@ -204,7 +210,8 @@ fn contribution_from(from: &Org, to: &Org, session: EventSession) -> Vec<u8> {
             message: String::new(),
             name_to_group: false,
             session: None,
-            contribution: Some(session),
+            contribution: session,
+            withdraw: withdraw.map(str::to_string),
         }),
     };
     skillmesh_protocol::seal(&record, from.node.service.identity().signing_key())
@@ -212,23 +219,13 @@ fn contribution_from(from: &Org, to: &Org, session: EventSession) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The host's event as `org` holds it: its `seq` and its sessions.
+/// The host's week as `org` holds it: its `seq` and its sessions.
 fn programme(org: &Org, host: &OrgKey) -> (u64, Vec<EventSession>) {
-    let row = org
-        .node
-        .service
-        .store()
-        .get_record(host, "week")
-        .expect("get")
-        .expect("held");
-    match row.record().expect("decode").body {
-        Body::Event(e) => (row.seq, e.sessions),
-        other => panic!("not an event: {other:?}"),
-    }
+    event_sessions(org, host, "week")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invited_organisations_add_their_own_sessions_and_no_one_else_does() {
+async fn invited_organisations_add_and_withdraw_their_own_sessions_and_no_one_else_does() {
     let host = start_org("Contoso", &[], FederationMode::Open).await;
     let addr = p2p_addr(&host).await;
     let invited = start_org(
@@ -273,7 +270,12 @@ async fn invited_organisations_add_their_own_sessions_and_no_one_else_does() {
         other.node.service.contribute_session("admin", host_key, "week", talk.clone()),
         Err(ServiceError::Invalid(m)) if m.contains("not invited")
     ));
-    let forged = contribution_from(&other, &host, event_session("x", "Mine", now + 7200, None));
+    let forged = forged_request(
+        &other,
+        &host,
+        Some(event_session("x", "Mine", now + 7200, None)),
+        None,
+    );
     assert_eq!(
         host.node
             .service
@@ -335,7 +337,7 @@ async fn invited_organisations_add_their_own_sessions_and_no_one_else_does() {
         invited.node.service.contribute_session("admin", host_key, "week", takeover.clone()),
         Err(ServiceError::Invalid(m)) if m.contains("another organisation")
     ));
-    let forged = contribution_from(&invited, &host, takeover);
+    let forged = forged_request(&invited, &host, Some(takeover), None);
     assert_eq!(
         host.node
             .service
@@ -350,8 +352,63 @@ async fn invited_organisations_add_their_own_sessions_and_no_one_else_does() {
         Err(ServiceError::Invalid(m)) if m.contains("outside the event's dates")
     ));
 
-    // Adding sessions is not asking for learning: the host's impact
-    // figures and the contributor's leave it out.
+    // Withdrawing: only one's own session, and only by an organisation
+    // still invited; the host's node checks again whatever it is sent.
+    assert!(matches!(
+        invited.node.service.withdraw_session("admin", host_key, "week", "s1"),
+        Err(ServiceError::Invalid(m)) if m.contains("another organisation")
+    ));
+    for (from, id, refusal) in [
+        (&invited, "s1", Refusal::SessionTaken("s1".into())),
+        (&invited, "nope", Refusal::NoSuchSession("nope".into())),
+        (&other, id.as_str(), Refusal::NotContributor),
+    ] {
+        let forged = forged_request(from, &host, None, Some(id));
+        assert_eq!(
+            host.node
+                .service
+                .receive_request(&forged, from.node.service.org())
+                .expect("receive"),
+            Err(refusal)
+        );
+    }
+    let (seq_before, _) = programme(&other, &host_key);
+    let withdrawn = invited
+        .node
+        .service
+        .withdraw_session("admin", host_key, "week", &id)
+        .expect("withdraw");
+    wait_for("the host takes the session out", || async {
+        invited
+            .node
+            .service
+            .store()
+            .outbox_entry(&withdrawn.id)
+            .expect("outbox")
+            .is_some_and(|e| e.status == OutboxStatus::Accepted)
+    })
+    .await;
+    wait_for("the shorter programme reaches Northwind", || async {
+        programme(&other, &host_key).0 > seq_before
+    })
+    .await;
+    let (_, sessions) = programme(&other, &host_key);
+    assert_eq!(
+        sessions.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        vec!["s1"],
+        "only the host's own session is left"
+    );
+    wait_for("Fabrikam holds the shorter programme too", || async {
+        programme(&invited, &host_key).1.len() == 1
+    })
+    .await;
+    assert!(matches!(
+        invited.node.service.withdraw_session("admin", host_key, "week", &id),
+        Err(ServiceError::Invalid(m)) if m.contains("no session")
+    ));
+
+    // Adding and withdrawing sessions is not asking for learning: the
+    // host's impact figures and the contributor's leave it out.
     for org in [&host, &invited] {
         let impact = org
             .node

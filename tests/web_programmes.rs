@@ -8,13 +8,14 @@
 //! parsed; they give feedback;
 //! Northwind's impact dashboard shows exactly that; and only when its
 //! admin publishes a summary does Contoso see it (signed, totals only),
-//! until it is withdrawn.
+//! until it is withdrawn. Last, Fabrikam's admin takes Fabrikam's session
+//! out of the programme again, and every node's copy loses it.
 
 mod common;
 
 use anyhow::{Context, Result};
 use common::browser::Browser;
-use common::nodes::{held_seq, p2p_addr, start_org, wait_for};
+use common::nodes::{event_sessions, held_seq, p2p_addr, start_org, wait_for};
 use common::web::{
     WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
 };
@@ -270,6 +271,40 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         held_seq(&contoso, &northwind_key, "impact-summary").is_some_and(|(_, gone)| gone)
     })
     .await;
+    sign_out(&b).await?;
+
+    // Kenji takes Fabrikam's session out of the programme again, from
+    // Fabrikam's node; Contoso's node re-signs the week without it, and
+    // Northwind's copy loses it.
+    sign_in(&b, &fabrikam, "kenji@fabrikam.example").await?;
+    b.goto(&url(&fabrikam, &listing)).await?;
+    b.wait_for_text("#our-sessions", "Blameless incident reviews", WAIT)
+        .await?;
+    b.click(&format!(
+        "#our-sessions li[data-session='{blameless}'] button[data-action=withdraw]"
+    ))
+    .await?;
+    b.wait_for_text("main", "Request sent.", WAIT).await?;
+    let contoso_key = contoso.node.service.org();
+    wait_for(
+        "Northwind holds the week without Fabrikam's session",
+        || async {
+            let (_, sessions) = event_sessions(&northwind, &contoso_key, &week);
+            sessions.len() == 1 && sessions.iter().all(|s| s.id != blameless)
+        },
+    )
+    .await;
+    wait_for("so does Fabrikam", || async {
+        event_sessions(&fabrikam, &contoso_key, &week).1.len() == 1
+    })
+    .await;
+    b.goto(&url(&fabrikam, &listing)).await?;
+    b.wait_for_text("main", "Opening: why we learn together", WAIT)
+        .await?;
+    assert!(
+        !b.text("main").await?.contains("Blameless incident reviews"),
+        "the listing no longer shows the withdrawn session"
+    );
     b.close().await?;
     Ok(())
 }

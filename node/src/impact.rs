@@ -31,7 +31,7 @@ impl Service {
             .outbox_entry(request_id)?
             .filter(|e| e.requester == person)
             .ok_or_else(|| ServiceError::NotFound("request".into()))?;
-        if entry.status != OutboxStatus::Accepted || entry.contribution.is_some() {
+        if entry.status != OutboxStatus::Accepted || entry.changes_programme() {
             return Err(ServiceError::Invalid(
                 "feedback is for what you were accepted for".into(),
             ));
@@ -108,7 +108,7 @@ impl Service {
             .store()
             .inbox()?
             .into_iter()
-            .filter(|e| e.contribution.is_none())
+            .filter(|e| !e.changes_programme())
         {
             let offer = self.body_held(&self.org(), &e.offer_id)?;
             if !in_period(e.received_at) || !about(&topics(offer.as_ref())) {
@@ -152,7 +152,7 @@ impl Service {
             .outbox()?
             .into_iter()
             // Sign-ups to our own events stay inside the organisation.
-            .filter(|e| e.contribution.is_none() && e.offer_org != self.org())
+            .filter(|e| !e.changes_programme() && e.offer_org != self.org())
         {
             let offer = self.body_held(&e.offer_org, &e.offer_id)?;
             if !in_period(e.created_at) || !about(&topics(offer.as_ref())) {

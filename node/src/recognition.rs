@@ -119,7 +119,7 @@ pub fn tally(
     let mut orgs = BTreeSet::new();
     let inbox = store.inbox()?;
     for e in &inbox {
-        if e.status != InboxStatus::Accepted || e.contribution.is_some() {
+        if e.status != InboxStatus::Accepted || e.changes_programme() {
             continue;
         }
         if let Some(item) = items.get(&e.offer_id)
@@ -160,7 +160,7 @@ pub fn tally(
     }
     // Calls for talks elsewhere that accepted one of our people.
     for o in store.outbox()? {
-        if o.status != OutboxStatus::Accepted || o.contribution.is_some() {
+        if o.status != OutboxStatus::Accepted || o.changes_programme() {
             continue;
         }
         let Some(row) = store.get_record(&o.offer_org, &o.offer_id)? else {
@@ -213,6 +213,7 @@ mod tests {
             name_to_group: false,
             session: None,
             contribution: None,
+            withdraw: None,
             status,
             reply: String::new(),
             answer: None,

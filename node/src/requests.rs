@@ -57,6 +57,8 @@ pub enum Refusal {
     SessionTaken(String),
     #[error("the session does not fit the event: {0}")]
     SessionMisfit(String),
+    #[error("the event has no session {0:?}")]
+    NoSuchSession(String),
     #[error("no such learning path")]
     NoSuchList,
 }
@@ -136,6 +138,14 @@ pub(crate) fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<R
     Ok(record)
 }
 
+/// What a request to an event is for, if anything but the offer itself.
+#[derive(Clone, Copy)]
+struct Purpose<'a> {
+    session: Option<&'a str>,
+    contribution: Option<&'a EventSession>,
+    withdraw: Option<&'a str>,
+}
+
 /// What a person asks for, besides the offer.
 struct Ask<'a> {
     goal: &'a str,
@@ -144,6 +154,7 @@ struct Ask<'a> {
     name_to_group: bool,
     session: Option<&'a str>,
     contribution: Option<EventSession>,
+    withdraw: Option<&'a str>,
 }
 
 /// Whether `org` may put `session` into `event`'s programme: it starts
@@ -171,6 +182,23 @@ fn session_fits(
     }
 }
 
+/// Whether `org` may take session `id` out of `event`'s programme: it is
+/// still invited, and the session is one it added.
+fn session_withdrawable(
+    event: &skillmesh_protocol::kinds::Event,
+    id: &str,
+    org: &OrgKey,
+) -> std::result::Result<(), Refusal> {
+    if !event.contributors.contains(org) {
+        return Err(Refusal::NotContributor);
+    }
+    match event.sessions.iter().find(|s| s.id == id) {
+        Some(s) if s.contributor.as_ref() == Some(org) => Ok(()),
+        Some(_) => Err(Refusal::SessionTaken(id.to_string())),
+        None => Err(Refusal::NoSuchSession(id.to_string())),
+    }
+}
+
 /// Whether our person may still thank someone for `entry`: accepted for a
 /// talk, mentoring, a cohort or a call for a talk (an event's sign-up has
 /// no one person to thank, and a contribution is not something one took
@@ -178,7 +206,7 @@ fn session_fits(
 pub fn kudos_welcome(entry: &OutboxEntry) -> bool {
     entry.status == OutboxStatus::Accepted
         && entry.session.is_none()
-        && entry.contribution.is_none()
+        && !entry.changes_programme()
         && entry.kudos.is_none()
 }
 
@@ -244,6 +272,7 @@ impl Service {
                 name_to_group,
                 session: None,
                 contribution: None,
+                withdraw: None,
             },
         )
     }
@@ -310,6 +339,7 @@ impl Service {
                 name_to_group: false,
                 session: Some(session),
                 contribution: None,
+                withdraw: None,
             },
         )
     }
@@ -354,6 +384,49 @@ impl Service {
                 name_to_group: false,
                 session: None,
                 contribution: Some(session),
+                withdraw: None,
+            },
+        )
+    }
+
+    /// Our admin `actor` (person `requester`) takes session `session_id`,
+    /// which we added, out of the programme of event `event_id` of
+    /// `event_org`. The event's node removes it and signs the event again.
+    pub fn withdraw_session(
+        &self,
+        requester: &str,
+        event_org: OrgKey,
+        event_id: &str,
+        session_id: &str,
+    ) -> Result<OutboxEntry> {
+        let record = self.held_from_elsewhere(event_org, event_id)?;
+        let Body::Event(event) = &record.body else {
+            return Err(ServiceError::Invalid(
+                "sessions can be withdrawn from events only".into(),
+            ));
+        };
+        if let Err(why) = session_withdrawable(event, session_id, &self.org()) {
+            return Err(ServiceError::Invalid(why.to_string()));
+        }
+        let session_title = event
+            .sessions
+            .iter()
+            .find(|s| s.id == session_id)
+            .map_or("", |s| s.title.as_str());
+        let title = format!("{}: {session_title}", event.title);
+        self.send_request(
+            requester,
+            event_org,
+            event_id,
+            &title,
+            Ask {
+                goal: &format!("Take \"{session_title}\" out of the programme"),
+                preferred_times: "",
+                message: "",
+                name_to_group: false,
+                session: None,
+                contribution: None,
+                withdraw: Some(session_id),
             },
         )
     }
@@ -381,6 +454,7 @@ impl Service {
             offer_title: title.to_string(),
             session: Some(session.to_string()),
             contribution: None,
+            withdraw: None,
             goal: format!("Attend \"{session_title}\""),
             status: OutboxStatus::Accepted,
             detail: "You are signed up.".into(),
@@ -440,6 +514,7 @@ impl Service {
             name_to_group,
             session,
             contribution,
+            withdraw,
         } = ask;
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
@@ -459,6 +534,7 @@ impl Service {
                 name_to_group,
                 session: session.map(str::to_string),
                 contribution: contribution.clone(),
+                withdraw: withdraw.map(str::to_string),
             }),
         )?;
         let now = clock::now();
@@ -470,6 +546,7 @@ impl Service {
             offer_title: title.to_string(),
             session: session.map(str::to_string),
             contribution,
+            withdraw: withdraw.map(str::to_string),
             goal: goal.to_string(),
             status: OutboxStatus::Waiting,
             detail: String::new(),
@@ -494,14 +571,19 @@ impl Service {
     }
 
     /// Checks that an offer of ours can take one more request from `org`
-    /// (for an event: a sign-up to `session`, or a `contribution`).
+    /// (for an event: a sign-up to `session`, a `contribution`, or the
+    /// `withdraw`al of a session `org` contributed).
     fn check_offer(
         &self,
         offer_id: &str,
-        session: Option<&str>,
-        contribution: Option<&EventSession>,
+        purpose: Purpose<'_>,
         org: &OrgKey,
     ) -> Result<std::result::Result<Option<String>, Refusal>> {
+        let Purpose {
+            session,
+            contribution,
+            withdraw,
+        } = purpose;
         let Some(item) = self.store().item(offer_id)? else {
             return Ok(Err(Refusal::NoSuchOffer));
         };
@@ -510,22 +592,28 @@ impl Service {
         }
         // A sign-up names a session of one of our events, and a
         // contribution offers one; nothing else does either.
-        match (&item.body, session, contribution) {
-            (Body::Event(e), Some(s), None) => {
+        match (&item.body, session, contribution, withdraw) {
+            (Body::Event(e), Some(s), None, None) => {
                 return Ok(if e.sessions.iter().any(|x| x.id == s) {
                     Ok(item.owner)
                 } else {
                     Err(Refusal::NoSuchOffer)
                 });
             }
-            (Body::Event(e), None, Some(c)) => {
+            (Body::Event(e), None, Some(c), None) => {
                 return Ok(if !e.contributors.contains(org) {
                     Err(Refusal::NotContributor)
                 } else {
                     session_fits(e, c, org).map(|()| item.owner)
                 });
             }
-            (Body::Event(_), _, _) | (_, Some(_), _) | (_, _, Some(_)) => {
+            (Body::Event(e), None, None, Some(w)) => {
+                return Ok(session_withdrawable(e, w, org).map(|()| item.owner));
+            }
+            (Body::Event(_), _, _, _)
+            | (_, Some(_), _, _)
+            | (_, _, Some(_), _)
+            | (_, _, _, Some(_)) => {
                 return Ok(Err(Refusal::NoSuchOffer));
             }
             _ => {}
@@ -608,8 +696,11 @@ impl Service {
         }
         let owner = match self.check_offer(
             &req.offer_id,
-            req.session.as_deref(),
-            req.contribution.as_ref(),
+            Purpose {
+                session: req.session.as_deref(),
+                contribution: req.contribution.as_ref(),
+                withdraw: req.withdraw.as_deref(),
+            },
             &sender,
         )? {
             Ok(owner) => owner,
@@ -627,6 +718,7 @@ impl Service {
             name_to_group: req.name_to_group,
             session: req.session.clone(),
             contribution: req.contribution.clone(),
+            withdraw: req.withdraw.clone(),
             status: InboxStatus::Pending,
             reply: String::new(),
             answer: None,
@@ -653,6 +745,14 @@ impl Service {
                 &entry.id,
                 true,
                 "Your session is in the programme.",
+                "node",
+            )?;
+        } else if entry.withdraw.is_some() {
+            self.answer_request(
+                sender,
+                &entry.id,
+                true,
+                "Your session is out of the programme.",
                 "node",
             )?;
         }
@@ -683,8 +783,11 @@ impl Service {
         if accept
             && let Err(r) = self.check_offer(
                 &entry.offer_id,
-                entry.session.as_deref(),
-                entry.contribution.as_ref(),
+                Purpose {
+                    session: entry.session.as_deref(),
+                    contribution: entry.contribution.as_ref(),
+                    withdraw: entry.withdraw.as_deref(),
+                },
                 &from_org,
             )?
         {
@@ -692,6 +795,9 @@ impl Service {
         }
         if accept && let Some(session) = &entry.contribution {
             self.add_contributed_session(&entry.offer_id, session, from_org)?;
+        }
+        if accept && let Some(session_id) = &entry.withdraw {
+            self.remove_contributed_session(&entry.offer_id, session_id, from_org)?;
         }
         let contact = if accept {
             let person = match &entry.owner {
@@ -778,6 +884,32 @@ impl Service {
         event
             .sessions
             .sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+        item.updated_at = clock::now();
+        self.update_item(&item)?;
+        self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
+        Ok(())
+    }
+
+    /// Takes session `session_id`, which `org` contributed, out of the
+    /// programme of our event `event_id`, and signs and sends the event
+    /// again. Who signed up for it keeps their sign-up (as when our admin
+    /// removes a session): the programme no longer lists it.
+    fn remove_contributed_session(
+        &self,
+        event_id: &str,
+        session_id: &str,
+        org: OrgKey,
+    ) -> Result<()> {
+        let mut item = self
+            .store()
+            .item(event_id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("event {event_id}")))?;
+        let Body::Event(event) = &mut item.body else {
+            return Err(ServiceError::Invalid(format!("{event_id} is not an event")));
+        };
+        event
+            .sessions
+            .retain(|s| !(s.id == session_id && s.contributor == Some(org)));
         item.updated_at = clock::now();
         self.update_item(&item)?;
         self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
@@ -1157,7 +1289,7 @@ impl Service {
             return Ok(Err(Refusal::UnknownRequest));
         };
         if entry.status != InboxStatus::Accepted
-            || entry.contribution.is_some()
+            || entry.changes_programme()
             || entry.session.is_some()
         {
             return Ok(Err(Refusal::NotAccepted));

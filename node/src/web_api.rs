@@ -369,7 +369,7 @@ impl Service {
             offer_org_name: self.org_display_name(&e.offer_org),
             // A store error here only hides the "feedback given" mark.
             feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
-            contribution: e.contribution.is_some(),
+            contribution: e.changes_programme(),
             kudos_welcome: kudos_welcome(&e),
             kudos_refused: e.kudos.as_ref().and_then(|k| k.refused.clone()),
             kudos: e.kudos.map(|k| k.message),
@@ -549,6 +549,15 @@ impl Service {
         let signature_verified = row.signed_by(org);
         let own = *org == self.org();
         let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
+        let our_sessions = match &record.body {
+            Body::Event(e) if !own && e.contributors.contains(&self.org()) => e
+                .sessions
+                .iter()
+                .filter(|s| s.contributor == Some(self.org()))
+                .map(|s| s.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
         let (contributable, org_names) = match &record.body {
             Body::Event(e) => {
                 let mut mentioned: Vec<OrgKey> = e
@@ -584,6 +593,7 @@ impl Service {
             own,
             requestable,
             contributable,
+            our_sessions,
             org_names,
             following: None,
             tell_curator: false,
@@ -612,6 +622,7 @@ impl Service {
             own: true,
             requestable: false,
             contributable: false,
+            our_sessions: Vec::new(),
             org_names: Vec::new(),
             following: None,
             tell_curator: false,
@@ -733,11 +744,26 @@ impl Service {
 
     fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         let person = self.own_person(user)?;
+        if request.withdraw.is_some()
+            && (request.session.is_some() || request.contribution.is_some())
+        {
+            return Err(ApiError::Invalid(
+                "withdraw a session, add one or sign up for one: only one of them".into(),
+            ));
+        }
         let entry = match (&request.session, request.contribution) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::Invalid(
                     "sign up for a session or add one, not both".into(),
                 ));
+            }
+            (None, None) if let Some(session_id) = &request.withdraw => {
+                if !user.is_admin() {
+                    return Err(ApiError::Forbidden(
+                        "only admins take sessions out of another organisation's event".into(),
+                    ));
+                }
+                self.withdraw_session(&person.id, request.offer_org, &request.offer_id, session_id)?
             }
             (None, Some(session)) => {
                 if !user.is_admin() {
@@ -2097,6 +2123,7 @@ mod tests {
                 name_to_group: false,
                 session: None,
                 contribution: None,
+                withdraw: None,
             }),
         );
         svc.receive_request(&request, OrgKey::from(&key.verifying_key()))
@@ -2611,6 +2638,7 @@ mod tests {
                     name_to_group: false,
                     session: None,
                     contribution: None,
+                    withdraw: None,
                 },
             )
             .await
@@ -2804,6 +2832,7 @@ mod tests {
                     name_to_group: false,
                     session: None,
                     contribution: None,
+                    withdraw: None,
                 },
             )
             .await
@@ -2821,6 +2850,7 @@ mod tests {
             name_to_group: false,
             session: None,
             contribution: None,
+            withdraw: None,
         };
         assert!(matches!(
             n.api.send_request(&n.bob, own).await,

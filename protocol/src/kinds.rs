@@ -427,6 +427,11 @@ pub struct Request {
     /// session the same organisation added before replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contribution: Option<EventSession>,
+    /// For an `event` the requesting organisation contributed to: the id
+    /// of one of its own sessions, to take out of the programme (then
+    /// `offer_id` is the event's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

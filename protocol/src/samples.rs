@@ -205,6 +205,7 @@ pub fn body(kind: Kind) -> Body {
             name_to_group: false,
             session: None,
             contribution: None,
+            withdraw: None,
         }),
         Kind::Answer => Body::Answer(Answer {
             request_org: OrgKey::from_bytes([0x5b; 32]),

@@ -491,14 +491,22 @@ fn request(b: &Request) -> Result<(), Rejection> {
     if let Some(s) = &b.session {
         id("session", s)?;
     }
+    let purposes = [
+        b.session.is_some(),
+        b.contribution.is_some(),
+        b.withdraw.is_some(),
+    ];
+    if purposes.into_iter().filter(|p| *p).count() > 1 {
+        return Err(Rejection::malformed(
+            "a request signs up for a session, contributes one or withdraws one: only one of them",
+        ));
+    }
     if let Some(s) = &b.contribution {
-        if b.session.is_some() {
-            return Err(Rejection::malformed(
-                "a request signs up for a session or contributes one, not both",
-            ));
-        }
         id("contribution.id", &s.id)?;
         session_fields(s)?;
+    }
+    if let Some(s) = &b.withdraw {
+        id("withdraw", s)?;
     }
     id("requester", &b.requester)?;
     opt_line("requester_name", &b.requester_name)?;
@@ -534,5 +542,34 @@ fn answer(b: &Answer) -> Result<(), Rejection> {
                 .map_or(Ok(()), |e| email("contact.email", e))
         }
         (None, _) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::samples;
+    use crate::{Kind, OrgKey};
+
+    #[test]
+    fn a_request_has_one_purpose_and_a_withdrawal_names_a_session_id() {
+        let org = OrgKey::from_bytes([7; 32]);
+        let with = |change: fn(&mut Request)| {
+            let mut record = samples::record(org, Kind::Request);
+            if let Body::Request(r) = &mut record.body {
+                change(r);
+            }
+            validate_record(&record)
+        };
+        assert!(with(|r| r.withdraw = Some("s2".into())).is_ok());
+        assert!(matches!(
+            with(|r| {
+                r.withdraw = Some("s2".into());
+                r.session = Some("s2".into());
+            }),
+            Err(Rejection::Malformed(_))
+        ));
+        assert!(with(|r| r.withdraw = Some("not an id".into())).is_err());
+        assert!(with(|r| r.withdraw = Some(String::new())).is_err());
     }
 }

@@ -85,6 +85,21 @@ pub fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
         .map(|r| (r.seq, r.tombstone))
 }
 
+/// Event `id` of `host` as `org` holds it: its `seq` and its sessions.
+pub fn event_sessions(org: &Org, host: &OrgKey, id: &str) -> (u64, Vec<EventSession>) {
+    let row = org
+        .node
+        .service
+        .store()
+        .get_record(host, id)
+        .expect("get")
+        .expect("held");
+    match row.record().expect("decode").body {
+        Body::Event(e) => (row.seq, e.sessions),
+        other => panic!("not an event: {other:?}"),
+    }
+}
+
 /// Publishes `body` as item `id` of `org` (owned by `owner`), then waits
 /// until every node in `to` holds it.
 pub async fn publish_to(org: &Org, id: &str, owner: Option<&str>, body: Body, to: &[&Org]) {

@@ -343,6 +343,10 @@ pub struct Listing {
     /// (our admins may).
     #[serde(default)]
     pub contributable: bool,
+    /// Of such an event: the ids of the sessions our organisation added,
+    /// which our admins may take out of the programme again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub our_sessions: Vec<String>,
     /// Names of the other organisations the body mentions (an event's
     /// contributors), for display.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -552,6 +556,11 @@ pub struct NewRequest {
     /// session. `goal`, times and message are not used.
     #[serde(default)]
     pub contribution: Option<EventSession>,
+    /// For an event my organisation added sessions to (admins only): the
+    /// id of one of those sessions, to take out of its programme. `goal`,
+    /// times and message are not used.
+    #[serde(default)]
+    pub withdraw: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -609,8 +618,8 @@ pub struct OutboxItem {
     /// I already said how it went.
     #[serde(default)]
     pub feedback_given: bool,
-    /// A session I added to another organisation's event (not something
-    /// I take part in: no feedback).
+    /// A session I added to, or took out of, another organisation's event
+    /// (not something I take part in: no feedback).
     #[serde(default)]
     pub contribution: bool,
     /// I may thank the person who helped: accepted for a talk, mentoring,

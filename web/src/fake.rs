@@ -432,6 +432,7 @@ impl NodeApi for Fake {
             own: false,
             requestable: true,
             contributable: false,
+            our_sessions: Vec::new(),
             org_names: Vec::new(),
             following: None,
             tell_curator: false,

@@ -128,6 +128,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             post(pages::events::remove_session::<S>),
         )
         .route(
+            "/listing/{org}/{id}/sessions/{session}/withdraw",
+            post(pages::events::withdraw::<S>),
+        )
+        .route(
             "/listing/{org}/{id}/sessions",
             post(pages::events::contribute::<S>),
         )

@@ -41,6 +41,10 @@ pub struct OutboxEntry {
     /// and recognition leave it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contribution: Option<EventSession>,
+    /// For an event we contributed to: the id of our session our admin
+    /// took out of its programme (left out like a contribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw: Option<String>,
     pub goal: String,
     pub status: OutboxStatus,
     /// Why it was refused, or the answer's reply.
@@ -119,6 +123,10 @@ pub struct InboxEntry {
     /// to its programme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contribution: Option<EventSession>,
+    /// For an event of ours: the id of a session the requesting
+    /// organisation added and now takes out of the programme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw: Option<String>,
     pub status: InboxStatus,
     #[serde(default)]
     pub reply: String,
@@ -134,6 +142,22 @@ pub struct InboxEntry {
     /// The requester's thank-you after the session, if they sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kudos: Option<ReceivedKudos>,
+}
+
+impl OutboxEntry {
+    /// Whether this changed an event's programme (a session added or
+    /// withdrawn) rather than asked to learn something: impact,
+    /// recognition, feedback and kudos leave such entries out.
+    pub fn changes_programme(&self) -> bool {
+        self.contribution.is_some() || self.withdraw.is_some()
+    }
+}
+
+impl InboxEntry {
+    /// See [`OutboxEntry::changes_programme`].
+    pub fn changes_programme(&self) -> bool {
+        self.contribution.is_some() || self.withdraw.is_some()
+    }
 }
 
 fn outbox_key(id: &str) -> Vec<u8> {

@@ -176,7 +176,29 @@ pub fn programme(ctx: &Ctx, offer: &Offer, orgs: &[OrgRow]) -> Markup {
 /// form to add one of our sessions.
 pub fn contribute_form(ctx: &Ctx, l: &Listing) -> Markup {
     let admin = ctx.me.as_ref().is_some_and(|m| m.user.is_admin());
+    let our: Vec<&EventSession> = match &l.body {
+        Body::Event(e) => e
+            .sessions
+            .iter()
+            .filter(|s| l.our_sessions.contains(&s.id))
+            .collect(),
+        _ => Vec::new(),
+    };
     html! {
+        @if l.contributable && admin && !our.is_empty() {
+            h2 { "Sessions from " (ctx.org_name) }
+            ul #our-sessions {
+                @for s in &our {
+                    li data-session=(s.id) {
+                        (datetime(s.starts_at)) " · " (s.title) " "
+                        form.inline method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/sessions/" (s.id) "/withdraw" } {
+                            (ctx.csrf())
+                            button.secondary type="submit" data-action="withdraw" { "Take out of the programme" }
+                        }
+                    }
+                }
+            }
+        }
         @if l.contributable && admin {
             h2 { "Add a session from " (ctx.org_name) }
             p.hint { (l.org_name) " invited " (ctx.org_name) " to add sessions. Yours goes to " (l.org_name) "'s node, which puts it in the programme for everyone." }
@@ -284,6 +306,39 @@ pub async fn contribute<S: NodeApi>(
                 name_to_group: false,
                 session: None,
                 contribution: Some(session),
+                withdraw: None,
+            },
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/requests", "requested")
+}
+
+/// `POST /listing/{org}/{id}/sessions/{session}/withdraw`: our admin
+/// takes one of our sessions out of another organisation's event.
+pub async fn withdraw<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((org, id, session)): Path<(String, String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let offer_org = org_key(&ctx, &org)?;
+    state
+        .node
+        .send_request(
+            &me.user,
+            NewRequest {
+                offer_org,
+                offer_id: id,
+                goal: String::new(),
+                preferred_times: String::new(),
+                message: String::new(),
+                name_to_group: false,
+                session: None,
+                contribution: None,
+                withdraw: Some(session),
             },
         )
         .await

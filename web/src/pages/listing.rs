@@ -67,6 +67,7 @@ pub async fn request<S: NodeApi>(
                 name_to_group: form.has("name_to_group"),
                 session: Some(form.get("session").to_string()).filter(|s| !s.is_empty()),
                 contribution: None,
+                withdraw: None,
             },
         )
         .await
