@@ -203,40 +203,14 @@ async fn demo_starts_each_organisation_with_sample_data() {
     }
     assert_eq!(names, ["Northwind", "Contoso"]);
     // The printed demo sign-in works: Tomás signs in at Northwind's node.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let form = client
-        .get(format!("http://{}/signin", demo.web))
-        .send()
-        .await
-        .expect("GET /signin");
-    let cookie = form
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("sign-in cookie")
-        .to_string();
-    let page = form.text().await.expect("page");
-    let csrf = page
-        .split(r#"name="csrf" value=""#)
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("csrf field")
-        .to_string();
-    let signed_in = client
-        .post(format!("http://{}/signin", demo.web))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "csrf={csrf}&username=tomas%40northwind.example&password={}",
-            skillmesh_node::demo::DEMO_PASSWORD
-        ))
-        .send()
-        .await
-        .expect("POST /signin");
+    let client = reqwest::Client::new();
+    let signed_in = post_sign_in(
+        demo.web,
+        "tomas@northwind.example",
+        skillmesh_node::demo::DEMO_PASSWORD,
+        None,
+    )
+    .await;
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
     let session = signed_in
         .headers()
@@ -415,18 +389,25 @@ fn user_add_creates_the_first_admin_and_refuses_duplicates() {
     drop(node);
 }
 
-/// One sign-in attempt with a wrong password, as a browser behind
-/// `forwarded_for` would make it (through a proxy that appends that
-/// address to `X-Forwarded-For`): fetch the form and its CSRF cookie,
-/// then post. Returns the status of the post.
-async fn failed_sign_in(web: std::net::SocketAddr, username: &str, forwarded_for: &str) -> u16 {
+/// Signs in at the node serving `web` as a browser would: fetches the
+/// form and its CSRF cookie, then posts the form (with redirects left to
+/// the caller). With `forwarded_for`, both requests carry it in
+/// `X-Forwarded-For`, as a reverse proxy in front of the node would add.
+async fn post_sign_in(
+    web: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let form = client
-        .get(format!("http://{web}/signin"))
-        .header("x-forwarded-for", forwarded_for)
+    let forwarded = |req: reqwest::RequestBuilder| match forwarded_for {
+        Some(addr) => req.header("x-forwarded-for", addr),
+        None => req,
+    };
+    let form = forwarded(client.get(format!("http://{web}/signin")))
         .send()
         .await
         .expect("GET /signin");
@@ -442,20 +423,27 @@ async fn failed_sign_in(web: std::net::SocketAddr, username: &str, forwarded_for
         .split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .expect("a CSRF field");
+        .expect("a CSRF field")
+        .to_string();
     let body = format!(
-        "csrf={csrf}&next=%2F&username={}&password=wrong",
-        username.replace('@', "%40")
+        "csrf={csrf}&next=%2F&username={}&password={}",
+        username.replace('@', "%40"),
+        password
     );
-    client
-        .post(format!("http://{web}/signin"))
-        .header("x-forwarded-for", forwarded_for)
+    forwarded(client.post(format!("http://{web}/signin")))
         .header("cookie", cookie)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
         .await
         .expect("POST /signin")
+}
+
+/// One sign-in attempt with a wrong password from `forwarded_for`, behind
+/// a proxy; the status of the post.
+async fn failed_sign_in(web: std::net::SocketAddr, username: &str, forwarded_for: &str) -> u16 {
+    post_sign_in(web, username, "wrong", Some(forwarded_for))
+        .await
         .status()
         .as_u16()
 }

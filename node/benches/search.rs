@@ -34,13 +34,13 @@ use std::time::{Duration, Instant};
 
 use common::{Rng, ms, percentile};
 use ed25519_dalek::SigningKey;
-use skillmesh_node::catalogue::{Catalogue, SEARCHABLE};
+use skillmesh_node::catalogue::Catalogue;
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::search::{self, Location, SearchOptions, Synonyms};
 use skillmesh_node::service::{InboundSettings, Ingested, Service};
 use skillmesh_node::store::Store;
 use skillmesh_protocol::kinds::OrgCard;
-use skillmesh_protocol::{Body, Envelope, Header, OrgKey, RECORD_VERSION, Record};
+use skillmesh_protocol::{Body, Envelope, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::SearchQuery;
 
 const N: usize = 100_000;
@@ -87,7 +87,7 @@ fn generate(now: i64) -> Vec<(Record, Envelope)> {
     }
     for i in 0..N {
         let o = i % keys.len();
-        let kind = SEARCHABLE[i % SEARCHABLE.len()];
+        let kind = Kind::SEARCHABLE[i % Kind::SEARCHABLE.len()];
         let body = common::varied_body(kind, &mut rng);
         records.push((record(&keys[o], format!("r{i:06}"), now, body, &mut rng), o));
     }

@@ -26,12 +26,11 @@ use common::{ms, percentile};
 use ed25519_dalek::SigningKey;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderName, SET_COOKIE};
 use skillmesh_node::accounts;
-use skillmesh_node::catalogue::SEARCHABLE;
 use skillmesh_node::service::Ingested;
 use skillmesh_node::store::{AuditFilter, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::OrgCard;
-use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
+use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{NodeApi, SearchQuery};
 
 const RECORDS: usize = 100_000;
@@ -231,7 +230,7 @@ fn record_header(key: &SigningKey, id: String, issued_at: i64, now: i64) -> Head
 /// are (search orders by it).
 fn record(keys: &[SigningKey], i: usize, now: i64, rng: &mut common::Rng) -> Record {
     let j = i / ORGS as usize;
-    let kind = SEARCHABLE[j % SEARCHABLE.len()];
+    let kind = Kind::SEARCHABLE[j % Kind::SEARCHABLE.len()];
     Record {
         header: record_header(
             &keys[i % keys.len()],
@@ -397,8 +396,8 @@ fn main() {
     let org1 = OrgKey::from(&keys[1].verifying_key()).to_hex();
     // Record 0 is organisation 0's first (an expertise listing); record
     // ORGS is its second (a talk offer).
-    assert_eq!(SEARCHABLE[0], skillmesh_protocol::Kind::Expertise);
-    assert_eq!(SEARCHABLE[1], skillmesh_protocol::Kind::TalkOffer);
+    assert_eq!(Kind::SEARCHABLE[0], Kind::Expertise);
+    assert_eq!(Kind::SEARCHABLE[1], Kind::TalkOffer);
     let pages: Vec<(&str, String, As)> = vec![
         ("/ (home, signed in)", "/".into(), As::Member),
         (

@@ -36,17 +36,6 @@ use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 use crate::search::analysis::{Analyzer, KeyMap, doc_key};
 use crate::store::{OwnItem, Store, StoreError, StoredRecord};
 
-/// The record kinds a person can search for.
-pub const SEARCHABLE: [Kind; 7] = [
-    Kind::Expertise,
-    Kind::TalkOffer,
-    Kind::MentoringOffer,
-    Kind::CohortOffer,
-    Kind::Event,
-    Kind::Content,
-    Kind::TalkWanted,
-];
-
 /// The kinds that offer help (people and their offers), as opposed to
 /// events, content and calls for talks: what counts as supply for a topic.
 pub const SUPPLY: [&str; 4] = ["expertise", "talk_offer", "mentoring_offer", "cohort_offer"];
@@ -702,7 +691,7 @@ impl Catalogue {
         if held.is_some_and(|seq| seq >= h.seq) {
             return Change::None;
         }
-        if !SEARCHABLE.contains(&record.kind()) {
+        if !Kind::SEARCHABLE.contains(&record.kind()) {
             return match self.remove(&h.org, &h.id) {
                 Change::Remove {
                     generation, key, ..

@@ -794,10 +794,23 @@ impl Service {
             return Err(ServiceError::Invalid(r.to_string()));
         }
         if accept && let Some(session) = &entry.contribution {
-            self.add_contributed_session(&entry.offer_id, session, from_org)?;
+            // In place of the session with its id that `from_org` added
+            // before, if any; `contributor` is the sender, whatever it said.
+            self.change_contributed_programme(&entry.offer_id, from_org, |sessions| {
+                sessions.retain(|s| s.id != session.id);
+                sessions.push(EventSession {
+                    contributor: Some(from_org),
+                    ..session.clone()
+                });
+                sessions.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+            })?;
         }
         if accept && let Some(session_id) = &entry.withdraw {
-            self.remove_contributed_session(&entry.offer_id, session_id, from_org)?;
+            // Who signed up for it keeps their sign-up (as when our admin
+            // removes a session): the programme no longer lists it.
+            self.change_contributed_programme(&entry.offer_id, from_org, |sessions| {
+                sessions.retain(|s| !(s.id == *session_id && s.contributor == Some(from_org)));
+            })?;
         }
         let contact = if accept {
             let person = match &entry.owner {
@@ -858,15 +871,15 @@ impl Service {
         Ok(self.store().inbox_entry(&from_org, id)?.unwrap_or(entry))
     }
 
-    /// Puts `session`, from `org`, into the programme of our event
-    /// `event_id` (in place of the one with its id that `org` added
-    /// before, if any), and signs and publishes the event again. The host
-    /// invited `org`, so this does not wait in the approval queue.
-    fn add_contributed_session(
+    /// Changes the programme of our event `event_id` as invited
+    /// organisation `org` asked (a session it adds, replaces or takes out
+    /// again), then signs and publishes the event again. The host invited
+    /// `org`, so this does not wait in the approval queue.
+    fn change_contributed_programme(
         &self,
         event_id: &str,
-        session: &EventSession,
         org: OrgKey,
+        change: impl FnOnce(&mut Vec<EventSession>),
     ) -> Result<()> {
         let mut item = self
             .store()
@@ -875,41 +888,7 @@ impl Service {
         let Body::Event(event) = &mut item.body else {
             return Err(ServiceError::Invalid(format!("{event_id} is not an event")));
         };
-        let session = EventSession {
-            contributor: Some(org),
-            ..session.clone()
-        };
-        event.sessions.retain(|s| s.id != session.id);
-        event.sessions.push(session);
-        event
-            .sessions
-            .sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
-        item.updated_at = clock::now();
-        self.update_item(&item)?;
-        self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
-        Ok(())
-    }
-
-    /// Takes session `session_id`, which `org` contributed, out of the
-    /// programme of our event `event_id`, and signs and sends the event
-    /// again. Who signed up for it keeps their sign-up (as when our admin
-    /// removes a session): the programme no longer lists it.
-    fn remove_contributed_session(
-        &self,
-        event_id: &str,
-        session_id: &str,
-        org: OrgKey,
-    ) -> Result<()> {
-        let mut item = self
-            .store()
-            .item(event_id)?
-            .ok_or_else(|| ServiceError::NotFound(format!("event {event_id}")))?;
-        let Body::Event(event) = &mut item.body else {
-            return Err(ServiceError::Invalid(format!("{event_id} is not an event")));
-        };
-        event
-            .sessions
-            .retain(|s| !(s.id == session_id && s.contributor == Some(org)));
+        change(&mut event.sessions);
         item.updated_at = clock::now();
         self.update_item(&item)?;
         self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;

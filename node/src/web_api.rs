@@ -28,7 +28,6 @@ use skillmesh_web::{
 
 use crate::accounts::{self, AccountError};
 use crate::admin;
-use crate::catalogue::SEARCHABLE;
 use crate::clock;
 use crate::matching;
 use crate::network::NetworkHandle;
@@ -542,7 +541,7 @@ impl Service {
         let record = row.record()?;
         // What people search for, and what organisations publish of
         // their impact, has a page.
-        if !SEARCHABLE.contains(&record.kind()) && record.kind() != Kind::ImpactSummary {
+        if !Kind::SEARCHABLE.contains(&record.kind()) && record.kind() != Kind::ImpactSummary {
             return Err(not_found());
         }
         // Re-check the signature on view (the page says so).

@@ -54,7 +54,7 @@ impl Kind {
     ];
 
     /// The kinds people find in search, in the order the UI offers them.
-    pub const LISTED: [Kind; 7] = [
+    pub const SEARCHABLE: [Kind; 7] = [
         Kind::Expertise,
         Kind::TalkOffer,
         Kind::MentoringOffer,
@@ -456,9 +456,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn listed_kinds_are_published_and_every_label_is_distinct() {
-        for kind in Kind::LISTED {
-            assert!(kind.is_federated(), "{kind} is listed but not published");
+    fn searchable_kinds_are_published_and_every_label_is_distinct() {
+        for kind in Kind::SEARCHABLE {
+            assert!(
+                kind.is_federated(),
+                "{kind} is searchable but not published"
+            );
         }
         let mut labels: Vec<&str> = Kind::ALL.iter().map(|k| k.label()).collect();
         labels.sort_unstable();

@@ -291,27 +291,8 @@ pub async fn contribute<S: NodeApi>(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
-    let offer_org = org_key(&ctx, &org)?;
     let session = parse_session(&form).map_err(|e| ctx.fail(e))?;
-    state
-        .node
-        .send_request(
-            &me.user,
-            NewRequest {
-                offer_org,
-                offer_id: id,
-                goal: String::new(),
-                preferred_times: String::new(),
-                message: String::new(),
-                name_to_group: false,
-                session: None,
-                contribution: Some(session),
-                withdraw: None,
-            },
-        )
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    done("/requests", "requested")
+    ask_host(&state, &ctx, me, &org, id, Some(session), None).await
 }
 
 /// `POST /listing/{org}/{id}/sessions/{session}/withdraw`: our admin
@@ -324,7 +305,21 @@ pub async fn withdraw<S: NodeApi>(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
-    let offer_org = org_key(&ctx, &org)?;
+    ask_host(&state, &ctx, me, &org, id, None, Some(session)).await
+}
+
+/// Sends the host of event `id` (organisation `org`, as hex) our admin's
+/// change to its programme: a session to add, or one of ours to take out.
+async fn ask_host<S: NodeApi>(
+    state: &Shared<S>,
+    ctx: &Ctx,
+    me: &crate::session::SignedIn,
+    org: &str,
+    id: String,
+    contribution: Option<EventSession>,
+    withdraw: Option<String>,
+) -> PageResult {
+    let offer_org = org_key(ctx, org)?;
     state
         .node
         .send_request(
@@ -337,8 +332,8 @@ pub async fn withdraw<S: NodeApi>(
                 message: String::new(),
                 name_to_group: false,
                 session: None,
-                contribution: None,
-                withdraw: Some(session),
+                contribution,
+                withdraw,
             },
         )
         .await

@@ -102,7 +102,7 @@ fn render(query: &SearchQuery, results: &SearchResults) -> Markup {
                 input #q type="search" name="q" value=(query.q) aria-label="Search" placeholder="Topic, skill, name…";
                 select name="kind" aria-label="Kind" {
                     option value="" selected[query.kind.is_empty()] { "Everything" }
-                    @for k in Kind::LISTED {
+                    @for k in Kind::SEARCHABLE {
                         option value=(k.as_str()) selected[query.kind == k.as_str()] { (k.label()) }
                     }
                 }
