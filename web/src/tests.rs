@@ -318,6 +318,27 @@ async fn a_sign_in_form_without_its_token_is_refused() {
 }
 
 #[tokio::test]
+async fn the_admin_page_filters_organisations_by_name_or_key() {
+    let mut c = Client::new();
+    c.sign_in(ADMIN).await;
+    let all = c.get("/admin").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("1 organisation<"), "{}", all.body);
+    let key = fake::remote_org().to_hex();
+    let by_key = c.get(&format!("/admin?q={}", &key[..8])).await;
+    assert!(by_key.body.contains("1 organisation, 1 matching"));
+    assert!(by_key.body.contains(&format!("<tr data-org=\"{key}\"")));
+    let none = c.get("/admin?q=nobody&page=7").await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(none.body.contains("1 organisation, 0 matching"));
+    assert!(!none.body.contains(&format!("data-org=\"{key}\"")));
+    assert!(
+        none.body.contains(r#"value="nobody""#),
+        "the filter keeps its text"
+    );
+}
+
+#[tokio::test]
 async fn forms_without_the_session_csrf_token_are_refused() {
     let mut c = Client::new();
     let csrf = c.sign_in(ADMIN).await;

@@ -7,10 +7,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 
-use super::{Ctx, FormData, PageResult, done, org_key};
+use super::{Ctx, FormData, PageResult, done, org_key, pager, query_map};
 use crate::Shared;
 use crate::api::{
-    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, NodeApi, OrgAction, Role,
+    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, NodeApi, OrgAction, OrgRow, Role,
     SharedFields,
 };
 use crate::dates::datetime;
@@ -46,9 +46,67 @@ const MODES: [(FederationMode, &str); 3] = [
     ),
 ];
 
-pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+/// Organisations shown per page of `/admin` (and at most in "wants to
+/// join"): a row is about 1 KB, so the page stays under the 100 KB aim
+/// however large the network grows.
+const ORGS_PER_PAGE: usize = 50;
+
+/// One page of the organisations that match a filter.
+struct OrgsPage<'a> {
+    rows: Vec<&'a OrgRow>,
+    /// How many match in all.
+    matching: usize,
+    /// The page shown (from 1), of `pages`.
+    page: usize,
+    pages: usize,
+}
+
+/// The organisations whose name contains `q` or whose key starts with it
+/// (ignoring case), page `page` (from 1, clamped to the pages there are).
+fn orgs_page<'a>(orgs: impl IntoIterator<Item = &'a OrgRow>, q: &str, page: usize) -> OrgsPage<'a> {
+    let q = q.trim().to_lowercase();
+    let matching: Vec<&OrgRow> = orgs
+        .into_iter()
+        .filter(|o| {
+            q.is_empty() || o.name.to_lowercase().contains(&q) || o.key.to_hex().starts_with(&q)
+        })
+        .collect();
+    let pages = matching.len().div_ceil(ORGS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    OrgsPage {
+        matching: matching.len(),
+        rows: matching
+            .into_iter()
+            .skip((page - 1) * ORGS_PER_PAGE)
+            .take(ORGS_PER_PAGE)
+            .collect(),
+        page,
+        pages,
+    }
+}
+
+pub async fn federation<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    uri: axum::http::Uri,
+) -> PageResult {
     ctx.admin()?;
     let f = state.node.federation().await.map_err(|e| ctx.fail(e))?;
+    let params = query_map(&uri);
+    let q = params.get("q").map_or("", |s| s.trim());
+    let asked_page = params
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1);
+    let listed = orgs_page(&f.orgs, q, asked_page);
+    let page_href = |p: usize| {
+        let mut url = form_urlencoded::Serializer::new(String::from("/admin?"));
+        if !q.is_empty() {
+            url.append_pair("q", q);
+        }
+        url.append_pair("page", &p.to_string());
+        url.finish()
+    };
     let button = |org: &str, action: &str, label: &str| {
         html! {
             form.inline method="post" action={ "/admin/orgs/" (org) } {
@@ -59,7 +117,7 @@ pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) ->
             " "
         }
     };
-    let joining: Vec<_> = f.orgs.iter().filter(|o| o.wants_to_join).collect();
+    let joining = orgs_page(f.orgs.iter().filter(|o| o.wants_to_join), q, 1);
     Ok(ctx.render(
         "Admin",
         html! {
@@ -77,10 +135,10 @@ pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) ->
                 "Approval before publishing: " strong { @if f.approval_required { "required" } @else { "not required" } }
                 " (set " code { "federation.approval_required" } " in the config)."
             }
-            @if !joining.is_empty() {
+            @if !joining.rows.is_empty() {
                 h2 { "Wants to join" }
                 ul #wants-to-join {
-                    @for o in &joining {
+                    @for o in &joining.rows {
                         li data-org=(o.key.to_hex()) {
                             strong { (o.name) } " " code { (o.key.short()) } " "
                             (button(&o.key.to_hex(), "allow", "Accept as partner"))
@@ -88,13 +146,26 @@ pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) ->
                         }
                     }
                 }
+                @if joining.matching > joining.rows.len() {
+                    p.hint { (joining.matching - joining.rows.len()) " more wait; narrow the list with the filter below." }
+                }
             }
             h2 { "Organisations" }
+            form.inline #org-filter role="search" method="get" action="/admin" {
+                input #org-q type="search" name="q" value=(q) aria-label="Organisation name or key" placeholder="Name or key…";
+                " "
+                button.secondary type="submit" { "Filter" }
+                @if !q.is_empty() { " " a href="/admin" { "Show all" } }
+            }
+            p.meta #org-count {
+                (f.orgs.len()) " organisation" @if f.orgs.len() != 1 { "s" }
+                @if !q.is_empty() { ", " (listed.matching) " matching" }
+            }
             div.scroll {
                 table #orgs {
                     thead { tr { th { "Organisation" } th { "Listed" } th { "Records held" } th { "Connected" } th { "Actions" } } }
                     tbody {
-                        @for o in &f.orgs {
+                        @for o in &listed.rows {
                             tr data-org=(o.key.to_hex()) {
                                 td { strong { (o.name) } br; code.meta { (o.key.short()) } }
                                 td.listing { (o.listing.as_deref().unwrap_or("—")) }
@@ -110,6 +181,7 @@ pub async fn federation<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) ->
                     }
                 }
             }
+            (pager(listed.page, listed.pages, page_href))
             h2 { "Network health" }
             dl.facts {
                 dt { "Connected peers" } dd #peer-count { (f.peers.len()) }
@@ -409,4 +481,59 @@ pub async fn add_user<S: NodeApi>(
         "People and accounts",
         users_page(&ctx, &users, Some(&added)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skillmesh_protocol::OrgKey;
+
+    fn org(n: u8, name: &str) -> OrgRow {
+        OrgRow {
+            key: OrgKey::from_bytes([n; 32]),
+            name: name.to_string(),
+            listing: None,
+            records: 0,
+            connected: false,
+            wants_to_join: false,
+        }
+    }
+
+    #[test]
+    fn organisations_are_paged_and_filtered_by_name_or_key() {
+        let orgs: Vec<OrgRow> = (0..120).map(|n| org(n, &format!("Org {n}"))).collect();
+        let first = orgs_page(&orgs, "", 1);
+        assert_eq!(
+            (first.rows.len(), first.matching, first.pages),
+            (50, 120, 3)
+        );
+        let last = orgs_page(&orgs, "", 3);
+        assert_eq!(last.rows.len(), 20);
+        assert_eq!(last.rows[0].name, "Org 100");
+        assert_eq!(
+            orgs_page(&orgs, "", 99).page,
+            3,
+            "past the end: the last page"
+        );
+        assert_eq!(orgs_page(&orgs, "", 0).page, 1);
+
+        let named = orgs_page(&orgs, " org 11", 1);
+        let names: Vec<&str> = named.rows.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Org 11", "Org 110", "Org 111", "Org 112", "Org 113", "Org 114", "Org 115",
+                "Org 116", "Org 117", "Org 118", "Org 119"
+            ]
+        );
+        // Key 0x2a2a…: by the start of its hex, in either case.
+        let by_key = orgs_page(&orgs, "2A2A2A", 1);
+        assert_eq!(by_key.rows.len(), 1);
+        assert_eq!(by_key.rows[0].name, "Org 42");
+        let none = orgs_page(&orgs, "nobody", 2);
+        assert_eq!(
+            (none.rows.len(), none.matching, none.page, none.pages),
+            (0, 0, 1, 1)
+        );
+    }
 }

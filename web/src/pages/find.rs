@@ -141,17 +141,7 @@ fn render(query: &SearchQuery, results: &SearchResults) -> Markup {
                 ol.results {
                     @for hit in &results.hits { li.card { (hit_card(hit)) } }
                 }
-                @if pages > 1 {
-                    nav.pager aria-label="Pages" {
-                        @if results.page > 1 {
-                            a href=(url_with(query, "", "", results.page - 1)) rel="prev" { "← Previous" }
-                        }
-                        span { "Page " (results.page) " of " (pages) }
-                        @if results.page < pages {
-                            a href=(url_with(query, "", "", results.page + 1)) rel="next" { "Next →" }
-                        }
-                    }
-                }
+                (super::pager(results.page, pages, |p| url_with(query, "", "", p)))
             }
         }
     }

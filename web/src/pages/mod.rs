@@ -256,6 +256,25 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// "← Previous · Page n of m · Next →" for a list shown `page` (from 1)
+/// of `pages` at a time; `href` gives a page's address. Nothing when it
+/// all fits on one page.
+pub fn pager(page: usize, pages: usize, href: impl Fn(usize) -> String) -> Markup {
+    html! {
+        @if pages > 1 {
+            nav.pager aria-label="Pages" {
+                @if page > 1 {
+                    a href=(href(page - 1)) rel="prev" { "← Previous" }
+                }
+                span { "Page " (page) " of " (pages) }
+                @if page < pages {
+                    a href=(href(page + 1)) rel="next" { "Next →" }
+                }
+            }
+        }
+    }
+}
+
 /// Query parameters as a map (for pages with optional filters).
 pub fn query_map(uri: &Uri) -> HashMap<String, String> {
     uri.query()
