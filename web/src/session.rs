@@ -249,17 +249,21 @@ pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
     if !is_trusted(peer) {
         return Some(peer);
     }
-    let forwarded: Vec<&str> = parts
+    // A header line that is not text stands as one unusable entry, so
+    // the walk stops there rather than skipping to what lies beyond it.
+    let forwarded: Vec<Option<&str>> = parts
         .headers
         .get_all(FORWARDED_FOR)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .flat_map(|v| match v.to_str() {
+            Ok(text) => text.split(',').map(Some).collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        })
         .collect();
     let mut nearest = peer;
     for entry in forwarded.into_iter().rev() {
-        let Some(ip) = forwarded_ip(entry) else {
-            tracing::debug!(entry, "X-Forwarded-For entry is not an address");
+        let Some(ip) = entry.and_then(forwarded_ip) else {
+            tracing::debug!(?entry, "X-Forwarded-For entry is not an address");
             break;
         };
         if !is_trusted(ip) {
@@ -454,6 +458,13 @@ mod tests {
         );
         let garbage = request("127.0.0.1:4000", &["203.0.113.5, unknown"]);
         assert_eq!(client_ip(&garbage, &proxy), ip("127.0.0.1"));
+        // A line that is not text is not skipped over to the client's own.
+        let mut binary = request("127.0.0.1:4000", &["203.0.113.5"]);
+        binary.headers.append(
+            FORWARDED_FOR,
+            axum::http::HeaderValue::from_bytes(b"198.51.100.7\xff").expect("opaque bytes"),
+        );
+        assert_eq!(client_ip(&binary, &proxy), ip("127.0.0.1"));
         // Without a recorded peer there is no address at all.
         let (bare, ()) = axum::http::Request::builder()
             .body(())
