@@ -280,12 +280,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         .request_offer("p0", owner_org, "cohort", "Again", "", "", false)
         .expect("request");
     wait_for("the late application is refused", || async {
-        late.node
-            .service
-            .store()
-            .outbox_entry(&sent.id)
-            .expect("outbox")
-            .is_some_and(|e| e.status == OutboxStatus::Refused)
+        outbox_status(late, &sent.id) == Some(OutboxStatus::Refused)
     })
     .await;
 }

@@ -81,11 +81,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
         "Learning week: Incident reviews without blame"
     );
     wait_for("the host's node admits the sign-up", || async {
-        service
-            .store()
-            .outbox_entry(&sent.id)
-            .expect("outbox")
-            .is_some_and(|e| e.status == OutboxStatus::Accepted)
+        outbox_status(&member_org, &sent.id) == Some(OutboxStatus::Accepted)
     })
     .await;
     let inbox = host.node.service.store().inbox().expect("inbox");
@@ -294,13 +290,7 @@ async fn invited_organisations_add_and_withdraw_their_own_sessions_and_no_one_el
     let id = sent.contribution.as_ref().expect("kept").id.clone();
     assert!(!id.is_empty(), "the node picks an id");
     wait_for("the host takes the session in", || async {
-        invited
-            .node
-            .service
-            .store()
-            .outbox_entry(&sent.id)
-            .expect("outbox")
-            .is_some_and(|e| e.status == OutboxStatus::Accepted)
+        outbox_status(&invited, &sent.id) == Some(OutboxStatus::Accepted)
     })
     .await;
     wait_for("the new programme reaches Northwind", || async {
@@ -379,13 +369,7 @@ async fn invited_organisations_add_and_withdraw_their_own_sessions_and_no_one_el
         .withdraw_session("admin", host_key, "week", &id)
         .expect("withdraw");
     wait_for("the host takes the session out", || async {
-        invited
-            .node
-            .service
-            .store()
-            .outbox_entry(&withdrawn.id)
-            .expect("outbox")
-            .is_some_and(|e| e.status == OutboxStatus::Accepted)
+        outbox_status(&invited, &withdrawn.id) == Some(OutboxStatus::Accepted)
     })
     .await;
     wait_for("the shorter programme reaches Northwind", || async {

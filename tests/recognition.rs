@@ -58,15 +58,6 @@ async fn contoso_and_northwind() -> (Org, Org) {
     (contoso, northwind)
 }
 
-fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
-    org.node
-        .service
-        .store()
-        .outbox_entry(id)
-        .expect("outbox")
-        .map(|e| e.status)
-}
-
 /// Tomás's credit as the listing `org` holds from Contoso carries it.
 fn signed_credit(org: &Org, contoso: OrgKey) -> Option<RecognitionSummary> {
     let row = org

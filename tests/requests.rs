@@ -79,15 +79,6 @@ async fn two_orgs_with(
     (a, b)
 }
 
-fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
-    org.node
-        .service
-        .store()
-        .outbox_entry(id)
-        .expect("outbox")
-        .map(|e| e.status)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details() {
     let (a, b) = two_orgs().await;

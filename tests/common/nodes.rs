@@ -7,6 +7,7 @@ use std::time::Duration;
 use skillmesh_config::{Config, FederationMode};
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::runtime::{self, RunningNode};
+use skillmesh_node::store::OutboxStatus;
 use skillmesh_protocol::kinds::{
     Audience, Delivery, EventSession, MentoringOffer, OfferStatus, SessionFormat,
 };
@@ -74,6 +75,16 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Where request `id` in `org`'s outbox stands, if it is there.
+pub fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
+    org.node
+        .service
+        .store()
+        .outbox_entry(id)
+        .expect("outbox")
+        .map(|e| e.status)
 }
 
 pub fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
