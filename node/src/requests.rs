@@ -138,8 +138,9 @@ pub(crate) fn open_direct(bytes: &[u8], sender: OrgKey) -> std::result::Result<R
     Ok(record)
 }
 
-/// What a request to an event is for, if anything but the offer itself.
-#[derive(Clone, Copy)]
+/// What a request to an event is for, if anything but the offer itself:
+/// at most one of these is set (the protocol refuses more).
+#[derive(Clone, Copy, Default)]
 struct Purpose<'a> {
     session: Option<&'a str>,
     contribution: Option<&'a EventSession>,
@@ -152,9 +153,21 @@ struct Ask<'a> {
     preferred_times: &'a str,
     message: &'a str,
     name_to_group: bool,
-    session: Option<&'a str>,
-    contribution: Option<EventSession>,
-    withdraw: Option<&'a str>,
+    purpose: Purpose<'a>,
+}
+
+impl<'a> Ask<'a> {
+    /// A request about an event (a sign-up or a programme change): only
+    /// its goal says anything to a person.
+    fn about_event(goal: &'a str, purpose: Purpose<'a>) -> Ask<'a> {
+        Ask {
+            goal,
+            preferred_times: "",
+            message: "",
+            name_to_group: false,
+            purpose,
+        }
+    }
 }
 
 /// Whether `org` may put `session` into `event`'s programme: it starts
@@ -182,18 +195,18 @@ fn session_fits(
     }
 }
 
-/// Whether `org` may take session `id` out of `event`'s programme: it is
-/// still invited, and the session is one it added.
-fn session_withdrawable(
-    event: &skillmesh_protocol::kinds::Event,
+/// Session `id` of `event`, if `org` may take it out of the programme: it
+/// is still invited, and the session is one it added.
+fn withdrawable_session<'e>(
+    event: &'e skillmesh_protocol::kinds::Event,
     id: &str,
     org: &OrgKey,
-) -> std::result::Result<(), Refusal> {
+) -> std::result::Result<&'e EventSession, Refusal> {
     if !event.contributors.contains(org) {
         return Err(Refusal::NotContributor);
     }
     match event.sessions.iter().find(|s| s.id == id) {
-        Some(s) if s.contributor.as_ref() == Some(org) => Ok(()),
+        Some(s) if s.contributor.as_ref() == Some(org) => Ok(s),
         Some(_) => Err(Refusal::SessionTaken(id.to_string())),
         None => Err(Refusal::NoSuchSession(id.to_string())),
     }
@@ -270,9 +283,7 @@ impl Service {
                 preferred_times,
                 message,
                 name_to_group,
-                session: None,
-                contribution: None,
-                withdraw: None,
+                purpose: Purpose::default(),
             },
         )
     }
@@ -332,15 +343,13 @@ impl Service {
             event_org,
             event_id,
             &title,
-            Ask {
-                goal: &format!("Attend \"{}\"", s.title),
-                preferred_times: "",
-                message: "",
-                name_to_group: false,
-                session: Some(session),
-                contribution: None,
-                withdraw: None,
-            },
+            Ask::about_event(
+                &format!("Attend \"{}\"", s.title),
+                Purpose {
+                    session: Some(session),
+                    ..Purpose::default()
+                },
+            ),
         )
     }
 
@@ -377,15 +386,13 @@ impl Service {
             event_org,
             event_id,
             &title,
-            Ask {
-                goal: &format!("Add \"{}\" to the programme", session.title),
-                preferred_times: "",
-                message: "",
-                name_to_group: false,
-                session: None,
-                contribution: Some(session),
-                withdraw: None,
-            },
+            Ask::about_event(
+                &format!("Add \"{}\" to the programme", session.title),
+                Purpose {
+                    contribution: Some(&session),
+                    ..Purpose::default()
+                },
+            ),
         )
     }
 
@@ -405,29 +412,20 @@ impl Service {
                 "sessions can be withdrawn from events only".into(),
             ));
         };
-        if let Err(why) = session_withdrawable(event, session_id, &self.org()) {
-            return Err(ServiceError::Invalid(why.to_string()));
-        }
-        let session_title = event
-            .sessions
-            .iter()
-            .find(|s| s.id == session_id)
-            .map_or("", |s| s.title.as_str());
-        let title = format!("{}: {session_title}", event.title);
+        let session = withdrawable_session(event, session_id, &self.org())
+            .map_err(|why| ServiceError::Invalid(why.to_string()))?;
         self.send_request(
             requester,
             event_org,
             event_id,
-            &title,
-            Ask {
-                goal: &format!("Take \"{session_title}\" out of the programme"),
-                preferred_times: "",
-                message: "",
-                name_to_group: false,
-                session: None,
-                contribution: None,
-                withdraw: Some(session_id),
-            },
+            &format!("{}: {}", event.title, session.title),
+            Ask::about_event(
+                &format!("Take \"{}\" out of the programme", session.title),
+                Purpose {
+                    withdraw: Some(session_id),
+                    ..Purpose::default()
+                },
+            ),
         )
     }
 
@@ -512,9 +510,12 @@ impl Service {
             preferred_times,
             message,
             name_to_group,
-            session,
-            contribution,
-            withdraw,
+            purpose:
+                Purpose {
+                    session,
+                    contribution,
+                    withdraw,
+                },
         } = ask;
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
@@ -533,7 +534,7 @@ impl Service {
                 message: message.to_string(),
                 name_to_group,
                 session: session.map(str::to_string),
-                contribution: contribution.clone(),
+                contribution: contribution.cloned(),
                 withdraw: withdraw.map(str::to_string),
             }),
         )?;
@@ -545,7 +546,7 @@ impl Service {
             offer_id: offer_id.to_string(),
             offer_title: title.to_string(),
             session: session.map(str::to_string),
-            contribution,
+            contribution: contribution.cloned(),
             withdraw: withdraw.map(str::to_string),
             goal: goal.to_string(),
             status: OutboxStatus::Waiting,
@@ -590,8 +591,8 @@ impl Service {
         if item.state != ItemState::Published {
             return Ok(Err(Refusal::NoSuchOffer));
         }
-        // A sign-up names a session of one of our events, and a
-        // contribution offers one; nothing else does either.
+        // A sign-up names a session of one of our events, a contribution
+        // offers one and a withdrawal takes one back; nothing else does.
         match (&item.body, session, contribution, withdraw) {
             (Body::Event(e), Some(s), None, None) => {
                 return Ok(if e.sessions.iter().any(|x| x.id == s) {
@@ -608,7 +609,7 @@ impl Service {
                 });
             }
             (Body::Event(e), None, None, Some(w)) => {
-                return Ok(session_withdrawable(e, w, org).map(|()| item.owner));
+                return Ok(withdrawable_session(e, w, org).map(|_| item.owner));
             }
             (Body::Event(_), _, _, _)
             | (_, Some(_), _, _)

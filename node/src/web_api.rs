@@ -548,17 +548,15 @@ impl Service {
         let signature_verified = row.signed_by(org);
         let own = *org == self.org();
         let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
-        let our_sessions = match &record.body {
-            Body::Event(e) if !own && e.contributors.contains(&self.org()) => e
-                .sessions
-                .iter()
-                .filter(|s| s.contributor == Some(self.org()))
-                .map(|s| s.id.clone())
-                .collect(),
-            _ => Vec::new(),
-        };
-        let (contributable, org_names) = match &record.body {
+        let (contributable, our_sessions, org_names) = match &record.body {
             Body::Event(e) => {
+                let contributable = !own && e.contributors.contains(&self.org());
+                let ours: Vec<String> = e
+                    .sessions
+                    .iter()
+                    .filter(|s| contributable && s.contributor == Some(self.org()))
+                    .map(|s| s.id.clone())
+                    .collect();
                 let mut mentioned: Vec<OrgKey> = e
                     .contributors
                     .iter()
@@ -568,7 +566,8 @@ impl Service {
                 mentioned.sort();
                 mentioned.dedup();
                 (
-                    !own && e.contributors.contains(&self.org()),
+                    contributable,
+                    ours,
                     mentioned
                         .into_iter()
                         .map(|org| OrgName {
@@ -578,7 +577,7 @@ impl Service {
                         .collect(),
                 )
             }
-            _ => (false, Vec::new()),
+            _ => (false, Vec::new(), Vec::new()),
         };
         Ok(Listing {
             org: *org,
@@ -743,28 +742,11 @@ impl Service {
 
     fn send_request_as(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         let person = self.own_person(user)?;
-        if request.withdraw.is_some()
-            && (request.session.is_some() || request.contribution.is_some())
-        {
-            return Err(ApiError::Invalid(
-                "withdraw a session, add one or sign up for one: only one of them".into(),
-            ));
-        }
-        let entry = match (&request.session, request.contribution) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::Invalid(
-                    "sign up for a session or add one, not both".into(),
-                ));
+        let entry = match (&request.session, request.contribution, &request.withdraw) {
+            (Some(session), None, None) => {
+                self.sign_up(&person.id, request.offer_org, &request.offer_id, session)?
             }
-            (None, None) if let Some(session_id) = &request.withdraw => {
-                if !user.is_admin() {
-                    return Err(ApiError::Forbidden(
-                        "only admins take sessions out of another organisation's event".into(),
-                    ));
-                }
-                self.withdraw_session(&person.id, request.offer_org, &request.offer_id, session_id)?
-            }
-            (None, Some(session)) => {
+            (None, Some(session), None) => {
                 if !user.is_admin() {
                     return Err(ApiError::Forbidden(
                         "only admins add sessions to another organisation's event".into(),
@@ -772,10 +754,15 @@ impl Service {
                 }
                 self.contribute_session(&person.id, request.offer_org, &request.offer_id, session)?
             }
-            (Some(session), None) => {
-                self.sign_up(&person.id, request.offer_org, &request.offer_id, session)?
+            (None, None, Some(session_id)) => {
+                if !user.is_admin() {
+                    return Err(ApiError::Forbidden(
+                        "only admins take sessions out of another organisation's event".into(),
+                    ));
+                }
+                self.withdraw_session(&person.id, request.offer_org, &request.offer_id, session_id)?
             }
-            (None, None) => self.request_offer(
+            (None, None, None) => self.request_offer(
                 &person.id,
                 request.offer_org,
                 &request.offer_id,
@@ -784,6 +771,11 @@ impl Service {
                 &request.message,
                 request.name_to_group,
             )?,
+            _ => {
+                return Err(ApiError::Invalid(
+                    "sign up for a session, add one or take one out: only one of them".into(),
+                ));
+            }
         };
         Ok(self.outbox_item(entry))
     }
@@ -2854,6 +2846,22 @@ mod tests {
         assert!(matches!(
             n.api.send_request(&n.bob, own).await,
             Err(ApiError::Invalid(_))
+        ));
+        // One request signs up, adds a session or takes one out, never two.
+        let two = NewRequest {
+            offer_org: from,
+            offer_id: "talk-1".into(),
+            goal: String::new(),
+            preferred_times: String::new(),
+            message: String::new(),
+            name_to_group: false,
+            session: Some("s1".into()),
+            contribution: None,
+            withdraw: Some("s1".into()),
+        };
+        assert!(matches!(
+            n.api.send_request(&n.ana, two).await,
+            Err(ApiError::Invalid(m)) if m.contains("only one of them")
         ));
     }
 
