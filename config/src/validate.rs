@@ -226,17 +226,20 @@ fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {
     Ok(value)
 }
 
-fn ip_addrs(list: Sourced<Vec<String>>) -> Result<Vec<IpAddr>, ConfigError> {
-    let Sourced { value, origin } = list;
-    if value.len() > MAX_TRUSTED_PROXIES {
+/// Refuses a list of more than `max` entries.
+fn at_most(origin: Origin, len: usize, max: usize) -> Result<(), ConfigError> {
+    if len > max {
         return Err(invalid(
             origin,
-            format!(
-                "has {} entries (at most {MAX_TRUSTED_PROXIES} allowed)",
-                value.len()
-            ),
+            format!("has {len} entries (at most {max} allowed)"),
         ));
     }
+    Ok(())
+}
+
+fn ip_addrs(list: Sourced<Vec<String>>) -> Result<Vec<IpAddr>, ConfigError> {
+    let Sourced { value, origin } = list;
+    at_most(origin, value.len(), MAX_TRUSTED_PROXIES)?;
     value
         .iter()
         .enumerate()
@@ -256,15 +259,7 @@ fn ip_addrs(list: Sourced<Vec<String>>) -> Result<Vec<IpAddr>, ConfigError> {
 
 fn multiaddrs(list: Sourced<Vec<String>>) -> Result<Vec<String>, ConfigError> {
     let Sourced { value, origin } = list;
-    if value.len() > MAX_MULTIADDRS {
-        return Err(invalid(
-            origin,
-            format!(
-                "has {} entries (at most {MAX_MULTIADDRS} allowed)",
-                value.len()
-            ),
-        ));
-    }
+    at_most(origin, value.len(), MAX_MULTIADDRS)?;
     for (index, addr) in value.iter().enumerate() {
         if let Some(reason) = multiaddr_problem(addr) {
             return Err(ConfigError::invalid(origin.entry(index), reason));
