@@ -73,10 +73,29 @@ async fn run_serves_healthz_and_stops_cleanly_on_sigterm() {
     let config = init_org(dir.path(), "Contoso");
     let node = Running::start(&["run", "--config", config.to_str().expect("utf-8")]);
     let health = get_json(node.web, "/healthz").await;
-    assert_eq!(health["status"], "ok");
     assert_eq!(health["org"], "Contoso");
     assert_eq!(health["peers"], 0);
     assert_eq!(health["federated_records"], 0);
+    // Alone, with no address to try, it says so.
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["problems"][0]["code"], "no_peers", "{health}");
+    assert!(
+        health["problems"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("network.bootstrap")),
+        "{health}"
+    );
+    // Its peer id and dialable addresses, for partners' bootstrap lists.
+    let peer_id = health["peer_id"].as_str().expect("peer id");
+    assert!(peer_id.starts_with("12D3KooW"), "{health}");
+    let addrs = health["listen_addrs"].as_array().expect("addresses");
+    assert!(
+        !addrs.is_empty()
+            && addrs.iter().all(|a| a
+                .as_str()
+                .is_some_and(|a| a.ends_with(&format!("/p2p/{peer_id}")))),
+        "{health}"
+    );
     let status = node.terminate();
     assert!(status.success(), "{status:?}");
 }

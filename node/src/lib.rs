@@ -9,6 +9,7 @@ pub mod clock;
 pub mod content;
 pub mod datadir;
 pub mod demo;
+pub mod health;
 pub mod identity;
 pub mod impact;
 pub mod invite;

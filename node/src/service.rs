@@ -243,6 +243,34 @@ impl Service {
         &self.inner.search
     }
 
+    /// What keeps the service from doing all it should (the network
+    /// reports its own problems): see [`crate::health`].
+    pub fn problems(&self) -> Vec<crate::health::Problem> {
+        use crate::health::{Problem, ProblemKind};
+        let mut problems = Vec::new();
+        let search = &self.inner.search;
+        if let Some(stats) = search.index_stats() {
+            if stats.failed {
+                problems.push(Problem::new(
+                    ProblemKind::IndexFailed,
+                    "the search index failed; searches match words by substring only until \
+                     `skillmesh reindex` rebuilds it",
+                ));
+            } else if let Some(why) = search.index_rebuilt()
+                && stats.committed < stats.sent
+            {
+                problems.push(Problem::new(
+                    ProblemKind::IndexRebuilding,
+                    format!(
+                        "the search index is being rebuilt ({why}); results are ranked roughly \
+                         until it is done"
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+
     /// The name on `org`'s organisation card, if we hold (or held) one.
     pub fn known_org_name(&self, org: &OrgKey) -> Option<String> {
         self.inner.search.org_name(org)

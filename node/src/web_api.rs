@@ -17,9 +17,9 @@ use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
-    Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health, Impact,
-    ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi, NewKudos,
-    NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm,
+    Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health,
+    HealthProblem, Impact, ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi,
+    NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm,
     ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow,
     OutboxItem, PeerRow, Profile, ProfileUpdate, Progress, PublishedImpact, Recommended,
     RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember, SearchQuery,
@@ -1043,12 +1043,28 @@ impl NodeApi for WebState {
                 (0, 0)
             }
         };
+        let network = self.network.status().await.unwrap_or_default();
+        let mut problems = self.service.problems();
+        problems.extend(network.problems());
+        problems.sort_by_key(|p| p.kind);
+        let problems: Vec<HealthProblem> = problems
+            .into_iter()
+            .map(|p| HealthProblem {
+                code: p.kind.code().into(),
+                message: p.message,
+            })
+            .collect();
+        let org = self.service.org();
         Health {
-            status: "ok".into(),
+            status: Health::status_of(&problems),
+            problems,
             version: env!("CARGO_PKG_VERSION").into(),
             org: self.service.org_name().to_string(),
-            org_key: self.service.org().to_hex(),
-            peers: self.network.peers().await.map(|p| p.len()).unwrap_or(0),
+            org_key: org.to_hex(),
+            org_fingerprint: org.fingerprint(),
+            peer_id: network.peer_id,
+            listen_addrs: network.listen_addrs,
+            peers: network.peers,
             federated_records: federated,
             own_records: own,
             uptime_secs: self.started.elapsed().as_secs(),

@@ -33,6 +33,16 @@ impl OrgKey {
         hex::encode(&self.0[..4])
     }
 
+    /// The fingerprint people compare when they check a key by eye or on
+    /// the phone: the first 16 hex digits of the key in groups of four,
+    /// `a1b2 c3d4 e5f6 0718` (64 bits, so that no one can make a key to
+    /// match another's in any practical time; docs/PROTOCOL.md, "Joining").
+    pub fn fingerprint(&self) -> String {
+        let hex = hex::encode(&self.0[..8]);
+        let groups: Vec<&str> = (0..4).map(|i| &hex[i * 4..i * 4 + 4]).collect();
+        groups.join(" ")
+    }
+
     /// The key as a curve point; fails for bytes that are not a valid point.
     pub fn verifying_key(&self) -> Result<VerifyingKey, Rejection> {
         VerifyingKey::from_bytes(&self.0)
@@ -84,5 +94,21 @@ impl<'de> Deserialize<'de> for OrgKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrgKey;
+
+    #[test]
+    fn fingerprint_is_the_first_sixteen_hex_digits_in_fours() {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&[0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18]);
+        bytes[8] = 0xff;
+        assert_eq!(
+            OrgKey::from_bytes(bytes).fingerprint(),
+            "a1b2 c3d4 e5f6 0718"
+        );
     }
 }

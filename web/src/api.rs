@@ -14,15 +14,26 @@ use serde::{Deserialize, Serialize};
 use skillmesh_protocol::kinds::{Availability, Contact, EventSession, Format, Slot, Topic};
 use skillmesh_protocol::{Body, OrgKey};
 
-/// What `GET /healthz` reports.
+/// What `GET /healthz` reports. The answer is `200 OK` whenever the node
+/// serves at all; `status` says whether it does everything it should.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok` while the node serves.
-    pub status: String,
+    /// `ok`, or `degraded` while one of `problems` holds.
+    pub status: HealthStatus,
+    /// What keeps the node from doing all it should, most serious first;
+    /// empty when `status` is `ok`.
+    pub problems: Vec<HealthProblem>,
     pub version: String,
     /// This organisation's name and public key (hex).
     pub org: String,
     pub org_key: String,
+    /// The key's fingerprint as people compare it out loud: the first 8 hex
+    /// digits of the key in groups of four (docs/PROTOCOL.md, "Joining").
+    pub org_fingerprint: String,
+    /// The node's libp2p peer id, derived from `org_key`.
+    pub peer_id: String,
+    /// Addresses other nodes can dial, each ending in `/p2p/<peer_id>`.
+    pub listen_addrs: Vec<String>,
     /// Peers connected over the network right now.
     pub peers: usize,
     /// Records held from other organisations (tombstones included).
@@ -31,6 +42,33 @@ pub struct Health {
     pub own_records: u64,
     /// Seconds since the node started.
     pub uptime_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Degraded,
+}
+
+/// One reason a node is `degraded`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthProblem {
+    /// A stable code: `no_peers`, `store_unwritable`, `index_rebuilding`.
+    pub code: String,
+    /// What is wrong and what the node is doing about it, in words.
+    pub message: String,
+}
+
+impl Health {
+    /// `degraded` exactly when there is a problem.
+    pub fn status_of(problems: &[HealthProblem]) -> HealthStatus {
+        if problems.is_empty() {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Degraded
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -124,10 +124,14 @@ impl NodeApi for Fake {
 
     async fn health(&self) -> Health {
         Health {
-            status: "ok".into(),
+            status: HealthStatus::Ok,
+            problems: Vec::new(),
             version: "test".into(),
             org: self.org_name(),
             org_key: "00".repeat(32),
+            org_fingerprint: "0000 0000 0000 0000".into(),
+            peer_id: "12D3KooWtest".into(),
+            listen_addrs: vec!["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest".into()],
             peers: 2,
             federated_records: 7,
             own_records: 3,

@@ -47,6 +47,7 @@ pub(crate) struct EventLoop {
     invalid: HashMap<PeerId, u32>,
     banned: HashMap<PeerId, Instant>,
     syncing: HashSet<PeerId>,
+    bootstrap: Vec<Multiaddr>,
 }
 
 impl EventLoop {
@@ -136,6 +137,7 @@ impl EventLoop {
             invalid: HashMap::new(),
             banned: HashMap::new(),
             syncing: HashSet::new(),
+            bootstrap: config.bootstrap.clone(),
         })
     }
 
@@ -205,6 +207,9 @@ impl EventLoop {
             }
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.listen_addrs.clone());
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(self.status());
             }
             Command::Peers(reply) => {
                 let peers = self
@@ -279,6 +284,21 @@ impl EventLoop {
             Command::SyncDone(peer) => {
                 self.syncing.remove(&peer);
             }
+        }
+    }
+
+    fn status(&self) -> super::NetworkStatus {
+        let me = *self.swarm.local_peer_id();
+        let with_id = |a: &Multiaddr| a.clone().with_p2p(me).unwrap_or_else(|a| a).to_string();
+        super::NetworkStatus {
+            peer_id: me.to_string(),
+            listen_addrs: self.listen_addrs.iter().map(with_id).collect(),
+            peers: self.connected.len(),
+            trying: if self.connected.is_empty() {
+                self.bootstrap.iter().map(ToString::to_string).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -116,6 +116,40 @@ pub struct PeerInfo {
     pub address: String,
 }
 
+/// The network's state, for `/healthz` and the admin console.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkStatus {
+    /// This node's libp2p peer id (its organisation key; docs/PROTOCOL.md).
+    pub peer_id: String,
+    /// Addresses other nodes can dial, each ending in `/p2p/<peer id>`.
+    pub listen_addrs: Vec<String>,
+    /// Peers connected now.
+    pub peers: usize,
+    /// Addresses the node is trying to reach while it has too few peers.
+    pub trying: Vec<String>,
+}
+
+impl NetworkStatus {
+    /// What keeps the network from doing its job.
+    pub fn problems(&self) -> Vec<crate::health::Problem> {
+        use crate::health::{Problem, ProblemKind};
+        if self.peers > 0 {
+            return Vec::new();
+        }
+        let message = if self.trying.is_empty() {
+            "no other organisation's node is connected, and this node knows no address to try: \
+             add one to network.bootstrap (from an invite) or wait for a partner to dial in"
+                .to_string()
+        } else {
+            format!(
+                "no other organisation's node is connected; trying {}",
+                self.trying.join(", ")
+            )
+        };
+        vec![Problem::new(ProblemKind::NoPeers, message)]
+    }
+}
+
 pub(crate) enum Command {
     PublishRaw {
         data: Vec<u8>,
@@ -127,6 +161,7 @@ pub(crate) enum Command {
     },
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
+    Status(oneshot::Sender<NetworkStatus>),
     Sync {
         peer: PeerId,
         request: SyncRequest,
@@ -187,6 +222,11 @@ impl NetworkHandle {
     /// Currently connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, NetworkError> {
         self.ask(Command::Peers).await
+    }
+
+    /// The network's state, for health reports.
+    pub async fn status(&self) -> Result<NetworkStatus, NetworkError> {
+        self.ask(Command::Status).await
     }
 
     /// Sends a sync request to `peer` and waits for the answer.
