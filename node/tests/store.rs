@@ -253,3 +253,94 @@ fn audit_log_filters_by_org_action_and_time_newest_first() {
         .expect("log");
     assert_eq!(rejected.len(), 1);
 }
+
+#[test]
+fn fingerprints_follow_inserts_replacements_expiry_and_purges() {
+    use skillmesh_protocol::fingerprint::Accumulator;
+    let (_d, store) = open();
+    let (ka, kb) = (key(6), key(7));
+    let (a, b) = (org(&ka), org(&kb));
+    for (k, id, seq) in [(&ka, "x", 1), (&ka, "y", 1), (&kb, "z", 3)] {
+        let (r, e) = signed(k, id, seq, Kind::TalkOffer);
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+    }
+    let mut want_a = Accumulator::new();
+    want_a.add(&a, "x", 1);
+    want_a.add(&a, "y", 1);
+    assert_eq!(store.fingerprint_of(&a).expect("fp"), want_a);
+    // A newer version (here a retraction) replaces the item.
+    let (r, e) = signed(&ka, "x", 2, Kind::Retraction);
+    store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+    want_a.remove(&a, "x", 1);
+    want_a.add(&a, "x", 2);
+    assert_eq!(store.fingerprint_of(&a).expect("fp"), want_a);
+    let mut all = want_a;
+    all.add(&b, "z", 3);
+    assert_eq!(store.fingerprint_all().expect("all"), all);
+    // Purging an organisation takes its items out, and its accumulator goes.
+    store.purge_org(&b).expect("purge");
+    assert_eq!(store.fingerprint_all().expect("all"), want_a);
+    assert_eq!(store.fingerprints().expect("list"), vec![(a, want_a)]);
+    // So does expiry.
+    store.purge_expired(i64::MAX).expect("purge");
+    assert_eq!(store.fingerprint_all().expect("all"), Accumulator::new());
+    assert!(store.fingerprints().expect("list").is_empty());
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn scan_seqs_reads_a_half_open_range_of_ids() {
+    let (_d, store) = open();
+    let ka = key(8);
+    for id in ["a", "b", "c", "d"] {
+        let (r, e) = signed(&ka, id, 1, Kind::TalkOffer);
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+    }
+    let read = |lower: &str, upper: Option<&str>| {
+        let mut seen = Vec::new();
+        store
+            .scan_seqs(&org(&ka), lower, upper, |id, seq| {
+                seen.push((id.to_string(), seq));
+                true
+            })
+            .expect("scan");
+        seen
+    };
+    assert_eq!(read("b", Some("d")), [("b".into(), 1), ("c".into(), 1)]);
+    assert_eq!(read("c", None), [("c".into(), 1), ("d".into(), 1)]);
+    assert_eq!(read("d", Some("b")), Vec::<(String, u64)>::new());
+}
+
+#[test]
+fn opening_a_schema_2_store_computes_the_fingerprints() {
+    use skillmesh_node::storage::{self, Batch, Kv};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ka = key(9);
+    {
+        let store = Store::open(dir.path()).expect("open");
+        for id in ["p", "q"] {
+            let (r, e) = signed(&ka, id, 2, Kind::TalkOffer);
+            store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+        }
+    }
+    // Make it look like a store written before fingerprints existed.
+    {
+        let kv = storage::open(dir.path()).expect("kv");
+        let mut b = Batch::new();
+        let fp_keys: Vec<Vec<u8>> = kv.scan_prefix(b"fp/").map(|r| r.expect("scan").0).collect();
+        assert_eq!(fp_keys.len(), 1);
+        for k in fp_keys {
+            b.delete(k);
+        }
+        b.delete(b"meta/fp-all".to_vec());
+        b.put(b"meta/schema".to_vec(), 2u32.to_be_bytes().to_vec());
+        kv.apply(b).expect("apply");
+        kv.flush().expect("flush");
+    }
+    let store = Store::open(dir.path()).expect("migrate");
+    let mut want = skillmesh_protocol::fingerprint::Accumulator::new();
+    want.add(&org(&ka), "p", 2);
+    want.add(&org(&ka), "q", 2);
+    assert_eq!(store.fingerprint_all().expect("all"), want);
+    assert!(store.check_consistency().expect("check").is_empty());
+}

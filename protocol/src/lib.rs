@@ -26,6 +26,7 @@
 
 pub mod envelope;
 pub mod error;
+pub mod fingerprint;
 pub mod keys;
 pub mod kinds;
 pub mod limits;

@@ -3,12 +3,13 @@
 //!
 //! | prefix     | rest of key                       | value                     |
 //! |------------|-----------------------------------|---------------------------|
-//! | `meta/`    | name                              | e.g. schema version       |
+//! | `meta/`    | name                              | e.g. schema version; `meta/fp-all`: the accumulator of every `rec/` row |
 //! | `person/`  | person id                         | JSON `Person`             |
 //! | `item/`    | item id                           | JSON `OwnItem`            |
 //! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
 //! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
 //! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
+//! | `fp/`      | org key (32 bytes)                | fingerprint accumulator   |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
 //! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
 //! | `join/`    | org key (32 bytes)                | JSON `JoinRequest`        |
@@ -37,6 +38,11 @@ pub const REC: &[u8] = b"rec/";
 pub const ORG_COUNT: &[u8] = b"orgn/";
 pub const EXPIRY: &[u8] = b"exp/";
 pub const SEQ: &[u8] = b"seq/";
+/// Per organisation: the reconciliation accumulator (sum and count) of its
+/// `(org, id, seq)` rows (see `skillmesh_protocol::fingerprint`).
+pub const FINGERPRINT: &[u8] = b"fp/";
+/// The accumulator of every row held.
+pub const META_FINGERPRINT_ALL: &[u8] = b"meta/fp-all";
 pub const ORG_LIST: &[u8] = b"orglist/";
 pub const OUTBOX: &[u8] = b"outbox/";
 pub const JOIN: &[u8] = b"join/";
@@ -105,6 +111,10 @@ pub fn seq_org_prefix(org: &OrgKey) -> Vec<u8> {
     join(SEQ, &[org.as_bytes()])
 }
 
+pub fn fingerprint(org: &OrgKey) -> Vec<u8> {
+    join(FINGERPRINT, &[org.as_bytes()])
+}
+
 pub fn org_count(org: &OrgKey) -> Vec<u8> {
     join(ORG_COUNT, &[org.as_bytes()])
 }
@@ -142,6 +152,18 @@ pub fn audit_by_action(action: &str, audit_key: &[u8]) -> Vec<u8> {
 /// Splits a `rec/` key into organisation and record id.
 pub fn split_rec(key: &[u8]) -> Option<(OrgKey, String)> {
     let rest = key.strip_prefix(REC)?;
+    if rest.len() < 32 {
+        return None;
+    }
+    let (org, id) = rest.split_at(32);
+    let mut o = [0u8; 32];
+    o.copy_from_slice(org);
+    Some((OrgKey::from_bytes(o), String::from_utf8(id.to_vec()).ok()?))
+}
+
+/// Splits a `seq/` key into organisation and record id.
+pub fn split_seq(key: &[u8]) -> Option<(OrgKey, String)> {
+    let rest = key.strip_prefix(SEQ)?;
     if rest.len() < 32 {
         return None;
     }

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod feedback;
+pub mod fingerprints;
 pub mod follower_counts;
 pub mod follows;
 pub mod goals;

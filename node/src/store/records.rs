@@ -138,6 +138,7 @@ impl Store {
         // (org, id) -> (seq, expires_at) as of this batch so far.
         let mut pending: HashMap<(OrgKey, String), (u64, i64)> = HashMap::new();
         let mut count_delta: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut fingerprints = super::fingerprints::Delta::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for (record, envelope) in items {
             let h = &record.header;
@@ -164,6 +165,7 @@ impl Store {
                 }
                 Some((old_seq, old_expires)) => {
                     batch.delete(keys::expiry(old_expires, &h.org, &h.id));
+                    fingerprints.removed(&h.org, &h.id, old_seq);
                     PutOutcome::Replaced { old_seq }
                 }
                 None => {
@@ -183,6 +185,7 @@ impl Store {
             batch.put(key, row.encode());
             batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
             batch.put(keys::seq(&h.org, &h.id), h.seq.to_be_bytes().to_vec());
+            fingerprints.added(&h.org, &h.id, h.seq);
             pending.insert((h.org, h.id.clone()), (h.seq, expires_at));
             outcomes.push(outcome);
         }
@@ -190,6 +193,7 @@ impl Store {
             let n = self.org_record_count(&org)? + delta;
             batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
         }
+        fingerprints.write(self.kv.as_ref(), &mut batch)?;
         let audit: Vec<super::AuditEntry> = before
             .iter()
             .cloned()
@@ -343,14 +347,17 @@ impl Store {
     fn delete_rows(&self, rows: &[(OrgKey, String)]) -> Result<()> {
         let mut batch = Batch::new();
         let mut removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut fingerprints = super::fingerprints::Delta::default();
         for (org, id) in rows {
             if let Some(row) = self.get_record(org, id)? {
                 batch.delete(keys::rec(org, id));
                 batch.delete(keys::expiry(row.expires_at, org, id));
                 batch.delete(keys::seq(org, id));
+                fingerprints.removed(org, id, row.seq);
                 *removed.entry(*org).or_default() += 1;
             }
         }
+        fingerprints.write(self.kv.as_ref(), &mut batch)?;
         for (org, n) in removed {
             let left = self.org_record_count(&org)?.saturating_sub(n);
             if left == 0 {
@@ -415,6 +422,7 @@ pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
             None => problems.push("unparseable expiry key".into()),
         }
     }
+    super::fingerprints::check(store, &mut problems)?;
     let stored: BTreeMap<OrgKey, u64> = store.record_counts()?.into_iter().collect();
     if stored != counted {
         problems.push(format!(

@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 2;
+pub const CURRENT_SCHEMA: u32 = 3;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -15,6 +15,8 @@ type Migration = fn(&dyn Kv) -> Result<Batch>;
 const MIGRATIONS: &[Migration] = &[
     // 1 → 2: the audit log gets an index by action.
     super::audit::index_by_action,
+    // 2 → 3: reconciliation fingerprints of the records held.
+    super::fingerprints::compute_all,
 ];
 
 pub fn read_version(kv: &dyn Kv) -> Result<Option<u32>> {
