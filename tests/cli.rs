@@ -408,56 +408,6 @@ fn user_add_creates_the_first_admin_and_refuses_duplicates() {
     drop(node);
 }
 
-/// Signs in at the node serving `web` as a browser would: fetches the
-/// form and its CSRF cookie, then posts the form (with redirects left to
-/// the caller). With `forwarded_for`, both requests carry it in
-/// `X-Forwarded-For`, as a reverse proxy in front of the node would add.
-async fn post_sign_in(
-    web: std::net::SocketAddr,
-    username: &str,
-    password: &str,
-    forwarded_for: Option<&str>,
-) -> reqwest::Response {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let forwarded = |req: reqwest::RequestBuilder| match forwarded_for {
-        Some(addr) => req.header("x-forwarded-for", addr),
-        None => req,
-    };
-    let form = forwarded(client.get(format!("http://{web}/signin")))
-        .send()
-        .await
-        .expect("GET /signin");
-    let cookie = form
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a sign-in cookie")
-        .to_string();
-    let html = form.text().await.expect("form");
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a CSRF field")
-        .to_string();
-    let body = format!(
-        "csrf={csrf}&next=%2F&username={}&password={}",
-        username.replace('@', "%40"),
-        password
-    );
-    forwarded(client.post(format!("http://{web}/signin")))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("POST /signin")
-}
-
 /// One sign-in attempt with a wrong password from `forwarded_for`, behind
 /// a proxy; the status of the post.
 async fn failed_sign_in(web: std::net::SocketAddr, username: &str, forwarded_for: &str) -> u16 {

@@ -61,6 +61,8 @@ pub(crate) struct Draft {
     pub(crate) network_mdns: Option<Sourced<bool>>,
     pub(crate) network_psk_file: Option<Sourced<String>>,
     pub(crate) network_idle_timeout_secs: Option<Sourced<i64>>,
+    pub(crate) network_target_peers: Option<Sourced<i64>>,
+    pub(crate) network_reconcile_interval_secs: Option<Sourced<i64>>,
     pub(crate) federation_mode: Option<Sourced<String>>,
     pub(crate) federation_approval_required: Option<Sourced<bool>>,
     pub(crate) federation_max_records_per_org: Option<Sourced<i64>>,

@@ -20,6 +20,8 @@ const NETWORK_BOOTSTRAP: &str = "SKILLMESH_NETWORK_BOOTSTRAP";
 const NETWORK_MDNS: &str = "SKILLMESH_NETWORK_MDNS";
 const NETWORK_PSK_FILE: &str = "SKILLMESH_NETWORK_PSK_FILE";
 const NETWORK_IDLE_TIMEOUT_SECS: &str = "SKILLMESH_NETWORK_IDLE_TIMEOUT_SECS";
+const NETWORK_TARGET_PEERS: &str = "SKILLMESH_NETWORK_TARGET_PEERS";
+const NETWORK_RECONCILE_INTERVAL_SECS: &str = "SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS";
 const FEDERATION_MODE: &str = "SKILLMESH_FEDERATION_MODE";
 const FEDERATION_APPROVAL_REQUIRED: &str = "SKILLMESH_FEDERATION_APPROVAL_REQUIRED";
 const FEDERATION_MAX_RECORDS_PER_ORG: &str = "SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG";
@@ -40,6 +42,8 @@ pub const ENV_VARS: &[&str] = &[
     NETWORK_MDNS,
     NETWORK_PSK_FILE,
     NETWORK_IDLE_TIMEOUT_SECS,
+    NETWORK_TARGET_PEERS,
+    NETWORK_RECONCILE_INTERVAL_SECS,
     FEDERATION_MODE,
     FEDERATION_APPROVAL_REQUIRED,
     FEDERATION_MAX_RECORDS_PER_ORG,
@@ -98,6 +102,13 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         NETWORK_PSK_FILE => draft.network_psk_file = optional_text(),
         NETWORK_IDLE_TIMEOUT_SECS => {
             draft.network_idle_timeout_secs = Some(Sourced::new(parse_int(var, value)?, origin));
+        }
+        NETWORK_TARGET_PEERS => {
+            draft.network_target_peers = Some(Sourced::new(parse_int(var, value)?, origin));
+        }
+        NETWORK_RECONCILE_INTERVAL_SECS => {
+            draft.network_reconcile_interval_secs =
+                Some(Sourced::new(parse_int(var, value)?, origin));
         }
         FEDERATION_MODE => {
             draft.federation_mode = Some(Sourced::new(value.trim().to_owned(), origin));

@@ -52,6 +52,8 @@ struct FileNetwork {
     mdns: Option<bool>,
     psk_file: Option<String>,
     idle_timeout_secs: Option<Int>,
+    target_peers: Option<Int>,
+    reconcile_interval_secs: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +303,11 @@ impl FileSchema {
             network_idle_timeout_secs: at(
                 network.idle_timeout_secs.map(|i| i.0),
                 "network.idle_timeout_secs",
+            ),
+            network_target_peers: at(network.target_peers.map(|i| i.0), "network.target_peers"),
+            network_reconcile_interval_secs: at(
+                network.reconcile_interval_secs.map(|i| i.0),
+                "network.reconcile_interval_secs",
             ),
             federation_mode: at(federation.mode, "federation.mode"),
             federation_approval_required: at(

@@ -67,3 +67,7 @@ pub use settings::{
     MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MIN_IDLE_TIMEOUT_SECS, NetworkSettings, OrgSettings,
     ParseFederationModeError, WebSettings,
 };
+pub use settings::{
+    DEFAULT_RECONCILE_INTERVAL_SECS, DEFAULT_TARGET_PEERS, MAX_RECONCILE_INTERVAL_SECS,
+    MAX_TARGET_PEERS, MIN_RECONCILE_INTERVAL_SECS,
+};

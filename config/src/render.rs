@@ -98,6 +98,19 @@ mdns = {mdns}
 # env: SKILLMESH_NETWORK_IDLE_TIMEOUT_SECS
 idle_timeout_secs = {idle_timeout_secs}
 
+# Keep dialling the bootstrap nodes and the partners this node has reached
+# before (with backoff) while fewer than this many are connected.
+# Default: 8. Between 1 and 1000.
+# env: SKILLMESH_NETWORK_TARGET_PEERS
+target_peers = {target_peers}
+
+# Seconds between two comparisons of this node's records with each
+# connected peer's (they also run on every new connection). When nothing
+# differs a comparison is one small message each way. Default: 10.
+# Between 1 and 3600.
+# env: SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS
+reconcile_interval_secs = {reconcile_interval_secs}
+
 [federation]
 # Which organisations this node exchanges records with:
 #   "open"      - any organisation
@@ -143,6 +156,8 @@ filter = {log_filter}
             network_bootstrap = string_list(&self.network.bootstrap),
             mdns = self.network.mdns,
             idle_timeout_secs = self.network.idle_timeout_secs,
+            target_peers = self.network.target_peers,
+            reconcile_interval_secs = self.network.reconcile_interval_secs,
             mode = toml_string(self.federation.mode.as_str()),
             approval_required = self.federation.approval_required,
             max_records_per_org = self.federation.max_records_per_org,

@@ -17,6 +17,16 @@ pub const MIN_IDLE_TIMEOUT_SECS: u64 = 10;
 /// Largest accepted `network.idle_timeout_secs` (one year); larger values
 /// risk overflowing `Instant + Duration` arithmetic in the node.
 pub const MAX_IDLE_TIMEOUT_SECS: u64 = 365 * 24 * 3600;
+/// Default `network.target_peers`.
+pub const DEFAULT_TARGET_PEERS: u32 = 8;
+/// Largest accepted `network.target_peers`.
+pub const MAX_TARGET_PEERS: u32 = 1000;
+/// Default `network.reconcile_interval_secs`.
+pub const DEFAULT_RECONCILE_INTERVAL_SECS: u64 = 10;
+/// Smallest accepted `network.reconcile_interval_secs`.
+pub const MIN_RECONCILE_INTERVAL_SECS: u64 = 1;
+/// Largest accepted `network.reconcile_interval_secs`.
+pub const MAX_RECONCILE_INTERVAL_SECS: u64 = 3600;
 /// Default `federation.max_records_per_org`.
 pub const DEFAULT_MAX_RECORDS_PER_ORG: u32 = 10_000;
 /// Default `federation.requests_per_minute`.
@@ -120,6 +130,12 @@ pub struct NetworkSettings {
     pub psk_file: Option<PathBuf>,
     /// `network.idle_timeout_secs`: how long idle connections stay open.
     pub idle_timeout_secs: u64,
+    /// `network.target_peers`: dial bootstrap and known peers while fewer
+    /// than this many are connected.
+    pub target_peers: u32,
+    /// `network.reconcile_interval_secs`: how often the node compares its
+    /// records with each connected peer's.
+    pub reconcile_interval_secs: u64,
 }
 
 impl Default for NetworkSettings {
@@ -133,6 +149,8 @@ impl Default for NetworkSettings {
             mdns: false,
             psk_file: None,
             idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
+            target_peers: DEFAULT_TARGET_PEERS,
+            reconcile_interval_secs: DEFAULT_RECONCILE_INTERVAL_SECS,
         }
     }
 }

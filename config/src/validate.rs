@@ -8,8 +8,9 @@ use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
     Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogSettings, MAX_IDLE_TIMEOUT_SECS,
-    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MAX_TRUSTED_PROXIES,
-    MIN_IDLE_TIMEOUT_SECS, NetworkSettings, OrgSettings, WebSettings,
+    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS,
+    MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_RECONCILE_INTERVAL_SECS,
+    NetworkSettings, OrgSettings, WebSettings,
 };
 use crate::text::shown;
 
@@ -63,6 +64,19 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         idle_timeout_secs: match draft.network_idle_timeout_secs {
             Some(secs) => in_range(secs, MIN_IDLE_TIMEOUT_SECS, MAX_IDLE_TIMEOUT_SECS)?,
             None => defaults.idle_timeout_secs,
+        },
+        target_peers: match draft.network_target_peers {
+            Some(n) => u32::try_from(in_range(n, 1, u64::from(MAX_TARGET_PEERS))?)
+                .unwrap_or(MAX_TARGET_PEERS),
+            None => defaults.target_peers,
+        },
+        reconcile_interval_secs: match draft.network_reconcile_interval_secs {
+            Some(secs) => in_range(
+                secs,
+                MIN_RECONCILE_INTERVAL_SECS,
+                MAX_RECONCILE_INTERVAL_SECS,
+            )?,
+            None => defaults.reconcile_interval_secs,
         },
     };
 
@@ -545,6 +559,29 @@ mod tests {
             ..base()
         };
         assert!(error(max).starts_with("federation.max_records_per_org: 0 is out of range"));
+
+        let target = |n: i64| Draft {
+            network_target_peers: file(n, "network.target_peers"),
+            ..base()
+        };
+        assert!(validate(target(1), Path::new("")).is_ok());
+        assert!(validate(target(1000), Path::new("")).is_ok());
+        assert_eq!(
+            error(target(0)),
+            "network.target_peers: 0 is out of range (must be between 1 and 1000)"
+        );
+        assert!(error(target(1001)).contains("out of range"));
+
+        let interval = |n: i64| Draft {
+            network_reconcile_interval_secs: env(n, "SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS"),
+            ..base()
+        };
+        assert!(validate(interval(1), Path::new("")).is_ok());
+        assert!(validate(interval(3600), Path::new("")).is_ok());
+        assert!(
+            error(interval(0)).starts_with("SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS: 0 is out")
+        );
+        assert!(error(interval(3601)).contains("out of range"));
     }
 
     #[test]

@@ -142,6 +142,12 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_NETWORK_IDLE_TIMEOUT_SECS", "10", |c| {
             c.network.idle_timeout_secs = 10;
         }),
+        ("SKILLMESH_NETWORK_TARGET_PEERS", "3", |c| {
+            c.network.target_peers = 3;
+        }),
+        ("SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS", "2", |c| {
+            c.network.reconcile_interval_secs = 2;
+        }),
         ("SKILLMESH_FEDERATION_MODE", "allowlist", |c| {
             c.federation.mode = FederationMode::Allowlist;
         }),

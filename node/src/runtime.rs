@@ -45,6 +45,7 @@ pub struct RunningNode {
     pub service: Service,
     pub network: NetworkHandle,
     network_tasks: Option<network::NetworkTasks>,
+    housekeeping: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     _lock: DataDirLock,
@@ -61,6 +62,8 @@ impl RunningNode {
             Ok(Err(e)) => tracing::warn!(error = %e, "web server ended with an error"),
             Err(e) => tracing::warn!(error = %e, "web server task failed"),
         }
+        self.housekeeping.abort();
+        let _ = (&mut self.housekeeping).await;
         if let Some(tasks) = self.network_tasks.take() {
             tasks.shutdown().await;
         }
@@ -137,7 +140,11 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     )?;
     service.ensure_org_card()?;
     let network_config = NetworkConfig::from_settings(&config.network)?;
-    let (network, network_tasks) = network::start(network_config, secret, service.clone()).await?;
+    let (outbound_tx, outbound_rx) = network::outbound_channel();
+    service.set_outbound(outbound_tx);
+    let (network, network_tasks) =
+        network::start(network_config, secret, service.clone(), outbound_rx).await?;
+    let housekeeping = tokio::spawn(housekeeping(service.clone()));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -184,8 +191,25 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         service,
         network,
         network_tasks: Some(network_tasks),
+        housekeeping,
         shutdown: Some(tx),
         server,
         _lock: lock,
     })
+}
+
+/// Drops expired records (and tombstones) from the store and search, once
+/// a minute.
+async fn housekeeping(service: Service) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        let svc = service.clone();
+        match tokio::task::spawn_blocking(move || svc.purge_expired()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(records = n, "dropped expired records"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "purging expired records failed"),
+            Err(e) => tracing::warn!(error = %e, "purging expired records stopped"),
+        }
+    }
 }

@@ -95,8 +95,9 @@ struct Inner {
     answer_lock: std::sync::Mutex<()>,
     /// Woken when there is something new to deliver directly.
     deliveries: Arc<tokio::sync::Notify>,
-    /// Where newly signed records go to be gossiped (set by the network).
-    outbound: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Envelope>>>,
+    /// Where newly signed records go to be gossiped: the bounded channel
+    /// to the network, set when the node is wired together.
+    outbound: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<Envelope>>>,
 }
 
 /// The part of the configuration that governs what enters.
@@ -179,8 +180,9 @@ impl Service {
         })
     }
 
-    /// Sends every record this node signs from now on to `tx` (the network).
-    pub fn set_outbound(&self, tx: tokio::sync::mpsc::UnboundedSender<Envelope>) {
+    /// Sends every record this node signs from now on to `tx` (the network;
+    /// see `network::outbound_channel`).
+    pub fn set_outbound(&self, tx: tokio::sync::mpsc::Sender<Envelope>) {
         let mut slot = self
             .inner
             .outbound
@@ -397,8 +399,10 @@ impl Service {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
+            && let Err(e) = tx.try_send(envelope)
         {
-            let _ = tx.send(envelope);
+            // The record is stored; reconciliation carries it to partners.
+            tracing::warn!(id, reason = %e, "record not gossiped now: the network is behind");
         }
         Ok(record)
     }

@@ -1043,6 +1043,13 @@ impl NodeApi for WebState {
                 (0, 0)
             }
         };
+        let records_fingerprint = match self.service.store().fingerprint_all() {
+            Ok(acc) => hex::encode(acc.fingerprint()),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot read the records' fingerprint");
+                String::new()
+            }
+        };
         let network = self.network.status().await.unwrap_or_default();
         let mut problems = self.service.problems();
         problems.extend(network.problems());
@@ -1067,6 +1074,7 @@ impl NodeApi for WebState {
             peers: network.peers,
             federated_records: federated,
             own_records: own,
+            records_fingerprint,
             uptime_secs: self.started.elapsed().as_secs(),
         }
     }

@@ -162,6 +162,34 @@ mod tests {
         );
     }
 
+    /// The worked example in docs/PROTOCOL.md, "Reconciliation" (computed
+    /// independently in Python when it was written).
+    #[test]
+    fn the_documented_example_holds() {
+        let org: OrgKey = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+            .parse()
+            .expect("key");
+        assert_eq!(
+            hex::encode(item_hash(&org, "talk-1", 2)),
+            "d8d662308d2cf84445f26631fee8920f16097d249334f235b938b2352778d489"
+        );
+        let mut acc = Accumulator::new();
+        acc.add(&org, "talk-1", 2);
+        assert_eq!(
+            hex::encode(acc.fingerprint()),
+            "9ccdf0d2341337058a9502560eaf473e"
+        );
+        acc.add(&org, "listing-ana", 1);
+        assert_eq!(
+            hex::encode(&acc.to_bytes()[..32]),
+            "0e3234b31da617a21dd016cfea6e310331ebaea8751e9abc5a1729e94a8f6efe"
+        );
+        assert_eq!(
+            hex::encode(acc.fingerprint()),
+            "d5c8add489d946bac3e43fa712432355"
+        );
+    }
+
     #[test]
     fn order_does_not_matter_and_removal_undoes_addition() {
         let mut a = Accumulator::new();

@@ -89,9 +89,16 @@ impl Running {
 
     /// Like [`Running::start`], with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Running {
-        let mut child = Command::new(skillmesh_bin())
-            .args(args)
-            .envs(env.iter().copied())
+        let mut command = Command::new(skillmesh_bin());
+        command.args(args).envs(env.iter().copied());
+        Running::spawn(command)
+    }
+
+    /// Starts `command` (one that runs `skillmesh`, such as `ip netns exec
+    /// NS skillmesh run …`, which becomes the process it starts) and waits
+    /// for it to print its web address.
+    pub fn spawn(mut command: Command) -> Running {
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -208,4 +215,131 @@ pub fn one_line_error(out: &Output) -> String {
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
     lines[0].to_string()
+}
+
+/// Signs in at the node serving `web` as a browser would: fetches the
+/// form and its CSRF cookie, then posts the form (with redirects left to
+/// the caller). With `forwarded_for`, both requests carry it in
+/// `X-Forwarded-For`, as a reverse proxy in front of the node would add.
+pub async fn post_sign_in(
+    web: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let forwarded = |req: reqwest::RequestBuilder| match forwarded_for {
+        Some(addr) => req.header("x-forwarded-for", addr),
+        None => req,
+    };
+    let form = forwarded(client.get(format!("http://{web}/signin")))
+        .send()
+        .await
+        .expect("GET /signin");
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a sign-in cookie")
+        .to_string();
+    let html = form.text().await.expect("form");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field")
+        .to_string();
+    let body = format!(
+        "csrf={csrf}&next=%2F&username={}&password={}",
+        username.replace('@', "%40"),
+        password
+    );
+    forwarded(client.post(format!("http://{web}/signin")))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("POST /signin")
+}
+
+/// An API token for `username`, got as a script would: sign in with the
+/// password, read the session's CSRF token from the account page, and ask
+/// `POST /api/v1/tokens` for a token.
+pub async fn api_token(web: SocketAddr, username: &str, password: &str) -> String {
+    let signed_in = post_sign_in(web, username, password, None).await;
+    assert_eq!(signed_in.status().as_u16(), 303, "sign-in as {username}");
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let client = reqwest::Client::new();
+    let account = client
+        .get(format!("http://{web}/account"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET /account")
+        .text()
+        .await
+        .expect("account page");
+    let csrf = account
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field on the account page")
+        .to_string();
+    let res = client
+        .post(format!("http://{web}/api/v1/tokens"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .expect("POST /api/v1/tokens");
+    assert_eq!(res.status().as_u16(), 201, "token");
+    let body: serde_json::Value = res.json().await.expect("token JSON");
+    body["token"].as_str().expect("token").to_string()
+}
+
+/// `skillmesh user add` with a chosen password; returns the password.
+pub fn add_user(config: &Path, username: &str, admin: bool) -> String {
+    let password = "correct horse battery staple";
+    let mut args = vec![
+        "user",
+        "add",
+        username,
+        "--password-stdin",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ];
+    if admin {
+        args.push("--admin");
+    }
+    let mut child = Command::new(skillmesh_bin())
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn user add");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{password}").expect("write password");
+    }
+    let out = child.wait_with_output().expect("user add");
+    assert!(
+        out.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    password.to_string()
 }

@@ -40,6 +40,10 @@ pub struct Health {
     pub federated_records: u64,
     /// Records this organisation publishes (tombstones included).
     pub own_records: u64,
+    /// The reconciliation fingerprint of every record held (32 hex digits;
+    /// docs/PROTOCOL.md, "Reconciliation"): two nodes that show the same
+    /// fingerprint hold the same records, in the same versions.
+    pub records_fingerprint: String,
     /// Seconds since the node started.
     pub uptime_secs: u64,
 }

@@ -135,6 +135,7 @@ impl NodeApi for Fake {
             peers: 2,
             federated_records: 7,
             own_records: 3,
+            records_fingerprint: "00".repeat(16),
             uptime_secs: 1,
         }
     }

@@ -318,6 +318,23 @@ async fn a_sign_in_form_without_its_token_is_refused() {
 }
 
 #[tokio::test]
+async fn the_admin_page_shows_how_partners_reach_this_node() {
+    let mut c = Client::new();
+    c.sign_in(ADMIN).await;
+    let page = c.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "0000 0000 0000 0000",
+        "12D3KooWtest",
+        "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest",
+    ] {
+        assert!(page.body.contains(shown), "{shown} in {}", page.body);
+    }
+    // A healthy node shows no problems.
+    assert!(!page.body.contains("id=\"problems\""));
+}
+
+#[tokio::test]
 async fn the_admin_page_filters_organisations_by_name_or_key() {
     let mut c = Client::new();
     c.sign_in(ADMIN).await;

@@ -1,5 +1,6 @@
 //! The composed libp2p behaviour: gossipsub for records, request-response
-//! for catch-up sync, identify and Kademlia for discovery, optional mDNS.
+//! for sync and direct messages, identify and Kademlia for discovery, ping
+//! for liveness, optional mDNS.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use libp2p::identity::Keypair;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
-use libp2p::{identify, mdns};
+use libp2p::{identify, mdns, ping};
 use sha2::{Digest, Sha256};
 
 use super::wire::{self, DirectMessage, DirectReply, SyncRequest, SyncResponse};
@@ -20,6 +21,7 @@ pub struct Behaviour {
     pub direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
     pub identify: identify::Behaviour,
     pub kad: kad::Behaviour<MemoryStore>,
+    pub ping: ping::Behaviour,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
@@ -109,12 +111,21 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
         None
     };
 
+    // Liveness: the event loop closes a connection whose pings stop coming
+    // back (see `event_loop::LIVENESS_TIMEOUT`).
+    let ping = ping::Behaviour::new(
+        ping::Config::new()
+            .with_interval(super::event_loop::PING_INTERVAL)
+            .with_timeout(super::event_loop::LIVENESS_TIMEOUT),
+    );
+
     Ok(Behaviour {
         gossipsub,
         sync,
         direct,
         identify,
         kad,
+        ping,
         mdns: Toggle::from(mdns),
     })
 }

@@ -1,29 +1,61 @@
-//! The event loop that alone owns the swarm: one `select!` over swarm
-//! events, commands from handles, and records the service publishes.
+//! The event loop that alone owns the swarm (the shape of rust-libp2p's
+//! file-sharing example): one `select!` over swarm events, commands from
+//! handles, records the service publishes and a dial tick. It moves bytes
+//! and manages connections; it never does the application's work. What
+//! other nodes send goes to the application router ([`Router`]) and comes
+//! back as commands (verdicts, responses).
+//!
+//! Connections are kept honest here:
+//! - **Peer book and redial** ([`PeerBook`]): every tick, while fewer than
+//!   `target_peers` nodes are connected, the book names what is due to be
+//!   dialled (bootstrap nodes and known partners, with backoff).
+//! - **Liveness**: libp2p ping every [`PING_INTERVAL`] on every connection;
+//!   a connection with no successful ping for [`LIVENESS_TIMEOUT`] (a cut
+//!   link, a frozen peer) or a failed ping is closed, which puts the peer
+//!   back in the book's hands to redial.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::request_response::{self, OutboundRequestId};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, Transport, identify, kad, mdns, noise, tcp, yamux,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, Transport, identify, kad, mdns, noise, ping, tcp, yamux,
 };
-use skillmesh_protocol::Envelope;
+use skillmesh_protocol::{Envelope, OrgKey};
 use tokio::sync::{mpsc, oneshot};
 
 use super::behaviour::{
     self, Behaviour, BehaviourEvent, DISCONNECT_SCORE, INVALID_MESSAGE_PENALTY,
 };
-use super::wire::{DirectMessage, DirectReply, RECORDS_TOPIC, SyncResponse};
-use super::{Command, NetworkConfig, NetworkError, NetworkHandle, PeerInfo, identity, sync};
+use super::peer_book::{PeerBook, Target};
+use super::reconciler::PeerEvent;
+use super::router::{Router, Work};
+use super::wire::{DirectReply, RECORDS_TOPIC, SyncResponse};
+use super::{
+    Command, DirectReplyTx, NetworkConfig, NetworkError, NetworkStatus, PeerInfo, SyncReplyTx,
+    identity,
+};
+use crate::clock;
 use crate::policy::Admission;
-use crate::service::{Ingested, Service};
+use crate::service::Service;
+use crate::store::PeerEntry;
 
 /// How long a peer that sent too many invalid records is kept out.
 const BAN_DURATION: Duration = Duration::from_secs(600);
+/// How often each connection is pinged.
+pub const PING_INTERVAL: Duration = Duration::from_secs(4);
+/// A connection with no successful ping for this long is closed.
+pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(13);
+/// How often the event loop checks liveness and dials what is due.
+const TICK: Duration = Duration::from_millis(500);
+/// A dial that has not connected after this long fails.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// The reply a peer gets when the router's queue for its message is full.
+const BUSY: &str = "busy; try again later";
 
 /// The application's verdict on a gossip message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,31 +65,49 @@ pub(crate) enum Verdict {
     Reject,
 }
 
+/// A connected peer.
+struct Connected {
+    org: OrgKey,
+    address: Multiaddr,
+    /// Each connection and when a ping on it last succeeded (or it opened).
+    connections: HashMap<ConnectionId, Instant>,
+}
+
 pub(crate) struct EventLoop {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
-    published: mpsc::UnboundedReceiver<Envelope>,
-    handle: NetworkHandle,
+    published: mpsc::Receiver<Envelope>,
+    router: Router,
+    peer_events: mpsc::Sender<PeerEvent>,
     service: Service,
     topic: IdentTopic,
     listen_addrs: Vec<Multiaddr>,
-    pending_sync: HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetworkError>>>,
-    pending_direct: HashMap<OutboundRequestId, oneshot::Sender<Result<DirectReply, NetworkError>>>,
-    connected: HashMap<PeerId, Multiaddr>,
+    pending_sync: HashMap<OutboundRequestId, SyncReplyTx>,
+    pending_direct: HashMap<OutboundRequestId, DirectReplyTx>,
+    connected: HashMap<PeerId, Connected>,
+    /// Dials the peer book asked for, by connection.
+    dialing: HashMap<ConnectionId, Target>,
+    book: PeerBook,
+    target_peers: usize,
     invalid: HashMap<PeerId, u32>,
     banned: HashMap<PeerId, Instant>,
-    syncing: HashSet<PeerId>,
-    bootstrap: Vec<Multiaddr>,
+}
+
+/// What the event loop is connected to on the application's side.
+pub(crate) struct Wiring {
+    pub commands: mpsc::Receiver<Command>,
+    pub published: mpsc::Receiver<Envelope>,
+    pub router: Router,
+    pub peer_events: mpsc::Sender<PeerEvent>,
+    pub known_peers: Vec<(OrgKey, PeerEntry)>,
 }
 
 impl EventLoop {
-    pub(crate) async fn new(
+    pub(crate) fn new(
         config: &NetworkConfig,
         secret: [u8; 32],
         service: Service,
-        handle: NetworkHandle,
-        commands: mpsc::Receiver<Command>,
-        published: mpsc::UnboundedReceiver<Envelope>,
+        wiring: Wiring,
     ) -> Result<Self, NetworkError> {
         let key = identity::keypair(secret).map_err(NetworkError::Setup)?;
         let mdns_on = config.mdns;
@@ -80,6 +130,7 @@ impl EventLoop {
                 .with_behaviour(make_behaviour)
                 .map_err(|e| setup(&e))?
                 .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+                .with_connection_timeout(CONNECTION_TIMEOUT)
                 .build(),
             // Private network: the pre-shared-key handshake runs first on
             // every TCP connection, then noise and yamux as usual.
@@ -102,6 +153,7 @@ impl EventLoop {
                 .with_behaviour(make_behaviour)
                 .map_err(|e| setup(&e))?
                 .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+                .with_connection_timeout(CONNECTION_TIMEOUT)
                 .build(),
         };
         let topic = IdentTopic::new(RECORDS_TOPIC);
@@ -118,30 +170,35 @@ impl EventLoop {
                     reason: e.to_string(),
                 })?;
         }
-        for addr in &config.bootstrap {
-            if let Err(e) = swarm.dial(addr.clone()) {
-                tracing::warn!(%addr, error = %e, "cannot dial bootstrap peer");
-            }
-        }
+        let own = service.org();
+        let known: Vec<OrgKey> = wiring.known_peers.iter().map(|(o, _)| *o).collect();
+        let book = PeerBook::new(own, &config.bootstrap, wiring.known_peers, Instant::now());
+        teach_addresses(&mut swarm, &book, &known);
         Ok(EventLoop {
             swarm,
-            commands,
-            published,
-            handle,
+            commands: wiring.commands,
+            published: wiring.published,
+            router: wiring.router,
+            peer_events: wiring.peer_events,
             service,
             topic,
             listen_addrs: Vec::new(),
             pending_sync: HashMap::new(),
             pending_direct: HashMap::new(),
             connected: HashMap::new(),
+            dialing: HashMap::new(),
+            book,
+            target_peers: config.target_peers,
             invalid: HashMap::new(),
             banned: HashMap::new(),
-            syncing: HashSet::new(),
-            bootstrap: config.bootstrap.clone(),
         })
     }
 
-    pub(crate) async fn run(mut self) {
+    /// Runs until told to stop (or every handle is gone); then stops the
+    /// router's workers.
+    pub(crate) async fn run(mut self, mut stop: oneshot::Receiver<()>) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut housekeeping = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
@@ -151,10 +208,22 @@ impl EventLoop {
                     None => break,
                 },
                 Some(envelope) = self.published.recv() => self.publish(envelope.into_bytes()),
+                _ = tick.tick() => self.on_tick(),
                 _ = housekeeping.tick() => self.housekeeping(),
+                _ = &mut stop => break,
             }
         }
         tracing::debug!("network task stopped");
+        let EventLoop {
+            router,
+            commands,
+            swarm,
+            ..
+        } = self;
+        // Workers blocked handing back a reply see the channel closed.
+        drop(commands);
+        drop(swarm);
+        let _ = tokio::task::spawn_blocking(move || router.shutdown()).await;
     }
 
     fn publish(&mut self, data: Vec<u8>) {
@@ -168,22 +237,102 @@ impl EventLoop {
             Err(gossipsub::PublishError::NoPeersSubscribedToTopic)
             | Err(gossipsub::PublishError::Duplicate) => {
                 tracing::debug!(
-                    "record not gossiped now (no peers or duplicate); sync will carry it"
+                    "record not gossiped now (no peers or duplicate); reconciliation will carry it"
                 );
             }
             Err(e) => tracing::warn!(error = %e, "gossip publish failed"),
         }
     }
 
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        // Liveness: close connections whose pings stopped coming back.
+        let mut dead = Vec::new();
+        for (peer, c) in &self.connected {
+            for (id, alive) in &c.connections {
+                if now.duration_since(*alive) > LIVENESS_TIMEOUT {
+                    dead.push((*peer, *id));
+                }
+            }
+        }
+        for (peer, id) in dead {
+            tracing::info!(%peer, "closing a connection that stopped answering pings");
+            if let Some(c) = self.connected.get_mut(&peer) {
+                c.connections.remove(&id);
+            }
+            self.swarm.close_connection(id);
+        }
+        self.dial_due(now);
+    }
+
+    /// Dials what the peer book says is due.
+    fn dial_due(&mut self, now: Instant) {
+        let connected: std::collections::HashSet<OrgKey> =
+            self.connected.values().map(|c| c.org).collect();
+        let banned: std::collections::HashSet<OrgKey> =
+            self.banned.keys().filter_map(identity::org_of).collect();
+        let service = &self.service;
+        let due = self.book.due(
+            now,
+            self.connected.len(),
+            self.target_peers,
+            |o| connected.contains(o),
+            |o| banned.contains(o) || matches!(service.admission(o), Ok(Admission::Blocked)),
+        );
+        for target in due {
+            let opts = match &target {
+                Target::Peer { peer, addrs, .. } => DialOpts::peer_id(*peer)
+                    .addresses(addrs.clone())
+                    .condition(PeerCondition::DisconnectedAndNotDialing)
+                    .build(),
+                Target::Address(addr) => DialOpts::unknown_peer_id().address(addr.clone()).build(),
+            };
+            let id = opts.connection_id();
+            match self.swarm.dial(opts) {
+                Ok(()) => {
+                    tracing::debug!(?target, "dialling");
+                    self.dialing.insert(id, target);
+                }
+                Err(e) => {
+                    tracing::debug!(?target, error = %e, "cannot dial");
+                    self.book.dial_failed(&target, now, clock::now());
+                }
+            }
+        }
+    }
+
     fn housekeeping(&mut self) {
         let now = Instant::now();
         self.banned.retain(|_, until| *until > now);
+        for org in self.book.age_out(clock::now()) {
+            self.persist_peer(org, None);
+        }
+    }
+
+    /// Writes what the book says about `org` (or forgets it) in the store,
+    /// off the event loop.
+    fn persist_peer(&self, org: OrgKey, entry: Option<PeerEntry>) {
         let service = self.service.clone();
-        tokio::task::spawn_blocking(move || match service.purge_expired() {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(records = n, "dropped expired records"),
-            Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = service.store().set_peer(&org, entry.as_ref()) {
+                tracing::debug!(error = %e, "cannot save the peer book");
+            }
         });
+    }
+
+    fn status(&self) -> NetworkStatus {
+        let me = *self.swarm.local_peer_id();
+        let with_id = |a: &Multiaddr| a.clone().with_p2p(me).unwrap_or_else(|a| a).to_string();
+        NetworkStatus {
+            peer_id: me.to_string(),
+            listen_addrs: self.listen_addrs.iter().map(with_id).collect(),
+            peers: self.connected.len(),
+            trying: if self.connected.is_empty() {
+                self.book.trying()
+            } else {
+                Vec::new()
+            },
+        }
     }
 
     fn on_command(&mut self, command: Command) {
@@ -215,10 +364,10 @@ impl EventLoop {
                 let peers = self
                     .connected
                     .iter()
-                    .map(|(p, a)| PeerInfo {
+                    .map(|(p, c)| PeerInfo {
                         peer: p.to_string(),
-                        org: identity::org_of(p),
-                        address: a.to_string(),
+                        org: Some(c.org),
+                        address: c.address.to_string(),
                     })
                     .collect();
                 let _ = reply.send(peers);
@@ -275,30 +424,6 @@ impl EventLoop {
                     let _ = self.swarm.disconnect_peer_id(peer);
                 }
             }
-            Command::ResyncAll => {
-                let peers: Vec<PeerId> = self.connected.keys().copied().collect();
-                for peer in peers {
-                    self.start_sync(peer);
-                }
-            }
-            Command::SyncDone(peer) => {
-                self.syncing.remove(&peer);
-            }
-        }
-    }
-
-    fn status(&self) -> super::NetworkStatus {
-        let me = *self.swarm.local_peer_id();
-        let with_id = |a: &Multiaddr| a.clone().with_p2p(me).unwrap_or_else(|a| a).to_string();
-        super::NetworkStatus {
-            peer_id: me.to_string(),
-            listen_addrs: self.listen_addrs.iter().map(with_id).collect(),
-            peers: self.connected.len(),
-            trying: if self.connected.is_empty() {
-                self.bootstrap.iter().map(ToString::to_string).collect()
-            } else {
-                Vec::new()
-            },
         }
     }
 
@@ -331,35 +456,76 @@ impl EventLoop {
                 tracing::info!(%address, "listening for peers");
                 self.listen_addrs.push(address);
             }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen_addrs.retain(|a| a != &address);
+            }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
                 endpoint,
-                num_established,
                 ..
             } => {
+                self.dialing.remove(&connection_id);
+                let dialed = endpoint
+                    .is_dialer()
+                    .then(|| endpoint.get_remote_address().clone());
                 self.on_connected(
                     peer_id,
+                    connection_id,
                     endpoint.get_remote_address().clone(),
-                    num_established.get(),
+                    dialed,
                 );
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
+                cause,
                 ..
             } => {
-                self.connected.remove(&peer_id);
-                tracing::info!(peer = %peer_id, "peer disconnected");
+                if let Some(c) = self.connected.get_mut(&peer_id) {
+                    c.connections.remove(&connection_id);
+                }
+                if num_established == 0
+                    && let Some(c) = self.connected.remove(&peer_id)
+                {
+                    tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
+                    self.book.disconnected(&c.org, Instant::now());
+                    self.tell(PeerEvent::Disconnected(peer_id));
+                }
             }
-            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                peer_id,
+                error,
+                ..
+            } => {
                 tracing::debug!(peer = ?peer_id, error = %error, "dial failed");
+                if let Some(target) = self.dialing.remove(&connection_id) {
+                    self.book.dial_failed(&target, Instant::now(), clock::now());
+                }
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
         }
     }
 
-    fn on_connected(&mut self, peer: PeerId, address: Multiaddr, connections: u32) {
+    fn tell(&self, event: PeerEvent) {
+        if self.peer_events.try_send(event).is_err() {
+            tracing::warn!(
+                ?event,
+                "the reconciler is not keeping up; a peer event was dropped"
+            );
+        }
+    }
+
+    fn on_connected(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        address: Multiaddr,
+        dialed: Option<Multiaddr>,
+    ) {
         if self.banned.contains_key(&peer) {
             let _ = self.swarm.disconnect_peer_id(peer);
             return;
@@ -389,29 +555,48 @@ impl EventLoop {
             Ok(Admission::Accept) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read policy"),
         }
-        self.connected.insert(peer, address.clone());
-        self.swarm.behaviour_mut().kad.add_address(&peer, address);
-        if connections == 1 {
-            tracing::info!(%peer, org = %org.short(), "peer connected");
+        let now = Instant::now();
+        if let Some(entry) = self.book.connected(org, dialed.as_ref(), now, clock::now()) {
+            self.persist_peer(org, Some(entry));
         }
-        // Anything waiting for this organisation can go now.
-        self.service.deliveries_changed();
-        self.start_sync(peer);
+        if let Some(addr) = &dialed {
+            self.swarm
+                .behaviour_mut()
+                .kad
+                .add_address(&peer, addr.clone());
+        }
+        let first = !self.connected.contains_key(&peer);
+        self.connected
+            .entry(peer)
+            .or_insert_with(|| Connected {
+                org,
+                address,
+                connections: HashMap::new(),
+            })
+            .connections
+            .insert(connection, now);
+        if first {
+            tracing::info!(%peer, org = %org.short(), "peer connected");
+            self.tell(PeerEvent::Connected(peer));
+            // Anything waiting for this organisation can go now.
+            self.service.deliveries_changed();
+        }
     }
 
-    /// Starts catch-up sync with `peer` unless one is already running.
-    fn start_sync(&mut self, peer: PeerId) {
-        if self.syncing.insert(peer) {
-            let handle = self.handle.clone();
-            let service = self.service.clone();
-            tokio::spawn(async move {
-                match sync::catch_up(&handle, &service, peer).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(%peer, records = n, "caught up from peer"),
-                    Err(e) => tracing::info!(%peer, error = %e, "catch-up sync ended early"),
-                }
-                let _ = handle.tx.send(Command::SyncDone(peer)).await;
-            });
+    /// A peer (or Kademlia, for a peer) says where it listens.
+    fn on_heard(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        let Some(org) = identity::org_of(&peer) else {
+            return;
+        };
+        for addr in &addrs {
+            self.swarm
+                .behaviour_mut()
+                .kad
+                .add_address(&peer, addr.clone());
+            self.swarm.add_peer_address(peer, addr.clone());
+        }
+        if let Some(entry) = self.book.heard(org, &addrs, Instant::now(), clock::now()) {
+            self.persist_peer(org, Some(entry));
         }
     }
 
@@ -422,37 +607,39 @@ impl EventLoop {
                 message_id,
                 message,
             }) => {
-                let service = self.service.clone();
-                let tx = self.handle.tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let from = format!("peer:{propagation_source}");
-                    let verdict = match service.ingest(&message.data, &from) {
-                        Ok(Ok(Ingested::Stored(_))) => Verdict::Accept,
-                        Ok(Ok(_)) => Verdict::Ignore,
-                        Ok(Err(_)) => Verdict::Reject,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "storing a gossiped record failed");
-                            Verdict::Ignore
-                        }
-                    };
-                    let _ = tx.blocking_send(Command::Validated {
-                        id: message_id,
-                        source: propagation_source,
-                        verdict,
-                    });
-                });
+                let work = Work::Gossip {
+                    id: message_id,
+                    source: propagation_source,
+                    data: message.data,
+                };
+                if let Err(refused) = self.router.submit(work)
+                    && let Work::Gossip { id, source, .. } = *refused
+                {
+                    // Ignored, not rejected: reconciliation brings it later.
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(&id, &source, MessageAcceptance::Ignore);
+                }
             }
             BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => {
                 match message {
                     request_response::Message::Request {
                         request, channel, ..
                     } => {
-                        let service = self.service.clone();
-                        let tx = self.handle.tx.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let response = sync::answer(&service, &peer, request);
-                            let _ = tx.blocking_send(Command::SyncRespond { channel, response });
-                        });
+                        let work = Work::Sync {
+                            peer,
+                            request,
+                            channel,
+                        };
+                        if let Err(refused) = self.router.submit(work)
+                            && let Work::Sync { channel, .. } = *refused
+                        {
+                            let busy = SyncResponse::TryLater {
+                                reason: BUSY.into(),
+                            };
+                            let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
+                        }
                     }
                     request_response::Message::Response {
                         request_id,
@@ -478,12 +665,23 @@ impl EventLoop {
                     request_response::Message::Request {
                         request, channel, ..
                     } => {
-                        let service = self.service.clone();
-                        let tx = self.handle.tx.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let reply = answer_direct(&service, &peer, request);
-                            let _ = tx.blocking_send(Command::DirectRespond { channel, reply });
-                        });
+                        let work = Work::Direct {
+                            peer,
+                            message: request,
+                            channel,
+                        };
+                        if let Err(refused) = self.router.submit(work)
+                            && let Work::Direct { channel, .. } = *refused
+                        {
+                            let busy = DirectReply::TryLater {
+                                reason: BUSY.into(),
+                            };
+                            let _ = self
+                                .swarm
+                                .behaviour_mut()
+                                .direct
+                                .send_response(channel, busy);
+                        }
                     }
                     request_response::Message::Response {
                         request_id,
@@ -505,26 +703,41 @@ impl EventLoop {
                 }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                for addr in info.listen_addrs {
-                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
-                }
+                self.on_heard(peer_id, info.listen_addrs);
             }
-            // Organisation networks are small: connect to every node we learn of.
             BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, addresses, ..
-            }) if !self.swarm.is_connected(&peer) && !self.banned.contains_key(&peer) => {
-                let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
-                    .addresses(addresses.into_vec())
-                    .build();
-                let _ = self.swarm.dial(opts);
+            }) if !self.banned.contains_key(&peer) => {
+                self.on_heard(peer, addresses.into_vec());
+                if !self.swarm.is_connected(&peer) {
+                    // Dial at once if the node wants more peers.
+                    self.dial_due(Instant::now());
+                }
             }
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result,
+            }) => match result {
+                Ok(_) => {
+                    if let Some(alive) = self
+                        .connected
+                        .get_mut(&peer)
+                        .and_then(|c| c.connections.get_mut(&connection))
+                    {
+                        *alive = Instant::now();
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(%peer, error = %e, "ping failed; closing the connection");
+                    self.swarm.close_connection(connection);
+                }
+            },
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    let _ = self.swarm.dial(
-                        libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
-                            .addresses(vec![addr])
-                            .build(),
-                    );
+                    let _ = self
+                        .swarm
+                        .dial(DialOpts::peer_id(peer).addresses(vec![addr]).build());
                 }
             }
             _ => {}
@@ -532,44 +745,14 @@ impl EventLoop {
     }
 }
 
-/// Handles a direct message from `peer` with the service.
-fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> DirectReply {
-    let Some(sender) = identity::org_of(peer) else {
-        return DirectReply::Refused {
-            reason: "peer is not an organisation".into(),
-        };
-    };
-    let (result, ok) = match &message {
-        DirectMessage::Request { envelope } => (
-            service.receive_request(envelope, sender),
-            DirectReply::Queued,
-        ),
-        DirectMessage::Answer { envelope } => (
-            service.receive_answer(envelope, sender),
-            DirectReply::Received,
-        ),
-        DirectMessage::Kudos { envelope } => (
-            service.receive_kudos(envelope, sender),
-            DirectReply::Received,
-        ),
-        DirectMessage::FollowerCount { envelope } => (
-            service.receive_follower_count(envelope, sender),
-            DirectReply::Received,
-        ),
-    };
-    match result {
-        Ok(Ok(())) => ok,
-        // Over the rate limit: the sender keeps it and tries again later.
-        Ok(Err(refusal @ crate::requests::Refusal::RateLimited)) => DirectReply::TryLater {
-            reason: refusal.to_string(),
-        },
-        Ok(Err(refusal)) => DirectReply::Refused {
-            reason: refusal.to_string(),
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "handling a direct message failed");
-            DirectReply::TryLater {
-                reason: "internal error".into(),
+/// Gives the swarm every address the book knows for its peers, so that
+/// a dial started by a protocol (a direct message to a partner that is
+/// not connected) finds them.
+pub(crate) fn teach_addresses(swarm: &mut Swarm<Behaviour>, book: &PeerBook, orgs: &[OrgKey]) {
+    for org in orgs {
+        if let Some(peer) = identity::peer_id(org) {
+            for addr in book.addrs_of(org) {
+                swarm.add_peer_address(peer, addr);
             }
         }
     }

@@ -1,23 +1,55 @@
-//! The network: one libp2p swarm per node, owned by one event-loop task.
+//! The network: one libp2p swarm per node, owned by one event-loop task,
+//! and the application side that serves what other nodes send.
+//!
+//! ```text
+//!  swarm ── event_loop ──(bounded queues)──▶ router workers ──▶ service
+//!              ▲   │                               │
+//!    commands  │   └── peer events ──▶ reconciler ─┤ (rounds of sync requests)
+//!   (handles)  │                                   │
+//!              └──────── verdicts, responses ◀─────┘
+//!  service ──(bounded outbound channel)──▶ event_loop (gossip publish)
+//!  courier: one delivery task per partner, through the handle
+//! ```
+//!
 //! The rest of the node talks to it through [`NetworkHandle`], a cheap
 //! clonable handle that sends typed commands; raw libp2p types stop here.
 
 mod behaviour;
 mod courier;
+mod direct;
 mod event_loop;
 pub mod identity;
+pub mod peer_book;
+pub mod reconcile;
+mod reconciler;
+mod router;
 pub mod sync;
 pub mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
-use skillmesh_protocol::OrgKey;
+use skillmesh_protocol::{Envelope, OrgKey};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::service::Service;
+pub use event_loop::{LIVENESS_TIMEOUT, PING_INTERVAL};
+pub use reconciler::ReconcileStats;
+pub use router::{Queue, RouterStats};
 pub use wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
+
+/// How many newly signed records may wait for the network to gossip them.
+/// When it is full the record is not gossiped now (it is stored, and
+/// reconciliation carries it to partners).
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// The channel from the service to the network for records to gossip,
+/// made when a node is wired together (`runtime::start`).
+pub fn outbound_channel() -> (mpsc::Sender<Envelope>, mpsc::Receiver<Envelope>) {
+    mpsc::channel(OUTBOUND_QUEUE)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
@@ -45,6 +77,10 @@ pub struct NetworkConfig {
     /// A private network's pre-shared key: only nodes holding it can
     /// connect. Private networks use TCP only (QUIC has its own handshake).
     pub psk: Option<libp2p::pnet::PreSharedKey>,
+    /// Dial known peers while fewer than this many are connected.
+    pub target_peers: usize,
+    /// How often to reconcile with each connected peer.
+    pub reconcile_interval: Duration,
 }
 
 /// Reads a pre-shared key in the libp2p `swarm.key` format:
@@ -104,6 +140,8 @@ impl NetworkConfig {
             mdns: s.mdns,
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
             psk,
+            target_peers: s.target_peers as usize,
+            reconcile_interval: Duration::from_secs(s.reconcile_interval_secs),
         })
     }
 }
@@ -150,6 +188,9 @@ impl NetworkStatus {
     }
 }
 
+pub(crate) type SyncReplyTx = oneshot::Sender<Result<SyncResponse, NetworkError>>;
+pub(crate) type DirectReplyTx = oneshot::Sender<Result<DirectReply, NetworkError>>;
+
 pub(crate) enum Command {
     PublishRaw {
         data: Vec<u8>,
@@ -165,12 +206,12 @@ pub(crate) enum Command {
     Sync {
         peer: PeerId,
         request: SyncRequest,
-        reply: oneshot::Sender<Result<SyncResponse, NetworkError>>,
+        reply: SyncReplyTx,
     },
     Direct {
         peer: PeerId,
         message: DirectMessage,
-        reply: oneshot::Sender<Result<DirectReply, NetworkError>>,
+        reply: DirectReplyTx,
     },
     DirectRespond {
         channel: libp2p::request_response::ResponseChannel<DirectReply>,
@@ -186,14 +227,21 @@ pub(crate) enum Command {
         verdict: event_loop::Verdict,
     },
     DisconnectOrg(OrgKey),
-    ResyncAll,
-    SyncDone(PeerId),
+}
+
+/// Counters of the application side of the network, for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct NetworkStats {
+    pub router: Arc<RouterStats>,
+    pub reconcile: Arc<ReconcileStats>,
 }
 
 /// The typed handle to the network task.
 #[derive(Clone)]
 pub struct NetworkHandle {
     tx: mpsc::Sender<Command>,
+    resync: mpsc::Sender<()>,
+    stats: NetworkStats,
 }
 
 impl NetworkHandle {
@@ -257,13 +305,19 @@ impl NetworkHandle {
         .await?
     }
 
-    /// Runs catch-up sync with every connected peer (after a policy change
+    /// Reconciles with every connected peer afresh (after a policy change
     /// let an organisation in).
     pub async fn resync_all(&self) -> Result<(), NetworkError> {
-        self.tx
-            .send(Command::ResyncAll)
-            .await
-            .map_err(|_| NetworkError::Stopped)
+        // One pending request is as good as many.
+        match self.resync.try_send(()) {
+            Ok(()) | Err(mpsc::error::TrySendError::Full(())) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(())) => Err(NetworkError::Stopped),
+        }
+    }
+
+    /// Queue depths and drops, reconciliation rounds.
+    pub fn stats(&self) -> &NetworkStats {
+        &self.stats
     }
 
     /// Disconnects every peer of `org` (after it was blocked).
@@ -289,6 +343,7 @@ impl NetworkHandle {
     /// other command is dropped.
     pub(crate) fn detached() -> NetworkHandle {
         let (tx, mut rx) = mpsc::channel(16);
+        let (resync, _) = mpsc::channel(1);
         tokio::spawn(async move {
             while let Some(command) = rx.recv().await {
                 if let Command::Peers(reply) = command {
@@ -296,54 +351,116 @@ impl NetworkHandle {
                 }
             }
         });
-        NetworkHandle { tx }
+        NetworkHandle {
+            tx,
+            resync,
+            stats: NetworkStats {
+                router: Arc::default(),
+                reconcile: Arc::default(),
+            },
+        }
     }
 }
 
 /// The network's tasks, stopped together.
 pub struct NetworkTasks {
     event_loop: JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
     courier: JoinHandle<()>,
+    reconciler: JoinHandle<()>,
 }
 
 impl NetworkTasks {
-    /// Stops both tasks and waits until they (and what they hold) are gone.
-    pub async fn shutdown(self) {
+    /// Stops every task and waits until they (and what they hold: the
+    /// router's workers hold the service, and with it the store) are gone.
+    pub async fn shutdown(mut self) {
         self.courier.abort();
-        self.event_loop.abort();
+        self.reconciler.abort();
         let _ = self.courier.await;
+        let _ = self.reconciler.await;
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         let _ = self.event_loop.await;
     }
 }
 
-/// Starts the network task: builds the swarm with the organisation's key,
-/// listens, dials bootstrap peers, and gossips every record the service
-/// publishes.
+/// Starts the network: builds the swarm with the organisation's key,
+/// listens, dials bootstrap and known peers, gossips every record that
+/// arrives on `published` (see [`outbound_channel`]), and serves other
+/// nodes through the router's workers.
 pub async fn start(
     config: NetworkConfig,
     secret: [u8; 32],
     service: Service,
+    published: mpsc::Receiver<Envelope>,
 ) -> Result<(NetworkHandle, NetworkTasks), NetworkError> {
     let (tx, rx) = mpsc::channel(1024);
-    let handle = NetworkHandle { tx: tx.clone() };
-    let (published_tx, published_rx) = mpsc::unbounded_channel();
-    service.set_outbound(published_tx);
+    let (events_tx, events_rx) = mpsc::channel(4096);
+    let (differs_tx, differs_rx) = mpsc::channel(1024);
+    let (resync_tx, resync_rx) = mpsc::channel(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2);
+    let svc = service.clone();
+    let known_peers = tokio::task::spawn_blocking(move || svc.store().peers())
+        .await
+        .map_err(|e| NetworkError::Setup(e.to_string()))?
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the peer book; starting without it");
+            Vec::new()
+        });
+    let router = router::Router::start(
+        service.clone(),
+        router::Outlets {
+            commands: tx.clone(),
+            differs: differs_tx,
+        },
+        workers,
+    );
+    let stats = NetworkStats {
+        router: router.stats(),
+        reconcile: Arc::default(),
+    };
+    let handle = NetworkHandle {
+        tx,
+        resync: resync_tx,
+        stats: stats.clone(),
+    };
     let event_loop = event_loop::EventLoop::new(
         &config,
         secret,
         service.clone(),
-        handle.clone(),
-        rx,
-        published_rx,
-    )
-    .await?;
+        event_loop::Wiring {
+            commands: rx,
+            published,
+            router,
+            peer_events: events_tx,
+            known_peers,
+        },
+    )?;
+    let (stop_tx, stop_rx) = oneshot::channel();
     let courier = tokio::spawn(courier::run(handle.clone(), service.clone()));
-    let event_loop = tokio::spawn(event_loop.run());
+    let reconciler = tokio::spawn(reconciler::run(
+        handle.clone(),
+        service,
+        config.reconcile_interval,
+        reconciler::Inputs {
+            events: events_rx,
+            differs: differs_rx,
+            resync: resync_rx,
+        },
+        stats.reconcile,
+    ));
+    let event_loop = tokio::spawn(event_loop.run(stop_rx));
     Ok((
         handle,
         NetworkTasks {
             event_loop,
+            stop: Some(stop_tx),
             courier,
+            reconciler,
         },
     ))
 }

@@ -1,16 +1,17 @@
-//! Catch-up sync: when two nodes connect, each asks the other for a
-//! per-organisation summary, and for every organisation whose digest
-//! differs from its own, pages through the other's `(id, seq)` list and
-//! fetches (in bounded pages) every record it lacks or holds an older
-//! version of. Retractions are records like any other, so they travel too.
+//! The sync protocol (`/skillmesh/sync/1`): answering every request (the
+//! reconciliation requests are worked out in [`super::reconcile`]), and
+//! fetching records in pages. Retractions are records like any other, so
+//! they travel too.
 
 use libp2p::PeerId;
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 use skillmesh_protocol::OrgKey;
 
+use skillmesh_protocol::fingerprint::Fingerprint;
+
 use super::wire::{MAX_IDS_PER_PAGE, MAX_RECORDS_PER_PAGE, OrgSummary, SyncRequest, SyncResponse};
-use super::{NetworkError, NetworkHandle, identity};
+use super::{NetworkError, NetworkHandle, identity, reconcile};
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
 use crate::store::{Store, StoreError};
@@ -38,11 +39,16 @@ pub fn org_digest(store: &Store, org: &OrgKey) -> Result<(u64, [u8; 32]), StoreE
     Ok((count, hasher.finalize().into()))
 }
 
-/// Answers a sync request from `peer`.
-pub fn answer(service: &Service, peer: &PeerId, request: SyncRequest) -> SyncResponse {
+/// Answers a sync request from `peer`. The second value is the peer's
+/// fingerprint when a `digest` showed that its records differ from ours.
+pub fn answer(
+    service: &Service,
+    peer: &PeerId,
+    request: SyncRequest,
+) -> (SyncResponse, Option<Fingerprint>) {
     match answer_inner(service, peer, request) {
         Ok(r) => r,
-        Err(reason) => SyncResponse::Refused { reason },
+        Err(reason) => (SyncResponse::Refused { reason }, None),
     }
 }
 
@@ -50,7 +56,7 @@ fn answer_inner(
     service: &Service,
     peer: &PeerId,
     request: SyncRequest,
-) -> Result<SyncResponse, String> {
+) -> Result<(SyncResponse, Option<Fingerprint>), String> {
     let asker = identity::org_of(peer).ok_or("peer is not an organisation")?;
     if service.admission(&asker).map_err(|e| e.to_string())? == Admission::Blocked {
         return Err("your organisation is blocked here".into());
@@ -60,7 +66,24 @@ fn answer_inner(
         tracing::warn!(error = %e, "answering a sync request failed");
         "internal error".to_string()
     };
+    let plain = |r: SyncResponse| Ok((r, None));
     match request {
+        SyncRequest::Digest {
+            fingerprint,
+            count,
+            settled,
+        } => reconcile::answer_digest(
+            store,
+            &fingerprint,
+            count,
+            settled.as_deref().map(Vec::as_slice),
+        )
+        .map_err(internal),
+        SyncRequest::Ranges { org, ranges } => {
+            let org: OrgKey = org.parse().map_err(|_| "bad organisation key")?;
+            let parts = reconcile::answer_ranges(store, &org, &ranges).map_err(internal)??;
+            plain(SyncResponse::Ranges { parts })
+        }
         SyncRequest::Summary => {
             let mut orgs = Vec::new();
             for (org, _) in store.record_counts().map_err(internal)? {
@@ -71,7 +94,7 @@ fn answer_inner(
                     digest: ByteBuf::from(digest.to_vec()),
                 });
             }
-            Ok(SyncResponse::Summary { orgs })
+            plain(SyncResponse::Summary { orgs })
         }
         SyncRequest::Ids { org, after, limit } => {
             let org: OrgKey = org.parse().map_err(|_| "bad organisation key")?;
@@ -80,7 +103,7 @@ fn answer_inner(
                 .seqs_of(&org, after.as_deref(), limit + 1)
                 .map_err(internal)?;
             let more = ids.len() > limit;
-            Ok(SyncResponse::Ids {
+            plain(SyncResponse::Ids {
                 ids: ids.into_iter().take(limit).collect(),
                 more,
             })
@@ -96,154 +119,94 @@ fn answer_inner(
                     envelopes.push(ByteBuf::from(row.envelope.into_bytes()));
                 }
             }
-            Ok(SyncResponse::Records { envelopes })
+            plain(SyncResponse::Records { envelopes })
         }
     }
-}
-
-fn unexpected(r: SyncResponse) -> NetworkError {
-    match r {
-        SyncResponse::Refused { reason } => NetworkError::Request(format!("refused: {reason}")),
-        other => NetworkError::Request(format!("unexpected response {other:?}")),
-    }
-}
-
-/// Brings this node up to date with `peer`. Returns how many records changed.
-pub async fn catch_up(
-    handle: &NetworkHandle,
-    service: &Service,
-    peer: PeerId,
-) -> Result<usize, NetworkError> {
-    let orgs = match handle.sync(peer, SyncRequest::Summary).await? {
-        SyncResponse::Summary { orgs } => orgs,
-        other => return Err(unexpected(other)),
-    };
-    let mut changed = 0;
-    for summary in orgs {
-        let Ok(org) = summary.org.parse::<OrgKey>() else {
-            continue;
-        };
-        let svc = service.clone();
-        let local = tokio::task::spawn_blocking(move || {
-            let admitted = svc.admission(&org)? == Admission::Accept;
-            Ok::<_, crate::service::ServiceError>((admitted, org_digest(svc.store(), &org)?))
-        })
-        .await
-        .map_err(|e| NetworkError::Request(e.to_string()))?
-        .map_err(|e| NetworkError::Request(e.to_string()))?;
-        let (admitted, (_, digest)) = local;
-        if !admitted {
-            // A peer not yet on our allowlist: take only its organisation
-            // card, so the "wants to join" queue can say who it is.
-            if Some(org) == identity::org_of(&peer) {
-                fetch_org_card(handle, service, peer, org).await?;
-            }
-            continue;
-        }
-        if digest.as_slice() == summary.digest.as_slice() {
-            continue;
-        }
-        changed += catch_up_org(handle, service, peer, org).await?;
-    }
-    Ok(changed)
-}
-
-async fn fetch_org_card(
-    handle: &NetworkHandle,
-    service: &Service,
-    peer: PeerId,
-    org: OrgKey,
-) -> Result<(), NetworkError> {
-    let request = SyncRequest::Fetch {
-        org: org.to_hex(),
-        ids: vec!["org-card".into()],
-    };
-    if let SyncResponse::Records { envelopes } = handle.sync(peer, request).await? {
-        let svc = service.clone();
-        let from = format!("sync:{peer}");
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
-            svc.ingest_many(&refs, &from)
-        })
-        .await
-        .map_err(|e| NetworkError::Request(e.to_string()))?
-        .map_err(|e| NetworkError::Request(e.to_string()))?;
-    }
-    Ok(())
 }
 
 type IngestTask = tokio::task::JoinHandle<
     Result<Vec<Result<Ingested, skillmesh_protocol::Rejection>>, crate::service::ServiceError>,
 >;
 
-/// Waits for a page's ingest and counts the records it stored.
-async fn finish(task: Option<IngestTask>) -> Result<usize, NetworkError> {
-    let Some(task) = task else { return Ok(0) };
-    let stored = task
-        .await
-        .map_err(|e| NetworkError::Request(e.to_string()))?
-        .map_err(|e| NetworkError::Request(e.to_string()))?;
-    Ok(stored
-        .iter()
-        .filter(|r| matches!(r, Ok(Ingested::Stored(_))))
-        .count())
+/// Fetches records from a peer in pages and ingests them, one page being
+/// verified and stored while the next is requested (at most one page in
+/// flight). Counts what it fetched and what was new here.
+pub(crate) struct Fetcher<'a> {
+    handle: &'a NetworkHandle,
+    service: &'a Service,
+    peer: PeerId,
+    in_flight: Option<IngestTask>,
+    fetched: usize,
+    stored: usize,
 }
 
-async fn catch_up_org(
-    handle: &NetworkHandle,
-    service: &Service,
-    peer: PeerId,
-    org: OrgKey,
-) -> Result<usize, NetworkError> {
-    let mut after: Option<String> = None;
-    let mut changed = 0;
-    let mut in_flight: Option<IngestTask> = None;
-    loop {
-        let request = SyncRequest::Ids {
-            org: org.to_hex(),
-            after: after.clone(),
-            limit: MAX_IDS_PER_PAGE,
-        };
-        let (ids, more) = match handle.sync(peer, request).await? {
-            SyncResponse::Ids { ids, more } => (ids, more),
-            other => return Err(unexpected(other)),
-        };
-        after = ids.last().map(|(id, _)| id.clone());
-        let svc = service.clone();
-        let wanted: Vec<String> = tokio::task::spawn_blocking(move || {
-            let mut wanted = Vec::new();
-            for (id, seq) in ids {
-                let held = svc.store().get_record(&org, &id)?.map_or(0, |r| r.seq);
-                if seq > held {
-                    wanted.push(id);
-                }
-            }
-            Ok::<_, StoreError>(wanted)
-        })
-        .await
-        .map_err(|e| NetworkError::Request(e.to_string()))?
-        .map_err(|e| NetworkError::Request(e.to_string()))?;
-        for chunk in wanted.chunks(MAX_RECORDS_PER_PAGE) {
+impl<'a> Fetcher<'a> {
+    pub(crate) fn new(handle: &'a NetworkHandle, service: &'a Service, peer: PeerId) -> Self {
+        Fetcher {
+            handle,
+            service,
+            peer,
+            in_flight: None,
+            fetched: 0,
+            stored: 0,
+        }
+    }
+
+    pub(crate) fn handle(&self) -> &NetworkHandle {
+        self.handle
+    }
+
+    /// Fetches `ids` of `org` (at most [`MAX_RECORDS_PER_PAGE`] a request).
+    pub(crate) async fn fetch(
+        &mut self,
+        org: OrgKey,
+        ids: Vec<String>,
+    ) -> Result<(), NetworkError> {
+        for chunk in ids.chunks(MAX_RECORDS_PER_PAGE) {
             let request = SyncRequest::Fetch {
                 org: org.to_hex(),
                 ids: chunk.to_vec(),
             };
-            let envelopes = match handle.sync(peer, request).await? {
+            let envelopes = match self.handle.sync(self.peer, request).await? {
                 SyncResponse::Records { envelopes } => envelopes,
-                other => return Err(unexpected(other)),
+                SyncResponse::Refused { reason } => {
+                    return Err(NetworkError::Request(format!("refused: {reason}")));
+                }
+                SyncResponse::TryLater { reason } => {
+                    return Err(NetworkError::Request(format!("try later: {reason}")));
+                }
+                _ => return Err(NetworkError::Request("unexpected answer to fetch".into())),
             };
-            // Pipelined: this page is verified and stored while the next
-            // one is requested; at most one page is being ingested.
-            changed += finish(in_flight.take()).await?;
-            let svc = service.clone();
-            let from = format!("sync:{peer}");
-            in_flight = Some(tokio::task::spawn_blocking(move || {
+            self.fetched += envelopes.len();
+            self.wait().await?;
+            let svc = self.service.clone();
+            let from = format!("sync:{}", self.peer);
+            self.in_flight = Some(tokio::task::spawn_blocking(move || {
                 let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
                 svc.ingest_many(&refs, &from)
             }));
         }
-        if !more || after.is_none() {
-            return Ok(changed + finish(in_flight.take()).await?);
-        }
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<(), NetworkError> {
+        let Some(task) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let outcomes = task
+            .await
+            .map_err(|e| NetworkError::Request(e.to_string()))?
+            .map_err(|e| NetworkError::Request(format!("storing fetched records: {e}")))?;
+        self.stored += outcomes
+            .iter()
+            .filter(|r| matches!(r, Ok(Ingested::Stored(_))))
+            .count();
+        Ok(())
+    }
+
+    /// Waits for the last page; returns (fetched, stored).
+    pub(crate) async fn finish(mut self) -> Result<(usize, usize), NetworkError> {
+        self.wait().await?;
+        Ok((self.fetched, self.stored))
     }
 }

@@ -30,10 +30,29 @@ pub const MAX_SYNC_RESPONSE_BYTES: u64 = (MAX_RECORDS_PER_PAGE
     * (skillmesh_protocol::limits::MAX_ENVELOPE_BYTES + 9)
     + 64 * 1024) as u64;
 
+/// Most ranges in one `ranges` request.
+pub const MAX_RANGES_PER_REQUEST: usize = 64;
+/// A range holding at most this many items is answered with its items;
+/// a larger one is split.
+pub const RANGE_LIST_THRESHOLD: u64 = 128;
+/// How many parts a range that is too large to list is split into.
+pub const RANGE_SPLIT: usize = 16;
+
 /// A sync request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SyncRequest {
+    /// Reconciliation, first step: "this is the fingerprint of everything I
+    /// hold; is yours the same?" `settled` is the fingerprint the asker
+    /// last finished reconciling against, if any.
+    Digest {
+        fingerprint: ByteBuf,
+        count: u64,
+        settled: Option<ByteBuf>,
+    },
+    /// Reconciliation within one organisation's ids: for each range, your
+    /// items or your fingerprints of its parts.
+    Ranges { org: String, ranges: Vec<IdRange> },
     /// What do you hold, per organisation?
     Summary,
     /// The `(id, seq)` pairs you hold for `org`, in id order after `after`.
@@ -54,10 +73,57 @@ pub struct OrgSummary {
     pub digest: ByteBuf,
 }
 
+/// The ids `i` with `lower <= i < upper` in byte order (`upper` null: no
+/// upper bound).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRange {
+    pub lower: String,
+    pub upper: Option<String>,
+}
+
+/// One organisation's fingerprint in a `fingerprints` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgFingerprint {
+    pub org: String,
+    pub count: u64,
+    pub fingerprint: ByteBuf,
+}
+
+/// The answer for one part of a requested range: its fingerprint and
+/// size, or (when small enough) its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangePart {
+    pub lower: String,
+    pub upper: Option<String>,
+    pub count: u64,
+    /// Set when the part is summarised, not listed.
+    pub fingerprint: Option<ByteBuf>,
+    /// Set when the part is listed: its `(id, seq)` pairs in id order.
+    pub ids: Option<Vec<(String, u64)>>,
+}
+
 /// A sync response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SyncResponse {
+    /// `digest`: the fingerprints are equal.
+    InSync,
+    /// `digest`: my fingerprint still equals your `settled`.
+    Unchanged,
+    /// `digest`: they differ; my fingerprint and one per organisation held.
+    Fingerprints {
+        fingerprint: ByteBuf,
+        count: u64,
+        orgs: Vec<OrgFingerprint>,
+    },
+    /// `ranges`: the parts of each requested range, in order.
+    Ranges {
+        parts: Vec<RangePart>,
+    },
+    /// The node is too busy to answer now; ask again later.
+    TryLater {
+        reason: String,
+    },
     Summary {
         orgs: Vec<OrgSummary>,
     },

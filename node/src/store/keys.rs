@@ -10,6 +10,7 @@
 //! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
 //! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
 //! | `fp/`      | org key (32 bytes)                | fingerprint accumulator   |
+//! | `peer/`    | org key (32 bytes)                | JSON `PeerEntry`: addresses of its node |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
 //! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
 //! | `join/`    | org key (32 bytes)                | JSON `JoinRequest`        |
@@ -43,6 +44,7 @@ pub const SEQ: &[u8] = b"seq/";
 pub const FINGERPRINT: &[u8] = b"fp/";
 /// The accumulator of every row held.
 pub const META_FINGERPRINT_ALL: &[u8] = b"meta/fp-all";
+pub const PEER: &[u8] = b"peer/";
 pub const ORG_LIST: &[u8] = b"orglist/";
 pub const OUTBOX: &[u8] = b"outbox/";
 pub const JOIN: &[u8] = b"join/";
@@ -109,6 +111,10 @@ pub fn seq(org: &OrgKey, id: &str) -> Vec<u8> {
 
 pub fn seq_org_prefix(org: &OrgKey) -> Vec<u8> {
     join(SEQ, &[org.as_bytes()])
+}
+
+pub fn peer(org: &OrgKey) -> Vec<u8> {
+    join(PEER, &[org.as_bytes()])
 }
 
 pub fn fingerprint(org: &OrgKey) -> Vec<u8> {

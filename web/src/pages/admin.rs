@@ -92,6 +92,7 @@ pub async fn federation<S: NodeApi>(
 ) -> PageResult {
     ctx.admin()?;
     let f = state.node.federation().await.map_err(|e| ctx.fail(e))?;
+    let health = state.node.health().await;
     let params = query_map(&uri);
     let q = params.get("q").map_or("", |s| s.trim());
     let asked_page = params
@@ -183,7 +184,18 @@ pub async fn federation<S: NodeApi>(
             }
             (pager(listed.page, listed.pages, page_href))
             h2 { "Network health" }
-            dl.facts {
+            @if !health.problems.is_empty() {
+                ul.problems #problems {
+                    @for p in &health.problems { li data-code=(p.code) { strong { "Degraded: " } (p.message) } }
+                }
+            }
+            dl.facts #this-node {
+                dt { "This node's key fingerprint" } dd #fingerprint { code { (health.org_fingerprint) } }
+                dt { "Peer id" } dd #peer-id { code { (health.peer_id) } }
+                dt { "Addresses partners can dial" } dd #addresses {
+                    @if health.listen_addrs.is_empty() { "none yet" }
+                    @for a in &health.listen_addrs { code { (a) } br; }
+                }
                 dt { "Connected peers" } dd #peer-count { (f.peers.len()) }
                 dt { "Records from other organisations" } dd { (f.federated_records) }
                 dt { "Records we publish" } dd { (f.own_records) }

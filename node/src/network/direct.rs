@@ -1,0 +1,54 @@
+//! Answering direct messages (`/skillmesh/direct/1`): requests, answers,
+//! kudos and follower counts signed by the sending organisation and
+//! addressed to this one. The service does the checking; this maps its
+//! outcome to the reply on the wire.
+
+use libp2p::PeerId;
+
+use super::identity;
+use super::wire::{DirectMessage, DirectReply};
+use crate::requests::Refusal;
+use crate::service::Service;
+
+/// Handles a direct message from `peer` with the service.
+pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> DirectReply {
+    let Some(sender) = identity::org_of(peer) else {
+        return DirectReply::Refused {
+            reason: "peer is not an organisation".into(),
+        };
+    };
+    let (result, ok) = match &message {
+        DirectMessage::Request { envelope } => (
+            service.receive_request(envelope, sender),
+            DirectReply::Queued,
+        ),
+        DirectMessage::Answer { envelope } => (
+            service.receive_answer(envelope, sender),
+            DirectReply::Received,
+        ),
+        DirectMessage::Kudos { envelope } => (
+            service.receive_kudos(envelope, sender),
+            DirectReply::Received,
+        ),
+        DirectMessage::FollowerCount { envelope } => (
+            service.receive_follower_count(envelope, sender),
+            DirectReply::Received,
+        ),
+    };
+    match result {
+        Ok(Ok(())) => ok,
+        // Over the rate limit: the sender keeps it and tries again later.
+        Ok(Err(refusal @ Refusal::RateLimited)) => DirectReply::TryLater {
+            reason: refusal.to_string(),
+        },
+        Ok(Err(refusal)) => DirectReply::Refused {
+            reason: refusal.to_string(),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "handling a direct message failed");
+            DirectReply::TryLater {
+                reason: "internal error".into(),
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! When to reconcile with whom. One task keeps, for every connected peer,
+//! the [`Memo`] of the last round and when the next is due, and runs
+//! rounds ([`reconcile::round`]):
+//!
+//! - at once when a connection is established (a restart, a healed
+//!   partition, a new partner): this is what brings nodes back into
+//!   agreement within seconds of a link coming back;
+//! - every `interval` (with jitter) with each connected peer, as a safety
+//!   net for gossip that was lost or ignored; when nothing differs this is
+//!   one small exchange;
+//! - soon after a peer's `digest` showed that its records differ from
+//!   ours in a way not yet settled (it has something new for us);
+//! - with every other peer after a round stored something new here, so
+//!   that what this node learned by reconciliation travels on;
+//! - with everyone, memos forgotten, after a policy change let more in.
+//!
+//! At most [`MAX_CONCURRENT_ROUNDS`] rounds run at once, so a node that
+//! connects to many peers at the same moment fetches what it lacks from
+//! one or two of them rather than the same records from all.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use libp2p::PeerId;
+use skillmesh_protocol::fingerprint::Fingerprint;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::NetworkHandle;
+use super::reconcile::{self, Memo, Outcome};
+use crate::service::Service;
+
+pub const MAX_CONCURRENT_ROUNDS: usize = 4;
+/// A round that takes longer than this is abandoned (and counted failed).
+pub const ROUND_TIMEOUT: Duration = Duration::from_secs(120);
+/// Rounds with one peer started by a nudge are at least this far apart.
+const NUDGE_GAP: Duration = Duration::from_millis(500);
+
+/// Connections as the event loop sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerEvent {
+    Connected(PeerId),
+    Disconnected(PeerId),
+}
+
+/// Rounds run and what they found, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ReconcileStats {
+    pub in_sync: AtomicU64,
+    pub differed: AtomicU64,
+    pub failed: AtomicU64,
+    pub fetched: AtomicU64,
+    pub stored: AtomicU64,
+}
+
+struct PeerState {
+    /// `None` while a round holds it.
+    memo: Option<Memo>,
+    next_at: Instant,
+    /// Run again as soon as the current round ends.
+    again: bool,
+    last_started: Option<Instant>,
+}
+
+impl PeerState {
+    fn new(now: Instant) -> PeerState {
+        PeerState {
+            memo: Some(Memo::default()),
+            next_at: now,
+            again: false,
+            last_started: None,
+        }
+    }
+
+    /// Due as soon as possible, but not sooner than [`NUDGE_GAP`] after the
+    /// last start.
+    fn nudge(&mut self, now: Instant) {
+        if self.memo.is_none() {
+            self.again = true;
+            return;
+        }
+        let earliest = self.last_started.map_or(now, |t| t + NUDGE_GAP);
+        self.next_at = self.next_at.min(earliest.max(now));
+    }
+}
+
+struct Done {
+    peer: PeerId,
+    memo: Memo,
+    result: Result<Outcome, String>,
+}
+
+/// The inputs of the reconciler task.
+pub(crate) struct Inputs {
+    pub events: mpsc::Receiver<PeerEvent>,
+    pub differs: mpsc::Receiver<(PeerId, Fingerprint)>,
+    /// Forget what was settled and reconcile with everyone (a policy
+    /// change let more in).
+    pub resync: mpsc::Receiver<()>,
+}
+
+/// Runs until the event channel closes.
+pub(crate) async fn run(
+    handle: NetworkHandle,
+    service: Service,
+    interval: Duration,
+    mut inputs: Inputs,
+    stats: Arc<ReconcileStats>,
+) {
+    let mut peers: HashMap<PeerId, PeerState> = HashMap::new();
+    // Dropped (and every round aborted) when the reconciler is stopped.
+    let mut rounds: JoinSet<Done> = JoinSet::new();
+    let mut running_for: HashMap<tokio::task::Id, PeerId> = HashMap::new();
+    let mut running = 0usize;
+    loop {
+        let now = Instant::now();
+        if running < MAX_CONCURRENT_ROUNDS {
+            let mut due: Vec<(PeerId, Instant)> = peers
+                .iter()
+                .filter(|(_, s)| s.memo.is_some() && s.next_at <= now)
+                .map(|(p, s)| (*p, s.next_at))
+                .collect();
+            due.sort_by_key(|(_, at)| *at);
+            for (peer, _) in due.into_iter().take(MAX_CONCURRENT_ROUNDS - running) {
+                let Some(state) = peers.get_mut(&peer) else {
+                    continue;
+                };
+                let Some(mut memo) = state.memo.take() else {
+                    continue;
+                };
+                state.last_started = Some(now);
+                state.again = false;
+                running += 1;
+                let (handle, service) = (handle.clone(), service.clone());
+                let task = rounds.spawn(async move {
+                    let result = tokio::time::timeout(
+                        ROUND_TIMEOUT,
+                        reconcile::round(&handle, &service, peer, &mut memo),
+                    )
+                    .await
+                    .map_err(|_| "the round took too long".to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                    Done { peer, memo, result }
+                });
+                running_for.insert(task.id(), peer);
+            }
+        }
+        let next_due = peers
+            .values()
+            .filter(|s| s.memo.is_some())
+            .map(|s| s.next_at)
+            .min();
+        let sleep = async {
+            match next_due {
+                Some(at) if running < MAX_CONCURRENT_ROUNDS => tokio::time::sleep_until(at).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = inputs.events.recv() => match event {
+                Some(PeerEvent::Connected(peer)) => {
+                    match peers.get_mut(&peer) {
+                        Some(state) => state.nudge(Instant::now()),
+                        None => {
+                            peers.insert(peer, PeerState::new(Instant::now()));
+                        }
+                    }
+                }
+                Some(PeerEvent::Disconnected(peer)) => {
+                    peers.remove(&peer);
+                }
+                None => break,
+            },
+            Some((peer, theirs)) = inputs.differs.recv() => {
+                if let Some(state) = peers.get_mut(&peer) {
+                    // Not if it still holds exactly what we settled with it:
+                    // then it is we who have something it lacks.
+                    let settled = state.memo.as_ref().and_then(|m| m.settled);
+                    if settled != Some(theirs) {
+                        state.nudge(Instant::now());
+                    }
+                }
+            }
+            Some(()) = inputs.resync.recv() => {
+                let now = Instant::now();
+                for state in peers.values_mut() {
+                    match state.memo.as_mut() {
+                        Some(memo) => *memo = Memo::default(),
+                        None => state.again = true,
+                    }
+                    state.nudge(now);
+                }
+            }
+            Some(joined) = rounds.join_next_with_id(), if !rounds.is_empty() => {
+                running -= 1;
+                let now = Instant::now();
+                let done = match joined {
+                    Ok((id, done)) => {
+                        running_for.remove(&id);
+                        done
+                    }
+                    Err(e) => {
+                        // A round that panicked: start afresh with that peer.
+                        tracing::warn!(error = %e, "a reconciliation round failed unexpectedly");
+                        if let Some(peer) = running_for.remove(&e.id())
+                            && let Some(state) = peers.get_mut(&peer)
+                        {
+                            state.memo = Some(Memo::default());
+                            state.next_at = now + interval;
+                        }
+                        continue;
+                    }
+                };
+                let stored = on_done(&done, &stats);
+                if let Some(state) = peers.get_mut(&done.peer) {
+                    state.memo = Some(done.memo);
+                    state.next_at = if state.again {
+                        now
+                    } else {
+                        now + super::peer_book::jitter(interval)
+                    };
+                    state.again = false;
+                }
+                if stored > 0 {
+                    for (peer, state) in peers.iter_mut() {
+                        if *peer != done.peer {
+                            state.nudge(now);
+                        }
+                    }
+                }
+            }
+            () = sleep => {}
+        }
+    }
+}
+
+/// Logs and counts a finished round; returns how many records it stored.
+fn on_done(done: &Done, stats: &ReconcileStats) -> usize {
+    match &done.result {
+        Ok(Outcome::InSync | Outcome::Unchanged) => {
+            stats.in_sync.fetch_add(1, Ordering::Relaxed);
+            0
+        }
+        Ok(Outcome::Reconciled {
+            orgs,
+            fetched,
+            stored,
+        }) => {
+            stats.differed.fetch_add(1, Ordering::Relaxed);
+            stats.fetched.fetch_add(*fetched as u64, Ordering::Relaxed);
+            stats.stored.fetch_add(*stored as u64, Ordering::Relaxed);
+            if *stored > 0 {
+                tracing::info!(peer = %done.peer, orgs, fetched, stored, "reconciled with peer");
+            } else {
+                tracing::debug!(peer = %done.peer, orgs, fetched, "reconciled with peer: nothing new");
+            }
+            *stored
+        }
+        Err(e) => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(peer = %done.peer, error = %e, "reconciliation round failed");
+            0
+        }
+    }
+}

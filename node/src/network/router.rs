@@ -1,0 +1,332 @@
+//! The application router: what other nodes send (gossip, sync requests,
+//! direct messages) waits here in bounded queues, one per kind of work,
+//! until one of a fixed pool of worker threads hands it to the service.
+//!
+//! The shape is Lighthouse's beacon processor: the network's event loop
+//! only moves bytes and never waits for the application; the application
+//! works at its own pace; and when it falls behind, work is refused at the
+//! door rather than piling up in memory. Refusing is safe because nothing
+//! an honest peer sends is lost by it:
+//!
+//! - a gossip message that finds its queue full is *ignored* (not rejected,
+//!   so the sender's score does not suffer); reconciliation brings the
+//!   record later;
+//! - a direct message is answered `try_later`, and the sender's courier
+//!   keeps it and sends it again;
+//! - a sync request is answered `try_later`, and the asker's next round
+//!   asks again.
+//!
+//! Workers take direct messages first (a person is waiting), then gossip,
+//! then sync requests; at most one worker answers sync requests at a time,
+//! so a peer asking for large pages cannot starve gossip.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use libp2p::PeerId;
+use libp2p::gossipsub::MessageId;
+use libp2p::request_response::ResponseChannel;
+use skillmesh_protocol::fingerprint::Fingerprint;
+use tokio::sync::mpsc;
+
+use super::event_loop::Verdict;
+use super::wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
+use super::{Command, direct, sync};
+use crate::service::{Ingested, Service};
+
+/// Queue sizes. Gossip is the bulk; a direct message or a sync request
+/// each holds a peer's stream open, so fewer of those may wait.
+pub const GOSSIP_QUEUE: usize = 4096;
+pub const DIRECT_QUEUE: usize = 256;
+pub const SYNC_QUEUE: usize = 64;
+
+/// One piece of work from another node.
+pub(crate) enum Work {
+    Gossip {
+        id: MessageId,
+        source: PeerId,
+        data: Vec<u8>,
+    },
+    Sync {
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    },
+    Direct {
+        peer: PeerId,
+        message: DirectMessage,
+        channel: ResponseChannel<DirectReply>,
+    },
+}
+
+/// The queues' names, for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Gossip,
+    Sync,
+    Direct,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 3] = [Queue::Gossip, Queue::Sync, Queue::Direct];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::Gossip => "gossip",
+            Queue::Sync => "sync",
+            Queue::Direct => "direct",
+        }
+    }
+
+    fn capacity(self) -> usize {
+        match self {
+            Queue::Gossip => GOSSIP_QUEUE,
+            Queue::Sync => SYNC_QUEUE,
+            Queue::Direct => DIRECT_QUEUE,
+        }
+    }
+}
+
+impl Work {
+    fn queue(&self) -> Queue {
+        match self {
+            Work::Gossip { .. } => Queue::Gossip,
+            Work::Sync { .. } => Queue::Sync,
+            Work::Direct { .. } => Queue::Direct,
+        }
+    }
+}
+
+/// Depths and drops per queue, for `/metrics` and the admin console.
+#[derive(Debug, Default)]
+pub struct RouterStats {
+    depth: [AtomicU64; 3],
+    dropped: [AtomicU64; 3],
+    handled: [AtomicU64; 3],
+}
+
+impl RouterStats {
+    fn index(q: Queue) -> usize {
+        match q {
+            Queue::Gossip => 0,
+            Queue::Sync => 1,
+            Queue::Direct => 2,
+        }
+    }
+
+    pub fn depth(&self, q: Queue) -> u64 {
+        self.depth[Self::index(q)].load(Ordering::Relaxed)
+    }
+
+    pub fn dropped(&self, q: Queue) -> u64 {
+        self.dropped[Self::index(q)].load(Ordering::Relaxed)
+    }
+
+    pub fn handled(&self, q: Queue) -> u64 {
+        self.handled[Self::index(q)].load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+struct Queues {
+    gossip: VecDeque<Work>,
+    sync: VecDeque<Work>,
+    direct: VecDeque<Work>,
+    /// A worker is answering a sync request.
+    sync_busy: bool,
+    closed: bool,
+}
+
+impl Queues {
+    fn of(&mut self, q: Queue) -> &mut VecDeque<Work> {
+        match q {
+            Queue::Gossip => &mut self.gossip,
+            Queue::Sync => &mut self.sync,
+            Queue::Direct => &mut self.direct,
+        }
+    }
+
+    /// The next piece of work a worker may take, by priority.
+    fn next(&mut self) -> Option<Work> {
+        if let Some(w) = self.direct.pop_front() {
+            return Some(w);
+        }
+        if let Some(w) = self.gossip.pop_front() {
+            return Some(w);
+        }
+        if !self.sync_busy
+            && let Some(w) = self.sync.pop_front()
+        {
+            self.sync_busy = true;
+            return Some(w);
+        }
+        None
+    }
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    stats: Arc<RouterStats>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queues> {
+        self.queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Where workers send what they decided, and whom they tell about it.
+#[derive(Clone)]
+pub(crate) struct Outlets {
+    /// Back to the event loop: verdicts and responses.
+    pub commands: mpsc::Sender<Command>,
+    /// To the reconciler: peers whose records differ from ours, with the
+    /// fingerprint they announced.
+    pub differs: mpsc::Sender<(PeerId, Fingerprint)>,
+}
+
+/// The router: the queues and their workers.
+pub(crate) struct Router {
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Router {
+    /// Starts `workers` worker threads serving `service`.
+    pub(crate) fn start(service: Service, outlets: Outlets, workers: usize) -> Router {
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            stats: Arc::new(RouterStats::default()),
+        });
+        let handles = (0..workers.max(1))
+            .filter_map(|i| {
+                let (shared, service, outlets) = (shared.clone(), service.clone(), outlets.clone());
+                std::thread::Builder::new()
+                    .name(format!("skillmesh-worker-{i}"))
+                    .spawn(move || work(&shared, &service, &outlets))
+                    .map_err(|e| tracing::error!(error = %e, "cannot start a network worker"))
+                    .ok()
+            })
+            .collect();
+        Router {
+            shared,
+            workers: handles,
+        }
+    }
+
+    /// Queues `work`, or hands it back when its queue is full.
+    pub(crate) fn submit(&self, work: Work) -> Result<(), Box<Work>> {
+        let q = work.queue();
+        let mut queues = self.shared.lock();
+        if queues.closed || queues.of(q).len() >= q.capacity() {
+            drop(queues);
+            self.shared.stats.dropped[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
+            return Err(Box::new(work));
+        }
+        queues.of(q).push_back(work);
+        self.shared.stats.depth[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
+        drop(queues);
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
+    pub(crate) fn stats(&self) -> Arc<RouterStats> {
+        self.shared.stats.clone()
+    }
+
+    /// Stops taking work, lets the workers finish what they hold, and waits
+    /// for them (they hold the service, and with it the store).
+    pub(crate) fn shutdown(self) {
+        {
+            let mut queues = self.shared.lock();
+            queues.closed = true;
+            queues.gossip.clear();
+            queues.sync.clear();
+            queues.direct.clear();
+        }
+        self.shared.ready.notify_all();
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}
+
+fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
+    loop {
+        let item = {
+            let mut queues = shared.lock();
+            loop {
+                if queues.closed {
+                    return;
+                }
+                if let Some(w) = queues.next() {
+                    break w;
+                }
+                queues = shared
+                    .ready
+                    .wait(queues)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        let q = item.queue();
+        shared.stats.depth[RouterStats::index(q)].fetch_sub(1, Ordering::Relaxed);
+        handle(item, service, outlets);
+        shared.stats.handled[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
+        if q == Queue::Sync {
+            shared.lock().sync_busy = false;
+            // Another worker may be waiting for the sync slot.
+            shared.ready.notify_one();
+        }
+    }
+}
+
+fn handle(item: Work, service: &Service, outlets: &Outlets) {
+    let reply = match item {
+        Work::Gossip { id, source, data } => {
+            let verdict = match service.ingest(&data, &format!("peer:{source}")) {
+                Ok(Ok(Ingested::Stored(_))) => Verdict::Accept,
+                Ok(Ok(_)) => Verdict::Ignore,
+                Ok(Err(_)) => Verdict::Reject,
+                Err(e) => {
+                    tracing::warn!(error = %e, "storing a gossiped record failed");
+                    Verdict::Ignore
+                }
+            };
+            Command::Validated {
+                id,
+                source,
+                verdict,
+            }
+        }
+        Work::Sync {
+            peer,
+            request,
+            channel,
+        } => {
+            let (response, differs) = sync::answer(service, &peer, request);
+            if let Some(theirs) = differs {
+                // Its records differ from ours: it takes what we have in its
+                // round; ours with it takes what it has.
+                let _ = outlets.differs.try_send((peer, theirs));
+            }
+            Command::SyncRespond { channel, response }
+        }
+        Work::Direct {
+            peer,
+            message,
+            channel,
+        } => Command::DirectRespond {
+            channel,
+            reply: direct::answer(service, &peer, message),
+        },
+    };
+    if outlets.commands.blocking_send(reply).is_err() {
+        tracing::debug!("network task gone; reply dropped");
+    }
+}
