@@ -435,3 +435,142 @@ fn talk() -> Body {
         status: skillmesh_protocol::kinds::OfferStatus::Open,
     })
 }
+
+/// A partner that accepts connections and direct messages but never
+/// answers them: each delivery to it waits for the 20 s timeout. It
+/// speaks the wire protocol with libp2p directly (TCP, Noise, yamux,
+/// ping, `/skillmesh/direct/1` with CBOR), not through the node's code.
+mod silent {
+    use futures::StreamExt;
+    use libp2p::request_response::{self, ProtocolSupport};
+    use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+    use libp2p::{Multiaddr, StreamProtocol, noise, ping, tcp, yamux};
+    use serde::de::IgnoredAny;
+    use serde::{Deserialize, Deserializer, Serialize};
+
+    /// Any CBOR item, read and thrown away.
+    #[derive(Debug, Serialize)]
+    pub struct Anything;
+
+    impl<'de> Deserialize<'de> for Anything {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            IgnoredAny::deserialize(d)?;
+            Ok(Anything)
+        }
+    }
+
+    #[derive(NetworkBehaviour)]
+    pub struct Behaviour {
+        direct: request_response::cbor::Behaviour<Anything, Anything>,
+        ping: ping::Behaviour,
+    }
+
+    /// Starts the silent node with the key from `seed`; returns its address.
+    pub async fn start(seed: [u8; 32]) -> (Multiaddr, tokio::task::JoinHandle<()>) {
+        let mut secret = seed;
+        let key = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).expect("key");
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default(),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .expect("tcp")
+            .with_behaviour(|_| Behaviour {
+                direct: request_response::cbor::Behaviour::new(
+                    [(
+                        StreamProtocol::new("/skillmesh/direct/1"),
+                        ProtocolSupport::Full,
+                    )],
+                    request_response::Config::default(),
+                ),
+                ping: ping::Behaviour::default(),
+            })
+            .expect("behaviour")
+            .with_swarm_config(|c| {
+                c.with_idle_connection_timeout(std::time::Duration::from_secs(600))
+            })
+            .build();
+        swarm
+            .listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("addr"))
+            .expect("listen");
+        let addr = loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
+                break address;
+            }
+        };
+        let task = tokio::spawn(async move {
+            // Requests are held, never answered.
+            let mut held = Vec::new();
+            loop {
+                if let SwarmEvent::Behaviour(BehaviourEvent::Direct(
+                    request_response::Event::Message {
+                        message: request_response::Message::Request { channel, .. },
+                        ..
+                    },
+                )) = swarm.select_next_some().await
+                {
+                    held.push(channel);
+                }
+            }
+        });
+        (addr, task)
+    }
+}
+
+/// Deliveries to one partner do not wait for another: while a request to
+/// a partner that never answers hangs (20 s a try), a request to another
+/// partner is delivered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_partner_does_not_hold_up_deliveries_to_the_others() {
+    let (a, b) = two_orgs_with(|_| {}, "talk", talk()).await;
+    let org_b = b.node.service.org();
+    let seed = [42u8; 32];
+    let (silent_addr, silent) = silent::start(seed).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let org_s = skillmesh_protocol::OrgKey::from(&key.verifying_key());
+    // A holds the silent partner's talk, as if it had arrived by gossip.
+    let mut record =
+        skillmesh_protocol::samples::record(org_s, skillmesh_protocol::Kind::TalkOffer);
+    record.header.id = "silent-talk".into();
+    let now = skillmesh_node::clock::now();
+    record.header.issued_at = now;
+    record.header.expires_at = now + 3600;
+    let envelope = skillmesh_protocol::seal(&record, &key).expect("seal");
+    a.node
+        .service
+        .ingest(envelope.as_bytes(), "test")
+        .expect("store")
+        .expect("valid");
+    a.node.network.dial(silent_addr).await.expect("dial");
+
+    let to_silent = a
+        .node
+        .service
+        .request_offer("aisha", org_s, "silent-talk", "Teach us", "", "", false)
+        .expect("request to the silent partner");
+    // Its delivery is under way (and hanging) before the next is signed.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let to_b = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "talk", "A talk for my team", "", "", false)
+        .expect("request to B");
+    let started = std::time::Instant::now();
+    wait_for("the request to B is delivered", || async {
+        outbox_status(&a, &to_b.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "B's request waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        outbox_status(&a, &to_silent.id),
+        Some(OutboxStatus::Waiting),
+        "the silent partner never acknowledged"
+    );
+    silent.abort();
+}

@@ -204,7 +204,7 @@ impl Router {
             ready: Condvar::new(),
             stats: Arc::new(RouterStats::default()),
         });
-        let handles = (0..workers.max(1))
+        let handles = (0..workers)
             .filter_map(|i| {
                 let (shared, service, outlets) = (shared.clone(), service.clone(), outlets.clone());
                 std::thread::Builder::new()
@@ -328,5 +328,81 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
     };
     if outlets.commands.blocking_send(reply).is_err() {
         tracing::debug!("network task gone; reply dropped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gossip(n: u8) -> Work {
+        Work::Gossip {
+            id: MessageId::from(vec![n]),
+            source: PeerId::random(),
+            data: vec![n],
+        }
+    }
+
+    fn service() -> (tempfile::TempDir, Service) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).expect("store"));
+        let identity = crate::identity::OrgIdentity::generate().expect("key");
+        let service =
+            Service::new("Test".into(), identity, store, Default::default()).expect("service");
+        (dir, service)
+    }
+
+    #[test]
+    fn a_full_queue_hands_work_back_and_counts_the_drop() {
+        let (_dir, service) = service();
+        let (commands, _rx) = mpsc::channel(1);
+        let (differs, _drx) = mpsc::channel(1);
+        // No workers: nothing is taken off the queue.
+        let router = Router::start(service, Outlets { commands, differs }, 0);
+        for i in 0..GOSSIP_QUEUE {
+            assert!(router.submit(gossip((i % 256) as u8)).is_ok(), "item {i}");
+        }
+        let refused = router.submit(gossip(1)).expect_err("full");
+        assert!(matches!(*refused, Work::Gossip { .. }));
+        let stats = router.stats();
+        assert_eq!(stats.depth(Queue::Gossip), GOSSIP_QUEUE as u64);
+        assert_eq!(stats.dropped(Queue::Gossip), 1);
+        router.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workers_take_the_queue_and_send_a_verdict_for_each_message() {
+        let (_dir, service) = service();
+        let (commands, mut rx) = mpsc::channel(16);
+        let (differs, _drx) = mpsc::channel(1);
+        let router = Router::start(service, Outlets { commands, differs }, 2);
+        for i in 0..3 {
+            router
+                .submit(gossip(i))
+                .map_err(|_| "full")
+                .expect("queued");
+        }
+        let mut verdicts = Vec::new();
+        for _ in 0..3 {
+            match rx.recv().await {
+                Some(Command::Validated { verdict, .. }) => verdicts.push(verdict),
+                _ => panic!("expected a verdict"),
+            }
+        }
+        // Garbage is rejected (its sender's score falls).
+        assert_eq!(verdicts, [Verdict::Reject; 3]);
+        // Counted just after the verdict is sent.
+        let stats = router.stats();
+        for _ in 0..100 {
+            if stats.handled(Queue::Gossip) == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(stats.handled(Queue::Gossip), 3);
+        assert_eq!(stats.depth(Queue::Gossip), 0);
+        tokio::task::spawn_blocking(move || router.shutdown())
+            .await
+            .expect("shutdown");
     }
 }
