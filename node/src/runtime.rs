@@ -159,6 +159,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         // Demo and test nodes share 127.0.0.1; their cookies must not mix.
         instance: service.org().short(),
         trusted_proxies: config.web.trusted_proxies.clone(),
+        metrics: None,
     };
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
