@@ -95,3 +95,134 @@ fn an_unknown_log_format_is_a_one_line_error() {
         "{err}"
     );
 }
+
+/// The sample lines of an OpenMetrics text, each checked to be
+/// `name{labels} value` (comments start with `#`).
+fn samples(text: &str) -> Vec<(&str, f64)> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let (series, value) = line
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("not `series value`: {line}"));
+            let value: f64 = value
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {line}"));
+            let name_end = series.find('{').unwrap_or(series.len());
+            let (name, labels) = series.split_at(name_end);
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+                "bad metric name: {line}"
+            );
+            assert!(
+                labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+                "bad labels: {line}"
+            );
+            (series, value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_port_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = init_org(dir.path(), "Fabrikam");
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let node = Running::start_with_env(
+        &["run", "--config", config.to_str().expect("utf-8")],
+        &[("SKILLMESH_METRICS_LISTEN", &metrics)],
+    );
+    let health = get_json(node.web, "/healthz").await;
+    let key = health["org_key"].as_str().expect("org key");
+    let short = &key[..8];
+    // A page whose path holds ids: counted under its route pattern.
+    let page = reqwest::get(format!("http://{}/listing/{key}/listing-nobody", node.web))
+        .await
+        .expect("GET listing");
+    assert!(page.status().as_u16() < 500, "{}", page.status());
+
+    let res = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("GET /metrics");
+    assert_eq!(res.status().as_u16(), 200);
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = res.text().await.expect("body");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let samples = samples(&text);
+    let value = |series: &str| {
+        samples
+            .iter()
+            .find(|(s, _)| *s == series)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    assert_eq!(value("skillmesh_peers_connected"), 0.0);
+    // Its own organisation card, at least.
+    assert!(value(&format!("skillmesh_records{{org=\"{short}\"}}")) >= 1.0);
+    assert_eq!(
+        value(
+            "skillmesh_http_request_duration_seconds_count{method=\"GET\",route=\"/listing/{org}/{id}\"}"
+        ),
+        1.0
+    );
+    assert!(
+        value("skillmesh_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"}")
+            >= 1.0
+    );
+    assert!(
+        !text.contains("listing-nobody"),
+        "ids never become labels: {text}"
+    );
+    for series in [
+        "skillmesh_records_ingested_total{outcome=\"stored\",via=\"gossip\"}",
+        "skillmesh_records_rejected_total{reason=\"bad_signature\"}",
+        "skillmesh_reconcile_rounds_total{result=\"failed\"}",
+    ] {
+        assert_eq!(value(series), 0.0, "{series}");
+    }
+    assert!(value("process_resident_memory_bytes") > 0.0);
+
+    // The web port does not serve them, and the metrics port serves
+    // nothing else.
+    let web = reqwest::get(format!("http://{}/metrics", node.web))
+        .await
+        .expect("GET web /metrics");
+    assert_eq!(web.status().as_u16(), 404);
+    let other = reqwest::get(format!("http://{metrics}/"))
+        .await
+        .expect("GET metrics /");
+    assert_eq!(other.status().as_u16(), 404);
+    assert!(node.terminate().success());
+}
+
+#[test]
+fn a_metrics_port_in_use_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = init_org(dir.path(), "Woodgrove");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let out = Command::new(skillmesh_bin())
+        .args(["run", "--config", config.to_str().expect("utf-8")])
+        .env("SKILLMESH_METRICS_LISTEN", addr.to_string())
+        .output()
+        .expect("run");
+    let err = one_line_error(&out);
+    assert!(
+        err.contains("metrics.listen")
+            && err.contains("already in use")
+            && err.contains(&addr.to_string()),
+        "{err}"
+    );
+}
