@@ -208,6 +208,44 @@ async fn metrics_are_served_on_their_own_port_only() {
 }
 
 #[test]
+fn init_writes_the_metrics_listener_it_is_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = skillmesh(&[
+        "init",
+        "--org",
+        "Litware",
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "--metrics-listen",
+        "127.0.0.1:9464",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(dir.path().join("skillmesh.toml")).expect("config");
+    assert!(
+        config.contains("[metrics]") && config.contains("\nlisten = \"127.0.0.1:9464\"\n"),
+        "{config}"
+    );
+    // On the web port it is refused before anything is written.
+    let other = dir.path().join("other");
+    let out = skillmesh(&[
+        "init",
+        "--org",
+        "Litware",
+        "--data-dir",
+        other.to_str().expect("utf-8"),
+        "--metrics-listen",
+        "127.0.0.1:8080",
+    ]);
+    let err = one_line_error(&out);
+    assert!(err.contains("metrics.listen"), "{err}");
+    assert!(!other.join("org.key").exists());
+}
+
+#[test]
 fn a_metrics_port_in_use_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = init_org(dir.path(), "Woodgrove");
