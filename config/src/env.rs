@@ -26,7 +26,9 @@ const FEDERATION_MODE: &str = "SKILLMESH_FEDERATION_MODE";
 const FEDERATION_APPROVAL_REQUIRED: &str = "SKILLMESH_FEDERATION_APPROVAL_REQUIRED";
 const FEDERATION_MAX_RECORDS_PER_ORG: &str = "SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG";
 const FEDERATION_REQUESTS_PER_MINUTE: &str = "SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE";
+const METRICS_LISTEN: &str = "SKILLMESH_METRICS_LISTEN";
 const LOG: &str = "SKILLMESH_LOG";
+const LOG_FORMAT: &str = "SKILLMESH_LOG_FORMAT";
 
 /// Every environment variable that overrides a setting. Other variables
 /// starting with `SKILLMESH_` are ignored (a CLI may warn about them).
@@ -48,7 +50,9 @@ pub const ENV_VARS: &[&str] = &[
     FEDERATION_APPROVAL_REQUIRED,
     FEDERATION_MAX_RECORDS_PER_ORG,
     FEDERATION_REQUESTS_PER_MINUTE,
+    METRICS_LISTEN,
     LOG,
+    LOG_FORMAT,
 ];
 
 /// Overlay every supported variable in `env` onto `draft`; unsupported names
@@ -125,7 +129,12 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
             draft.federation_requests_per_minute =
                 Some(Sourced::new(parse_int(var, value)?, origin));
         }
+        METRICS_LISTEN => {
+            draft.metrics_listen =
+                (!value.trim().is_empty()).then(|| Sourced::new(value.trim().to_owned(), origin));
+        }
         LOG => draft.log_filter = text(),
+        LOG_FORMAT => draft.log_format = Some(Sourced::new(value.trim().to_owned(), origin)),
         // Unreachable: `var` comes from ENV_VARS, and a test checks that
         // every entry there changes the draft.
         _ => {}
@@ -292,6 +301,17 @@ mod tests {
         let env = [(WEB_PUBLIC_URL.to_owned(), String::new())];
         assert!(apply(&mut draft, env).is_ok());
         assert_eq!(draft.web_public_url, None);
+
+        let mut draft = Draft {
+            metrics_listen: Some(Sourced::new(
+                "127.0.0.1:9464".into(),
+                Origin::File("metrics.listen"),
+            )),
+            ..Draft::default()
+        };
+        let env = [(METRICS_LISTEN.to_owned(), " ".to_owned())];
+        assert!(apply(&mut draft, env).is_ok());
+        assert_eq!(draft.metrics_listen, None);
     }
 
     #[test]

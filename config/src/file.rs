@@ -27,6 +27,7 @@ struct FileSchema {
     web: Option<FileWeb>,
     network: Option<FileNetwork>,
     federation: Option<FileFederation>,
+    metrics: Option<FileMetrics>,
     log: Option<FileLog>,
 }
 
@@ -66,9 +67,16 @@ struct FileFederation {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [metrics] table")]
+struct FileMetrics {
+    listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [log] table")]
 struct FileLog {
     filter: Option<String>,
+    format: Option<String>,
 }
 
 /// An integer of any sign, range-checked later with a message naming the
@@ -122,7 +130,7 @@ impl<'de> Deserialize<'de> for StringList {
 }
 
 /// Top-level keys that must hold tables.
-const SECTIONS: &[&str] = &["org", "web", "network", "federation", "log"];
+const SECTIONS: &[&str] = &["org", "web", "network", "federation", "metrics", "log"];
 
 /// Parse the file's text into a [`Draft`]. `path` only names the file in errors.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Draft, ConfigError> {
@@ -288,6 +296,7 @@ impl FileSchema {
         let web = self.web.unwrap_or_default();
         let network = self.network.unwrap_or_default();
         let federation = self.federation.unwrap_or_default();
+        let metrics = self.metrics.unwrap_or_default();
         let log = self.log.unwrap_or_default();
         Draft {
             org_name: at(org.name, "org.name"),
@@ -322,7 +331,9 @@ impl FileSchema {
                 federation.requests_per_minute.map(|i| i.0),
                 "federation.requests_per_minute",
             ),
+            metrics_listen: at(metrics.listen, "metrics.listen"),
             log_filter: at(log.filter, "log.filter"),
+            log_format: at(log.format, "log.format"),
         }
     }
 }
@@ -450,6 +461,11 @@ mod tests {
         let msg = parse_err("org = []\n");
         assert!(msg.contains("must be a [org] table, not an array"), "{msg}");
         assert!(!msg.contains("of tables"), "{msg}");
+        let msg = parse_err("metrics = \"127.0.0.1:9464\"\n");
+        assert!(
+            msg.contains("metrics (line 1, column 11): must be a [metrics] table, not a string"),
+            "{msg}"
+        );
         let msg = parse_err("log = \"debug\"\n");
         assert!(
             msg.contains("log (line 1, column 7): must be a [log] table, not a string"),

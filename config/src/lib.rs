@@ -12,7 +12,8 @@
 //!    variables in [`ENV_VARS`] (`SKILLMESH_WEB_LISTEN`, ...). A variable that
 //!    is set wins over the file. List settings take comma-separated values,
 //!    booleans `true`/`false`/`1`/`0`, and an empty value unsets the optional
-//!    `SKILLMESH_WEB_PUBLIC_URL` and `SKILLMESH_NETWORK_PSK_FILE`. Other
+//!    `SKILLMESH_WEB_PUBLIC_URL`, `SKILLMESH_NETWORK_PSK_FILE` and
+//!    `SKILLMESH_METRICS_LISTEN`. Other
 //!    `SKILLMESH_*` variables are ignored here.
 //! 3. **Validation** then fills in defaults and checks every value. Relative
 //!    paths (`data_dir`, `key_file`, `network.psk_file`) are resolved against
@@ -63,9 +64,10 @@ pub use load::MAX_FILE_BYTES;
 pub use settings::{
     Config, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_LOG_FILTER, DEFAULT_MAX_RECORDS_PER_ORG,
     DEFAULT_NETWORK_LISTEN, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_WEB_LISTEN, FederationMode,
-    FederationSettings, KEY_FILE_NAME, LogSettings, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES,
-    MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MIN_IDLE_TIMEOUT_SECS, NetworkSettings, OrgSettings,
-    ParseFederationModeError, WebSettings,
+    FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings, MAX_IDLE_TIMEOUT_SECS,
+    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MIN_IDLE_TIMEOUT_SECS,
+    MetricsSettings, NetworkSettings, OrgSettings, ParseFederationModeError, ParseLogFormatError,
+    WebSettings,
 };
 pub use settings::{
     DEFAULT_RECONCILE_INTERVAL_SECS, DEFAULT_TARGET_PEERS, MAX_RECONCILE_INTERVAL_SECS,

@@ -26,6 +26,10 @@ impl Config {
             Some(psk) => format!("psk_file = {}", path(psk)),
             None => "# psk_file = \"swarm.key\"".to_owned(),
         };
+        let metrics_listen = match &self.metrics.listen {
+            Some(listen) => format!("listen = {}", toml_string(&listen.to_string())),
+            None => "# listen = \"127.0.0.1:9464\"".to_owned(),
+        };
         format!(
             r#"# Skillmesh node configuration.
 #
@@ -134,11 +138,27 @@ max_records_per_org = {max_records_per_org}
 # env: SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE
 requests_per_minute = {requests_per_minute}
 
+[metrics]
+# Address of a separate HTTP listener serving only GET /metrics, for
+# Prometheus (OpenMetrics text: peers, records per organisation, ingest and
+# rejections, queues, reconciliation, request latencies, process figures).
+# The figures name partner organisations and volumes, so they are never on
+# the web port; keep this on loopback or behind a firewall.
+# Default: unset (no metrics served).
+# env: SKILLMESH_METRICS_LISTEN (an empty value unsets it)
+{metrics_listen}
+
 [log]
 # What to log, as a tracing EnvFilter directive such as "info", "warn" or
 # "skillmesh=debug,info". Default: "info".
 # env: SKILLMESH_LOG
 filter = {log_filter}
+
+# How log lines are written to stderr: "text" for people, or "json" (one
+# object per line with timestamp, level, target, message and fields) for
+# log shippers. Default: "text".
+# env: SKILLMESH_LOG_FORMAT
+format = {log_format}
 "#,
             data_dir = path(&self.data_dir),
             key_file = path(&self.key_file),
@@ -163,6 +183,7 @@ filter = {log_filter}
             max_records_per_org = self.federation.max_records_per_org,
             requests_per_minute = self.federation.requests_per_minute,
             log_filter = toml_string(&self.log.filter),
+            log_format = toml_string(self.log.format.as_str()),
         )
     }
 }
@@ -240,6 +261,8 @@ mod tests {
         config.federation.max_records_per_org = u32::MAX;
         config.federation.requests_per_minute = 1;
         config.log.filter = "skillmesh=debug,libp2p=warn,info".into();
+        config.log.format = crate::settings::LogFormat::Json;
+        config.metrics.listen = "[::1]:9464".parse().ok();
         round_trip(&config);
 
         config.network.bootstrap.truncate(1);
@@ -254,5 +277,6 @@ mod tests {
         let text = Config::new("N", PathBuf::from("/d")).to_toml();
         assert!(text.contains("\n# public_url = "), "{text}");
         assert!(text.contains("\n# psk_file = "), "{text}");
+        assert!(text.contains("\n# listen = \"127.0.0.1:9464\""), "{text}");
     }
 }

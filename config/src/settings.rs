@@ -60,7 +60,9 @@ pub struct Config {
     pub network: NetworkSettings,
     /// `[federation]`: which organisations to exchange records with, and limits.
     pub federation: FederationSettings,
-    /// `[log]`: what to log.
+    /// `[metrics]`: the Prometheus endpoint.
+    pub metrics: MetricsSettings,
+    /// `[log]`: what to log, and how.
     pub log: LogSettings,
 }
 
@@ -80,6 +82,7 @@ impl Config {
             web: WebSettings::default(),
             network: NetworkSettings::default(),
             federation: FederationSettings::default(),
+            metrics: MetricsSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -179,19 +182,84 @@ impl Default for FederationSettings {
     }
 }
 
+/// `[metrics]`
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `metrics.listen`: where to serve `GET /metrics` for Prometheus, on a
+    /// listener of its own (never the web port: the figures name partner
+    /// organisations and volumes). `None`, the default, serves no metrics.
+    pub listen: Option<SocketAddr>,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
     /// `log.filter`: a tracing `EnvFilter` directive string; only checked to be non-empty.
     pub filter: String,
+    /// `log.format`: plain text for people, or one JSON object per line
+    /// for log shippers.
+    pub format: LogFormat,
 }
 
 impl Default for LogSettings {
     fn default() -> Self {
         LogSettings {
             filter: DEFAULT_LOG_FILTER.to_owned(),
+            format: LogFormat::default(),
         }
     }
+}
+
+/// `log.format`: how log lines are written (to stderr).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, with `timestamp`, `level`, `target`,
+    /// `message` and the event's fields.
+    Json,
+}
+
+impl LogFormat {
+    /// Every format, in the order they are documented.
+    pub const ALL: [LogFormat; 2] = [LogFormat::Text, LogFormat::Json];
+
+    /// The spelling used in the config file and `SKILLMESH_LOG_FORMAT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = ParseLogFormatError;
+
+    /// Accepts exactly `text` or `json`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LogFormat::ALL
+            .into_iter()
+            .find(|format| format.as_str() == s)
+            .ok_or_else(|| ParseLogFormatError {
+                value: crate::text::shown(s),
+            })
+    }
+}
+
+/// A string that is not `text` or `json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is not a log format (expected \"text\" or \"json\")")]
+pub struct ParseLogFormatError {
+    /// The rejected input, quoted (and shortened if long).
+    value: String,
 }
 
 /// `federation.mode`: which other organisations this node federates with.
@@ -274,6 +342,27 @@ mod tests {
         assert_eq!(config.federation.max_records_per_org, 10_000);
         assert_eq!(config.federation.requests_per_minute, 60);
         assert_eq!(config.log.filter, "info");
+        assert_eq!(config.log.format, LogFormat::Text);
+        assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn log_format_round_trips_and_rejects_other_spellings() {
+        for format in LogFormat::ALL {
+            assert_eq!(format.as_str().parse::<LogFormat>(), Ok(format));
+            assert_eq!(format.to_string(), format.as_str());
+        }
+        for bad in ["", "JSON", "txt", " json"] {
+            assert!(
+                bad.parse::<LogFormat>().is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+        let err = "xml".parse::<LogFormat>().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("\"xml\" is not a log format (expected \"text\" or \"json\")")
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
-    Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogSettings, MAX_IDLE_TIMEOUT_SECS,
-    MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS,
-    MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_RECONCILE_INTERVAL_SECS,
-    NetworkSettings, OrgSettings, WebSettings,
+    Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings,
+    MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES,
+    MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS,
+    MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OrgSettings, WebSettings,
 };
 use crate::text::shown;
 
@@ -99,10 +99,22 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         },
     };
 
+    let metrics = MetricsSettings {
+        listen: draft
+            .metrics_listen
+            .map(|listen| metrics_listen(listen, web.listen))
+            .transpose()?,
+    };
+
+    let defaults = LogSettings::default();
     let log = LogSettings {
         filter: match draft.log_filter {
             Some(filter) => log_filter(filter)?,
-            None => LogSettings::default().filter,
+            None => defaults.filter,
+        },
+        format: match draft.log_format {
+            Some(format) => log_format(format)?,
+            None => defaults.format,
         },
     };
 
@@ -113,6 +125,7 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         web,
         network,
         federation,
+        metrics,
         log,
     })
 }
@@ -200,6 +213,26 @@ fn socket_addr(listen: Sourced<String>) -> Result<SocketAddr, ConfigError> {
             ),
         )
     })
+}
+
+/// A socket address that cannot collide with `web`'s: the two servers
+/// would fight over one port (and the metrics must not be served to
+/// whoever reaches the web port).
+fn metrics_listen(listen: Sourced<String>, web: SocketAddr) -> Result<SocketAddr, ConfigError> {
+    let origin = listen.origin;
+    let addr = socket_addr(listen)?;
+    let overlaps = addr.port() != 0
+        && addr.port() == web.port()
+        && (addr.ip() == web.ip() || addr.ip().is_unspecified() || web.ip().is_unspecified());
+    if overlaps {
+        return Err(invalid(
+            origin,
+            format!(
+                "{addr} is the web server's port (web.listen is {web}); the metrics need a port of their own"
+            ),
+        ));
+    }
+    Ok(addr)
 }
 
 fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {
@@ -331,6 +364,11 @@ fn positive_u32(value: Sourced<i64>) -> Result<u32, ConfigError> {
 
 fn federation_mode(mode: Sourced<String>) -> Result<FederationMode, ConfigError> {
     let Sourced { value, origin } = mode;
+    value.parse().map_err(|e| invalid(origin, format!("{e}")))
+}
+
+fn log_format(format: Sourced<String>) -> Result<LogFormat, ConfigError> {
+    let Sourced { value, origin } = format;
     value.parse().map_err(|e| invalid(origin, format!("{e}")))
 }
 
@@ -614,6 +652,59 @@ mod tests {
             ..base()
         };
         assert!(error(draft).starts_with("SKILLMESH_LOG: must not be empty"));
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        let format = |f: &str| Draft {
+            log_format: file(f.to_owned(), "log.format"),
+            ..base()
+        };
+        let config = validate(format("json"), Path::new("")).ok();
+        assert_eq!(config.map(|c| c.log.format), Some(LogFormat::Json));
+        assert_eq!(
+            error(format("yaml")),
+            "log.format: \"yaml\" is not a log format (expected \"text\" or \"json\")"
+        );
+        let draft = Draft {
+            log_format: env(String::new(), "SKILLMESH_LOG_FORMAT"),
+            ..base()
+        };
+        assert!(error(draft).starts_with("SKILLMESH_LOG_FORMAT: \"\" is not a log format"));
+    }
+
+    #[test]
+    fn metrics_listen_is_an_address_apart_from_the_web_port() {
+        let metrics = |web: &str, listen: &str| Draft {
+            web_listen: file(web.to_owned(), "web.listen"),
+            metrics_listen: file(listen.to_owned(), "metrics.listen"),
+            ..base()
+        };
+        let config = validate(metrics("127.0.0.1:8080", "127.0.0.1:9464"), Path::new("")).ok();
+        assert_eq!(
+            config.and_then(|c| c.metrics.listen).map(|a| a.to_string()),
+            Some("127.0.0.1:9464".to_owned())
+        );
+        for (web, listen) in [
+            ("127.0.0.1:0", "127.0.0.1:0"),
+            ("127.0.0.1:8080", "127.0.0.2:8080"),
+            ("[::1]:8080", "127.0.0.1:9464"),
+        ] {
+            assert!(
+                validate(metrics(web, listen), Path::new("")).is_ok(),
+                "{web} {listen}"
+            );
+        }
+        assert_eq!(
+            error(metrics("127.0.0.1:8080", "127.0.0.1:8080")),
+            "metrics.listen: 127.0.0.1:8080 is the web server's port (web.listen is 127.0.0.1:8080); the metrics need a port of their own"
+        );
+        assert!(error(metrics("0.0.0.0:8080", "127.0.0.1:8080")).contains("port of their own"));
+        assert!(error(metrics("127.0.0.1:8080", "[::]:8080")).contains("port of their own"));
+        assert_eq!(
+            error(metrics("127.0.0.1:8080", "9464")),
+            "metrics.listen: \"9464\" is not a socket address (expected something like 127.0.0.1:8080)"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use skillmesh_config::{Config, ConfigError, ENV_VARS, FederationMode};
+use skillmesh_config::{Config, ConfigError, ENV_VARS, FederationMode, LogFormat};
 
 const MINIMAL: &str = "data_dir = \"/srv/sm\"\n[org]\nname = \"Northwind\"\n";
 
@@ -76,7 +76,9 @@ fn everything_can_come_from_the_environment() {
             ("SKILLMESH_FEDERATION_APPROVAL_REQUIRED", "true"),
             ("SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG", "500"),
             ("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE", "30"),
+            ("SKILLMESH_METRICS_LISTEN", "127.0.0.1:9464"),
             ("SKILLMESH_LOG", "debug"),
+            ("SKILLMESH_LOG_FORMAT", "json"),
         ],
     ));
     assert_eq!(config.org.name, "Contoso");
@@ -103,7 +105,12 @@ fn everything_can_come_from_the_environment() {
     assert!(config.federation.approval_required);
     assert_eq!(config.federation.max_records_per_org, 500);
     assert_eq!(config.federation.requests_per_minute, 30);
+    assert_eq!(
+        config.metrics.listen.map(|a| a.to_string()).as_deref(),
+        Some("127.0.0.1:9464")
+    );
     assert_eq!(config.log.filter, "debug");
+    assert_eq!(config.log.format, LogFormat::Json);
 }
 
 #[test]
@@ -160,7 +167,13 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE", "8", |c| {
             c.federation.requests_per_minute = 8;
         }),
+        ("SKILLMESH_METRICS_LISTEN", "127.0.0.1:9464", |c| {
+            c.metrics.listen = Some(([127, 0, 0, 1], 9464).into());
+        }),
         ("SKILLMESH_LOG", "warn", |c| c.log.filter = "warn".into()),
+        ("SKILLMESH_LOG_FORMAT", "json", |c| {
+            c.log.format = LogFormat::Json
+        }),
     ];
     assert_eq!(cases.len(), ENV_VARS.len(), "every variable has a case");
     for (var, value, change) in cases {
@@ -296,6 +309,8 @@ fn bad_env_value_names_the_variable() {
         ("SKILLMESH_ORG_NAME", ""),
         ("SKILLMESH_DATA_DIR", ""),
         ("SKILLMESH_LOG", ""),
+        ("SKILLMESH_LOG_FORMAT", "logfmt"),
+        ("SKILLMESH_METRICS_LISTEN", "localhost:9464"),
     ] {
         let e = err(from_str(MINIMAL, &[(var, value)]));
         assert!(

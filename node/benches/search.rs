@@ -131,9 +131,11 @@ fn record(key: &SigningKey, id: String, now: i64, body: Body, rng: &mut Rng) -> 
 
 fn service(dir: &std::path::Path, location: Location) -> Service {
     let store = Arc::new(Store::open(&dir.join("store")).expect("store"));
+    let identity = OrgIdentity::generate().expect("key");
+    let metrics = skillmesh_node::metrics::Metrics::new(identity.org());
     Service::with_search(
         "bench".into(),
-        OrgIdentity::generate().expect("key"),
+        identity,
         store,
         InboundSettings {
             max_records_per_org: 1_000_000,
@@ -143,6 +145,7 @@ fn service(dir: &std::path::Path, location: Location) -> Service {
             location,
             synonyms: Synonyms::builtin(),
         },
+        metrics,
     )
     .expect("service")
 }

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod impact;
 pub mod invite;
 pub mod matching;
+pub mod metrics;
 pub mod network;
 pub mod observation;
 pub mod outbound;

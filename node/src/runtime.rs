@@ -1,6 +1,6 @@
 //! Starting and stopping one node: take the data directory lock, load the
-//! key, open the store and the search index, bind the web port, serve
-//! until told to stop.
+//! key, open the store and the search index, bind the web port (and the
+//! metrics port, when `metrics.listen` is set), serve until told to stop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::admin;
 use crate::datadir::{DataDirError, DataDirLock, STORE_DIR};
 use crate::identity::{KeyError, OrgIdentity};
+use crate::metrics::Metrics;
 use crate::network::{self, NetworkConfig, NetworkHandle};
 use crate::service::{InboundSettings, Service};
 use crate::store::{Store, StoreError};
@@ -37,18 +38,34 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("metrics.listen {0} is already in use by another program; choose another port")]
+    MetricsPortInUse(SocketAddr),
+    #[error("cannot listen on metrics.listen {addr}: {source}")]
+    MetricsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A node that is serving.
 pub struct RunningNode {
     pub web_addr: SocketAddr,
+    /// Where `GET /metrics` is served, when `metrics.listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub service: Service,
     pub network: NetworkHandle,
     network_tasks: Option<network::NetworkTasks>,
     housekeeping: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    metrics_server: Option<MetricsServer>,
     _lock: DataDirLock,
+}
+
+/// The metrics listener's task, and how to stop it.
+struct MetricsServer {
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningNode {
@@ -64,6 +81,14 @@ impl RunningNode {
         }
         self.housekeeping.abort();
         let _ = (&mut self.housekeeping).await;
+        if let Some(metrics) = self.metrics_server.take() {
+            let _ = metrics.shutdown.send(());
+            match metrics.task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "metrics server ended with an error"),
+                Err(e) => tracing::warn!(error = %e, "metrics server task failed"),
+            }
+        }
         if let Some(tasks) = self.network_tasks.take() {
             tasks.shutdown().await;
         }
@@ -131,12 +156,15 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,
     };
+    // One set of metrics per node (a demo runs several in one process).
+    let metrics = Metrics::new(identity.org());
     let service = Service::with_search(
         config.org.name.clone(),
         identity,
         store,
         inbound,
         crate::search::SearchOptions::for_data_dir(&config.data_dir),
+        metrics.clone(),
     )?;
     service.ensure_org_card()?;
     let network_config = NetworkConfig::from_settings(&config.network)?;
@@ -161,11 +189,16 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         addr: config.web.listen,
         source,
     })?;
+    let metrics_listener = match config.metrics.listen {
+        Some(addr) => Some(bind_metrics(addr).await?),
+        None => None,
+    };
     let options = skillmesh_web::WebOptions {
         public_url: config.web.public_url.clone(),
         // Demo and test nodes share 127.0.0.1; their cookies must not mix.
         instance: service.org().short(),
         trusted_proxies: config.web.trusted_proxies.clone(),
+        metrics: Some(Arc::new(metrics)),
     };
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
@@ -180,20 +213,33 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         })
         .await
     });
+    let (metrics_addr, metrics_server) = match metrics_listener {
+        Some((listener, addr)) => {
+            let (shutdown, rx) = oneshot::channel::<()>();
+            let task = tokio::spawn(crate::metrics::serve(listener, service.clone(), async {
+                let _ = rx.await;
+            }));
+            (Some(addr), Some(MetricsServer { shutdown, task }))
+        }
+        None => (None, None),
+    };
     tracing::info!(
         org = %service.org_name(),
         key = %service.org(),
         web = %format!("http://{web_addr}"),
+        metrics = %metrics_addr.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
         "node started"
     );
     Ok(RunningNode {
         web_addr,
+        metrics_addr,
         service,
         network,
         network_tasks: Some(network_tasks),
         housekeeping,
         shutdown: Some(tx),
         server,
+        metrics_server,
         _lock: lock,
     })
 }
@@ -212,4 +258,19 @@ async fn housekeeping(service: Service) {
             Err(e) => tracing::warn!(error = %e, "purging expired records stopped"),
         }
     }
+}
+
+/// Binds `metrics.listen`; a port in use is an error naming the setting.
+async fn bind_metrics(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = match TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(StartError::MetricsPortInUse(addr));
+        }
+        Err(source) => return Err(StartError::MetricsBind { addr, source }),
+    };
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::MetricsBind { addr, source })?;
+    Ok((listener, bound))
 }

@@ -9,6 +9,7 @@ use skillmesh_protocol::{Body, Envelope, Header, OrgKey, RECORD_VERSION, Record,
 
 use crate::clock;
 use crate::identity::OrgIdentity;
+use crate::metrics::{IngestOutcome, Metrics, Via};
 use crate::outbound::expertise_listing;
 use crate::policy::{self, Admission};
 use crate::search::{Search, SearchOptions};
@@ -98,6 +99,9 @@ struct Inner {
     /// Where newly signed records go to be gossiped: the bounded channel
     /// to the network, set when the node is wired together.
     outbound: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<Envelope>>>,
+    /// The node's Prometheus metrics (ingest counts them; the network and
+    /// the web layer reach them through [`Service::metrics`]).
+    metrics: Metrics,
 }
 
 /// The part of the configuration that governs what enters.
@@ -138,28 +142,50 @@ pub enum Ingested {
     OverQuota,
 }
 
+impl Ingested {
+    /// The outcome as the metrics count it.
+    pub fn outcome(&self) -> IngestOutcome {
+        match self {
+            Ingested::Stored(_) => IngestOutcome::Stored,
+            Ingested::Stale => IngestOutcome::Stale,
+            Ingested::NotAdmitted(_) => IngestOutcome::NotAdmitted,
+            Ingested::OverQuota => IngestOutcome::OverQuota,
+        }
+    }
+}
+
 impl Service {
-    /// The service over `store`, searching with an index in memory (see
-    /// [`Service::with_search`]).
+    /// The service over `store`, searching with an index in memory and
+    /// with metrics of its own (see [`Service::with_search`]).
     pub fn new(
         org_name: String,
         identity: OrgIdentity,
         store: Arc<Store>,
         inbound: InboundSettings,
     ) -> Result<Self> {
-        Self::with_search(org_name, identity, store, inbound, SearchOptions::default())
+        let metrics = Metrics::new(identity.org());
+        Self::with_search(
+            org_name,
+            identity,
+            store,
+            inbound,
+            SearchOptions::default(),
+            metrics,
+        )
     }
 
     /// The service over `store`: reads the federation mode an admin may
     /// have set (it wins over `inbound.mode`), builds the search catalogue
     /// from the records held and opens the search index as `search` says
-    /// (it catches up with the store in the background).
+    /// (it catches up with the store in the background). What it takes in
+    /// is counted in `metrics`.
     pub fn with_search(
         org_name: String,
         identity: OrgIdentity,
         store: Arc<Store>,
         inbound: InboundSettings,
         search: SearchOptions,
+        metrics: Metrics,
     ) -> Result<Self> {
         let mode = store.federation_mode()?.unwrap_or(inbound.mode);
         let search = Search::open(identity.org(), store.clone(), search)?;
@@ -176,8 +202,15 @@ impl Service {
                 answer_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
+                metrics,
             }),
         })
+    }
+
+    /// The node's metrics: the network sets its figures here
+    /// (`service.metrics().set_peers(n)` and the like).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// Sends every record this node signs from now on to `tx` (the network;
@@ -723,12 +756,41 @@ impl Service {
             .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
     }
 
+    /// Takes envelopes from another organisation. See
+    /// [`Service::ingest_many_via`]; the way they came is read from `from`
+    /// ([`Via::of_actor`]: `sync:<peer>` for sync, else gossip).
+    pub fn ingest_many(
+        &self,
+        envelopes: &[&[u8]],
+        from: &str,
+    ) -> Result<Vec<Result<Ingested, Rejection>>> {
+        self.ingest_many_via(envelopes, from, Via::of_actor(from))
+    }
+
     /// Takes envelopes from another organisation: verifies each, applies
     /// inbound policy, the quota and the `seq` rule, stores the survivors in
     /// one durable batch, and writes every outcome to the audit log. The
     /// outer error is a local failure (storage); the inner one per envelope
-    /// says why that envelope was refused.
-    pub fn ingest_many(
+    /// says why that envelope was refused. Each outcome is counted in the
+    /// metrics, under `via`.
+    pub fn ingest_many_via(
+        &self,
+        envelopes: &[&[u8]],
+        from: &str,
+        via: Via,
+    ) -> Result<Vec<Result<Ingested, Rejection>>> {
+        let results = self.ingest_batch(envelopes, from)?;
+        let metrics = &self.inner.metrics;
+        for result in &results {
+            match result {
+                Ok(ingested) => metrics.ingested(ingested.outcome(), via),
+                Err(rejection) => metrics.rejected(rejection),
+            }
+        }
+        Ok(results)
+    }
+
+    fn ingest_batch(
         &self,
         envelopes: &[&[u8]],
         from: &str,

@@ -1,11 +1,16 @@
 //! Cross-cutting HTTP concerns as tower layers: request tracing, a body
-//! size limit, and security headers on every response.
+//! size limit, security headers on every response, and request timing for
+//! the node's metrics.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+
+use crate::observe::{WebMetrics, time_request};
 
 /// Largest request body accepted (forms and API calls are small).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,14 +29,21 @@ const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
-pub fn apply(mut router: Router) -> Router {
+pub fn apply(mut router: Router, metrics: Option<Arc<dyn WebMetrics>>) -> Router {
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,
             HeaderValue::from_static(value),
         ));
     }
-    router
+    let router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    match metrics {
+        // Outermost, so the time includes every other layer's work.
+        Some(metrics) => router.layer(axum::middleware::from_fn(move |request, next| {
+            time_request(metrics.clone(), request, next)
+        })),
+        None => router,
+    }
 }

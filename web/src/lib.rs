@@ -6,7 +6,8 @@
 //! Pages are plain HTML forms rendered with maud (which escapes every
 //! interpolated value), styled by one small stylesheet, and work without
 //! JavaScript. Cross-cutting concerns (security headers, body limit,
-//! tracing) are tower layers in [`layers`].
+//! tracing, request timing for the node's metrics) are tower layers in
+//! [`layers`].
 
 mod api;
 mod api_v1;
@@ -18,6 +19,7 @@ mod health;
 pub mod ics;
 mod layers;
 mod layout;
+mod observe;
 mod openapi;
 mod pages;
 mod session;
@@ -31,6 +33,7 @@ use axum::routing::{get, post};
 
 pub use api::*;
 pub use layers::MAX_BODY_BYTES;
+pub use observe::{SignInFailure, UNMATCHED_ROUTE, WebMetrics};
 pub use session::{CSRF_HEADER, SESSION_COOKIE};
 
 /// How the web layer is served.
@@ -47,6 +50,9 @@ pub struct WebOptions {
     /// `web.trusted_proxies`: reverse proxies whose `X-Forwarded-For`
     /// names the client (see [`session::client_ip`]).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where to report every request served and every sign-in refused
+    /// (the node's Prometheus metrics); `None` reports nothing.
+    pub metrics: Option<Arc<dyn WebMetrics>>,
 }
 
 impl WebOptions {
@@ -70,8 +76,18 @@ pub(crate) struct AppState<S> {
 
 pub(crate) type Shared<S> = Arc<AppState<S>>;
 
+impl<S> AppState<S> {
+    /// Counts a refused sign-in in the node's metrics, if it keeps any.
+    pub(crate) fn sign_in_failed(&self, reason: SignInFailure) {
+        if let Some(metrics) = &self.options.metrics {
+            metrics.sign_in_failed(reason);
+        }
+    }
+}
+
 /// The whole web application for one node.
 pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
+    let metrics = options.metrics.clone();
     let state = Arc::new(AppState {
         node,
         sessions: session::Sessions::default(),
@@ -196,5 +212,5 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         .nest("/api/v1", api_v1::routes::<S>())
         .fallback(pages::not_found::<S>)
         .with_state(state);
-    layers::apply(router)
+    layers::apply(router, metrics)
 }

@@ -1028,3 +1028,96 @@ async fn feedback_is_given_on_an_accepted_request() {
         .await;
     assert!(missing.body.contains("The rating must be a whole number."));
 }
+
+/// Records what the web layer reports, as the node's metrics would.
+#[derive(Debug, Default)]
+struct Recorder {
+    requests: std::sync::Mutex<Vec<(&'static str, String, u16)>>,
+    sign_in_failures: std::sync::Mutex<Vec<crate::SignInFailure>>,
+}
+
+impl crate::WebMetrics for Recorder {
+    fn request_served(
+        &self,
+        method: &'static str,
+        route: &str,
+        status: u16,
+        _elapsed: std::time::Duration,
+    ) {
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.push((method, route.to_owned(), status));
+        }
+    }
+
+    fn sign_in_failed(&self, reason: crate::SignInFailure) {
+        if let Ok(mut failures) = self.sign_in_failures.lock() {
+            failures.push(reason);
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_are_reported_by_route_pattern_and_refused_sign_ins_by_reason() {
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let mut c = Client::with(WebOptions {
+        metrics: Some(recorder.clone()),
+        ..WebOptions::default()
+    });
+    c.get("/healthz").await;
+    c.get("/listing/0123abcd/listing-p1").await;
+    c.api("GET", "/api/v1/me", Some(MEMBER_TOKEN), None).await;
+    c.get("/no/such/page/4711").await;
+    c.send(
+        Request::builder()
+            .method("BREW")
+            .uri("/healthz")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let requests = recorder
+        .requests
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_default();
+    let seen: Vec<(&str, &str)> = requests.iter().map(|(m, r, _)| (*m, r.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", "/healthz"),
+            ("GET", "/listing/{org}/{id}"),
+            ("GET", "/api/v1/me"),
+            ("GET", crate::UNMATCHED_ROUTE),
+            ("OTHER", "/healthz"),
+        ]
+    );
+    assert_eq!(requests[0].2, 200);
+    assert_eq!(requests[2].2, 200);
+    assert_eq!(requests[3].2, 404);
+
+    for _ in 0..6 {
+        let csrf = c.get("/signin").await.csrf();
+        c.post_form(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("username", MEMBER.0),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    }
+    let failures = recorder
+        .sign_in_failures
+        .lock()
+        .map(|f| f.clone())
+        .unwrap_or_default();
+    use crate::SignInFailure::{RateLimited, WrongPassword};
+    assert_eq!(
+        failures,
+        [WrongPassword; 5]
+            .into_iter()
+            .chain([RateLimited])
+            .collect::<Vec<_>>()
+    );
+}

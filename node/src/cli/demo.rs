@@ -30,7 +30,7 @@ impl Default for DemoArgs {
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    super::init_logging("info,sled=warn");
+    super::init_logging("info,sled=warn", skillmesh_config::LogFormat::Text);
     let (root, temporary) = match args.data_dir {
         Some(dir) => (dir, false),
         None => (demo::default_root(), true),

@@ -29,6 +29,10 @@ pub struct InitArgs {
     /// for several), e.g. /ip4/0.0.0.0/tcp/4001. Partners need a fixed port.
     #[arg(long = "p2p-listen")]
     p2p_listen: Vec<String>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, apart
+    /// from the web port, e.g. 127.0.0.1:9464. Default: no metrics.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
     /// An invite from a member organisation's admin (`skillmesh invite`):
     /// fills in the nodes to bootstrap from and, for a private network, its key.
     #[arg(long)]
@@ -53,6 +57,7 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let mut config = Config::new(&args.org, PathBuf::from("."));
     config.key_file = PathBuf::from(KEY_FILE);
     config.web.listen = args.web_listen;
+    config.metrics.listen = args.metrics_listen;
     if !args.p2p_listen.is_empty() {
         config.network.listen = args.p2p_listen.clone();
     }

@@ -11,6 +11,7 @@ mod user;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use skillmesh_config::LogFormat;
 
 #[derive(Parser)]
 #[command(
@@ -90,14 +91,26 @@ pub fn one_line(e: &anyhow::Error) -> String {
     out.replace('\n', " ")
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the configured filter.
-fn init_logging(filter: &str) {
+/// Logs go to stderr (under systemd, the journal); `RUST_LOG` overrides
+/// the configured filter. `LogFormat::Json` writes one JSON object per line
+/// (tracing-subscriber's own JSON formatter) with the event's message and
+/// fields at the top level, as log shippers (Vector, Promtail, Filebeat)
+/// expect, and the span it happened in.
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -20,7 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(3600);
 
 pub fn reindex(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
-    super::init_logging("warn");
+    super::init_logging("warn", config.log.format);
     let _lock = DataDirLock::acquire(&config.data_dir)?;
     let own = OrgIdentity::load_file(&config.key_file)?.org();
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);

@@ -7,7 +7,7 @@ use skillmesh_node::runtime;
 
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
-    super::init_logging(&config.log.filter);
+    super::init_logging(&config.log.filter, config.log.format);
     super::runtime()?.block_on(async {
         let stop = super::shutdown_signal()?;
         let node = runtime::start(&config).await?;

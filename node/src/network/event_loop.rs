@@ -576,6 +576,7 @@ impl EventLoop {
             .connections
             .insert(connection, now);
         if first {
+            self.service.metrics().set_peers(self.connected.len());
             tracing::info!(%peer, org = %org.short(), "peer connected");
             self.tell(PeerEvent::Connected(peer));
             // Anything waiting for this organisation can go now.

@@ -26,7 +26,6 @@ mod router;
 pub mod sync;
 pub mod wire;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
@@ -36,8 +35,7 @@ use tokio::task::JoinHandle;
 
 use crate::service::Service;
 pub use event_loop::{LIVENESS_TIMEOUT, PING_INTERVAL};
-pub use reconciler::ReconcileStats;
-pub use router::{Queue, RouterStats};
+pub use router::Queue;
 pub use wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
 
 /// How many newly signed records may wait for the network to gossip them.
@@ -229,19 +227,11 @@ pub(crate) enum Command {
     DisconnectOrg(OrgKey),
 }
 
-/// Counters of the application side of the network, for `/metrics`.
-#[derive(Debug, Clone)]
-pub struct NetworkStats {
-    pub router: Arc<RouterStats>,
-    pub reconcile: Arc<ReconcileStats>,
-}
-
 /// The typed handle to the network task.
 #[derive(Clone)]
 pub struct NetworkHandle {
     tx: mpsc::Sender<Command>,
     resync: mpsc::Sender<()>,
-    stats: NetworkStats,
 }
 
 impl NetworkHandle {
@@ -315,11 +305,6 @@ impl NetworkHandle {
         }
     }
 
-    /// Queue depths and drops, reconciliation rounds.
-    pub fn stats(&self) -> &NetworkStats {
-        &self.stats
-    }
-
     /// Disconnects every peer of `org` (after it was blocked).
     pub async fn disconnect_org(&self, org: OrgKey) -> Result<(), NetworkError> {
         self.tx
@@ -351,14 +336,7 @@ impl NetworkHandle {
                 }
             }
         });
-        NetworkHandle {
-            tx,
-            resync,
-            stats: NetworkStats {
-                router: Arc::default(),
-                reconcile: Arc::default(),
-            },
-        }
+        NetworkHandle { tx, resync }
     }
 }
 
@@ -419,14 +397,9 @@ pub async fn start(
         },
         workers,
     );
-    let stats = NetworkStats {
-        router: router.stats(),
-        reconcile: Arc::default(),
-    };
     let handle = NetworkHandle {
         tx,
         resync: resync_tx,
-        stats: stats.clone(),
     };
     let event_loop = event_loop::EventLoop::new(
         &config,
@@ -451,7 +424,6 @@ pub async fn start(
             differs: differs_rx,
             resync: resync_rx,
         },
-        stats.reconcile,
     ));
     let event_loop = tokio::spawn(event_loop.run(stop_rx));
     Ok((

@@ -19,8 +19,6 @@
 //! one or two of them rather than the same records from all.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use libp2p::PeerId;
@@ -31,6 +29,7 @@ use tokio::time::Instant;
 
 use super::NetworkHandle;
 use super::reconcile::{self, Memo, Outcome};
+use crate::metrics::{Metrics, ReconcileResult};
 use crate::service::Service;
 
 pub const MAX_CONCURRENT_ROUNDS: usize = 4;
@@ -44,16 +43,6 @@ const NUDGE_GAP: Duration = Duration::from_millis(500);
 pub(crate) enum PeerEvent {
     Connected(PeerId),
     Disconnected(PeerId),
-}
-
-/// Rounds run and what they found, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct ReconcileStats {
-    pub in_sync: AtomicU64,
-    pub differed: AtomicU64,
-    pub failed: AtomicU64,
-    pub fetched: AtomicU64,
-    pub stored: AtomicU64,
 }
 
 struct PeerState {
@@ -108,8 +97,8 @@ pub(crate) async fn run(
     service: Service,
     interval: Duration,
     mut inputs: Inputs,
-    stats: Arc<ReconcileStats>,
 ) {
+    let metrics = service.metrics().clone();
     let mut peers: HashMap<PeerId, PeerState> = HashMap::new();
     // Dropped (and every round aborted) when the reconciler is stopped.
     let mut rounds: JoinSet<Done> = JoinSet::new();
@@ -214,7 +203,7 @@ pub(crate) async fn run(
                         continue;
                     }
                 };
-                let stored = on_done(&done, &stats);
+                let stored = on_done(&done, &metrics);
                 if let Some(state) = peers.get_mut(&done.peer) {
                     state.memo = Some(done.memo);
                     state.next_at = if state.again {
@@ -238,10 +227,10 @@ pub(crate) async fn run(
 }
 
 /// Logs and counts a finished round; returns how many records it stored.
-fn on_done(done: &Done, stats: &ReconcileStats) -> usize {
+fn on_done(done: &Done, metrics: &Metrics) -> usize {
     match &done.result {
         Ok(Outcome::InSync | Outcome::Unchanged) => {
-            stats.in_sync.fetch_add(1, Ordering::Relaxed);
+            metrics.reconcile_round(ReconcileResult::InSync);
             0
         }
         Ok(Outcome::Reconciled {
@@ -249,9 +238,8 @@ fn on_done(done: &Done, stats: &ReconcileStats) -> usize {
             fetched,
             stored,
         }) => {
-            stats.differed.fetch_add(1, Ordering::Relaxed);
-            stats.fetched.fetch_add(*fetched as u64, Ordering::Relaxed);
-            stats.stored.fetch_add(*stored as u64, Ordering::Relaxed);
+            metrics.reconcile_round(ReconcileResult::Differed);
+            metrics.reconcile_fetched(*fetched as u64);
             if *stored > 0 {
                 tracing::info!(peer = %done.peer, orgs, fetched, stored, "reconciled with peer");
             } else {
@@ -260,7 +248,7 @@ fn on_done(done: &Done, stats: &ReconcileStats) -> usize {
             *stored
         }
         Err(e) => {
-            stats.failed.fetch_add(1, Ordering::Relaxed);
+            metrics.reconcile_round(ReconcileResult::Failed);
             tracing::info!(peer = %done.peer, error = %e, "reconciliation round failed");
             0
         }

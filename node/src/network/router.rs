@@ -21,7 +21,6 @@
 //! so a peer asking for large pages cannot starve gossip.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -34,6 +33,7 @@ use tokio::sync::mpsc;
 use super::event_loop::Verdict;
 use super::wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
 use super::{Command, direct, sync};
+use crate::metrics::{Metrics, Via};
 use crate::service::{Ingested, Service};
 
 /// Queue sizes. Gossip is the bulk; a direct message or a sync request
@@ -99,36 +99,6 @@ impl Work {
     }
 }
 
-/// Depths and drops per queue, for `/metrics` and the admin console.
-#[derive(Debug, Default)]
-pub struct RouterStats {
-    depth: [AtomicU64; 3],
-    dropped: [AtomicU64; 3],
-    handled: [AtomicU64; 3],
-}
-
-impl RouterStats {
-    fn index(q: Queue) -> usize {
-        match q {
-            Queue::Gossip => 0,
-            Queue::Sync => 1,
-            Queue::Direct => 2,
-        }
-    }
-
-    pub fn depth(&self, q: Queue) -> u64 {
-        self.depth[Self::index(q)].load(Ordering::Relaxed)
-    }
-
-    pub fn dropped(&self, q: Queue) -> u64 {
-        self.dropped[Self::index(q)].load(Ordering::Relaxed)
-    }
-
-    pub fn handled(&self, q: Queue) -> u64 {
-        self.handled[Self::index(q)].load(Ordering::Relaxed)
-    }
-}
-
 #[derive(Default)]
 struct Queues {
     gossip: VecDeque<Work>,
@@ -169,7 +139,7 @@ impl Queues {
 struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
-    stats: Arc<RouterStats>,
+    metrics: Metrics,
 }
 
 impl Shared {
@@ -202,7 +172,7 @@ impl Router {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
-            stats: Arc::new(RouterStats::default()),
+            metrics: service.metrics().clone(),
         });
         let handles = (0..workers)
             .filter_map(|i| {
@@ -226,18 +196,16 @@ impl Router {
         let mut queues = self.shared.lock();
         if queues.closed || queues.of(q).len() >= q.capacity() {
             drop(queues);
-            self.shared.stats.dropped[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
+            self.shared.metrics.queue_dropped(q.name());
             return Err(Box::new(work));
         }
         queues.of(q).push_back(work);
-        self.shared.stats.depth[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .queue_depth(q.name(), queues.of(q).len());
         drop(queues);
         self.shared.ready.notify_one();
         Ok(())
-    }
-
-    pub(crate) fn stats(&self) -> Arc<RouterStats> {
-        self.shared.stats.clone()
     }
 
     /// Stops taking work, lets the workers finish what they hold, and waits
@@ -266,6 +234,8 @@ fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
                     return;
                 }
                 if let Some(w) = queues.next() {
+                    let q = w.queue();
+                    shared.metrics.queue_depth(q.name(), queues.of(q).len());
                     break w;
                 }
                 queues = shared
@@ -275,9 +245,7 @@ fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
             }
         };
         let q = item.queue();
-        shared.stats.depth[RouterStats::index(q)].fetch_sub(1, Ordering::Relaxed);
         handle(item, service, outlets);
-        shared.stats.handled[RouterStats::index(q)].fetch_add(1, Ordering::Relaxed);
         if q == Queue::Sync {
             shared.lock().sync_busy = false;
             // Another worker may be waiting for the sync slot.
@@ -289,10 +257,14 @@ fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
 fn handle(item: Work, service: &Service, outlets: &Outlets) {
     let reply = match item {
         Work::Gossip { id, source, data } => {
-            let verdict = match service.ingest(&data, &format!("peer:{source}")) {
-                Ok(Ok(Ingested::Stored(_))) => Verdict::Accept,
-                Ok(Ok(_)) => Verdict::Ignore,
-                Ok(Err(_)) => Verdict::Reject,
+            let ingested = service
+                .ingest_many_via(&[&data], &format!("peer:{source}"), Via::Gossip)
+                .map(|mut outcomes| outcomes.pop());
+            let verdict = match ingested {
+                Ok(Some(Ok(Ingested::Stored(_)))) => Verdict::Accept,
+                Ok(Some(Ok(_))) => Verdict::Ignore,
+                Ok(Some(Err(_))) => Verdict::Reject,
+                Ok(None) => Verdict::Ignore,
                 Err(e) => {
                     tracing::warn!(error = %e, "storing a gossiped record failed");
                     Verdict::Ignore
@@ -357,6 +329,7 @@ mod tests {
         let (_dir, service) = service();
         let (commands, _rx) = mpsc::channel(1);
         let (differs, _drx) = mpsc::channel(1);
+        let metrics = service.metrics().clone();
         // No workers: nothing is taken off the queue.
         let router = Router::start(service, Outlets { commands, differs }, 0);
         for i in 0..GOSSIP_QUEUE {
@@ -364,9 +337,17 @@ mod tests {
         }
         let refused = router.submit(gossip(1)).expect_err("full");
         assert!(matches!(*refused, Work::Gossip { .. }));
-        let stats = router.stats();
-        assert_eq!(stats.depth(Queue::Gossip), GOSSIP_QUEUE as u64);
-        assert_eq!(stats.dropped(Queue::Gossip), 1);
+        let text = metrics.render(&[]).expect("metrics");
+        assert!(
+            text.contains(&format!(
+                "skillmesh_queue_depth{{queue=\"gossip\"}} {GOSSIP_QUEUE}"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("skillmesh_queue_dropped_total{queue=\"gossip\"} 1"),
+            "{text}"
+        );
         router.shutdown();
     }
 
@@ -391,16 +372,6 @@ mod tests {
         }
         // Garbage is rejected (its sender's score falls).
         assert_eq!(verdicts, [Verdict::Reject; 3]);
-        // Counted just after the verdict is sent.
-        let stats = router.stats();
-        for _ in 0..100 {
-            if stats.handled(Queue::Gossip) == 3 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert_eq!(stats.handled(Queue::Gossip), 3);
-        assert_eq!(stats.depth(Queue::Gossip), 0);
         tokio::task::spawn_blocking(move || router.shutdown())
             .await
             .expect("shutdown");

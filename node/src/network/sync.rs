@@ -12,6 +12,7 @@ use skillmesh_protocol::fingerprint::Fingerprint;
 
 use super::wire::{MAX_IDS_PER_PAGE, MAX_RECORDS_PER_PAGE, OrgSummary, SyncRequest, SyncResponse};
 use super::{NetworkError, NetworkHandle, identity, reconcile};
+use crate::metrics::Via;
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
 use crate::store::{Store, StoreError};
@@ -183,7 +184,7 @@ impl<'a> Fetcher<'a> {
             let from = format!("sync:{}", self.peer);
             self.in_flight = Some(tokio::task::spawn_blocking(move || {
                 let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
-                svc.ingest_many(&refs, &from)
+                svc.ingest_many_via(&refs, &from, Via::Sync)
             }));
         }
         Ok(())

@@ -13,6 +13,7 @@ use maud::html;
 
 use super::{Ctx, FormData, PageError, PageResult, query_map};
 use crate::Shared;
+use crate::SignInFailure;
 use crate::api::{ApiError, NodeApi};
 use crate::session::{self, SESSION_MAX_AGE};
 
@@ -89,6 +90,7 @@ pub async fn submit<S: NodeApi>(
     let username = form.get("username");
     let ip = session::client_ip(&parts, &state.options.trusted_proxies);
     if let Err(e) = state.sign_in_limiter.check(username, ip) {
+        state.sign_in_failed(SignInFailure::RateLimited);
         tracing::warn!(username, ?ip, "sign-in refused: too many failures");
         return Err(ctx.fail(e));
     }
@@ -99,6 +101,7 @@ pub async fn submit<S: NodeApi>(
         .map_err(|e| ctx.fail(e))?;
     let Some(user) = user else {
         state.sign_in_limiter.failed(username, ip);
+        state.sign_in_failed(SignInFailure::WrongPassword);
         tracing::info!(username, ?ip, "sign-in failed");
         let mut page = form_page(&state, &ctx, &next, Some("Wrong email or password."))?;
         *page.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
