@@ -22,7 +22,7 @@ use sample_data::ADMIN_INDEX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("--orgs must be between 1 and 20, not {0}")]
+    #[error("--orgs must be between 1 and {MAX_ORGS}, not {0}")]
     OrgCount(usize),
     #[error("--base-port {0} leaves no room for the organisations' ports")]
     BasePort(u16),
@@ -47,12 +47,14 @@ pub async fn start(
     orgs: usize,
     base_port: u16,
 ) -> Result<Vec<RunningNode>, DemoError> {
-    if !(1..=20).contains(&orgs) {
+    if !(1..=MAX_ORGS).contains(&orgs) {
         return Err(DemoError::OrgCount(orgs));
     }
+    // Web ports from `base_port`, peer-to-peer ports `P2P_OFFSET` above.
     let last = u16::try_from(orgs)
         .ok()
-        .and_then(|n| base_port.checked_add(n));
+        .and_then(|n| base_port.checked_add(n))
+        .and_then(|n| n.checked_add(P2P_OFFSET));
     if base_port == 0 || last.is_none() {
         return Err(DemoError::BasePort(base_port));
     }
@@ -84,10 +86,14 @@ pub async fn start(
                     password_hash.insert(hash).clone()
                 }
             };
-            // The organisations started so far are invited to add
-            // sessions to this one's events.
+            // The organisations started last (as many as an event may
+            // name) are invited to add sessions to this one's events.
+            let skip = nodes
+                .len()
+                .saturating_sub(skillmesh_protocol::limits::MAX_LIST_LEN);
             let partners: Vec<OrgKey> = nodes
                 .iter()
+                .skip(skip)
                 .map(|n: &RunningNode| n.service.org())
                 .collect();
             seed(&node.service, i, &hash, &partners).map_err(|e| setup_err(&name, e))?;
@@ -99,6 +105,11 @@ pub async fn start(
 
 /// Peer-to-peer ports are the web ports plus this.
 pub const P2P_OFFSET: u16 = 100;
+
+/// Most organisations a demo runs (each is a whole node in this process;
+/// their web and peer-to-peer port ranges must not overlap).
+pub const MAX_ORGS: usize = 50;
+const _: () = assert!(MAX_ORGS < P2P_OFFSET as usize);
 
 /// Creates the organisation's key (unless it exists) and config in `dir`.
 /// Every organisation listens for peers on loopback; all but the first
