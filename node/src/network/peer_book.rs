@@ -227,9 +227,12 @@ impl PeerBook {
         if connections >= target {
             return Vec::new();
         }
+        // Only as many as are missing: in a large network a node keeps about
+        // `target` connections of its own, not one to everyone it knows.
+        let budget = (target - connections).min(MAX_DIALS_PER_TICK);
         let mut out = Vec::new();
         for (org, known) in &mut self.known {
-            if out.len() >= MAX_DIALS_PER_TICK {
+            if out.len() >= budget {
                 break;
             }
             if known.dial.in_flight || known.dial.next_at > now || connected(org) || excluded(org) {
@@ -250,7 +253,7 @@ impl PeerBook {
             });
         }
         for b in &mut self.anonymous {
-            if out.len() >= MAX_DIALS_PER_TICK {
+            if out.len() >= budget {
                 break;
             }
             if b.dial.in_flight
@@ -529,6 +532,15 @@ mod tests {
         book.known.get_mut(&p).expect("known").dial.failures = 12;
         book.dial_failed(&due[0], now, 1_000 + RECENT_SECS + 1);
         assert!(book.known[&p].dial.next_at - now > RECENT_CAP * 2);
+    }
+
+    #[test]
+    fn only_as_many_as_are_missing_are_dialled_at_once() {
+        let t0 = Instant::now();
+        let boots: Vec<Multiaddr> = (10..30).map(|n| with_id(n, &org(n as u8))).collect();
+        let mut book = PeerBook::new(org(1), &boots, vec![], t0);
+        assert_eq!(book.due(t0, 5, 8, |_| false, |_| false).len(), 3);
+        assert_eq!(book.due(t0, 0, 8, |_| false, |_| false).len(), 8);
     }
 
     #[test]
