@@ -51,7 +51,35 @@ impl From<crate::search::SearchError> for ServiceError {
     }
 }
 
+impl ServiceError {
+    /// The store's fault, when this error comes from one (see
+    /// [`StoreError::fault`]).
+    pub fn store_fault(&self) -> Option<&crate::storage::WriteFault> {
+        match self {
+            ServiceError::Store(e) => e.fault(),
+            _ => None,
+        }
+    }
+}
+
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// What `/healthz` says while the store cannot save changes.
+fn store_fault_message(fault: &crate::storage::WriteFault) -> String {
+    let reads = if fault.reads_work {
+        "reads still work"
+    } else {
+        "reads fail too until the node can reopen its store"
+    };
+    format!(
+        "the node cannot save changes since {}: {}; changes are refused with an error and \
+         nothing saved before is lost ({reads}). It checks every few seconds and recovers by \
+         itself once it can write again: {}",
+        skillmesh_web::dates::datetime(fault.since),
+        fault,
+        fault.cause.remedy(),
+    )
+}
 
 /// A new id for something this node creates (an offer, a request):
 /// `prefix`, a dash and 16 random hex digits. Ids travel in signed
@@ -248,6 +276,12 @@ impl Service {
     pub fn problems(&self) -> Vec<crate::health::Problem> {
         use crate::health::{Problem, ProblemKind};
         let mut problems = Vec::new();
+        if let Some(fault) = self.inner.store.write_fault() {
+            problems.push(Problem::new(
+                ProblemKind::StoreUnwritable,
+                store_fault_message(&fault),
+            ));
+        }
         let search = &self.inner.search;
         if let Some(stats) = search.index_stats() {
             if stats.failed {

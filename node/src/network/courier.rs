@@ -64,6 +64,9 @@ pub async fn run(handle: NetworkHandle, service: Service) {
             let d = delivery.clone();
             match tokio::task::spawn_blocking(move || svc.delivered(&d, outcome)).await {
                 Ok(Ok(())) => {}
+                Ok(Err(e)) if e.store_fault().is_some() => {
+                    tracing::debug!(error = %e, "cannot record a delivery");
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "cannot record a delivery"),
                 Err(_) => {}
             }

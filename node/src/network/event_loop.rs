@@ -182,6 +182,9 @@ impl EventLoop {
         tokio::task::spawn_blocking(move || match service.purge_expired() {
             Ok(0) => {}
             Ok(n) => tracing::info!(records = n, "dropped expired records"),
+            Err(e) if e.store_fault().is_some() => {
+                tracing::debug!(error = %e, "purging expired records failed");
+            }
             Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
         });
     }
@@ -430,6 +433,11 @@ impl EventLoop {
                         Ok(Ok(Ingested::Stored(_))) => Verdict::Accept,
                         Ok(Ok(_)) => Verdict::Ignore,
                         Ok(Err(_)) => Verdict::Reject,
+                        // Logged once by the store when the fault began.
+                        Err(e) if e.store_fault().is_some() => {
+                            tracing::debug!(error = %e, "storing a gossiped record failed");
+                            Verdict::Ignore
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "storing a gossiped record failed");
                             Verdict::Ignore
@@ -566,6 +574,12 @@ fn answer_direct(service: &Service, peer: &PeerId, message: DirectMessage) -> Di
         Ok(Err(refusal)) => DirectReply::Refused {
             reason: refusal.to_string(),
         },
+        Err(e) if e.store_fault().is_some() => {
+            tracing::debug!(error = %e, "handling a direct message failed");
+            DirectReply::TryLater {
+                reason: "the node cannot save changes right now".into(),
+            }
+        }
         Err(e) => {
             tracing::warn!(error = %e, "handling a direct message failed");
             DirectReply::TryLater {

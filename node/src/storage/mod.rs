@@ -49,6 +49,8 @@
 
 mod recovering;
 mod sled_backend;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::io::Write;
 use std::path::Path;
