@@ -284,11 +284,19 @@ impl Service {
         }
         let search = &self.inner.search;
         if let Some(stats) = search.index_stats() {
-            if stats.failed {
+            if stats.gave_up {
                 problems.push(Problem::new(
                     ProblemKind::IndexFailed,
-                    "the search index failed; searches match words by substring only until \
-                     `skillmesh reindex` rebuilds it",
+                    "the search index failed and more changes came meanwhile than it keeps to \
+                     catch up; searches match words by substring only until the node restarts \
+                     (which rebuilds it) or `skillmesh reindex` runs",
+                ));
+            } else if stats.failed {
+                problems.push(Problem::new(
+                    ProblemKind::IndexFailed,
+                    "the search index cannot be written (a full disk?); searches match words by \
+                     substring meanwhile. The node retries every few seconds and catches the \
+                     index up by itself once it can write again",
                 ));
             } else if let Some(why) = search.index_rebuilt()
                 && stats.committed < stats.sent
