@@ -622,15 +622,16 @@ impl Service {
             updated_at: now,
         };
         skillmesh_protocol::validate::id("id", id)?;
-        self.inner.store.add_item(&item)?;
+        let audit = AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "item_created".into(),
+            org: None,
+            record_id: Some(id.to_string()),
+            detail: item.body.kind().to_string(),
+        };
+        self.inner.store.add_item_audited(&item, &[audit])?;
         self.inner.search.keep_inside(id)?;
-        self.audit(
-            actor,
-            "item_created",
-            None,
-            Some(id),
-            item.body.kind().to_string(),
-        )?;
         Ok(item)
     }
 

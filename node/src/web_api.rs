@@ -68,8 +68,8 @@ fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
 fn store_fault_words(fault: &crate::storage::WriteFault) -> String {
     if fault.reads_work {
         format!(
-            "the node cannot save changes right now ({}), so this change was not saved; try \
-             again later (the node recovers by itself once it can write again)",
+            "the node cannot save changes right now ({}); this change may not have been saved \
+             — try again later (the node recovers by itself once it can write again)",
             fault.cause.words()
         )
     } else {
@@ -1924,7 +1924,7 @@ mod tests {
         };
         assert!(
             words.contains("cannot save changes right now (its disk is full)")
-                && words.contains("this change was not saved; try again later"),
+                && words.contains("this change may not have been saved — try again later"),
             "{words}"
         );
         let health = api.health().await;

@@ -30,7 +30,7 @@
 //!   shows it as `store_unwritable`), and writes are refused at once with
 //!   [`StorageError::Unwritable`] without touching the engine. Reads go on.
 //! * A thread checks every second at first, backing off to every
-//!   [`recovering::MAX_RETRY`], whether the disk takes writes again: it
+//!   [`MAX_RETRY`], whether the disk takes writes again: it
 //!   writes and fsyncs a probe file of [`PROBE_BYTES`] next to the data
 //!   (a failed probe on a full disk costs nothing). A write that arrives
 //!   while the store is faulted runs the same check itself when one is

@@ -137,11 +137,7 @@ impl<O: Opener> Recovering<O> {
             }
             let fault = WriteFault {
                 cause: FaultCause::of(e),
-                detail: match e {
-                    StorageError::Io(io) => io.to_string(),
-                    StorageError::Engine(m) => m.clone(),
-                    StorageError::Unwritable(f) | StorageError::Unreadable(f) => f.detail.clone(),
-                },
+                detail: detail_of(e),
                 since: clock::now(),
                 reads_work: true,
             };
@@ -258,7 +254,8 @@ impl<O: Opener> Shared<O> {
                     let first = f.as_ref().is_some_and(|f| f.reads_work);
                     if let Some(f) = f {
                         f.reads_work = false;
-                        f.detail = e.to_string();
+                        f.cause = FaultCause::of(&e);
+                        f.detail = format!("reopening: {}", detail_of(&e));
                     }
                     first
                 };
@@ -299,6 +296,20 @@ impl<O: Opener> Shared<O> {
             }
             Err(e) => Err(Reopen::Failed(e)),
         }
+    }
+}
+
+/// The error in words for a [`WriteFault`]. sled wraps the operating
+/// system's error in one whose text is its debug form, so the common
+/// causes are named here.
+fn detail_of(e: &StorageError) -> String {
+    match (e, FaultCause::of(e)) {
+        (StorageError::Unwritable(f) | StorageError::Unreadable(f), _) => f.detail.clone(),
+        (_, FaultCause::DiskFull) => "no space left on device (ENOSPC)".into(),
+        (_, FaultCause::QuotaExceeded) => "disk quota exceeded (EDQUOT)".into(),
+        (_, FaultCause::ReadOnly) => "read-only file system (EROFS)".into(),
+        (StorageError::Io(io), _) => io.to_string(),
+        (StorageError::Engine(m), _) => m.clone(),
     }
 }
 
