@@ -87,12 +87,13 @@ impl Running {
         Running::start_with_env(args, &[])
     }
 
-    /// Like [`Running::start`], with extra environment variables.
+    /// Like [`Running::start`], with extra environment variables (one of
+    /// them may set `RUST_LOG`, which is `warn` otherwise).
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(skillmesh_bin())
             .args(args)
-            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
