@@ -65,6 +65,10 @@ struct State {
     recovered_at: Option<Instant>,
     /// The store is being dropped: the recovery thread ends.
     closing: bool,
+    /// A recovery thread runs (or is being started). It clears this, under
+    /// the lock, when it decides to end, so a fault that begins meanwhile
+    /// starts a new one.
+    prober_running: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +101,7 @@ impl<O: Opener> Recovering<O> {
                     delay: first_retry,
                     recovered_at: None,
                     closing: false,
+                    prober_running: false,
                 }),
                 wake: Condvar::new(),
                 recovering: Mutex::new(()),
@@ -106,12 +111,10 @@ impl<O: Opener> Recovering<O> {
         })
     }
 
-    /// Starts the recovery thread unless it runs already.
+    /// Starts the recovery thread (the caller marked it running).
     fn start_prober(&self) {
         let mut slot = lock(&self.shared.prober);
-        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
-            return;
-        }
+        // A thread before it has decided to end: it is gone or about to be.
         if let Some(done) = slot.take() {
             let _ = done.join();
         }
@@ -122,6 +125,7 @@ impl<O: Opener> Recovering<O> {
         {
             Ok(handle) => *slot = Some(handle),
             Err(e) => {
+                lock(&self.shared.state).prober_running = false;
                 tracing::warn!(error = %e, "cannot start the store's recovery thread; writes retry instead");
             }
         }
@@ -130,7 +134,7 @@ impl<O: Opener> Recovering<O> {
     /// Records that a write failed with `e` (unless a fault is recorded
     /// already) and starts the recovery thread; the fault in force.
     fn enter_fault(&self, e: &StorageError) -> WriteFault {
-        let fault = {
+        let (fault, start) = {
             let mut st = lock(&self.shared.state);
             if let Some(f) = &st.fault {
                 return f.clone();
@@ -153,9 +157,13 @@ impl<O: Opener> Recovering<O> {
             st.next_try = Instant::now() + st.delay;
             st.fault = Some(fault.clone());
             self.shared.faulted.store(true, Ordering::Release);
-            fault
+            let start = !st.prober_running;
+            st.prober_running = true;
+            (fault, start)
         };
-        self.start_prober();
+        if start {
+            self.start_prober();
+        }
         fault
     }
 
@@ -331,6 +339,7 @@ fn prober<O: Opener>(weak: &Weak<Shared<O>>) {
             let mut st = lock(&shared.state);
             loop {
                 if st.closing || st.fault.is_none() {
+                    st.prober_running = false;
                     return;
                 }
                 let now = Instant::now();
@@ -345,9 +354,9 @@ fn prober<O: Opener>(weak: &Weak<Shared<O>>) {
                     .0;
             }
         }
-        if shared.try_recover() {
-            return;
-        }
+        // On success the loop above sees no fault (or a new one) and ends
+        // or waits.
+        shared.try_recover();
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::{Batch, Engine, Entry, Op, Opener, Recovering, StorageError};
@@ -25,6 +25,88 @@ pub struct Disk {
     pub opens: AtomicUsize,
     /// Batches that reached an engine's `apply`.
     pub applies: AtomicUsize,
+    /// Holds the writer of one key between its apply and its flush.
+    pub pause: Pause,
+}
+
+/// Holds the thread that writes [`Pause::hold`]'s key: once its batch is
+/// applied, until [`Pause::release_apply`]; then in its next flush, until
+/// [`Pause::release_flush`].
+#[derive(Default)]
+pub struct Pause {
+    state: Mutex<PauseState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PauseState {
+    key: Option<Vec<u8>>,
+    writer: Option<std::thread::ThreadId>,
+    applied: bool,
+    apply_released: bool,
+    flush_released: bool,
+}
+
+impl Pause {
+    pub fn hold(&self, key: &[u8]) {
+        lock(&self.state).key = Some(key.to_vec());
+    }
+
+    /// Waits until the held key's batch is applied.
+    pub fn wait_applied(&self) {
+        let mut st = lock(&self.state);
+        while !st.applied {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    pub fn release_apply(&self) {
+        lock(&self.state).apply_released = true;
+        self.changed.notify_all();
+    }
+
+    pub fn release_flush(&self) {
+        lock(&self.state).flush_released = true;
+        self.changed.notify_all();
+    }
+
+    fn after_apply(&self, batch: &Batch) {
+        let mut st = lock(&self.state);
+        let held = st.key.as_ref().is_some_and(|key| {
+            batch
+                .ops()
+                .iter()
+                .any(|op| matches!(op, Op::Put(k, _) if k == key))
+        });
+        if !held {
+            return;
+        }
+        st.writer = Some(std::thread::current().id());
+        st.applied = true;
+        self.changed.notify_all();
+        while !st.apply_released {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn before_flush(&self) {
+        let mut st = lock(&self.state);
+        if st.writer != Some(std::thread::current().id()) {
+            return;
+        }
+        while !st.flush_released {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 fn disk_full() -> StorageError {
@@ -86,10 +168,13 @@ impl Engine for FaultyEngine {
                 }
             }
         }
+        drop(mem);
+        self.disk.pause.after_apply(batch);
         Ok(())
     }
 
     fn flush(&self) -> Result<(), StorageError> {
+        self.disk.pause.before_flush();
         if self.poisoned.load(Ordering::Acquire) || self.disk.full.load(Ordering::Acquire) {
             self.poisoned.store(true, Ordering::Release);
             return Err(disk_full());

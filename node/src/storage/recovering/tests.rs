@@ -164,6 +164,44 @@ fn no_acknowledged_write_is_lost_when_writers_race_a_fault_and_a_reopen() {
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
 }
 
+/// A commit is one operation on one engine: a reopen cannot slip in
+/// between its apply and its flush (the batch would be applied to the old
+/// engine, lost with it, and flushed, "durably", on the new one).
+#[test]
+fn a_reopen_waits_for_a_commit_in_flight_and_the_commit_is_not_acknowledged_on_another_engine() {
+    let disk = Arc::new(Disk::default());
+    let kv = Arc::new(store(&disk));
+    disk.pause.hold(b"slow");
+    let writer = {
+        let kv = kv.clone();
+        std::thread::spawn(move || put(kv.as_ref(), "slow"))
+    };
+    disk.pause.wait_applied();
+    // Another write fails: the engine is poisoned, the disk has room again.
+    disk.full.store(true, Ordering::Release);
+    assert!(put(kv.as_ref(), "fails").is_err());
+    disk.full.store(false, Ordering::Release);
+    // The recovery thread is reopening by now, waiting for the engine.
+    std::thread::sleep(Duration::from_millis(100));
+    disk.pause.release_apply();
+    // Time for the reopen to happen if the commit in flight let it.
+    std::thread::sleep(Duration::from_millis(200));
+    disk.pause.release_flush();
+    let slow = writer.join().expect("writer");
+    // Its flush ran on the engine it applied to, which the fault poisoned.
+    assert!(
+        slow.is_err(),
+        "acknowledged, though its batch was applied to the engine a reopen replaced"
+    );
+    wait_until("the store recovers", Duration::from_secs(10), || {
+        kv.write_fault().is_none()
+    });
+    put(kv.as_ref(), "after").expect("write");
+    drop(kv);
+    let reopened = store(&disk);
+    assert!(has(&reopened, "after"));
+}
+
 #[test]
 fn when_the_reopen_fails_reads_fail_too_until_it_opens() {
     let disk = Arc::new(Disk::default());
