@@ -354,6 +354,11 @@ async fn a_full_disk_refuses_changes_and_the_node_recovers_without_a_restart() {
     assert_eq!(count(&log, "the store cannot save changes ("), 1);
     assert_eq!(count(&log, "the store saves changes again"), 1);
     assert_eq!(count(&log, "web request failed inside the node"), 0);
+    assert_eq!(
+        count(&log, "response failed"),
+        0,
+        "a line per refused request"
+    );
 
     // And a restart finds everything acknowledged.
     assert!(node.terminate().success());
