@@ -13,11 +13,14 @@ pub struct Problem {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProblemKind {
-    /// Writes to the store fail (a full disk, say); reads still work.
+    /// Writes to the store fail (a full disk, say); reads still work
+    /// (unless reopening the store failed too). The store recovers by
+    /// itself once writes can succeed again (see [`crate::storage`]).
     StoreUnwritable,
     /// No other organisation's node is connected.
     NoPeers,
-    /// The search index failed; searches match by substring only.
+    /// The search index failed; searches match by substring only until it
+    /// catches up by itself (see [`crate::search::index`]).
     IndexFailed,
     /// The search index is being built afresh; ranking is rough meanwhile.
     IndexRebuilding,

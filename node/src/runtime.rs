@@ -254,6 +254,9 @@ async fn housekeeping(service: Service) {
         match tokio::task::spawn_blocking(move || svc.purge_expired()).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(records = n, "dropped expired records"),
+            Ok(Err(e)) if e.store_fault().is_some() => {
+                tracing::debug!(error = %e, "purging expired records failed");
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "purging expired records failed"),
             Err(e) => tracing::warn!(error = %e, "purging expired records stopped"),
         }

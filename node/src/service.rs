@@ -52,7 +52,35 @@ impl From<crate::search::SearchError> for ServiceError {
     }
 }
 
+impl ServiceError {
+    /// The store's fault, when this error comes from one (see
+    /// [`StoreError::fault`]).
+    pub fn store_fault(&self) -> Option<&crate::storage::WriteFault> {
+        match self {
+            ServiceError::Store(e) => e.fault(),
+            _ => None,
+        }
+    }
+}
+
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// What `/healthz` says while the store cannot save changes.
+fn store_fault_message(fault: &crate::storage::WriteFault) -> String {
+    let reads = if fault.reads_work {
+        "reads still work"
+    } else {
+        "reads fail too until the node can reopen its store"
+    };
+    format!(
+        "the node cannot save changes since {}: {}; changes are refused with an error and \
+         nothing saved before is lost ({reads}). It checks every few seconds and recovers by \
+         itself once it can write again: {}",
+        skillmesh_web::dates::datetime(fault.since),
+        fault,
+        fault.cause.remedy(),
+    )
+}
 
 /// A new id for something this node creates (an offer, a request):
 /// `prefix`, a dash and 16 random hex digits. Ids travel in signed
@@ -283,13 +311,27 @@ impl Service {
     pub fn problems(&self) -> Vec<crate::health::Problem> {
         use crate::health::{Problem, ProblemKind};
         let mut problems = Vec::new();
+        if let Some(fault) = self.inner.store.write_fault() {
+            problems.push(Problem::new(
+                ProblemKind::StoreUnwritable,
+                store_fault_message(&fault),
+            ));
+        }
         let search = &self.inner.search;
         if let Some(stats) = search.index_stats() {
-            if stats.failed {
+            if stats.gave_up {
                 problems.push(Problem::new(
                     ProblemKind::IndexFailed,
-                    "the search index failed; searches match words by substring only until \
-                     `skillmesh reindex` rebuilds it",
+                    "the search index failed and more changes came meanwhile than it keeps to \
+                     catch up; searches match words by substring only until the node restarts \
+                     (which rebuilds it) or `skillmesh reindex` runs",
+                ));
+            } else if stats.failed {
+                problems.push(Problem::new(
+                    ProblemKind::IndexFailed,
+                    "the search index cannot be written (a full disk?); searches match words by \
+                     substring meanwhile. The node retries every few seconds and catches the \
+                     index up by itself once it can write again",
                 ));
             } else if let Some(why) = search.index_rebuilt()
                 && stats.committed < stats.sent
@@ -617,15 +659,16 @@ impl Service {
             updated_at: now,
         };
         skillmesh_protocol::validate::id("id", id)?;
-        self.inner.store.add_item(&item)?;
+        let audit = AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "item_created".into(),
+            org: None,
+            record_id: Some(id.to_string()),
+            detail: item.body.kind().to_string(),
+        };
+        self.inner.store.add_item_audited(&item, &[audit])?;
         self.inner.search.keep_inside(id)?;
-        self.audit(
-            actor,
-            "item_created",
-            None,
-            Some(id),
-            item.body.kind().to_string(),
-        )?;
         Ok(item)
     }
 

@@ -63,6 +63,24 @@ fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
         .then(|| sha256_hex(token))
 }
 
+/// What a person reads when the node cannot save (or, rarely, read) its
+/// data: what is wrong, that nothing changed, and what to do.
+fn store_fault_words(fault: &crate::storage::WriteFault) -> String {
+    if fault.reads_work {
+        format!(
+            "the node cannot save changes right now ({}); this change may not have been saved \
+             — try again later (the node recovers by itself once it can write again)",
+            fault.cause.words()
+        )
+    } else {
+        format!(
+            "the node cannot read or save its data right now ({}), so nothing was changed; try \
+             again later (the node recovers by itself once it can write again)",
+            fault.cause.words()
+        )
+    }
+}
+
 fn unavailable() -> ApiError {
     ApiError::Unavailable(TRY_AGAIN.into())
 }
@@ -79,6 +97,11 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Store(StoreError::AlreadyExists(what)) => {
                 ApiError::Conflict(format!("{what} already exists"))
+            }
+            // Logged once when the fault began (see `storage`), not per request.
+            ref other if let Some(fault) = other.store_fault() => {
+                tracing::debug!(error = %other, "web request refused: the store cannot save changes");
+                ApiError::Unavailable(store_fault_words(fault))
             }
             other => {
                 tracing::warn!(error = %other, "web request failed inside the node");
@@ -1038,6 +1061,8 @@ impl NodeApi for WebState {
     async fn health(&self) -> Health {
         let (federated, own) = match self.service.record_counts() {
             Ok(c) => c,
+            // A store that cannot be read shows as a problem below.
+            Err(e) if e.store_fault().is_some() => (0, 0),
             Err(e) => {
                 tracing::warn!(error = %e, "health: cannot count records");
                 (0, 0)
@@ -1854,6 +1879,100 @@ mod tests {
             delivery: Delivery::Remote,
             status: OfferStatus::Open,
         })
+    }
+
+    /// While the store cannot save (a full disk, simulated by a storage
+    /// engine that fails as sled does), a change is refused with words a
+    /// person can act on, `/healthz` says why, reads go on; once the disk
+    /// takes writes again the node recovers by itself.
+    #[tokio::test]
+    async fn a_full_disk_refuses_changes_with_a_clear_error_until_the_node_recovers() {
+        use crate::storage::testing::{Disk, recovering};
+        let disk = Arc::new(Disk::default());
+        let kv = recovering(
+            &disk,
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_millis(20),
+        );
+        let store = Arc::new(Store::with_kv(Box::new(kv)).expect("store"));
+        let identity = OrgIdentity::from_signing_key(SigningKey::from_bytes(&[1; 32]));
+        let service = Service::new(
+            "Northwind".into(),
+            identity,
+            store,
+            InboundSettings::default(),
+        )
+        .expect("service");
+        let account = accounts::add_user(
+            service.store(),
+            "ana@northwind.example",
+            "Ana",
+            store::Role::Member,
+            PASSWORD,
+            "test",
+        )
+        .expect("user");
+        let ana = service.web_user(&account).expect("web user");
+        let api = WebState::new(service, NetworkHandle::detached());
+        let codes =
+            |h: &Health| -> Vec<String> { h.problems.iter().map(|p| p.code.clone()).collect() };
+        let before = api
+            .save_offer(&ana, None, talk("Before the disk filled", 30))
+            .await
+            .expect("saved");
+        assert!(!codes(&api.health().await).contains(&"store_unwritable".to_string()));
+
+        disk.full.store(true, std::sync::atomic::Ordering::Release);
+        let refused = api
+            .save_offer(&ana, None, talk("While the disk is full", 30))
+            .await
+            .expect_err("the disk is full");
+        let ApiError::Unavailable(words) = &refused else {
+            panic!("{refused:?}");
+        };
+        assert!(
+            words.contains("cannot save changes right now (its disk is full)")
+                && words.contains("this change may not have been saved — try again later"),
+            "{words}"
+        );
+        let health = api.health().await;
+        assert_eq!(health.status, skillmesh_web::HealthStatus::Degraded);
+        let problem = health
+            .problems
+            .iter()
+            .find(|p| p.code == "store_unwritable")
+            .expect("store_unwritable");
+        assert!(
+            problem.message.contains("its disk is full")
+                && problem.message.contains("free space on the disk"),
+            "{}",
+            problem.message
+        );
+        let offers = api.offers(&ana).await.expect("reads go on");
+        assert!(offers.iter().any(|o| o.id == before.id));
+
+        disk.full.store(false, std::sync::atomic::Ordering::Release);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while codes(&api.health().await).contains(&"store_unwritable".to_string()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the node did not recover"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let after = api
+            .save_offer(&ana, None, talk("After space was freed", 30))
+            .await
+            .expect("saved again");
+        let ids: Vec<String> = api
+            .offers(&ana)
+            .await
+            .expect("offers")
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        assert!(ids.contains(&before.id) && ids.contains(&after.id));
+        assert_eq!(ids.len(), 2, "the refused offer is not there: {ids:?}");
     }
 
     #[tokio::test]

@@ -334,8 +334,7 @@ fn opening_a_schema_2_store_computes_the_fingerprints() {
         }
         b.delete(b"meta/fp-all".to_vec());
         b.put(b"meta/schema".to_vec(), 2u32.to_be_bytes().to_vec());
-        kv.apply(b).expect("apply");
-        kv.flush().expect("flush");
+        kv.commit(b).expect("commit");
     }
     let store = Store::open(dir.path()).expect("migrate");
     let mut want = skillmesh_protocol::fingerprint::Accumulator::new();

@@ -87,10 +87,14 @@ impl Running {
         Running::start_with_env(args, &[])
     }
 
-    /// Like [`Running::start`], with extra environment variables.
+    /// Like [`Running::start`], with extra environment variables (one of
+    /// them may set `RUST_LOG`, which is `warn` otherwise).
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut command = Command::new(skillmesh_bin());
-        command.args(args).envs(env.iter().copied());
+        command
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied());
         Running::spawn(command)
     }
 
@@ -99,7 +103,6 @@ impl Running {
     /// for it to print its web address.
     pub fn spawn(mut command: Command) -> Running {
         let mut child = command
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

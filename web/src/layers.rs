@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::observe::{WebMetrics, time_request};
 
@@ -38,7 +38,15 @@ pub fn apply(mut router: Router, metrics: Option<Arc<dyn WebMetrics>>) -> Router
     }
     let router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http());
+        // A 5xx answer is logged where it arises, once: the node logs an
+        // unexpected failure with its cause, and a fault that refuses every
+        // change (a full disk) when it begins, not at each refusal. So
+        // tower-http's line per failed response (an ERROR by default) is
+        // only for debugging.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        );
     match metrics {
         // Outermost, so the time includes every other layer's work.
         Some(metrics) => router.layer(axum::middleware::from_fn(move |request, next| {

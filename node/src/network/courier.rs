@@ -158,7 +158,12 @@ async fn deliver(
         match tokio::task::spawn_blocking(move || svc.delivered(&delivery, outcome)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cannot record a delivery");
+                // A store fault is logged once by the store when it begins.
+                if e.store_fault().is_some() {
+                    tracing::debug!(error = %e, "cannot record a delivery");
+                } else {
+                    tracing::warn!(error = %e, "cannot record a delivery");
+                }
                 return false;
             }
             Err(_) => return false,

@@ -44,6 +44,12 @@ pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> Direc
         Ok(Err(refusal)) => DirectReply::Refused {
             reason: refusal.to_string(),
         },
+        Err(e) if e.store_fault().is_some() => {
+            tracing::debug!(error = %e, "handling a direct message failed");
+            DirectReply::TryLater {
+                reason: "the node cannot save changes right now".into(),
+            }
+        }
         Err(e) => {
             tracing::warn!(error = %e, "handling a direct message failed");
             DirectReply::TryLater {

@@ -265,6 +265,11 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
                 Ok(Some(Ok(_))) => Verdict::Ignore,
                 Ok(Some(Err(_))) => Verdict::Reject,
                 Ok(None) => Verdict::Ignore,
+                // Logged once by the store when the fault began.
+                Err(e) if e.store_fault().is_some() => {
+                    tracing::debug!(error = %e, "storing a gossiped record failed");
+                    Verdict::Ignore
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "storing a gossiped record failed");
                     Verdict::Ignore

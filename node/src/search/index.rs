@@ -23,6 +23,30 @@
 //! store (records missing or out of date are indexed, records no longer
 //! held are deleted), in the background, so a crash between a store write
 //! and an index commit loses nothing.
+//!
+//! # When the index cannot be written (a full disk)
+//!
+//! What tantivy 0.27 does on `ENOSPC` (measured on a full tmpfs): the
+//! indexing worker that fails to write a segment file kills the writer
+//! (`add_document` then answers "An index writer was killed"), and the
+//! commit fails; the last commit stays whole on disk (`meta.json` is
+//! replaced atomically, checksums pass). Once space is back, the same
+//! writer accepts documents and a commit again *without writing them*, so a
+//! writer that failed is never used again. A new writer on the same
+//! directory starts from the last commit.
+//!
+//! So on a failure the indexer drops its writer, marks the index failed
+//! (search stops relying on it and matches words by substring, as it does
+//! for fresh changes; `/healthz` says `index_failed`), and keeps every
+//! change since its last commit, with those that arrive meanwhile. Every
+//! second at first, backing off to every `RETRY_MAX`, it probes the disk
+//! as the store does and, when that succeeds, opens a new writer, reloads
+//! the last commit, applies the kept changes again and commits: the index
+//! is whole and ranked search is back. Catching up this way costs only the
+//! changes since the last commit; rebuilding from the store instead would
+//! need the catalogue's view of what is searchable, which only
+//! [`super::Search`] holds. Past `REPLAY_MAX` kept changes the indexer
+//! gives up until the next start, whose reconciliation repairs the index.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -197,8 +221,12 @@ struct Shared {
     committed: AtomicU64,
     /// The last generation sent.
     sent: AtomicU64,
-    /// The index could not be written: search stops relying on it.
+    /// The index could not be written: search stops relying on it until
+    /// the indexer has caught it up again.
     failed: AtomicBool,
+    /// Failed, and too many changes came meanwhile for it to catch up by
+    /// itself: it is rebuilt at the next start.
+    gave_up: AtomicBool,
     lock: Mutex<()>,
     changed: Condvar,
 }
@@ -221,6 +249,17 @@ impl Shared {
         self.failed.store(true, Ordering::Release);
         self.changed.notify_all();
     }
+
+    /// The index caught up after a failure: it covers `generation`.
+    fn recovered(&self, generation: u64) {
+        let _g = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.committed.fetch_max(generation, Ordering::Release);
+        self.failed.store(false, Ordering::Release);
+        self.changed.notify_all();
+    }
 }
 
 /// What the index found for a query: every matching document and its text
@@ -240,7 +279,11 @@ pub struct IndexStats {
     pub bytes_on_disk: u64,
     pub committed: u64,
     pub sent: u64,
+    /// The index cannot be written now (it retries by itself unless
+    /// `gave_up`).
     pub failed: bool,
+    /// It failed, and cannot catch up before the next start.
+    pub gave_up: bool,
 }
 
 /// The index and its indexer thread.
@@ -426,6 +469,17 @@ impl SearchIndex {
                 }
             }
         };
+        SearchIndex::start(index, reader, dir, rebuilt, store).map(Some)
+    }
+
+    /// Starts the indexer thread over `index` (in `dir`, if on disk).
+    fn start(
+        index: Index,
+        reader: IndexReader,
+        dir: Option<PathBuf>,
+        rebuilt: Option<String>,
+        store: Arc<Store>,
+    ) -> Result<SearchIndex, IndexError> {
         let shown = dir
             .as_ref()
             .map_or_else(|| "(memory)".to_string(), |d| d.display().to_string());
@@ -438,6 +492,7 @@ impl SearchIndex {
         let (ready_tx, ready_rx) = mpsc::sync_channel::<tantivy::Result<()>>(1);
         let thread = {
             let (reader, shared) = (reader.clone(), shared.clone());
+            let probe_dir = dir.clone();
             std::thread::Builder::new()
                 .name("search-indexer".into())
                 .spawn(move || {
@@ -451,7 +506,9 @@ impl SearchIndex {
                     };
                     let _ = ready_tx.send(Ok(()));
                     Indexer {
-                        writer,
+                        index,
+                        dir: probe_dir,
+                        writer: Some(writer),
                         reader,
                         fields,
                         store,
@@ -459,6 +516,9 @@ impl SearchIndex {
                         indexed: KeyMap::default(),
                         uncommitted: 0,
                         last: 0,
+                        replay: Vec::new(),
+                        retry_at: None,
+                        retry_delay: RETRY_FIRST,
                     }
                     .run(rx)
                 })
@@ -469,7 +529,12 @@ impl SearchIndex {
         };
         match ready_rx.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(err(&shown)(e)),
+            Ok(Err(source)) => {
+                return Err(IndexError::Tantivy {
+                    path: shown,
+                    source,
+                });
+            }
             Err(_) => {
                 return Err(IndexError::Io {
                     path: shown,
@@ -477,7 +542,7 @@ impl SearchIndex {
                 });
             }
         }
-        Ok(Some(SearchIndex {
+        Ok(SearchIndex {
             reader,
             fields,
             dir,
@@ -485,7 +550,7 @@ impl SearchIndex {
             shared,
             thread: Mutex::new(Some(thread)),
             rebuilt,
-        }))
+        })
     }
 
     pub fn fields(&self) -> &Fields {
@@ -588,6 +653,7 @@ impl SearchIndex {
             committed: self.shared.committed.load(Ordering::Acquire),
             sent: self.shared.sent.load(Ordering::Acquire),
             failed: self.failed(),
+            gave_up: self.shared.gave_up.load(Ordering::Acquire),
         }
     }
 
@@ -619,7 +685,13 @@ impl Drop for SearchIndex {
 
 /// The indexer thread's state.
 struct Indexer {
-    writer: IndexWriter,
+    index: Index,
+    /// The index's directory, where the disk is probed before a retry.
+    dir: Option<PathBuf>,
+    /// `None` while the index is failed: a writer whose commit failed is
+    /// not used again (tantivy may then accept documents and a commit
+    /// without writing them).
+    writer: Option<IndexWriter>,
     reader: IndexReader,
     fields: Fields,
     store: Arc<Store>,
@@ -630,36 +702,57 @@ struct Indexer {
     uncommitted: usize,
     /// The generation of the last change applied.
     last: u64,
+    /// Every change received since the last commit, in order: after a
+    /// failure they are applied again to a new writer on the last commit.
+    replay: Vec<Op>,
+    /// When the next attempt to catch up after a failure is due.
+    retry_at: Option<Instant>,
+    retry_delay: Duration,
 }
+
+/// The first retry after the index failed waits this long, each failed
+/// retry twice as long, up to [`RETRY_MAX`] (as the store does).
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(10);
+/// Changes held for a retry at most; past that the index gives up until
+/// the next start (which reconciles it with the store).
+const REPLAY_MAX: usize = 20_000;
+
+type AnyError = Box<dyn std::error::Error>;
 
 impl Indexer {
     fn run(&mut self, rx: mpsc::Receiver<Op>) {
         if let Err(e) = self.load_indexed() {
             tracing::error!(error = %e, "search index: cannot read what it holds");
-            self.shared.fail();
+            self.fail();
         }
         let mut first_uncommitted: Option<Instant> = None;
         let mut last_commit: Option<Instant> = None;
         loop {
-            let next = match first_uncommitted {
+            let due = if self.shared.failed.load(Ordering::Acquire) {
+                self.retry_at
+            } else {
+                first_uncommitted.map(|at| match last_commit {
+                    Some(c) => (at + COMMIT_AFTER).max(c + COMMIT_GAP),
+                    None => at + COMMIT_AFTER,
+                })
+            };
+            let next = match due {
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(at) => {
-                    let due = match last_commit {
-                        Some(c) => (at + COMMIT_AFTER).max(c + COMMIT_GAP),
-                        None => at + COMMIT_AFTER,
-                    };
-                    rx.recv_timeout(due.saturating_duration_since(Instant::now()))
-                }
+                Some(due) => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
             };
             match next {
                 Ok(op) => {
                     self.last = op.generation();
                     if self.shared.failed.load(Ordering::Acquire) {
+                        self.keep(op);
                         continue;
                     }
-                    if let Err(e) = self.apply(op) {
-                        tracing::error!(error = %e, "search index: cannot index a change; text search falls back to substring matching");
-                        self.shared.fail();
+                    let applied = self.apply(&op);
+                    self.keep(op);
+                    if let Err(e) = applied {
+                        tracing::error!(error = %e, "search index: cannot index a change; text search falls back to substring matching until it can");
+                        self.fail();
                         continue;
                     }
                     first_uncommitted.get_or_insert_with(Instant::now);
@@ -670,7 +763,11 @@ impl Indexer {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    self.commit();
+                    if self.shared.failed.load(Ordering::Acquire) {
+                        self.retry();
+                    } else {
+                        self.commit();
+                    }
                     first_uncommitted = None;
                     last_commit = Some(Instant::now());
                 }
@@ -684,21 +781,111 @@ impl Indexer {
         }
     }
 
+    fn writer(&mut self) -> tantivy::Result<&mut IndexWriter> {
+        self.writer.as_mut().ok_or_else(|| {
+            tantivy::TantivyError::SystemError("the index writer is closed after a failure".into())
+        })
+    }
+
+    /// Holds `op` for a retry, unless too many are held already.
+    fn keep(&mut self, op: Op) {
+        if self.shared.gave_up.load(Ordering::Acquire) {
+            return;
+        }
+        if self.replay.len() >= REPLAY_MAX && self.shared.failed.load(Ordering::Acquire) {
+            tracing::error!(
+                changes = self.replay.len(),
+                "search index: too many changes while it could not be written; searches match by substring until the next start rebuilds it"
+            );
+            self.replay = Vec::new();
+            self.retry_at = None;
+            self.shared.gave_up.store(true, Ordering::Release);
+            return;
+        }
+        self.replay.push(op);
+    }
+
+    /// Stops using the writer (its work since the last commit is lost:
+    /// [`Indexer::retry`] does it again) and schedules a retry.
+    fn fail(&mut self) {
+        self.writer = None;
+        self.retry_delay = RETRY_FIRST;
+        self.retry_at = (!self.shared.gave_up.load(Ordering::Acquire))
+            .then(|| Instant::now() + self.retry_delay);
+        self.shared.fail();
+    }
+
     fn commit(&mut self) {
         if self.shared.failed.load(Ordering::Acquire) {
             return;
         }
-        let done = self.writer.commit().and_then(|_| self.reader.reload());
-        match done {
+        match self.commit_and_reload() {
             Ok(()) => {
                 self.uncommitted = 0;
+                self.replay.clear();
                 self.shared.publish(self.last);
             }
             Err(e) => {
-                tracing::error!(error = %e, "search index: commit failed; text search falls back to substring matching");
-                self.shared.fail();
+                tracing::error!(error = %e, "search index: commit failed; text search falls back to substring matching until it can commit again");
+                self.fail();
             }
         }
+    }
+
+    fn commit_and_reload(&mut self) -> tantivy::Result<()> {
+        self.writer()?.commit()?;
+        self.reader.reload()
+    }
+
+    /// After a failure: if the disk takes writes, opens a new writer on the
+    /// last commit and applies again every change since, then commits.
+    fn retry(&mut self) {
+        if let Some(dir) = &self.dir
+            && let Err(e) = crate::storage::probe_writable(dir, crate::storage::PROBE_BYTES)
+        {
+            tracing::debug!(error = %e, "search index: the disk does not take writes yet");
+            self.retry_later();
+            return;
+        }
+        match self.catch_up() {
+            Ok(changes) => {
+                self.retry_at = None;
+                self.replay.clear();
+                self.shared.recovered(self.last);
+                tracing::info!(
+                    changes,
+                    "search index: caught up after a failure; ranked search is back"
+                );
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "search index: catching up failed; retrying later");
+                self.writer = None;
+                self.retry_later();
+            }
+        }
+    }
+
+    fn retry_later(&mut self) {
+        self.retry_at = Some(Instant::now() + self.retry_delay);
+        self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
+    }
+
+    /// A new writer on the last commit, the held changes applied again and
+    /// committed; how many changes that was.
+    fn catch_up(&mut self) -> Result<usize, AnyError> {
+        self.writer = None;
+        self.writer = Some(writer(&self.index)?);
+        self.reader.reload()?;
+        self.load_indexed()?;
+        self.uncommitted = 0;
+        let replay = std::mem::take(&mut self.replay);
+        let applied = replay.iter().try_for_each(|op| self.apply(op));
+        let changes = replay.len();
+        self.replay = replay;
+        applied?;
+        self.commit_and_reload()?;
+        self.uncommitted = 0;
+        Ok(changes)
     }
 
     /// Reads (key, seq, organisation) of every live document.
@@ -736,37 +923,40 @@ impl Indexer {
         let Some(doc) = document(&self.fields, record) else {
             return Ok(());
         };
-        if self.indexed.contains_key(&key) {
-            self.writer.delete_term(self.key_term(key));
+        let term = self.key_term(key);
+        let replaces = self.indexed.contains_key(&key);
+        let writer = self.writer()?;
+        if replaces {
+            writer.delete_term(term);
         }
-        self.writer.add_document(doc)?;
+        writer.add_document(doc)?;
         self.indexed.insert(key, (h.seq, org_hash(&h.org)));
         self.uncommitted += 1;
         Ok(())
     }
 
-    fn remove(&mut self, key: u64, below_seq: u64) {
+    fn remove(&mut self, key: u64, below_seq: u64) -> tantivy::Result<()> {
         if self
             .indexed
             .get(&key)
             .is_some_and(|(seq, _)| *seq < below_seq)
         {
-            self.writer.delete_term(self.key_term(key));
+            let term = self.key_term(key);
+            self.writer()?.delete_term(term);
             self.indexed.remove(&key);
             self.uncommitted += 1;
         }
+        Ok(())
     }
 
-    fn apply(&mut self, op: Op) -> Result<(), Box<dyn std::error::Error>> {
+    fn apply(&mut self, op: &Op) -> Result<(), AnyError> {
         match op {
-            Op::Upsert { record, .. } => self.upsert(&record)?,
-            Op::Remove { key, below_seq, .. } => self.remove(key, below_seq),
+            Op::Upsert { record, .. } => self.upsert(record)?,
+            Op::Remove { key, below_seq, .. } => self.remove(*key, *below_seq)?,
             Op::RemoveOrg { org, .. } => {
-                self.writer.delete_term(Term::from_field_text(
-                    self.fields.org,
-                    &analysis::org_term(&org),
-                ));
-                let h = org_hash(&org);
+                let term = Term::from_field_text(self.fields.org, &analysis::org_term(org));
+                self.writer()?.delete_term(term);
+                let h = org_hash(org);
                 self.indexed.retain(|_, (_, o)| *o != h);
                 self.uncommitted += 1;
             }
@@ -782,28 +972,28 @@ impl Indexer {
     /// missed (they are an organisation's own few, so this is cheap).
     fn reconcile(
         &mut self,
-        wanted: Vec<(OrgKey, String, u64)>,
-        inside: Vec<Record>,
-    ) -> Result<(), Box<dyn std::error::Error>> {
+        wanted: &[(OrgKey, String, u64)],
+        inside: &[Record],
+    ) -> Result<(), AnyError> {
         let started = Instant::now();
-        let mut inside: KeyMap<Record> = inside
-            .into_iter()
+        let mut inside: KeyMap<&Record> = inside
+            .iter()
             .map(|r| (doc_key(&r.header.org, &r.header.id), r))
             .collect();
         let mut keep: KeyMap<()> = KeyMap::default();
         let mut fetch: Vec<(OrgKey, String)> = Vec::new();
         let mut added = 0usize;
         for (org, id, seq) in wanted {
-            let key = doc_key(&org, &id);
+            let key = doc_key(org, id);
             keep.insert(key, ());
-            if seq == catalogue::INSIDE_SEQ {
+            if *seq == catalogue::INSIDE_SEQ {
                 if let Some(record) = inside.remove(&key) {
-                    self.remove(key, u64::MAX);
-                    self.upsert(&record)?;
+                    self.remove(key, u64::MAX)?;
+                    self.upsert(record)?;
                     added += 1;
                 }
-            } else if self.indexed.get(&key).map(|(s, _)| *s) != Some(seq) {
-                fetch.push((org, id));
+            } else if self.indexed.get(&key).map(|(s, _)| *s) != Some(*seq) {
+                fetch.push((*org, id.clone()));
             }
         }
         let stale: Vec<u64> = self
@@ -813,16 +1003,16 @@ impl Indexer {
             .copied()
             .collect();
         for key in &stale {
-            self.remove(*key, u64::MAX);
+            self.remove(*key, u64::MAX)?;
         }
         drop(keep);
         for (org, id) in &fetch {
             let Some(row) = self.store.get_record(org, id)? else {
-                self.remove(doc_key(org, id), u64::MAX);
+                self.remove(doc_key(org, id), u64::MAX)?;
                 continue;
             };
             if row.tombstone {
-                self.remove(doc_key(org, id), u64::MAX);
+                self.remove(doc_key(org, id), u64::MAX)?;
                 continue;
             }
             match catalogue::decode_row(&row) {
@@ -902,5 +1092,131 @@ mod tests {
         // is certain.
         assert!(started.iter().all(|(_, nice)| *nice == 19), "{started:?}");
         drop(index);
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use std::path::Path;
+
+    use skillmesh_protocol::Kind;
+    use skillmesh_protocol::samples;
+    use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
+    use tantivy::directory::{
+        Directory, FileHandle, RamDirectory, WatchCallback, WatchHandle, WritePtr,
+    };
+
+    use super::*;
+
+    /// An index directory in memory whose writes fail while `full` is set,
+    /// as on a full disk.
+    #[derive(Clone, Debug)]
+    struct FullableDir {
+        inner: RamDirectory,
+        full: Arc<AtomicBool>,
+    }
+
+    impl FullableDir {
+        fn check(&self) -> std::io::Result<()> {
+            if self.full.load(Ordering::Acquire) {
+                return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+            }
+            Ok(())
+        }
+    }
+
+    impl Directory for FullableDir {
+        fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+            self.inner.get_file_handle(path)
+        }
+        fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+            self.inner.delete(path)
+        }
+        fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+            self.inner.exists(path)
+        }
+        fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+            self.check()
+                .map_err(|e| OpenWriteError::wrap_io_error(e, path.to_path_buf()))?;
+            self.inner.open_write(path)
+        }
+        fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+            self.inner.atomic_read(path)
+        }
+        fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+            self.check()?;
+            self.inner.atomic_write(path, data)
+        }
+        fn sync_directory(&self) -> std::io::Result<()> {
+            self.inner.sync_directory()
+        }
+        fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+            self.inner.watch(callback)
+        }
+    }
+
+    fn upsert(generation: u64, id: &str) -> Op {
+        let org = OrgKey::from_bytes([7; 32]);
+        let mut record = samples::record(org, Kind::TalkOffer);
+        record.header.id = id.into();
+        Op::Upsert {
+            generation,
+            record: Box::new(record),
+        }
+    }
+
+    /// A commit that fails (the disk is full) stops search from relying on
+    /// the index; once writes succeed again the indexer catches up by
+    /// itself, with the changes since its last commit and those that came
+    /// while it was failed.
+    #[test]
+    fn a_failed_index_catches_up_by_itself_when_writes_succeed_again() {
+        let store_dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(store_dir.path()).expect("store"));
+        let full = Arc::new(AtomicBool::new(false));
+        let dir = FullableDir {
+            inner: RamDirectory::create(),
+            full: full.clone(),
+        };
+        let index =
+            Index::create(dir, schema().0, tantivy::IndexSettings::default()).expect("index");
+        register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .expect("reader");
+        let ix = SearchIndex::start(index, reader, None, None, store).expect("start");
+
+        ix.send(upsert(1, "a"));
+        assert!(ix.wait_for(1, Duration::from_secs(10)));
+        assert_eq!(ix.stats().docs, 1);
+
+        full.store(true, Ordering::Release);
+        ix.send(upsert(2, "b"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ix.failed() {
+            assert!(Instant::now() < deadline, "the commit did not fail");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(ix.covered(), 0, "search does not rely on a failed index");
+        ix.send(upsert(3, "c"));
+        let stats = ix.stats();
+        assert!(stats.failed && !stats.gave_up);
+
+        full.store(false, Ordering::Release);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ix.failed() || ix.covered() < 3 {
+            assert!(Instant::now() < deadline, "the index did not catch up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            ix.stats().docs,
+            3,
+            "the change from before and the one during"
+        );
+        ix.send(upsert(4, "d"));
+        assert!(ix.wait_for(4, Duration::from_secs(10)));
+        assert_eq!(ix.stats().docs, 4);
     }
 }

@@ -282,8 +282,7 @@ mod tests {
             {
                 b.put(keys::audit(e.at, n as u64), encode_json(e));
             }
-            kv.apply(b).expect("apply");
-            kv.flush().expect("flush");
+            kv.commit(b).expect("commit");
         }
         let store = Store::open(dir.path()).expect("open and migrate");
         assert_eq!(

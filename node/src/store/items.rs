@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::Body;
 
-use super::{Result, Store, StoreError, encode_json, keys};
+use super::{AuditEntry, Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
 
 /// Where an item stands on its way out of the organisation.
@@ -50,6 +50,12 @@ impl OwnItem {
 
 impl Store {
     pub fn add_item(&self, item: &OwnItem) -> Result<()> {
+        self.add_item_audited(item, &[])
+    }
+
+    /// Adds `item` and the audit entries that record it in one batch: both
+    /// or neither, so a write that fails (a full disk) leaves nothing.
+    pub fn add_item_audited(&self, item: &OwnItem, audit: &[AuditEntry]) -> Result<()> {
         let _guard = self.lock();
         let key = keys::item(&item.id);
         if self.kv.get(&key)?.is_some() {
@@ -57,6 +63,7 @@ impl Store {
         }
         let mut b = Batch::new();
         b.put(key, encode_json(item));
+        self.audit_into(&mut b, audit)?;
         self.commit(b)
     }
 

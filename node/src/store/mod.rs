@@ -32,7 +32,7 @@ use std::sync::atomic::AtomicU64;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::storage::{self, Batch, Kv, StorageError};
+use crate::storage::{self, Batch, Kv, StorageError, WriteFault};
 
 pub use accounts::{Account, Role, TokenKind};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
@@ -66,6 +66,18 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
+}
+
+impl StoreError {
+    /// The store's fault (a full disk, say), when this error comes from
+    /// one: writes fail until the store recovers by itself. The storage
+    /// layer logged it when it began.
+    pub fn fault(&self) -> Option<&WriteFault> {
+        match self {
+            StoreError::Storage(e) => e.fault(),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -108,9 +120,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        self.kv.apply(batch)?;
-        self.kv.flush()?;
-        Ok(())
+        Ok(self.kv.commit(batch)?)
     }
 
     fn get_json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
@@ -128,6 +138,17 @@ impl Store {
                 decode_json(&k, &v)
             })
             .collect()
+    }
+
+    /// Why writes fail now, if they do (the node recovers by itself once
+    /// they can succeed again: see [`crate::storage`]).
+    pub fn write_fault(&self) -> Option<WriteFault> {
+        self.kv.write_fault()
+    }
+
+    /// How often the store recovered from a write fault since it opened.
+    pub fn recoveries(&self) -> u64 {
+        self.kv.recoveries()
     }
 
     /// Bytes used on disk.

@@ -34,8 +34,7 @@ pub fn read_version(kv: &dyn Kv) -> Result<Option<u32>> {
 
 fn write_version(kv: &dyn Kv, mut batch: Batch, version: u32) -> Result<()> {
     batch.put(keys::META_SCHEMA, version.to_be_bytes().to_vec());
-    kv.apply(batch)?;
-    kv.flush()?;
+    kv.commit(batch)?;
     Ok(())
 }
 
@@ -77,11 +76,11 @@ fn check_and_migrate_with(kv: &dyn Kv, current: u32, migrations: &[Migration]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::SledKv;
+    use crate::storage::{self, Recovering, SledOpener};
 
-    fn kv() -> (tempfile::TempDir, SledKv) {
+    fn kv() -> (tempfile::TempDir, Recovering<SledOpener>) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let kv = SledKv::open(dir.path()).expect("open");
+        let kv = storage::open(dir.path()).expect("open");
         (dir, kv)
     }
 
@@ -105,7 +104,7 @@ mod tests {
         let (_d, kv) = kv();
         let mut b = Batch::new();
         b.put(b"something".to_vec(), b"x".to_vec());
-        kv.apply(b).expect("apply");
+        kv.commit(b).expect("commit");
         assert!(matches!(check_and_migrate(&kv), Err(StoreError::NoSchema)));
     }
 
