@@ -258,8 +258,11 @@ async fn fifty(n: usize) {
             break elapsed;
         }
         last = format!(
-            "{complete} of {n} complete, {} distinct fingerprints",
-            fingerprints.len()
+            "{complete} of {n} complete, {} distinct fingerprints; first node: {}",
+            fingerprints.len(),
+            health(&client, procs[0].web)
+                .await
+                .map_or_else(|| "no answer".to_string(), |h| h.to_string())
         );
         assert!(
             t0.elapsed() < CONVERGE_LIMIT,

@@ -34,6 +34,7 @@ use super::behaviour::{
 use super::peer_book::{PeerBook, Target};
 use super::reconciler::PeerEvent;
 use super::router::{Router, Work};
+use super::trim;
 use super::wire::{DirectReply, RECORDS_TOPIC, SyncResponse};
 use super::{
     Command, DirectReplyTx, NetworkConfig, NetworkError, NetworkStatus, PeerInfo, SyncReplyTx,
@@ -69,9 +70,21 @@ pub(crate) enum Verdict {
 struct Connected {
     org: OrgKey,
     address: Multiaddr,
-    /// Each connection and when a ping on it last succeeded (or it opened).
-    connections: HashMap<ConnectionId, Instant>,
+    since: Instant,
+    connections: HashMap<ConnectionId, Conn>,
 }
+
+/// One connection to a peer.
+struct Conn {
+    opened: Instant,
+    /// When a ping on it last succeeded (or it opened).
+    alive: Instant,
+}
+
+/// A connection that closes sooner than this after opening was turned away
+/// (the peer has enough connections, or does not want ours): its peer is
+/// dialled again only after a longer wait.
+const TURNED_AWAY: Duration = Duration::from_secs(2);
 
 pub(crate) struct EventLoop {
     swarm: Swarm<Behaviour>,
@@ -91,6 +104,8 @@ pub(crate) struct EventLoop {
     target_peers: usize,
     invalid: HashMap<PeerId, u32>,
     banned: HashMap<PeerId, Instant>,
+    /// Peers closed to trim, and until when they are turned away.
+    trimmed: HashMap<PeerId, Instant>,
 }
 
 /// What the event loop is connected to on the application's side.
@@ -191,6 +206,7 @@ impl EventLoop {
             target_peers: config.target_peers,
             invalid: HashMap::new(),
             banned: HashMap::new(),
+            trimmed: HashMap::new(),
         })
     }
 
@@ -249,8 +265,8 @@ impl EventLoop {
         // Liveness: close connections whose pings stopped coming back.
         let mut dead = Vec::new();
         for (peer, c) in &self.connected {
-            for (id, alive) in &c.connections {
-                if now.duration_since(*alive) > LIVENESS_TIMEOUT {
+            for (id, conn) in &c.connections {
+                if now.duration_since(conn.alive) > LIVENESS_TIMEOUT {
                     dead.push((*peer, *id));
                 }
             }
@@ -262,7 +278,37 @@ impl EventLoop {
             }
             self.swarm.close_connection(id);
         }
+        self.trim(now);
         self.dial_due(now);
+    }
+
+    /// Closes connections above the high-water mark (see [`trim`]).
+    fn trim(&mut self, now: Instant) {
+        if self.connected.len() <= trim::high_water(self.target_peers) {
+            return;
+        }
+        let mesh: std::collections::HashSet<PeerId> = self
+            .swarm
+            .behaviour()
+            .gossipsub
+            .all_mesh_peers()
+            .copied()
+            .collect();
+        let candidates: Vec<trim::Candidate> = self
+            .connected
+            .iter()
+            .map(|(peer, c)| trim::Candidate {
+                peer: *peer,
+                since: c.since,
+                in_mesh: mesh.contains(peer),
+                bootstrap: self.book.is_bootstrap(&c.org),
+            })
+            .collect();
+        for peer in trim::to_trim(&candidates, self.target_peers, now) {
+            tracing::debug!(%peer, "closing a connection above the target");
+            self.trimmed.insert(peer, now + trim::COOLDOWN);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
     }
 
     /// Dials what the peer book says is due.
@@ -304,6 +350,7 @@ impl EventLoop {
     fn housekeeping(&mut self) {
         let now = Instant::now();
         self.banned.retain(|_, until| *until > now);
+        self.trimmed.retain(|_, until| *until > now);
         for org in self.book.age_out(clock::now()) {
             self.persist_peer(org, None);
         }
@@ -483,14 +530,22 @@ impl EventLoop {
                 cause,
                 ..
             } => {
-                if let Some(c) = self.connected.get_mut(&peer_id) {
-                    c.connections.remove(&connection_id);
-                }
+                let now = Instant::now();
+                let lived = self
+                    .connected
+                    .get_mut(&peer_id)
+                    .and_then(|c| c.connections.remove(&connection_id))
+                    .map(|conn| now.duration_since(conn.opened));
                 if num_established == 0
                     && let Some(c) = self.connected.remove(&peer_id)
                 {
+                    self.service.metrics().set_peers(self.connected.len());
                     tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
-                    self.book.disconnected(&c.org, Instant::now());
+                    if lived.is_some_and(|l| l < TURNED_AWAY) {
+                        self.book.turned_away(&c.org, now);
+                    } else {
+                        self.book.disconnected(&c.org, now);
+                    }
                     self.tell(PeerEvent::Disconnected(peer_id));
                 }
             }
@@ -530,6 +585,14 @@ impl EventLoop {
             let _ = self.swarm.disconnect_peer_id(peer);
             return;
         }
+        let now = Instant::now();
+        if self.trimmed.get(&peer).is_some_and(|until| *until > now)
+            && self.connected.len() >= self.target_peers
+        {
+            // Closed to trim a moment ago, and still no room for it.
+            let _ = self.swarm.disconnect_peer_id(peer);
+            return;
+        }
         let Some(org) = identity::org_of(&peer) else {
             tracing::warn!(%peer, "peer id is not an ed25519 organisation key; disconnecting");
             let _ = self.swarm.disconnect_peer_id(peer);
@@ -555,7 +618,6 @@ impl EventLoop {
             Ok(Admission::Accept) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read policy"),
         }
-        let now = Instant::now();
         if let Some(entry) = self.book.connected(org, dialed.as_ref(), now, clock::now()) {
             self.persist_peer(org, Some(entry));
         }
@@ -571,10 +633,17 @@ impl EventLoop {
             .or_insert_with(|| Connected {
                 org,
                 address,
+                since: now,
                 connections: HashMap::new(),
             })
             .connections
-            .insert(connection, now);
+            .insert(
+                connection,
+                Conn {
+                    opened: now,
+                    alive: now,
+                },
+            );
         if first {
             self.service.metrics().set_peers(self.connected.len());
             tracing::info!(%peer, org = %org.short(), "peer connected");
@@ -721,12 +790,12 @@ impl EventLoop {
                 result,
             }) => match result {
                 Ok(_) => {
-                    if let Some(alive) = self
+                    if let Some(conn) = self
                         .connected
                         .get_mut(&peer)
                         .and_then(|c| c.connections.get_mut(&connection))
                     {
-                        *alive = Instant::now();
+                        conn.alive = Instant::now();
                     }
                 }
                 Err(e) => {

@@ -24,6 +24,7 @@ pub mod reconcile;
 mod reconciler;
 mod router;
 pub mod sync;
+mod trim;
 pub mod wire;
 
 use std::time::Duration;

@@ -43,6 +43,8 @@ pub const BASE_DELAY: Duration = Duration::from_millis(500);
 pub const RECENT_CAP: Duration = Duration::from_secs(4);
 pub const BOOTSTRAP_CAP: Duration = Duration::from_secs(8);
 pub const STALE_CAP: Duration = Duration::from_secs(300);
+/// How long a node that turned this one away is left alone.
+pub const TURNED_AWAY_WAIT: Duration = Duration::from_secs(60);
 /// Most dials started in one tick.
 const MAX_DIALS_PER_TICK: usize = 16;
 
@@ -340,6 +342,25 @@ impl PeerBook {
                 b.dial = Backoff::now(now);
             }
         }
+    }
+
+    /// A connection to `org`'s node was closed right after it opened (the
+    /// node has enough peers, or refuses us): try elsewhere for a while.
+    pub fn turned_away(&mut self, org: &OrgKey, now: Instant) {
+        if let Some(k) = self.known.get_mut(org) {
+            k.dial.in_flight = false;
+            k.dial.failures = k.dial.failures.saturating_add(1);
+            k.dial.next_at = now + jitter(TURNED_AWAY_WAIT);
+        }
+    }
+
+    /// Whether `org`'s node is one of the configured bootstrap nodes.
+    pub fn is_bootstrap(&self, org: &OrgKey) -> bool {
+        self.known.get(org).is_some_and(|k| !k.bootstrap.is_empty())
+            || self
+                .anonymous
+                .iter()
+                .any(|b| b.reached.as_ref() == Some(org))
     }
 
     /// `org`'s node says (identify) or another node says (Kademlia) it

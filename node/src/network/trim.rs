@@ -1,0 +1,94 @@
+//! Keeping the number of connections near the target. A node dials only as
+//! many peers as it lacks (see the peer book), but others dial it, and
+//! Kademlia's queries connect to whomever they ask; left alone, a network
+//! of fifty nodes becomes a full mesh of 1,225 connections, each pinged and
+//! reconciled. So above a high-water mark a node closes connections down to
+//! its target, as libp2p's connection managers and Lighthouse's peer
+//! manager do:
+//!
+//! - never one younger than [`GRACE`] (it may still be catching up);
+//! - never one to a configured bootstrap node;
+//! - peers outside gossipsub's mesh first (they carry no gossip for us),
+//!   then the longest connected (the graph keeps changing a little, so no
+//!   node stays a hub).
+//!
+//! A peer closed this way is not let back in for [`COOLDOWN`] while the
+//! node is at its target, so it looks elsewhere rather than coming back.
+
+use std::time::{Duration, Instant};
+
+use libp2p::PeerId;
+
+/// Connections younger than this are never closed to trim.
+pub const GRACE: Duration = Duration::from_secs(30);
+/// How long a trimmed peer is turned away while the node has enough.
+pub const COOLDOWN: Duration = Duration::from_secs(120);
+
+/// Above this many connections the node trims back to `target`.
+pub fn high_water(target: usize) -> usize {
+    target + (target / 4).max(2)
+}
+
+/// A connected peer as trimming sees it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub peer: PeerId,
+    pub since: Instant,
+    pub in_mesh: bool,
+    pub bootstrap: bool,
+}
+
+/// The peers to disconnect: none at or below the high-water mark,
+/// otherwise enough to come back to `target`, chosen as the module docs say.
+pub fn to_trim(connected: &[Candidate], target: usize, now: Instant) -> Vec<PeerId> {
+    if connected.len() <= high_water(target) {
+        return Vec::new();
+    }
+    let excess = connected.len() - target;
+    let mut eligible: Vec<&Candidate> = connected
+        .iter()
+        .filter(|c| !c.bootstrap && now.duration_since(c.since) >= GRACE)
+        .collect();
+    eligible.sort_by_key(|c| (c.in_mesh, c.since));
+    eligible.into_iter().take(excess).map(|c| c.peer).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_down_to_the_target_sparing_the_young_the_bootstrap_and_the_mesh() {
+        let now = Instant::now();
+        let old = now - GRACE * 3;
+        let peers: Vec<PeerId> = (0..14).map(|_| PeerId::random()).collect();
+        let mut connected: Vec<Candidate> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Candidate {
+                peer: *p,
+                since: old + Duration::from_secs(i as u64),
+                in_mesh: i < 6,
+                bootstrap: false,
+            })
+            .collect();
+        connected[6].bootstrap = true;
+        connected[7].since = now - Duration::from_secs(1);
+        // 14 connected, target 8 (high water 10): six go.
+        let trimmed = to_trim(&connected, 8, now);
+        assert_eq!(trimmed.len(), 6);
+        assert!(!trimmed.contains(&peers[6]), "a bootstrap node stays");
+        assert!(!trimmed.contains(&peers[7]), "a young connection stays");
+        // The six outside the mesh and eligible (8..14) go first.
+        assert_eq!(trimmed, peers[8..14].to_vec());
+        // At or below the high-water mark nothing goes.
+        assert!(to_trim(&connected[..10], 8, now).is_empty());
+    }
+
+    #[test]
+    fn the_high_water_mark_leaves_room_above_the_target() {
+        assert_eq!(high_water(1), 3);
+        assert_eq!(high_water(8), 10);
+        assert_eq!(high_water(100), 125);
+    }
+}
