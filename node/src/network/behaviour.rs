@@ -1,12 +1,17 @@
 //! The composed libp2p behaviour: gossipsub for records, request-response
-//! for sync and direct messages, identify and Kademlia for discovery, ping
-//! for liveness, optional mDNS.
+//! for sync (which also carries peer exchange) and direct messages,
+//! identify for addresses, ping for liveness, optional mDNS.
+//!
+//! There is no Kademlia. An earlier version ran a private DHT for
+//! discovery, but its queries connected every node to most others (a
+//! network of 50 became a full mesh), and organisation networks are small
+//! enough that asking connected peers whom they know (`peers`, in
+//! `sync.rs`) finds everyone with bounded work and no hidden dials.
 
 use std::time::Duration;
 
 use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
 use libp2p::identity::Keypair;
-use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
 use libp2p::{identify, mdns, ping};
@@ -20,7 +25,6 @@ pub struct Behaviour {
     pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
     pub direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
     pub identify: identify::Behaviour,
-    pub kad: kad::Behaviour<MemoryStore>,
     pub ping: ping::Behaviour,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }
@@ -95,13 +99,6 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
         key.public(),
     ));
 
-    let mut kad_config = kad::Config::new(wire::KAD_PROTOCOL);
-    kad_config.set_query_timeout(Duration::from_secs(30));
-    let mut kad = kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
-    // Since kad 0.44 a node stays a client until it has a confirmed external
-    // address; organisation nodes are servers by design.
-    kad.set_mode(Some(kad::Mode::Server));
-
     let mdns = if mdns_on {
         Some(
             mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)
@@ -124,7 +121,6 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
         sync,
         direct,
         identify,
-        kad,
         ping,
         mdns: Toggle::from(mdns),
     })

@@ -23,7 +23,7 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, Transport, identify, kad, mdns, noise, ping, tcp, yamux,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, Transport, identify, mdns, noise, ping, tcp, yamux,
 };
 use skillmesh_protocol::{Envelope, OrgKey};
 use tokio::sync::{mpsc, oneshot};
@@ -55,6 +55,8 @@ pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(13);
 const TICK: Duration = Duration::from_millis(500);
 /// A dial that has not connected after this long fails.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// While short of peers with nobody new to dial, ask for more this often.
+const WANT_PEERS_EVERY: Duration = Duration::from_secs(10);
 /// The reply a peer gets when the router's queue for its message is full.
 const BUSY: &str = "busy; try again later";
 
@@ -106,6 +108,8 @@ pub(crate) struct EventLoop {
     banned: HashMap<PeerId, Instant>,
     /// Peers closed to trim, and until when they are turned away.
     trimmed: HashMap<PeerId, Instant>,
+    /// When the node last asked for more peers to be found.
+    last_want: Option<Instant>,
 }
 
 /// What the event loop is connected to on the application's side.
@@ -207,6 +211,7 @@ impl EventLoop {
             invalid: HashMap::new(),
             banned: HashMap::new(),
             trimmed: HashMap::new(),
+            last_want: None,
         })
     }
 
@@ -325,6 +330,16 @@ impl EventLoop {
             |o| connected.contains(o),
             |o| banned.contains(o) || matches!(service.admission(o), Ok(Admission::Blocked)),
         );
+        if due.is_empty()
+            && !self.connected.is_empty()
+            && self.connected.len() < self.target_peers
+            && self
+                .last_want
+                .is_none_or(|t| now.duration_since(t) >= WANT_PEERS_EVERY)
+        {
+            self.last_want = Some(now);
+            self.tell(PeerEvent::WantPeers);
+        }
         for target in due {
             let opts = match &target {
                 Target::Peer { peer, addrs, .. } => DialOpts::peer_id(*peer)
@@ -466,6 +481,13 @@ impl EventLoop {
                 source,
                 verdict,
             } => self.on_validated(id, source, verdict),
+            Command::Discovered(found) => {
+                for (peer, addrs) in found {
+                    self.on_heard(peer, addrs);
+                }
+                // Dial at once if the node wants more peers.
+                self.dial_due(Instant::now());
+            }
             Command::DisconnectOrg(org) => {
                 if let Some(peer) = identity::peer_id(&org) {
                     let _ = self.swarm.disconnect_peer_id(peer);
@@ -621,12 +643,6 @@ impl EventLoop {
         if let Some(entry) = self.book.connected(org, dialed.as_ref(), now, clock::now()) {
             self.persist_peer(org, Some(entry));
         }
-        if let Some(addr) = &dialed {
-            self.swarm
-                .behaviour_mut()
-                .kad
-                .add_address(&peer, addr.clone());
-        }
         let first = !self.connected.contains_key(&peer);
         self.connected
             .entry(peer)
@@ -653,16 +669,16 @@ impl EventLoop {
         }
     }
 
-    /// A peer (or Kademlia, for a peer) says where it listens.
+    /// A peer says (identify), or another peer says (peer exchange), where
+    /// it listens.
     fn on_heard(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
         let Some(org) = identity::org_of(&peer) else {
             return;
         };
+        if org == self.service.org() || self.banned.contains_key(&peer) {
+            return;
+        }
         for addr in &addrs {
-            self.swarm
-                .behaviour_mut()
-                .kad
-                .add_address(&peer, addr.clone());
             self.swarm.add_peer_address(peer, addr.clone());
         }
         if let Some(entry) = self.book.heard(org, &addrs, Instant::now(), clock::now()) {
@@ -774,15 +790,6 @@ impl EventLoop {
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 self.on_heard(peer_id, info.listen_addrs);
-            }
-            BehaviourEvent::Kad(kad::Event::RoutingUpdated {
-                peer, addresses, ..
-            }) if !self.banned.contains_key(&peer) => {
-                self.on_heard(peer, addresses.into_vec());
-                if !self.swarm.is_connected(&peer) {
-                    // Dial at once if the node wants more peers.
-                    self.dial_due(Instant::now());
-                }
             }
             BehaviourEvent::Ping(ping::Event {
                 peer,

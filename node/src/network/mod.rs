@@ -226,6 +226,8 @@ pub(crate) enum Command {
         verdict: event_loop::Verdict,
     },
     DisconnectOrg(OrgKey),
+    /// Nodes a peer told us about (peer exchange), for the peer book.
+    Discovered(Vec<(PeerId, Vec<Multiaddr>)>),
 }
 
 /// The typed handle to the network task.
@@ -304,6 +306,17 @@ impl NetworkHandle {
             Ok(()) | Err(mpsc::error::TrySendError::Full(())) => Ok(()),
             Err(mpsc::error::TrySendError::Closed(())) => Err(NetworkError::Stopped),
         }
+    }
+
+    /// Hands nodes learned by peer exchange to the peer book.
+    pub(crate) async fn discovered(
+        &self,
+        found: Vec<(PeerId, Vec<Multiaddr>)>,
+    ) -> Result<(), NetworkError> {
+        self.tx
+            .send(Command::Discovered(found))
+            .await
+            .map_err(|_| NetworkError::Stopped)
     }
 
     /// Disconnects every peer of `org` (after it was blocked).

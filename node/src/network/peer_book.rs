@@ -363,7 +363,7 @@ impl PeerBook {
                 .any(|b| b.reached.as_ref() == Some(org))
     }
 
-    /// `org`'s node says (identify) or another node says (Kademlia) it
+    /// `org`'s node says (identify) or another node says (peer exchange) it
     /// listens at `addrs`. Returns the entry to persist if it changed.
     pub fn heard(
         &mut self,

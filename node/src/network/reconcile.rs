@@ -228,6 +228,7 @@ fn variant(r: &SyncResponse) -> &'static str {
         SyncResponse::Unchanged => "unchanged",
         SyncResponse::Fingerprints { .. } => "fingerprints",
         SyncResponse::Ranges { .. } => "ranges",
+        SyncResponse::Peers { .. } => "peers",
         SyncResponse::TryLater { .. } => "try_later",
         SyncResponse::Summary { .. } => "summary",
         SyncResponse::Ids { .. } => "ids",

@@ -35,6 +35,8 @@ use crate::service::Service;
 pub const MAX_CONCURRENT_ROUNDS: usize = 4;
 /// A round that takes longer than this is abandoned (and counted failed).
 pub const ROUND_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often the node asks one peer whom it knows.
+const EXCHANGE_EVERY: Duration = Duration::from_secs(60);
 /// Rounds with one peer started by a nudge are at least this far apart.
 const NUDGE_GAP: Duration = Duration::from_millis(500);
 
@@ -43,6 +45,9 @@ const NUDGE_GAP: Duration = Duration::from_millis(500);
 pub(crate) enum PeerEvent {
     Connected(PeerId),
     Disconnected(PeerId),
+    /// The node has fewer connections than it wants and nobody new to
+    /// dial: ask a connected peer whom it knows.
+    WantPeers,
 }
 
 struct PeerState {
@@ -102,6 +107,10 @@ pub(crate) async fn run(
     let mut peers: HashMap<PeerId, PeerState> = HashMap::new();
     // Dropped (and every round aborted) when the reconciler is stopped.
     let mut rounds: JoinSet<Done> = JoinSet::new();
+    // Peer exchange with each new connection (whom do you know?), at most
+    // once per peer per [`EXCHANGE_EVERY`].
+    let mut exchanges: JoinSet<()> = JoinSet::new();
+    let mut exchanged: HashMap<PeerId, Instant> = HashMap::new();
     let mut running_for: HashMap<tokio::task::Id, PeerId> = HashMap::new();
     let mut running = 0usize;
     loop {
@@ -150,7 +159,23 @@ pub(crate) async fn run(
         };
         tokio::select! {
             event = inputs.events.recv() => match event {
+                Some(PeerEvent::WantPeers) => {
+                    let now = Instant::now();
+                    let asked_long_ago = |p: &PeerId| {
+                        exchanged.get(p).is_none_or(|t| now.duration_since(*t) > EXCHANGE_EVERY)
+                    };
+                    if let Some(peer) = peers.keys().copied().find(|p| asked_long_ago(p)) {
+                        exchanged.insert(peer, now);
+                        exchanges.spawn(exchange(handle.clone(), peer));
+                    }
+                }
                 Some(PeerEvent::Connected(peer)) => {
+                    let now = Instant::now();
+                    if exchanged.get(&peer).is_none_or(|t| now.duration_since(*t) > EXCHANGE_EVERY) {
+                        exchanged.insert(peer, now);
+                        exchanged.retain(|_, t| now.duration_since(*t) <= EXCHANGE_EVERY);
+                        exchanges.spawn(exchange(handle.clone(), peer));
+                    }
                     match peers.get_mut(&peer) {
                         Some(state) => state.nudge(Instant::now()),
                         None => {
@@ -221,8 +246,17 @@ pub(crate) async fn run(
                     }
                 }
             }
+            Some(_) = exchanges.join_next(), if !exchanges.is_empty() => {}
             () = sleep => {}
         }
+    }
+}
+
+/// Peer exchange with `peer`.
+async fn exchange(handle: NetworkHandle, peer: PeerId) {
+    match super::sync::exchange_peers(&handle, peer).await {
+        Ok(n) => tracing::debug!(%peer, known = n, "peer exchange"),
+        Err(e) => tracing::debug!(%peer, error = %e, "peer exchange failed"),
     }
 }
 

@@ -10,7 +10,10 @@ use skillmesh_protocol::OrgKey;
 
 use skillmesh_protocol::fingerprint::Fingerprint;
 
-use super::wire::{MAX_IDS_PER_PAGE, MAX_RECORDS_PER_PAGE, OrgSummary, SyncRequest, SyncResponse};
+use super::wire::{
+    KnownPeer, MAX_ADDRS_PER_PEER, MAX_IDS_PER_PAGE, MAX_PEERS_PER_ANSWER, MAX_RECORDS_PER_PAGE,
+    OrgSummary, SyncRequest, SyncResponse,
+};
 use super::{NetworkError, NetworkHandle, identity, reconcile};
 use crate::metrics::Via;
 use crate::policy::Admission;
@@ -85,6 +88,9 @@ fn answer_inner(
             let parts = reconcile::answer_ranges(store, &org, &ranges).map_err(internal)??;
             plain(SyncResponse::Ranges { parts })
         }
+        SyncRequest::Peers => plain(SyncResponse::Peers {
+            peers: known_peers(store, &asker, &service.org()).map_err(internal)?,
+        }),
         SyncRequest::Summary => {
             let mut orgs = Vec::new();
             for (org, _) in store.record_counts().map_err(internal)? {
@@ -123,6 +129,70 @@ fn answer_inner(
             plain(SyncResponse::Records { envelopes })
         }
     }
+}
+
+/// Peer exchange: the nodes this one has been connected to, most recent
+/// first, other than the asker's and its own, with their addresses.
+fn known_peers(store: &Store, asker: &OrgKey, own: &OrgKey) -> Result<Vec<KnownPeer>, StoreError> {
+    let mut known: Vec<(OrgKey, crate::store::PeerEntry)> = store
+        .peers()?
+        .into_iter()
+        .filter(|(org, e)| org != asker && org != own && e.last_connected.is_some())
+        .collect();
+    known.sort_by_key(|(_, e)| std::cmp::Reverse(e.last_connected));
+    Ok(known
+        .into_iter()
+        .filter_map(|(org, entry)| {
+            let peer = identity::peer_id(&org)?;
+            let addrs: Vec<String> = entry
+                .addrs
+                .into_iter()
+                .map(|a| a.addr)
+                .take(MAX_ADDRS_PER_PEER)
+                .collect();
+            (!addrs.is_empty()).then(|| KnownPeer {
+                peer: peer.to_string(),
+                addrs,
+            })
+        })
+        .take(MAX_PEERS_PER_ANSWER)
+        .collect())
+}
+
+/// Asks `peer` whom it knows (peer exchange) and hands the answer, checked
+/// and bounded, to the peer book.
+pub(crate) async fn exchange_peers(
+    handle: &NetworkHandle,
+    peer: PeerId,
+) -> Result<usize, NetworkError> {
+    let peers = match handle.sync(peer, SyncRequest::Peers).await? {
+        SyncResponse::Peers { peers } => peers,
+        SyncResponse::Refused { reason } => {
+            return Err(NetworkError::Request(format!("refused: {reason}")));
+        }
+        _ => return Err(NetworkError::Request("unexpected answer to peers".into())),
+    };
+    let found: Vec<(PeerId, Vec<libp2p::Multiaddr>)> = peers
+        .into_iter()
+        .take(MAX_PEERS_PER_ANSWER)
+        .filter_map(|k| {
+            let id: PeerId = k.peer.parse().ok()?;
+            identity::org_of(&id)?;
+            let addrs: Vec<libp2p::Multiaddr> = k
+                .addrs
+                .iter()
+                .take(MAX_ADDRS_PER_PEER)
+                .filter_map(|a| a.parse().ok())
+                .map(|a| super::peer_book::split_p2p(&a).0)
+                .collect();
+            (!addrs.is_empty()).then_some((id, addrs))
+        })
+        .collect();
+    let n = found.len();
+    if n > 0 {
+        handle.discovered(found).await?;
+    }
+    Ok(n)
 }
 
 type IngestTask = tokio::task::JoinHandle<

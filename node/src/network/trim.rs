@@ -1,8 +1,7 @@
 //! Keeping the number of connections near the target. A node dials only as
-//! many peers as it lacks (see the peer book), but others dial it, and
-//! Kademlia's queries connect to whomever they ask; left alone, a network
-//! of fifty nodes becomes a full mesh of 1,225 connections, each pinged and
-//! reconciled. So above a high-water mark a node closes connections down to
+//! many peers as it lacks (see the peer book), but others dial it: a
+//! bootstrap node that fifty others joined through would keep fifty
+//! connections, each pinged and reconciled. So above a high-water mark a node closes connections down to
 //! its target, as libp2p's connection managers and Lighthouse's peer
 //! manager do:
 //!

@@ -12,8 +12,6 @@ pub const RECORDS_TOPIC: &str = "skillmesh/records/1";
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/sync/1");
 /// Identify's protocol version string.
 pub const IDENTIFY_VERSION: &str = "/skillmesh/1";
-/// Kademlia protocol name (a private DHT, not the public IPFS one).
-pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/kad/1");
 
 /// Largest gossip message: one envelope.
 pub const MAX_GOSSIP_BYTES: usize = skillmesh_protocol::limits::MAX_ENVELOPE_BYTES;
@@ -53,6 +51,8 @@ pub enum SyncRequest {
     /// Reconciliation within one organisation's ids: for each range, your
     /// items or your fingerprints of its parts.
     Ranges { org: String, ranges: Vec<IdRange> },
+    /// Which other organisations' nodes do you know, and where?
+    Peers,
     /// What do you hold, per organisation?
     Summary,
     /// The `(id, seq)` pairs you hold for `org`, in id order after `after`.
@@ -102,6 +102,19 @@ pub struct RangePart {
     pub ids: Option<Vec<(String, u64)>>,
 }
 
+/// Most nodes named in one `peers` answer.
+pub const MAX_PEERS_PER_ANSWER: usize = 32;
+/// Most addresses given for one node in a `peers` answer.
+pub const MAX_ADDRS_PER_PEER: usize = 8;
+
+/// A node another node knows: its peer id and addresses (multiaddrs
+/// without `/p2p/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownPeer {
+    pub peer: String,
+    pub addrs: Vec<String>,
+}
+
 /// A sync response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -119,6 +132,10 @@ pub enum SyncResponse {
     /// `ranges`: the parts of each requested range, in order.
     Ranges {
         parts: Vec<RangePart>,
+    },
+    /// `peers`: nodes the answerer has been connected to lately.
+    Peers {
+        peers: Vec<KnownPeer>,
     },
     /// The node is too busy to answer now; ask again later.
     TryLater {
