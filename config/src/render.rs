@@ -110,7 +110,7 @@ target_peers = {target_peers}
 
 # Seconds between two comparisons of this node's records with each
 # connected peer's (they also run on every new connection). When nothing
-# differs a comparison is one small message each way. Default: 10.
+# differs a comparison is one small message each way. Default: 30.
 # Between 1 and 3600.
 # env: SKILLMESH_NETWORK_RECONCILE_INTERVAL_SECS
 reconcile_interval_secs = {reconcile_interval_secs}

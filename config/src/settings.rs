@@ -22,7 +22,7 @@ pub const DEFAULT_TARGET_PEERS: u32 = 8;
 /// Largest accepted `network.target_peers`.
 pub const MAX_TARGET_PEERS: u32 = 1000;
 /// Default `network.reconcile_interval_secs`.
-pub const DEFAULT_RECONCILE_INTERVAL_SECS: u64 = 10;
+pub const DEFAULT_RECONCILE_INTERVAL_SECS: u64 = 30;
 /// Smallest accepted `network.reconcile_interval_secs`.
 pub const MIN_RECONCILE_INTERVAL_SECS: u64 = 1;
 /// Largest accepted `network.reconcile_interval_secs`.

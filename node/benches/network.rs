@@ -37,8 +37,10 @@ use skillmesh_protocol::{Envelope, Record};
 
 const NODES: usize = 50;
 const CONVERGE_LIMIT: Duration = Duration::from_secs(180);
-const IDLE_SETTLE: Duration = Duration::from_secs(20);
-const IDLE_MEASURE: Duration = Duration::from_secs(60);
+/// Long enough for trimming (connections older than 30 s) to have run and
+/// for reconciliation to slow down with peers found in agreement.
+const IDLE_SETTLE: Duration = Duration::from_secs(120);
+const IDLE_MEASURE: Duration = Duration::from_secs(120);
 const RECORDS: usize = 100_000;
 const ORGS: u32 = 10;
 const RECONCILE_MEASURE: Duration = Duration::from_secs(60);
@@ -69,11 +71,15 @@ fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_skillmesh"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// `n` distinct loopback ports that were free a moment ago: all probed
+/// at once (so the kernel cannot hand out one twice), then released.
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().map(|a| a.port()).expect("port"))
+        .collect()
 }
 
 /// A `skillmesh run` process, killed when dropped.
@@ -113,14 +119,20 @@ fn spawn(config: &Path, web: SocketAddr) -> Proc {
 fn prepare(
     dir: &Path,
     name: &str,
+    ports: (u16, u16),
     tweak: impl FnOnce(&mut Config),
 ) -> (PathBuf, SocketAddr, String) {
-    let identity = OrgIdentity::generate().expect("key");
     let key_file = dir.join(skillmesh_node::datadir::KEY_FILE);
-    identity.create_file(&key_file).expect("write key");
+    let identity = if key_file.exists() {
+        OrgIdentity::load_file(&key_file).expect("read key")
+    } else {
+        let identity = OrgIdentity::generate().expect("key");
+        identity.create_file(&key_file).expect("write key");
+        identity
+    };
     let peer = skillmesh_node::network::identity::peer_id(&identity.org()).expect("peer id");
-    let web: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-    let p2p = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    let web: SocketAddr = format!("127.0.0.1:{}", ports.0).parse().expect("addr");
+    let p2p = format!("/ip4/127.0.0.1/tcp/{}", ports.1);
     let mut config = Config::new(name, dir.to_path_buf());
     config.key_file = key_file;
     config.web.listen = web;
@@ -207,15 +219,21 @@ async fn fifty(n: usize) {
     let root = tempfile::tempdir().expect("tempdir");
     let mut prepared = Vec::with_capacity(n);
     let mut first_addr = String::new();
+    let ports = free_ports(2 * n);
     for i in 0..n {
         let dir = root.path().join(format!("org{i:02}"));
         std::fs::create_dir_all(&dir).expect("dir");
         let bootstrap = first_addr.clone();
-        let (config, web, addr) = prepare(&dir, &format!("Org {i:02}"), |c| {
-            if i > 0 {
-                c.network.bootstrap = vec![bootstrap];
-            }
-        });
+        let (config, web, addr) = prepare(
+            &dir,
+            &format!("Org {i:02}"),
+            (ports[2 * i], ports[2 * i + 1]),
+            |c| {
+                if i > 0 {
+                    c.network.bootstrap = vec![bootstrap];
+                }
+            },
+        );
         if i == 0 {
             first_addr = addr;
         }
@@ -289,6 +307,19 @@ async fn fifty(n: usize) {
         busiest as f64 / 100.0 / IDLE_MEASURE.as_secs_f64() * 100.0
     );
     memory_report("after the idle minute", &procs);
+    let mut peers = Vec::with_capacity(n);
+    for p in &procs {
+        if let Some(h) = health(&client, p.web).await {
+            peers.push(h["peers"].as_u64().unwrap_or(0));
+        }
+    }
+    peers.sort_unstable();
+    println!(
+        "connections per node when idle: min {}, median {}, max {}",
+        peers.first().copied().unwrap_or(0),
+        peers.get(peers.len() / 2).copied().unwrap_or(0),
+        peers.last().copied().unwrap_or(0)
+    );
     drop(procs);
     println!();
 }
@@ -371,10 +402,12 @@ async fn reconcile_cost() {
     let client = reqwest::Client::new();
     let mut phases = Vec::new();
     for interval in [1u64, 3600] {
-        let metrics_addrs: Vec<SocketAddr> = (0..2)
-            .map(|_| format!("127.0.0.1:{}", free_port()).parse().expect("addr"))
+        let ports = free_ports(6);
+        let metrics_addrs: Vec<SocketAddr> = ports[4..]
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}").parse().expect("addr"))
             .collect();
-        let (a_cfg, a_web, a_addr) = prepare(&dirs[0], "A", |c| {
+        let (a_cfg, a_web, a_addr) = prepare(&dirs[0], "A", (ports[0], ports[1]), |c| {
             c.network.reconcile_interval_secs = interval;
             c.federation.max_records_per_org = 1_000_000;
             c.metrics.listen = Some(metrics_addrs[0]);
@@ -384,7 +417,7 @@ async fn reconcile_cost() {
             .nth(4)
             .and_then(|p| p.parse().ok())
             .expect("port");
-        let (b_cfg, b_web, _) = prepare(&dirs[1], "B", |c| {
+        let (b_cfg, b_web, _) = prepare(&dirs[1], "B", (ports[2], ports[3]), |c| {
             c.network.reconcile_interval_secs = interval;
             c.federation.max_records_per_org = 1_000_000;
             c.network.bootstrap = vec![a_addr.clone()];

@@ -172,7 +172,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     service.set_outbound(outbound_tx);
     let (network, network_tasks) =
         network::start(network_config, secret, service.clone(), outbound_rx).await?;
-    let housekeeping = tokio::spawn(housekeeping(service.clone()));
+    let housekeeping = tokio::spawn(housekeeping(service.clone(), network.clone()));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -244,12 +244,23 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     })
 }
 
-/// Drops expired records (and tombstones) from the store and search, once
-/// a minute.
-async fn housekeeping(service: Service) {
+/// Once a minute: drops expired records (and tombstones) from the store
+/// and search, and after the store recovered from a fault (a full disk),
+/// reconciles with every peer afresh, to fetch what was gossiped while it
+/// could not be stored.
+async fn housekeeping(service: Service, network: NetworkHandle) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut recoveries = service.store().recoveries();
     loop {
         every.tick().await;
+        let now = service.store().recoveries();
+        if now != recoveries {
+            recoveries = now;
+            tracing::info!("the store recovered; reconciling with every peer");
+            if let Err(e) = network.resync_all().await {
+                tracing::debug!(error = %e, "cannot ask for reconciliation");
+            }
+        }
         let svc = service.clone();
         match tokio::task::spawn_blocking(move || svc.purge_expired()).await {
             Ok(Ok(0)) => {}

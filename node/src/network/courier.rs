@@ -9,7 +9,8 @@
 //! timeout) holds up only what is addressed to it. A partner whose delivery
 //! failed is tried again after a backoff ([`RETRY_EVERY`] doubling up to
 //! [`RETRY_CAP`]), and at once when something new is signed or any peer
-//! connects.
+//! connects. With nothing waiting the courier sleeps until woken (once a
+//! minute at most, as a safety net), so an idle node does no work here.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,6 +26,8 @@ use crate::requests::Delivery;
 use crate::service::Service;
 
 pub const RETRY_EVERY: Duration = Duration::from_secs(3);
+/// With nothing waiting, the courier still looks this often.
+const SAFETY_POLL: Duration = Duration::from_secs(60);
 pub const RETRY_CAP: Duration = Duration::from_secs(60);
 
 /// How a partner's delivery task ended.
@@ -46,13 +49,17 @@ pub async fn run(handle: NetworkHandle, service: Service) {
     let mut tasks: JoinSet<Finished> = JoinSet::new();
     let mut active: HashMap<tokio::task::Id, OrgKey> = HashMap::new();
     let mut backoff: HashMap<OrgKey, Backoff> = HashMap::new();
+    // When to look again without being woken: a partner's backoff ends, or
+    // (as a safety net) a minute has passed. Nothing polls while nothing
+    // waits.
+    let mut wake_at = Instant::now();
     loop {
         tokio::select! {
             _ = signal.notified() => {
                 // Something new, or a peer connected: everyone may go now.
                 backoff.clear();
             }
-            _ = tokio::time::sleep(RETRY_EVERY) => {}
+            _ = tokio::time::sleep_until(wake_at) => {}
             Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                 let done = match joined {
                     Ok((id, done)) => {
@@ -78,15 +85,18 @@ pub async fn run(handle: NetworkHandle, service: Service) {
                         .saturating_mul(1u32 << b.failures.min(8).saturating_sub(1))
                         .min(RETRY_CAP);
                     b.next_at = Instant::now() + delay;
+                    wake_at = wake_at.min(b.next_at);
                     continue;
                 }
             }
         }
+        wake_at = Instant::now() + SAFETY_POLL;
         let svc = service.clone();
         let pending = match tokio::task::spawn_blocking(move || svc.pending_deliveries()).await {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "cannot read pending deliveries");
+                wake_at = Instant::now() + RETRY_EVERY;
                 continue;
             }
             Err(_) => continue,
@@ -101,9 +111,11 @@ pub async fn run(handle: NetworkHandle, service: Service) {
         }
         let now = Instant::now();
         for (org, deliveries) in by_org {
-            if active.values().any(|o| *o == org)
-                || backoff.get(&org).is_some_and(|b| b.next_at > now)
-            {
+            if active.values().any(|o| *o == org) {
+                continue;
+            }
+            if let Some(b) = backoff.get(&org).filter(|b| b.next_at > now) {
+                wake_at = wake_at.min(b.next_at);
                 continue;
             }
             let (handle, service) = (handle.clone(), service.clone());

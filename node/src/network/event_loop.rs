@@ -48,11 +48,12 @@ use crate::store::PeerEntry;
 /// How long a peer that sent too many invalid records is kept out.
 const BAN_DURATION: Duration = Duration::from_secs(600);
 /// How often each connection is pinged.
-pub const PING_INTERVAL: Duration = Duration::from_secs(4);
-/// A connection with no successful ping for this long is closed.
-pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(13);
+pub const PING_INTERVAL: Duration = Duration::from_secs(5);
+/// A connection with no successful ping for this long is closed: two
+/// pings have failed, so a dead link is noticed within about 15 s.
+pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(14);
 /// How often the event loop checks liveness and dials what is due.
-const TICK: Duration = Duration::from_millis(500);
+const TICK: Duration = Duration::from_secs(1);
 /// A dial that has not connected after this long fails.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// While short of peers with nobody new to dial, ask for more this often.
@@ -701,6 +702,7 @@ impl EventLoop {
                 if let Err(refused) = self.router.submit(work)
                     && let Work::Gossip { id, source, .. } = *refused
                 {
+                    self.tell(PeerEvent::Missed(source));
                     // Ignored, not rejected: reconciliation brings it later.
                     self.swarm
                         .behaviour_mut()

@@ -48,6 +48,9 @@ pub(crate) enum PeerEvent {
     /// The node has fewer connections than it wants and nobody new to
     /// dial: ask a connected peer whom it knows.
     WantPeers,
+    /// A gossip message from this peer was ignored (the queue was full):
+    /// reconcile with it soon, which brings the record.
+    Missed(PeerId),
 }
 
 struct PeerState {
@@ -57,6 +60,8 @@ struct PeerState {
     /// Run again as soon as the current round ends.
     again: bool,
     last_started: Option<Instant>,
+    /// Periodic rounds in a row that found nothing to do.
+    quiet: u32,
 }
 
 impl PeerState {
@@ -66,6 +71,7 @@ impl PeerState {
             next_at: now,
             again: false,
             last_started: None,
+            quiet: 0,
         }
     }
 
@@ -183,6 +189,11 @@ pub(crate) async fn run(
                         }
                     }
                 }
+                Some(PeerEvent::Missed(peer)) => {
+                    if let Some(state) = peers.get_mut(&peer) {
+                        state.nudge(Instant::now());
+                    }
+                }
                 Some(PeerEvent::Disconnected(peer)) => {
                     peers.remove(&peer);
                 }
@@ -231,10 +242,20 @@ pub(crate) async fn run(
                 let stored = on_done(&done, &metrics);
                 if let Some(state) = peers.get_mut(&done.peer) {
                     state.memo = Some(done.memo);
+                    // A peer found in agreement round after round is asked
+                    // less often (up to `QUIET_FACTOR` times the interval);
+                    // any difference brings it back to the interval.
+                    state.quiet = match done.result {
+                        Ok(Outcome::InSync | Outcome::Unchanged) => {
+                            state.quiet.saturating_add(1)
+                        }
+                        _ => 0,
+                    };
+                    let wait = interval.saturating_mul(quiet_factor(state.quiet));
                     state.next_at = if state.again {
                         now
                     } else {
-                        now + super::peer_book::jitter(interval)
+                        now + super::peer_book::jitter(wait)
                     };
                     state.again = false;
                 }
@@ -249,6 +270,18 @@ pub(crate) async fn run(
             Some(_) = exchanges.join_next(), if !exchanges.is_empty() => {}
             () = sleep => {}
         }
+    }
+}
+
+/// Most times the interval a quiet peer's next round waits.
+pub const QUIET_FACTOR: u32 = 8;
+
+/// How many intervals to wait after `quiet` rounds in a row in agreement:
+/// 1, 1, 2, 4, 8, 8, …
+fn quiet_factor(quiet: u32) -> u32 {
+    match quiet {
+        0 | 1 => 1,
+        n => (1u32 << (n - 1).min(3)).min(QUIET_FACTOR),
     }
 }
 
@@ -286,5 +319,16 @@ fn on_done(done: &Done, metrics: &Metrics) -> usize {
             tracing::info!(peer = %done.peer, error = %e, "reconciliation round failed");
             0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quiet_peer_is_asked_less_often_up_to_a_bound() {
+        let factors: Vec<u32> = (0..7).map(quiet_factor).collect();
+        assert_eq!(factors, [1, 1, 2, 4, 8, 8, 8]);
     }
 }
