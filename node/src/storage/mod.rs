@@ -14,9 +14,10 @@
 //! sled records it as a *global error*. From then on every write and every
 //! flush of that `Db` returns the same error, also after space is freed;
 //! only opening the database again clears it (its periodic flusher thread
-//! has stopped too). Reads keep working, and they still show the batch
-//! whose flush failed (it is in memory, never on disk; after a reopen it is
-//! gone). Every write acknowledged before the fault is on disk and comes
+//! has stopped too). Reads mostly keep working (a read that meets a page
+//! grown too big splits it, a write, and fails with the same error), and
+//! they still show the batch whose flush failed (it is in memory, never on
+//! disk; after a reopen it is gone). Every write acknowledged before the fault is on disk and comes
 //! back on reopen. Opening sled while the disk is still full fails, and
 //! leaves an empty `snap.*.generating` file behind that sled then takes for
 //! its newest snapshot: every later open fails with "corruption" until that
@@ -28,7 +29,9 @@
 //! * The first failed write puts the store in a *fault*: the error is
 //!   logged once, [`Kv::write_fault`] says what failed (the node's health
 //!   shows it as `store_unwritable`), and writes are refused at once with
-//!   [`StorageError::Unwritable`] without touching the engine. Reads go on.
+//!   [`StorageError::Unwritable`] without touching the engine. Reads go on;
+//!   the rare one that sled cannot do without writing is refused as part of
+//!   the fault ([`StorageError::Unreadable`]), with the same words.
 //! * A thread checks every second at first, backing off to every
 //!   [`MAX_RETRY`], whether the disk takes writes again: it
 //!   writes and fsyncs a probe file of [`PROBE_BYTES`] next to the data

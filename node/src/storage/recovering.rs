@@ -200,6 +200,23 @@ impl<O: Opener> Shared<O> {
         engine.ok_or_else(|| StorageError::Unreadable(self.current_fault()))
     }
 
+    /// A read's error. sled may write while it reads (a read that meets a
+    /// page grown too big splits it, or finishes a merge), and while the
+    /// store is faulted such a write fails with the fault's error: that
+    /// read is refused as part of the fault ([`StorageError::Unreadable`],
+    /// with the fault's words), not as an unexplained engine error. Most
+    /// reads touch no such page and go on.
+    fn read_error(&self, e: StorageError) -> StorageError {
+        if e.fault().is_some() || !self.faulted.load(Ordering::Acquire) {
+            return e;
+        }
+        tracing::debug!(error = %e, "store: a read that needed to write was refused while the store is faulted");
+        StorageError::Unreadable(WriteFault {
+            reads_work: false,
+            ..self.current_fault()
+        })
+    }
+
     fn current_fault(&self) -> WriteFault {
         lock(&self.state)
             .fault
@@ -375,7 +392,10 @@ impl<O: Opener> Drop for Recovering<O> {
 
 impl<O: Opener> Kv for Recovering<O> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.shared.engine()?.get(key)
+        self.shared
+            .engine()?
+            .get(key)
+            .map_err(|e| self.shared.read_error(e))
     }
 
     fn scan_prefix(
@@ -471,7 +491,8 @@ impl<O: Opener> Scan<'_, O> {
         let chunk = self
             .shared
             .engine()?
-            .chunk(&self.lo, self.hi.as_deref(), rev, CHUNK)?;
+            .chunk(&self.lo, self.hi.as_deref(), rev, CHUNK)
+            .map_err(|e| self.shared.read_error(e))?;
         if chunk.len() < CHUNK {
             self.exhausted = true;
         }

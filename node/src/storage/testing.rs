@@ -21,6 +21,9 @@ pub struct Disk {
     pub full: AtomicBool,
     /// Opening fails although the probe succeeds.
     pub refuse_open: AtomicBool,
+    /// Reads of a poisoned engine fail as sled's do when a read must
+    /// reorganise a page (a write) after a failed flush.
+    pub reads_write: AtomicBool,
     /// Engines opened.
     pub opens: AtomicUsize,
     /// Batches that reached an engine's `apply`.
@@ -125,8 +128,18 @@ pub struct FaultyEngine {
     poisoned: AtomicBool,
 }
 
+impl FaultyEngine {
+    fn read(&self) -> Result<(), StorageError> {
+        if self.disk.reads_write.load(Ordering::Acquire) && self.poisoned.load(Ordering::Acquire) {
+            return Err(disk_full());
+        }
+        Ok(())
+    }
+}
+
 impl Engine for FaultyEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read()?;
         Ok(lock(&self.mem).get(key).cloned())
     }
 
@@ -137,6 +150,7 @@ impl Engine for FaultyEngine {
         rev: bool,
         limit: usize,
     ) -> Result<Vec<Entry>, StorageError> {
+        self.read()?;
         let mem = lock(&self.mem);
         let lo = std::ops::Bound::Included(lo.to_vec());
         let hi = match hi {

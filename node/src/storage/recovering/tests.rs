@@ -235,6 +235,36 @@ fn when_the_reopen_fails_reads_fail_too_until_it_opens() {
 }
 
 #[test]
+fn a_read_that_must_write_while_the_disk_is_full_is_refused_as_part_of_the_fault() {
+    let disk = Arc::new(Disk::default());
+    let kv = store(&disk);
+    put(&kv, "before").expect("write");
+    disk.reads_write.store(true, Ordering::Release);
+    // A read before any fault is not one.
+    assert!(has(&kv, "before"));
+    disk.full.store(true, Ordering::Release);
+    assert!(put(&kv, "during").is_err());
+    let err = kv.get(b"before").expect_err("the engine fails the read");
+    let StorageError::Unreadable(fault) = &err else {
+        panic!("not refused as part of the fault: {err:?}");
+    };
+    assert_eq!(fault.cause, FaultCause::DiskFull);
+    assert!(!fault.reads_work, "this read did not work");
+    let mut scan = kv.scan_prefix(b"");
+    assert!(matches!(
+        scan.next(),
+        Some(Err(StorageError::Unreadable(_)))
+    ));
+    // The store as a whole still says reads go on (most do, on sled).
+    assert!(kv.write_fault().is_some_and(|f| f.reads_work));
+    disk.full.store(false, Ordering::Release);
+    wait_until("the store recovers", Duration::from_secs(5), || {
+        kv.write_fault().is_none()
+    });
+    assert!(has(&kv, "before"));
+}
+
+#[test]
 fn dropping_a_faulted_store_ends_its_recovery_thread() {
     let disk = Arc::new(Disk::default());
     let kv = Recovering::open_with(
