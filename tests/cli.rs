@@ -191,6 +191,25 @@ fn a_data_directory_held_by_another_process_is_refused() {
     );
 }
 
+#[test]
+fn a_demo_of_too_many_organisations_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf-8");
+    let too_many = (skillmesh_node::demo::MAX_ORGS + 1).to_string();
+    for orgs in ["0", too_many.as_str()] {
+        let err = one_line_error(&skillmesh(&["demo", "--orgs", orgs, "--data-dir", data]));
+        assert!(
+            err.contains(&format!(
+                "--orgs must be between 1 and {}, not {orgs}",
+                skillmesh_node::demo::MAX_ORGS
+            )),
+            "{err}"
+        );
+    }
+    // Nothing was set up.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
 #[tokio::test]
 async fn demo_starts_each_organisation_with_sample_data() {
     let dir = tempfile::tempdir().expect("tempdir");

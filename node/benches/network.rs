@@ -8,8 +8,8 @@
 //!    one loop. Measured: the time until every node holds every node's
 //!    records (the same records fingerprint on all 50, each holding 49
 //!    federated records), then each process's resident memory (RSS, and
-//!    PSS, which shares the binary's pages fairly) and, over 60 s of
-//!    idleness, the CPU all 50 use together. Aims (docs/DESIGN): all
+//!    PSS, which shares the binary's pages fairly) and, over 120 s of
+//!    idleness after 120 s to settle, the CPU all 50 use together. Aims (docs/DESIGN): all
 //!    converge within 30 s, under 20 MB RSS per node, idle CPU under 2% of
 //!    one core for all together.
 //! 2. **Reconciliation when nothing differs.** Two nodes that hold the same

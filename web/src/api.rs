@@ -27,8 +27,9 @@ pub struct Health {
     /// This organisation's name and public key (hex).
     pub org: String,
     pub org_key: String,
-    /// The key's fingerprint as people compare it out loud: the first 8 hex
-    /// digits of the key in groups of four (docs/PROTOCOL.md, "Joining").
+    /// The key's fingerprint as people compare it out loud: the first 16
+    /// hex digits of the key in groups of four (docs/PROTOCOL.md,
+    /// "Joining").
     pub org_fingerprint: String,
     /// The node's libp2p peer id, derived from `org_key`.
     pub peer_id: String,
@@ -58,7 +59,8 @@ pub enum HealthStatus {
 /// One reason a node is `degraded`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthProblem {
-    /// A stable code: `no_peers`, `store_unwritable`, `index_rebuilding`.
+    /// A stable code: `store_unwritable`, `no_peers`, `index_failed` or
+    /// `index_rebuilding`.
     pub code: String,
     /// What is wrong and what the node is doing about it, in words.
     pub message: String,

@@ -113,7 +113,7 @@ const _: () = assert!(MAX_ORGS < P2P_OFFSET as usize);
 
 /// Creates the organisation's key (unless it exists) and config in `dir`.
 /// Every organisation listens for peers on loopback; all but the first
-/// bootstrap from the first, and discovery (identify, Kademlia) connects
+/// bootstrap from the first, and discovery (identify, peer exchange) connects
 /// the rest. mDNS stays off: it would multicast beyond loopback.
 fn prepare(
     dir: &Path,
