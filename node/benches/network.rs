@@ -9,14 +9,16 @@
 //!    records (the same records fingerprint on all 50, each holding 49
 //!    federated records), then each process's resident memory (RSS, and
 //!    PSS, which shares the binary's pages fairly) and, over 120 s of
-//!    idleness after 120 s to settle, the CPU all 50 use together. Aims (docs/DESIGN): all
-//!    converge within 30 s, under 20 MB RSS per node, idle CPU under 2% of
-//!    one core for all together.
+//!    idleness after 120 s to settle, the CPU all 50 use together. Aims
+//!    (docs/DESIGN): all converge within 30 s, under 20 MB RSS per node,
+//!    idle CPU under 2% of one core for all together.
 //! 2. **Reconciliation when nothing differs.** Two nodes that hold the same
 //!    100,000 records (written into both stores before they start), run
-//!    for 60 s reconciling every second, then for 60 s with reconciliation
-//!    all but off (once an hour). The difference, divided by the rounds
-//!    counted in `/metrics`, is the cost of one round: bytes on the wire
+//!    for 60 s with a reconciliation interval of 1 s (rounds that find
+//!    agreement back off to 8 intervals, so about 15 rounds), then for 60 s
+//!    with reconciliation all but off (once an hour). The difference,
+//!    divided by the rounds counted in `/metrics`, is the cost of one
+//!    round: bytes on the wire
 //!    (both directions, TCP payload, from `ss`) and CPU (both processes).
 //!
 //! Set `SKILLMESH_BENCH_NODES` to run part 1 with another number of nodes,

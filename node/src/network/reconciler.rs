@@ -41,7 +41,7 @@ const EXCHANGE_EVERY: Duration = Duration::from_secs(60);
 /// learned) waits this long, so that gossip in flight lands first: while
 /// records are being published, nodes differ for a moment all the time,
 /// and rounds run at once would fetch by reconciliation what gossip is
-/// about to deliver (it did: 2.7 times the CPU per record).
+/// about to deliver.
 const SETTLE: Duration = Duration::from_secs(2);
 /// Rounds with one peer started by a nudge are at least this far apart.
 const NUDGE_GAP: Duration = Duration::from_millis(500);
