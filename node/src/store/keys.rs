@@ -157,26 +157,20 @@ pub fn audit_by_action(action: &str, audit_key: &[u8]) -> Vec<u8> {
 
 /// Splits a `rec/` key into organisation and record id.
 pub fn split_rec(key: &[u8]) -> Option<(OrgKey, String)> {
-    let rest = key.strip_prefix(REC)?;
-    if rest.len() < 32 {
-        return None;
-    }
-    let (org, id) = rest.split_at(32);
-    let mut o = [0u8; 32];
-    o.copy_from_slice(org);
-    Some((OrgKey::from_bytes(o), String::from_utf8(id.to_vec()).ok()?))
+    split_org_id(REC, key)
 }
 
 /// Splits a `seq/` key into organisation and record id.
 pub fn split_seq(key: &[u8]) -> Option<(OrgKey, String)> {
-    let rest = key.strip_prefix(SEQ)?;
-    if rest.len() < 32 {
-        return None;
-    }
-    let (org, id) = rest.split_at(32);
-    let mut o = [0u8; 32];
-    o.copy_from_slice(org);
-    Some((OrgKey::from_bytes(o), String::from_utf8(id.to_vec()).ok()?))
+    split_org_id(SEQ, key)
+}
+
+/// Splits `prefix`, 32 bytes of organisation key, record id.
+fn split_org_id(prefix: &[u8], key: &[u8]) -> Option<(OrgKey, String)> {
+    let rest = key.strip_prefix(prefix)?;
+    let org: [u8; 32] = rest.get(..32)?.try_into().ok()?;
+    let id = String::from_utf8(rest[32..].to_vec()).ok()?;
+    Some((OrgKey::from_bytes(org), id))
 }
 
 /// Splits an `exp/` key into time, organisation and record id.
@@ -216,4 +210,30 @@ pub fn u64_value(v: &[u8]) -> u64 {
         b.copy_from_slice(v);
     }
     u64::from_be_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_and_seq_keys_split_back_into_organisation_and_id() {
+        let org = OrgKey::from_bytes([7; 32]);
+        assert_eq!(
+            split_rec(&rec(&org, "offer-1")),
+            Some((org, "offer-1".into()))
+        );
+        assert_eq!(
+            split_seq(&seq(&org, "offer-1")),
+            Some((org, "offer-1".into()))
+        );
+        // The wrong table, a key too short for an organisation, an id that
+        // is not UTF-8: no split.
+        assert_eq!(split_rec(&seq(&org, "offer-1")), None);
+        assert_eq!(split_seq(&[SEQ, &[1u8; 31][..]].concat()), None);
+        assert_eq!(
+            split_rec(&[REC, &[1u8; 32][..], &[0xff][..]].concat()),
+            None
+        );
+    }
 }
