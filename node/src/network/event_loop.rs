@@ -56,8 +56,10 @@ pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(14);
 const TICK: Duration = Duration::from_secs(1);
 /// A dial that has not connected after this long fails.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
-/// While short of peers with nobody new to dial, ask for more this often.
-const WANT_PEERS_EVERY: Duration = Duration::from_secs(10);
+/// While short of peers with nobody new to dial, ask for more this often
+/// (the reconciler decides whom to ask, and how soon to ask one peer
+/// again: see `reconciler::ASK_AGAIN_WHEN_SHORT`).
+const WANT_PEERS_EVERY: Duration = Duration::from_secs(5);
 /// The reply a peer gets when the router's queue for its message is full.
 const BUSY: &str = "busy; try again later";
 

@@ -37,6 +37,14 @@ pub const MAX_CONCURRENT_ROUNDS: usize = 4;
 pub const ROUND_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the node asks one peer whom it knows.
 const EXCHANGE_EVERY: Duration = Duration::from_secs(60);
+/// While the node is short of peers with nobody new to dial, it asks a
+/// peer again this long after it last asked it, then twice as long each
+/// time, up to [`EXCHANGE_EVERY`]: two nodes that joined the same
+/// bootstrap node at the same moment each heard of nobody when they first
+/// asked, and must not wait a minute to learn of each other; a network
+/// smaller than the node's target keeps it short of peers for good, and
+/// is asked once a minute.
+const ASK_AGAIN_WHEN_SHORT: Duration = Duration::from_secs(5);
 /// A round prompted by a difference a peer announced (or by records just
 /// learned) waits this long, so that gossip in flight lands first: while
 /// records are being published, nodes differ for a moment all the time,
@@ -126,7 +134,9 @@ pub(crate) async fn run(
     // Peer exchange with each new connection (whom do you know?), at most
     // once per peer per [`EXCHANGE_EVERY`].
     let mut exchanges: JoinSet<()> = JoinSet::new();
-    let mut exchanged: HashMap<PeerId, Instant> = HashMap::new();
+    // When each peer was last asked, and how long to wait before asking
+    // it again while short of peers.
+    let mut exchanged: HashMap<PeerId, (Instant, Duration)> = HashMap::new();
     let mut running_for: HashMap<tokio::task::Id, PeerId> = HashMap::new();
     let mut running = 0usize;
     loop {
@@ -177,19 +187,16 @@ pub(crate) async fn run(
             event = inputs.events.recv() => match event {
                 Some(PeerEvent::WantPeers) => {
                     let now = Instant::now();
-                    let asked_long_ago = |p: &PeerId| {
-                        exchanged.get(p).is_none_or(|t| now.duration_since(*t) > EXCHANGE_EVERY)
-                    };
-                    if let Some(peer) = peers.keys().copied().find(|p| asked_long_ago(p)) {
-                        exchanged.insert(peer, now);
+                    if let Some((peer, gap)) = whom_to_ask(peers.keys(), &exchanged, now) {
+                        exchanged.insert(peer, (now, gap));
                         exchanges.spawn(exchange(handle.clone(), peer));
                     }
                 }
                 Some(PeerEvent::Connected(peer)) => {
                     let now = Instant::now();
-                    if exchanged.get(&peer).is_none_or(|t| now.duration_since(*t) > EXCHANGE_EVERY) {
-                        exchanged.insert(peer, now);
-                        exchanged.retain(|_, t| now.duration_since(*t) <= EXCHANGE_EVERY);
+                    if exchanged.get(&peer).is_none_or(|(t, _)| now.duration_since(*t) > EXCHANGE_EVERY) {
+                        exchanged.insert(peer, (now, ASK_AGAIN_WHEN_SHORT));
+                        exchanged.retain(|_, (t, _)| now.duration_since(*t) <= EXCHANGE_EVERY);
                         exchanges.spawn(exchange(handle.clone(), peer));
                     }
                     match peers.get_mut(&peer) {
@@ -297,6 +304,28 @@ fn quiet_factor(quiet: u32) -> u32 {
     }
 }
 
+/// Whom to ask for more peers while the node is short of them: the
+/// connected peer asked longest ago (or never), unless it was asked less
+/// than its gap ago; with the gap to wait before asking it again (doubled,
+/// up to [`EXCHANGE_EVERY`]). `asked` holds when each peer was last asked
+/// and its gap.
+fn whom_to_ask<'a>(
+    connected: impl Iterator<Item = &'a PeerId>,
+    asked: &HashMap<PeerId, (Instant, Duration)>,
+    now: Instant,
+) -> Option<(PeerId, Duration)> {
+    let (peer, last) = connected
+        .map(|p| (*p, asked.get(p).copied()))
+        .min_by_key(|(_, last)| last.map(|(t, _)| t))?;
+    match last {
+        None => Some((peer, ASK_AGAIN_WHEN_SHORT)),
+        Some((t, gap)) if now.duration_since(t) >= gap => {
+            Some((peer, gap.saturating_mul(2).min(EXCHANGE_EVERY)))
+        }
+        Some(_) => None,
+    }
+}
+
 /// Peer exchange with `peer`.
 async fn exchange(handle: NetworkHandle, peer: PeerId) {
     match super::sync::exchange_peers(&handle, peer).await {
@@ -342,5 +371,47 @@ mod tests {
     fn a_quiet_peer_is_asked_less_often_up_to_a_bound() {
         let factors: Vec<u32> = (0..7).map(quiet_factor).collect();
         assert_eq!(factors, [1, 1, 2, 4, 8, 8, 8]);
+    }
+
+    #[test]
+    fn a_node_short_of_peers_asks_again_soon_then_less_often() {
+        let (a, b) = (PeerId::random(), PeerId::random());
+        let t0 = Instant::now();
+        let secs = Duration::from_secs;
+        // Both were asked on connecting, a first.
+        let mut asked = HashMap::from([
+            (a, (t0, ASK_AGAIN_WHEN_SHORT)),
+            (b, (t0 + secs(1), ASK_AGAIN_WHEN_SHORT)),
+        ]);
+        let ask = |asked: &HashMap<PeerId, (Instant, Duration)>, at: Instant| {
+            whom_to_ask([a, b].iter(), asked, at)
+        };
+        // Not again within 5 s of asking a (the one asked longest ago).
+        assert_eq!(ask(&asked, t0 + secs(4)), None);
+        // Then a, which is next asked 10 s later, not a minute.
+        assert_eq!(ask(&asked, t0 + secs(5)), Some((a, secs(10))));
+        asked.insert(a, (t0 + secs(5), secs(10)));
+        assert_eq!(ask(&asked, t0 + secs(6)), Some((b, secs(10))));
+        asked.insert(b, (t0 + secs(6), secs(10)));
+        assert_eq!(ask(&asked, t0 + secs(14)), None);
+        // The gap doubles up to a minute, and stays there.
+        let mut gap = secs(10);
+        for _ in 0..6 {
+            let (at_a, _) = asked[&a];
+            let next = ask(&asked, at_a + gap);
+            let expected = (gap * 2).min(EXCHANGE_EVERY);
+            assert_eq!(next, Some((a, expected)));
+            asked.insert(a, (at_a + gap, expected));
+            asked.insert(b, (at_a + gap, expected));
+            gap = expected;
+        }
+        assert_eq!(gap, EXCHANGE_EVERY);
+        // A peer never asked comes first.
+        let c = PeerId::random();
+        assert_eq!(
+            whom_to_ask([a, b, c].iter(), &asked, t0),
+            Some((c, ASK_AGAIN_WHEN_SHORT))
+        );
+        assert_eq!(whom_to_ask([].iter(), &asked, t0), None);
     }
 }
