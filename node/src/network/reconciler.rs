@@ -41,9 +41,9 @@ const EXCHANGE_EVERY: Duration = Duration::from_secs(60);
 /// peer again this long after it last asked it, then twice as long each
 /// time, up to [`EXCHANGE_EVERY`]: two nodes that joined the same
 /// bootstrap node at the same moment each heard of nobody when they first
-/// asked, and must not wait a minute to learn of each other; a network
-/// smaller than the node's target keeps it short of peers for good, and
-/// is asked once a minute.
+/// asked, and must not wait a minute to learn of each other; in a network
+/// smaller than the node's target, which keeps it short of peers for good,
+/// each peer is asked once a minute.
 const ASK_AGAIN_WHEN_SHORT: Duration = Duration::from_secs(5);
 /// A round prompted by a difference a peer announced (or by records just
 /// learned) waits this long, so that gossip in flight lands first: while

@@ -1,9 +1,9 @@
 //! Keeping the number of connections near the target. A node dials only as
 //! many peers as it lacks (see the peer book), but others dial it: a
 //! bootstrap node that fifty others joined through would keep fifty
-//! connections, each pinged and reconciled. So above a high-water mark a node closes connections down to
-//! its target, as libp2p's connection managers and Lighthouse's peer
-//! manager do:
+//! connections, each pinged and reconciled. So above a high-water mark a
+//! node closes connections down to its target, as libp2p's connection
+//! managers and Lighthouse's peer manager do:
 //!
 //! - never one younger than [`GRACE`] (it may still be catching up);
 //! - never one to a configured bootstrap node;
