@@ -24,6 +24,7 @@
 //! | `queue_dropped_total` | counter | `queue` | the network ([`Metrics::queue_dropped`]) |
 //! | `reconcile_rounds_total` | counter | `result` | the network ([`Metrics::reconcile_round`]) |
 //! | `reconcile_records_fetched_total` | counter | | the network ([`Metrics::reconcile_fetched`]) |
+//! | `peers_banned_total` | counter | `fault` (`invalid_record`, `sync`) | the network ([`Metrics::peer_banned`]) |
 //! | `http_request_duration_seconds` | histogram | `method`, `route` | the web layer |
 //! | `http_responses_total` | counter | `class` (`2xx`...) | the web layer |
 //! | `sign_in_failures_total` | counter | `reason` | the web layer |
@@ -179,6 +180,11 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FaultLabels {
+    fault: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueueLabels {
     queue: &'static str,
 }
@@ -235,6 +241,7 @@ struct Inner {
     queue_dropped: Family<QueueLabels, Counter>,
     reconcile_rounds: Family<ResultLabels, Counter>,
     reconcile_fetched: Counter,
+    peers_banned: Family<FaultLabels, Counter>,
     http_duration: HttpFamily,
     http_responses: Family<ClassLabels, Counter>,
     sign_in_failures: Family<ReasonLabels, Counter>,
@@ -258,6 +265,10 @@ impl Metrics {
         let queue_dropped = Family::<QueueLabels, Counter>::default();
         let reconcile_rounds = Family::<ResultLabels, Counter>::default();
         let reconcile_fetched = Counter::default();
+        let peers_banned = Family::<FaultLabels, Counter>::default();
+        for fault in ["invalid_record", "sync"] {
+            let _ = peers_banned.get_or_create(&FaultLabels { fault });
+        }
         let http_duration: HttpFamily = Family::new_with_constructor(http_histogram);
         let http_responses = Family::<ClassLabels, Counter>::default();
         let sign_in_failures = Family::<ReasonLabels, Counter>::default();
@@ -329,6 +340,11 @@ impl Metrics {
             "Records fetched by reconciliation",
             reconcile_fetched.clone(),
         );
+        node.register(
+            "peers_banned",
+            "Peers disconnected and kept out for misbehaving, by the fault that tipped the score",
+            peers_banned.clone(),
+        );
         node.register_with_unit(
             "http_request_duration",
             "Time to answer a web or API request, by method and route pattern",
@@ -359,6 +375,7 @@ impl Metrics {
                 queue_dropped,
                 reconcile_rounds,
                 reconcile_fetched,
+                peers_banned,
                 http_duration,
                 http_responses,
                 sign_in_failures,
@@ -403,6 +420,14 @@ impl Metrics {
     /// fetched by reconciliation.
     pub fn reconcile_fetched(&self, n: u64) {
         self.inner.reconcile_fetched.inc_by(n);
+    }
+
+    /// `skillmesh_peers_banned_total{fault}`: a peer was banned.
+    pub fn peer_banned(&self, fault: &'static str) {
+        self.inner
+            .peers_banned
+            .get_or_create(&FaultLabels { fault })
+            .inc();
     }
 
     /// `skillmesh_records_ingested_total{outcome, via}`.

@@ -59,6 +59,18 @@ impl Rejection {
         }
     }
 
+    /// Whether the reason depends on the receiver's clock (`expired`,
+    /// `future_dated`): the same bytes may have been valid at the node that
+    /// forwarded them a moment ago, or by a clock a little ahead, so such a
+    /// rejection says nothing about the forwarding peer's honesty and is
+    /// never counted against it (docs/PROTOCOL.md §Peer scoring).
+    pub fn is_clock_dependent(&self) -> bool {
+        matches!(
+            self,
+            Rejection::Expired { .. } | Rejection::FutureDated { .. }
+        )
+    }
+
     /// All codes, in documentation order.
     pub const CODES: [&'static str; 10] = [
         "truncated",

@@ -38,4 +38,4 @@ pub use envelope::{Envelope, open, seal, signed_bytes, split, verify_signature};
 pub use error::Rejection;
 pub use keys::OrgKey;
 pub use record::{Body, Header, Kind, RECORD_VERSION, Record};
-pub use validate::{validate_record, validate_times};
+pub use validate::{fit_to_relay, validate_record, validate_times};

@@ -19,6 +19,12 @@ pub const MAX_LIST_LEN: usize = 32;
 pub const MAX_SESSIONS: usize = 64;
 /// How far in the future `issued_at` may lie, to allow for clock skew.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+/// A node forwards (relays) a record only while its times are this far
+/// inside the bounds: not issued more than this after the node's now, and
+/// expiring more than this after it. Half the allowed skew, so that a node
+/// whose clock is up to this much behind or ahead of the relay's accepts
+/// whatever the relay forwards.
+pub const RELAY_MARGIN_SECS: i64 = MAX_CLOCK_SKEW_SECS / 2;
 /// Longest allowed `expires_at - issued_at`.
 pub const MAX_LIFETIME_SECS: i64 = 400 * 24 * 3600;
 /// Largest `seq`: 2^53 - 1, so that the number survives JSON parsers that

@@ -48,6 +48,17 @@ pub fn validate_times(header: &Header, now: i64) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Whether a record valid at `now` is fit to forward to other nodes: its
+/// times lie [`RELAY_MARGIN_SECS`] inside the bounds of
+/// [`validate_times`], so that the next node accepts it even if its clock
+/// differs a little, or the record spends a moment in transit. A record
+/// about to expire, or dated a little in the future, is kept but not
+/// relayed (the next node would refuse it, and the relay would be blamed).
+pub fn fit_to_relay(header: &Header, now: i64) -> bool {
+    header.issued_at <= now.saturating_add(RELAY_MARGIN_SECS)
+        && header.expires_at > now.saturating_add(RELAY_MARGIN_SECS)
+}
+
 fn validate_header(h: &Header) -> Result<(), Rejection> {
     if h.version != RECORD_VERSION {
         return Err(Rejection::UnknownVersion(h.version));
@@ -548,6 +559,31 @@ fn answer(b: &Answer) -> Result<(), Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_near_its_time_bounds_is_valid_but_not_relayed() {
+        let mut h =
+            crate::samples::record(crate::OrgKey::from_bytes([7; 32]), crate::Kind::TalkOffer)
+                .header;
+        let now = 1_000_000;
+        h.issued_at = now;
+        h.expires_at = now + 3600;
+        assert!(fit_to_relay(&h, now));
+        // About to expire: still valid here, not forwarded.
+        h.expires_at = now + RELAY_MARGIN_SECS;
+        assert!(validate_times(&h, now).is_ok());
+        assert!(!fit_to_relay(&h, now));
+        // Dated a little in the future: within the skew, not forwarded.
+        h.expires_at = now + 3600;
+        h.issued_at = now + RELAY_MARGIN_SECS + 1;
+        assert!(validate_times(&h, now).is_ok());
+        assert!(!fit_to_relay(&h, now));
+        assert!(
+            validate_times(&h, now + 3600)
+                .expect_err("expired")
+                .is_clock_dependent()
+        );
+    }
     use crate::samples;
     use crate::{Kind, OrgKey};
 

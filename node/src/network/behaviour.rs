@@ -35,11 +35,6 @@ pub fn message_id(data: &[u8]) -> MessageId {
     MessageId::from(Sha256::digest(data).to_vec())
 }
 
-/// Gossip penalties: a peer whose score falls below `DISCONNECT_SCORE` is
-/// disconnected and kept out for a while.
-pub const INVALID_MESSAGE_PENALTY: f64 = -10.0;
-pub const DISCONNECT_SCORE: f64 = -30.0;
-
 pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     let peer_id = key.public().to_peer_id();
     let gossip_config = gossipsub::ConfigBuilder::default()
@@ -57,8 +52,8 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     let mut gossipsub =
         gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
             .map_err(|e| format!("gossipsub: {e}"))?;
-    // The application score (our count of invalid records, see
-    // `INVALID_MESSAGE_PENALTY`) enters the gossipsub score with weight 1,
+    // The application score (minus our penalty score, see `penalties`)
+    // enters the gossipsub score with weight 1,
     // and gossipsub's own thresholds sit far below ours: otherwise
     // gossipsub would graylist a peer after its first invalid record and
     // silently drop the rest, and the node would never see enough of them

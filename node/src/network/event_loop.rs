@@ -28,10 +28,9 @@ use libp2p::{
 use skillmesh_protocol::{Envelope, OrgKey};
 use tokio::sync::{mpsc, oneshot};
 
-use super::behaviour::{
-    self, Behaviour, BehaviourEvent, DISCONNECT_SCORE, INVALID_MESSAGE_PENALTY,
-};
+use super::behaviour::{self, Behaviour, BehaviourEvent};
 use super::peer_book::{PeerBook, Target};
+use super::penalties::{Fault, Penalties};
 use super::reconciler::PeerEvent;
 use super::router::{Router, Work};
 use super::trim;
@@ -45,8 +44,6 @@ use crate::policy::Admission;
 use crate::service::Service;
 use crate::store::PeerEntry;
 
-/// How long a peer that sent too many invalid records is kept out.
-const BAN_DURATION: Duration = Duration::from_secs(600);
 /// How often each connection is pinged.
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
 /// A connection with no successful ping for this long is closed: two
@@ -107,8 +104,8 @@ pub(crate) struct EventLoop {
     dialing: HashMap<ConnectionId, Target>,
     book: PeerBook,
     target_peers: usize,
-    invalid: HashMap<PeerId, u32>,
-    banned: HashMap<PeerId, Instant>,
+    /// Peer scores and bans (see [`Penalties`]).
+    penalties: Penalties,
     /// Peers closed to trim, and until when they are turned away.
     trimmed: HashMap<PeerId, Instant>,
     /// When the node last asked for more peers to be found.
@@ -211,8 +208,7 @@ impl EventLoop {
             dialing: HashMap::new(),
             book,
             target_peers: config.target_peers,
-            invalid: HashMap::new(),
-            banned: HashMap::new(),
+            penalties: Penalties::default(),
             trimmed: HashMap::new(),
             last_want: None,
         })
@@ -323,8 +319,11 @@ impl EventLoop {
     fn dial_due(&mut self, now: Instant) {
         let connected: std::collections::HashSet<OrgKey> =
             self.connected.values().map(|c| c.org).collect();
-        let banned: std::collections::HashSet<OrgKey> =
-            self.banned.keys().filter_map(identity::org_of).collect();
+        let banned: std::collections::HashSet<OrgKey> = self
+            .penalties
+            .banned(now)
+            .filter_map(identity::org_of)
+            .collect();
         let service = &self.service;
         let due = self.book.due(
             now,
@@ -367,7 +366,12 @@ impl EventLoop {
 
     fn housekeeping(&mut self) {
         let now = Instant::now();
-        self.banned.retain(|_, until| *until > now);
+        for (peer, score) in self.penalties.decay(now) {
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .set_application_score(&peer, -score);
+        }
         self.trimmed.retain(|_, until| *until > now);
         for org in self.book.age_out(clock::now()) {
             self.persist_peer(org, None);
@@ -491,6 +495,7 @@ impl EventLoop {
                 // Dial at once if the node wants more peers.
                 self.dial_due(Instant::now());
             }
+            Command::Penalise { peer, fault, why } => self.penalise(peer, fault, &why),
             Command::DisconnectOrg(org) => {
                 if let Some(peer) = identity::peer_id(&org) {
                     let _ = self.swarm.disconnect_peer_id(peer);
@@ -507,18 +512,30 @@ impl EventLoop {
         };
         let gossip = &mut self.swarm.behaviour_mut().gossipsub;
         gossip.report_message_validation_result(&id, &source, acceptance);
-        if verdict != Verdict::Reject {
-            return;
+        if verdict == Verdict::Reject {
+            self.penalise(source, Fault::InvalidRecord, "sent an invalid record");
         }
-        let count = self.invalid.entry(source).or_default();
-        *count += 1;
-        let score = INVALID_MESSAGE_PENALTY * f64::from(*count);
-        gossip.set_application_score(&source, score);
-        tracing::warn!(peer = %source, invalid = *count, score, "peer sent an invalid record");
-        if score <= DISCONNECT_SCORE {
-            tracing::warn!(peer = %source, "disconnecting peer: too many invalid records");
-            self.banned.insert(source, Instant::now() + BAN_DURATION);
-            let _ = self.swarm.disconnect_peer_id(source);
+    }
+
+    /// Counts `fault` against `peer`; disconnects and bans it when its
+    /// score reaches the threshold (see [`Penalties`]).
+    fn penalise(&mut self, peer: PeerId, fault: Fault, why: &str) {
+        let counted = self.penalties.count(peer, fault, Instant::now());
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .set_application_score(&peer, -counted.score);
+        tracing::debug!(%peer, score = counted.score, why, "peer penalised");
+        if let Some(duration) = counted.banned_for {
+            tracing::warn!(
+                %peer,
+                org = ?identity::org_of(&peer).map(|o| o.short()),
+                why,
+                ban_secs = duration.as_secs(),
+                "disconnecting and banning a misbehaving peer"
+            );
+            self.service.metrics().peer_banned(fault.as_str());
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
@@ -606,11 +623,11 @@ impl EventLoop {
         address: Multiaddr,
         dialed: Option<Multiaddr>,
     ) {
-        if self.banned.contains_key(&peer) {
+        let now = Instant::now();
+        if self.penalties.is_banned(&peer, now) {
             let _ = self.swarm.disconnect_peer_id(peer);
             return;
         }
-        let now = Instant::now();
         if self.trimmed.get(&peer).is_some_and(|until| *until > now)
             && self.connected.len() >= self.target_peers
         {
@@ -678,7 +695,7 @@ impl EventLoop {
         let Some(org) = identity::org_of(&peer) else {
             return;
         };
-        if org == self.service.org() || self.banned.contains_key(&peer) {
+        if org == self.service.org() || self.penalties.is_banned(&peer, Instant::now()) {
             return;
         }
         for addr in &addrs {

@@ -20,6 +20,7 @@ mod direct;
 mod event_loop;
 pub mod identity;
 pub mod peer_book;
+mod penalties;
 pub mod reconcile;
 mod reconciler;
 mod router;
@@ -226,6 +227,12 @@ pub(crate) enum Command {
         verdict: event_loop::Verdict,
     },
     DisconnectOrg(OrgKey),
+    /// Count a fault against a peer (a sync answer that broke the rules).
+    Penalise {
+        peer: PeerId,
+        fault: penalties::Fault,
+        why: String,
+    },
     /// Nodes a peer told us about (peer exchange), for the peer book.
     Discovered(Vec<(PeerId, Vec<Multiaddr>)>),
 }
@@ -320,6 +327,23 @@ impl NetworkHandle {
     }
 
     /// Disconnects every peer of `org` (after it was blocked).
+    /// Counts a sync fault against `peer` (see `penalties`): it is
+    /// disconnected and kept out.
+    pub(crate) async fn penalise_sync(
+        &self,
+        peer: PeerId,
+        why: String,
+    ) -> Result<(), NetworkError> {
+        self.tx
+            .send(Command::Penalise {
+                peer,
+                fault: penalties::Fault::Sync,
+                why,
+            })
+            .await
+            .map_err(|_| NetworkError::Stopped)
+    }
+
     pub async fn disconnect_org(&self, org: OrgKey) -> Result<(), NetworkError> {
         self.tx
             .send(Command::DisconnectOrg(org))

@@ -38,7 +38,7 @@ use serde_bytes::ByteBuf;
 use skillmesh_protocol::OrgKey;
 use skillmesh_protocol::fingerprint::{Accumulator, Fingerprint};
 
-use super::sync::Fetcher;
+use super::sync::{Fetcher, Stop};
 use super::wire::{
     IdRange, MAX_RANGES_PER_REQUEST, MAX_RECORDS_PER_PAGE, OrgFingerprint, RANGE_LIST_THRESHOLD,
     RANGE_SPLIT, RangePart, SyncRequest, SyncResponse,
@@ -202,6 +202,11 @@ pub enum Outcome {
         orgs: usize,
         fetched: usize,
         stored: usize,
+        /// Range and fetch requests the round sent.
+        requests: usize,
+        /// The round's budget ran out after it stored something: the next
+        /// round goes on soon.
+        unfinished: bool,
     },
 }
 
@@ -214,11 +219,15 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| NetworkError::Request(format!("local store: {e}")))
 }
 
-fn unexpected(r: SyncResponse) -> NetworkError {
+fn unexpected(r: SyncResponse) -> RoundError {
     match r {
-        SyncResponse::Refused { reason } => NetworkError::Request(format!("refused: {reason}")),
-        SyncResponse::TryLater { reason } => NetworkError::Request(format!("try later: {reason}")),
-        other => NetworkError::Request(format!("unexpected response {}", variant(&other))),
+        SyncResponse::Refused { reason } => {
+            NetworkError::Request(format!("refused: {reason}")).into()
+        }
+        SyncResponse::TryLater { reason } => {
+            NetworkError::Request(format!("try later: {reason}")).into()
+        }
+        other => RoundError::Fault(format!("unexpected response {}", variant(&other))),
     }
 }
 
@@ -237,13 +246,31 @@ fn variant(r: &SyncResponse) -> &'static str {
     }
 }
 
-/// One round with `peer`: brings this node up to date with it.
+/// Most organisations whose fingerprints differ that one round looks
+/// into (each costs a local lookup and at least one request).
+pub const MAX_ORGS_PER_ROUND: usize = 4096;
+
+/// How a round failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    /// The network failed, the peer refused or was busy, or the local
+    /// store failed: the next round tries again.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The peer broke the rules (see docs/PROTOCOL.md §Sync budgets): it
+    /// is to be penalised and dropped.
+    #[error("peer misbehaved in sync: {0}")]
+    Fault(String),
+}
+
+/// One round with `peer`: brings this node up to date with it, within
+/// the round's [`Budget`](super::sync::Budget).
 pub async fn round(
     handle: &NetworkHandle,
     service: &Service,
     peer: PeerId,
     memo: &mut Memo,
-) -> Result<Outcome, NetworkError> {
+) -> Result<Outcome, RoundError> {
     let svc = service.clone();
     let all = blocking(move || svc.store().fingerprint_all()).await?;
     let request = SyncRequest::Digest {
@@ -263,13 +290,62 @@ pub async fn round(
         other => return Err(unexpected(other)),
     };
     let theirs = fp_from(&theirs)
-        .ok_or_else(|| NetworkError::Request("a fingerprint is not 16 bytes".into()))?;
-    let peer_org = identity::org_of(&peer);
+        .ok_or_else(|| RoundError::Fault("a fingerprint is not 16 bytes".into()))?;
     let mut fetcher = Fetcher::new(handle, service, peer);
     let mut differed = 0;
+    let walked = walk(&mut fetcher, service, peer, memo, orgs, &mut differed).await;
+    let finished = fetcher.finish().await;
+    let (fetched, stored, requests) = match (walked, finished) {
+        (Err(Stop::Exhausted), Ok((fetched, stored, requests))) if stored > 0 => {
+            // Progress: not settled; the next round goes on soon.
+            return Ok(Outcome::Reconciled {
+                orgs: differed,
+                fetched,
+                stored,
+                requests,
+                unfinished: true,
+            });
+        }
+        (_, Err(stop)) | (Err(stop), _) => return Err(stop.into()),
+        (Ok(()), Ok(counts)) => counts,
+    };
+    memo.settled = Some(theirs);
+    Ok(Outcome::Reconciled {
+        orgs: differed,
+        fetched,
+        stored,
+        requests,
+        unfinished: false,
+    })
+}
+
+impl From<Stop> for RoundError {
+    fn from(stop: Stop) -> RoundError {
+        match stop {
+            Stop::Network(e) => RoundError::Network(e),
+            Stop::Fault(f) => RoundError::Fault(f),
+            // Reached with nothing stored: the peer's answers led nowhere.
+            Stop::Exhausted => {
+                RoundError::Fault("did not converge within the round's budget".into())
+            }
+        }
+    }
+}
+
+/// The organisations of a `fingerprints` answer that differ from ours:
+/// reconciles each one we admit.
+async fn walk(
+    fetcher: &mut Fetcher<'_>,
+    service: &Service,
+    peer: PeerId,
+    memo: &mut Memo,
+    orgs: Vec<OrgFingerprint>,
+    differed: &mut usize,
+) -> Result<(), Stop> {
+    let peer_org = identity::org_of(&peer);
     for entry in orgs {
         let (Ok(org), Some(fp)) = (entry.org.parse::<OrgKey>(), fp_from(&entry.fingerprint)) else {
-            continue;
+            return Err(Stop::Fault("a malformed organisation fingerprint".into()));
         };
         if memo.orgs.get(&org) == Some(&fp) {
             continue;
@@ -287,10 +363,13 @@ pub async fn round(
             memo.orgs.insert(org, fp);
             continue;
         }
-        differed += 1;
+        *differed += 1;
+        if *differed > MAX_ORGS_PER_ROUND {
+            return Err(Stop::Exhausted);
+        }
         match admission {
             Admission::Accept => {
-                reconcile_org(&mut fetcher, service, peer, org).await?;
+                reconcile_org(fetcher, service, org).await?;
             }
             // A peer not (yet) on our allowlist: only its own card, so the
             // "wants to join" queue can say who it is.
@@ -301,23 +380,16 @@ pub async fn round(
         }
         memo.orgs.insert(org, fp);
     }
-    let (fetched, stored) = fetcher.finish().await?;
-    memo.settled = Some(theirs);
-    Ok(Outcome::Reconciled {
-        orgs: differed,
-        fetched,
-        stored,
-    })
+    Ok(())
 }
 
-/// Range-based reconciliation of `org`'s ids with `peer`; fetches what
-/// this node lacks.
+/// Range-based reconciliation of `org`'s ids with the fetcher's peer;
+/// fetches what this node lacks.
 async fn reconcile_org(
     fetcher: &mut Fetcher<'_>,
     service: &Service,
-    peer: PeerId,
     org: OrgKey,
-) -> Result<(), NetworkError> {
+) -> Result<(), Stop> {
     let max_per_org = service.inbound().max_records_per_org;
     let mut pending: VecDeque<IdRange> = VecDeque::from([IdRange {
         lower: String::new(),
@@ -328,10 +400,7 @@ async fn reconcile_org(
     while !pending.is_empty() {
         requests += 1;
         if requests > MAX_REQUESTS_PER_ORG {
-            return Err(NetworkError::Request(format!(
-                "peer kept splitting ranges of {} past {MAX_REQUESTS_PER_ORG} requests",
-                org.short()
-            )));
+            return Err(Stop::Exhausted);
         }
         let n = pending.len().min(MAX_RANGES_PER_REQUEST);
         let asked: Vec<IdRange> = pending.drain(..n).collect();
@@ -339,11 +408,17 @@ async fn reconcile_org(
             org: org.to_hex(),
             ranges: asked.clone(),
         };
-        let parts = match fetcher.handle().sync(peer, request).await? {
+        let parts = match fetcher.ask(request).await? {
             SyncResponse::Ranges { parts } => parts,
-            other => return Err(unexpected(other)),
+            SyncResponse::Refused { reason } => {
+                return Err(NetworkError::Request(format!("refused: {reason}")).into());
+            }
+            SyncResponse::TryLater { reason } => {
+                return Err(NetworkError::Request(format!("try later: {reason}")).into());
+            }
+            _ => return Err(Stop::Fault("unexpected answer to ranges".into())),
         };
-        check_tiling(&asked, &parts).map_err(NetworkError::Request)?;
+        check_tiling(&asked, &parts).map_err(Stop::Fault)?;
         let svc = service.clone();
         let (more, want) = blocking(move || compare(svc.store(), &org, parts, max_per_org)).await?;
         pending.extend(more);

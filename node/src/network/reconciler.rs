@@ -79,7 +79,18 @@ struct PeerState {
     /// Forget what the running round settled when it ends (a policy
     /// change came meanwhile).
     forget: bool,
+    /// Range and fetch requests sent to this peer since a round last
+    /// stored something or found it in agreement (see [`FRUITLESS_LIMIT`]).
+    fruitless: usize,
 }
+
+/// A peer that keeps announcing differences that lead nowhere: after this
+/// many range and fetch requests without a record stored or agreement
+/// reached, it is penalised and dropped. An honest peer that differs only
+/// because it lacks what we hold catches up by itself within a round or
+/// two (each costing a few requests); four full round budgets of nothing
+/// is a peer wasting this node's work (docs/PROTOCOL.md §Sync budgets).
+pub const FRUITLESS_LIMIT: usize = 4 * super::sync::Budget::ROUND.requests;
 
 impl PeerState {
     fn new(now: Instant) -> PeerState {
@@ -90,6 +101,7 @@ impl PeerState {
             last_started: None,
             quiet: 0,
             forget: false,
+            fruitless: 0,
         }
     }
 
@@ -165,8 +177,18 @@ pub(crate) async fn run(
                         reconcile::round(&handle, &service, peer, &mut memo),
                     )
                     .await
-                    .map_err(|_| "the round took too long".to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()));
+                    .unwrap_or_else(|_| {
+                        // The time budget: the round ends, and the next one
+                        // goes on (a slow link is not a fault).
+                        Err(reconcile::RoundError::Network(
+                            super::NetworkError::Request("the round took too long".into()),
+                        ))
+                    });
+                    if let Err(reconcile::RoundError::Fault(why)) = &result {
+                        // Dropped and kept out (see `penalties`).
+                        let _ = handle.penalise_sync(peer, why.clone()).await;
+                    }
+                    let result = result.map_err(|e| e.to_string());
                     Done { peer, memo, result }
                 });
                 running_for.insert(task.id(), peer);
@@ -266,6 +288,24 @@ pub(crate) async fn run(
                     // A peer found in agreement round after round is asked
                     // less often (up to `QUIET_FACTOR` times the interval);
                     // any difference brings it back to the interval.
+                    state.fruitless = match done.result {
+                        Ok(Outcome::Reconciled {
+                            stored: 0,
+                            requests,
+                            ..
+                        }) => state.fruitless.saturating_add(requests),
+                        Ok(_) => 0,
+                        Err(_) => state.fruitless,
+                    };
+                    if state.fruitless > FRUITLESS_LIMIT {
+                        state.fruitless = 0;
+                        let handle = handle.clone();
+                        let peer = done.peer;
+                        tokio::spawn(async move {
+                            let why = "announced differences that led to nothing, round after round";
+                            let _ = handle.penalise_sync(peer, why.into()).await;
+                        });
+                    }
                     state.quiet = match done.result {
                         Ok(Outcome::InSync | Outcome::Unchanged) => {
                             state.quiet.saturating_add(1)
@@ -273,7 +313,15 @@ pub(crate) async fn run(
                         _ => 0,
                     };
                     let wait = interval.saturating_mul(quiet_factor(state.quiet));
+                    let unfinished = matches!(
+                        done.result,
+                        Ok(Outcome::Reconciled {
+                            unfinished: true,
+                            ..
+                        })
+                    );
                     state.next_at = match state.again.take() {
+                        _ if unfinished => now + NUDGE_GAP,
                         Some(delay) => now + delay,
                         None => now + super::peer_book::jitter(wait),
                     };
@@ -345,6 +393,7 @@ fn on_done(done: &Done, metrics: &Metrics) -> usize {
             orgs,
             fetched,
             stored,
+            ..
         }) => {
             metrics.reconcile_round(ReconcileResult::Differed);
             metrics.reconcile_fetched(*fetched as u64);

@@ -195,13 +195,65 @@ pub(crate) async fn exchange_peers(
     Ok(n)
 }
 
-type IngestTask = tokio::task::JoinHandle<
-    Result<Vec<Result<Ingested, skillmesh_protocol::Rejection>>, crate::service::ServiceError>,
->;
+type IngestTask = tokio::task::JoinHandle<Result<PageOutcome, crate::service::ServiceError>>;
+
+/// What became of one fetched page.
+struct PageOutcome {
+    /// Records new here.
+    stored: usize,
+    /// Envelopes that were what was asked for and that verify (whether or
+    /// not they were new here).
+    delivered: usize,
+    /// Why the page broke the rules, if it did.
+    fault: Option<String>,
+}
+
+/// The most a round may ask of one peer: sync requests (ranges and
+/// fetches together) and envelope bytes fetched. A round that reaches a
+/// limit ends; if it stored something it was progress and the next round
+/// goes on soon, if not the peer did not converge (see
+/// docs/PROTOCOL.md §Sync budgets). Catching up 100,000 records of about
+/// 1 KB takes about 220 requests and 100 MB.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub requests: usize,
+    pub bytes: u64,
+}
+
+impl Budget {
+    pub const ROUND: Budget = Budget {
+        requests: 512,
+        bytes: 256 * 1024 * 1024,
+    };
+}
+
+/// Why a round stopped early.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The network failed, or the peer refused or was busy: try later.
+    Network(NetworkError),
+    /// The peer broke the rules: it is penalised and dropped.
+    Fault(String),
+    /// The round's budget ran out (see [`Budget`]).
+    Exhausted,
+}
+
+impl From<NetworkError> for Stop {
+    fn from(e: NetworkError) -> Stop {
+        Stop::Network(e)
+    }
+}
+
+/// A fetch of at least this many ids must deliver at least half of them:
+/// an honest peer lists only what it holds, and loses a record between
+/// listing and fetch only when it expires or is purged at that moment.
+const DELIVERY_CHECK_FROM: usize = 8;
 
 /// Fetches records from a peer in pages and ingests them, one page being
 /// verified and stored while the next is requested (at most one page in
-/// flight). Counts what it fetched and what was new here.
+/// flight), within the round's [`Budget`]. Checks that each page holds
+/// only what was asked for, that it verifies, and that most of what the
+/// peer listed arrives. Counts what it fetched and what was new here.
 pub(crate) struct Fetcher<'a> {
     handle: &'a NetworkHandle,
     service: &'a Service,
@@ -209,6 +261,7 @@ pub(crate) struct Fetcher<'a> {
     in_flight: Option<IngestTask>,
     fetched: usize,
     stored: usize,
+    left: Budget,
 }
 
 impl<'a> Fetcher<'a> {
@@ -220,64 +273,153 @@ impl<'a> Fetcher<'a> {
             in_flight: None,
             fetched: 0,
             stored: 0,
+            left: Budget::ROUND,
         }
     }
 
-    pub(crate) fn handle(&self) -> &NetworkHandle {
-        self.handle
+    /// Sends a sync request, taking it from the round's budget.
+    pub(crate) async fn ask(&mut self, request: SyncRequest) -> Result<SyncResponse, Stop> {
+        if self.left.requests == 0 {
+            return Err(Stop::Exhausted);
+        }
+        self.left.requests -= 1;
+        Ok(self.handle.sync(self.peer, request).await?)
+    }
+
+    /// Sync requests this round has sent through the fetcher.
+    pub(crate) fn requests(&self) -> usize {
+        Budget::ROUND.requests - self.left.requests
     }
 
     /// Fetches `ids` of `org` (at most [`MAX_RECORDS_PER_PAGE`] a request).
-    pub(crate) async fn fetch(
-        &mut self,
-        org: OrgKey,
-        ids: Vec<String>,
-    ) -> Result<(), NetworkError> {
+    pub(crate) async fn fetch(&mut self, org: OrgKey, ids: Vec<String>) -> Result<(), Stop> {
         for chunk in ids.chunks(MAX_RECORDS_PER_PAGE) {
             let request = SyncRequest::Fetch {
                 org: org.to_hex(),
                 ids: chunk.to_vec(),
             };
-            let envelopes = match self.handle.sync(self.peer, request).await? {
+            let envelopes = match self.ask(request).await? {
                 SyncResponse::Records { envelopes } => envelopes,
                 SyncResponse::Refused { reason } => {
-                    return Err(NetworkError::Request(format!("refused: {reason}")));
+                    return Err(NetworkError::Request(format!("refused: {reason}")).into());
                 }
                 SyncResponse::TryLater { reason } => {
-                    return Err(NetworkError::Request(format!("try later: {reason}")));
+                    return Err(NetworkError::Request(format!("try later: {reason}")).into());
                 }
-                _ => return Err(NetworkError::Request("unexpected answer to fetch".into())),
+                _ => return Err(Stop::Fault("unexpected answer to fetch".into())),
             };
+            if envelopes.len() > chunk.len() {
+                return Err(Stop::Fault(format!(
+                    "{} envelopes for {} ids asked",
+                    envelopes.len(),
+                    chunk.len()
+                )));
+            }
+            let bytes: u64 = envelopes.iter().map(|e| e.len() as u64).sum();
+            if bytes > self.left.bytes {
+                return Err(Stop::Exhausted);
+            }
+            self.left.bytes -= bytes;
             self.fetched += envelopes.len();
             self.wait().await?;
             let svc = self.service.clone();
             let from = format!("sync:{}", self.peer);
+            let asked: std::collections::HashSet<String> = chunk.iter().cloned().collect();
             self.in_flight = Some(tokio::task::spawn_blocking(move || {
-                let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
-                svc.ingest_many_via(&refs, &from, Via::Sync)
+                ingest_page(&svc, &from, org, &asked, &envelopes)
             }));
         }
         Ok(())
     }
 
-    async fn wait(&mut self) -> Result<(), NetworkError> {
+    async fn wait(&mut self) -> Result<(), Stop> {
         let Some(task) = self.in_flight.take() else {
             return Ok(());
         };
-        let outcomes = task
+        let page = task
             .await
             .map_err(|e| NetworkError::Request(e.to_string()))?
             .map_err(|e| NetworkError::Request(format!("storing fetched records: {e}")))?;
-        self.stored += outcomes
-            .iter()
-            .filter(|r| matches!(r, Ok(Ingested::Stored(_))))
-            .count();
-        Ok(())
+        self.stored += page.stored;
+        match page.fault {
+            Some(fault) => Err(Stop::Fault(fault)),
+            None => Ok(()),
+        }
     }
 
-    /// Waits for the last page; returns (fetched, stored).
-    pub(crate) async fn finish(mut self) -> Result<(usize, usize), NetworkError> {
+    /// Waits for the last page; returns (fetched, stored, requests).
+    pub(crate) async fn finish(mut self) -> Result<(usize, usize, usize), Stop> {
         self.wait().await?;
-        Ok((self.fetched, self.stored))
+        let requests = self.requests();
+        Ok((self.fetched, self.stored, requests))
     }
+}
+
+/// Checks and ingests one fetched page of `org`'s records: every envelope
+/// must be a record of `org` with an id that was `asked` for, and verify
+/// (a record refused for the clock is not the peer's fault); of at least
+/// [`DELIVERY_CHECK_FROM`] ids asked, at least half must arrive.
+fn ingest_page(
+    service: &Service,
+    from: &str,
+    org: OrgKey,
+    asked: &std::collections::HashSet<String>,
+    envelopes: &[ByteBuf],
+) -> Result<PageOutcome, crate::service::ServiceError> {
+    for e in envelopes {
+        let header = skillmesh_protocol::split(e)
+            .and_then(|p| skillmesh_protocol::Record::from_payload(p.payload))
+            .map(|r| r.header);
+        match header {
+            Ok(h) if h.org == org && asked.contains(&h.id) => {}
+            Ok(_) => {
+                return Ok(PageOutcome {
+                    stored: 0,
+                    delivered: 0,
+                    fault: Some("sent a record that was not asked for".into()),
+                });
+            }
+            Err(r) => {
+                return Ok(PageOutcome {
+                    stored: 0,
+                    delivered: 0,
+                    fault: Some(format!(
+                        "sent an envelope that does not parse ({})",
+                        r.code()
+                    )),
+                });
+            }
+        }
+    }
+    let refs: Vec<&[u8]> = envelopes.iter().map(|e| e.as_slice()).collect();
+    let outcomes = service.ingest_many_via(&refs, from, Via::Sync)?;
+    let mut page = PageOutcome {
+        stored: 0,
+        delivered: 0,
+        fault: None,
+    };
+    for outcome in &outcomes {
+        match outcome {
+            Ok(Ingested::Stored(_)) => {
+                page.stored += 1;
+                page.delivered += 1;
+            }
+            Ok(_) => page.delivered += 1,
+            Err(r) if r.is_clock_dependent() => {}
+            Err(r) => {
+                page.fault = Some(format!("sent an invalid record ({})", r.code()));
+            }
+        }
+    }
+    if page.fault.is_none()
+        && asked.len() >= DELIVERY_CHECK_FROM
+        && page.delivered * 2 < asked.len()
+    {
+        page.fault = Some(format!(
+            "delivered {} of {} records it listed",
+            page.delivered,
+            asked.len()
+        ));
+    }
+    Ok(page)
 }

@@ -1,0 +1,316 @@
+//! A hostile organisation against real nodes: an attacker that speaks the
+//! wire protocol itself (tests/common/attacker.rs), not through the node's
+//! code, tries to get honest relays banned with records on the edge of
+//! their validity, and to keep a node busy with sync answers that lead
+//! nowhere. See docs/PROTOCOL.md §Peer scoring and §Sync budgets.
+
+mod common;
+// Only the attack tests link a libp2p swarm of their own.
+#[path = "common/attacker.rs"]
+mod attacker;
+
+use std::time::Duration;
+
+use attacker::{
+    Answer, Attacker, OrgFingerprint, RangePart, Seen, SyncRequest, SyncResponse, fresh_identity,
+    metric,
+};
+use common::nodes::*;
+use ed25519_dalek::SigningKey;
+use serde_bytes::ByteBuf;
+use skillmesh_config::FederationMode;
+use skillmesh_protocol::{Kind, OrgKey};
+
+fn metrics(org: &Org) -> String {
+    org.node.service.metrics().render(&[]).expect("metrics")
+}
+
+fn banned(org: &Org, fault: &str) -> f64 {
+    metric(
+        &metrics(org),
+        "skillmesh_peers_banned_total",
+        &format!("fault=\"{fault}\""),
+    )
+}
+
+fn stored_by_gossip(org: &Org) -> f64 {
+    metric(
+        &metrics(org),
+        "skillmesh_records_ingested_total",
+        "outcome=\"stored\",via=\"gossip\"",
+    )
+}
+
+/// A talk offer `id` of `key`'s organisation with the given times.
+fn record(key: &SigningKey, id: &str, issued_at: i64, expires_at: i64) -> Vec<u8> {
+    let mut r =
+        skillmesh_protocol::samples::record(OrgKey::from(&key.verifying_key()), Kind::TalkOffer);
+    r.header.id = id.into();
+    r.header.issued_at = issued_at;
+    r.header.expires_at = expires_at;
+    skillmesh_protocol::seal(&r, key)
+        .expect("seal")
+        .into_bytes()
+}
+
+async fn connected_to(org: &Org, other: OrgKey) -> bool {
+    org.node
+        .network
+        .peers()
+        .await
+        .expect("peers")
+        .iter()
+        .any(|p| p.org == Some(other))
+}
+
+fn in_sync() -> Answer {
+    Box::new(|request| match request {
+        SyncRequest::Peers => SyncResponse::Peers { peers: vec![] },
+        _ => SyncResponse::InSync,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_on_the_edge_of_their_validity_cost_the_relay_nothing() {
+    let h = start_org("Relay", &[], FederationMode::Open).await;
+    let h_addr = p2p_addr(&h).await;
+    let p = start_org(
+        "Partner",
+        std::slice::from_ref(&h_addr),
+        FederationMode::Open,
+    )
+    .await;
+    let p_addr = p2p_addr(&p).await;
+    let org_h = h.node.service.org();
+    wait_for("the partner connected to the relay", || async {
+        connected_to(&p, org_h).await
+    })
+    .await;
+
+    // A throwaway key connects to the relay only.
+    let (identity, key) = fresh_identity();
+    let attacker = Attacker::start(identity, in_sync());
+    let org_x = OrgKey::from(&key.verifying_key());
+    attacker.dial(&h_addr).await;
+    wait_for("the attacker connected", || async {
+        connected_to(&h, org_x).await
+    })
+    .await;
+    // Let gossipsub exchange subscriptions.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let gossip_before = stored_by_gossip(&p);
+
+    // Valid at the relay, but about to expire, or dated a little ahead:
+    // the relay keeps them and does not forward them.
+    let now = skillmesh_node::clock::now();
+    for i in 0..20 {
+        attacker
+            .publish(record(&key, &format!("edge-{i}"), now - 100, now + 60))
+            .await;
+        attacker
+            .publish(record(&key, &format!("ahead-{i}"), now + 200, now + 3600))
+            .await;
+    }
+    wait_for("the relay stored every edge record", || async {
+        (0..20).all(|i| {
+            held_seq(&h, &org_x, &format!("edge-{i}")).is_some()
+                && held_seq(&h, &org_x, &format!("ahead-{i}")).is_some()
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        stored_by_gossip(&p),
+        gossip_before,
+        "the relay forwarded records it should have kept to itself"
+    );
+    assert!(
+        connected_to(&p, org_h).await,
+        "the partner dropped the relay"
+    );
+    assert!(connected_to(&h, org_x).await, "valid records are no fault");
+    assert_eq!(
+        banned(&p, "invalid_record") + banned(&h, "invalid_record"),
+        0.0
+    );
+
+    // Records that have expired (as records relayed a moment too late
+    // would be) are refused but not counted against the peer that sent
+    // them: the attacker, connected to the partner directly now.
+    attacker.dial(&p_addr).await;
+    wait_for("the attacker connected to the partner", || async {
+        connected_to(&p, org_x).await
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for i in 0..20 {
+        attacker
+            .publish(record(&key, &format!("late-{i}"), now - 7200, now - 10))
+            .await;
+    }
+    wait_for("the partner refused the expired records", || async {
+        metric(
+            &metrics(&p),
+            "skillmesh_records_rejected_total",
+            "reason=\"expired\"",
+        ) >= 20.0
+    })
+    .await;
+    assert!(
+        connected_to(&p, org_x).await,
+        "an expired record is no fault of the sender"
+    );
+    assert_eq!(banned(&p, "invalid_record"), 0.0);
+    assert!(held_seq(&p, &org_x, "late-0").is_none());
+
+    // What the sender could have checked still counts: three records with
+    // bad signatures, and it is out.
+    for i in 0..3 {
+        let mut bad = record(&key, &format!("forged-{i}"), now, now + 3600);
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        attacker.publish(bad).await;
+    }
+    wait_for("the partner banned the attacker", || async {
+        banned(&p, "invalid_record") == 1.0 && !connected_to(&p, org_x).await
+    })
+    .await;
+    assert!(
+        connected_to(&p, org_h).await,
+        "the relay is still a partner"
+    );
+}
+
+/// Starts `answer`'s attacker, connects it to `node`, and waits until the
+/// node has dropped it; returns what the node asked of it.
+async fn dropped_for_lying(node: &Org, addr: &str, answer: Answer) -> Vec<SyncRequest> {
+    let (identity, key) = fresh_identity();
+    let org_x = OrgKey::from(&key.verifying_key());
+    let node_peer = libp2p::PeerId::from(libp2p::identity::PublicKey::from(
+        libp2p::identity::ed25519::PublicKey::try_from_bytes(node.node.service.org().as_bytes())
+            .expect("key"),
+    ));
+    let mut attacker = Attacker::start(identity, answer);
+    attacker.dial(addr).await;
+    let mut asked = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, attacker.seen.recv()).await {
+            Ok(Some(Seen::Request(r))) => asked.push(r),
+            Ok(Some(Seen::Closed(peer))) if peer == node_peer => break,
+            Ok(Some(Seen::Closed(_))) => {}
+            Ok(None) | Err(_) => panic!(
+                "the node kept talking to a lying peer: {} requests",
+                asked.len()
+            ),
+        }
+    }
+    wait_for("the node dropped the liar", || async {
+        !connected_to(node, org_x).await
+    })
+    .await;
+    // Kept out: it dials again and is turned away, and asked nothing more.
+    let before = asked.len();
+    attacker.dial(addr).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    while let Ok(seen) = attacker.seen.try_recv() {
+        if let Seen::Request(r) = seen {
+            asked.push(r);
+        }
+    }
+    assert_eq!(asked.len(), before, "a banned peer was asked again");
+    assert!(
+        !connected_to(node, org_x).await,
+        "a banned peer got back in"
+    );
+    asked
+}
+
+fn random16() -> ByteBuf {
+    let (_, key) = fresh_identity();
+    ByteBuf::from(key.to_bytes()[..16].to_vec())
+}
+
+/// Answers a digest with one organisation (its own) that differs.
+fn fingerprints(org: &str) -> SyncResponse {
+    SyncResponse::Fingerprints {
+        fingerprint: random16(),
+        count: 1000,
+        orgs: vec![OrgFingerprint {
+            org: org.to_string(),
+            count: 1000,
+            fingerprint: random16(),
+        }],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_peer_whose_answers_lead_nowhere_is_dropped_within_its_budget() {
+    let h = start_org("Honest", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&h).await;
+
+    // Every range "differs" again, for ever.
+    let org = hex::encode(fresh_identity().1.verifying_key().as_bytes());
+    let endless: Answer = Box::new(move |request| match request {
+        SyncRequest::Digest { .. } => fingerprints(&org),
+        SyncRequest::Ranges { ranges, .. } => SyncResponse::Ranges {
+            parts: ranges
+                .iter()
+                .map(|r| RangePart {
+                    lower: r.lower.clone(),
+                    upper: r.upper.clone(),
+                    count: 1000,
+                    fingerprint: Some(random16()),
+                    ids: None,
+                })
+                .collect(),
+        },
+        SyncRequest::Peers => SyncResponse::Peers { peers: vec![] },
+        _ => SyncResponse::Records { envelopes: vec![] },
+    });
+    let asked = dropped_for_lying(&h, &addr, endless).await;
+    let ranges = asked
+        .iter()
+        .filter(|r| matches!(r, SyncRequest::Ranges { .. }))
+        .count();
+    assert!(ranges <= 64, "{ranges} range requests before giving up");
+    assert_eq!(banned(&h, "sync"), 1.0);
+
+    // Lists records, then never delivers them.
+    let org = hex::encode(fresh_identity().1.verifying_key().as_bytes());
+    let never: Answer = Box::new(move |request| match request {
+        SyncRequest::Digest { .. } => fingerprints(&org),
+        SyncRequest::Ranges { ranges, .. } => SyncResponse::Ranges {
+            parts: ranges
+                .iter()
+                .map(|r| RangePart {
+                    lower: r.lower.clone(),
+                    upper: r.upper.clone(),
+                    count: 50,
+                    fingerprint: None,
+                    ids: Some(
+                        (0..50)
+                            .map(|i| (format!("{}fake-{i:03}", r.lower), 1))
+                            .filter(|(id, _)| r.upper.as_ref().is_none_or(|u| id < u))
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        },
+        SyncRequest::Peers => SyncResponse::Peers { peers: vec![] },
+        _ => SyncResponse::Records { envelopes: vec![] },
+    });
+    let asked = dropped_for_lying(&h, &addr, never).await;
+    assert!(
+        asked.iter().any(|r| matches!(r, SyncRequest::Fetch { .. })),
+        "the node never asked for what was listed"
+    );
+    assert_eq!(banned(&h, "sync"), 2.0);
+
+    // An honest peer still gets along with the node.
+    let p = start_org("Partner", std::slice::from_ref(&addr), FederationMode::Open).await;
+    let org_p = p.node.service.org();
+    publish_to(&p, "m1", None, mentoring("Kubernetes in practice"), &[&h]).await;
+    assert!(connected_to(&h, org_p).await);
+}
