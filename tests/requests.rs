@@ -336,6 +336,75 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     );
 }
 
+/// `name`'s value in `org`'s metrics whose labels contain `labels`.
+fn metric(org: &Org, name: &str, labels: &str) -> f64 {
+    let text = org.node.service.metrics().render(&[]).expect("metrics");
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(labels))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .next()
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_organisations_request_gets_a_signed_refusal_and_its_redials_back_off() {
+    let (a, b) = two_orgs().await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    b.node.block_org(org_a, "admin").await.expect("block");
+    // A asks after it was blocked: B lets A's node in for a moment, and
+    // answers with a signed decline, so A's request does not wait for ever.
+    let sent = a
+        .node
+        .service
+        .request_offer("aisha", org_b, "mentor-k8s", "Learn k8s", "", "", false)
+        .expect("request");
+    wait_for("declined at A", || async {
+        outbox_status(&a, &sent.id) == Some(OutboxStatus::Declined)
+    })
+    .await;
+    let entry = a
+        .node
+        .service
+        .store()
+        .outbox_entry(&sent.id)
+        .expect("get")
+        .expect("entry");
+    assert!(entry.detail.contains("not accepted"), "{}", entry.detail);
+    assert!(entry.contact.is_none());
+    assert!(
+        b.node
+            .service
+            .store()
+            .inbox_entry(&org_a, &sent.id)
+            .expect("inbox")
+            .is_none()
+    );
+    // Then A's node is closed and kept away: over the next 20 s it is let
+    // in no more (its backoff is a minute) and turned away only a few
+    // times, not thousands.
+    let let_in = metric(&b, "skillmesh_blocked_connections_total", "door=\"let_in\"");
+    assert!(let_in >= 1.0);
+    tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+    assert_eq!(
+        metric(&b, "skillmesh_blocked_connections_total", "door=\"let_in\""),
+        let_in
+    );
+    let closed = metric(&b, "skillmesh_blocked_connections_total", "door=\"closed\"");
+    assert!(
+        closed <= 5.0,
+        "{closed} connections from a blocked node in 20 s"
+    );
+    assert!(
+        !a.node
+            .network
+            .peers()
+            .await
+            .expect("peers")
+            .iter()
+            .any(|p| p.org == Some(org_b))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opted_out_field_never_reaches_another_node() {
     let (a, b) = two_orgs().await;

@@ -25,6 +25,7 @@
 //! | `reconcile_rounds_total` | counter | `result` | the network ([`Metrics::reconcile_round`]) |
 //! | `reconcile_records_fetched_total` | counter | | the network ([`Metrics::reconcile_fetched`]) |
 //! | `peers_banned_total` | counter | `fault` (`invalid_record`, `sync`) | the network ([`Metrics::peer_banned`]) |
+//! | `blocked_connections_total` | counter | `door` (`let_in`, `closed`) | the network ([`Metrics::blocked_connection`]) |
 //! | `http_request_duration_seconds` | histogram | `method`, `route` | the web layer |
 //! | `http_responses_total` | counter | `class` (`2xx`...) | the web layer |
 //! | `sign_in_failures_total` | counter | `reason` | the web layer |
@@ -180,6 +181,11 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DoorLabels {
+    door: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FaultLabels {
     fault: &'static str,
 }
@@ -242,6 +248,7 @@ struct Inner {
     reconcile_rounds: Family<ResultLabels, Counter>,
     reconcile_fetched: Counter,
     peers_banned: Family<FaultLabels, Counter>,
+    blocked_connections: Family<DoorLabels, Counter>,
     http_duration: HttpFamily,
     http_responses: Family<ClassLabels, Counter>,
     sign_in_failures: Family<ReasonLabels, Counter>,
@@ -268,6 +275,10 @@ impl Metrics {
         let peers_banned = Family::<FaultLabels, Counter>::default();
         for fault in ["invalid_record", "sync"] {
             let _ = peers_banned.get_or_create(&FaultLabels { fault });
+        }
+        let blocked_connections = Family::<DoorLabels, Counter>::default();
+        for door in ["let_in", "closed"] {
+            let _ = blocked_connections.get_or_create(&DoorLabels { door });
         }
         let http_duration: HttpFamily = Family::new_with_constructor(http_histogram);
         let http_responses = Family::<ClassLabels, Counter>::default();
@@ -345,6 +356,11 @@ impl Metrics {
             "Peers disconnected and kept out for misbehaving, by the fault that tipped the score",
             peers_banned.clone(),
         );
+        node.register(
+            "blocked_connections",
+            "Connections from blocked organisations: let in for a moment to hear refusals, or closed at once",
+            blocked_connections.clone(),
+        );
         node.register_with_unit(
             "http_request_duration",
             "Time to answer a web or API request, by method and route pattern",
@@ -376,6 +392,7 @@ impl Metrics {
                 reconcile_rounds,
                 reconcile_fetched,
                 peers_banned,
+                blocked_connections,
                 http_duration,
                 http_responses,
                 sign_in_failures,
@@ -427,6 +444,15 @@ impl Metrics {
         self.inner
             .peers_banned
             .get_or_create(&FaultLabels { fault })
+            .inc();
+    }
+
+    /// `skillmesh_blocked_connections_total{door}`: a blocked
+    /// organisation's node connected.
+    pub fn blocked_connection(&self, door: &'static str) {
+        self.inner
+            .blocked_connections
+            .get_or_create(&DoorLabels { door })
             .inc();
     }
 

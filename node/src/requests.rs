@@ -1051,6 +1051,38 @@ impl Service {
         Ok(Ok(()))
     }
 
+    /// A signed answer declining the request in `bytes` from `sender`, an
+    /// organisation blocked here, with `reason` as the reply; `None` when
+    /// the bytes are not a valid request signed by `sender` and addressed
+    /// to us. Nothing is stored: the answer only travels back with the
+    /// refusal (see `network::direct`).
+    pub fn decline_blocked(
+        &self,
+        bytes: &[u8],
+        sender: OrgKey,
+        reason: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let Ok(record) = open_direct(bytes, sender) else {
+            return Ok(None);
+        };
+        let Body::Request(req) = &record.body else {
+            return Ok(None);
+        };
+        if req.offer_org != self.org() {
+            return Ok(None);
+        }
+        let answer = Answer {
+            request_org: sender,
+            request_id: record.header.id.clone(),
+            decision: Decision::Declined,
+            reply: reason.to_string(),
+            contact: None,
+            group: None,
+        };
+        self.sign_direct(&answer_id(&record.header.id), 1, Body::Answer(answer))
+            .map(Some)
+    }
+
     /// Requests and answers signed here and not yet acknowledged.
     pub fn pending_deliveries(&self) -> Result<Vec<Delivery>> {
         let mut out = Vec::new();

@@ -156,7 +156,23 @@ async fn deliver(
         };
         let outcome = match handle.direct(peer, message).await {
             Ok(DirectReply::Queued | DirectReply::Received) => Ok(()),
-            Ok(DirectReply::Refused { reason }) => Err(reason),
+            Ok(DirectReply::Refused {
+                reason,
+                answer: Some(answer),
+            }) if matches!(delivery, Delivery::Request { .. }) => {
+                // A signed decline (we are blocked there): taken like any
+                // answer; if it does not check, the refusal stands alone.
+                let svc = service.clone();
+                let taken = tokio::task::spawn_blocking(move || svc.receive_answer(&answer, org))
+                    .await
+                    .ok()
+                    .and_then(|r| r.ok());
+                match taken {
+                    Some(Ok(())) => Ok(()),
+                    _ => Err(reason),
+                }
+            }
+            Ok(DirectReply::Refused { reason, .. }) => Err(reason),
             Ok(DirectReply::TryLater { reason }) => {
                 tracing::debug!(org = %org.short(), %reason, "delivery deferred by the receiver");
                 return false;

@@ -5,8 +5,11 @@
 
 use libp2p::PeerId;
 
+use serde_bytes::ByteBuf;
+
 use super::identity;
 use super::wire::{DirectMessage, DirectReply};
+use crate::policy::Admission;
 use crate::requests::Refusal;
 use crate::service::Service;
 
@@ -15,6 +18,7 @@ pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> Direc
     let Some(sender) = identity::org_of(peer) else {
         return DirectReply::Refused {
             reason: "peer is not an organisation".into(),
+            answer: None,
         };
     };
     let (result, ok) = match &message {
@@ -41,9 +45,27 @@ pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> Direc
         Ok(Err(refusal @ Refusal::RateLimited)) => DirectReply::TryLater {
             reason: refusal.to_string(),
         },
-        Ok(Err(refusal)) => DirectReply::Refused {
-            reason: refusal.to_string(),
-        },
+        Ok(Err(refusal)) => {
+            // A blocked organisation's request is declined with a signed
+            // answer, so that it stops waiting for good.
+            let answer = match (&message, &refusal) {
+                (DirectMessage::Request { envelope }, Refusal::NotAdmitted)
+                    if matches!(service.admission(&sender), Ok(Admission::Blocked)) =>
+                {
+                    service
+                        .decline_blocked(envelope, sender, &refusal.to_string())
+                        .map_err(|e| tracing::debug!(error = %e, "cannot sign a refusal"))
+                        .ok()
+                        .flatten()
+                        .map(ByteBuf::from)
+                }
+                _ => None,
+            };
+            DirectReply::Refused {
+                reason: refusal.to_string(),
+                answer,
+            }
+        }
         Err(e) if e.store_fault().is_some() => {
             tracing::debug!(error = %e, "handling a direct message failed");
             DirectReply::TryLater {

@@ -29,6 +29,7 @@ use skillmesh_protocol::{Envelope, OrgKey};
 use tokio::sync::{mpsc, oneshot};
 
 use super::behaviour::{self, Behaviour, BehaviourEvent};
+use super::blocked::{BlockedPeers, Door};
 use super::peer_book::{PeerBook, Target};
 use super::penalties::{Fault, Penalties};
 use super::reconciler::PeerEvent;
@@ -106,6 +107,9 @@ pub(crate) struct EventLoop {
     target_peers: usize,
     /// Peer scores and bans (see [`Penalties`]).
     penalties: Penalties,
+    /// Blocked organisations' nodes: let in briefly to hear their
+    /// refusals, then kept out longer each time (see [`BlockedPeers`]).
+    blocked: BlockedPeers,
     /// Peers closed to trim, and until when they are turned away.
     trimmed: HashMap<PeerId, Instant>,
     /// When the node last asked for more peers to be found.
@@ -209,6 +213,7 @@ impl EventLoop {
             book,
             target_peers: config.target_peers,
             penalties: Penalties::default(),
+            blocked: BlockedPeers::default(),
             trimmed: HashMap::new(),
             last_want: None,
         })
@@ -281,6 +286,10 @@ impl EventLoop {
                 c.connections.remove(&id);
             }
             self.swarm.close_connection(id);
+        }
+        for peer in self.blocked.grace_over(now) {
+            tracing::debug!(%peer, "closing a blocked organisation's connection");
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
         self.trim(now);
         self.dial_due(now);
@@ -373,6 +382,7 @@ impl EventLoop {
                 .set_application_score(&peer, -score);
         }
         self.trimmed.retain(|_, until| *until > now);
+        self.blocked.forget_old(now);
         for org in self.book.age_out(clock::now()) {
             self.persist_peer(org, None);
         }
@@ -642,8 +652,23 @@ impl EventLoop {
         };
         match self.service.admission(&org) {
             Ok(Admission::Blocked) => {
-                tracing::info!(org = %org.short(), "refusing connection from a blocked organisation");
-                let _ = self.swarm.disconnect_peer_id(peer);
+                match self.blocked.arrived(peer, now) {
+                    Door::LetIn(until) => {
+                        // No gossip either way while it is in.
+                        self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+                        tracing::info!(
+                            org = %org.short(),
+                            secs = until.saturating_duration_since(now).as_secs(),
+                            "a blocked organisation connected: its requests are refused, then it is closed"
+                        );
+                        self.service.metrics().blocked_connection("let_in");
+                    }
+                    Door::Close => {
+                        tracing::debug!(org = %org.short(), "closing a blocked organisation's connection at once");
+                        self.service.metrics().blocked_connection("closed");
+                        let _ = self.swarm.disconnect_peer_id(peer);
+                    }
+                }
                 return;
             }
             Ok(Admission::NotAllowed) => {
@@ -659,6 +684,13 @@ impl EventLoop {
             }
             Ok(Admission::Accept) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read policy"),
+        }
+        if self.blocked.forget(&peer) {
+            // Blocked before and unblocked since: gossip with it again.
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .remove_blacklisted_peer(&peer);
         }
         if let Some(entry) = self.book.connected(org, dialed.as_ref(), now, clock::now()) {
             self.persist_peer(org, Some(entry));

@@ -15,6 +15,7 @@
 //! clonable handle that sends typed commands; raw libp2p types stop here.
 
 mod behaviour;
+mod blocked;
 mod courier;
 mod direct;
 mod event_loop;

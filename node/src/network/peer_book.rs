@@ -77,6 +77,15 @@ impl Backoff {
         }
     }
 
+    /// Turned away again and again (a node that refuses us): wait
+    /// [`TURNED_AWAY_WAIT`], longer each time, up to eight times as long.
+    fn turned_away(&mut self, now: Instant) {
+        self.in_flight = false;
+        self.failures = self.failures.saturating_add(1);
+        let wait = TURNED_AWAY_WAIT.saturating_mul(1 << (self.failures - 1).min(3));
+        self.next_at = now + jitter(wait);
+    }
+
     fn failed(&mut self, now: Instant, cap: Duration) {
         self.in_flight = false;
         self.failures = self.failures.saturating_add(1);
@@ -348,9 +357,14 @@ impl PeerBook {
     /// node has enough peers, or refuses us): try elsewhere for a while.
     pub fn turned_away(&mut self, org: &OrgKey, now: Instant) {
         if let Some(k) = self.known.get_mut(org) {
-            k.dial.in_flight = false;
-            k.dial.failures = k.dial.failures.saturating_add(1);
-            k.dial.next_at = now + jitter(TURNED_AWAY_WAIT);
+            k.dial.turned_away(now);
+        }
+        // A bootstrap address that led to it, too (it would be dialled at
+        // once otherwise).
+        for b in &mut self.anonymous {
+            if b.reached.as_ref() == Some(org) {
+                b.dial.turned_away(now);
+            }
         }
     }
 

@@ -181,8 +181,15 @@ pub enum DirectReply {
     /// The answer (or kudos) is stored with the request it follows; a
     /// follower count with the list it counts.
     Received,
-    /// Refused for good; `reason` says why.
-    Refused { reason: String },
+    /// Refused for good; `reason` says why. A request refused because the
+    /// requesting organisation is blocked here carries `answer`: a signed
+    /// `answer` record declining it, so that the requester's node holds a
+    /// definite, verifiable refusal (docs/PROTOCOL.md §Direct requests).
+    Refused {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<ByteBuf>,
+    },
     /// Not handled now (a local failure at the receiver); send it again later.
     TryLater { reason: String },
 }
