@@ -1,8 +1,9 @@
 //! A hostile organisation against real nodes: an attacker that speaks the
 //! wire protocol itself (tests/common/attacker.rs), not through the node's
 //! code, tries to get honest relays banned with records on the edge of
-//! their validity, and to keep a node busy with sync answers that lead
-//! nowhere. See docs/PROTOCOL.md §Peer scoring and §Sync budgets.
+//! their validity, to keep a node busy with sync answers that lead
+//! nowhere, and to show two partners two different versions of a record.
+//! See docs/PROTOCOL.md §4.3, §Peer scoring and §Sync budgets.
 
 mod common;
 // Only the attack tests link a libp2p swarm of their own.
@@ -291,8 +292,11 @@ async fn a_sync_peer_whose_answers_lead_nowhere_is_dropped_within_its_budget() {
                     fingerprint: None,
                     ids: Some(
                         (0..50)
-                            .map(|i| (format!("{}fake-{i:03}", r.lower), 1))
-                            .filter(|(id, _)| r.upper.as_ref().is_none_or(|u| id < u))
+                            .map(|i| {
+                                let id = format!("{}fake-{i:03}", r.lower);
+                                (id, 1, ByteBuf::from(vec![0u8; 32]))
+                            })
+                            .filter(|(id, _, _)| r.upper.as_ref().is_none_or(|u| id < u))
                             .collect(),
                     ),
                 })
@@ -313,4 +317,99 @@ async fn a_sync_peer_whose_answers_lead_nowhere_is_dropped_within_its_budget() {
     let org_p = p.node.service.org();
     publish_to(&p, "m1", None, mentoring("Kubernetes in practice"), &[&h]).await;
     assert!(connected_to(&h, org_p).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_versions_with_the_same_seq_end_as_one_on_every_node() {
+    // Two partners, not yet connected to each other.
+    let p1 = start_org("One", &[], FederationMode::Open).await;
+    let p2 = start_org("Two", &[], FederationMode::Open).await;
+    let (a1, a2) = (p2p_addr(&p1).await, p2p_addr(&p2).await);
+
+    // One organisation signs two versions of the same record and `seq`
+    // and shows each partner one of them.
+    let (_, key) = fresh_identity();
+    let org_x = OrgKey::from(&key.verifying_key());
+    let now = skillmesh_node::clock::now();
+    let mut record = skillmesh_protocol::samples::record(org_x, Kind::TalkOffer);
+    record.header.id = "twice".into();
+    record.header.seq = 3;
+    record.header.issued_at = now;
+    record.header.expires_at = now + 3600;
+    let first = skillmesh_protocol::seal(&record, &key)
+        .expect("seal")
+        .into_bytes();
+    if let skillmesh_protocol::Body::TalkOffer(t) = &mut record.body {
+        t.title = "Something else entirely".into();
+    }
+    let second = skillmesh_protocol::seal(&record, &key)
+        .expect("seal")
+        .into_bytes();
+    let digest = skillmesh_protocol::fingerprint::envelope_digest;
+    let (winner, loser_holder) = if digest(&first) < digest(&second) {
+        (first.clone(), &p2)
+    } else {
+        (second.clone(), &p1)
+    };
+    for (node, addr, envelope) in [(&p1, &a1, &first), (&p2, &a2, &second)] {
+        let attacker = Attacker::start(attacker::identity_of(&key), in_sync());
+        attacker.dial(addr).await;
+        wait_for("the attacker connected", || async {
+            connected_to(node, org_x).await
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        attacker.publish(envelope.clone()).await;
+        wait_for("the partner stored its version", || async {
+            held_seq(node, &org_x, "twice").is_some()
+        })
+        .await;
+    }
+    let held = |node: &Org| {
+        node.node
+            .service
+            .store()
+            .get_record(&org_x, "twice")
+            .expect("get")
+            .map(|r| r.envelope.into_bytes())
+    };
+    assert_ne!(held(&p1), held(&p2), "each partner holds its own version");
+
+    // They meet: reconciliation sees the difference (same id and seq) and
+    // both end with the same version, the one with the lower digest.
+    p2.node
+        .network
+        .dial(a1.parse().expect("addr"))
+        .await
+        .expect("dial");
+    wait_for("both hold the winning version", || async {
+        held(&p1).as_ref() == Some(&winner) && held(&p2).as_ref() == Some(&winner)
+    })
+    .await;
+    let audited = loser_holder
+        .node
+        .service
+        .store()
+        .audit_log(&skillmesh_node::store::AuditFilter {
+            action: Some("equivocation".into()),
+            ..Default::default()
+        })
+        .expect("audit");
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert!(audited[0].detail.contains("seq 3"), "{}", audited[0].detail);
+    assert!(
+        p1.node
+            .service
+            .store()
+            .check_consistency()
+            .expect("check")
+            .is_empty()
+            && p2
+                .node
+                .service
+                .store()
+                .check_consistency()
+                .expect("check")
+                .is_empty()
+    );
 }

@@ -955,6 +955,19 @@ impl Service {
             self.inner
                 .store
                 .put_records_audited(&items, now, &audit, |record, outcome| {
+                    if let crate::store::PutOutcome::Equivocation { seq, won } = outcome {
+                        // The organisation signed two different versions
+                        // with this `seq`; every node keeps the same one.
+                        return Some(entry(
+                            "equivocation",
+                            Some(record.header.org),
+                            Some(&record.header.id),
+                            format!(
+                                "two different versions of seq {seq} signed; kept {} (lower digest wins)",
+                                if won { "the one just received" } else { "the one held" }
+                            ),
+                        ));
+                    }
                     outcome.changed().then(|| {
                         let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
                             "retraction_received"

@@ -258,24 +258,27 @@ fn audit_log_filters_by_org_action_and_time_newest_first() {
 fn fingerprints_follow_inserts_replacements_expiry_and_purges() {
     use skillmesh_protocol::fingerprint::Accumulator;
     let (_d, store) = open();
+    use skillmesh_protocol::fingerprint::envelope_digest;
     let (ka, kb) = (key(6), key(7));
     let (a, b) = (org(&ka), org(&kb));
+    let mut digests = std::collections::HashMap::new();
     for (k, id, seq) in [(&ka, "x", 1), (&ka, "y", 1), (&kb, "z", 3)] {
         let (r, e) = signed(k, id, seq, Kind::TalkOffer);
         store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+        digests.insert(id, envelope_digest(e.as_bytes()));
     }
     let mut want_a = Accumulator::new();
-    want_a.add(&a, "x", 1);
-    want_a.add(&a, "y", 1);
+    want_a.add(&a, "x", 1, &digests["x"]);
+    want_a.add(&a, "y", 1, &digests["y"]);
     assert_eq!(store.fingerprint_of(&a).expect("fp"), want_a);
     // A newer version (here a retraction) replaces the item.
     let (r, e) = signed(&ka, "x", 2, Kind::Retraction);
     store.put_record(&r, &e, SAMPLE_TIME).expect("put");
-    want_a.remove(&a, "x", 1);
-    want_a.add(&a, "x", 2);
+    want_a.remove(&a, "x", 1, &digests["x"]);
+    want_a.add(&a, "x", 2, &envelope_digest(e.as_bytes()));
     assert_eq!(store.fingerprint_of(&a).expect("fp"), want_a);
     let mut all = want_a;
-    all.add(&b, "z", 3);
+    all.add(&b, "z", 3, &digests["z"]);
     assert_eq!(store.fingerprint_all().expect("all"), all);
     // Purging an organisation takes its items out, and its accumulator goes.
     store.purge_org(&b).expect("purge");
@@ -299,7 +302,7 @@ fn scan_seqs_reads_a_half_open_range_of_ids() {
     let read = |lower: &str, upper: Option<&str>| {
         let mut seen = Vec::new();
         store
-            .scan_seqs(&org(&ka), lower, upper, |id, seq| {
+            .scan_seqs(&org(&ka), lower, upper, |id, seq, _| {
                 seen.push((id.to_string(), seq));
                 true
             })
@@ -316,17 +319,30 @@ fn opening_a_schema_2_store_computes_the_fingerprints() {
     use skillmesh_node::storage::{self, Batch, Kv};
     let dir = tempfile::tempdir().expect("tempdir");
     let ka = key(9);
+    let mut digests = Vec::new();
     {
         let store = Store::open(dir.path()).expect("open");
         for id in ["p", "q"] {
             let (r, e) = signed(&ka, id, 2, Kind::TalkOffer);
             store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+            digests.push(skillmesh_protocol::fingerprint::envelope_digest(
+                e.as_bytes(),
+            ));
         }
     }
-    // Make it look like a store written before fingerprints existed.
+    // Make it look like a store written before fingerprints existed, with
+    // the sync index as it was then (seq alone).
     {
         let kv = storage::open(dir.path()).expect("kv");
         let mut b = Batch::new();
+        let seq_keys: Vec<Vec<u8>> = kv
+            .scan_prefix(b"seq/")
+            .map(|r| r.expect("scan").0)
+            .collect();
+        assert_eq!(seq_keys.len(), 2);
+        for k in seq_keys {
+            b.put(k, 2u64.to_be_bytes().to_vec());
+        }
         let fp_keys: Vec<Vec<u8>> = kv.scan_prefix(b"fp/").map(|r| r.expect("scan").0).collect();
         assert_eq!(fp_keys.len(), 1);
         for k in fp_keys {
@@ -338,8 +354,63 @@ fn opening_a_schema_2_store_computes_the_fingerprints() {
     }
     let store = Store::open(dir.path()).expect("migrate");
     let mut want = skillmesh_protocol::fingerprint::Accumulator::new();
-    want.add(&org(&ka), "p", 2);
-    want.add(&org(&ka), "q", 2);
+    want.add(&org(&ka), "p", 2, &digests[0]);
+    want.add(&org(&ka), "q", 2, &digests[1]);
     assert_eq!(store.fingerprint_all().expect("all"), want);
     assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
+fn of_two_versions_with_the_same_seq_the_lower_digest_wins_in_any_order() {
+    use skillmesh_protocol::fingerprint::envelope_digest;
+    let k = key(10);
+    let (r1, e1) = signed(&k, "twice", 4, Kind::TalkOffer);
+    let mut r2 = r1.clone();
+    if let skillmesh_protocol::Body::TalkOffer(t) = &mut r2.body {
+        t.title = "Another title for the same seq".into();
+    }
+    let e2 = seal(&r2, &k).expect("seal");
+    let (winner, loser) = if envelope_digest(e1.as_bytes()) < envelope_digest(e2.as_bytes()) {
+        ((&r1, &e1), (&r2, &e2))
+    } else {
+        ((&r2, &e2), (&r1, &e1))
+    };
+    // Loser first: the winner replaces it.
+    let (_d1, one) = open();
+    one.put_record(loser.0, loser.1, SAMPLE_TIME).expect("put");
+    assert_eq!(
+        one.put_record(winner.0, winner.1, SAMPLE_TIME)
+            .expect("put"),
+        PutOutcome::Equivocation { seq: 4, won: true }
+    );
+    // Winner first: the loser is ignored.
+    let (_d2, other) = open();
+    other
+        .put_record(winner.0, winner.1, SAMPLE_TIME)
+        .expect("put");
+    assert_eq!(
+        other
+            .put_record(loser.0, loser.1, SAMPLE_TIME)
+            .expect("put"),
+        PutOutcome::Equivocation { seq: 4, won: false }
+    );
+    // The same version again is merely stale.
+    assert_eq!(
+        other
+            .put_record(winner.0, winner.1, SAMPLE_TIME)
+            .expect("put"),
+        PutOutcome::Stale { held_seq: 4 }
+    );
+    for store in [&one, &other] {
+        let row = store
+            .get_record(&org(&k), "twice")
+            .expect("get")
+            .expect("row");
+        assert_eq!(&row.envelope, winner.1);
+        assert!(store.check_consistency().expect("check").is_empty());
+    }
+    assert_eq!(
+        one.fingerprint_all().expect("fp"),
+        other.fingerprint_all().expect("fp")
+    );
 }

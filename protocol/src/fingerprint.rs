@@ -1,7 +1,9 @@
 //! Set fingerprints for reconciliation (docs/PROTOCOL.md, "Reconciliation").
 //!
 //! Two nodes compare the records they hold without listing them: each item
-//! `(org, id, seq)` hashes to 32 bytes, a set of items is summarised by the
+//! `(org, id, seq, digest)` hashes to 32 bytes (`digest` being the SHA-256
+//! of the envelope held, so that two different envelopes with the same
+//! `seq`, an organisation's equivocation, are different items), a set of items is summarised by the
 //! sum of its item hashes modulo 2^256 and its size, and a fingerprint is a
 //! hash of that sum and size. Addition is commutative and invertible, so a
 //! node keeps the sum of every organisation's records (and of all of them)
@@ -15,16 +17,25 @@ use sha2::{Digest, Sha256};
 
 use crate::OrgKey;
 
+/// The digest of an envelope: SHA-256 of its bytes. It names the exact
+/// version held, and breaks ties between two envelopes with the same
+/// `(org, id, seq)`: the one with the lower digest (compared as bytes)
+/// wins, on every node (docs/PROTOCOL.md §4.3).
+pub fn envelope_digest(envelope: &[u8]) -> [u8; 32] {
+    Sha256::digest(envelope).into()
+}
+
 /// The hash of one item: SHA-256 of the organisation's 32 key bytes, the
-/// id's length as a big-endian u16, the id's UTF-8 bytes and `seq` as a
-/// big-endian u64.
-pub fn item_hash(org: &OrgKey, id: &str, seq: u64) -> [u8; 32] {
+/// id's length as a big-endian u16, the id's UTF-8 bytes, `seq` as a
+/// big-endian u64 and the envelope's digest (32 bytes).
+pub fn item_hash(org: &OrgKey, id: &str, seq: u64, digest: &[u8; 32]) -> [u8; 32] {
     let len = u16::try_from(id.len()).unwrap_or(u16::MAX);
     let mut h = Sha256::new();
     h.update(org.as_bytes());
     h.update(len.to_be_bytes());
     h.update(id.as_bytes());
     h.update(seq.to_be_bytes());
+    h.update(digest);
     h.finalize().into()
 }
 
@@ -68,12 +79,12 @@ impl Accumulator {
         self.count = self.count.wrapping_sub(1);
     }
 
-    pub fn add(&mut self, org: &OrgKey, id: &str, seq: u64) {
-        self.add_hash(&item_hash(org, id, seq));
+    pub fn add(&mut self, org: &OrgKey, id: &str, seq: u64, digest: &[u8; 32]) {
+        self.add_hash(&item_hash(org, id, seq, digest));
     }
 
-    pub fn remove(&mut self, org: &OrgKey, id: &str, seq: u64) {
-        self.remove_hash(&item_hash(org, id, seq));
+    pub fn remove(&mut self, org: &OrgKey, id: &str, seq: u64, digest: &[u8; 32]) {
+        self.remove_hash(&item_hash(org, id, seq, digest));
     }
 
     /// Adds every item of `other` (a disjoint set).
@@ -153,6 +164,8 @@ mod tests {
         OrgKey::from_bytes([b; 32])
     }
 
+    const D: [u8; 32] = [7; 32];
+
     #[test]
     fn the_empty_set_has_a_fixed_fingerprint() {
         // SHA-256 of 40 zero bytes, first half.
@@ -169,48 +182,63 @@ mod tests {
         let org: OrgKey = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
             .parse()
             .expect("key");
+        let d1 = envelope_digest(b"talk-1 envelope");
+        let d2 = envelope_digest(b"listing-ana envelope");
         assert_eq!(
-            hex::encode(item_hash(&org, "talk-1", 2)),
-            "d8d662308d2cf84445f26631fee8920f16097d249334f235b938b2352778d489"
+            hex::encode(d1),
+            "57aa607ebcf0a0e1d1741ba40222e1007472bb71de17f80df3835c763acf7a5f"
+        );
+        assert_eq!(
+            hex::encode(item_hash(&org, "talk-1", 2, &d1)),
+            "42420f35075b660ed882aa06651b8eefa4b52c467b6d8763d605f3c3a04370fe"
         );
         let mut acc = Accumulator::new();
-        acc.add(&org, "talk-1", 2);
+        acc.add(&org, "talk-1", 2, &d1);
         assert_eq!(
             hex::encode(acc.fingerprint()),
-            "9ccdf0d2341337058a9502560eaf473e"
+            "ddaba6fe13352c88883423524c9702cd"
         );
-        acc.add(&org, "listing-ana", 1);
+        acc.add(&org, "listing-ana", 1, &d2);
         assert_eq!(
             hex::encode(&acc.to_bytes()[..32]),
-            "0e3234b31da617a21dd016cfea6e310331ebaea8751e9abc5a1729e94a8f6efe"
+            "62bff693e3dcae87fb76a21809dc1481cec4ee633f429cafba250eb4d77e5a62"
         );
         assert_eq!(
             hex::encode(acc.fingerprint()),
-            "d5c8add489d946bac3e43fa712432355"
+            "7b0d2508c5a0554cf221b5f6f3ce6c52"
         );
     }
 
     #[test]
     fn order_does_not_matter_and_removal_undoes_addition() {
         let mut a = Accumulator::new();
-        a.add(&org(1), "x", 1);
-        a.add(&org(2), "y", 7);
+        a.add(&org(1), "x", 1, &D);
+        a.add(&org(2), "y", 7, &D);
         let mut b = Accumulator::new();
-        b.add(&org(2), "y", 7);
-        b.add(&org(1), "x", 1);
+        b.add(&org(2), "y", 7, &D);
+        b.add(&org(1), "x", 1, &D);
         assert_eq!(a, b);
         assert_eq!(a.fingerprint(), b.fingerprint());
-        b.remove(&org(2), "y", 7);
-        b.remove(&org(1), "x", 1);
+        b.remove(&org(2), "y", 7, &D);
+        b.remove(&org(1), "x", 1, &D);
         assert_eq!(b, Accumulator::new());
+    }
+
+    #[test]
+    fn another_envelope_with_the_same_seq_is_a_different_item() {
+        let mut a = Accumulator::new();
+        a.add(&org(1), "x", 1, &envelope_digest(b"one"));
+        let mut b = Accumulator::new();
+        b.add(&org(1), "x", 1, &envelope_digest(b"two"));
+        assert_ne!(a.fingerprint(), b.fingerprint());
     }
 
     #[test]
     fn a_new_seq_is_a_different_item() {
         let mut a = Accumulator::new();
-        a.add(&org(1), "x", 1);
+        a.add(&org(1), "x", 1, &D);
         let mut b = Accumulator::new();
-        b.add(&org(1), "x", 2);
+        b.add(&org(1), "x", 2, &D);
         assert_ne!(a.fingerprint(), b.fingerprint());
     }
 
@@ -238,12 +266,12 @@ mod tests {
             let mut l = Accumulator::new();
             let mut r = Accumulator::new();
             for (id, seq) in &left {
-                whole.add(&org(1), id, *seq);
-                l.add(&org(1), id, *seq);
+                whole.add(&org(1), id, *seq, &D);
+                l.add(&org(1), id, *seq, &D);
             }
             for (id, seq) in &right {
-                whole.add(&org(2), id, *seq);
-                r.add(&org(2), id, *seq);
+                whole.add(&org(2), id, *seq, &D);
+                r.add(&org(2), id, *seq, &D);
             }
             let mut merged = l;
             merged.merge(&r);

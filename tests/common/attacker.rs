@@ -2,7 +2,7 @@
 
 //! A misbehaving organisation's node, written against the wire protocol as
 //! docs/PROTOCOL.md §Network specifies it (gossipsub on
-//! `skillmesh/records/1`, CBOR request-response on `/skillmesh/sync/1`),
+//! `skillmesh/records/1`, CBOR request-response on `/skillmesh/sync/2`),
 //! not through the node's own network code: its own libp2p swarm, its own
 //! message types, and answers to sync requests that it makes up.
 //!
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub const TOPIC: &str = "skillmesh/records/1";
 
-/// `/skillmesh/sync/1` requests, as PROTOCOL.md gives them.
+/// `/skillmesh/sync/2` requests, as PROTOCOL.md gives them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SyncRequest {
@@ -69,7 +69,7 @@ pub struct RangePart {
     pub upper: Option<String>,
     pub count: u64,
     pub fingerprint: Option<ByteBuf>,
-    pub ids: Option<Vec<(String, u64)>>,
+    pub ids: Option<Vec<(String, u64, ByteBuf)>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ pub struct KnownPeer {
     pub addrs: Vec<String>,
 }
 
-/// `/skillmesh/sync/1` responses.
+/// `/skillmesh/sync/2` responses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SyncResponse {
@@ -179,7 +179,7 @@ impl Attacker {
                         .expect("gossipsub");
                 let sync = request_response::cbor::Behaviour::new(
                     [(
-                        StreamProtocol::new("/skillmesh/sync/1"),
+                        StreamProtocol::new("/skillmesh/sync/2"),
                         ProtocolSupport::Full,
                     )],
                     request_response::Config::default()
@@ -282,6 +282,11 @@ impl Attacker {
             .expect("attacker running");
         rx.await.expect("attacker answers")
     }
+}
+
+/// The libp2p identity of the organisation whose records `key` signs.
+pub fn identity_of(key: &ed25519_dalek::SigningKey) -> libp2p::identity::Keypair {
+    libp2p::identity::Keypair::ed25519_from_bytes(key.to_bytes()).expect("ed25519 key")
 }
 
 /// A fresh ed25519 identity and the matching signing key for records.

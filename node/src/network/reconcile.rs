@@ -124,12 +124,12 @@ pub fn answer_ranges(
         }
         let upper = range.upper.as_deref();
         // One pass lists a small range and counts a large one.
-        let mut listed: Vec<(String, u64)> = Vec::new();
+        let mut listed: Vec<(String, u64, ByteBuf)> = Vec::new();
         let mut count = 0u64;
-        store.scan_seqs(org, &range.lower, upper, |id, seq| {
+        store.scan_seqs(org, &range.lower, upper, |id, seq, digest| {
             count += 1;
             if count <= RANGE_LIST_THRESHOLD {
-                listed.push((id.to_string(), seq));
+                listed.push((id.to_string(), seq, ByteBuf::from(digest.to_vec())));
             }
             true
         })?;
@@ -148,13 +148,13 @@ pub fn answer_ranges(
         let mut accs: Vec<Accumulator> = vec![Accumulator::new(); RANGE_SPLIT];
         let mut bounds: Vec<String> = Vec::with_capacity(RANGE_SPLIT - 1);
         let mut i = 0u64;
-        store.scan_seqs(org, &range.lower, upper, |id, seq| {
+        store.scan_seqs(org, &range.lower, upper, |id, seq, digest| {
             // Rows added since the first pass fall into the last part.
             let part = ((i * split) / count).min(split - 1) as usize;
             if part > bounds.len() {
                 bounds.push(id.to_string());
             }
-            accs[part.min(bounds.len())].add(org, id, seq);
+            accs[part.min(bounds.len())].add(org, id, seq, digest);
             i += 1;
             true
         })?;
@@ -452,6 +452,9 @@ fn check_tiling(asked: &[IdRange], parts: &[RangePart]) -> Result<(), String> {
                     if k > 0 || ids.len() as u64 > RANGE_LIST_THRESHOLD {
                         return Err("a listed part is split or too long".into());
                     }
+                    if ids.iter().any(|(_, _, d)| d.len() != 32) {
+                        return Err("a listed digest is not 32 bytes".into());
+                    }
                 }
                 (None, Some(fp)) if fp.len() == 16 => {}
                 _ => return Err("a part must carry either ids or a 16-byte fingerprint".into()),
@@ -500,19 +503,22 @@ fn compare(
         let upper = part.upper.as_deref();
         match (part.ids, part.fingerprint) {
             (Some(ids), _) => {
-                let mut held: HashMap<String, u64> = HashMap::new();
-                store.scan_seqs(org, &part.lower, upper, |id, seq| {
-                    held.insert(id.to_string(), seq);
+                let mut held: HashMap<String, (u64, [u8; 32])> = HashMap::new();
+                store.scan_seqs(org, &part.lower, upper, |id, seq, digest| {
+                    held.insert(id.to_string(), (seq, *digest));
                     true
                 })?;
-                for (id, seq) in ids {
+                for (id, seq, digest) in ids {
                     // Ids outside the part would not be asked for by a
                     // well-behaved peer; skip them.
                     if id < part.lower || upper.is_some_and(|u| id.as_str() >= u) {
                         continue;
                     }
+                    // Theirs is newer, or the same `seq` with a lower digest
+                    // (the version that wins an equivocation everywhere).
                     match held.get(&id) {
-                        Some(h) if *h >= seq => {}
+                        Some((h, _)) if *h > seq => {}
+                        Some((h, d)) if *h == seq && d.as_slice() <= digest.as_slice() => {}
                         None if at_quota => {}
                         _ => want.push(id),
                     }
@@ -520,8 +526,8 @@ fn compare(
             }
             (None, Some(fp)) => {
                 let mut ours = Accumulator::new();
-                store.scan_seqs(org, &part.lower, upper, |id, seq| {
-                    ours.add(org, id, seq);
+                store.scan_seqs(org, &part.lower, upper, |id, seq, digest| {
+                    ours.add(org, id, seq, digest);
                     true
                 })?;
                 if ours.fingerprint().as_slice() != fp.as_slice() {
@@ -621,6 +627,42 @@ mod tests {
         let (wanted, requests) = exchange(&same, &server, &org);
         assert!(wanted.is_empty());
         assert_eq!(requests, 1);
+    }
+
+    #[test]
+    fn of_two_versions_with_the_same_seq_only_the_holder_of_the_loser_fetches() {
+        use skillmesh_protocol::fingerprint::envelope_digest;
+        let key = SigningKey::from_bytes(&[24; 32]);
+        let org = OrgKey::from(&key.verifying_key());
+        let mut r = samples::record(org, Kind::TalkOffer);
+        r.header.id = "twice".into();
+        let one = seal(&r, &key).expect("seal");
+        let mut r2 = r.clone();
+        if let skillmesh_protocol::Body::TalkOffer(t) = &mut r2.body {
+            t.title = "The other version".into();
+        }
+        let two = seal(&r2, &key).expect("seal");
+        let ((wr, we), (lr, le)) =
+            if envelope_digest(one.as_bytes()) < envelope_digest(two.as_bytes()) {
+                ((&r, &one), (&r2, &two))
+            } else {
+                ((&r2, &two), (&r, &one))
+            };
+        let (_w, winner) = store();
+        let (_l, loser) = store();
+        winner.put_record(wr, we, SAMPLE_TIME).expect("put");
+        loser.put_record(lr, le, SAMPLE_TIME).expect("put");
+        for i in 0..300 {
+            put(&winner, &key, &format!("other-{i:03}"), 1);
+            put(&loser, &key, &format!("other-{i:03}"), 1);
+        }
+        // Same ids and seqs, different fingerprints.
+        assert_ne!(
+            winner.fingerprint_of(&org).expect("fp"),
+            loser.fingerprint_of(&org).expect("fp")
+        );
+        assert_eq!(exchange(&loser, &winner, &org).0, vec!["twice".to_string()]);
+        assert!(exchange(&winner, &loser, &org).0.is_empty());
     }
 
     #[test]

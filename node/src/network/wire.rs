@@ -9,7 +9,9 @@ use serde_bytes::ByteBuf;
 /// Gossipsub topic carrying signed record envelopes.
 pub const RECORDS_TOPIC: &str = "skillmesh/records/1";
 /// Catch-up sync.
-pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/sync/1");
+/// Version 2: listed items carry the envelope's digest (version 1 listed
+/// `(id, seq)` only, and could not see two versions with the same `seq`).
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/sync/2");
 /// Identify's protocol version string.
 pub const IDENTIFY_VERSION: &str = "/skillmesh/1";
 
@@ -98,8 +100,9 @@ pub struct RangePart {
     pub count: u64,
     /// Set when the part is summarised, not listed.
     pub fingerprint: Option<ByteBuf>,
-    /// Set when the part is listed: its `(id, seq)` pairs in id order.
-    pub ids: Option<Vec<(String, u64)>>,
+    /// Set when the part is listed: its `(id, seq, digest)` items in id
+    /// order, `digest` being the SHA-256 of the envelope held (32 bytes).
+    pub ids: Option<Vec<(String, u64, ByteBuf)>>,
 }
 
 /// Most nodes named in one `peers` answer.

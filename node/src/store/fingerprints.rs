@@ -20,12 +20,20 @@ pub(super) struct Delta {
 }
 
 impl Delta {
-    pub(super) fn added(&mut self, org: &OrgKey, id: &str, seq: u64) {
-        self.per_org.entry(*org).or_default().0.add(org, id, seq);
+    pub(super) fn added(&mut self, org: &OrgKey, id: &str, seq: u64, digest: &[u8; 32]) {
+        self.per_org
+            .entry(*org)
+            .or_default()
+            .0
+            .add(org, id, seq, digest);
     }
 
-    pub(super) fn removed(&mut self, org: &OrgKey, id: &str, seq: u64) {
-        self.per_org.entry(*org).or_default().1.add(org, id, seq);
+    pub(super) fn removed(&mut self, org: &OrgKey, id: &str, seq: u64, digest: &[u8; 32]) {
+        self.per_org
+            .entry(*org)
+            .or_default()
+            .1
+            .add(org, id, seq, digest);
     }
 
     /// Writes the new accumulators into `batch`. The caller holds the
@@ -63,23 +71,25 @@ fn read(kv: &dyn Kv, key: &[u8]) -> Result<Accumulator> {
     }
 }
 
-/// Schema 2 → 3: the accumulators, computed from the `seq/` index.
+/// Schema 2 → 3 (the accumulators) and 3 → 4 (items name the envelope's
+/// digest, and so does the `seq/` index): both rebuild the index values
+/// and the accumulators from the record rows.
 pub(super) fn compute_all(kv: &dyn Kv) -> Result<Batch> {
     let mut per_org: BTreeMap<OrgKey, Accumulator> = BTreeMap::new();
-    for entry in kv.scan_prefix(keys::SEQ) {
-        let (k, v) = entry?;
-        let Some((org, id)) = keys::split_seq(&k) else {
-            return Err(StoreError::Corrupt {
-                key: String::from_utf8_lossy(&k).into_owned(),
-                reason: "bad sync index key".into(),
-            });
-        };
-        per_org
-            .entry(org)
-            .or_default()
-            .add(&org, &id, keys::u64_value(&v));
-    }
     let mut batch = Batch::new();
+    for entry in kv.scan_prefix(keys::REC) {
+        let (k, v) = entry?;
+        let row = super::records::decode_row(&k, &v)?;
+        let digest = row.digest();
+        batch.put(
+            keys::seq(&row.org, &row.id),
+            keys::seq_value(row.seq, &digest),
+        );
+        per_org
+            .entry(row.org)
+            .or_default()
+            .add(&row.org, &row.id, row.seq, &digest);
+    }
     let mut all = Accumulator::new();
     for (org, acc) in per_org {
         all.merge(&acc);
@@ -119,15 +129,15 @@ impl Store {
             .collect()
     }
 
-    /// Calls `f` with the `(id, seq)` of every row of `org` whose id is in
-    /// `[lower, upper)` (no upper bound when `upper` is `None`), in id
-    /// order, until `f` returns false.
+    /// Calls `f` with the `(id, seq, digest)` of every row of `org` whose
+    /// id is in `[lower, upper)` (no upper bound when `upper` is `None`),
+    /// in id order, until `f` returns false.
     pub fn scan_seqs(
         &self,
         org: &OrgKey,
         lower: &str,
         upper: Option<&str>,
-        mut f: impl FnMut(&str, u64) -> bool,
+        mut f: impl FnMut(&str, u64, &[u8; 32]) -> bool,
     ) -> Result<()> {
         let prefix = keys::seq_org_prefix(org);
         let start = keys::seq(org, lower);
@@ -144,7 +154,11 @@ impl Store {
                 key: String::from_utf8_lossy(&k).into_owned(),
                 reason: "record id is not UTF-8".into(),
             })?;
-            if !f(id, keys::u64_value(&v)) {
+            let (seq, digest) = keys::split_seq_value(&v).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason: "bad sync index value".into(),
+            })?;
+            if !f(id, seq, &digest) {
                 break;
             }
         }
@@ -156,11 +170,12 @@ pub(super) fn check(store: &Store, problems: &mut Vec<String>) -> Result<()> {
     let mut counted: BTreeMap<OrgKey, Accumulator> = BTreeMap::new();
     let mut all = Accumulator::new();
     for row in store.all_records()? {
+        let digest = row.digest();
         counted
             .entry(row.org)
             .or_default()
-            .add(&row.org, &row.id, row.seq);
-        all.add(&row.org, &row.id, row.seq);
+            .add(&row.org, &row.id, row.seq, &digest);
+        all.add(&row.org, &row.id, row.seq, &digest);
     }
     let stored: BTreeMap<OrgKey, Accumulator> = store.fingerprints()?.into_iter().collect();
     if stored != counted {

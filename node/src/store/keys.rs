@@ -8,7 +8,7 @@
 //! | `item/`    | item id                           | JSON `OwnItem`            |
 //! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
 //! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
-//! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE): sync index  |
+//! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE) + SHA-256 of the envelope: sync index |
 //! | `fp/`      | org key (32 bytes)                | fingerprint accumulator   |
 //! | `peer/`    | org key (32 bytes)                | JSON `PeerEntry`: addresses of its node |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
@@ -202,6 +202,26 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
         }
     }
     vec![u8::MAX; prefix.len() + 1]
+}
+
+/// A `seq/` index value: `seq` (u64 BE) then the envelope's digest.
+pub fn seq_value(seq: u64, digest: &[u8; 32]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(40);
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(digest);
+    v
+}
+
+/// Reads a `seq/` index value; `None` unless it is 40 bytes.
+pub fn split_seq_value(v: &[u8]) -> Option<(u64, [u8; 32])> {
+    if v.len() != 40 {
+        return None;
+    }
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&v[..8]);
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(&v[8..]);
+    Some((u64::from_be_bytes(seq), digest))
 }
 
 pub fn u64_value(v: &[u8]) -> u64 {

@@ -1,11 +1,15 @@
 //! Federated records: the latest version of every `(org, id)` this node
 //! holds, its own published records included. A higher `seq` replaces a
-//! lower one; a retraction is kept as a tombstone until it (or the version
+//! lower one; of two different envelopes with the same `seq` (the
+//! organisation signed two versions, "equivocation"), the one whose
+//! SHA-256 digest is lower wins on every node, whatever order they arrive
+//! in; a retraction is kept as a tombstone until it (or the version
 //! it replaced, whichever lives longer) expires, so an
 //! older version arriving later (by gossip or sync) cannot resurrect it.
 
 use std::collections::{BTreeMap, HashMap};
 
+use skillmesh_protocol::fingerprint::envelope_digest;
 use skillmesh_protocol::{Envelope, Kind, OrgKey, Record};
 
 use super::{Result, Store, StoreError, keys};
@@ -61,6 +65,11 @@ impl StoredRecord {
         })
     }
 
+    /// The SHA-256 of the envelope: which version of `seq` this is.
+    pub fn digest(&self) -> [u8; 32] {
+        envelope_digest(self.envelope.as_bytes())
+    }
+
     /// Parses the stored payload. The envelope was verified when it was
     /// stored, so this only decodes.
     pub fn record(&self) -> Result<Record> {
@@ -98,11 +107,19 @@ pub enum PutOutcome {
     Replaced { old_seq: u64 },
     /// Ignored: this node already holds this `seq` or a higher one.
     Stale { held_seq: u64 },
+    /// Another envelope with the same `seq` was held (the organisation
+    /// signed two versions); `won`: this one replaced it (its digest is
+    /// lower), otherwise it was ignored.
+    Equivocation { seq: u64, won: bool },
 }
 
 impl PutOutcome {
     pub fn changed(self) -> bool {
-        !matches!(self, PutOutcome::Stale { .. })
+        match self {
+            PutOutcome::Stale { .. } => false,
+            PutOutcome::Equivocation { won, .. } => won,
+            PutOutcome::Inserted | PutOutcome::Replaced { .. } => true,
+        }
     }
 }
 
@@ -135,8 +152,8 @@ impl Store {
     ) -> Result<Vec<PutOutcome>> {
         let _guard = self.lock();
         let mut batch = Batch::new();
-        // (org, id) -> (seq, expires_at) as of this batch so far.
-        let mut pending: HashMap<(OrgKey, String), (u64, i64)> = HashMap::new();
+        // (org, id) -> (seq, digest, expires_at) as of this batch so far.
+        let mut pending: HashMap<(OrgKey, String), (u64, [u8; 32], i64)> = HashMap::new();
         let mut count_delta: BTreeMap<OrgKey, u64> = BTreeMap::new();
         let mut fingerprints = super::fingerprints::Delta::default();
         let mut outcomes = Vec::with_capacity(items.len());
@@ -148,25 +165,46 @@ impl Store {
                 None => self
                     .kv
                     .get(&key)?
-                    .map(|v| StoredRecord::decode(&key, &v).map(|r| (r.seq, r.expires_at)))
+                    .map(|v| {
+                        StoredRecord::decode(&key, &v).map(|r| (r.seq, r.digest(), r.expires_at))
+                    })
                     .transpose()?,
             };
+            let digest = envelope_digest(envelope.as_bytes());
             let tombstone = record.kind() == Kind::Retraction;
             // A tombstone must outlive every version it replaced, or an old
             // copy still circulating could come back after it expired.
             let expires_at = match held {
-                Some((_, old_expires)) if tombstone => h.expires_at.max(old_expires),
+                Some((_, _, old_expires)) if tombstone => h.expires_at.max(old_expires),
                 _ => h.expires_at,
             };
             let outcome = match held {
-                Some((held_seq, _)) if held_seq >= h.seq => {
+                Some((held_seq, _, _)) if held_seq > h.seq => {
                     outcomes.push(PutOutcome::Stale { held_seq });
                     continue;
                 }
-                Some((old_seq, old_expires)) => {
+                Some((held_seq, held_digest, _)) if held_seq == h.seq && held_digest <= digest => {
+                    outcomes.push(if held_digest == digest {
+                        PutOutcome::Stale { held_seq }
+                    } else {
+                        PutOutcome::Equivocation {
+                            seq: h.seq,
+                            won: false,
+                        }
+                    });
+                    continue;
+                }
+                Some((old_seq, old_digest, old_expires)) => {
                     batch.delete(keys::expiry(old_expires, &h.org, &h.id));
-                    fingerprints.removed(&h.org, &h.id, old_seq);
-                    PutOutcome::Replaced { old_seq }
+                    fingerprints.removed(&h.org, &h.id, old_seq, &old_digest);
+                    if old_seq == h.seq {
+                        PutOutcome::Equivocation {
+                            seq: h.seq,
+                            won: true,
+                        }
+                    } else {
+                        PutOutcome::Replaced { old_seq }
+                    }
                 }
                 None => {
                     *count_delta.entry(h.org).or_default() += 1;
@@ -184,9 +222,9 @@ impl Store {
             };
             batch.put(key, row.encode());
             batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
-            batch.put(keys::seq(&h.org, &h.id), h.seq.to_be_bytes().to_vec());
-            fingerprints.added(&h.org, &h.id, h.seq);
-            pending.insert((h.org, h.id.clone()), (h.seq, expires_at));
+            batch.put(keys::seq(&h.org, &h.id), keys::seq_value(h.seq, &digest));
+            fingerprints.added(&h.org, &h.id, h.seq, &digest);
+            pending.insert((h.org, h.id.clone()), (h.seq, digest, expires_at));
             outcomes.push(outcome);
         }
         for (org, delta) in count_delta {
@@ -274,7 +312,7 @@ impl Store {
             .map(|r| {
                 let (k, v) = r?;
                 let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-                Ok((id, keys::u64_value(&v)))
+                Ok((id, keys::u64_value(&v[..v.len().min(8)])))
             })
             .collect()
     }
@@ -353,7 +391,7 @@ impl Store {
                 batch.delete(keys::rec(org, id));
                 batch.delete(keys::expiry(row.expires_at, org, id));
                 batch.delete(keys::seq(org, id));
-                fingerprints.removed(org, id, row.seq);
+                fingerprints.removed(org, id, row.seq, &row.digest());
                 *removed.entry(*org).or_default() += 1;
             }
         }
@@ -368,6 +406,11 @@ impl Store {
         }
         self.commit(batch)
     }
+}
+
+/// Decodes a `rec/` row (for migrations, which read the store raw).
+pub(super) fn decode_row(key: &[u8], value: &[u8]) -> Result<StoredRecord> {
+    StoredRecord::decode(key, value)
 }
 
 pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
@@ -391,8 +434,8 @@ pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
         if store
             .kv
             .get(&keys::seq(&row.org, &row.id))?
-            .map(|v| keys::u64_value(&v))
-            != Some(row.seq)
+            .and_then(|v| keys::split_seq_value(&v))
+            != Some((row.seq, row.digest()))
         {
             problems.push(format!(
                 "{}/{}: sync index disagrees",

@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 3;
+pub const CURRENT_SCHEMA: u32 = 4;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -16,6 +16,9 @@ const MIGRATIONS: &[Migration] = &[
     // 1 → 2: the audit log gets an index by action.
     super::audit::index_by_action,
     // 2 → 3: reconciliation fingerprints of the records held.
+    super::fingerprints::compute_all,
+    // 3 → 4: fingerprint items and the sync index name the envelope's
+    // digest (equivocation is seen and resolved).
     super::fingerprints::compute_all,
 ];
 
