@@ -135,9 +135,11 @@ impl Store {
     ) -> Result<Vec<PutOutcome>> {
         let _guard = self.lock();
         let mut batch = Batch::new();
-        // (org, id) -> (seq, expires_at) as of this batch so far.
-        let mut pending: HashMap<(OrgKey, String), (u64, i64)> = HashMap::new();
+        // (org, id) -> (seq, expires_at, tombstone) as of this batch so far.
+        let mut pending: HashMap<(OrgKey, String), (u64, i64, bool)> = HashMap::new();
         let mut count_delta: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        // Change in live (not tombstone) rows, per organisation.
+        let mut live_delta: BTreeMap<OrgKey, i64> = BTreeMap::new();
         let mut fingerprints = super::fingerprints::Delta::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for (record, envelope) in items {
@@ -148,28 +150,33 @@ impl Store {
                 None => self
                     .kv
                     .get(&key)?
-                    .map(|v| StoredRecord::decode(&key, &v).map(|r| (r.seq, r.expires_at)))
+                    .map(|v| {
+                        StoredRecord::decode(&key, &v).map(|r| (r.seq, r.expires_at, r.tombstone))
+                    })
                     .transpose()?,
             };
             let tombstone = record.kind() == Kind::Retraction;
             // A tombstone must outlive every version it replaced, or an old
             // copy still circulating could come back after it expired.
             let expires_at = match held {
-                Some((_, old_expires)) if tombstone => h.expires_at.max(old_expires),
+                Some((_, old_expires, _)) if tombstone => h.expires_at.max(old_expires),
                 _ => h.expires_at,
             };
             let outcome = match held {
-                Some((held_seq, _)) if held_seq >= h.seq => {
+                Some((held_seq, _, _)) if held_seq >= h.seq => {
                     outcomes.push(PutOutcome::Stale { held_seq });
                     continue;
                 }
-                Some((old_seq, old_expires)) => {
+                Some((old_seq, old_expires, old_tombstone)) => {
                     batch.delete(keys::expiry(old_expires, &h.org, &h.id));
                     fingerprints.removed(&h.org, &h.id, old_seq);
+                    *live_delta.entry(h.org).or_default() +=
+                        i64::from(!tombstone) - i64::from(!old_tombstone);
                     PutOutcome::Replaced { old_seq }
                 }
                 None => {
                     *count_delta.entry(h.org).or_default() += 1;
+                    *live_delta.entry(h.org).or_default() += i64::from(!tombstone);
                     PutOutcome::Inserted
                 }
             };
@@ -186,12 +193,18 @@ impl Store {
             batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
             batch.put(keys::seq(&h.org, &h.id), h.seq.to_be_bytes().to_vec());
             fingerprints.added(&h.org, &h.id, h.seq);
-            pending.insert((h.org, h.id.clone()), (h.seq, expires_at));
+            pending.insert((h.org, h.id.clone()), (h.seq, expires_at, tombstone));
             outcomes.push(outcome);
         }
         for (org, delta) in count_delta {
             let n = self.org_record_count(&org)? + delta;
             batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
+        }
+        for (org, delta) in live_delta {
+            if delta != 0 {
+                let n = self.org_live_count(&org)?.saturating_add_signed(delta);
+                put_or_delete_count(&mut batch, keys::org_live(&org), n);
+            }
         }
         fingerprints.write(self.kv.as_ref(), &mut batch)?;
         let audit: Vec<super::AuditEntry> = before
@@ -279,7 +292,8 @@ impl Store {
             .collect()
     }
 
-    /// Rows held for `org`, tombstones included.
+    /// Rows held for `org`, tombstones included (see
+    /// [`Store::org_live_count`] for what the quota counts).
     pub fn org_record_count(&self, org: &OrgKey) -> Result<u64> {
         Ok(self
             .kv
@@ -288,20 +302,24 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Live records held for `org`: rows that are not tombstones. What its
+    /// quota counts (a withdrawn record takes no room).
+    pub fn org_live_count(&self, org: &OrgKey) -> Result<u64> {
+        Ok(self
+            .kv
+            .get(&keys::org_live(org))?
+            .map(|v| keys::u64_value(&v))
+            .unwrap_or(0))
+    }
+
+    /// Live records held per organisation (organisations with none left out).
+    pub fn live_counts(&self) -> Result<Vec<(OrgKey, u64)>> {
+        counts_under(self, keys::ORG_LIVE)
+    }
+
     /// Rows held per organisation.
     pub fn record_counts(&self) -> Result<Vec<(OrgKey, u64)>> {
-        self.kv
-            .scan_prefix(keys::ORG_COUNT)
-            .map(|r| {
-                let (k, v) = r?;
-                let rest = k.strip_prefix(keys::ORG_COUNT).unwrap_or_default();
-                let org: [u8; 32] = rest.try_into().map_err(|_| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    reason: "bad counter key".into(),
-                })?;
-                Ok((OrgKey::from_bytes(org), keys::u64_value(&v)))
-            })
-            .collect()
+        counts_under(self, keys::ORG_COUNT)
     }
 
     /// Total rows held, tombstones included.
@@ -347,6 +365,7 @@ impl Store {
     fn delete_rows(&self, rows: &[(OrgKey, String)]) -> Result<()> {
         let mut batch = Batch::new();
         let mut removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut live_removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
         let mut fingerprints = super::fingerprints::Delta::default();
         for (org, id) in rows {
             if let Some(row) = self.get_record(org, id)? {
@@ -355,9 +374,16 @@ impl Store {
                 batch.delete(keys::seq(org, id));
                 fingerprints.removed(org, id, row.seq);
                 *removed.entry(*org).or_default() += 1;
+                if !row.tombstone {
+                    *live_removed.entry(*org).or_default() += 1;
+                }
             }
         }
         fingerprints.write(self.kv.as_ref(), &mut batch)?;
+        for (org, n) in live_removed {
+            let left = self.org_live_count(&org)?.saturating_sub(n);
+            put_or_delete_count(&mut batch, keys::org_live(&org), left);
+        }
         for (org, n) in removed {
             let left = self.org_record_count(&org)?.saturating_sub(n);
             if left == 0 {
@@ -370,11 +396,60 @@ impl Store {
     }
 }
 
+/// Writes a per-organisation counter, or deletes it at 0 (so only
+/// organisations with something counted are listed).
+fn put_or_delete_count(batch: &mut Batch, key: Vec<u8>, n: u64) {
+    if n == 0 {
+        batch.delete(key);
+    } else {
+        batch.put(key, n.to_be_bytes().to_vec());
+    }
+}
+
+/// The per-organisation counters under `prefix` (`orgn/` or `orglive/`).
+fn counts_under(store: &Store, prefix: &[u8]) -> Result<Vec<(OrgKey, u64)>> {
+    store
+        .kv
+        .scan_prefix(prefix)
+        .map(|r| {
+            let (k, v) = r?;
+            let rest = k.strip_prefix(prefix).unwrap_or_default();
+            let org: [u8; 32] = rest.try_into().map_err(|_| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason: "bad counter key".into(),
+            })?;
+            Ok((OrgKey::from_bytes(org), keys::u64_value(&v)))
+        })
+        .collect()
+}
+
+/// Schema 3 → 4: counts every organisation's live records (rows that are
+/// not tombstones), which its quota counts from now on.
+pub(super) fn count_live(kv: &dyn crate::storage::Kv) -> Result<Batch> {
+    let mut live: BTreeMap<OrgKey, u64> = BTreeMap::new();
+    for entry in kv.scan_prefix(keys::REC) {
+        let (k, v) = entry?;
+        let row = StoredRecord::decode(&k, &v)?;
+        if !row.tombstone {
+            *live.entry(row.org).or_default() += 1;
+        }
+    }
+    let mut batch = Batch::new();
+    for (org, n) in live {
+        put_or_delete_count(&mut batch, keys::org_live(&org), n);
+    }
+    Ok(batch)
+}
+
 pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut counted: BTreeMap<OrgKey, u64> = BTreeMap::new();
+    let mut live: BTreeMap<OrgKey, u64> = BTreeMap::new();
     for row in store.all_records()? {
         *counted.entry(row.org).or_default() += 1;
+        if !row.tombstone {
+            *live.entry(row.org).or_default() += 1;
+        }
         match row.record() {
             Ok(r)
                 if r.header.seq != row.seq || r.header.org != row.org || r.header.id != row.id =>
@@ -427,6 +502,12 @@ pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
     if stored != counted {
         problems.push(format!(
             "per-organisation counters {stored:?} do not match rows {counted:?}"
+        ));
+    }
+    let stored_live: BTreeMap<OrgKey, u64> = store.live_counts()?.into_iter().collect();
+    if stored_live != live {
+        problems.push(format!(
+            "per-organisation live counters {stored_live:?} do not match live rows {live:?}"
         ));
     }
     Ok(problems)
