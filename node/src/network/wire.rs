@@ -166,10 +166,23 @@ pub const MAX_DIRECT_BYTES: u64 = 128 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DirectMessage {
-    Request { envelope: ByteBuf },
-    Answer { envelope: ByteBuf },
-    Kudos { envelope: ByteBuf },
-    FollowerCount { envelope: ByteBuf },
+    Request {
+        envelope: ByteBuf,
+    },
+    Answer {
+        envelope: ByteBuf,
+    },
+    Kudos {
+        envelope: ByteBuf,
+    },
+    FollowerCount {
+        envelope: ByteBuf,
+    },
+    /// A signed `quota_notice`: the sender refused one of the receiver's
+    /// records for its quota (see `crate::quota_notice`).
+    QuotaNotice {
+        envelope: ByteBuf,
+    },
 }
 
 /// The receiving node's reply.
