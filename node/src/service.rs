@@ -1133,6 +1133,9 @@ impl Service {
             }
             accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
         }
+        // Counted before the batch that audits them is written, so the
+        // console's counts never lag behind the audit log.
+        self.inner.store.count_policy_refusals(&refused, now)?;
         let items: Vec<(&Record, &Envelope)> = accepted.iter().map(|(_, r, e)| (r, e)).collect();
         // The records and every audit line about this batch are written in
         // one atomic, durable batch.
@@ -1161,7 +1164,6 @@ impl Service {
                         )
                     })
                 })?;
-        self.inner.store.count_policy_refusals(&refused, now)?;
         self.inner.search.apply(
             accepted
                 .iter()
