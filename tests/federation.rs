@@ -548,3 +548,285 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
         3
     );
 }
+
+/// The ids `org` finds in its search among `from`'s records.
+fn found_ids(org: &Org, from: &OrgKey) -> Vec<String> {
+    let query = skillmesh_web::SearchQuery {
+        org: from.to_hex(),
+        ..Default::default()
+    };
+    let mut ids: Vec<String> = org
+        .node
+        .service
+        .search(&query, skillmesh_node::clock::now())
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn audited(org: &Org, action: &str, about: &OrgKey) -> Vec<skillmesh_node::store::AuditEntry> {
+    org.node
+        .service
+        .store()
+        .audit_log(&AuditFilter {
+            action: Some(action.into()),
+            org: Some(about.to_hex()),
+            ..Default::default()
+        })
+        .expect("audit")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_off_it() {
+    use skillmesh_web::NodeApi;
+    let (gate, a, b) = network_of_three(FederationMode::Open).await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    publish_to(
+        &a,
+        "mentor-a",
+        Some("tomas"),
+        mentoring("Kubernetes A"),
+        &[&gate],
+    )
+    .await;
+    publish_to(
+        &a,
+        "mentor-a2",
+        Some("tomas"),
+        mentoring("Kubernetes A2"),
+        &[&gate],
+    )
+    .await;
+    publish_to(
+        &b,
+        "mentor-b",
+        Some("tomas"),
+        mentoring("Kubernetes B"),
+        &[&gate],
+    )
+    .await;
+    wait_for("both searchable at the gate", || async {
+        found_ids(&gate, &org_a).len() == 2 && found_ids(&gate, &org_b).len() == 1
+    })
+    .await;
+
+    // The console says, before the switch, how many partners stay allowed.
+    let web = skillmesh_node::web_api::WebState::new(
+        gate.node.service.clone(),
+        gate.node.network.clone(),
+    );
+    assert_eq!(web.federation().await.expect("console").current_partners, 2);
+    let admin = skillmesh_web::User {
+        username: "admin".into(),
+        role: skillmesh_web::Role::Admin,
+        person_id: "priya".into(),
+        display_name: "Priya".into(),
+    };
+    let changed = web
+        .set_federation_mode(&admin, skillmesh_web::FederationMode::Allowlist)
+        .await
+        .expect("switch");
+    assert_eq!(changed.partners_kept, 2);
+    let store = gate.node.service.store();
+    for org in [&org_a, &org_b] {
+        assert_eq!(
+            store.org_listing(org).expect("listing"),
+            Some(OrgListing::Allowed)
+        );
+        assert_eq!(audited(&gate, "org_allowed", org).len(), 1);
+    }
+    assert!(store.join_requests().expect("queue").is_empty());
+    assert_eq!(found_ids(&gate, &org_a).len(), 2, "partners stay on show");
+
+    // The admin takes A off the allowlist: what is held of it is hidden at
+    // once and cannot be requested.
+    gate.node
+        .service
+        .set_org_listing(&org_a, None, "admin")
+        .expect("unlist");
+    assert!(found_ids(&gate, &org_a).is_empty());
+    assert_eq!(found_ids(&gate, &org_b), vec!["mentor-b".to_string()]);
+    assert!(
+        gate.node
+            .service
+            .visible_record(&org_a, "mentor-a")
+            .expect("read")
+            .is_none()
+    );
+    let refused = gate
+        .node
+        .service
+        .request_offer("priya", org_a, "mentor-a", "learn", "", "", false)
+        .expect_err("not requestable");
+    assert!(refused.to_string().contains("allowlist"), "{refused}");
+    assert!(
+        web.listing(&admin, &org_a, "mentor-a").await.is_err(),
+        "no listing page"
+    );
+
+    // A withdraws one offer: the withdrawal is honoured although A is not
+    // admitted (store and audit); anything new from A stays out.
+    a.node
+        .service
+        .unpublish_item("mentor-a", "test")
+        .expect("unpublish");
+    wait_for("the withdrawal honoured at the gate", || async {
+        held_seq(&gate, &org_a, "mentor-a") == Some((2, true))
+    })
+    .await;
+    assert!(
+        audited(&gate, "retraction_received", &org_a)
+            .iter()
+            .any(|e| e.detail.contains("honoured although")),
+    );
+    a.node
+        .service
+        .create_item("mentor-new", Some("tomas"), mentoring("New"), "test")
+        .expect("create");
+    a.node
+        .service
+        .publish_item("mentor-new", "test")
+        .expect("publish");
+    wait_for("the new record refused", || async {
+        audited(&gate, "record_refused", &org_a)
+            .iter()
+            .any(|e| e.record_id.as_deref() == Some("mentor-new"))
+    })
+    .await;
+    assert!(held_seq(&gate, &org_a, "mentor-new").is_none());
+    let console = web.federation().await.expect("console");
+    assert!(
+        console
+            .policy_refusals
+            .iter()
+            .any(|r| r.org == org_a && r.reason == "not_allowed" && r.count >= 1),
+        "{:?}",
+        console.policy_refusals
+    );
+
+    // Allowed again: what is held comes back, and sync brings the rest.
+    skillmesh_node::admin::allow_org(&gate.node.service, &gate.node.network, org_a, "admin")
+        .await
+        .expect("allow");
+    assert_eq!(found_ids(&gate, &org_a), vec!["mentor-a2".to_string()]);
+    wait_for("sync brings A's new record", || async {
+        held_seq(&gate, &org_a, "mentor-new").is_some()
+    })
+    .await;
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() {
+    use skillmesh_web::NodeApi;
+    let a = start_org("A", &[], FederationMode::Open).await;
+    let addr = p2p_addr(&a).await;
+    let b = start_org_with("B", |c| {
+        c.network.bootstrap = vec![addr];
+        c.federation.max_records_per_org = 3;
+    })
+    .await;
+    wait_for("connected", || async {
+        b.node.network.peers().await.expect("peers").len() == 1
+    })
+    .await;
+    let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
+    // A's organisation card is one of its records at B.
+    wait_for("A's card at B", || async {
+        held_seq(&b, &org_a, "org-card").is_some()
+    })
+    .await;
+    for id in ["offer-0", "offer-1"] {
+        publish_to(&a, id, Some("tomas"), mentoring(id), &[&b]).await;
+    }
+    // A withdraws one: it no longer takes room, so another fits.
+    a.node
+        .service
+        .unpublish_item("offer-0", "test")
+        .expect("unpublish");
+    wait_for("the withdrawal at B", || async {
+        held_seq(&b, &org_a, "offer-0") == Some((2, true))
+    })
+    .await;
+    let store = b.node.service.store();
+    assert_eq!(store.org_live_count(&org_a).expect("live"), 2);
+    publish_to(&a, "offer-2", Some("tomas"), mentoring("offer-2"), &[&b]).await;
+    assert_eq!(store.org_live_count(&org_a).expect("live"), 3);
+    assert_eq!(store.org_record_count(&org_a).expect("rows"), 4);
+
+    // The next is over the quota: refused, counted in the console, and A
+    // is told.
+    a.node
+        .service
+        .create_item("offer-3", Some("tomas"), mentoring("offer-3"), "test")
+        .expect("create");
+    a.node
+        .service
+        .publish_item("offer-3", "test")
+        .expect("publish");
+    wait_for("A learns of the refusal", || async {
+        !a.node
+            .service
+            .store()
+            .quota_notices()
+            .expect("notices")
+            .is_empty()
+    })
+    .await;
+    let notices = a.node.service.store().quota_notices().expect("notices");
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        (
+            notices[0].from,
+            notices[0].record_id.as_str(),
+            notices[0].held,
+            notices[0].limit
+        ),
+        (org_b, "offer-3", 3, 3)
+    );
+    assert_eq!(audited(&a, "quota_refused_by_partner", &org_b).len(), 1);
+    assert_eq!(audited(&b, "quota_notice_sent", &org_a).len(), 1);
+    assert!(held_seq(&b, &org_a, "offer-3").is_none());
+    let refusals =
+        skillmesh_node::web_api::WebState::new(b.node.service.clone(), b.node.network.clone())
+            .federation()
+            .await
+            .expect("console")
+            .policy_refusals;
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.org == org_a && r.reason == "over_quota" && r.count >= 1),
+        "{refusals:?}"
+    );
+    let told =
+        skillmesh_node::web_api::WebState::new(a.node.service.clone(), a.node.network.clone())
+            .federation()
+            .await
+            .expect("console")
+            .quota_notices;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].org, org_b);
+
+    // A second refusal within the hour sends no second notice.
+    a.node
+        .service
+        .create_item("offer-4", Some("tomas"), mentoring("offer-4"), "test")
+        .expect("create");
+    a.node
+        .service
+        .publish_item("offer-4", "test")
+        .expect("publish");
+    wait_for("the second refusal", || async {
+        audited(&b, "record_refused", &org_a)
+            .iter()
+            .any(|e| e.record_id.as_deref() == Some("offer-4"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(audited(&b, "quota_notice_sent", &org_a).len(), 1);
+    assert!(store.check_consistency().expect("check").is_empty());
+}

@@ -265,6 +265,7 @@ fn memory_child(dir: &str, index: bool) {
             location,
             synonyms: Synonyms::builtin(),
         },
+        &|_| true,
     )
     .expect("search");
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -539,7 +540,7 @@ fn main() {
     println!("3. building from the store of {} records", envelopes.len());
     let t = Instant::now();
     let own = OrgKey::from_bytes([0; 32]);
-    let catalogue = Catalogue::build(own, &store, &[]).expect("catalogue");
+    let catalogue = Catalogue::build(own, &store, &[], &|_| true).expect("catalogue");
     println!(
         "  catalogue (every start): {} records in {:.0} ms",
         catalogue.len(),

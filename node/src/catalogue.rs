@@ -46,6 +46,9 @@ pub const SUPPLY: [&str; 4] = ["expertise", "talk_offer", "mentoring_offer", "co
 /// replaces it.
 pub const INSIDE_SEQ: u64 = 0;
 
+/// The record id of an organisation's card.
+pub const ORG_CARD_ID: &str = "org-card";
+
 /// The catalogue entry of our `item` if it is content kept inside the
 /// organisation ([`OwnItem::kept_inside`]): an unsigned record of `own`
 /// with `seq` [`INSIDE_SEQ`], issued when the item last changed, never
@@ -385,7 +388,8 @@ pub(crate) fn extract(body: &Body) -> Option<Extract> {
         | Body::Request(_)
         | Body::Answer(_)
         | Body::Kudos(_)
-        | Body::FollowerCount(_) => return None,
+        | Body::FollowerCount(_)
+        | Body::QuotaNotice(_) => return None,
     }
     if let Some(status) = body.offer_status() {
         e.availability = offer_availability(status);
@@ -557,10 +561,16 @@ impl Catalogue {
     /// (see [`inside_records`]) where no signed version is held. Decoding
     /// the records is most of the work: it runs on every core, a few
     /// thousand records at a time (so they are never all in memory at
-    /// once). Every record built carries generation 1.
-    pub fn build(own: OrgKey, store: &Store, inside: &[Record]) -> Result<Catalogue, StoreError> {
+    /// once). Every record built carries generation 1. Only records of
+    /// organisations `admits` says are let in are searchable; of the
+    /// others only the name on their organisation card is kept.
+    pub fn build(
+        own: OrgKey,
+        store: &Store,
+        inside: &[Record],
+        admits: &dyn Fn(&OrgKey) -> bool,
+    ) -> Result<Catalogue, StoreError> {
         const CHUNK: usize = 4096;
-        let blocked = store.blocked_orgs()?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut catalogue = Catalogue::new(own);
         catalogue.generation = 1;
@@ -583,14 +593,14 @@ impl Catalogue {
                     catalogue
                         .org_names
                         .insert(record.header.org, card.name.clone());
-                } else {
+                } else if admits(&record.header.org) {
                     catalogue.apply_as(record, 1);
                 }
             }
             rows.clear();
         };
         store.scan_records(|row| {
-            if !row.tombstone && !blocked.contains(&row.org) {
+            if !row.tombstone && (row.id == ORG_CARD_ID || admits(&row.org)) {
                 rows.push(row);
                 if rows.len() == CHUNK {
                     take(&mut rows);

@@ -35,9 +35,7 @@ impl Service {
     /// this node holds it (not withdrawn).
     fn learning_path(&self, org: &OrgKey, id: &str) -> Result<(String, usize)> {
         let row = self
-            .store()
-            .get_record(org, id)?
-            .filter(|r| !r.tombstone)
+            .visible_record(org, id)?
             .ok_or_else(|| ServiceError::NotFound("learning path".into()))?;
         match row.record()?.body {
             Body::Content(c) if c.content_type == ContentType::List => Ok((c.title, c.items.len())),
@@ -256,7 +254,7 @@ impl Service {
     /// record held here, or one of our own items kept inside the
     /// organisation.
     pub fn content_title(&self, org: &OrgKey, id: &str) -> Result<String> {
-        if let Some(row) = self.store().get_record(org, id)?.filter(|r| !r.tombstone)
+        if let Some(row) = self.visible_record(org, id)?
             && let Body::Content(c) = row.record()?.body
         {
             return Ok(c.title);

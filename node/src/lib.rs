@@ -20,6 +20,7 @@ pub mod observation;
 pub mod outbound;
 pub mod policy;
 pub mod published_impact;
+pub mod quota_notice;
 pub mod recognition;
 pub mod requests;
 pub mod runtime;

@@ -482,6 +482,23 @@ impl Service {
                 "this is your own organisation's; ask your colleague directly".into(),
             ));
         }
+        // Nothing of an organisation not admitted here can be requested
+        // (its records are hidden; see `Service::visible_record`).
+        match self.admission(&org)? {
+            Admission::Accept => {}
+            Admission::Blocked => {
+                return Err(ServiceError::Invalid(
+                    "this organisation is blocked here: its offers cannot be requested".into(),
+                ));
+            }
+            Admission::NotAllowed => {
+                return Err(ServiceError::Invalid(
+                    "this organisation is not on this node's allowlist: its offers cannot be \
+                     requested"
+                        .into(),
+                ));
+            }
+        }
         Ok(self
             .store()
             .get_record(&org, id)?

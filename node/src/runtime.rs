@@ -56,6 +56,8 @@ pub struct RunningNode {
     pub network: NetworkHandle,
     network_tasks: Option<network::NetworkTasks>,
     housekeeping: JoinHandle<()>,
+    /// Sends quota notices to partners (see [`crate::quota_notice`]).
+    quota_notices: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     metrics_server: Option<MetricsServer>,
@@ -81,6 +83,8 @@ impl RunningNode {
         }
         self.housekeeping.abort();
         let _ = (&mut self.housekeeping).await;
+        self.quota_notices.abort();
+        let _ = (&mut self.quota_notices).await;
         if let Some(metrics) = self.metrics_server.take() {
             let _ = metrics.shutdown.send(());
             match metrics.task.await {
@@ -170,8 +174,15 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let network_config = NetworkConfig::from_settings(&config.network)?;
     let (outbound_tx, outbound_rx) = network::outbound_channel();
     service.set_outbound(outbound_tx);
+    let (notices_tx, notices_rx) = crate::quota_notice::channel();
+    service.set_quota_notices(notices_tx);
     let (network, network_tasks) =
         network::start(network_config, secret, service.clone(), outbound_rx).await?;
+    let quota_notices = tokio::spawn(crate::quota_notice::run(
+        network.clone(),
+        service.clone(),
+        notices_rx,
+    ));
     let housekeeping = tokio::spawn(housekeeping(service.clone(), network.clone()));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
@@ -237,6 +248,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         network,
         network_tasks: Some(network_tasks),
         housekeeping,
+        quota_notices,
         shutdown: Some(tx),
         server,
         metrics_server,

@@ -18,6 +18,10 @@ use crate::store::{
 };
 use skillmesh_config::FederationMode;
 
+/// The reason code under which records refused for an organisation's
+/// quota are counted (see [`crate::store::PolicyRefusal`]).
+pub const QUOTA_REFUSAL: &str = "over_quota";
+
 /// How long a published record lives before it must be re-published.
 pub const RECORD_LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
@@ -116,6 +120,9 @@ struct Inner {
     /// after every store batch that changes, retracts or purges records.
     search: Search,
     rate: crate::requests::RateLimiter,
+    /// Quota notices to partners: when each was last sent, and where they
+    /// go (see [`crate::quota_notice`]).
+    quota_notices: crate::quota_notice::Notices,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
     /// Serialises answers to requests, so that counting an offer's seats
@@ -216,7 +223,10 @@ impl Service {
         metrics: Metrics,
     ) -> Result<Self> {
         let mode = store.federation_mode()?.unwrap_or(inbound.mode);
-        let search = Search::open(identity.org(), store.clone(), search)?;
+        let admitted = policy::Admitted::read(&store, mode, identity.org())?;
+        let search = Search::open(identity.org(), store.clone(), search, &|org| {
+            admitted.admits(org)
+        })?;
         Ok(Service {
             inner: Arc::new(Inner {
                 org_name,
@@ -226,6 +236,7 @@ impl Service {
                 mode: RwLock::new(mode),
                 search,
                 rate: Default::default(),
+                quota_notices: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
                 answer_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
@@ -272,24 +283,148 @@ impl Service {
     /// An admin changes the federation mode. It is stored (with its audit
     /// line, in one batch) and from then on wins over `federation.mode` in
     /// the config, across restarts; admission decisions see it at once.
-    /// Callers that let more organisations in should resync the network.
-    pub fn set_federation_mode(&self, mode: FederationMode, actor: &str) -> Result<()> {
+    ///
+    /// Switching to allowlist keeps every current partner (see
+    /// [`Service::current_partners`]; `connected`: the organisations whose
+    /// nodes are connected now) on the allowlist, each with an audit line,
+    /// in the same step. Search follows the new mode at once: records of
+    /// organisations no longer admitted are hidden, those of organisations
+    /// now admitted come back. Returns the current partners that stay
+    /// allowed (0 unless switching to allowlist). Callers that let more
+    /// organisations in should resync the network.
+    pub fn set_federation_mode(
+        &self,
+        mode: FederationMode,
+        actor: &str,
+        connected: &[OrgKey],
+    ) -> Result<usize> {
+        // No ingest may interleave: it could admit a record under the old
+        // mode and show it after search followed the new one.
+        let _serial = self
+            .inner
+            .ingest_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut held = self
             .inner
             .mode
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let old = *held;
+        let store = &self.inner.store;
+        let now = clock::now();
+        let mut kept = 0;
+        if mode == FederationMode::Allowlist && old != FederationMode::Allowlist {
+            let partners = self.current_partners(connected)?;
+            kept = partners.len();
+            for org in partners {
+                if store.org_listing(&org)? == Some(OrgListing::Allowed) {
+                    continue;
+                }
+                store.set_org_listing(&org, Some(OrgListing::Allowed), now)?;
+                store.remove_join_request(&org)?;
+                self.audit(
+                    actor,
+                    "org_allowed",
+                    Some(org),
+                    None,
+                    "a current partner, kept when switching to allowlist".into(),
+                )?;
+            }
+        }
+        let before = policy::Admitted::read(store, old, self.org())?;
+        let after = policy::Admitted::read(store, mode, self.org())?;
+        let detail = if mode == FederationMode::Allowlist && old != mode {
+            format!("{old} -> {mode}; {kept} current partners stay allowed")
+        } else {
+            format!("{old} -> {mode}")
+        };
         let audit = AuditEntry {
-            at: clock::now(),
+            at: now,
             actor: actor.to_string(),
             action: "federation_mode_changed".into(),
             org: None,
             record_id: None,
-            detail: format!("{} -> {mode}", *held),
+            detail,
         };
-        self.inner.store.set_federation_mode(mode, &audit)?;
+        store.set_federation_mode(mode, &audit)?;
         *held = mode;
+        drop(held);
+        for (org, _) in store.record_counts()? {
+            self.follow_admission(&org, before.admission(&org), after.admission(&org))?;
+        }
+        Ok(kept)
+    }
+
+    /// The organisations this node federates with now, which a switch to
+    /// allowlist keeps allowed: every organisation, not blocked and not
+    /// refused by an admin, of which this node holds live records, or that
+    /// is in the peer book (its node's addresses, learnt when it
+    /// connected), or whose node is in `connected`. Our own is left out.
+    pub fn current_partners(&self, connected: &[OrgKey]) -> Result<Vec<OrgKey>> {
+        let store = &self.inner.store;
+        let mut orgs: std::collections::BTreeSet<OrgKey> = store
+            .live_counts()?
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(o, _)| o)
+            .collect();
+        orgs.extend(store.peers()?.into_iter().map(|(o, _)| o));
+        orgs.extend(connected.iter().copied());
+        let own = self.org();
+        let mut out = Vec::with_capacity(orgs.len());
+        for org in orgs {
+            if org == own
+                || store.org_listing(&org)? == Some(OrgListing::Blocked)
+                || store.join_request(&org)?.is_some_and(|r| r.refused)
+            {
+                continue;
+            }
+            out.push(org);
+        }
+        Ok(out)
+    }
+
+    /// Keeps search in step with a change of `org`'s admission: what is
+    /// held of an organisation no longer admitted is hidden; what is held
+    /// of one admitted again is searchable again.
+    fn follow_admission(&self, org: &OrgKey, before: Admission, after: Admission) -> Result<()> {
+        match (before == Admission::Accept, after == Admission::Accept) {
+            (true, false) => self.inner.search.remove_org(org),
+            (false, true) => {
+                let records: Vec<Record> = self
+                    .inner
+                    .store
+                    .records_of(org)?
+                    .into_iter()
+                    .filter(|row| !row.tombstone)
+                    .map(|row| row.record())
+                    .collect::<std::result::Result<_, _>>()?;
+                self.inner.search.apply(&records);
+            }
+            _ => {}
+        }
         Ok(())
+    }
+
+    /// The row of `(org, id)` if it is a live record people here may see
+    /// and act on: not withdrawn, and of an organisation admitted now. A
+    /// record of one that is not (blocked, or not on the allowlist in
+    /// allowlist mode) is kept but not shown, as if it were not held.
+    pub fn visible_record(
+        &self,
+        org: &OrgKey,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredRecord>> {
+        let Some(row) = self
+            .inner
+            .store
+            .get_record(org, id)?
+            .filter(|r| !r.tombstone)
+        else {
+            return Ok(None);
+        };
+        Ok((self.admission(org)? == Admission::Accept).then_some(row))
     }
 
     /// Runs a search at time `now`.
@@ -361,6 +496,10 @@ impl Service {
             self.inner.search.remove_expired(&rows, now);
         }
         Ok(rows.len())
+    }
+
+    pub(crate) fn quota_notices(&self) -> &crate::quota_notice::Notices {
+        &self.inner.quota_notices
     }
 
     pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
@@ -642,6 +781,7 @@ impl Service {
                 | Body::Answer(_)
                 | Body::Kudos(_)
                 | Body::FollowerCount(_)
+                | Body::QuotaNotice(_)
         ) {
             return Err(ServiceError::Invalid(format!(
                 "{} is not an offer or content item",
@@ -845,6 +985,13 @@ impl Service {
         let mut room: std::collections::HashMap<OrgKey, u64> = std::collections::HashMap::new();
         let mut admissions: std::collections::HashMap<OrgKey, Admission> =
             std::collections::HashMap::new();
+        // Rows held per organisation, read once, for retractions.
+        let mut tombstone_rows: std::collections::HashMap<OrgKey, u64> =
+            std::collections::HashMap::new();
+        // Every record refused by policy, for the console's panel.
+        let mut refused: Vec<(OrgKey, &'static str)> = Vec::new();
+        // Per organisation over its quota: one record refused for it.
+        let mut over_quota: std::collections::BTreeMap<OrgKey, String> = Default::default();
         let entry =
             |action: &str, org: Option<OrgKey>, id: Option<&str>, detail: String| AuditEntry {
                 at: now,
@@ -893,6 +1040,9 @@ impl Service {
                 continue;
             }
             let org = record.header.org;
+            let id = record.header.id.as_str();
+            let retraction = record.kind() == skillmesh_protocol::Kind::Retraction;
+            let store = &self.inner.store;
             // Policy is read once per organisation per batch.
             let admission = match admissions.get(&org) {
                 Some(a) => *a,
@@ -908,46 +1058,84 @@ impl Service {
                 self.note_join_request(&org, Some(card.clone()))?;
             }
             if admission != Admission::Accept {
-                audit.push(entry(
-                    "record_refused",
-                    Some(org),
-                    Some(&record.header.id),
-                    admission.reason().into(),
-                ));
-                results[i] = Some(Ok(Ingested::NotAdmitted(admission)));
-                continue;
-            }
-            let store = &self.inner.store;
-            let left = match room.get(&org) {
-                Some(n) => *n,
-                None => self
-                    .inner
-                    .inbound
-                    .max_records_per_org
-                    .saturating_sub(store.org_record_count(&org)?),
-            };
-            // Only when the organisation is within one batch of its quota
-            // does it matter whether a record is new (updates take no room).
-            room.entry(org).or_insert(left);
-            let near_quota = left <= envelopes.len() as u64;
-            if org != self.org()
-                && near_quota
-                && store.get_record(&org, &record.header.id)?.is_none()
-            {
-                if left == 0 {
+                // A withdrawal is always honoured: a retraction of a record
+                // held here goes in whoever sent it (it is verified like any
+                // record, and takes no quota room). Nothing else does.
+                let withdraws_held = retraction
+                    && store
+                        .get_record(&org, id)?
+                        .is_some_and(|row| !row.tombstone && row.seq < record.header.seq);
+                if !withdraws_held {
                     audit.push(entry(
                         "record_refused",
                         Some(org),
-                        Some(&record.header.id),
-                        "organisation is over its record quota".into(),
+                        Some(id),
+                        admission.reason().into(),
                     ));
-                    results[i] = Some(Ok(Ingested::OverQuota));
+                    refused.push((org, admission.code()));
+                    results[i] = Some(Ok(Ingested::NotAdmitted(admission)));
                     continue;
                 }
-                room.insert(org, left - 1);
+                accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
+                continue;
+            }
+            if org != self.org() {
+                let max = self.inner.inbound.max_records_per_org;
+                if retraction {
+                    // A retraction takes no quota room. One of an id not
+                    // held is kept (as a tombstone, so an older copy cannot
+                    // come back) only while the organisation's rows, live
+                    // or withdrawn, stay within twice its quota.
+                    let rows = match tombstone_rows.get(&org) {
+                        Some(n) => *n,
+                        None => store.org_record_count(&org)?,
+                    };
+                    tombstone_rows.insert(org, rows);
+                    if rows >= max.saturating_mul(2) && store.get_record(&org, id)?.is_none() {
+                        audit.push(entry(
+                            "record_refused",
+                            Some(org),
+                            Some(id),
+                            "organisation holds too many withdrawn records; nothing to withdraw here"
+                                .into(),
+                        ));
+                        refused.push((org, QUOTA_REFUSAL));
+                        results[i] = Some(Ok(Ingested::OverQuota));
+                        continue;
+                    }
+                } else {
+                    let left = match room.get(&org) {
+                        Some(n) => *n,
+                        None => max.saturating_sub(store.org_live_count(&org)?),
+                    };
+                    room.entry(org).or_insert(left);
+                    // Only when the organisation is within one batch of its
+                    // quota does it matter whether a record is new (updates
+                    // of a live record take no room; a record replacing a
+                    // withdrawn one does).
+                    let near_quota = left <= envelopes.len() as u64;
+                    if near_quota && store.get_record(&org, id)?.is_none_or(|row| row.tombstone) {
+                        if left == 0 {
+                            audit.push(entry(
+                                "record_refused",
+                                Some(org),
+                                Some(id),
+                                format!("organisation is over its record quota ({max} records)"),
+                            ));
+                            refused.push((org, QUOTA_REFUSAL));
+                            over_quota.entry(org).or_insert_with(|| id.to_string());
+                            results[i] = Some(Ok(Ingested::OverQuota));
+                            continue;
+                        }
+                        room.insert(org, left - 1);
+                    }
+                }
             }
             accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
         }
+        // Counted before the batch that audits them is written, so the
+        // console's counts never lag behind the audit log.
+        self.inner.store.count_policy_refusals(&refused, now)?;
         let items: Vec<(&Record, &Envelope)> = accepted.iter().map(|(_, r, e)| (r, e)).collect();
         // The records and every audit line about this batch are written in
         // one atomic, durable batch.
@@ -974,11 +1162,18 @@ impl Service {
                         } else {
                             crate::store::audit::RECORD_RECEIVED
                         };
+                        let mut detail = format!("{} seq {}", record.kind(), record.header.seq);
+                        if let Some(a) = admissions
+                            .get(&record.header.org)
+                            .filter(|a| **a != Admission::Accept)
+                        {
+                            detail.push_str(&format!(" (honoured although the {})", a.reason()));
+                        }
                         entry(
                             action,
                             Some(record.header.org),
                             Some(&record.header.id),
-                            format!("{} seq {}", record.kind(), record.header.seq),
+                            detail,
                         )
                     })
                 })?;
@@ -995,6 +1190,9 @@ impl Service {
             } else {
                 Ingested::Stale
             }));
+        }
+        for (org, record_id) in over_quota {
+            self.refused_for_quota(org, &record_id)?;
         }
         Ok(results
             .into_iter()
@@ -1077,29 +1275,23 @@ impl Service {
         Ok(purged)
     }
 
-    /// Puts `org` on the allowlist (a partner), or clears its listing.
+    /// Puts `org` on the allowlist (a partner), or clears its listing;
+    /// search follows what that does to its admission.
     pub fn set_org_listing(
         &self,
         org: &OrgKey,
         listing: Option<OrgListing>,
         actor: &str,
     ) -> Result<()> {
+        let _serial = self
+            .inner
+            .ingest_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let store = &self.inner.store;
-        let was = store.org_listing(org)?;
+        let before = self.admission(org)?;
         store.set_org_listing(org, listing, clock::now())?;
-        if listing == Some(OrgListing::Blocked) {
-            // Not purged here (see `block_org`), but never searchable.
-            self.inner.search.remove_org(org);
-        } else if was == Some(OrgListing::Blocked) {
-            // Whatever is still held of it is searchable again.
-            let records: Vec<Record> = store
-                .records_of(org)?
-                .into_iter()
-                .filter(|row| !row.tombstone)
-                .map(|row| row.record())
-                .collect::<std::result::Result<_, _>>()?;
-            self.inner.search.apply(&records);
-        }
+        self.follow_admission(org, before, self.admission(org)?)?;
         let action = match listing {
             Some(OrgListing::Allowed) => "org_allowed",
             Some(OrgListing::Blocked) => "org_blocked",

@@ -19,11 +19,11 @@ use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
     Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health,
     HealthProblem, Impact, ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi,
-    NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm,
-    ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction, OrgName, OrgRow,
-    OutboxItem, PeerRow, Profile, ProfileUpdate, Progress, PublishedImpact, Recommended,
-    RejectionCount, RequestAnswer, RequestStatus, Role, Roster, RosterMember, SearchQuery,
-    SearchResults, SharedFields, Suggestion, User,
+    ModeChanged, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
+    ObservationForm, ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction,
+    OrgName, OrgRow, OutboxItem, PeerRow, PolicyRefusalRow, Profile, ProfileUpdate, Progress,
+    PublishedImpact, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
+    Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -265,6 +265,24 @@ impl WebState {
 
     pub fn service(&self) -> &Service {
         &self.service
+    }
+
+    /// The peers connected now (none, with a warning, if the network
+    /// cannot say).
+    async fn peers(&self) -> Vec<crate::network::PeerInfo> {
+        self.network.peers().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list peers");
+            Vec::new()
+        })
+    }
+
+    /// The organisations whose nodes are connected now.
+    async fn connected_orgs(&self) -> Vec<OrgKey> {
+        self.peers()
+            .await
+            .into_iter()
+            .filter_map(|p| p.org)
+            .collect()
     }
 }
 
@@ -558,7 +576,8 @@ impl Service {
 
     fn web_listing(&self, org: &OrgKey, id: &str) -> ApiResult<Listing> {
         let not_found = || ApiError::NotFound("no such record".into());
-        let Some(row) = self.store().get_record(org, id)?.filter(|r| !r.tombstone) else {
+        // A record of an organisation not admitted here is not shown.
+        let Some(row) = self.visible_record(org, id)? else {
             return self.local_listing(org, id)?.ok_or_else(not_found);
         };
         let record = row.record()?;
@@ -850,6 +869,9 @@ impl Service {
             } else {
                 federated += n;
             }
+            row(&mut rows, own, org);
+        }
+        for (org, n) in store.live_counts()? {
             if let Some(r) = row(&mut rows, own, org) {
                 r.records = n;
             }
@@ -870,6 +892,8 @@ impl Service {
                 r.wants_to_join = true;
             }
         }
+        let connected: Vec<OrgKey> = peers.iter().filter_map(|p| p.org).collect();
+        let current_partners = self.current_partners(&connected)?.len() as u64;
         let mut peer_rows = Vec::with_capacity(peers.len());
         for p in peers {
             if let Some(org) = p.org
@@ -910,6 +934,31 @@ impl Service {
                 .into_iter()
                 .map(|(code, count)| RejectionCount { code, count })
                 .collect(),
+            policy_refusals: store
+                .policy_refusals()?
+                .into_iter()
+                .map(|r| PolicyRefusalRow {
+                    org_name: self.org_display_name(&r.org),
+                    org: r.org,
+                    reason: r.reason,
+                    count: r.count,
+                    last_at: r.last_at,
+                })
+                .collect(),
+            quota_notices: store
+                .quota_notices()?
+                .into_iter()
+                .map(|n| QuotaNoticeRow {
+                    org_name: self.org_display_name(&n.from),
+                    org: n.from,
+                    record_id: n.record_id,
+                    held: n.held,
+                    limit: n.limit,
+                    received_at: n.received_at,
+                    count: n.count,
+                })
+                .collect(),
+            current_partners,
             federated_records: federated,
             own_records,
         })
@@ -1621,20 +1670,28 @@ impl NodeApi for WebState {
     }
 
     async fn federation(&self) -> ApiResult<Federation> {
-        let peers = self.network.peers().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot list peers");
-            Vec::new()
-        });
+        let peers = self.peers().await;
         let svc = self.service.clone();
         blocking(move || svc.web_federation(peers)).await
     }
 
-    async fn set_federation_mode(&self, actor: &User, mode: FederationMode) -> ApiResult<()> {
+    async fn set_federation_mode(
+        &self,
+        actor: &User,
+        mode: FederationMode,
+    ) -> ApiResult<ModeChanged> {
+        let connected = self.connected_orgs().await;
         let (svc, actor) = (self.service.clone(), actor.username.clone());
-        blocking(move || Ok(svc.set_federation_mode(mode_from_web(mode), &actor)?)).await?;
+        let kept = blocking(move || {
+            Ok(svc.set_federation_mode(mode_from_web(mode), &actor, &connected)?)
+        })
+        .await?;
         // Organisations the new mode lets in catch up at once.
         admin::resync(&self.network).await;
-        Ok(())
+        Ok(ModeChanged {
+            mode,
+            partners_kept: kept as u64,
+        })
     }
 
     async fn org_action(&self, actor: &User, org: &OrgKey, action: OrgAction) -> ApiResult<()> {

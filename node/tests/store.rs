@@ -118,6 +118,36 @@ fn a_batch_applies_the_seq_rule_between_its_own_records() {
 }
 
 #[test]
+fn live_counts_leave_out_tombstones_through_retraction_republishing_and_purges() {
+    let (_d, store) = open();
+    let k = key(6);
+    let o = org(&k);
+    for id in ["a", "b", "c"] {
+        let (r, e) = signed(&k, id, 1, Kind::TalkOffer);
+        store.put_record(&r, &e, SAMPLE_TIME).expect("put");
+    }
+    assert_eq!(store.org_live_count(&o).expect("live"), 3);
+    // Withdrawn: a row still (a tombstone), no longer live.
+    let (r, e) = signed(&k, "a", 2, Kind::Retraction);
+    store.put_record(&r, &e, SAMPLE_TIME).expect("retract");
+    assert_eq!(store.org_live_count(&o).expect("live"), 2);
+    assert_eq!(store.org_record_count(&o).expect("rows"), 3);
+    // A retraction of something never held is a tombstone only.
+    let (r, e) = signed(&k, "never", 1, Kind::Retraction);
+    store.put_record(&r, &e, SAMPLE_TIME).expect("retract");
+    assert_eq!(store.org_live_count(&o).expect("live"), 2);
+    // Published again after the withdrawal: live again.
+    let (r, e) = signed(&k, "a", 3, Kind::TalkOffer);
+    store.put_record(&r, &e, SAMPLE_TIME).expect("republish");
+    assert_eq!(store.org_live_count(&o).expect("live"), 3);
+    assert!(store.check_consistency().expect("check").is_empty());
+    assert_eq!(store.purge_org(&o).expect("purge"), 4);
+    assert_eq!(store.org_live_count(&o).expect("live"), 0);
+    assert!(store.live_counts().expect("counts").is_empty());
+    assert!(store.check_consistency().expect("check").is_empty());
+}
+
+#[test]
 fn expired_rows_and_blocked_organisations_are_purged_with_their_counters() {
     let (_d, store) = open();
     let (ka, kb) = (key(4), key(5));

@@ -570,3 +570,21 @@ pub struct FollowerCount {
     /// People of the sending organisation following it (0: none now).
     pub followers: u32,
 }
+
+/// Body of `quota_notice`: the sending organisation refused record
+/// `record_id` of `publisher` because `publisher` already has `held` live
+/// (not withdrawn) records there, its quota being `limit`. Sent directly
+/// to the node of `publisher`, at most about once an hour per publisher,
+/// never gossiped; informational only (nothing is retried because of it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaNotice {
+    /// The organisation whose record was refused (the addressee).
+    pub publisher: OrgKey,
+    /// One of its records refused.
+    pub record_id: String,
+    /// Its live records held by the sender when it refused.
+    pub held: u64,
+    /// The sender's per-organisation quota.
+    pub limit: u64,
+}

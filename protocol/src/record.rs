@@ -10,7 +10,7 @@ use crate::error::Rejection;
 use crate::keys::OrgKey;
 use crate::kinds::{
     Answer, CohortOffer, ContentItem, Event, Expertise, FollowerCount, ImpactSummary, Kudos,
-    MentoringOffer, OfferStatus, OrgCard, Request, Retraction, TalkOffer, TalkWanted,
+    MentoringOffer, OfferStatus, OrgCard, QuotaNotice, Request, Retraction, TalkOffer, TalkWanted,
 };
 
 /// The record format version this crate writes and reads.
@@ -33,10 +33,11 @@ pub enum Kind {
     Answer,
     Kudos,
     FollowerCount,
+    QuotaNotice,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::OrgCard,
         Kind::Expertise,
         Kind::TalkOffer,
@@ -51,6 +52,7 @@ impl Kind {
         Kind::Answer,
         Kind::Kudos,
         Kind::FollowerCount,
+        Kind::QuotaNotice,
     ];
 
     /// The kinds people find in search, in the order the UI offers them.
@@ -83,16 +85,17 @@ impl Kind {
             Kind::Answer => "Answers",
             Kind::Kudos => "Kudos",
             Kind::FollowerCount => "Follower counts",
+            Kind::QuotaNotice => "Quota notices",
         }
     }
 
     /// Whether records of this kind are published to every organisation
-    /// (gossip and sync). Requests, answers, kudos and follower counts
-    /// travel point to point.
+    /// (gossip and sync). Requests, answers, kudos, follower counts and
+    /// quota notices travel point to point.
     pub fn is_federated(self) -> bool {
         !matches!(
             self,
-            Kind::Request | Kind::Answer | Kind::Kudos | Kind::FollowerCount
+            Kind::Request | Kind::Answer | Kind::Kudos | Kind::FollowerCount | Kind::QuotaNotice
         )
     }
 
@@ -112,6 +115,7 @@ impl Kind {
             Kind::Answer => "answer",
             Kind::Kudos => "kudos",
             Kind::FollowerCount => "follower_count",
+            Kind::QuotaNotice => "quota_notice",
         }
     }
 }
@@ -180,6 +184,7 @@ pub enum Body {
     Answer(Answer),
     Kudos(Kudos),
     FollowerCount(FollowerCount),
+    QuotaNotice(QuotaNotice),
 }
 
 impl Body {
@@ -199,6 +204,7 @@ impl Body {
             Body::Answer(_) => Kind::Answer,
             Body::Kudos(_) => Kind::Kudos,
             Body::FollowerCount(_) => Kind::FollowerCount,
+            Body::QuotaNotice(_) => Kind::QuotaNotice,
         }
     }
 
@@ -225,7 +231,8 @@ impl Body {
             | Body::Request(_)
             | Body::Answer(_)
             | Body::Kudos(_)
-            | Body::FollowerCount(_) => self.kind().to_string(),
+            | Body::FollowerCount(_)
+            | Body::QuotaNotice(_) => self.kind().to_string(),
         }
     }
 
@@ -270,6 +277,7 @@ impl Body {
             Body::Answer(b) => serde_json::value::to_raw_value(b),
             Body::Kudos(b) => serde_json::value::to_raw_value(b),
             Body::FollowerCount(b) => serde_json::value::to_raw_value(b),
+            Body::QuotaNotice(b) => serde_json::value::to_raw_value(b),
         }
     }
 
@@ -290,6 +298,7 @@ impl Body {
             Kind::Answer => Body::Answer(serde_json::from_str(s)?),
             Kind::Kudos => Body::Kudos(serde_json::from_str(s)?),
             Kind::FollowerCount => Body::FollowerCount(serde_json::from_str(s)?),
+            Kind::QuotaNotice => Body::QuotaNotice(serde_json::from_str(s)?),
         })
     }
 }

@@ -191,6 +191,12 @@ pub fn body(kind: Kind) -> Body {
             list_id: "content-oncall-path".into(),
             followers: 3,
         }),
+        Kind::QuotaNotice => Body::QuotaNotice(QuotaNotice {
+            publisher: OrgKey::from_bytes([0x5a; 32]),
+            record_id: "talk-incident-reviews".into(),
+            held: 10_000,
+            limit: 10_000,
+        }),
         Kind::Retraction => Body::Retraction(Retraction {
             reason: Some("offer closed".into()),
         }),

@@ -5,7 +5,7 @@ use crate::error::Rejection;
 use crate::kinds::{
     Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, EventSession,
     Expertise, FollowerCount, Group, ImpactSummary, Kudos, ListEntry, MentoringOffer, OrgCard,
-    Request, Retraction, Slot, TalkOffer, TalkWanted, Topic,
+    QuotaNotice, Request, Retraction, Slot, TalkOffer, TalkWanted, Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -28,6 +28,7 @@ pub fn validate_record(record: &Record) -> Result<(), Rejection> {
         Body::Answer(b) => answer(b),
         Body::Kudos(b) => kudos(b),
         Body::FollowerCount(b) => follower_count(b),
+        Body::QuotaNotice(b) => quota_notice(b),
     }
 }
 
@@ -371,6 +372,10 @@ fn kudos(b: &Kudos) -> Result<(), Rejection> {
 fn follower_count(b: &FollowerCount) -> Result<(), Rejection> {
     id("list_id", &b.list_id)?;
     in_range("followers", b.followers, 0, MAX_FOLLOWERS)
+}
+
+fn quota_notice(b: &QuotaNotice) -> Result<(), Rejection> {
+    id("record_id", &b.record_id)
 }
 
 fn mentoring_offer(b: &MentoringOffer) -> Result<(), Rejection> {

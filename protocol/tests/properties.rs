@@ -84,6 +84,7 @@ fn record() -> impl Strategy<Value = (SigningKey, Record)> {
                     Body::ImpactSummary(b) => b.sessions_given = title.len() as u32,
                     Body::Kudos(b) => b.message = title,
                     Body::FollowerCount(b) => b.followers = title.len() as u32,
+                    Body::QuotaNotice(b) => b.held = title.len() as u64,
                 }
                 (key, record)
             },

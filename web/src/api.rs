@@ -844,7 +844,8 @@ pub struct OrgRow {
     pub name: String,
     /// `allowed`, `blocked` or none.
     pub listing: Option<String>,
-    /// Records held from it (tombstones included).
+    /// Records held from it (withdrawn ones not counted: what its quota
+    /// counts).
     pub records: u64,
     pub connected: bool,
     /// It asked to join and waits for a decision.
@@ -866,6 +867,34 @@ pub struct RejectionCount {
     pub count: u64,
 }
 
+/// Records of one organisation refused by inbound policy for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRefusalRow {
+    pub org: OrgKey,
+    pub org_name: String,
+    /// `blocked`, `not_allowed` or `over_quota`.
+    pub reason: String,
+    pub count: u64,
+    /// Unix seconds of the last refusal.
+    pub last_at: i64,
+}
+
+/// A partner told this node it refused one of its records for its quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaNoticeRow {
+    pub org: OrgKey,
+    pub org_name: String,
+    /// Our record it refused (the latest it told us of).
+    pub record_id: String,
+    /// Our live records it holds, and its quota.
+    pub held: u64,
+    pub limit: u64,
+    /// Unix seconds the latest notice arrived.
+    pub received_at: i64,
+    /// Notices received from it.
+    pub count: u64,
+}
+
 /// The admin console's view of federation and network health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Federation {
@@ -875,8 +904,29 @@ pub struct Federation {
     pub peers: Vec<PeerRow>,
     /// Records rejected, by reason code, since the node's data began.
     pub rejections: Vec<RejectionCount>,
+    /// Records refused by policy (blocked, not on the allowlist, over
+    /// quota), per organisation and reason, most recent first.
+    #[serde(default)]
+    pub policy_refusals: Vec<PolicyRefusalRow>,
+    /// The latest quota notice from each partner that refused our records.
+    #[serde(default)]
+    pub quota_notices: Vec<QuotaNoticeRow>,
+    /// The organisations this node federates with now (not blocked; held
+    /// records, in the peer book or connected): those a switch to
+    /// allowlist keeps allowed.
+    #[serde(default)]
+    pub current_partners: u64,
     pub federated_records: u64,
     pub own_records: u64,
+}
+
+/// What changing the federation mode did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeChanged {
+    pub mode: FederationMode,
+    /// Current partners kept on the allowlist (0 unless the switch was to
+    /// allowlist).
+    pub partners_kept: u64,
 }
 
 /// Something waiting for an admin's approval before it leaves.
@@ -1100,7 +1150,7 @@ pub trait NodeApi: MatchingApi + Clone + Send + Sync + 'static {
         &self,
         actor: &User,
         mode: FederationMode,
-    ) -> impl Future<Output = ApiResult<()>> + Send;
+    ) -> impl Future<Output = ApiResult<ModeChanged>> + Send;
     /// Refused (invalid) for this node's own organisation.
     fn org_action(
         &self,

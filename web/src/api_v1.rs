@@ -430,9 +430,10 @@ async fn set_mode<S: NodeApi>(
     State(state): State<Shared<S>>,
     ApiAdmin(user): ApiAdmin,
     ApiJson(body): ApiJson<ModeBody>,
-) -> ApiResult<StatusCode> {
-    state.node.set_federation_mode(&user, body.mode).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        state.node.set_federation_mode(&user, body.mode).await?,
+    ))
 }
 
 async fn org_action<S: NodeApi>(

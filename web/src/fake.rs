@@ -27,6 +27,8 @@ pub fn remote_org() -> OrgKey {
 pub struct Fake {
     offers: Arc<Mutex<BTreeMap<String, Offer>>>,
     pub mode: Arc<Mutex<Option<FederationMode>>>,
+    /// The remote organisation's listing, as the last action left it.
+    listing: Arc<Mutex<Option<String>>>,
     goals: Arc<Mutex<LearningGoals>>,
 }
 
@@ -622,7 +624,7 @@ impl NodeApi for Fake {
             orgs: vec![OrgRow {
                 key: remote_org(),
                 name: HOSTILE.into(),
-                listing: None,
+                listing: self.listing.lock().expect("lock").clone(),
                 records: 1,
                 connected: true,
                 wants_to_join: true,
@@ -632,18 +634,40 @@ impl NodeApi for Fake {
                 code: "bad_signature".into(),
                 count: 3,
             }],
+            policy_refusals: vec![PolicyRefusalRow {
+                org: remote_org(),
+                org_name: HOSTILE.into(),
+                reason: "over_quota".into(),
+                count: 2,
+                last_at: 1_700_000_000,
+            }],
+            quota_notices: vec![],
+            current_partners: 1,
             federated_records: 1,
             own_records: 0,
         })
     }
 
-    async fn set_federation_mode(&self, _actor: &User, mode: FederationMode) -> ApiResult<()> {
-        *self.mode.lock().expect("lock") = Some(mode);
-        Ok(())
+    async fn set_federation_mode(
+        &self,
+        _actor: &User,
+        mode: FederationMode,
+    ) -> ApiResult<ModeChanged> {
+        let old = self.mode.lock().expect("lock").replace(mode);
+        let kept = mode == FederationMode::Allowlist && old != Some(FederationMode::Allowlist);
+        Ok(ModeChanged {
+            mode,
+            partners_kept: u64::from(kept),
+        })
     }
 
-    async fn org_action(&self, _actor: &User, org: &OrgKey, _: OrgAction) -> ApiResult<()> {
+    async fn org_action(&self, _actor: &User, org: &OrgKey, action: OrgAction) -> ApiResult<()> {
         if *org == remote_org() {
+            *self.listing.lock().expect("lock") = match action {
+                OrgAction::Allow => Some("allowed".into()),
+                OrgAction::Block => Some("blocked".into()),
+                OrgAction::Clear | OrgAction::Refuse => None,
+            };
             Ok(())
         } else {
             Err(ApiError::NotFound("No such organisation.".into()))

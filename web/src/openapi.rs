@@ -143,7 +143,7 @@ pub fn spec() -> Value {
             "/requests/outbox": {"get": op("What I asked for, and where it stands", "requests", (200, array_of("OutboxItem")), None, false)},
             "/requests/inbox/{org}/{id}/answer": {"post": with_params(op("Accept or decline a request (acceptance shares my contact details)", "requests", (200, schema_ref("InboxItem")), Some((json!({"type": "object", "properties": {"accept": {"type": "boolean"}, "reply": {"type": "string"}}, "required": ["accept"]}), json!({"accept": true, "reply": "Happy to help."}))), false), org_id)},
             "/admin/federation": {"get": op("Federation mode, organisations, peers and rejections", "admin", (200, schema_ref("Federation")), None, true)},
-            "/admin/federation/mode": {"put": op("Change the federation mode", "admin", (204, Value::Null), Some((json!({"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}}, "required": ["mode"]}), json!({"mode": "allowlist"}))), true)},
+            "/admin/federation/mode": {"put": op("Change the federation mode (a switch to allowlist keeps every current partner allowed)", "admin", (200, schema_ref("ModeChanged")), Some((json!({"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}}, "required": ["mode"]}), json!({"mode": "allowlist"}))), true)},
             "/admin/orgs/{org}/actions": {"post": with_params(op("Allow (accept), block, clear or refuse an organisation", "admin", (204, Value::Null), Some((json!({"type": "object", "properties": {"action": {"enum": ["allow", "block", "clear", "refuse"]}}, "required": ["action"]}), json!({"action": "allow"}))), true), json!([path_param("org", "Organisation key, 64 hex digits.")]))},
             "/admin/approvals": {"get": op("Listings and offers waiting for approval", "admin", (200, array_of("Approval")), None, true)},
             "/admin/approvals/{id}/approve": {"post": with_params(op("Approve and publish", "admin", (204, Value::Null), None, true), id)},
@@ -227,6 +227,9 @@ fn schemas() -> Value {
         "properties": {"goal": s("string"), "starts_at": s("integer"), "weeks": s("integer"), "weekly_hours": s("integer"),
             "schedule": {"type": "array", "items": slot}, "members": {"type": "array", "items": member}}
     });
+    let policy_refusals = json!({"type": "array", "description": "Records refused by policy, per organisation and reason, most recent first.", "items": {"type": "object", "required": ["org", "reason", "count", "last_at"], "properties": {"org": org, "org_name": s("string"), "reason": {"enum": ["blocked", "not_allowed", "over_quota"]}, "count": s("integer"), "last_at": s("integer")}}});
+    let quota_notices = json!({"type": "array", "description": "The latest quota notice from each partner that refused our records.", "items": {"type": "object", "required": ["org", "record_id", "held", "limit", "received_at", "count"], "properties": {"org": org, "org_name": s("string"), "record_id": s("string"), "held": s("integer"), "limit": s("integer"), "received_at": s("integer"), "count": s("integer")}}});
+    let mode_changed = json!({"type": "object", "required": ["mode", "partners_kept"], "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "partners_kept": s("integer")}});
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable"]},
@@ -286,7 +289,11 @@ fn schemas() -> Value {
         "Federation": {"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "approval_required": s("boolean"),
             "orgs": {"type": "array", "items": {"type": "object", "properties": {"key": org, "name": s("string"), "listing": {"enum": ["allowed", "blocked", null]}, "records": s("integer"), "connected": s("boolean"), "wants_to_join": s("boolean")}}},
             "peers": {"type": "array", "items": {"type": "object", "properties": {"peer_id": s("string"), "org": {"oneOf": [org, {"type": "null"}]}, "org_name": s("string")}}},
-            "rejections": {"type": "array", "items": {"type": "object", "required": ["code", "count"], "properties": {"code": s("string"), "count": s("integer")}}}, "federated_records": s("integer"), "own_records": s("integer")}},
+            "rejections": {"type": "array", "items": {"type": "object", "required": ["code", "count"], "properties": {"code": s("string"), "count": s("integer")}}},
+            "policy_refusals": policy_refusals, "quota_notices": quota_notices,
+            "current_partners": {"type": "integer", "description": "Organisations federated with now; a switch to allowlist keeps them allowed."},
+            "federated_records": s("integer"), "own_records": s("integer")}},
+        "ModeChanged": mode_changed,
         "Approval": {"type": "object", "properties": {"id": s("string"), "kind": s("string"), "title": s("string"), "owner": s("string"), "body": s("object")}},
         "AuditRow": {"type": "object", "properties": {"at": s("integer"), "actor": s("string"), "action": s("string"), "org": {"type": ["string", "null"]}, "org_name": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]}, "detail": s("string")}},
         "NewUser": {"type": "object", "required": ["username", "display_name", "role"], "additionalProperties": false, "properties": {"username": s("string"), "display_name": s("string"), "role": {"enum": ["member", "admin"]}, "password": s("string")}},

@@ -356,6 +356,59 @@ async fn the_admin_page_filters_organisations_by_name_or_key() {
 }
 
 #[tokio::test]
+async fn the_admin_page_describes_each_mode_and_what_switching_keeps() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(ADMIN).await;
+    let page = c.get("/admin").await;
+    // Three different descriptions; open and blocklist say they are the same.
+    let labels: Vec<&str> = page
+        .body
+        .split("name=\"mode\"")
+        .skip(1)
+        .map(|s| s.split("</label>").next().unwrap_or_default())
+        .collect();
+    assert_eq!(labels.len(), 3, "{}", page.body);
+    assert!(labels[0] != labels[2] && labels[0] != labels[1]);
+    assert!(labels[0].contains("the same as blocklist"));
+    assert!(labels[2].contains("the same as open"));
+    // Before the switch: how many partners it keeps.
+    assert!(
+        page.body.contains("1 current partner stays allowed"),
+        "{}",
+        page.body
+    );
+    // Policy refusals, with organisation, reason and count.
+    assert!(page.body.contains("id=\"policy-refusals\""));
+    assert!(page.body.contains("over its record quota"));
+    // After the switch: what it kept.
+    let r = c
+        .post_form("/admin/mode", &[("csrf", &csrf), ("mode", "allowlist")])
+        .await;
+    let after = c.get(r.location()).await;
+    assert!(
+        after
+            .body
+            .contains("1 current partner stays allowed</strong> after the switch"),
+        "{}",
+        after.body
+    );
+    // A blocked organisation has an Unblock button, not "Clear".
+    let key = fake::remote_org().to_hex();
+    c.post_form(
+        &format!("/admin/orgs/{key}"),
+        &[("csrf", &csrf), ("action", "block")],
+    )
+    .await;
+    let blocked = c.get("/admin").await;
+    assert!(
+        blocked.body.contains(">Unblock</button>"),
+        "{}",
+        blocked.body
+    );
+    assert!(!blocked.body.contains(">Clear</button>"));
+}
+
+#[tokio::test]
 async fn forms_without_the_session_csrf_token_are_refused() {
     let mut c = Client::new();
     let csrf = c.sign_in(ADMIN).await;
@@ -376,7 +429,7 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         .post_form("/admin/mode", &[("csrf", &csrf), ("mode", "allowlist")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.location(), "/admin?notice=mode");
+    assert_eq!(r.location(), "/admin?kept=1&notice=mode");
     // API calls with the cookie need the header; with a token they do not.
     let r = c
         .api(
@@ -397,7 +450,8 @@ async fn forms_without_the_session_csrf_token_are_refused() {
                 .expect("req"),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["partners_kept"], 0);
     // Reading with the cookie needs no header.
     assert_eq!(
         c.api("GET", "/api/v1/me", None, None).await.status,

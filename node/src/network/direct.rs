@@ -1,5 +1,5 @@
 //! Answering direct messages (`/skillmesh/direct/1`): requests, answers,
-//! kudos and follower counts signed by the sending organisation and
+//! kudos, follower counts and quota notices signed by the sending organisation and
 //! addressed to this one. The service does the checking; this maps its
 //! outcome to the reply on the wire.
 
@@ -36,6 +36,10 @@ pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> Direc
         ),
         DirectMessage::FollowerCount { envelope } => (
             service.receive_follower_count(envelope, sender),
+            DirectReply::Received,
+        ),
+        DirectMessage::QuotaNotice { envelope } => (
+            service.receive_quota_notice(envelope, sender),
             DirectReply::Received,
         ),
     };

@@ -496,7 +496,7 @@ fn compare(
     parts: Vec<RangePart>,
     max_per_org: u64,
 ) -> Result<(Vec<IdRange>, Vec<String>), StoreError> {
-    let at_quota = store.org_record_count(org)? >= max_per_org;
+    let at_quota = store.org_live_count(org)? >= max_per_org;
     let mut more = Vec::new();
     let mut want = Vec::new();
     for part in parts {

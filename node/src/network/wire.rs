@@ -164,8 +164,10 @@ pub enum SyncResponse {
 pub const DIRECT_PROTOCOL: StreamProtocol = StreamProtocol::new("/skillmesh/direct/1");
 pub const MAX_DIRECT_BYTES: u64 = 128 * 1024;
 
-/// A direct message: a signed `request`, `answer`, `kudos` or
-/// `follower_count` envelope.
+/// A direct message: a signed `request`, `answer`, `kudos`,
+/// `follower_count` or `quota_notice` envelope (the last: the sender
+/// refused one of the receiver's records for its quota; see
+/// `crate::quota_notice`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DirectMessage {
@@ -173,6 +175,7 @@ pub enum DirectMessage {
     Answer { envelope: ByteBuf },
     Kudos { envelope: ByteBuf },
     FollowerCount { envelope: ByteBuf },
+    QuotaNotice { envelope: ByteBuf },
 }
 
 /// The receiving node's reply.

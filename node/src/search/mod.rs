@@ -107,14 +107,16 @@ pub struct Search {
 impl Search {
     /// Builds the catalogue from the store and opens the index (creating
     /// or rebuilding it if need be); the index then catches up with the
-    /// store in the background.
+    /// store in the background. Records of organisations `admits` says
+    /// are not let in are not searchable (see [`Catalogue::build`]).
     pub fn open(
         own: OrgKey,
         store: Arc<Store>,
         options: SearchOptions,
+        admits: &dyn Fn(&OrgKey) -> bool,
     ) -> Result<Search, SearchError> {
         let inside = catalogue::inside_records(own, &store)?;
-        let mut catalogue = Catalogue::build(own, &store, &inside)?;
+        let mut catalogue = Catalogue::build(own, &store, &inside, admits)?;
         let index = SearchIndex::open(&options.location, store.clone())?;
         if let Some(ix) = &index {
             catalogue.track_changes();
@@ -215,7 +217,7 @@ impl Search {
         }
     }
 
-    /// Forgets every record of `org` (blocked).
+    /// Forgets every record of `org` (blocked, or no longer admitted).
     pub fn remove_org(&self, org: &OrgKey) {
         let mut catalogue = self.write();
         let generation = catalogue.remove_org(org);
@@ -410,6 +412,9 @@ pub fn rebuild(
             location: Location::Dir(dir.clone()),
             synonyms: Synonyms::builtin(),
         },
+        // Everything held is indexed; the catalogue a node opens decides
+        // what is searchable (and drops from the index what it hides).
+        &|_| true,
     )?;
     let done = search.wait_indexed(timeout);
     let stats = search.index_stats().unwrap_or_default();
@@ -498,6 +503,7 @@ mod tests {
                     location,
                     synonyms: Synonyms::builtin(),
                 },
+                &|_| true,
             )
             .expect("open")
         }

@@ -71,7 +71,7 @@ fn read(kv: &dyn Kv, key: &[u8]) -> Result<Accumulator> {
     }
 }
 
-/// Schema 2 → 3 (the accumulators) and 3 → 4 (items name the envelope's
+/// Schema 2 → 3 (the accumulators) and 4 → 5 (items name the envelope's
 /// digest, and so does the `seq/` index): both rebuild the index values
 /// and the accumulators from the record rows.
 pub(super) fn compute_all(kv: &dyn Kv) -> Result<Batch> {

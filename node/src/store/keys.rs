@@ -8,12 +8,15 @@
 //! | `item/`    | item id                           | JSON `OwnItem`            |
 //! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
 //! | `orgn/`    | org key (32 bytes)                | u64 count of `rec/` rows  |
+//! | `orglive/` | org key (32 bytes)                | u64 count of its rows that are not tombstones (the quota) |
 //! | `seq/`     | org key (32 bytes) + record id    | seq (u64 BE) + SHA-256 of the envelope: sync index |
 //! | `fp/`      | org key (32 bytes)                | fingerprint accumulator   |
 //! | `peer/`    | org key (32 bytes)                | JSON `PeerEntry`: addresses of its node |
 //! | `exp/`     | expires_at (i64 BE) + org + id    | empty: expiry index       |
 //! | `orglist/` | org key (32 bytes)                | JSON: allowed or blocked  |
 //! | `join/`    | org key (32 bytes)                | JSON `JoinRequest`        |
+//! | `refused/` | org key (32 bytes) + reason code  | JSON `PolicyRefusal`: records refused by policy |
+//! | `qnotice/` | org key (32 bytes) of the partner | JSON `QuotaNotice`: our record it refused for quota |
 //! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
@@ -37,6 +40,9 @@ pub const PERSON: &[u8] = b"person/";
 pub const ITEM: &[u8] = b"item/";
 pub const REC: &[u8] = b"rec/";
 pub const ORG_COUNT: &[u8] = b"orgn/";
+/// Per organisation: how many of its rows are live records (not
+/// tombstones): what its quota counts.
+pub const ORG_LIVE: &[u8] = b"orglive/";
 pub const EXPIRY: &[u8] = b"exp/";
 pub const SEQ: &[u8] = b"seq/";
 /// Per organisation: the reconciliation accumulator (sum and count) of its
@@ -48,6 +54,10 @@ pub const PEER: &[u8] = b"peer/";
 pub const ORG_LIST: &[u8] = b"orglist/";
 pub const OUTBOX: &[u8] = b"outbox/";
 pub const JOIN: &[u8] = b"join/";
+/// Records refused by inbound policy, counted per organisation and reason.
+pub const POLICY_REFUSALS: &[u8] = b"refused/";
+/// The latest quota notice from each partner (our record it refused).
+pub const QUOTA_NOTICE: &[u8] = b"qnotice/";
 pub const INBOX: &[u8] = b"inbox/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const AUDIT_BY_ACTION: &[u8] = b"audact/";
@@ -123,6 +133,10 @@ pub fn fingerprint(org: &OrgKey) -> Vec<u8> {
 
 pub fn org_count(org: &OrgKey) -> Vec<u8> {
     join(ORG_COUNT, &[org.as_bytes()])
+}
+
+pub fn org_live(org: &OrgKey) -> Vec<u8> {
+    join(ORG_LIVE, &[org.as_bytes()])
 }
 
 /// Expiry keys sort by time, so purging expired rows is a range scan.

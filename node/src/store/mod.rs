@@ -44,7 +44,7 @@ pub use items::{ItemState, OwnItem};
 pub use observations::Observation;
 pub use peers::{PeerAddr, PeerEntry};
 pub use people::{Person, Sharing};
-pub use policy::{JoinRequest, OrgListing, OutboundPolicy};
+pub use policy::{JoinRequest, OrgListing, OutboundPolicy, PolicyRefusal, QuotaNotice};
 pub use recommendations::Recommendation;
 pub use records::{PutOutcome, StoredRecord};
 pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos};

@@ -183,3 +183,104 @@ impl Store {
         self.commit(b)
     }
 }
+
+/// Records of one organisation refused by inbound policy for one reason,
+/// for the admin console's rejections panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRefusal {
+    pub org: OrgKey,
+    /// `blocked`, `not_allowed` or `over_quota`.
+    pub reason: String,
+    pub count: u64,
+    pub first_at: i64,
+    pub last_at: i64,
+}
+
+fn refusal_key(org: &OrgKey, reason: &str) -> Vec<u8> {
+    keys::join(keys::POLICY_REFUSALS, &[org.as_bytes(), reason.as_bytes()])
+}
+
+impl Store {
+    /// Counts records refused at `now`: one `(org, reason)` per record.
+    /// The caller serialises calls (the service's ingest lock), since each
+    /// adds to the counts read before.
+    pub fn count_policy_refusals(&self, refused: &[(OrgKey, &str)], now: i64) -> Result<()> {
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let mut counts: std::collections::BTreeMap<(OrgKey, &str), u64> = Default::default();
+        for (org, reason) in refused {
+            *counts.entry((*org, reason)).or_default() += 1;
+        }
+        let mut b = Batch::new();
+        for ((org, reason), n) in counts {
+            let key = refusal_key(&org, reason);
+            let mut entry = self
+                .get_json::<PolicyRefusal>(&key)?
+                .unwrap_or(PolicyRefusal {
+                    org,
+                    reason: reason.to_string(),
+                    count: 0,
+                    first_at: now,
+                    last_at: now,
+                });
+            entry.count = entry.count.saturating_add(n);
+            entry.last_at = now;
+            b.put(key, encode_json(&entry));
+        }
+        self.commit(b)
+    }
+
+    /// Every organisation's policy refusals, most recent first.
+    pub fn policy_refusals(&self) -> Result<Vec<PolicyRefusal>> {
+        let mut all = self.scan_json::<PolicyRefusal>(keys::POLICY_REFUSALS)?;
+        all.sort_by(|a, b| b.last_at.cmp(&a.last_at).then(a.org.cmp(&b.org)));
+        Ok(all)
+    }
+}
+
+/// A partner told us it refused one of our records for its quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaNotice {
+    /// The partner that refused it.
+    pub from: OrgKey,
+    /// Our record it refused.
+    pub record_id: String,
+    /// Our live records it holds, and its quota.
+    pub held: u64,
+    pub limit: u64,
+    /// When the notice was signed (the partner's clock) and received.
+    pub issued_at: i64,
+    pub received_at: i64,
+    /// Notices received from this partner (each replaces the last).
+    pub count: u64,
+}
+
+fn quota_notice_key(org: &OrgKey) -> Vec<u8> {
+    keys::join(keys::QUOTA_NOTICE, &[org.as_bytes()])
+}
+
+impl Store {
+    pub fn quota_notice(&self, from: &OrgKey) -> Result<Option<QuotaNotice>> {
+        self.get_json(&quota_notice_key(from))
+    }
+
+    /// Keeps `notice` as the latest from its partner, with `audit` in the
+    /// same batch when given.
+    pub fn put_quota_notice(&self, notice: &QuotaNotice, audit: Option<&AuditEntry>) -> Result<()> {
+        let _guard = self.lock();
+        let mut b = Batch::new();
+        b.put(quota_notice_key(&notice.from), encode_json(notice));
+        if let Some(audit) = audit {
+            self.audit_into(&mut b, std::slice::from_ref(audit))?;
+        }
+        self.commit(b)
+    }
+
+    /// The latest notice from every partner, most recent first.
+    pub fn quota_notices(&self) -> Result<Vec<QuotaNotice>> {
+        let mut all = self.scan_json::<QuotaNotice>(keys::QUOTA_NOTICE)?;
+        all.sort_by_key(|n| std::cmp::Reverse(n.received_at));
+        Ok(all)
+    }
+}

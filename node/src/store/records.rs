@@ -123,6 +123,10 @@ impl PutOutcome {
     }
 }
 
+/// What is held for an `(org, id)` while a batch is put together:
+/// `(seq, digest, expires_at, tombstone)`.
+type Held = (u64, [u8; 32], i64, bool);
+
 impl Store {
     /// Stores one verified record. See [`Store::put_records`].
     pub fn put_record(&self, record: &Record, envelope: &Envelope, now: i64) -> Result<PutOutcome> {
@@ -152,9 +156,11 @@ impl Store {
     ) -> Result<Vec<PutOutcome>> {
         let _guard = self.lock();
         let mut batch = Batch::new();
-        // (org, id) -> (seq, digest, expires_at) as of this batch so far.
-        let mut pending: HashMap<(OrgKey, String), (u64, [u8; 32], i64)> = HashMap::new();
+        // (org, id) -> what is held as of this batch so far.
+        let mut pending: HashMap<(OrgKey, String), Held> = HashMap::new();
         let mut count_delta: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        // Change in live (not tombstone) rows, per organisation.
+        let mut live_delta: BTreeMap<OrgKey, i64> = BTreeMap::new();
         let mut fingerprints = super::fingerprints::Delta::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for (record, envelope) in items {
@@ -166,7 +172,8 @@ impl Store {
                     .kv
                     .get(&key)?
                     .map(|v| {
-                        StoredRecord::decode(&key, &v).map(|r| (r.seq, r.digest(), r.expires_at))
+                        StoredRecord::decode(&key, &v)
+                            .map(|r| (r.seq, r.digest(), r.expires_at, r.tombstone))
                     })
                     .transpose()?,
             };
@@ -175,15 +182,17 @@ impl Store {
             // A tombstone must outlive every version it replaced, or an old
             // copy still circulating could come back after it expired.
             let expires_at = match held {
-                Some((_, _, old_expires)) if tombstone => h.expires_at.max(old_expires),
+                Some((_, _, old_expires, _)) if tombstone => h.expires_at.max(old_expires),
                 _ => h.expires_at,
             };
             let outcome = match held {
-                Some((held_seq, _, _)) if held_seq > h.seq => {
+                Some((held_seq, _, _, _)) if held_seq > h.seq => {
                     outcomes.push(PutOutcome::Stale { held_seq });
                     continue;
                 }
-                Some((held_seq, held_digest, _)) if held_seq == h.seq && held_digest <= digest => {
+                Some((held_seq, held_digest, _, _))
+                    if held_seq == h.seq && held_digest <= digest =>
+                {
                     outcomes.push(if held_digest == digest {
                         PutOutcome::Stale { held_seq }
                     } else {
@@ -194,9 +203,11 @@ impl Store {
                     });
                     continue;
                 }
-                Some((old_seq, old_digest, old_expires)) => {
+                Some((old_seq, old_digest, old_expires, old_tombstone)) => {
                     batch.delete(keys::expiry(old_expires, &h.org, &h.id));
                     fingerprints.removed(&h.org, &h.id, old_seq, &old_digest);
+                    *live_delta.entry(h.org).or_default() +=
+                        i64::from(!tombstone) - i64::from(!old_tombstone);
                     if old_seq == h.seq {
                         PutOutcome::Equivocation {
                             seq: h.seq,
@@ -208,6 +219,7 @@ impl Store {
                 }
                 None => {
                     *count_delta.entry(h.org).or_default() += 1;
+                    *live_delta.entry(h.org).or_default() += i64::from(!tombstone);
                     PutOutcome::Inserted
                 }
             };
@@ -224,12 +236,21 @@ impl Store {
             batch.put(keys::expiry(expires_at, &h.org, &h.id), Vec::new());
             batch.put(keys::seq(&h.org, &h.id), keys::seq_value(h.seq, &digest));
             fingerprints.added(&h.org, &h.id, h.seq, &digest);
-            pending.insert((h.org, h.id.clone()), (h.seq, digest, expires_at));
+            pending.insert(
+                (h.org, h.id.clone()),
+                (h.seq, digest, expires_at, tombstone),
+            );
             outcomes.push(outcome);
         }
         for (org, delta) in count_delta {
             let n = self.org_record_count(&org)? + delta;
             batch.put(keys::org_count(&org), n.to_be_bytes().to_vec());
+        }
+        for (org, delta) in live_delta {
+            if delta != 0 {
+                let n = self.org_live_count(&org)?.saturating_add_signed(delta);
+                put_or_delete_count(&mut batch, keys::org_live(&org), n);
+            }
         }
         fingerprints.write(self.kv.as_ref(), &mut batch)?;
         let audit: Vec<super::AuditEntry> = before
@@ -317,7 +338,8 @@ impl Store {
             .collect()
     }
 
-    /// Rows held for `org`, tombstones included.
+    /// Rows held for `org`, tombstones included (see
+    /// [`Store::org_live_count`] for what the quota counts).
     pub fn org_record_count(&self, org: &OrgKey) -> Result<u64> {
         Ok(self
             .kv
@@ -326,20 +348,24 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Live records held for `org`: rows that are not tombstones. What its
+    /// quota counts (a withdrawn record takes no room).
+    pub fn org_live_count(&self, org: &OrgKey) -> Result<u64> {
+        Ok(self
+            .kv
+            .get(&keys::org_live(org))?
+            .map(|v| keys::u64_value(&v))
+            .unwrap_or(0))
+    }
+
+    /// Live records held per organisation (organisations with none left out).
+    pub fn live_counts(&self) -> Result<Vec<(OrgKey, u64)>> {
+        counts_under(self, keys::ORG_LIVE)
+    }
+
     /// Rows held per organisation.
     pub fn record_counts(&self) -> Result<Vec<(OrgKey, u64)>> {
-        self.kv
-            .scan_prefix(keys::ORG_COUNT)
-            .map(|r| {
-                let (k, v) = r?;
-                let rest = k.strip_prefix(keys::ORG_COUNT).unwrap_or_default();
-                let org: [u8; 32] = rest.try_into().map_err(|_| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    reason: "bad counter key".into(),
-                })?;
-                Ok((OrgKey::from_bytes(org), keys::u64_value(&v)))
-            })
-            .collect()
+        counts_under(self, keys::ORG_COUNT)
     }
 
     /// Total rows held, tombstones included.
@@ -385,6 +411,7 @@ impl Store {
     fn delete_rows(&self, rows: &[(OrgKey, String)]) -> Result<()> {
         let mut batch = Batch::new();
         let mut removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
+        let mut live_removed: BTreeMap<OrgKey, u64> = BTreeMap::new();
         let mut fingerprints = super::fingerprints::Delta::default();
         for (org, id) in rows {
             if let Some(row) = self.get_record(org, id)? {
@@ -393,9 +420,16 @@ impl Store {
                 batch.delete(keys::seq(org, id));
                 fingerprints.removed(org, id, row.seq, &row.digest());
                 *removed.entry(*org).or_default() += 1;
+                if !row.tombstone {
+                    *live_removed.entry(*org).or_default() += 1;
+                }
             }
         }
         fingerprints.write(self.kv.as_ref(), &mut batch)?;
+        for (org, n) in live_removed {
+            let left = self.org_live_count(&org)?.saturating_sub(n);
+            put_or_delete_count(&mut batch, keys::org_live(&org), left);
+        }
         for (org, n) in removed {
             let left = self.org_record_count(&org)?.saturating_sub(n);
             if left == 0 {
@@ -413,11 +447,60 @@ pub(super) fn decode_row(key: &[u8], value: &[u8]) -> Result<StoredRecord> {
     StoredRecord::decode(key, value)
 }
 
+/// Writes a per-organisation counter, or deletes it at 0 (so only
+/// organisations with something counted are listed).
+fn put_or_delete_count(batch: &mut Batch, key: Vec<u8>, n: u64) {
+    if n == 0 {
+        batch.delete(key);
+    } else {
+        batch.put(key, n.to_be_bytes().to_vec());
+    }
+}
+
+/// The per-organisation counters under `prefix` (`orgn/` or `orglive/`).
+fn counts_under(store: &Store, prefix: &[u8]) -> Result<Vec<(OrgKey, u64)>> {
+    store
+        .kv
+        .scan_prefix(prefix)
+        .map(|r| {
+            let (k, v) = r?;
+            let rest = k.strip_prefix(prefix).unwrap_or_default();
+            let org: [u8; 32] = rest.try_into().map_err(|_| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason: "bad counter key".into(),
+            })?;
+            Ok((OrgKey::from_bytes(org), keys::u64_value(&v)))
+        })
+        .collect()
+}
+
+/// Schema 3 → 4: counts every organisation's live records (rows that are
+/// not tombstones), which its quota counts from now on.
+pub(super) fn count_live(kv: &dyn crate::storage::Kv) -> Result<Batch> {
+    let mut live: BTreeMap<OrgKey, u64> = BTreeMap::new();
+    for entry in kv.scan_prefix(keys::REC) {
+        let (k, v) = entry?;
+        let row = StoredRecord::decode(&k, &v)?;
+        if !row.tombstone {
+            *live.entry(row.org).or_default() += 1;
+        }
+    }
+    let mut batch = Batch::new();
+    for (org, n) in live {
+        put_or_delete_count(&mut batch, keys::org_live(&org), n);
+    }
+    Ok(batch)
+}
+
 pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut counted: BTreeMap<OrgKey, u64> = BTreeMap::new();
+    let mut live: BTreeMap<OrgKey, u64> = BTreeMap::new();
     for row in store.all_records()? {
         *counted.entry(row.org).or_default() += 1;
+        if !row.tombstone {
+            *live.entry(row.org).or_default() += 1;
+        }
         match row.record() {
             Ok(r)
                 if r.header.seq != row.seq || r.header.org != row.org || r.header.id != row.id =>
@@ -470,6 +553,12 @@ pub(super) fn check_consistency(store: &Store) -> Result<Vec<String>> {
     if stored != counted {
         problems.push(format!(
             "per-organisation counters {stored:?} do not match rows {counted:?}"
+        ));
+    }
+    let stored_live: BTreeMap<OrgKey, u64> = store.live_counts()?.into_iter().collect();
+    if stored_live != live {
+        problems.push(format!(
+            "per-organisation live counters {stored_live:?} do not match live rows {live:?}"
         ));
     }
     Ok(problems)

@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 4;
+pub const CURRENT_SCHEMA: u32 = 5;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -17,7 +17,9 @@ const MIGRATIONS: &[Migration] = &[
     super::audit::index_by_action,
     // 2 → 3: reconciliation fingerprints of the records held.
     super::fingerprints::compute_all,
-    // 3 → 4: fingerprint items and the sync index name the envelope's
+    // 3 → 4: live (not withdrawn) records per organisation, for the quota.
+    super::records::count_live,
+    // 4 → 5: fingerprint items and the sync index name the envelope's
     // digest (equivocation is seen and resolved).
     super::fingerprints::compute_all,
 ];

@@ -31,18 +31,25 @@ pub(super) fn admin_nav() -> Markup {
     }
 }
 
+/// Each mode and what it really does (see `policy::decide` in the node).
+/// `open` and `blocklist` let in the same organisations: both are kept so
+/// configs that name either stay valid, and the words say so.
 const MODES: [(FederationMode, &str); 3] = [
     (
         FederationMode::Open,
-        "open: accept every organisation that is not blocked",
+        "open: federate with every organisation that connects or is relayed, except those you \
+         block (the same as blocklist)",
     ),
     (
         FederationMode::Allowlist,
-        "allowlist: accept only partner organisations; others wait in “wants to join”",
+        "allowlist: federate only with the organisations on your allowlist; any other that \
+         connects waits in “wants to join”, and what is held of it is hidden and cannot be \
+         requested (its withdrawals are still honoured)",
     ),
     (
         FederationMode::Blocklist,
-        "blocklist: accept every organisation that is not blocked",
+        "blocklist: the same as open, for configs that name it: every organisation except those \
+         you block",
     ),
 ];
 
@@ -119,6 +126,13 @@ pub async fn federation<S: NodeApi>(
         }
     };
     let joining = orgs_page(f.orgs.iter().filter(|o| o.wants_to_join), q, 1);
+    // After a switch to allowlist: how many current partners stayed allowed.
+    let kept = params.get("kept").and_then(|k| k.parse::<u64>().ok());
+    let allowed = f
+        .orgs
+        .iter()
+        .filter(|o| o.listing.as_deref() == Some("allowed"))
+        .count();
     Ok(ctx.render(
         "Admin",
         html! {
@@ -130,7 +144,22 @@ pub async fn federation<S: NodeApi>(
                 @for (mode, label) in MODES {
                     label.check { input type="radio" name="mode" value=(wire_name(&mode)) checked[f.mode == mode]; (label) }
                 }
+                @if f.mode != FederationMode::Allowlist {
+                    p.hint #partners-kept {
+                        "Switching to allowlist keeps your current partners allowed: "
+                        strong { (f.current_partners) @if f.current_partners == 1 { " current partner stays allowed" } @else { " current partners stay allowed" } }
+                        " (organisations not blocked whose records this node holds, that are in its peer book or connected now). You can remove any of them afterwards."
+                    }
+                }
                 button type="submit" { "Save mode" }
+            }
+            @if f.mode == FederationMode::Allowlist {
+                p #allowlist-kept {
+                    @if let Some(kept) = kept {
+                        strong { (kept) @if kept == 1 { " current partner stays allowed" } @else { " current partners stay allowed" } } " after the switch to allowlist. "
+                    }
+                    (allowed) " organisation" @if allowed != 1 { "s" } " on the allowlist. Records of any other are hidden and cannot be requested."
+                }
             }
             p.hint {
                 "Approval before publishing: " strong { @if f.approval_required { "required" } @else { "not required" } }
@@ -175,7 +204,11 @@ pub async fn federation<S: NodeApi>(
                                 td {
                                     @if o.listing.as_deref() != Some("allowed") { (button(&o.key.to_hex(), "allow", "Allow")) }
                                     @if o.listing.as_deref() != Some("blocked") { (button(&o.key.to_hex(), "block", "Block")) }
-                                    @if o.listing.is_some() { (button(&o.key.to_hex(), "clear", "Clear")) }
+                                    @match o.listing.as_deref() {
+                                        Some("blocked") => (button(&o.key.to_hex(), "clear", "Unblock")),
+                                        Some(_) => (button(&o.key.to_hex(), "clear", "Remove from allowlist")),
+                                        None => {}
+                                    }
                                 }
                             }
                         }
@@ -209,8 +242,49 @@ pub async fn federation<S: NodeApi>(
                     tbody { @for r in &f.rejections { tr { td { code { (r.code) } } td { (r.count) } } } }
                 }
             }
+            h3 { "Records refused by policy" }
+            @if f.policy_refusals.is_empty() { p { "None." } } @else {
+                div.scroll {
+                    table #policy-refusals {
+                        thead { tr { th { "Organisation" } th { "Why" } th { "Records" } th { "Last" } } }
+                        tbody {
+                            @for r in &f.policy_refusals {
+                                tr data-refused-org=(r.org.to_hex()) data-reason=(r.reason) {
+                                    td { strong { (r.org_name) } " " code.meta { (r.org.short()) } }
+                                    td { (refusal_words(&r.reason)) }
+                                    td.count { (r.count) }
+                                    td { (datetime(r.last_at)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Our records refused by partners" }
+            @if f.quota_notices.is_empty() { p { "None." } } @else {
+                ul #quota-notices {
+                    @for n in &f.quota_notices {
+                        li data-notice-org=(n.org.to_hex()) {
+                            strong { (n.org_name) } " " code.meta { (n.org.short()) }
+                            " refused our record " code { (n.record_id) } ": over its quota ("
+                            (n.held) " of " (n.limit) " records), told us " (datetime(n.received_at))
+                            @if n.count > 1 { " (" (n.count) " notices)" }
+                        }
+                    }
+                }
+            }
         },
     ))
+}
+
+/// What a policy refusal's reason code means, for the console.
+fn refusal_words(reason: &str) -> &'static str {
+    match reason {
+        "blocked" => "blocked",
+        "not_allowed" => "not on the allowlist",
+        "over_quota" => "over its record quota",
+        _ => "refused by policy",
+    }
 }
 
 pub async fn set_mode<S: NodeApi>(
@@ -225,11 +299,14 @@ pub async fn set_mode<S: NodeApi>(
         .map(|(m, _)| *m)
         .find(|m| wire_name(m) == form.get("mode"))
         .ok_or_else(|| ctx.fail(ApiError::Invalid("Choose a federation mode.".into())))?;
-    state
+    let changed = state
         .node
         .set_federation_mode(&me.user, mode)
         .await
         .map_err(|e| ctx.fail(e))?;
+    if mode == FederationMode::Allowlist {
+        return done(&format!("/admin?kept={}", changed.partners_kept), "mode");
+    }
     done("/admin", "mode")
 }
 
