@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod policy;
 pub mod published_impact;
 pub mod recognition;
+pub mod request_limits;
 pub mod requests;
 pub mod runtime;
 pub mod search;

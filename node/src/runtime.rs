@@ -155,6 +155,10 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         mode: config.federation.mode,
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,
+        new_org_hours: config.federation.new_org_hours,
+        new_org_requests_per_minute: config.federation.new_org_requests_per_minute,
+        node_requests_per_minute: config.federation.node_requests_per_minute,
+        max_pending_per_person: config.federation.max_pending_per_person,
     };
     // One set of metrics per node (a demo runs several in one process).
     let metrics = Metrics::new(identity.org());

@@ -92,6 +92,16 @@ pub fn random_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}-{}", hex::encode(b)))
 }
 
+/// The organisation of the peer an ingest actor names (`peer:<peer id>`
+/// for gossip, `sync:<peer id>` for sync), if it names one whose peer id
+/// is an organisation key.
+pub fn sender_org(actor: &str) -> Option<OrgKey> {
+    let peer = actor
+        .strip_prefix("peer:")
+        .or_else(|| actor.strip_prefix("sync:"))?;
+    crate::network::identity::org_of(&peer.parse().ok()?)
+}
+
 /// The record id of a person's expertise listing.
 pub fn listing_id(person_id: &str) -> String {
     format!("listing-{person_id}")
@@ -115,7 +125,7 @@ struct Inner {
     /// What search runs over (the catalogue and the index); updated
     /// after every store batch that changes, retracts or purges records.
     search: Search,
-    rate: crate::requests::RateLimiter,
+    rate: crate::request_limits::RequestLimits,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
     /// Serialises answers to requests, so that counting an offer's seats
@@ -144,6 +154,15 @@ pub struct InboundSettings {
     pub mode: FederationMode,
     pub max_records_per_org: u64,
     pub requests_per_minute: u32,
+    /// Hours an organisation counts as new after it was first seen.
+    pub new_org_hours: u32,
+    /// Requests a minute from all new organisations together.
+    pub new_org_requests_per_minute: u32,
+    /// Requests a minute from all organisations together.
+    pub node_requests_per_minute: u32,
+    /// Unanswered requests one person's inbox holds (new organisations
+    /// may fill half).
+    pub max_pending_per_person: u32,
 }
 
 impl Default for InboundSettings {
@@ -153,6 +172,10 @@ impl Default for InboundSettings {
             mode: FederationMode::Open,
             max_records_per_org: 10_000,
             requests_per_minute: 60,
+            new_org_hours: skillmesh_config::DEFAULT_NEW_ORG_HOURS,
+            new_org_requests_per_minute: skillmesh_config::DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE,
+            node_requests_per_minute: skillmesh_config::DEFAULT_NODE_REQUESTS_PER_MINUTE,
+            max_pending_per_person: skillmesh_config::DEFAULT_MAX_PENDING_PER_PERSON,
         }
     }
 }
@@ -225,7 +248,11 @@ impl Service {
                 inbound,
                 mode: RwLock::new(mode),
                 search,
-                rate: Default::default(),
+                rate: crate::request_limits::RequestLimits::new(
+                    inbound.requests_per_minute,
+                    inbound.new_org_requests_per_minute,
+                    inbound.node_requests_per_minute,
+                ),
                 ingest_lock: std::sync::Mutex::new(()),
                 answer_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
@@ -286,6 +313,8 @@ impl Service {
             org: None,
             record_id: None,
             detail: format!("{} -> {mode}", *held),
+            claimed_org: None,
+            count: 1,
         };
         self.inner.store.set_federation_mode(mode, &audit)?;
         *held = mode;
@@ -363,8 +392,41 @@ impl Service {
         Ok(rows.len())
     }
 
-    pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
+    pub(crate) fn request_limits(&self) -> &crate::request_limits::RequestLimits {
         &self.inner.rate
+    }
+
+    /// When this node first saw `org` (unix seconds; 0 for before it kept
+    /// track), if it has.
+    pub fn first_seen(&self, org: &OrgKey) -> Result<Option<i64>> {
+        Ok(self.inner.store.org_first_seen(org)?)
+    }
+
+    /// Notes that something from `org` arrived now (only the first time
+    /// is kept). Our own organisation is not noted.
+    pub(crate) fn note_seen(&self, org: &OrgKey) -> Result<()> {
+        if *org != self.org() {
+            self.inner.store.note_org_seen(org, clock::now())?;
+        }
+        Ok(())
+    }
+
+    /// Whether `org` is new here: first seen less than
+    /// `federation.new_org_hours` ago (or never), and not allowed as a
+    /// partner by an admin. Our own organisation never is.
+    pub fn is_new_org(&self, org: &OrgKey) -> Result<bool> {
+        if *org == self.org() {
+            return Ok(false);
+        }
+        let window = i64::from(self.inner.inbound.new_org_hours) * 3600;
+        if window == 0 {
+            return Ok(false);
+        }
+        let recent = match self.first_seen(org)? {
+            Some(at) => clock::now() - at < window,
+            None => true,
+        };
+        Ok(recent && self.inner.store.org_listing(org)? != Some(crate::store::OrgListing::Allowed))
     }
 
     /// Held while a request is answered (see `Inner::answer_lock`).
@@ -426,6 +488,8 @@ impl Service {
             org: org.map(|o| o.to_hex()),
             record_id: record_id.map(str::to_string),
             detail,
+            claimed_org: None,
+            count: 1,
         }])?;
         Ok(())
     }
@@ -463,6 +527,8 @@ impl Service {
             org: Some(org.to_hex()),
             record_id: Some(id.to_string()),
             detail: format!("{} seq {seq}", record.kind()),
+            claimed_org: None,
+            count: 1,
         };
         self.inner
             .store
@@ -666,6 +732,8 @@ impl Service {
             org: None,
             record_id: Some(id.to_string()),
             detail: item.body.kind().to_string(),
+            claimed_org: None,
+            count: 1,
         };
         self.inner.store.add_item_audited(&item, &[audit])?;
         self.inner.search.keep_inside(id)?;
@@ -853,7 +921,18 @@ impl Service {
                 org: org.map(|o| o.to_hex()),
                 record_id: id.map(str::to_string),
                 detail,
+                claimed_org: None,
+                count: 1,
             };
+        // The organisation of the peer that sent these, when `from` names
+        // one (`peer:<id>` or `sync:<id>`): it is the one a rejection is
+        // filed under, and it was seen now.
+        let sender = sender_org(from);
+        let mut seen: std::collections::HashSet<OrgKey> = std::collections::HashSet::new();
+        if let Some(s) = sender {
+            seen.insert(s);
+            self.note_seen(&s)?;
+        }
         // Verification (the expensive part) runs in parallel with other
         // ingests; policy, quota and storing run one ingest at a time, so
         // two batches cannot both take an organisation's last quota place.
@@ -867,13 +946,18 @@ impl Service {
             let record = match opened {
                 Ok(r) => r,
                 Err(reason) => {
+                    // Filed under the peer that sent it; the organisation
+                    // it names is only claimed (its signature failed).
                     let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
-                    audit.push(entry(
-                        crate::store::RECORD_REJECTED,
-                        signer,
-                        None,
-                        format!("{}: {reason}", reason.code()),
-                    ));
+                    audit.push(AuditEntry {
+                        claimed_org: signer.map(|o| o.to_hex()),
+                        ..entry(
+                            crate::store::RECORD_REJECTED,
+                            sender,
+                            None,
+                            format!("{}: {reason}", reason.code()),
+                        )
+                    });
                     results[i] = Some(Err(reason));
                     continue;
                 }
@@ -893,6 +977,9 @@ impl Service {
                 continue;
             }
             let org = record.header.org;
+            if seen.insert(org) {
+                self.note_seen(&org)?;
+            }
             // Policy is read once per organisation per batch.
             let admission = match admissions.get(&org) {
                 Some(a) => *a,

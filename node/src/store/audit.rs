@@ -26,7 +26,28 @@ pub struct AuditEntry {
     /// Free text, e.g. the rejection reason.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// The organisation a rejected record or message *claims* to come
+    /// from, as hex, when that is not known to be true (its signature did
+    /// not check, say). `org` is then the sending peer's organisation: a
+    /// forgery is never filed as if the organisation it names had sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_org: Option<String>,
+    /// How many times this happened: rejections repeated by one peer for
+    /// one reason within a window are one entry (see [`AGGREGATE_SECS`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
 }
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// The window over which repeated rejections are aggregated.
+pub const AGGREGATE_SECS: i64 = 60;
 
 /// Which entries to return.
 #[derive(Debug, Clone, Default)]
@@ -255,6 +276,8 @@ mod tests {
             org: Some(org.into()),
             record_id: None,
             detail: String::new(),
+            claimed_org: None,
+            count: 1,
         }
     }
 

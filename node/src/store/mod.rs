@@ -17,6 +17,7 @@ pub mod goals;
 pub mod items;
 pub mod keys;
 pub mod observations;
+pub mod orgs_seen;
 pub mod peers;
 pub mod people;
 pub mod policy;
