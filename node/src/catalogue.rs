@@ -646,6 +646,14 @@ impl Catalogue {
             .collect()
     }
 
+    /// Every organisation card name held, with its organisation.
+    pub fn org_names(&self) -> Vec<(OrgKey, String)> {
+        self.org_names
+            .iter()
+            .map(|(o, n)| (*o, n.clone()))
+            .collect()
+    }
+
     /// The name on `org`'s organisation card, if we have held one.
     pub fn org_name(&self, org: &OrgKey) -> Option<&str> {
         self.org_names.get(org).map(String::as_str)

@@ -13,6 +13,7 @@ pub mod health;
 pub mod identity;
 pub mod impact;
 pub mod invite;
+pub mod lookalike;
 pub mod matching;
 pub mod metrics;
 pub mod network;

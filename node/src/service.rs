@@ -411,6 +411,39 @@ impl Service {
         Ok(())
     }
 
+    /// The organisation whose name `org`'s name looks like (ignoring case
+    /// and look-alike characters; see [`crate::lookalike`]), when `org`
+    /// should be flagged for it: its name, and its key. Our own name
+    /// counts. `org` is flagged unless an admin allowed it as a partner,
+    /// and only against a key that is ours, a partner's, or was seen here
+    /// no later than `org` was (the newcomer is the suspect).
+    pub fn lookalike_of(&self, org: &OrgKey) -> Result<Option<(String, OrgKey)>> {
+        use crate::store::OrgListing;
+        if *org == self.org() || self.inner.store.org_listing(org)? == Some(OrgListing::Allowed) {
+            return Ok(None);
+        }
+        let Some(name) = self.inner.search.org_name(org) else {
+            return Ok(None);
+        };
+        let seen = |o: &OrgKey| -> Result<i64> { Ok(self.first_seen(o)?.unwrap_or(i64::MAX)) };
+        let mine = seen(org)?;
+        let mut known = self.inner.search.org_names();
+        known.push((self.org(), self.org_name().to_string()));
+        known.sort_by_key(|k| k.0);
+        for (other, other_name) in known {
+            if other == *org || !crate::lookalike::looks_alike(&name, &other_name) {
+                continue;
+            }
+            if other == self.org()
+                || self.inner.store.org_listing(&other)? == Some(OrgListing::Allowed)
+                || seen(&other)? <= mine
+            {
+                return Ok(Some((other_name, other)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether `org` is new here: first seen less than
     /// `federation.new_org_hours` ago (or never), and not allowed as a
     /// partner by an admin. Our own organisation never is.

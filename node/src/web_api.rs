@@ -389,6 +389,7 @@ impl Service {
     fn outbox_item(&self, e: OutboxEntry) -> OutboxItem {
         OutboxItem {
             offer_org_name: self.org_display_name(&e.offer_org),
+            offer_org_fingerprint: e.offer_org.fingerprint(),
             // A store error here only hides the "feedback given" mark.
             feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
             contribution: e.changes_programme(),
@@ -455,8 +456,14 @@ impl Service {
 
     fn inbox_item(&self, e: InboxEntry) -> ApiResult<InboxItem> {
         let offer_title = self.own_title(&e.offer_id)?;
+        let from_org_lookalike = self
+            .lookalike_of(&e.from_org)?
+            .map(|(name, key)| format!("name looks like {name}'s, key {}", key.fingerprint()));
         Ok(InboxItem {
             from_org_name: self.org_display_name(&e.from_org),
+            from_org_fingerprint: e.from_org.fingerprint(),
+            from_org_new: self.is_new_org(&e.from_org)?,
+            from_org_lookalike,
             from_org: e.from_org,
             id: e.id,
             offer_id: e.offer_id,
@@ -1011,8 +1018,15 @@ impl Service {
                     at: e.at,
                     actor: e.actor,
                     action: e.action,
+                    org_fingerprint: e
+                        .org
+                        .as_ref()
+                        .and_then(|h| h.parse::<OrgKey>().ok())
+                        .map(|o| o.fingerprint()),
                     org: e.org,
                     org_name,
+                    claimed_org: e.claimed_org,
+                    count: e.count,
                     record_id: e.record_id,
                     detail: e.detail,
                 }
@@ -3200,6 +3214,91 @@ mod tests {
             .await
             .expect("audit");
         assert_eq!(log.len(), 3, "one audit line per counted rejection");
+    }
+
+    /// A forged record (its signature fails) is filed under the peer that
+    /// sent it; the organisation it names is only claimed.
+    #[tokio::test]
+    async fn a_forgery_is_filed_under_its_sender_and_the_named_org_as_claimed() {
+        let n = node();
+        let svc = n.api.service();
+        let victim = OrgKey::from(&other(2).verifying_key());
+        let sender_key = other(3);
+        let sender = OrgKey::from(&sender_key.verifying_key());
+        let peer = crate::network::identity::peer_id(&sender).expect("peer id");
+        let mut forged = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
+        let last = forged.len() - 2;
+        forged[last] ^= 1;
+        let outcome = svc
+            .ingest(&forged, &format!("peer:{peer}"))
+            .expect("ingest");
+        assert!(outcome.is_err());
+        let log = n
+            .api
+            .audit(&AuditQuery {
+                action: "record_rejected".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].org.as_deref(), Some(sender.to_hex().as_str()));
+        assert_eq!(log[0].org_fingerprint, Some(sender.fingerprint()));
+        assert_eq!(
+            log[0].claimed_org.as_deref(),
+            Some(victim.to_hex().as_str())
+        );
+        // Filtering on the named organisation does not find it.
+        let of_victim = n
+            .api
+            .audit(&AuditQuery {
+                org: victim.to_hex(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert!(of_victim.iter().all(|r| r.action != "record_rejected"));
+    }
+
+    /// A card named like our own organisation (or a known one), from a
+    /// key seen later, is flagged with the other's name and fingerprint.
+    #[tokio::test]
+    async fn a_card_named_like_a_known_organisation_is_flagged() {
+        let n = node();
+        let svc = n.api.service();
+        let card = |name: &str| {
+            Body::OrgCard(skillmesh_protocol::kinds::OrgCard {
+                name: name.into(),
+                summary: String::new(),
+                website: None,
+                languages: Vec::new(),
+            })
+        };
+        let real = other(4);
+        let real_org = OrgKey::from(&real.verifying_key());
+        // Known here for a day (two seen in the same second are both flagged).
+        svc.store()
+            .note_org_seen(&real_org, clock::now() - 86_400)
+            .expect("seen");
+        assert!(ingest(svc, &envelope(&real, "org-card", 1, card("Contoso"))).is_ok());
+        let fake = other(5);
+        let fake_org = OrgKey::from(&fake.verifying_key());
+        assert!(ingest(svc, &envelope(&fake, "org-card", 1, card("C0nt\u{43e}so"))).is_ok());
+        let honest = other(6);
+        let honest_org = OrgKey::from(&honest.verifying_key());
+        assert!(ingest(svc, &envelope(&honest, "org-card", 1, card("Contoso Labs"))).is_ok());
+        let (name, key) = svc
+            .lookalike_of(&fake_org)
+            .expect("check")
+            .expect("flagged");
+        assert_eq!((name.as_str(), key), ("Contoso", real_org));
+        assert_eq!(
+            svc.lookalike_of(&real_org).expect("check"),
+            None,
+            "seen first"
+        );
+        assert_eq!(svc.lookalike_of(&honest_org).expect("check"), None);
+        assert!(svc.is_new_org(&fake_org).expect("new?"));
     }
 
     #[tokio::test]

@@ -538,6 +538,7 @@ impl NodeApi for Fake {
             id: "req-1".into(),
             offer_org: request.offer_org,
             offer_org_name: HOSTILE.into(),
+            offer_org_fingerprint: request.offer_org.fingerprint(),
             offer_id: request.offer_id,
             offer_title: HOSTILE.into(),
             goal: request.goal,
@@ -566,6 +567,7 @@ impl NodeApi for Fake {
             id: "req-1".into(),
             offer_org: remote_org(),
             offer_org_name: "Contoso".into(),
+            offer_org_fingerprint: remote_org().fingerprint(),
             offer_id: "cohort-1".into(),
             offer_title: "New managers".into(),
             goal: "Run a fair first review".into(),
@@ -680,8 +682,11 @@ impl NodeApi for Fake {
             action: "record_rejected".into(),
             org: Some(remote_org().to_hex()),
             org_name: Some(HOSTILE.into()),
+            org_fingerprint: Some(remote_org().fingerprint()),
+            claimed_org: Some(HOSTILE.into()),
             record_id: Some(HOSTILE.into()),
             detail: HOSTILE.into(),
+            count: 1,
         }])
     }
 

@@ -385,9 +385,16 @@ pub async fn audit<S: NodeApi>(
                                 td { (datetime(r.at)) }
                                 td { (r.actor) }
                                 td { code { (r.action) } }
-                                td { (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or("")) }
+                                td {
+                                    (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or(""))
+                                    @if let Some(fp) = &r.org_fingerprint { " " code.fingerprint { (fp) } }
+                                }
                                 td { (r.record_id.as_deref().unwrap_or("")) }
-                                td { (r.detail) }
+                                td {
+                                    (r.detail)
+                                    @if let Some(c) = &r.claimed_org { " " span.claimed { "(claims to be from " code { (c.get(..16).unwrap_or(c)) "…" } ")" } }
+                                    @if r.count > 1 { " " span.count { "×" (r.count) } }
+                                }
                             }
                         }
                     }
