@@ -176,7 +176,11 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     service.set_outbound(outbound_tx);
     let (network, network_tasks) =
         network::start(network_config, secret, service.clone(), outbound_rx).await?;
-    let housekeeping = tokio::spawn(housekeeping(service.clone(), network.clone()));
+    let housekeeping = tokio::spawn(housekeeping(
+        service.clone(),
+        network.clone(),
+        config.log.audit_retention_days,
+    ));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -252,8 +256,9 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
 /// and search, and after the store recovered from a fault (a full disk),
 /// reconciles with every peer afresh, to fetch what was gossiped while it
 /// could not be stored.
-async fn housekeeping(service: Service, network: NetworkHandle) {
+async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_days: u32) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     let mut recoveries = service.store().recoveries();
     loop {
         every.tick().await;
@@ -275,6 +280,19 @@ async fn housekeeping(service: Service, network: NetworkHandle) {
             Ok(Err(e)) => tracing::warn!(error = %e, "purging expired records failed"),
             Err(e) => tracing::warn!(error = %e, "purging expired records stopped"),
         }
+        // Audit retention: once an hour (and at start).
+        if minutes.is_multiple_of(60) {
+            let svc = service.clone();
+            let cutoff = crate::clock::now() - i64::from(audit_retention_days) * 86_400;
+            match tokio::task::spawn_blocking(move || svc.store().purge_audit_before(cutoff)).await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(entries = n, "dropped audit entries past retention"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping old audit entries failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping old audit entries stopped"),
+            }
+        }
+        minutes += 1;
     }
 }
 

@@ -997,6 +997,11 @@ impl Service {
             since,
             until,
             limit: Some(limit),
+            people: match query.who.as_str() {
+                "people" => Some(true),
+                "network" => Some(false),
+                _ => None,
+            },
         };
         let mut names: HashMap<String, Option<String>> = HashMap::new();
         Ok(self
@@ -3213,7 +3218,47 @@ mod tests {
             })
             .await
             .expect("audit");
-        assert_eq!(log.len(), 3, "one audit line per counted rejection");
+        // The two bad signatures from one sender in one minute are one
+        // entry with a count.
+        assert_eq!(log.iter().map(|r| r.count).sum::<u64>(), 3, "{log:?}");
+    }
+
+    /// A flood of thousands of rejections from one peer writes a few rows,
+    /// and an admin's action stays on the first page, and first among
+    /// people's actions.
+    #[tokio::test]
+    async fn a_flood_of_rejections_leaves_the_admins_action_findable() {
+        let n = node();
+        let svc = n.api.service();
+        let peer = crate::network::identity::peer_id(&OrgKey::from(&other(3).verifying_key()))
+            .expect("peer id");
+        let mut forged = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
+        let last = forged.len() - 2;
+        forged[last] ^= 1;
+        svc.set_federation_mode(skillmesh_config::FederationMode::Blocklist, "ana")
+            .expect("mode");
+        let refs: Vec<&[u8]> = (0..3000).map(|_| forged.as_slice()).collect();
+        for chunk in refs.chunks(500) {
+            svc.ingest_many(chunk, &format!("peer:{peer}"))
+                .expect("ingest");
+        }
+        let all = n.api.audit(&AuditQuery::default()).await.expect("audit");
+        let rejected: Vec<_> = all
+            .iter()
+            .filter(|r| r.action == "record_rejected")
+            .collect();
+        assert!(rejected.len() <= 4, "{} rows", rejected.len());
+        assert_eq!(rejected.iter().map(|r| r.count).sum::<u64>(), 3000);
+        assert!(all.iter().any(|r| r.actor == "ana"), "on the first page");
+        let people = n
+            .api
+            .audit(&AuditQuery {
+                who: "people".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(people.first().map(|r| r.actor.as_str()), Some("ana"));
     }
 
     /// A forged record (its signature fails) is filed under the peer that

@@ -915,6 +915,9 @@ pub struct AuditQuery {
     /// A UTC day, `YYYY-MM-DD`.
     pub day: String,
     pub limit: usize,
+    /// `people`: only what people (admins, members) did; `network`: only
+    /// the node's and other organisations' doings; else everything.
+    pub who: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

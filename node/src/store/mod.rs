@@ -89,6 +89,8 @@ pub struct Store {
     /// Serialises read-modify-write sequences (record upserts, counters).
     write_lock: Mutex<()>,
     audit_counter: AtomicU64,
+    /// Repeated refusals being counted into one audit entry per window.
+    aggregates: Mutex<audit::Aggregates>,
 }
 
 impl Store {
@@ -105,6 +107,7 @@ impl Store {
             kv,
             write_lock: Mutex::new(()),
             audit_counter,
+            aggregates: Mutex::new(Default::default()),
         })
     }
 

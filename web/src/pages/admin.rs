@@ -371,6 +371,11 @@ pub async fn audit<S: NodeApi>(
                         option value=(o.key.to_hex()) selected[query.org == o.key.to_hex()] { (o.name) }
                     }
                 }
+                select name="who" aria-label="Who" {
+                    option value="" { "Everyone" }
+                    option value="people" selected[query.who == "people"] { "People's actions" }
+                    option value="network" selected[query.who == "network"] { "Network" }
+                }
                 input type="text" name="action" value=(query.action) placeholder="action, e.g. record_rejected" aria-label="Action";
                 input type="date" name="day" value=(query.day) aria-label="Day (UTC)";
                 button type="submit" { "Filter" }
