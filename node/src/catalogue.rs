@@ -1196,6 +1196,7 @@ impl Catalogue {
             return SearchHit {
                 org: String::new(),
                 org_name: String::new(),
+                org_fingerprint: String::new(),
                 id: String::new(),
                 kind: String::new(),
                 title: String::new(),
@@ -1217,6 +1218,7 @@ impl Catalogue {
                 .get(&c.org)
                 .cloned()
                 .unwrap_or_else(|| c.org.short()),
+            org_fingerprint: c.org.fingerprint(),
             id: c.id.clone(),
             kind: c.kind.as_str().to_string(),
             title: c.title.clone(),

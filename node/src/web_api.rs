@@ -848,6 +848,9 @@ impl Service {
                 records: 0,
                 connected: false,
                 wants_to_join: false,
+                fingerprint: String::new(),
+                new: false,
+                lookalike: None,
             }))
         }
         let (mut federated, mut own_records) = (0, 0);
@@ -888,17 +891,23 @@ impl Service {
                 org_name: p
                     .org
                     .map_or_else(|| "unknown".to_string(), |o| self.org_display_name(&o)),
+                org_fingerprint: p.org.map(|o| o.fingerprint()),
                 peer_id: p.peer,
                 org: p.org,
             });
         }
         let mut orgs: Vec<OrgRow> = rows
             .into_values()
-            .map(|mut r| {
+            .map(|mut r| -> ApiResult<OrgRow> {
                 r.name = self.org_display_name(&r.key);
-                r
+                r.fingerprint = r.key.fingerprint();
+                r.new = self.is_new_org(&r.key)?;
+                r.lookalike = self.lookalike_of(&r.key)?.map(|(name, key)| {
+                    format!("name looks like {name}'s, key {}", key.fingerprint())
+                });
+                Ok(r)
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         orgs.sort_by(|a, b| {
             (b.wants_to_join, a.name.to_lowercase(), a.key).cmp(&(
                 a.wants_to_join,

@@ -303,6 +303,10 @@ pub struct SearchHit {
     /// The publishing organisation's key (hex) and name.
     pub org: String,
     pub org_name: String,
+    /// The publishing organisation's key fingerprint (`a1b2 c3d4 e5f6
+    /// 0718`), to tell two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     /// The record id within that organisation.
     pub id: String,
     pub kind: String,
@@ -863,6 +867,16 @@ pub struct OrgRow {
     pub connected: bool,
     /// It asked to join and waits for a decision.
     pub wants_to_join: bool,
+    /// The key's fingerprint (`a1b2 c3d4 e5f6 0718`).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// First seen here recently (and not allowed as a partner).
+    #[serde(default)]
+    pub new: bool,
+    /// Set when its name looks like another known organisation's:
+    /// "name looks like X's, key …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookalike: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -870,6 +884,9 @@ pub struct PeerRow {
     pub peer_id: String,
     pub org: Option<OrgKey>,
     pub org_name: String,
+    /// `org`'s key fingerprint, when the peer is an organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_fingerprint: Option<String>,
 }
 
 /// How many records were rejected for one reason.

@@ -81,6 +81,7 @@ fn hostile_hit() -> SearchHit {
     SearchHit {
         org: remote_org().to_hex(),
         org_name: HOSTILE.into(),
+        org_fingerprint: String::new(),
         id: "offer-1".into(),
         kind: "mentoring_offer".into(),
         title: HOSTILE.into(),
@@ -628,6 +629,9 @@ impl NodeApi for Fake {
                 records: 1,
                 connected: true,
                 wants_to_join: true,
+                fingerprint: String::new(),
+                new: false,
+                lookalike: None,
             }],
             peers: vec![],
             rejections: vec![RejectionCount {

@@ -141,7 +141,9 @@ pub async fn federation<S: NodeApi>(
                 ul #wants-to-join {
                     @for o in &joining.rows {
                         li data-org=(o.key.to_hex()) {
-                            strong { (o.name) } " " code { (o.key.short()) } " "
+                            strong { (o.name) } " " code { (o.key.fingerprint()) } " "
+                            @if o.new { span.badge.new-org { "new" } " " }
+                            @if let Some(w) = &o.lookalike { span.warning.lookalike { (w) } " " }
                             (button(&o.key.to_hex(), "allow", "Accept as partner"))
                             (button(&o.key.to_hex(), "refuse", "Refuse"))
                         }
@@ -168,7 +170,11 @@ pub async fn federation<S: NodeApi>(
                     tbody {
                         @for o in &listed.rows {
                             tr data-org=(o.key.to_hex()) {
-                                td { strong { (o.name) } br; code.meta { (o.key.short()) } }
+                                td {
+                                    strong { (o.name) } br; code.meta { (o.key.fingerprint()) }
+                                    @if o.new { " " span.badge.new-org { "new" } }
+                                    @if let Some(w) = &o.lookalike { br; span.warning.lookalike { (w) } }
+                                }
                                 td.listing { (o.listing.as_deref().unwrap_or("—")) }
                                 td { (o.records) }
                                 td { @if o.connected { "yes" } @else { "no" } }
@@ -520,6 +526,9 @@ mod tests {
             records: 0,
             connected: false,
             wants_to_join: false,
+            fingerprint: String::new(),
+            new: false,
+            lookalike: None,
         }
     }
 
