@@ -67,7 +67,12 @@ pub(crate) struct Draft {
     pub(crate) federation_approval_required: Option<Sourced<bool>>,
     pub(crate) federation_max_records_per_org: Option<Sourced<i64>>,
     pub(crate) federation_requests_per_minute: Option<Sourced<i64>>,
+    pub(crate) federation_new_org_hours: Option<Sourced<i64>>,
+    pub(crate) federation_new_org_requests_per_minute: Option<Sourced<i64>>,
+    pub(crate) federation_node_requests_per_minute: Option<Sourced<i64>>,
+    pub(crate) federation_max_pending_per_person: Option<Sourced<i64>>,
     pub(crate) metrics_listen: Option<Sourced<String>>,
     pub(crate) log_filter: Option<Sourced<String>>,
     pub(crate) log_format: Option<Sourced<String>>,
+    pub(crate) log_audit_retention_days: Option<Sourced<i64>>,
 }

@@ -26,6 +26,12 @@ const FEDERATION_MODE: &str = "SKILLMESH_FEDERATION_MODE";
 const FEDERATION_APPROVAL_REQUIRED: &str = "SKILLMESH_FEDERATION_APPROVAL_REQUIRED";
 const FEDERATION_MAX_RECORDS_PER_ORG: &str = "SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG";
 const FEDERATION_REQUESTS_PER_MINUTE: &str = "SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE";
+const FEDERATION_NEW_ORG_HOURS: &str = "SKILLMESH_FEDERATION_NEW_ORG_HOURS";
+const FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE: &str =
+    "SKILLMESH_FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE";
+const FEDERATION_NODE_REQUESTS_PER_MINUTE: &str = "SKILLMESH_FEDERATION_NODE_REQUESTS_PER_MINUTE";
+const FEDERATION_MAX_PENDING_PER_PERSON: &str = "SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON";
+const LOG_AUDIT_RETENTION_DAYS: &str = "SKILLMESH_LOG_AUDIT_RETENTION_DAYS";
 const METRICS_LISTEN: &str = "SKILLMESH_METRICS_LISTEN";
 const LOG: &str = "SKILLMESH_LOG";
 const LOG_FORMAT: &str = "SKILLMESH_LOG_FORMAT";
@@ -50,9 +56,14 @@ pub const ENV_VARS: &[&str] = &[
     FEDERATION_APPROVAL_REQUIRED,
     FEDERATION_MAX_RECORDS_PER_ORG,
     FEDERATION_REQUESTS_PER_MINUTE,
+    FEDERATION_NEW_ORG_HOURS,
+    FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE,
+    FEDERATION_NODE_REQUESTS_PER_MINUTE,
+    FEDERATION_MAX_PENDING_PER_PERSON,
     METRICS_LISTEN,
     LOG,
     LOG_FORMAT,
+    LOG_AUDIT_RETENTION_DAYS,
 ];
 
 /// Overlay every supported variable in `env` onto `draft`; unsupported names
@@ -128,6 +139,24 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         FEDERATION_REQUESTS_PER_MINUTE => {
             draft.federation_requests_per_minute =
                 Some(Sourced::new(parse_int(var, value)?, origin));
+        }
+        FEDERATION_NEW_ORG_HOURS => {
+            draft.federation_new_org_hours = Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE => {
+            draft.federation_new_org_requests_per_minute =
+                Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        FEDERATION_NODE_REQUESTS_PER_MINUTE => {
+            draft.federation_node_requests_per_minute =
+                Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        FEDERATION_MAX_PENDING_PER_PERSON => {
+            draft.federation_max_pending_per_person =
+                Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        LOG_AUDIT_RETENTION_DAYS => {
+            draft.log_audit_retention_days = Some(Sourced::new(parse_int(var, value)?, origin))
         }
         METRICS_LISTEN => {
             draft.metrics_listen =

@@ -64,6 +64,10 @@ struct FileFederation {
     approval_required: Option<bool>,
     max_records_per_org: Option<Int>,
     requests_per_minute: Option<Int>,
+    new_org_hours: Option<Int>,
+    new_org_requests_per_minute: Option<Int>,
+    node_requests_per_minute: Option<Int>,
+    max_pending_per_person: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,6 +81,7 @@ struct FileMetrics {
 struct FileLog {
     filter: Option<String>,
     format: Option<String>,
+    audit_retention_days: Option<Int>,
 }
 
 /// An integer of any sign, range-checked later with a message naming the
@@ -331,9 +336,29 @@ impl FileSchema {
                 federation.requests_per_minute.map(|i| i.0),
                 "federation.requests_per_minute",
             ),
+            federation_new_org_hours: at(
+                federation.new_org_hours.map(|i| i.0),
+                "federation.new_org_hours",
+            ),
+            federation_new_org_requests_per_minute: at(
+                federation.new_org_requests_per_minute.map(|i| i.0),
+                "federation.new_org_requests_per_minute",
+            ),
+            federation_node_requests_per_minute: at(
+                federation.node_requests_per_minute.map(|i| i.0),
+                "federation.node_requests_per_minute",
+            ),
+            federation_max_pending_per_person: at(
+                federation.max_pending_per_person.map(|i| i.0),
+                "federation.max_pending_per_person",
+            ),
             metrics_listen: at(metrics.listen, "metrics.listen"),
             log_filter: at(log.filter, "log.filter"),
             log_format: at(log.format, "log.format"),
+            log_audit_retention_days: at(
+                log.audit_retention_days.map(|i| i.0),
+                "log.audit_retention_days",
+            ),
         }
     }
 }

@@ -138,6 +138,31 @@ max_records_per_org = {max_records_per_org}
 # env: SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE
 requests_per_minute = {requests_per_minute}
 
+# Hours an organisation counts as new after this node first sees it (its
+# first record, request or connection), unless an admin allowed it as a
+# partner. New organisations share one request budget (below) and may
+# fill only half of a person's pending requests. Default: 72. Between 0
+# (no organisation is new) and 8760.
+# env: SKILLMESH_FEDERATION_NEW_ORG_HOURS
+new_org_hours = {new_org_hours}
+
+# Most requests per minute accepted from all new organisations together,
+# so that many fresh keys cannot flood people's inboxes. Default: 20;
+# at least 1.
+# env: SKILLMESH_FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE
+new_org_requests_per_minute = {new_org_requests_per_minute}
+
+# Most requests per minute accepted from all organisations together.
+# Default: 300; at least 1.
+# env: SKILLMESH_FEDERATION_NODE_REQUESTS_PER_MINUTE
+node_requests_per_minute = {node_requests_per_minute}
+
+# Most unanswered requests one person's inbox holds; further requests are
+# refused ("too many requests are waiting for this person"). New
+# organisations may fill only half of it. Default: 50; at least 2.
+# env: SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON
+max_pending_per_person = {max_pending_per_person}
+
 [metrics]
 # Address of a separate HTTP listener serving only GET /metrics, for
 # Prometheus (OpenMetrics text: peers, records per organisation, ingest and
@@ -159,6 +184,11 @@ filter = {log_filter}
 # log shippers. Default: "text".
 # env: SKILLMESH_LOG_FORMAT
 format = {log_format}
+
+# Days the audit log keeps its entries; older ones are deleted by a
+# background task every hour. Default: 180. Between 1 and 36500.
+# env: SKILLMESH_LOG_AUDIT_RETENTION_DAYS
+audit_retention_days = {audit_retention_days}
 "#,
             data_dir = path(&self.data_dir),
             key_file = path(&self.key_file),
@@ -182,6 +212,11 @@ format = {log_format}
             approval_required = self.federation.approval_required,
             max_records_per_org = self.federation.max_records_per_org,
             requests_per_minute = self.federation.requests_per_minute,
+            new_org_hours = self.federation.new_org_hours,
+            new_org_requests_per_minute = self.federation.new_org_requests_per_minute,
+            node_requests_per_minute = self.federation.node_requests_per_minute,
+            max_pending_per_person = self.federation.max_pending_per_person,
+            audit_retention_days = self.log.audit_retention_days,
             log_filter = toml_string(&self.log.filter),
             log_format = toml_string(self.log.format.as_str()),
         )

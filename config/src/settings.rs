@@ -31,6 +31,25 @@ pub const MAX_RECONCILE_INTERVAL_SECS: u64 = 3600;
 pub const DEFAULT_MAX_RECORDS_PER_ORG: u32 = 10_000;
 /// Default `federation.requests_per_minute`.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 60;
+/// Default `federation.new_org_hours`: an organisation first seen less
+/// than three days ago is new.
+pub const DEFAULT_NEW_ORG_HOURS: u32 = 72;
+/// Largest accepted `federation.new_org_hours` (a year).
+pub const MAX_NEW_ORG_HOURS: u32 = 365 * 24;
+/// Default `federation.new_org_requests_per_minute`: shared by every new
+/// organisation together.
+pub const DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE: u32 = 20;
+/// Default `federation.node_requests_per_minute`: all requests together.
+pub const DEFAULT_NODE_REQUESTS_PER_MINUTE: u32 = 300;
+/// Default `federation.max_pending_per_person`.
+pub const DEFAULT_MAX_PENDING_PER_PERSON: u32 = 50;
+/// Smallest accepted `federation.max_pending_per_person` (half of it is
+/// kept for organisations that are not new, so it must split in two).
+pub const MIN_MAX_PENDING_PER_PERSON: u32 = 2;
+/// Default `log.audit_retention_days`.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 180;
+/// Largest accepted `log.audit_retention_days` (about a hundred years).
+pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 /// Default `log.filter`.
 pub const DEFAULT_LOG_FILTER: &str = "info";
 /// File name of the default `key_file`, inside `data_dir`.
@@ -169,6 +188,19 @@ pub struct FederationSettings {
     pub max_records_per_org: u32,
     /// `federation.requests_per_minute`: per organisation, at least 1.
     pub requests_per_minute: u32,
+    /// `federation.new_org_hours`: an organisation first seen by this node
+    /// less than this many hours ago, and not an allowed partner, is new.
+    /// 0: none is.
+    pub new_org_hours: u32,
+    /// `federation.new_org_requests_per_minute`: requests from all new
+    /// organisations together, at least 1.
+    pub new_org_requests_per_minute: u32,
+    /// `federation.node_requests_per_minute`: requests from all
+    /// organisations together, at least 1.
+    pub node_requests_per_minute: u32,
+    /// `federation.max_pending_per_person`: unanswered requests one person's
+    /// inbox holds; new organisations may fill half of it.
+    pub max_pending_per_person: u32,
 }
 
 impl Default for FederationSettings {
@@ -178,6 +210,10 @@ impl Default for FederationSettings {
             approval_required: false,
             max_records_per_org: DEFAULT_MAX_RECORDS_PER_ORG,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            new_org_hours: DEFAULT_NEW_ORG_HOURS,
+            new_org_requests_per_minute: DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE,
+            node_requests_per_minute: DEFAULT_NODE_REQUESTS_PER_MINUTE,
+            max_pending_per_person: DEFAULT_MAX_PENDING_PER_PERSON,
         }
     }
 }
@@ -199,6 +235,9 @@ pub struct LogSettings {
     /// `log.format`: plain text for people, or one JSON object per line
     /// for log shippers.
     pub format: LogFormat,
+    /// `log.audit_retention_days`: audit entries older than this are
+    /// deleted by a background task.
+    pub audit_retention_days: u32,
 }
 
 impl Default for LogSettings {
@@ -206,6 +245,7 @@ impl Default for LogSettings {
         LogSettings {
             filter: DEFAULT_LOG_FILTER.to_owned(),
             format: LogFormat::default(),
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
         }
     }
 }

@@ -8,8 +8,9 @@ use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
     Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings,
-    MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_ORG_NAME_BYTES,
-    MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS,
+    MAX_AUDIT_RETENTION_DAYS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS,
+    MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS,
+    MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
     MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OrgSettings, WebSettings,
 };
 use crate::text::shown;
@@ -97,6 +98,22 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
             Some(rate) => positive_u32(rate)?,
             None => defaults.requests_per_minute,
         },
+        new_org_hours: match draft.federation_new_org_hours {
+            Some(h) => u32_in(h, 0, MAX_NEW_ORG_HOURS)?,
+            None => defaults.new_org_hours,
+        },
+        new_org_requests_per_minute: match draft.federation_new_org_requests_per_minute {
+            Some(rate) => positive_u32(rate)?,
+            None => defaults.new_org_requests_per_minute,
+        },
+        node_requests_per_minute: match draft.federation_node_requests_per_minute {
+            Some(rate) => positive_u32(rate)?,
+            None => defaults.node_requests_per_minute,
+        },
+        max_pending_per_person: match draft.federation_max_pending_per_person {
+            Some(n) => u32_in(n, MIN_MAX_PENDING_PER_PERSON, u32::MAX)?,
+            None => defaults.max_pending_per_person,
+        },
     };
 
     let metrics = MetricsSettings {
@@ -115,6 +132,10 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         format: match draft.log_format {
             Some(format) => log_format(format)?,
             None => defaults.format,
+        },
+        audit_retention_days: match draft.log_audit_retention_days {
+            Some(days) => u32_in(days, 1, MAX_AUDIT_RETENTION_DAYS)?,
+            None => defaults.audit_retention_days,
         },
     };
 
@@ -346,6 +367,12 @@ fn in_range(value: Sourced<i64>, min: u64, max: u64) -> Result<u64, ConfigError>
             format!("{value} is out of range (must be between {min} and {max})"),
         )),
     }
+}
+
+/// A whole number between `min` and `max` (both within u32).
+fn u32_in(value: Sourced<i64>, min: u32, max: u32) -> Result<u32, ConfigError> {
+    let v = in_range(value, u64::from(min), u64::from(max))?;
+    Ok(u32::try_from(v).unwrap_or(max))
 }
 
 fn positive_u32(value: Sourced<i64>) -> Result<u32, ConfigError> {
@@ -591,6 +618,31 @@ mod tests {
         assert!(validate(rate(i64::from(u32::MAX)), Path::new("")).is_ok());
         assert!(error(rate(0)).starts_with("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE: 0 is out"));
         assert!(error(rate(i64::from(u32::MAX) + 1)).contains("out of range"));
+
+        let pending = |n: i64| Draft {
+            federation_max_pending_per_person: file(n, "federation.max_pending_per_person"),
+            ..base()
+        };
+        assert!(validate(pending(2), Path::new("")).is_ok());
+        assert_eq!(
+            error(pending(1)),
+            "federation.max_pending_per_person: 1 is out of range (must be between 2 and 4294967295)"
+        );
+        let hours = |n: i64| Draft {
+            federation_new_org_hours: file(n, "federation.new_org_hours"),
+            ..base()
+        };
+        assert!(validate(hours(0), Path::new("")).is_ok());
+        assert!(error(hours(8761)).starts_with("federation.new_org_hours: 8761 is out of range"));
+        let retention = |n: i64| Draft {
+            log_audit_retention_days: env(n, "SKILLMESH_LOG_AUDIT_RETENTION_DAYS"),
+            ..base()
+        };
+        assert!(validate(retention(1), Path::new("")).is_ok());
+        assert_eq!(
+            error(retention(0)),
+            "SKILLMESH_LOG_AUDIT_RETENTION_DAYS: 0 is out of range (must be between 1 and 36500)"
+        );
 
         let max = Draft {
             federation_max_records_per_org: file(0, "federation.max_records_per_org"),

@@ -167,12 +167,31 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE", "8", |c| {
             c.federation.requests_per_minute = 8;
         }),
+        ("SKILLMESH_FEDERATION_NEW_ORG_HOURS", "0", |c| {
+            c.federation.new_org_hours = 0;
+        }),
+        (
+            "SKILLMESH_FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE",
+            "9",
+            |c| {
+                c.federation.new_org_requests_per_minute = 9;
+            },
+        ),
+        ("SKILLMESH_FEDERATION_NODE_REQUESTS_PER_MINUTE", "90", |c| {
+            c.federation.node_requests_per_minute = 90;
+        }),
+        ("SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON", "4", |c| {
+            c.federation.max_pending_per_person = 4;
+        }),
         ("SKILLMESH_METRICS_LISTEN", "127.0.0.1:9464", |c| {
             c.metrics.listen = Some(([127, 0, 0, 1], 9464).into());
         }),
         ("SKILLMESH_LOG", "warn", |c| c.log.filter = "warn".into()),
         ("SKILLMESH_LOG_FORMAT", "json", |c| {
             c.log.format = LogFormat::Json
+        }),
+        ("SKILLMESH_LOG_AUDIT_RETENTION_DAYS", "30", |c| {
+            c.log.audit_retention_days = 30
         }),
     ];
     assert_eq!(cases.len(), ENV_VARS.len(), "every variable has a case");

@@ -181,6 +181,8 @@ fn add_account(
         org: None,
         record_id: Some(person_id.to_string()),
         detail: format!("{email} ({})", role.as_str()),
+        claimed_org: None,
+        count: 1,
     };
     // A race with another add of the same name ends here as AlreadyExists.
     store.add_account(&account, new_person, &audit)?;

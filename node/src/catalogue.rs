@@ -656,6 +656,14 @@ impl Catalogue {
             .collect()
     }
 
+    /// Every organisation card name held, with its organisation.
+    pub fn org_names(&self) -> Vec<(OrgKey, String)> {
+        self.org_names
+            .iter()
+            .map(|(o, n)| (*o, n.clone()))
+            .collect()
+    }
+
     /// The name on `org`'s organisation card, if we have held one.
     pub fn org_name(&self, org: &OrgKey) -> Option<&str> {
         self.org_names.get(org).map(String::as_str)
@@ -1198,6 +1206,7 @@ impl Catalogue {
             return SearchHit {
                 org: String::new(),
                 org_name: String::new(),
+                org_fingerprint: String::new(),
                 id: String::new(),
                 kind: String::new(),
                 title: String::new(),
@@ -1219,6 +1228,7 @@ impl Catalogue {
                 .get(&c.org)
                 .cloned()
                 .unwrap_or_else(|| c.org.short()),
+            org_fingerprint: c.org.fingerprint(),
             id: c.id.clone(),
             kind: c.kind.as_str().to_string(),
             title: c.title.clone(),

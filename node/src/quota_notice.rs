@@ -199,6 +199,8 @@ impl Service {
                     "our record was refused: over quota ({} of {} records)",
                     notice.held, notice.limit
                 ),
+                claimed_org: None,
+                count: 1,
             });
         let kept = QuotaNotice {
             from: sender,

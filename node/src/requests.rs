@@ -8,10 +8,6 @@
 //! answers survive restarts of either side and are delivered by the
 //! courier (see `network::courier`) once the other node is reachable.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use skillmesh_protocol::kinds::{
     Answer, Contact, Decision, EventSession, Group, GroupMember, Kudos, OfferStatus, Request,
 };
@@ -41,6 +37,15 @@ pub enum Refusal {
     NotAdmitted,
     #[error("too many requests; try again later")]
     RateLimited,
+    /// The budget all new organisations share, or the node-wide one, is
+    /// spent (see `request_limits`).
+    #[error("too many requests to this node; try again later")]
+    Busy,
+    /// The offering person's inbox holds as many unanswered requests as
+    /// it may (`federation.max_pending_per_person`; half of that for new
+    /// organisations).
+    #[error("this person has too many requests waiting for an answer; ask again later")]
+    TooManyWaiting,
     #[error("no such offer")]
     NoSuchOffer,
     #[error("the offer is not open")]
@@ -97,33 +102,6 @@ impl Delivery {
             | Delivery::Answer { to, .. }
             | Delivery::Kudos { to, .. }
             | Delivery::FollowerCount { to, .. } => *to,
-        }
-    }
-}
-
-/// Per-organisation token buckets for incoming requests.
-#[derive(Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<OrgKey, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    /// Takes one token from `org`'s bucket of `per_minute` tokens.
-    pub fn allow(&self, org: &OrgKey, per_minute: u32) -> bool {
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let cap = f64::from(per_minute.max(1));
-        let now = Instant::now();
-        let (tokens, last) = buckets.entry(*org).or_insert((cap, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * cap / 60.0).min(cap);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 }
@@ -677,6 +655,7 @@ impl Service {
                 return Ok(Err(r));
             }
         };
+        self.note_seen(&sender)?;
         let refuse = |r: Refusal| -> Result<std::result::Result<(), Refusal>> {
             self.audit(
                 &actor,
@@ -706,11 +685,11 @@ impl Service {
             // Delivered before (the acknowledgement was lost): same answer.
             return Ok(Ok(()));
         }
-        if !self
-            .rate_limiter()
-            .allow(&sender, self.inbound().requests_per_minute)
-        {
-            return refuse(Refusal::RateLimited);
+        let new = self.is_new_org(&sender)?;
+        match self.request_limits().check(&sender, new) {
+            Ok(()) => {}
+            Err(crate::request_limits::Exceeded::Org) => return refuse(Refusal::RateLimited),
+            Err(_) => return refuse(Refusal::Busy),
         }
         let owner = match self.check_offer(
             &req.offer_id,
@@ -724,6 +703,14 @@ impl Service {
             Ok(owner) => owner,
             Err(r) => return refuse(r),
         };
+        let answered_at_once =
+            req.session.is_some() || req.contribution.is_some() || req.withdraw.is_some();
+        if !answered_at_once
+            && let Some(person) = &owner
+            && !self.room_in_inbox(person, new)?
+        {
+            return refuse(Refusal::TooManyWaiting);
+        }
         let entry = InboxEntry {
             from_org: sender,
             id: record.header.id.clone(),
@@ -775,6 +762,33 @@ impl Service {
             )?;
         }
         Ok(Ok(()))
+    }
+
+    /// Whether `person`'s inbox may take one more unanswered request, from
+    /// a new organisation (`new`) or another: all together may hold
+    /// `federation.max_pending_per_person`, those from new organisations
+    /// half of that, so a flood from fresh keys leaves room for the rest.
+    fn room_in_inbox(&self, person: &str, new: bool) -> Result<bool> {
+        let cap = usize::try_from(self.inbound().max_pending_per_person).unwrap_or(usize::MAX);
+        let pending: Vec<InboxEntry> = self
+            .store()
+            .inbox()?
+            .into_iter()
+            .filter(|e| e.owner.as_deref() == Some(person) && e.status == InboxStatus::Pending)
+            .collect();
+        if pending.len() >= cap {
+            return Ok(false);
+        }
+        if !new {
+            return Ok(true);
+        }
+        let mut from_new = 0;
+        for e in &pending {
+            if self.is_new_org(&e.from_org)? {
+                from_new += 1;
+            }
+        }
+        Ok(from_new < cap / 2)
     }
 
     /// The offering person answers a request in their inbox.

@@ -159,6 +159,10 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         mode: config.federation.mode,
         max_records_per_org: u64::from(config.federation.max_records_per_org),
         requests_per_minute: config.federation.requests_per_minute,
+        new_org_hours: config.federation.new_org_hours,
+        new_org_requests_per_minute: config.federation.new_org_requests_per_minute,
+        node_requests_per_minute: config.federation.node_requests_per_minute,
+        max_pending_per_person: config.federation.max_pending_per_person,
     };
     // One set of metrics per node (a demo runs several in one process).
     let metrics = Metrics::new(identity.org());
@@ -183,7 +187,11 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         service.clone(),
         notices_rx,
     ));
-    let housekeeping = tokio::spawn(housekeeping(service.clone(), network.clone()));
+    let housekeeping = tokio::spawn(housekeeping(
+        service.clone(),
+        network.clone(),
+        config.log.audit_retention_days,
+    ));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -260,8 +268,9 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
 /// and search, and after the store recovered from a fault (a full disk),
 /// reconciles with every peer afresh, to fetch what was gossiped while it
 /// could not be stored.
-async fn housekeeping(service: Service, network: NetworkHandle) {
+async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_days: u32) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     let mut recoveries = service.store().recoveries();
     loop {
         every.tick().await;
@@ -283,6 +292,19 @@ async fn housekeeping(service: Service, network: NetworkHandle) {
             Ok(Err(e)) => tracing::warn!(error = %e, "purging expired records failed"),
             Err(e) => tracing::warn!(error = %e, "purging expired records stopped"),
         }
+        // Audit retention: once an hour (and at start).
+        if minutes.is_multiple_of(60) {
+            let svc = service.clone();
+            let cutoff = crate::clock::now() - i64::from(audit_retention_days) * 86_400;
+            match tokio::task::spawn_blocking(move || svc.store().purge_audit_before(cutoff)).await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(entries = n, "dropped audit entries past retention"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping old audit entries failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping old audit entries stopped"),
+            }
+        }
+        minutes += 1;
     }
 }
 

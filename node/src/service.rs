@@ -96,6 +96,16 @@ pub fn random_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}-{}", hex::encode(b)))
 }
 
+/// The organisation of the peer an ingest actor names (`peer:<peer id>`
+/// for gossip, `sync:<peer id>` for sync), if it names one whose peer id
+/// is an organisation key.
+pub fn sender_org(actor: &str) -> Option<OrgKey> {
+    let peer = actor
+        .strip_prefix("peer:")
+        .or_else(|| actor.strip_prefix("sync:"))?;
+    crate::network::identity::org_of(&peer.parse().ok()?)
+}
+
 /// The record id of a person's expertise listing.
 pub fn listing_id(person_id: &str) -> String {
     format!("listing-{person_id}")
@@ -119,7 +129,7 @@ struct Inner {
     /// What search runs over (the catalogue and the index); updated
     /// after every store batch that changes, retracts or purges records.
     search: Search,
-    rate: crate::requests::RateLimiter,
+    rate: crate::request_limits::RequestLimits,
     /// Quota notices to partners: when each was last sent, and where they
     /// go (see [`crate::quota_notice`]).
     quota_notices: crate::quota_notice::Notices,
@@ -151,6 +161,15 @@ pub struct InboundSettings {
     pub mode: FederationMode,
     pub max_records_per_org: u64,
     pub requests_per_minute: u32,
+    /// Hours an organisation counts as new after it was first seen.
+    pub new_org_hours: u32,
+    /// Requests a minute from all new organisations together.
+    pub new_org_requests_per_minute: u32,
+    /// Requests a minute from all organisations together.
+    pub node_requests_per_minute: u32,
+    /// Unanswered requests one person's inbox holds (new organisations
+    /// may fill half).
+    pub max_pending_per_person: u32,
 }
 
 impl Default for InboundSettings {
@@ -160,6 +179,10 @@ impl Default for InboundSettings {
             mode: FederationMode::Open,
             max_records_per_org: 10_000,
             requests_per_minute: 60,
+            new_org_hours: skillmesh_config::DEFAULT_NEW_ORG_HOURS,
+            new_org_requests_per_minute: skillmesh_config::DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE,
+            node_requests_per_minute: skillmesh_config::DEFAULT_NODE_REQUESTS_PER_MINUTE,
+            max_pending_per_person: skillmesh_config::DEFAULT_MAX_PENDING_PER_PERSON,
         }
     }
 }
@@ -235,7 +258,11 @@ impl Service {
                 inbound,
                 mode: RwLock::new(mode),
                 search,
-                rate: Default::default(),
+                rate: crate::request_limits::RequestLimits::new(
+                    inbound.requests_per_minute,
+                    inbound.new_org_requests_per_minute,
+                    inbound.node_requests_per_minute,
+                ),
                 quota_notices: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
                 answer_lock: std::sync::Mutex::new(()),
@@ -346,6 +373,8 @@ impl Service {
             org: None,
             record_id: None,
             detail,
+            claimed_org: None,
+            count: 1,
         };
         store.set_federation_mode(mode, &audit)?;
         *held = mode;
@@ -502,8 +531,74 @@ impl Service {
         &self.inner.quota_notices
     }
 
-    pub(crate) fn rate_limiter(&self) -> &crate::requests::RateLimiter {
+    pub(crate) fn request_limits(&self) -> &crate::request_limits::RequestLimits {
         &self.inner.rate
+    }
+
+    /// When this node first saw `org` (unix seconds; 0 for before it kept
+    /// track), if it has.
+    pub fn first_seen(&self, org: &OrgKey) -> Result<Option<i64>> {
+        Ok(self.inner.store.org_first_seen(org)?)
+    }
+
+    /// Notes that something from `org` arrived now (only the first time
+    /// is kept). Our own organisation is not noted.
+    pub(crate) fn note_seen(&self, org: &OrgKey) -> Result<()> {
+        if *org != self.org() {
+            self.inner.store.note_org_seen(org, clock::now())?;
+        }
+        Ok(())
+    }
+
+    /// The organisation whose name `org`'s name looks like (ignoring case
+    /// and look-alike characters; see [`crate::lookalike`]), when `org`
+    /// should be flagged for it: its name, and its key. Our own name
+    /// counts. `org` is flagged unless an admin allowed it as a partner,
+    /// and only against a key that is ours, a partner's, or was seen here
+    /// no later than `org` was (the newcomer is the suspect).
+    pub fn lookalike_of(&self, org: &OrgKey) -> Result<Option<(String, OrgKey)>> {
+        use crate::store::OrgListing;
+        if *org == self.org() || self.inner.store.org_listing(org)? == Some(OrgListing::Allowed) {
+            return Ok(None);
+        }
+        let Some(name) = self.inner.search.org_name(org) else {
+            return Ok(None);
+        };
+        let seen = |o: &OrgKey| -> Result<i64> { Ok(self.first_seen(o)?.unwrap_or(i64::MAX)) };
+        let mine = seen(org)?;
+        let mut known = self.inner.search.org_names();
+        known.push((self.org(), self.org_name().to_string()));
+        known.sort_by_key(|k| k.0);
+        for (other, other_name) in known {
+            if other == *org || !crate::lookalike::looks_alike(&name, &other_name) {
+                continue;
+            }
+            if other == self.org()
+                || self.inner.store.org_listing(&other)? == Some(OrgListing::Allowed)
+                || seen(&other)? <= mine
+            {
+                return Ok(Some((other_name, other)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `org` is new here: first seen less than
+    /// `federation.new_org_hours` ago (or never), and not allowed as a
+    /// partner by an admin. Our own organisation never is.
+    pub fn is_new_org(&self, org: &OrgKey) -> Result<bool> {
+        if *org == self.org() {
+            return Ok(false);
+        }
+        let window = i64::from(self.inner.inbound.new_org_hours) * 3600;
+        if window == 0 {
+            return Ok(false);
+        }
+        let recent = match self.first_seen(org)? {
+            Some(at) => clock::now() - at < window,
+            None => true,
+        };
+        Ok(recent && self.inner.store.org_listing(org)? != Some(crate::store::OrgListing::Allowed))
     }
 
     /// Held while a request is answered (see `Inner::answer_lock`).
@@ -565,6 +660,8 @@ impl Service {
             org: org.map(|o| o.to_hex()),
             record_id: record_id.map(str::to_string),
             detail,
+            claimed_org: None,
+            count: 1,
         }])?;
         Ok(())
     }
@@ -602,6 +699,8 @@ impl Service {
             org: Some(org.to_hex()),
             record_id: Some(id.to_string()),
             detail: format!("{} seq {seq}", record.kind()),
+            claimed_org: None,
+            count: 1,
         };
         self.inner
             .store
@@ -806,6 +905,8 @@ impl Service {
             org: None,
             record_id: Some(id.to_string()),
             detail: item.body.kind().to_string(),
+            claimed_org: None,
+            count: 1,
         };
         self.inner.store.add_item_audited(&item, &[audit])?;
         self.inner.search.keep_inside(id)?;
@@ -1000,7 +1101,18 @@ impl Service {
                 org: org.map(|o| o.to_hex()),
                 record_id: id.map(str::to_string),
                 detail,
+                claimed_org: None,
+                count: 1,
             };
+        // The organisation of the peer that sent these, when `from` names
+        // one (`peer:<id>` or `sync:<id>`): it is the one a rejection is
+        // filed under, and it was seen now.
+        let sender = sender_org(from);
+        let mut seen: std::collections::HashSet<OrgKey> = std::collections::HashSet::new();
+        if let Some(s) = sender {
+            seen.insert(s);
+            self.note_seen(&s)?;
+        }
         // Verification (the expensive part) runs in parallel with other
         // ingests; policy, quota and storing run one ingest at a time, so
         // two batches cannot both take an organisation's last quota place.
@@ -1014,13 +1126,18 @@ impl Service {
             let record = match opened {
                 Ok(r) => r,
                 Err(reason) => {
+                    // Filed under the peer that sent it; the organisation
+                    // it names is only claimed (its signature failed).
                     let signer = skillmesh_protocol::split(bytes).ok().map(|p| p.signer);
-                    audit.push(entry(
-                        crate::store::RECORD_REJECTED,
-                        signer,
-                        None,
-                        format!("{}: {reason}", reason.code()),
-                    ));
+                    audit.push(AuditEntry {
+                        claimed_org: signer.map(|o| o.to_hex()),
+                        ..entry(
+                            crate::store::RECORD_REJECTED,
+                            sender,
+                            None,
+                            format!("{}: {reason}", reason.code()),
+                        )
+                    });
                     results[i] = Some(Err(reason));
                     continue;
                 }
@@ -1040,6 +1157,9 @@ impl Service {
                 continue;
             }
             let org = record.header.org;
+            if seen.insert(org) {
+                self.note_seen(&org)?;
+            }
             let id = record.header.id.as_str();
             let retraction = record.kind() == skillmesh_protocol::Kind::Retraction;
             let store = &self.inner.store;

@@ -407,6 +407,7 @@ impl Service {
     fn outbox_item(&self, e: OutboxEntry) -> OutboxItem {
         OutboxItem {
             offer_org_name: self.org_display_name(&e.offer_org),
+            offer_org_fingerprint: e.offer_org.fingerprint(),
             // A store error here only hides the "feedback given" mark.
             feedback_given: self.store().feedback(&e.id).ok().flatten().is_some(),
             contribution: e.changes_programme(),
@@ -473,8 +474,14 @@ impl Service {
 
     fn inbox_item(&self, e: InboxEntry) -> ApiResult<InboxItem> {
         let offer_title = self.own_title(&e.offer_id)?;
+        let from_org_lookalike = self
+            .lookalike_of(&e.from_org)?
+            .map(|(name, key)| format!("name looks like {name}'s, key {}", key.fingerprint()));
         Ok(InboxItem {
             from_org_name: self.org_display_name(&e.from_org),
+            from_org_fingerprint: e.from_org.fingerprint(),
+            from_org_new: self.is_new_org(&e.from_org)?,
+            from_org_lookalike,
             from_org: e.from_org,
             id: e.id,
             offer_id: e.offer_id,
@@ -860,6 +867,9 @@ impl Service {
                 records: 0,
                 connected: false,
                 wants_to_join: false,
+                fingerprint: String::new(),
+                new: false,
+                lookalike: None,
             }))
         }
         let (mut federated, mut own_records) = (0, 0);
@@ -905,17 +915,23 @@ impl Service {
                 org_name: p
                     .org
                     .map_or_else(|| "unknown".to_string(), |o| self.org_display_name(&o)),
+                org_fingerprint: p.org.map(|o| o.fingerprint()),
                 peer_id: p.peer,
                 org: p.org,
             });
         }
         let mut orgs: Vec<OrgRow> = rows
             .into_values()
-            .map(|mut r| {
+            .map(|mut r| -> ApiResult<OrgRow> {
                 r.name = self.org_display_name(&r.key);
-                r
+                r.fingerprint = r.key.fingerprint();
+                r.new = self.is_new_org(&r.key)?;
+                r.lookalike = self.lookalike_of(&r.key)?.map(|(name, key)| {
+                    format!("name looks like {name}'s, key {}", key.fingerprint())
+                });
+                Ok(r)
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         orgs.sort_by(|a, b| {
             (b.wants_to_join, a.name.to_lowercase(), a.key).cmp(&(
                 a.wants_to_join,
@@ -1039,6 +1055,11 @@ impl Service {
             since,
             until,
             limit: Some(limit),
+            people: match query.who.as_str() {
+                "people" => Some(true),
+                "network" => Some(false),
+                _ => None,
+            },
         };
         let mut names: HashMap<String, Option<String>> = HashMap::new();
         Ok(self
@@ -1060,8 +1081,15 @@ impl Service {
                     at: e.at,
                     actor: e.actor,
                     action: e.action,
+                    org_fingerprint: e
+                        .org
+                        .as_ref()
+                        .and_then(|h| h.parse::<OrgKey>().ok())
+                        .map(|o| o.fingerprint()),
                     org: e.org,
                     org_name,
+                    claimed_org: e.claimed_org,
+                    count: e.count,
                     record_id: e.record_id,
                     detail: e.detail,
                 }
@@ -3256,7 +3284,132 @@ mod tests {
             })
             .await
             .expect("audit");
-        assert_eq!(log.len(), 3, "one audit line per counted rejection");
+        // The two bad signatures from one sender in one minute are one
+        // entry with a count.
+        assert_eq!(log.iter().map(|r| r.count).sum::<u64>(), 3, "{log:?}");
+    }
+
+    /// A flood of thousands of rejections from one peer writes a few rows,
+    /// and an admin's action stays on the first page, and first among
+    /// people's actions.
+    #[tokio::test]
+    async fn a_flood_of_rejections_leaves_the_admins_action_findable() {
+        let n = node();
+        let svc = n.api.service();
+        let peer = crate::network::identity::peer_id(&OrgKey::from(&other(3).verifying_key()))
+            .expect("peer id");
+        let mut forged = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
+        let last = forged.len() - 2;
+        forged[last] ^= 1;
+        svc.set_federation_mode(skillmesh_config::FederationMode::Blocklist, "ana", &[])
+            .expect("mode");
+        let refs: Vec<&[u8]> = (0..3000).map(|_| forged.as_slice()).collect();
+        for chunk in refs.chunks(500) {
+            svc.ingest_many(chunk, &format!("peer:{peer}"))
+                .expect("ingest");
+        }
+        let all = n.api.audit(&AuditQuery::default()).await.expect("audit");
+        let rejected: Vec<_> = all
+            .iter()
+            .filter(|r| r.action == "record_rejected")
+            .collect();
+        assert!(rejected.len() <= 4, "{} rows", rejected.len());
+        assert_eq!(rejected.iter().map(|r| r.count).sum::<u64>(), 3000);
+        assert!(all.iter().any(|r| r.actor == "ana"), "on the first page");
+        let people = n
+            .api
+            .audit(&AuditQuery {
+                who: "people".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(people.first().map(|r| r.actor.as_str()), Some("ana"));
+    }
+
+    /// A forged record (its signature fails) is filed under the peer that
+    /// sent it; the organisation it names is only claimed.
+    #[tokio::test]
+    async fn a_forgery_is_filed_under_its_sender_and_the_named_org_as_claimed() {
+        let n = node();
+        let svc = n.api.service();
+        let victim = OrgKey::from(&other(2).verifying_key());
+        let sender_key = other(3);
+        let sender = OrgKey::from(&sender_key.verifying_key());
+        let peer = crate::network::identity::peer_id(&sender).expect("peer id");
+        let mut forged = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
+        let last = forged.len() - 2;
+        forged[last] ^= 1;
+        let outcome = svc
+            .ingest(&forged, &format!("peer:{peer}"))
+            .expect("ingest");
+        assert!(outcome.is_err());
+        let log = n
+            .api
+            .audit(&AuditQuery {
+                action: "record_rejected".into(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].org.as_deref(), Some(sender.to_hex().as_str()));
+        assert_eq!(log[0].org_fingerprint, Some(sender.fingerprint()));
+        assert_eq!(
+            log[0].claimed_org.as_deref(),
+            Some(victim.to_hex().as_str())
+        );
+        // Filtering on the named organisation does not find it.
+        let of_victim = n
+            .api
+            .audit(&AuditQuery {
+                org: victim.to_hex(),
+                ..AuditQuery::default()
+            })
+            .await
+            .expect("audit");
+        assert!(of_victim.iter().all(|r| r.action != "record_rejected"));
+    }
+
+    /// A card named like our own organisation (or a known one), from a
+    /// key seen later, is flagged with the other's name and fingerprint.
+    #[tokio::test]
+    async fn a_card_named_like_a_known_organisation_is_flagged() {
+        let n = node();
+        let svc = n.api.service();
+        let card = |name: &str| {
+            Body::OrgCard(skillmesh_protocol::kinds::OrgCard {
+                name: name.into(),
+                summary: String::new(),
+                website: None,
+                languages: Vec::new(),
+            })
+        };
+        let real = other(4);
+        let real_org = OrgKey::from(&real.verifying_key());
+        // Known here for a day (two seen in the same second are both flagged).
+        svc.store()
+            .note_org_seen(&real_org, clock::now() - 86_400)
+            .expect("seen");
+        assert!(ingest(svc, &envelope(&real, "org-card", 1, card("Contoso"))).is_ok());
+        let fake = other(5);
+        let fake_org = OrgKey::from(&fake.verifying_key());
+        assert!(ingest(svc, &envelope(&fake, "org-card", 1, card("C0nt\u{43e}so"))).is_ok());
+        let honest = other(6);
+        let honest_org = OrgKey::from(&honest.verifying_key());
+        assert!(ingest(svc, &envelope(&honest, "org-card", 1, card("Contoso Labs"))).is_ok());
+        let (name, key) = svc
+            .lookalike_of(&fake_org)
+            .expect("check")
+            .expect("flagged");
+        assert_eq!((name.as_str(), key), ("Contoso", real_org));
+        assert_eq!(
+            svc.lookalike_of(&real_org).expect("check"),
+            None,
+            "seen first"
+        );
+        assert_eq!(svc.lookalike_of(&honest_org).expect("check"), None);
+        assert!(svc.is_new_org(&fake_org).expect("new?"));
     }
 
     #[tokio::test]

@@ -59,6 +59,8 @@ fn write(store: &Store, round: u32, i: u64) {
                 org: None,
                 record_id: None,
                 detail: format!("p{round}-{i}"),
+                claimed_org: None,
+                count: 1,
             }])
             .expect("audit");
     }

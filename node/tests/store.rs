@@ -200,6 +200,8 @@ fn everything_survives_a_reopen() {
                     org: None,
                     record_id: Some("ana".into()),
                     detail: "ana@example.org (admin)".into(),
+                    claimed_org: None,
+                    count: 1,
                 },
             )
             .expect("account");
@@ -237,6 +239,8 @@ fn audit_log_filters_by_org_action_and_time_newest_first() {
         org: Some(org.into()),
         record_id: None,
         detail: String::new(),
+        claimed_org: None,
+        count: 1,
     };
     {
         let store = Store::open(dir.path()).expect("open");

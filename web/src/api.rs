@@ -303,6 +303,10 @@ pub struct SearchHit {
     /// The publishing organisation's key (hex) and name.
     pub org: String,
     pub org_name: String,
+    /// The publishing organisation's key fingerprint (`a1b2 c3d4 e5f6
+    /// 0718`), to tell two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     /// The record id within that organisation.
     pub id: String,
     pub kind: String,
@@ -626,6 +630,17 @@ pub enum RequestStatus {
 pub struct InboxItem {
     pub from_org: OrgKey,
     pub from_org_name: String,
+    /// The sending organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`),
+    /// to tell two organisations of the same name apart.
+    #[serde(default)]
+    pub from_org_fingerprint: String,
+    /// The sending organisation was first seen here recently.
+    #[serde(default)]
+    pub from_org_new: bool,
+    /// Set when the sender's name looks like another organisation's:
+    /// "name looks like X's, key …". Accepting asks for confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_org_lookalike: Option<String>,
     pub id: String,
     pub offer_id: String,
     pub offer_title: String,
@@ -647,6 +662,9 @@ pub struct OutboxItem {
     pub id: String,
     pub offer_org: OrgKey,
     pub offer_org_name: String,
+    /// The offering organisation's key fingerprint.
+    #[serde(default)]
+    pub offer_org_fingerprint: String,
     pub offer_id: String,
     pub offer_title: String,
     pub goal: String,
@@ -850,6 +868,16 @@ pub struct OrgRow {
     pub connected: bool,
     /// It asked to join and waits for a decision.
     pub wants_to_join: bool,
+    /// The key's fingerprint (`a1b2 c3d4 e5f6 0718`).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// First seen here recently (and not allowed as a partner).
+    #[serde(default)]
+    pub new: bool,
+    /// Set when its name looks like another known organisation's:
+    /// "name looks like X's, key …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookalike: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -857,6 +885,9 @@ pub struct PeerRow {
     pub peer_id: String,
     pub org: Option<OrgKey>,
     pub org_name: String,
+    /// `org`'s key fingerprint, when the peer is an organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_fingerprint: Option<String>,
 }
 
 /// How many records were rejected for one reason.
@@ -951,6 +982,9 @@ pub struct AuditQuery {
     /// A UTC day, `YYYY-MM-DD`.
     pub day: String,
     pub limit: usize,
+    /// `people`: only what people (admins, members) did; `network`: only
+    /// the node's and other organisations' doings; else everything.
+    pub who: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -958,10 +992,26 @@ pub struct AuditRow {
     pub at: i64,
     pub actor: String,
     pub action: String,
+    /// For a rejected record or message, the sending peer's organisation
+    /// (never the one the record names, which is `claimed_org`).
     pub org: Option<String>,
     pub org_name: Option<String>,
+    /// `org`'s key fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_fingerprint: Option<String>,
+    /// The organisation a rejected record only *claims* to be from (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_org: Option<String>,
     pub record_id: Option<String>,
     pub detail: String,
+    /// How many times this happened in the entry's window (repeated
+    /// rejections are one entry).
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// An admin adds someone.

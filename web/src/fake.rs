@@ -83,6 +83,7 @@ fn hostile_hit() -> SearchHit {
     SearchHit {
         org: remote_org().to_hex(),
         org_name: HOSTILE.into(),
+        org_fingerprint: String::new(),
         id: "offer-1".into(),
         kind: "mentoring_offer".into(),
         title: HOSTILE.into(),
@@ -540,6 +541,7 @@ impl NodeApi for Fake {
             id: "req-1".into(),
             offer_org: request.offer_org,
             offer_org_name: HOSTILE.into(),
+            offer_org_fingerprint: request.offer_org.fingerprint(),
             offer_id: request.offer_id,
             offer_title: HOSTILE.into(),
             goal: request.goal,
@@ -568,6 +570,7 @@ impl NodeApi for Fake {
             id: "req-1".into(),
             offer_org: remote_org(),
             offer_org_name: "Contoso".into(),
+            offer_org_fingerprint: remote_org().fingerprint(),
             offer_id: "cohort-1".into(),
             offer_title: "New managers".into(),
             goal: "Run a fair first review".into(),
@@ -628,6 +631,9 @@ impl NodeApi for Fake {
                 records: 1,
                 connected: true,
                 wants_to_join: true,
+                fingerprint: String::new(),
+                new: false,
+                lookalike: None,
             }],
             peers: vec![],
             rejections: vec![RejectionCount {
@@ -704,8 +710,11 @@ impl NodeApi for Fake {
             action: "record_rejected".into(),
             org: Some(remote_org().to_hex()),
             org_name: Some(HOSTILE.into()),
+            org_fingerprint: Some(remote_org().fingerprint()),
+            claimed_org: Some(HOSTILE.into()),
             record_id: Some(HOSTILE.into()),
             detail: HOSTILE.into(),
+            count: 1,
         }])
     }
 

@@ -46,7 +46,7 @@ pub fn answer(service: &Service, peer: &PeerId, message: DirectMessage) -> Direc
     match result {
         Ok(Ok(())) => ok,
         // Over the rate limit: the sender keeps it and tries again later.
-        Ok(Err(refusal @ Refusal::RateLimited)) => DirectReply::TryLater {
+        Ok(Err(refusal @ (Refusal::RateLimited | Refusal::Busy))) => DirectReply::TryLater {
             reason: refusal.to_string(),
         },
         Ok(Err(refusal)) => {

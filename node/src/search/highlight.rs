@@ -198,6 +198,7 @@ mod tests {
         let hit = SearchHit {
             org: String::new(),
             org_name: String::new(),
+            org_fingerprint: String::new(),
             id: "x".into(),
             kind: "talk_offer".into(),
             title: "Quiet weeks".into(),

@@ -229,6 +229,11 @@ impl Search {
         }
     }
 
+    /// Every organisation card name held, with its organisation.
+    pub fn org_names(&self) -> Vec<(OrgKey, String)> {
+        self.read().org_names()
+    }
+
     /// The name on `org`'s organisation card, if we hold (or held) one.
     pub fn org_name(&self, org: &OrgKey) -> Option<String> {
         self.read().org_name(org).map(str::to_string)

@@ -26,7 +26,28 @@ pub struct AuditEntry {
     /// Free text, e.g. the rejection reason.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// The organisation a rejected record or message *claims* to come
+    /// from, as hex, when that is not known to be true (its signature did
+    /// not check, say). `org` is then the sending peer's organisation: a
+    /// forgery is never filed as if the organisation it names had sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_org: Option<String>,
+    /// How many times this happened: rejections repeated by one peer for
+    /// one reason within a window are one entry (see [`AGGREGATE_SECS`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
 }
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// The window over which repeated rejections are aggregated.
+pub const AGGREGATE_SECS: i64 = 60;
 
 /// Which entries to return.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +59,54 @@ pub struct AuditFilter {
     /// Unix seconds, exclusive.
     pub until: Option<i64>,
     pub limit: Option<usize>,
+    /// `Some(true)`: only what people did (see [`is_person`]), so an
+    /// admin's own actions are found whatever floods the log;
+    /// `Some(false)`: only the node's and the network's.
+    pub people: Option<bool>,
+}
+
+/// Actions of things refused from the network: repeated ones from one
+/// peer for one reason within [`AGGREGATE_SECS`] are one entry with a
+/// count, so a flood writes a bounded number of rows.
+pub fn aggregated_action(action: &str) -> bool {
+    matches!(
+        action,
+        RECORD_REJECTED | "record_refused" | "request_refused" | "answer_refused"
+    )
+}
+
+/// Whether `actor` is a person (a username) rather than the node itself
+/// or another organisation's peer: the admin's own actions.
+pub fn is_person(actor: &str) -> bool {
+    !(actor == "node"
+        || actor.starts_with("peer:")
+        || actor.starts_with("sync:")
+        || actor.starts_with("org:"))
+}
+
+/// One aggregated entry being counted: its window and its key.
+#[derive(Debug, Clone)]
+pub(super) struct Open {
+    window: i64,
+    key: Vec<u8>,
+    entry: AuditEntry,
+}
+
+/// The aggregation state, in memory: per (actor, action, reason), the
+/// entry of the current window.
+pub(super) type Aggregates = std::collections::HashMap<(String, String, String), Open>;
+
+/// Most aggregation keys kept; beyond it, those of past windows go.
+const MAX_AGGREGATES: usize = 10_000;
+
+/// The reason an aggregated entry is grouped by: the rejection code of a
+/// `record_rejected` entry, else its detail.
+fn reason_of(e: &AuditEntry) -> String {
+    if e.action == RECORD_REJECTED {
+        rejection_code(&e.detail).to_string()
+    } else {
+        e.detail.clone()
+    }
 }
 
 /// The counter to use after the last stored entry.
@@ -124,17 +193,59 @@ impl Store {
     /// at most once per batch (the counters are read, then written).
     pub(super) fn audit_into(&self, batch: &mut Batch, entries: &[AuditEntry]) -> Result<()> {
         let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let mut open = self
+            .aggregates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for e in entries {
+            if e.action == RECORD_REJECTED {
+                *rejected.entry(rejection_code(&e.detail)).or_default() += 1;
+            }
+            let group = aggregated_action(&e.action)
+                .then(|| (e.actor.clone(), e.action.clone(), reason_of(e)));
+            let window = e.at.div_euclid(AGGREGATE_SECS);
+            if let Some(g) = &group
+                && let Some(o) = open.get_mut(g)
+            {
+                if o.window == window {
+                    o.entry.count += e.count;
+                    batch.put(o.key.clone(), encode_json(&o.entry));
+                    continue;
+                }
+                if o.entry.count > 1 {
+                    tracing::info!(
+                        actor = %o.entry.actor,
+                        action = %o.entry.action,
+                        reason = %g.2,
+                        count = o.entry.count,
+                        "repeated refusals in the last window"
+                    );
+                }
+            }
+            if let Some(g) = &group {
+                tracing::info!(actor = %e.actor, action = %e.action, reason = %g.2, "refused; repeats within a minute are counted, not logged");
+            }
             let n = self.audit_counter.fetch_add(1, Ordering::Relaxed);
             let key = keys::audit(e.at, n);
             if indexed_action(&e.action) {
                 batch.put(keys::audit_by_action(&e.action, &key), Vec::new());
             }
-            batch.put(key, encode_json(e));
-            if e.action == RECORD_REJECTED {
-                *rejected.entry(rejection_code(&e.detail)).or_default() += 1;
+            batch.put(key.clone(), encode_json(e));
+            if let Some(g) = group {
+                if open.len() >= MAX_AGGREGATES {
+                    open.retain(|_, o| o.window >= window);
+                }
+                open.insert(
+                    g,
+                    Open {
+                        window,
+                        key,
+                        entry: e.clone(),
+                    },
+                );
             }
         }
+        drop(open);
         for (code, delta) in rejected {
             let key = keys::rejections(code);
             let held = self.kv.get(&key)?.map_or(0, |v| keys::u64_value(&v));
@@ -154,6 +265,38 @@ impl Store {
                 Ok((code, keys::u64_value(&v)))
             })
             .collect()
+    }
+
+    /// Deletes audit entries older than `cutoff` (unix seconds), with
+    /// their action index keys; returns how many went. Works in batches,
+    /// so a long log does not make one huge write.
+    pub fn purge_audit_before(&self, cutoff: i64) -> Result<usize> {
+        #[derive(Deserialize)]
+        struct Action {
+            action: String,
+        }
+        let end = keys::audit(cutoff, 0);
+        let mut total = 0;
+        loop {
+            let _guard = self.lock();
+            let mut b = Batch::new();
+            let mut n = 0;
+            for r in self.kv.range(keys::AUDIT, &end).take(10_000) {
+                let (k, v) = r?;
+                if let Ok(a) = serde_json::from_slice::<Action>(&v)
+                    && indexed_action(&a.action)
+                {
+                    b.delete(keys::audit_by_action(&a.action, &k));
+                }
+                b.delete(k.to_vec());
+                n += 1;
+            }
+            if n == 0 {
+                return Ok(total);
+            }
+            self.commit(b)?;
+            total += n;
+        }
     }
 
     /// Entries matching `filter`, newest first.
@@ -195,7 +338,9 @@ impl Store {
             {
                 continue;
             }
-            if filter.action.as_ref().is_some_and(|a| &e.action != a) {
+            if filter.action.as_ref().is_some_and(|a| &e.action != a)
+                || filter.people.is_some_and(|p| is_person(&e.actor) != p)
+            {
                 continue;
             }
             out.push(e);
@@ -226,6 +371,7 @@ impl Store {
             };
             let e: AuditEntry = super::decode_json(&key, &v)?;
             if e.action != action
+                || filter.people.is_some_and(|p| is_person(&e.actor) != p)
                 || filter
                     .org
                     .as_ref()
@@ -255,11 +401,102 @@ mod tests {
             org: Some(org.into()),
             record_id: None,
             detail: String::new(),
+            claimed_org: None,
+            count: 1,
         }
     }
 
     fn actions(log: &[AuditEntry]) -> Vec<(i64, &str)> {
         log.iter().map(|e| (e.at, e.action.as_str())).collect()
+    }
+
+    fn rejected(at: i64, actor: &str, code: &str) -> AuditEntry {
+        AuditEntry {
+            actor: actor.into(),
+            detail: format!("{code}: something"),
+            ..entry(at, RECORD_REJECTED, "aa")
+        }
+    }
+
+    /// Thousands of rejections from one peer for one reason make one row
+    /// per minute, with the count; another peer or reason has its own;
+    /// the per-code counters still count each one.
+    #[test]
+    fn repeated_rejections_are_one_row_per_window_with_a_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let start = 6_000; // a window boundary
+        for i in 0..3000 {
+            store
+                .audit(&[rejected(start + i / 25, "peer:x", "bad_signature")])
+                .expect("audit");
+        }
+        store
+            .audit(&[
+                rejected(start, "peer:y", "bad_signature"),
+                rejected(start, "peer:x", "expired"),
+            ])
+            .expect("audit");
+        store
+            .audit(&[entry(start + 5, "policy_changed", "aa")])
+            .expect("admin");
+        let all = store.audit_log(&AuditFilter::default()).expect("log");
+        assert_eq!(all.len(), 5, "{all:?}");
+        let x: Vec<u64> = all
+            .iter()
+            .filter(|e| e.actor == "peer:x" && e.detail.starts_with("bad_signature"))
+            .map(|e| e.count)
+            .collect();
+        assert_eq!(x.iter().sum::<u64>(), 3000);
+        assert_eq!(x.len(), 2, "two windows");
+        let counts = store.rejection_counts().expect("counts");
+        assert!(counts.contains(&("bad_signature".to_string(), 3001)));
+    }
+
+    /// Retention drops old entries and their action index keys; people's
+    /// actions are found apart from the network's.
+    #[test]
+    fn retention_drops_old_entries_and_the_index_follows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        store
+            .audit(&[
+                AuditEntry {
+                    actor: "ana".into(),
+                    ..entry(100, "policy_changed", "aa")
+                },
+                rejected(150, "peer:x", "bad_signature"),
+                AuditEntry {
+                    actor: "ana".into(),
+                    ..entry(300, "policy_changed", "aa")
+                },
+                rejected(350, "peer:x", "bad_signature"),
+            ])
+            .expect("audit");
+        let people = store
+            .audit_log(&AuditFilter {
+                people: Some(true),
+                ..Default::default()
+            })
+            .expect("people");
+        assert_eq!(
+            actions(&people),
+            [(300, "policy_changed"), (100, "policy_changed")]
+        );
+        assert_eq!(store.purge_audit_before(200).expect("purge"), 2);
+        let left = store.audit_log(&AuditFilter::default()).expect("log");
+        assert_eq!(
+            actions(&left),
+            [(350, RECORD_REJECTED), (300, "policy_changed")]
+        );
+        let changed = store
+            .audit_log(&AuditFilter {
+                action: Some("policy_changed".into()),
+                ..Default::default()
+            })
+            .expect("by action");
+        assert_eq!(actions(&changed), [(300, "policy_changed")]);
+        assert_eq!(store.kv.scan_prefix(keys::AUDIT_BY_ACTION).count(), 2);
     }
 
     /// A store of schema 1 (no action index) is indexed when opened, and a

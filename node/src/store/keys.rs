@@ -29,6 +29,7 @@
 //! | `fb/`      | request id (our outbox)           | JSON `Feedback` (private) |
 //! | `fcsent/`  | list org (hex) `/` list id        | JSON `SentCount`          |
 //! | `fcrecv/`  | list id `/` sending org (hex)     | JSON `ReceivedCount`      |
+//! | `orgseen/` | org key (32 bytes)                | u64 BE: first seen (unix s) |
 
 use skillmesh_protocol::OrgKey;
 
@@ -72,6 +73,8 @@ pub const RECOMMENDATION: &[u8] = b"reco/";
 pub const OBSERVATION: &[u8] = b"obs/";
 pub const FOLLOWERS_SENT: &[u8] = b"fcsent/";
 pub const FOLLOWERS_RECEIVED: &[u8] = b"fcrecv/";
+/// When each other organisation was first seen (see `orgs_seen`).
+pub const ORGS_SEEN: &[u8] = b"orgseen/";
 
 pub fn join(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

@@ -17,6 +17,7 @@ pub mod goals;
 pub mod items;
 pub mod keys;
 pub mod observations;
+pub mod orgs_seen;
 pub mod peers;
 pub mod people;
 pub mod policy;
@@ -88,6 +89,8 @@ pub struct Store {
     /// Serialises read-modify-write sequences (record upserts, counters).
     write_lock: Mutex<()>,
     audit_counter: AtomicU64,
+    /// Repeated refusals being counted into one audit entry per window.
+    aggregates: Mutex<audit::Aggregates>,
 }
 
 impl Store {
@@ -104,6 +107,7 @@ impl Store {
             kv,
             write_lock: Mutex::new(()),
             audit_counter,
+            aggregates: Mutex::new(Default::default()),
         })
     }
 

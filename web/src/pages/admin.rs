@@ -170,7 +170,9 @@ pub async fn federation<S: NodeApi>(
                 ul #wants-to-join {
                     @for o in &joining.rows {
                         li data-org=(o.key.to_hex()) {
-                            strong { (o.name) } " " code { (o.key.short()) } " "
+                            strong { (o.name) } " " code { (o.key.fingerprint()) } " "
+                            @if o.new { span.badge.new-org { "new" } " " }
+                            @if let Some(w) = &o.lookalike { span.warning.lookalike { (w) } " " }
                             (button(&o.key.to_hex(), "allow", "Accept as partner"))
                             (button(&o.key.to_hex(), "refuse", "Refuse"))
                         }
@@ -197,7 +199,11 @@ pub async fn federation<S: NodeApi>(
                     tbody {
                         @for o in &listed.rows {
                             tr data-org=(o.key.to_hex()) {
-                                td { strong { (o.name) } br; code.meta { (o.key.short()) } }
+                                td {
+                                    strong { (o.name) } br; code.meta { (o.key.fingerprint()) }
+                                    @if o.new { " " span.badge.new-org { "new" } }
+                                    @if let Some(w) = &o.lookalike { br; span.warning.lookalike { (w) } }
+                                }
                                 td.listing { (o.listing.as_deref().unwrap_or("—")) }
                                 td { (o.records) }
                                 td { @if o.connected { "yes" } @else { "no" } }
@@ -448,6 +454,11 @@ pub async fn audit<S: NodeApi>(
                         option value=(o.key.to_hex()) selected[query.org == o.key.to_hex()] { (o.name) }
                     }
                 }
+                select name="who" aria-label="Who" {
+                    option value="" { "Everyone" }
+                    option value="people" selected[query.who == "people"] { "People's actions" }
+                    option value="network" selected[query.who == "network"] { "Network" }
+                }
                 input type="text" name="action" value=(query.action) placeholder="action, e.g. record_rejected" aria-label="Action";
                 input type="date" name="day" value=(query.day) aria-label="Day (UTC)";
                 button type="submit" { "Filter" }
@@ -462,9 +473,16 @@ pub async fn audit<S: NodeApi>(
                                 td { (datetime(r.at)) }
                                 td { (r.actor) }
                                 td { code { (r.action) } }
-                                td { (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or("")) }
+                                td {
+                                    (r.org_name.as_deref().or(r.org.as_deref()).unwrap_or(""))
+                                    @if let Some(fp) = &r.org_fingerprint { " " code.fingerprint { (fp) } }
+                                }
                                 td { (r.record_id.as_deref().unwrap_or("")) }
-                                td { (r.detail) }
+                                td {
+                                    (r.detail)
+                                    @if let Some(c) = &r.claimed_org { " " span.claimed { "(claims to be from " code { (c.get(..16).unwrap_or(c)) "…" } ")" } }
+                                    @if r.count > 1 { " " span.count { "×" (r.count) } }
+                                }
                             }
                         }
                     }
@@ -585,6 +603,9 @@ mod tests {
             records: 0,
             connected: false,
             wants_to_join: false,
+            fingerprint: String::new(),
+            new: false,
+            lookalike: None,
         }
     }
 

@@ -179,6 +179,7 @@ pub fn hit_card(hit: &SearchHit) -> Markup {
         }
         p.meta {
             (hit.org_name)
+            @if !hit.own && !hit.org_fingerprint.is_empty() { " " code.fingerprint title="The organisation's key fingerprint" { (hit.org_fingerprint) } }
             @if hit.own { " (us)" }
             @if hit.local_only { " · " span.local { "kept inside: not shared with partners" } }
             @if let Some(tz) = &hit.time_zone { " · " (tz) }
@@ -222,6 +223,7 @@ mod tests {
         let hit = SearchHit {
             org: "ab".into(),
             org_name: "Contoso".into(),
+            org_fingerprint: String::new(),
             id: "t1".into(),
             kind: "talk_offer".into(),
             title: "Running Kubernetes".into(),

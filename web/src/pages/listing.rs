@@ -325,6 +325,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         h1 { (l.body.title()) }
         p.meta #provenance {
             "From " strong #from-org { (l.org_name) }
+            @if !l.own { " " code.fingerprint #from-org-fingerprint title="The organisation's key fingerprint" { (l.org.fingerprint()) } }
             @if l.own { " (this organisation)" }
             " · "
             @if l.local_only {

@@ -47,7 +47,8 @@ fn status(s: RequestStatus) -> Markup {
 
 fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
     html! {
-        h3 { (i.requester_name.as_deref().unwrap_or("Someone")) " at " (i.from_org_name) }
+        h3 { (i.requester_name.as_deref().unwrap_or("Someone")) " at " (i.from_org_name) " " small.fingerprint title="The organisation's key fingerprint" { code { (i.from_org_fingerprint) } } @if i.from_org_new { " " span.badge.new-org title="First seen by this node recently" { "new" } } }
+        @if let Some(warning) = &i.from_org_lookalike { p.warning.lookalike { strong { "Check who this is: " } (warning) ". It may be someone else using that name." } }
         p.meta { "For " strong { (i.offer_title) } " · received " (datetime(i.received_at)) " · " (status(i.status)) }
         p { strong { "Wants to learn: " } (i.goal) }
         @if !i.preferred_times.is_empty() { p { strong { "Preferred times: " } (i.preferred_times) } }
@@ -56,9 +57,24 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
             form.stack method="post" action={ "/requests/" (i.from_org.to_hex()) "/" (i.id) "/answer" } {
                 (ctx.csrf())
                 label { "Reply" textarea name="reply" maxlength="2000" placeholder="e.g. Happy to. Let's start next week." {} }
-                div.row {
-                    button.accept type="submit" name="decision" value="accept" { "Accept" }
-                    button.secondary.decline type="submit" name="decision" value="decline" { "Decline" }
+                @if i.from_org_lookalike.is_none() {
+                    div.row {
+                        button.accept type="submit" name="decision" value="accept" { "Accept" }
+                        button.secondary.decline type="submit" name="decision" value="decline" { "Decline" }
+                    }
+                } @else {
+                    div.row {
+                        button.secondary.decline type="submit" name="decision" value="decline" { "Decline" }
+                    }
+                }
+            }
+            @if i.from_org_lookalike.is_some() {
+                // Accepting a look-alike takes a second, deliberate step.
+                form.stack.confirm-accept method="post" action={ "/requests/" (i.from_org.to_hex()) "/" (i.id) "/answer" } {
+                    (ctx.csrf())
+                    input type="hidden" name="reply" value="";
+                    label { input type="checkbox" name="confirm" value="yes" required; " I checked the key " code { (i.from_org_fingerprint) } " with the organisation, and want to accept" }
+                    button.accept type="submit" name="decision" value="accept" { "Accept anyway" }
                 }
             }
             p.hint { "Accepting shares your name and email with the person who asked." }
@@ -72,7 +88,7 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
 fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
     html! {
         h3 { a href={ "/listing/" (o.offer_org.to_hex()) "/" (o.offer_id) } { (o.offer_title) } }
-        p.meta { "At " (o.offer_org_name) " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
+        p.meta { "At " (o.offer_org_name) " " code.fingerprint { (o.offer_org_fingerprint) } " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
         p { strong { @if o.contribution { "Our session: " } @else { "I want to learn: " } } (o.goal) }
         @if !o.detail.is_empty() { p.reply { strong { "Reply: " } (o.detail) } }
         @if let Some(c) = &o.contact {
@@ -228,6 +244,20 @@ pub async fn answer<S: NodeApi>(
             )));
         }
     };
+    if accept && form.get("confirm") != "yes" {
+        // A sender whose name looks like another organisation's is
+        // accepted only with the confirmation box ticked.
+        let inbox = state.node.inbox(&me.user).await.map_err(|e| ctx.fail(e))?;
+        if let Some(warning) = inbox
+            .iter()
+            .find(|i| i.from_org == from_org && i.id == id)
+            .and_then(|i| i.from_org_lookalike.as_ref())
+        {
+            return Err(ctx.fail(crate::api::ApiError::Invalid(format!(
+                "Check who this is first: {warning}. Tick the box to accept anyway."
+            ))));
+        }
+    }
     state
         .node
         .answer_request(

@@ -1,0 +1,343 @@
+//! A flood of requests from many fresh keys: an attacker with 100 new
+//! organisation keys, each its own libp2p identity speaking
+//! `/skillmesh/direct/1` itself (CBOR request-response, the message
+//! shapes written out below from docs/PROTOCOL.md), asks for a real open
+//! offer again and again, while a partner organisation's person keeps
+//! asking for the same offer through its own node. The partner's requests
+//! arrive, the offering person's pending inbox stays within its cap (new
+//! organisations within half of it), and the flood is refused.
+
+mod common;
+
+use std::time::Duration;
+
+use common::nodes::*;
+use futures::StreamExt;
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, StreamProtocol, noise, ping, tcp, yamux};
+use serde::{Deserialize, Serialize};
+use skillmesh_config::FederationMode;
+use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
+use skillmesh_protocol::kinds::Request;
+use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
+
+/// `DirectMessage` of docs/PROTOCOL.md: a map with `type` and `envelope`
+/// (a CBOR byte string).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DirectMessage {
+    Request {
+        #[serde(with = "bytes")]
+        envelope: Vec<u8>,
+    },
+}
+
+/// `DirectReply` of docs/PROTOCOL.md.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DirectReply {
+    Queued,
+    Received,
+    Refused { reason: String },
+    TryLater { reason: String },
+}
+
+/// A `Vec<u8>` as a CBOR byte string (not an array of numbers).
+mod bytes {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Attacker {
+    direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
+    ping: ping::Behaviour,
+}
+
+/// Fresh key number `n` of the attacker.
+fn fresh_key(n: u8) -> ed25519_dalek::SigningKey {
+    let mut seed = [0xA5u8; 32];
+    seed[0] = n;
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+}
+
+/// Request number `i` from the organisation of `key` for `offer_id` of
+/// `target`, signed by that key.
+fn signed_request(
+    key: &ed25519_dalek::SigningKey,
+    target: OrgKey,
+    offer_id: &str,
+    i: u32,
+) -> Vec<u8> {
+    let org = OrgKey::from(&key.verifying_key());
+    let now = skillmesh_node::clock::now();
+    let record = Record {
+        header: Header {
+            version: RECORD_VERSION,
+            org,
+            id: format!("req-flood-{}-{i}", org.short()),
+            seq: 1,
+            issued_at: now,
+            expires_at: now + 3600,
+        },
+        body: Body::Request(Request {
+            offer_org: target,
+            offer_id: offer_id.into(),
+            requester: "mallory".into(),
+            requester_name: Some("Mallory".into()),
+            goal: "Let me in".into(),
+            preferred_times: String::new(),
+            message: String::new(),
+            name_to_group: false,
+            session: None,
+            contribution: None,
+            withdraw: None,
+        }),
+    };
+    skillmesh_protocol::seal(&record, key)
+        .expect("seal")
+        .into_bytes()
+}
+
+/// One fresh key's part of the flood: connects to `target_addr` as the
+/// organisation of `key` and sends `per_key` requests for `offer_id`;
+/// returns the replies.
+async fn flood_from(
+    key: ed25519_dalek::SigningKey,
+    target: OrgKey,
+    target_addr: Multiaddr,
+    offer_id: &str,
+    per_key: u32,
+) -> Vec<DirectReply> {
+    let mut secret = key.to_bytes();
+    let identity = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).expect("key");
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|_| Attacker {
+            direct: request_response::cbor::Behaviour::new(
+                [(
+                    StreamProtocol::new("/skillmesh/direct/1"),
+                    ProtocolSupport::Outbound,
+                )],
+                request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+            ),
+            ping: ping::Behaviour::default(),
+        })
+        .expect("behaviour")
+        .build();
+    let peer = skillmesh_node::network::identity::peer_id(&target).expect("peer id");
+    swarm.dial(target_addr.clone()).expect("dial");
+    for i in 0..per_key {
+        swarm.behaviour_mut().direct.send_request_with_addresses(
+            &peer,
+            DirectMessage::Request {
+                envelope: signed_request(&key, target, offer_id, i),
+            },
+            vec![target_addr.clone()],
+        );
+    }
+    let mut replies = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while replies.len() < per_key as usize {
+        let event = tokio::time::timeout_at(deadline, swarm.select_next_some())
+            .await
+            .expect("the target answers every request");
+        match event {
+            SwarmEvent::Behaviour(AttackerEvent::Direct(request_response::Event::Message {
+                message: request_response::Message::Response { response, .. },
+                ..
+            })) => replies.push(response),
+            SwarmEvent::Behaviour(AttackerEvent::Direct(
+                request_response::Event::OutboundFailure { error, .. },
+            )) => panic!("a flood request failed: {error}"),
+            _ => {}
+        }
+    }
+    replies
+}
+
+/// Runs the flood from fresh keys `keys` (`per_key` requests each), ten
+/// keys at a time; returns every reply.
+async fn flood(
+    keys: std::ops::Range<u8>,
+    target: OrgKey,
+    addr: &Multiaddr,
+    offer_id: &'static str,
+    per_key: u32,
+) -> Vec<DirectReply> {
+    let keys: Vec<u8> = keys.collect();
+    let mut replies = Vec::new();
+    for chunk in keys.chunks(10) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|n| {
+                tokio::spawn(flood_from(
+                    fresh_key(*n),
+                    target,
+                    addr.clone(),
+                    offer_id,
+                    per_key,
+                ))
+            })
+            .collect();
+        for t in tasks {
+            replies.extend(t.await.expect("flood task"));
+        }
+    }
+    replies
+}
+
+fn person(id: &str, name: &str) -> Person {
+    Person {
+        sharing: Sharing::listing(),
+        ..Person::new(id, name, &format!("{id}@example.org"), 0)
+    }
+}
+
+const CAP: u32 = 10;
+const PER_KEY: u32 = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
+    // A's Tomás offers a talk; at most ten requests wait in his inbox, and
+    // new organisations share ten requests a minute.
+    let a = start_org_with("A", |c| {
+        c.federation.max_pending_per_person = CAP;
+        c.federation.new_org_requests_per_minute = 10;
+    })
+    .await;
+    let addr_a: Multiaddr = p2p_addr(&a).await.parse().expect("addr");
+    let org_a = a.node.service.org();
+    a.node
+        .service
+        .add_person(&person("tomas", "Tomás Ferreira"), "test")
+        .expect("tomas");
+    publish_to(&a, "talk", Some("tomas"), talk_offer(), &[]).await;
+
+    // B is a partner of A: the admin allowed it.
+    let b = start_org("B", &[addr_a.to_string()], FederationMode::Open).await;
+    let org_b = b.node.service.org();
+    b.node
+        .service
+        .add_person(&person("aisha", "Aisha Bello"), "test")
+        .expect("aisha");
+    a.node.accept_join(org_b, "admin").await.expect("allow B");
+    assert!(!a.node.service.is_new_org(&org_b).expect("new?"));
+    wait_for("B holds A's talk", || async {
+        held_seq(&b, &org_a, "talk").is_some()
+    })
+    .await;
+
+    // The first wave: 50 fresh keys, three requests each.
+    let mut replies = flood(1..51, org_a, &addr_a, "talk", PER_KEY).await;
+    assert!(
+        a.node
+            .service
+            .is_new_org(&OrgKey::from(&fresh_key(1).verifying_key()))
+            .expect("new?"),
+        "a fresh key is a new organisation"
+    );
+
+    // During the second wave, Aisha at B asks three times.
+    let second = tokio::spawn({
+        let addr_a = addr_a.clone();
+        async move { flood(51..101, org_a, &addr_a, "talk", PER_KEY).await }
+    });
+    let mut honest = Vec::new();
+    for i in 0..3 {
+        let sent = b
+            .node
+            .service
+            .request_offer("aisha", org_a, "talk", &format!("Goal {i}"), "", "", false)
+            .expect("request");
+        honest.push(sent.id);
+    }
+    for id in &honest {
+        wait_for("the partner's request reaches Tomás", || async {
+            outbox_status(&b, id) == Some(OutboxStatus::Queued)
+        })
+        .await;
+    }
+    replies.extend(second.await.expect("second wave"));
+
+    // Every flood request got an answer; only a few were queued.
+    assert_eq!(replies.len(), 100 * PER_KEY as usize);
+    let queued = replies
+        .iter()
+        .filter(|r| **r == DirectReply::Queued)
+        .count();
+    let waiting_refusals = replies
+        .iter()
+        .filter(|r| {
+            matches!(r, DirectReply::Refused { reason } if reason.contains("too many requests waiting"))
+        })
+        .count();
+    let try_later = replies
+        .iter()
+        .filter(|r| matches!(r, DirectReply::TryLater { .. }))
+        .count();
+    assert!(
+        queued <= (CAP / 2) as usize,
+        "{queued} flood requests were queued"
+    );
+    assert!(
+        waiting_refusals > 0,
+        "the inbox cap refused some: {replies:?}"
+    );
+    assert!(try_later > 0, "the new organisations' budget refused some");
+    assert_eq!(
+        queued + waiting_refusals + try_later,
+        replies.len(),
+        "every other flood request was refused: {replies:?}"
+    );
+
+    // Tomás's pending inbox: within the cap, the partner's three in it.
+    let inbox = a.node.service.store().inbox().expect("inbox");
+    let pending: Vec<_> = inbox
+        .iter()
+        .filter(|e| e.owner.as_deref() == Some("tomas") && e.status == InboxStatus::Pending)
+        .collect();
+    assert!(pending.len() <= CAP as usize, "{} pending", pending.len());
+    assert_eq!(pending.len(), queued + honest.len());
+    assert_eq!(pending.iter().filter(|e| e.from_org == org_b).count(), 3);
+}
+
+fn talk_offer() -> Body {
+    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
+        person: "tomas".into(),
+        speaker_name: Some("Tomás Ferreira".into()),
+        title: "On-call without burnout".into(),
+        summary: String::new(),
+        topics: vec!["On-call".into()],
+        format: skillmesh_protocol::kinds::SessionFormat::Talk,
+        audience: skillmesh_protocol::kinds::Audience::Everyone,
+        duration_minutes: 45,
+        languages: vec!["en".into()],
+        delivery: skillmesh_protocol::kinds::Delivery::Remote,
+        status: skillmesh_protocol::kinds::OfferStatus::Open,
+    })
+}
