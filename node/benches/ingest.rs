@@ -67,7 +67,7 @@ fn time_ingest(envelopes: &[&[u8]], batch: usize, cap: Option<Duration>) -> (usi
         let out = service.ingest_many(chunk, "bench").expect("ingest");
         for r in &out {
             assert!(
-                matches!(r, Ok(Ingested::Stored(_))),
+                matches!(r, Ok(Ingested::Stored { .. })),
                 "every envelope must be stored, got {r:?}"
             );
         }

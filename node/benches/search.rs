@@ -165,7 +165,7 @@ fn ingest(envelopes: &[&[u8]], index: bool) -> (Service, tempfile::TempDir, f64,
     let t = Instant::now();
     for chunk in envelopes.chunks(BATCH) {
         for r in service.ingest_many(chunk, "bench").expect("ingest") {
-            assert!(matches!(r, Ok(Ingested::Stored(_))), "{r:?}");
+            assert!(matches!(r, Ok(Ingested::Stored { .. })), "{r:?}");
         }
     }
     let calls = t.elapsed().as_secs_f64();

@@ -247,7 +247,7 @@ fn ingest(service: &skillmesh_node::service::Service, envelopes: &[Vec<u8>]) {
         let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         for r in service.ingest_many(&refs, "bench").expect("ingest") {
             assert!(
-                matches!(r, Ok(Ingested::Stored(_))),
+                matches!(r, Ok(Ingested::Stored { .. })),
                 "every envelope must be stored, got {r:?}"
             );
         }

@@ -190,8 +190,10 @@ impl Default for InboundSettings {
 /// What happened to one incoming, correctly signed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ingested {
-    /// Stored: new, or newer than what we held.
-    Stored(PutOutcome),
+    /// Stored: new, or newer than what we held. `relay`: its times are fit
+    /// to forward to other nodes now ([`skillmesh_protocol::fit_to_relay`]):
+    /// gossip forwards it only then.
+    Stored { outcome: PutOutcome, relay: bool },
     /// We already hold this version or a newer one.
     Stale,
     /// Policy keeps this organisation out.
@@ -204,7 +206,7 @@ impl Ingested {
     /// The outcome as the metrics count it.
     pub fn outcome(&self) -> IngestOutcome {
         match self {
-            Ingested::Stored(_) => IngestOutcome::Stored,
+            Ingested::Stored { .. } => IngestOutcome::Stored,
             Ingested::Stale => IngestOutcome::Stale,
             Ingested::NotAdmitted(_) => IngestOutcome::NotAdmitted,
             Ingested::OverQuota => IngestOutcome::OverQuota,
@@ -702,9 +704,13 @@ impl Service {
             claimed_org: None,
             count: 1,
         };
-        self.inner
-            .store
-            .put_records_audited(&[(&record, &envelope)], now, &[audit], |_, _| None)?;
+        self.inner.store.put_records_audited(
+            &[(&record, &envelope)],
+            now,
+            &[audit],
+            &[],
+            |_, _| None,
+        )?;
         self.inner.search.apply([&record]);
         if let Some(tx) = self
             .inner
@@ -1253,16 +1259,13 @@ impl Service {
             }
             accepted.push((i, record, Envelope::from_bytes(bytes.to_vec())));
         }
-        // Counted before the batch that audits them is written, so the
-        // console's counts never lag behind the audit log.
-        self.inner.store.count_policy_refusals(&refused, now)?;
         let items: Vec<(&Record, &Envelope)> = accepted.iter().map(|(_, r, e)| (r, e)).collect();
         // The records and every audit line about this batch are written in
         // one atomic, durable batch.
         let outcomes =
             self.inner
                 .store
-                .put_records_audited(&items, now, &audit, |record, outcome| {
+                .put_records_audited(&items, now, &audit, &refused, |record, outcome| {
                     if let crate::store::PutOutcome::Equivocation { seq, won } = outcome {
                         // The organisation signed two different versions
                         // with this `seq`; every node keeps the same one.
@@ -1304,9 +1307,12 @@ impl Service {
                 .filter(|(_, outcome)| outcome.changed())
                 .map(|((_, record, _), _)| record),
         );
-        for ((i, _, _), outcome) in accepted.iter().zip(outcomes) {
+        for ((i, record, _), outcome) in accepted.iter().zip(outcomes) {
             results[*i] = Some(Ok(if outcome.changed() {
-                Ingested::Stored(outcome)
+                Ingested::Stored {
+                    outcome,
+                    relay: skillmesh_protocol::fit_to_relay(&record.header, now),
+                }
             } else {
                 Ingested::Stale
             }));

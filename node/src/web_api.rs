@@ -2165,7 +2165,7 @@ mod tests {
         let key = other(7);
         let theirs = OrgKey::from(&key.verifying_key());
         let stored = ingest(svc, &envelope(&key, "path-1", 1, list_body()));
-        assert!(matches!(stored, Ok(Ingested::Stored(_))), "{stored:?}");
+        assert!(matches!(stored, Ok(Ingested::Stored { .. })), "{stored:?}");
         // Following without telling sends nothing.
         n.api
             .follow(
@@ -2393,7 +2393,10 @@ mod tests {
             ("content-1", samples::body(Kind::Content)),
         ] {
             let outcome = ingest(service, &envelope(&key, id, 1, body));
-            assert!(matches!(outcome, Ok(Ingested::Stored(_))), "{outcome:?}");
+            assert!(
+                matches!(outcome, Ok(Ingested::Stored { .. })),
+                "{outcome:?}"
+            );
         }
         OrgKey::from(&key.verifying_key())
     }
@@ -3617,7 +3620,7 @@ mod tests {
         ] {
             assert!(matches!(
                 ingest(svc, &envelope(&key, id, 1, body)),
-                Ok(Ingested::Stored(_))
+                Ok(Ingested::Stored { .. })
             ));
         }
         let mut ana = svc
@@ -3695,7 +3698,7 @@ mod tests {
             );
             assert!(matches!(
                 ingest(svc, &envelope(&key, &format!("e-{i:02}"), 1, body)),
-                Ok(Ingested::Stored(_))
+                Ok(Ingested::Stored { .. })
             ));
         }
         let goals = LearningGoals {

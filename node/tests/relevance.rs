@@ -379,7 +379,7 @@ impl Fixture {
             .service
             .ingest(envelope.as_bytes(), "test")
             .expect("ingest");
-        assert!(matches!(out, Ok(Ingested::Stored(_))), "{id}: {out:?}");
+        assert!(matches!(out, Ok(Ingested::Stored { .. })), "{id}: {out:?}");
     }
 
     fn search(&self, q: &str) -> SearchResults {

@@ -262,7 +262,7 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
                 .map(|mut outcomes| outcomes.pop());
             let verdict = match ingested {
                 // Forwarded only if the next node will accept it too.
-                Ok(Some(Ok(Ingested::Stored(_)))) if fit_to_relay(&data) => Verdict::Accept,
+                Ok(Some(Ok(Ingested::Stored { relay: true, .. }))) => Verdict::Accept,
                 Ok(Some(Ok(_))) => Verdict::Ignore,
                 // The clock decided, not the peer: not counted against it.
                 Ok(Some(Err(r))) if r.is_clock_dependent() => Verdict::Ignore,
@@ -309,14 +309,6 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
     if outlets.commands.blocking_send(reply).is_err() {
         tracing::debug!("network task gone; reply dropped");
     }
-}
-
-/// Whether a record this node just stored (so verified, and valid by its
-/// clock) is fit to forward: see [`skillmesh_protocol::fit_to_relay`].
-fn fit_to_relay(envelope: &[u8]) -> bool {
-    skillmesh_protocol::split(envelope)
-        .and_then(|parts| skillmesh_protocol::Record::from_payload(parts.payload))
-        .is_ok_and(|r| skillmesh_protocol::fit_to_relay(&r.header, crate::clock::now()))
 }
 
 #[cfg(test)]

@@ -400,7 +400,7 @@ fn ingest_page(
     };
     for outcome in &outcomes {
         match outcome {
-            Ok(Ingested::Stored(_)) => {
+            Ok(Ingested::Stored { .. }) => {
                 page.stored += 1;
                 page.delivered += 1;
             }

@@ -201,18 +201,19 @@ fn refusal_key(org: &OrgKey, reason: &str) -> Vec<u8> {
 }
 
 impl Store {
-    /// Counts records refused at `now`: one `(org, reason)` per record.
-    /// The caller serialises calls (the service's ingest lock), since each
+    /// Counts records refused at `now` into `b`: one `(org, reason)` per
+    /// record. The caller holds the store's write lock, since each call
     /// adds to the counts read before.
-    pub fn count_policy_refusals(&self, refused: &[(OrgKey, &str)], now: i64) -> Result<()> {
-        if refused.is_empty() {
-            return Ok(());
-        }
+    pub(super) fn policy_refusals_into(
+        &self,
+        b: &mut Batch,
+        refused: &[(OrgKey, &str)],
+        now: i64,
+    ) -> Result<()> {
         let mut counts: std::collections::BTreeMap<(OrgKey, &str), u64> = Default::default();
         for (org, reason) in refused {
             *counts.entry((*org, reason)).or_default() += 1;
         }
-        let mut b = Batch::new();
         for ((org, reason), n) in counts {
             let key = refusal_key(&org, reason);
             let mut entry = self
@@ -228,7 +229,7 @@ impl Store {
             entry.last_at = now;
             b.put(key, encode_json(&entry));
         }
-        self.commit(b)
+        Ok(())
     }
 
     /// Every organisation's policy refusals, most recent first.

@@ -140,18 +140,21 @@ impl Store {
     /// caller must have verified every envelope and checked that `record`
     /// is its content.
     pub fn put_records(&self, items: &[(&Record, &Envelope)], now: i64) -> Result<Vec<PutOutcome>> {
-        self.put_records_audited(items, now, &[], |_, _| None)
+        self.put_records_audited(items, now, &[], &[], |_, _| None)
     }
 
     /// [`Store::put_records`] that also writes audit entries in the same
     /// atomic batch: `before`, then one per record from `describe` (given
     /// the record and what storing it did), so the log never misses a
-    /// stored record, even across a crash.
+    /// stored record, even across a crash. The same batch counts the
+    /// records `refused` by policy (see [`Store::policy_refusals`]), so the
+    /// console's counts and the audit log never disagree.
     pub fn put_records_audited(
         &self,
         items: &[(&Record, &Envelope)],
         now: i64,
         before: &[super::AuditEntry],
+        refused: &[(OrgKey, &str)],
         mut describe: impl FnMut(&Record, PutOutcome) -> Option<super::AuditEntry>,
     ) -> Result<Vec<PutOutcome>> {
         let _guard = self.lock();
@@ -264,6 +267,7 @@ impl Store {
             )
             .collect();
         self.audit_into(&mut batch, &audit)?;
+        self.policy_refusals_into(&mut batch, refused, now)?;
         self.commit(batch)?;
         Ok(outcomes)
     }
