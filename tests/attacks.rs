@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use attacker::{
     Answer, Attacker, OrgFingerprint, RangePart, Seen, SyncRequest, SyncResponse, fresh_identity,
-    metric,
+    in_sync, metric, peer_of,
 };
 use common::nodes::*;
 use ed25519_dalek::SigningKey;
@@ -62,13 +62,6 @@ async fn connected_to(org: &Org, other: OrgKey) -> bool {
         .expect("peers")
         .iter()
         .any(|p| p.org == Some(other))
-}
-
-fn in_sync() -> Answer {
-    Box::new(|request| match request {
-        SyncRequest::Peers => SyncResponse::Peers { peers: vec![] },
-        _ => SyncResponse::InSync,
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,10 +180,7 @@ async fn records_on_the_edge_of_their_validity_cost_the_relay_nothing() {
 async fn dropped_for_lying(node: &Org, addr: &str, answer: Answer) -> Vec<SyncRequest> {
     let (identity, key) = fresh_identity();
     let org_x = OrgKey::from(&key.verifying_key());
-    let node_peer = libp2p::PeerId::from(libp2p::identity::PublicKey::from(
-        libp2p::identity::ed25519::PublicKey::try_from_bytes(node.node.service.org().as_bytes())
-            .expect("key"),
-    ));
+    let node_peer = peer_of(&node.node.service.org());
     let mut attacker = Attacker::start(identity, answer);
     attacker.dial(addr).await;
     let mut asked = Vec::new();

@@ -7,87 +7,17 @@
 //! `/skillmesh/direct/1` with CBOR), the shapes written out below from
 //! docs/PROTOCOL.md.
 
+#[path = "common/attacker.rs"]
+mod attacker;
 mod common;
 
-use std::time::Duration;
-
+use attacker::{Attacker, DirectReply, identity_of, in_sync, signed};
 use common::nodes::*;
-use futures::StreamExt;
-use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
-use libp2p::request_response::{self, ProtocolSupport};
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, StreamProtocol, noise, ping, tcp, yamux};
-use serde::{Deserialize, Serialize};
+use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 use skillmesh_protocol::kinds::{OrgCard, Request};
-use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum DirectMessage {
-    Request {
-        #[serde(with = "serde_bytes_like")]
-        envelope: Vec<u8>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum DirectReply {
-    Queued,
-    Received,
-    Refused { reason: String },
-    TryLater { reason: String },
-}
-
-/// A `Vec<u8>` as a CBOR byte string.
-mod serde_bytes_like {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-        }
-        d.deserialize_bytes(V)
-    }
-}
-
-#[derive(NetworkBehaviour)]
-struct Impostor {
-    gossipsub: gossipsub::Behaviour,
-    direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
-    ping: ping::Behaviour,
-}
-
-fn signed(key: &ed25519_dalek::SigningKey, id: &str, body: Body) -> Vec<u8> {
-    let now = skillmesh_node::clock::now();
-    let record = Record {
-        header: Header {
-            version: RECORD_VERSION,
-            org: OrgKey::from(&key.verifying_key()),
-            id: id.into(),
-            seq: 1,
-            issued_at: now,
-            expires_at: now + 3600,
-        },
-        body,
-    };
-    skillmesh_protocol::seal(&record, key)
-        .expect("seal")
-        .into_bytes()
-}
+use skillmesh_protocol::{Body, OrgKey};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
@@ -117,45 +47,18 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
     // The impostor: a fresh key calling itself "N0rthwind".
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x5Au8; 32]);
     let org_x = OrgKey::from(&key.verifying_key());
-    let mut secret = key.to_bytes();
-    let identity = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).expect("key");
-    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity.clone())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|_| Impostor {
-            gossipsub: gossipsub::Behaviour::new(
-                MessageAuthenticity::Signed(identity.clone()),
-                gossipsub::ConfigBuilder::default()
-                    .validation_mode(ValidationMode::Strict)
-                    .build()
-                    .expect("gossip config"),
-            )
-            .expect("gossipsub"),
-            direct: request_response::cbor::Behaviour::new(
-                [(
-                    StreamProtocol::new("/skillmesh/direct/1"),
-                    ProtocolSupport::Outbound,
-                )],
-                request_response::Config::default(),
-            ),
-            ping: ping::Behaviour::default(),
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-        .build();
-    let topic = IdentTopic::new("skillmesh/records/1");
-    swarm
-        .behaviour_mut()
-        .gossipsub
-        .subscribe(&topic)
-        .expect("subscribe");
-    swarm.dial(addr_a.clone()).expect("dial");
-    let peer_a = skillmesh_node::network::identity::peer_id(&org_a).expect("peer id");
+    let impostor = Attacker::start(identity_of(&key), in_sync());
+    impostor.dial(&addr_a.to_string()).await;
+    wait_for("the impostor connected", || async {
+        a.node
+            .network
+            .peers()
+            .await
+            .expect("peers")
+            .iter()
+            .any(|p| p.org == Some(org_x))
+    })
+    .await;
     let card = signed(
         &key,
         "org-card",
@@ -184,47 +87,18 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
         }),
     );
 
-    // Publish the card once Contoso's node is subscribed, send the
-    // request once it holds the card, and read the reply.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut published = false;
-    let mut sent = false;
-    let reply = loop {
-        let tick = tokio::time::sleep(Duration::from_millis(100));
-        tokio::select! {
-            event = swarm.select_next_some() => match event {
-                SwarmEvent::Behaviour(ImpostorEvent::Gossipsub(gossipsub::Event::Subscribed { peer_id, .. }))
-                    if peer_id == peer_a && !published =>
-                {
-                    swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .publish(topic.clone(), card.clone())
-                        .expect("publish the card");
-                    published = true;
-                }
-                SwarmEvent::Behaviour(ImpostorEvent::Direct(request_response::Event::Message {
-                    message: request_response::Message::Response { response, .. },
-                    ..
-                })) => break response,
-                _ => {}
-            },
-            _ = tick => {}
-        }
-        if published && !sent && a.node.service.known_org_name(&org_x).is_some() {
-            swarm.behaviour_mut().direct.send_request(
-                &peer_a,
-                DirectMessage::Request {
-                    envelope: request.clone(),
-                },
-            );
-            sent = true;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "published {published}, sent {sent}"
-        );
-    };
+    // Publish the card (again, until gossip has formed and Contoso holds
+    // it), then send the request and read the reply.
+    wait_for("Contoso holds the impostor's card", || async {
+        impostor.publish(card.clone()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        a.node.service.known_org_name(&org_x).is_some()
+    })
+    .await;
+    let reply = impostor
+        .request(org_a, &addr_a, request)
+        .await
+        .expect("a reply");
     assert_eq!(reply, DirectReply::Queued);
 
     // Tomás's inbox, as the JSON API gives it.

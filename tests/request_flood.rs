@@ -7,70 +7,17 @@
 //! arrive, the offering person's pending inbox stays within its cap (new
 //! organisations within half of it), and the flood is refused.
 
+#[path = "common/attacker.rs"]
+mod attacker;
 mod common;
 
-use std::time::Duration;
-
+use attacker::{Attacker, DirectReply, identity_of, in_sync, signed};
 use common::nodes::*;
-use futures::StreamExt;
-use libp2p::request_response::{self, ProtocolSupport};
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, StreamProtocol, noise, ping, tcp, yamux};
-use serde::{Deserialize, Serialize};
+use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
 use skillmesh_protocol::kinds::Request;
-use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
-
-/// `DirectMessage` of docs/PROTOCOL.md: a map with `type` and `envelope`
-/// (a CBOR byte string).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum DirectMessage {
-    Request {
-        #[serde(with = "bytes")]
-        envelope: Vec<u8>,
-    },
-}
-
-/// `DirectReply` of docs/PROTOCOL.md.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum DirectReply {
-    Queued,
-    Received,
-    Refused { reason: String },
-    TryLater { reason: String },
-}
-
-/// A `Vec<u8>` as a CBOR byte string (not an array of numbers).
-mod bytes {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-        }
-        d.deserialize_bytes(V)
-    }
-}
-
-#[derive(NetworkBehaviour)]
-struct Attacker {
-    direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
-    ping: ping::Behaviour,
-}
+use skillmesh_protocol::{Body, OrgKey};
 
 /// Fresh key number `n` of the attacker.
 fn fresh_key(n: u8) -> ed25519_dalek::SigningKey {
@@ -88,38 +35,25 @@ fn signed_request(
     i: u32,
 ) -> Vec<u8> {
     let org = OrgKey::from(&key.verifying_key());
-    let now = skillmesh_node::clock::now();
-    let record = Record {
-        header: Header {
-            version: RECORD_VERSION,
-            org,
-            id: format!("req-flood-{}-{i}", org.short()),
-            seq: 1,
-            issued_at: now,
-            expires_at: now + 3600,
-        },
-        body: Body::Request(Request {
-            offer_org: target,
-            offer_id: offer_id.into(),
-            requester: "mallory".into(),
-            requester_name: Some("Mallory".into()),
-            goal: "Let me in".into(),
-            preferred_times: String::new(),
-            message: String::new(),
-            name_to_group: false,
-            session: None,
-            contribution: None,
-            withdraw: None,
-        }),
-    };
-    skillmesh_protocol::seal(&record, key)
-        .expect("seal")
-        .into_bytes()
+    let body = Body::Request(Request {
+        offer_org: target,
+        offer_id: offer_id.into(),
+        requester: "mallory".into(),
+        requester_name: Some("Mallory".into()),
+        goal: "Let me in".into(),
+        preferred_times: String::new(),
+        message: String::new(),
+        name_to_group: false,
+        session: None,
+        contribution: None,
+        withdraw: None,
+    });
+    signed(key, &format!("req-flood-{}-{i}", org.short()), body)
 }
 
-/// One fresh key's part of the flood: connects to `target_addr` as the
-/// organisation of `key` and sends `per_key` requests for `offer_id`;
-/// returns the replies.
+/// One fresh key's part of the flood: as the organisation of `key` (its
+/// own node, speaking the direct protocol itself), sends `per_key`
+/// requests for `offer_id` to `target`'s node; returns the replies.
 async fn flood_from(
     key: ed25519_dalek::SigningKey,
     target: OrgKey,
@@ -127,55 +61,18 @@ async fn flood_from(
     offer_id: &str,
     per_key: u32,
 ) -> Vec<DirectReply> {
-    let mut secret = key.to_bytes();
-    let identity = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).expect("key");
-    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|_| Attacker {
-            direct: request_response::cbor::Behaviour::new(
-                [(
-                    StreamProtocol::new("/skillmesh/direct/1"),
-                    ProtocolSupport::Outbound,
-                )],
-                request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
-            ),
-            ping: ping::Behaviour::default(),
-        })
-        .expect("behaviour")
-        .build();
-    let peer = skillmesh_node::network::identity::peer_id(&target).expect("peer id");
-    swarm.dial(target_addr.clone()).expect("dial");
-    for i in 0..per_key {
-        swarm.behaviour_mut().direct.send_request_with_addresses(
-            &peer,
-            DirectMessage::Request {
-                envelope: signed_request(&key, target, offer_id, i),
-            },
-            vec![target_addr.clone()],
-        );
-    }
+    let attacker = Attacker::start(identity_of(&key), in_sync());
     let mut replies = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while replies.len() < per_key as usize {
-        let event = tokio::time::timeout_at(deadline, swarm.select_next_some())
+    for i in 0..per_key {
+        let reply = attacker
+            .request(
+                target,
+                &target_addr,
+                signed_request(&key, target, offer_id, i),
+            )
             .await
-            .expect("the target answers every request");
-        match event {
-            SwarmEvent::Behaviour(AttackerEvent::Direct(request_response::Event::Message {
-                message: request_response::Message::Response { response, .. },
-                ..
-            })) => replies.push(response),
-            SwarmEvent::Behaviour(AttackerEvent::Direct(
-                request_response::Event::OutboundFailure { error, .. },
-            )) => panic!("a flood request failed: {error}"),
-            _ => {}
-        }
+            .unwrap_or_else(|e| panic!("a flood request failed: {e}"));
+        replies.push(reply);
     }
     replies
 }
@@ -293,7 +190,7 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
     let waiting_refusals = replies
         .iter()
         .filter(|r| {
-            matches!(r, DirectReply::Refused { reason } if reason.contains("too many requests waiting"))
+            matches!(r, DirectReply::Refused { reason, .. } if reason.contains("too many requests waiting"))
         })
         .count();
     let try_later = replies

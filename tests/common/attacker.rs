@@ -2,12 +2,15 @@
 
 //! A misbehaving organisation's node, written against the wire protocol as
 //! docs/PROTOCOL.md §Network specifies it (gossipsub on
-//! `skillmesh/records/1`, CBOR request-response on `/skillmesh/sync/2`),
-//! not through the node's own network code: its own libp2p swarm, its own
-//! message types, and answers to sync requests that it makes up.
+//! `skillmesh/records/1`, CBOR request-response on `/skillmesh/sync/2` and
+//! `/skillmesh/direct/1`), not through the node's own network code: its
+//! own libp2p swarm, its own message types, answers to sync requests that
+//! it makes up, and direct messages it sends as it likes.
 //!
 //! It signs records with `skillmesh_protocol::seal` (the record format),
-//! and can publish any bytes it likes.
+//! and can publish any bytes it likes. Test files that use it include it
+//! with `#[path = "common/attacker.rs"] mod attacker;` (only they link a
+//! libp2p swarm of their own).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -113,21 +116,60 @@ pub enum SyncResponse {
     },
 }
 
+/// `/skillmesh/direct/1` messages (the attacker sends only requests).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DirectMessage {
+    Request { envelope: ByteBuf },
+}
+
+/// `/skillmesh/direct/1` replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DirectReply {
+    Queued,
+    Received,
+    Refused {
+        reason: String,
+        #[serde(default)]
+        answer: Option<ByteBuf>,
+    },
+    TryLater {
+        reason: String,
+    },
+}
+
 #[derive(NetworkBehaviour)]
 struct Behaviour {
     gossipsub: gossipsub::Behaviour,
     sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
     identify: identify::Behaviour,
     ping: ping::Behaviour,
 }
 
-/// How the attacker answers a sync request; `None` answers `in_sync`.
+/// How the attacker answers a sync request.
 pub type Answer = Box<dyn FnMut(&SyncRequest) -> SyncResponse + Send>;
+
+/// Answers every sync request as a node in agreement would.
+pub fn in_sync() -> Answer {
+    Box::new(|request| match request {
+        SyncRequest::Peers => SyncResponse::Peers { peers: vec![] },
+        _ => SyncResponse::InSync,
+    })
+}
+
+type DirectResult = Result<DirectReply, String>;
 
 enum Command {
     Dial(Multiaddr),
     Publish(Vec<u8>),
-    Connected(oneshot::Sender<Vec<PeerId>>),
+    Direct {
+        peer: PeerId,
+        addr: Multiaddr,
+        message: DirectMessage,
+        reply: oneshot::Sender<DirectResult>,
+    },
 }
 
 /// What the attacker saw.
@@ -185,9 +227,18 @@ impl Attacker {
                     request_response::Config::default()
                         .with_request_timeout(Duration::from_secs(30)),
                 );
+                let direct = request_response::cbor::Behaviour::new(
+                    [(
+                        StreamProtocol::new("/skillmesh/direct/1"),
+                        ProtocolSupport::Outbound,
+                    )],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(30)),
+                );
                 Behaviour {
                     gossipsub,
                     sync,
+                    direct,
                     identify: identify::Behaviour::new(identify::Config::new(
                         "/skillmesh/1".into(),
                         key.public(),
@@ -210,7 +261,10 @@ impl Attacker {
         let (commands, mut rx) = mpsc::channel::<Command>(64);
         let (seen_tx, seen) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
-            let mut connected: HashMap<PeerId, usize> = HashMap::new();
+            let mut waiting: HashMap<
+                request_response::OutboundRequestId,
+                oneshot::Sender<DirectResult>,
+            > = HashMap::new();
             loop {
                 tokio::select! {
                     command = rx.recv() => match command {
@@ -220,18 +274,35 @@ impl Attacker {
                         Some(Command::Publish(data)) => {
                             let _ = swarm.behaviour_mut().gossipsub.publish(topic.clone(), data);
                         }
-                        Some(Command::Connected(reply)) => {
-                            let _ = reply.send(connected.keys().copied().collect());
+                        Some(Command::Direct { peer, addr, message, reply }) => {
+                            let id = swarm
+                                .behaviour_mut()
+                                .direct
+                                .send_request_with_addresses(&peer, message, vec![addr]);
+                            waiting.insert(id, reply);
                         }
                         None => break,
                     },
                     event = swarm.select_next_some() => match event {
-                        SwarmEvent::ConnectionEstablished { peer_id, .. } => {
-                            *connected.entry(peer_id).or_default() += 1;
-                        }
                         SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
-                            connected.remove(&peer_id);
                             let _ = seen_tx.send(Seen::Closed(peer_id));
+                        }
+                        SwarmEvent::Behaviour(BehaviourEvent::Direct(
+                            request_response::Event::Message {
+                                message: request_response::Message::Response { request_id, response },
+                                ..
+                            },
+                        )) => {
+                            if let Some(reply) = waiting.remove(&request_id) {
+                                let _ = reply.send(Ok(response));
+                            }
+                        }
+                        SwarmEvent::Behaviour(BehaviourEvent::Direct(
+                            request_response::Event::OutboundFailure { request_id, error, .. },
+                        )) => {
+                            if let Some(reply) = waiting.remove(&request_id) {
+                                let _ = reply.send(Err(error.to_string()));
+                            }
                         }
                         SwarmEvent::Behaviour(BehaviourEvent::Sync(
                             request_response::Event::Message {
@@ -273,15 +344,59 @@ impl Attacker {
             .expect("attacker running");
     }
 
-    /// The peers the attacker is connected to now.
-    pub async fn connected(&self) -> Vec<PeerId> {
-        let (tx, rx) = oneshot::channel();
+    /// Sends the request `envelope` to the node of `org` at `addr` (dialled
+    /// if need be) and waits for its reply.
+    pub async fn request(
+        &self,
+        org: skillmesh_protocol::OrgKey,
+        addr: &Multiaddr,
+        envelope: Vec<u8>,
+    ) -> DirectResult {
+        let peer = peer_of(&org);
+        let (reply, rx) = oneshot::channel();
         self.commands
-            .send(Command::Connected(tx))
+            .send(Command::Direct {
+                peer,
+                addr: addr.clone(),
+                message: DirectMessage::Request {
+                    envelope: ByteBuf::from(envelope),
+                },
+                reply,
+            })
             .await
             .expect("attacker running");
         rx.await.expect("attacker answers")
     }
+}
+
+/// The peer id of `org`'s node (its key, as an ed25519 libp2p identity).
+pub fn peer_of(org: &skillmesh_protocol::OrgKey) -> PeerId {
+    let key = libp2p::identity::ed25519::PublicKey::try_from_bytes(org.as_bytes()).expect("key");
+    PeerId::from(libp2p::identity::PublicKey::from(key))
+}
+
+/// `body` as record `id` (`seq` 1, valid for an hour from now) of the
+/// organisation of `key`, sealed.
+pub fn signed(
+    key: &ed25519_dalek::SigningKey,
+    id: &str,
+    body: skillmesh_protocol::Body,
+) -> Vec<u8> {
+    let now = skillmesh_node::clock::now();
+    let record = skillmesh_protocol::Record {
+        header: skillmesh_protocol::Header {
+            version: skillmesh_protocol::RECORD_VERSION,
+            org: skillmesh_protocol::OrgKey::from(&key.verifying_key()),
+            id: id.into(),
+            seq: 1,
+            issued_at: now,
+            expires_at: now + 3600,
+        },
+        body,
+    };
+    skillmesh_protocol::seal(&record, key)
+        .expect("seal")
+        .into_bytes()
 }
 
 /// The libp2p identity of the organisation whose records `key` signs.
