@@ -130,19 +130,3 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
     assert!(warning.contains("Northwind"), "{warning}");
     assert!(warning.contains(&org_b.fingerprint()), "{warning}");
 }
-
-fn talk_offer(person: &str) -> Body {
-    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
-        person: person.into(),
-        speaker_name: Some("Tomás Ferreira".into()),
-        title: "On-call without burnout".into(),
-        summary: String::new(),
-        topics: vec!["On-call".into()],
-        format: skillmesh_protocol::kinds::SessionFormat::Talk,
-        audience: skillmesh_protocol::kinds::Audience::Everyone,
-        duration_minutes: 45,
-        languages: vec!["en".into()],
-        delivery: skillmesh_protocol::kinds::Delivery::Remote,
-        status: skillmesh_protocol::kinds::OfferStatus::Open,
-    })
-}

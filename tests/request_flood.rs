@@ -133,7 +133,7 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
         .service
         .add_person(&person("tomas", "Tomás Ferreira"), "test")
         .expect("tomas");
-    publish_to(&a, "talk", Some("tomas"), talk_offer(), &[]).await;
+    publish_to(&a, "talk", Some("tomas"), talk_offer("tomas"), &[]).await;
 
     // B is a partner of A: the admin allowed it.
     let b = start_org("B", &[addr_a.to_string()], FederationMode::Open).await;
@@ -221,20 +221,4 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
     assert!(pending.len() <= CAP as usize, "{} pending", pending.len());
     assert_eq!(pending.len(), queued + honest.len());
     assert_eq!(pending.iter().filter(|e| e.from_org == org_b).count(), 3);
-}
-
-fn talk_offer() -> Body {
-    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
-        person: "tomas".into(),
-        speaker_name: Some("Tomás Ferreira".into()),
-        title: "On-call without burnout".into(),
-        summary: String::new(),
-        topics: vec!["On-call".into()],
-        format: skillmesh_protocol::kinds::SessionFormat::Talk,
-        audience: skillmesh_protocol::kinds::Audience::Everyone,
-        duration_minutes: 45,
-        languages: vec!["en".into()],
-        delivery: skillmesh_protocol::kinds::Delivery::Remote,
-        status: skillmesh_protocol::kinds::OfferStatus::Open,
-    })
 }

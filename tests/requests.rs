@@ -459,7 +459,12 @@ async fn an_opted_out_field_never_reaches_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
-    let (a, b) = two_orgs_with(|c| c.federation.requests_per_minute = 1, "talk", talk()).await;
+    let (a, b) = two_orgs_with(
+        |c| c.federation.requests_per_minute = 1,
+        "talk",
+        talk_offer("tomas"),
+    )
+    .await;
     let org_b = b.node.service.org();
 
     let first = a
@@ -487,22 +492,6 @@ async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
         [Some(OutboxStatus::Queued), Some(OutboxStatus::Waiting)]
     );
     assert_eq!(b.node.service.store().inbox().expect("inbox").len(), 1);
-}
-
-fn talk() -> Body {
-    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
-        person: "tomas".into(),
-        speaker_name: Some("Tomás Ferreira".into()),
-        title: "On-call without burnout".into(),
-        summary: String::new(),
-        topics: vec!["On-call".into()],
-        format: skillmesh_protocol::kinds::SessionFormat::Talk,
-        audience: skillmesh_protocol::kinds::Audience::Everyone,
-        duration_minutes: 45,
-        languages: vec!["en".into()],
-        delivery: skillmesh_protocol::kinds::Delivery::Remote,
-        status: skillmesh_protocol::kinds::OfferStatus::Open,
-    })
 }
 
 /// A partner that accepts connections and direct messages but never
@@ -593,7 +582,7 @@ mod silent {
 /// partner is delivered at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_partner_does_not_hold_up_deliveries_to_the_others() {
-    let (a, b) = two_orgs_with(|_| {}, "talk", talk()).await;
+    let (a, b) = two_orgs_with(|_| {}, "talk", talk_offer("tomas")).await;
     let org_b = b.node.service.org();
     let seed = [42u8; 32];
     let (silent_addr, silent) = silent::start(seed).await;

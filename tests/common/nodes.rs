@@ -165,3 +165,20 @@ pub fn mentoring(title: &str) -> Body {
         status: OfferStatus::Open,
     })
 }
+
+/// A 45-minute talk on on-call by `person` ("Tomás Ferreira"), open.
+pub fn talk_offer(person: &str) -> Body {
+    Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
+        person: person.into(),
+        speaker_name: Some("Tomás Ferreira".into()),
+        title: "On-call without burnout".into(),
+        summary: String::new(),
+        topics: vec!["On-call".into()],
+        format: SessionFormat::Talk,
+        audience: Audience::Everyone,
+        duration_minutes: 45,
+        languages: vec!["en".into()],
+        delivery: Delivery::Remote,
+        status: OfferStatus::Open,
+    })
+}
