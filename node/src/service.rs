@@ -567,12 +567,16 @@ impl Service {
             return Ok(None);
         };
         let seen = |o: &OrgKey| -> Result<i64> { Ok(self.first_seen(o)?.unwrap_or(i64::MAX)) };
+        let folded = crate::lookalike::fold(&name);
+        if folded.is_empty() {
+            return Ok(None);
+        }
         let mine = seen(org)?;
         let mut known = self.inner.search.org_names();
         known.push((self.org(), self.org_name().to_string()));
         known.sort_by_key(|k| k.0);
         for (other, other_name) in known {
-            if other == *org || !crate::lookalike::looks_alike(&name, &other_name) {
+            if other == *org || crate::lookalike::fold(&other_name) != folded {
                 continue;
             }
             if other == self.org()
