@@ -22,6 +22,9 @@ use skillmesh_config::FederationMode;
 /// quota are counted (see [`crate::store::PolicyRefusal`]).
 pub const QUOTA_REFUSAL: &str = "over_quota";
 
+/// Most organisations [`Service::note_seen`] remembers in memory.
+const SEEN_CACHE: usize = 100_000;
+
 /// How long a published record lives before it must be re-published.
 pub const RECORD_LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
@@ -133,6 +136,8 @@ struct Inner {
     /// Quota notices to partners: when each was last sent, and where they
     /// go (see [`crate::quota_notice`]).
     quota_notices: crate::quota_notice::Notices,
+    /// Organisations already noted as seen (see [`Service::note_seen`]).
+    seen: std::sync::Mutex<std::collections::HashSet<OrgKey>>,
     /// Serialises the policy-and-store phase of ingest (see `ingest_many`).
     ingest_lock: std::sync::Mutex<()>,
     /// Serialises answers to requests, so that counting an offer's seats
@@ -266,6 +271,7 @@ impl Service {
                     inbound.node_requests_per_minute,
                 ),
                 quota_notices: Default::default(),
+                seen: Default::default(),
                 ingest_lock: std::sync::Mutex::new(()),
                 answer_lock: std::sync::Mutex::new(()),
                 deliveries: Arc::new(tokio::sync::Notify::new()),
@@ -546,9 +552,26 @@ impl Service {
     /// Notes that something from `org` arrived now (only the first time
     /// is kept). Our own organisation is not noted.
     pub(crate) fn note_seen(&self, org: &OrgKey) -> Result<()> {
-        if *org != self.org() {
-            self.inner.store.note_org_seen(org, clock::now())?;
+        if *org == self.org() {
+            return Ok(());
         }
+        // Ingest calls this for every message: organisations already
+        // noted are remembered here, so the store is read only for the
+        // first message of each since the node started.
+        let mut noted = self
+            .inner
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if noted.contains(org) {
+            return Ok(());
+        }
+        self.inner.store.note_org_seen(org, clock::now())?;
+        if noted.len() >= SEEN_CACHE {
+            // A flood of fresh keys: start again rather than grow.
+            noted.clear();
+        }
+        noted.insert(*org);
         Ok(())
     }
 
