@@ -705,12 +705,6 @@ impl Service {
         };
         let answered_at_once =
             req.session.is_some() || req.contribution.is_some() || req.withdraw.is_some();
-        if !answered_at_once
-            && let Some(person) = &owner
-            && !self.room_in_inbox(person, new)?
-        {
-            return refuse(Refusal::TooManyWaiting);
-        }
         let entry = InboxEntry {
             from_org: sender,
             id: record.header.id.clone(),
@@ -732,7 +726,19 @@ impl Service {
             answered_at: None,
             kudos: None,
         };
-        self.store().add_inbox(&entry)?;
+        {
+            // Counting the person's waiting requests and adding this one is
+            // one step: two requests handled at the same moment cannot
+            // both take the last place.
+            let _answering = self.answer_guard();
+            if !answered_at_once
+                && let Some(person) = &entry.owner
+                && !self.room_in_inbox(person, new)?
+            {
+                return refuse(Refusal::TooManyWaiting);
+            }
+            self.store().add_inbox(&entry)?;
+        }
         self.audit(
             &format!("org:{}", sender.short()),
             "request_received",
