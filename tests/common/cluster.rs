@@ -35,6 +35,7 @@ pub fn init(dir: &Path, name: &str, p2p: &[&str], web: &str, invite: Option<&str
     dir.join("skillmesh.toml")
 }
 
+/// An invite to join the node of `config` (`skillmesh invite`).
 pub fn invite(config: &Path) -> String {
     let out = skillmesh(&["invite", "--config", config.to_str().expect("utf-8")]);
     assert!(
@@ -48,6 +49,7 @@ pub fn invite(config: &Path) -> String {
         .to_string()
 }
 
+/// Starts `skillmesh run` for `config`; killed when dropped.
 pub fn run(config: &Path) -> Running {
     Running::start(&["run", "--config", config.to_str().expect("utf-8")])
 }
@@ -71,6 +73,7 @@ where
     }
 }
 
+/// The node's `/healthz` answer, or why it could not be had.
 pub async fn health(web: SocketAddr) -> Result<serde_json::Value, String> {
     let res = reqwest::Client::new()
         .get(format!("http://{web}/healthz"))
@@ -81,6 +84,7 @@ pub async fn health(web: SocketAddr) -> Result<serde_json::Value, String> {
     res.json().await.map_err(|e| e.to_string())
 }
 
+/// The number of connected peers in a `/healthz` answer.
 pub fn peers(h: &serde_json::Value) -> u64 {
     h["peers"].as_u64().unwrap_or(0)
 }

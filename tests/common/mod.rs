@@ -58,21 +58,7 @@ pub fn free_port() -> u16 {
 
 /// `skillmesh init` into `dir` with a web port of 0 (chosen at start).
 pub fn init_org(dir: &Path, name: &str) -> PathBuf {
-    let out = skillmesh(&[
-        "init",
-        "--org",
-        name,
-        "--data-dir",
-        dir.to_str().expect("utf-8 path"),
-        "--web-listen",
-        "127.0.0.1:0",
-    ]);
-    assert!(
-        out.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.join("skillmesh.toml")
+    cluster::init(dir, name, &[], "127.0.0.1:0", None)
 }
 
 /// A running `skillmesh` process, killed (by its PID) when dropped.
