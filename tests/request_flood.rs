@@ -11,44 +11,18 @@
 mod attacker;
 mod common;
 
-use attacker::{Attacker, DirectReply, identity_of, in_sync, signed};
+use attacker::{Attacker, DirectReply, identity_of, in_sync, signed_request};
 use common::nodes::*;
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
-use skillmesh_protocol::kinds::Request;
-use skillmesh_protocol::{Body, OrgKey};
+use skillmesh_protocol::OrgKey;
 
 /// Fresh key number `n` of the attacker.
 fn fresh_key(n: u8) -> ed25519_dalek::SigningKey {
     let mut seed = [0xA5u8; 32];
     seed[0] = n;
     ed25519_dalek::SigningKey::from_bytes(&seed)
-}
-
-/// Request number `i` from the organisation of `key` for `offer_id` of
-/// `target`, signed by that key.
-fn signed_request(
-    key: &ed25519_dalek::SigningKey,
-    target: OrgKey,
-    offer_id: &str,
-    i: u32,
-) -> Vec<u8> {
-    let org = OrgKey::from(&key.verifying_key());
-    let body = Body::Request(Request {
-        offer_org: target,
-        offer_id: offer_id.into(),
-        requester: "mallory".into(),
-        requester_name: Some("Mallory".into()),
-        goal: "Let me in".into(),
-        preferred_times: String::new(),
-        message: String::new(),
-        name_to_group: false,
-        session: None,
-        contribution: None,
-        withdraw: None,
-    });
-    signed(key, &format!("req-flood-{}-{i}", org.short()), body)
 }
 
 /// One fresh key's part of the flood: as the organisation of `key` (its

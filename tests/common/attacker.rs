@@ -163,7 +163,9 @@ type DirectResult = Result<DirectReply, String>;
 
 enum Command {
     Dial(Multiaddr),
-    Publish(Vec<u8>),
+    /// Data to publish; told whether gossipsub took it (it refuses when
+    /// no peer on the topic is connected).
+    Publish(Vec<u8>, Option<oneshot::Sender<bool>>),
     Direct {
         peer: PeerId,
         addr: Multiaddr,
@@ -271,8 +273,11 @@ impl Attacker {
                         Some(Command::Dial(addr)) => {
                             let _ = swarm.dial(addr);
                         }
-                        Some(Command::Publish(data)) => {
-                            let _ = swarm.behaviour_mut().gossipsub.publish(topic.clone(), data);
+                        Some(Command::Publish(data, sent)) => {
+                            let ok = swarm.behaviour_mut().gossipsub.publish(topic.clone(), data).is_ok();
+                            if let Some(sent) = sent {
+                                let _ = sent.send(ok);
+                            }
                         }
                         Some(Command::Direct { peer, addr, message, reply }) => {
                             let id = swarm
@@ -339,9 +344,20 @@ impl Attacker {
     /// Publishes `data` on the records topic as it is.
     pub async fn publish(&self, data: Vec<u8>) {
         self.commands
-            .send(Command::Publish(data))
+            .send(Command::Publish(data, None))
             .await
             .expect("attacker running");
+    }
+
+    /// Publishes `data` on the records topic as it is; whether gossipsub
+    /// sent it (false when no peer on the topic is connected).
+    pub async fn try_publish(&self, data: Vec<u8>) -> bool {
+        let (sent, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Publish(data, Some(sent)))
+            .await
+            .expect("attacker running");
+        rx.await.unwrap_or(false)
     }
 
     /// Sends the request `envelope` to the node of `org` at `addr` (dialled
@@ -383,20 +399,59 @@ pub fn signed(
     body: skillmesh_protocol::Body,
 ) -> Vec<u8> {
     let now = skillmesh_node::clock::now();
+    signed_at(key, id, body, now, now + 3600)
+}
+
+/// `body` as record `id` (`seq` 1) of the organisation of `key`, issued
+/// at `issued_at` and expiring at `expires_at` (unix seconds), sealed:
+/// correctly signed whatever its times say.
+pub fn signed_at(
+    key: &ed25519_dalek::SigningKey,
+    id: &str,
+    body: skillmesh_protocol::Body,
+    issued_at: i64,
+    expires_at: i64,
+) -> Vec<u8> {
     let record = skillmesh_protocol::Record {
         header: skillmesh_protocol::Header {
             version: skillmesh_protocol::RECORD_VERSION,
             org: skillmesh_protocol::OrgKey::from(&key.verifying_key()),
             id: id.into(),
             seq: 1,
-            issued_at: now,
-            expires_at: now + 3600,
+            issued_at,
+            expires_at,
         },
         body,
     };
     skillmesh_protocol::seal(&record, key)
         .expect("seal")
         .into_bytes()
+}
+
+/// Request number `i` from the organisation of `key` (as "Mallory") for
+/// offer `offer_id` of `target`, signed by that key.
+pub fn signed_request(
+    key: &ed25519_dalek::SigningKey,
+    target: skillmesh_protocol::OrgKey,
+    offer_id: &str,
+    i: u32,
+) -> Vec<u8> {
+    use skillmesh_protocol::{Body, OrgKey, kinds::Request};
+    let org = OrgKey::from(&key.verifying_key());
+    let body = Body::Request(Request {
+        offer_org: target,
+        offer_id: offer_id.into(),
+        requester: "mallory".into(),
+        requester_name: Some("Mallory".into()),
+        goal: "Let me in".into(),
+        preferred_times: String::new(),
+        message: String::new(),
+        name_to_group: false,
+        session: None,
+        contribution: None,
+        withdraw: None,
+    });
+    signed(key, &format!("req-flood-{}-{i}", org.short()), body)
 }
 
 /// The libp2p identity of the organisation whose records `key` signs.
