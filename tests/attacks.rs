@@ -2,8 +2,9 @@
 //! wire protocol itself (tests/common/attacker.rs), not through the node's
 //! code, tries to get honest relays banned with records on the edge of
 //! their validity, to keep a node busy with sync answers that lead
-//! nowhere, and to show two partners two different versions of a record.
-//! See docs/PROTOCOL.md §4.3, §Peer scoring and §Sync budgets.
+//! nowhere, to show two partners two different versions of a record, and
+//! to crowd a partner out with connections from fresh keys. See
+//! docs/PROTOCOL.md §4.3, §Peer scoring, §Sync budgets and §Trimming.
 
 mod common;
 // Only the attack tests link a libp2p swarm of their own.
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use attacker::{
     Answer, Attacker, OrgFingerprint, RangePart, Seen, SyncRequest, SyncResponse, fresh_identity,
-    in_sync, metric, peer_of,
+    in_sync, metric, peer_of, signed_at,
 };
 use common::nodes::*;
 use ed25519_dalek::SigningKey;
@@ -51,14 +52,8 @@ fn seen_by_gossip(org: &Org) -> f64 {
 
 /// A talk offer `id` of `key`'s organisation with the given times.
 fn record(key: &SigningKey, id: &str, issued_at: i64, expires_at: i64) -> Vec<u8> {
-    let mut r =
-        skillmesh_protocol::samples::record(OrgKey::from(&key.verifying_key()), Kind::TalkOffer);
-    r.header.id = id.into();
-    r.header.issued_at = issued_at;
-    r.header.expires_at = expires_at;
-    skillmesh_protocol::seal(&r, key)
-        .expect("seal")
-        .into_bytes()
+    let body = skillmesh_protocol::samples::body(Kind::TalkOffer);
+    signed_at(key, id, body, issued_at, expires_at)
 }
 
 async fn connected_to(org: &Org, other: OrgKey) -> bool {
@@ -425,4 +420,72 @@ async fn two_versions_with_the_same_seq_end_as_one_on_every_node() {
                 .expect("check")
                 .is_empty()
     );
+}
+
+/// `org`'s count of connections refused for `reason`.
+fn refused(org: &Org, reason: &str) -> f64 {
+    metric(
+        &metrics(org),
+        "skillmesh_connections_refused_total",
+        &format!("reason=\"{reason}\""),
+    )
+}
+
+/// A crowd of fresh keys cannot push a partner out: above the node's
+/// ceiling a new organisation's connection closes as it opens, while the
+/// partner stays; trimming then closes new organisations first. And one
+/// key cannot open more than four connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
+    // A target of 2 peers: trimming above 4, a ceiling of 16.
+    let a = start_org_with("A", |c| c.network.target_peers = 2).await;
+    let addr_a = p2p_addr(&a).await;
+    let b = start_org("B", std::slice::from_ref(&addr_a), FederationMode::Open).await;
+    let org_b = b.node.service.org();
+    a.node.accept_join(org_b, "admin").await.expect("allow B");
+    wait_for("B is connected to A", || connected_to(&a, org_b)).await;
+
+    // One key dials ten times: at most four connections are let in.
+    let greedy = Attacker::start(fresh_identity().0, in_sync());
+    let before = refused(&a, "limit");
+    for _ in 0..10 {
+        greedy.dial(&addr_a).await;
+    }
+    wait_for("connections over four from one key are refused", || async {
+        refused(&a, "limit") >= before + 6.0
+    })
+    .await;
+
+    // Twenty-four more fresh keys connect, one after the other.
+    let mut crowd = Vec::new();
+    for _ in 0..24 {
+        let x = Attacker::start(fresh_identity().0, in_sync());
+        x.dial(&addr_a).await;
+        crowd.push(x);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    wait_for("the crowd beyond the ceiling is turned away", || async {
+        refused(&a, "ceiling") >= 10.0
+    })
+    .await;
+    let peers = a.node.network.peers().await.expect("peers");
+    assert!(
+        peers.len() <= 16,
+        "{} connected above the ceiling",
+        peers.len()
+    );
+    assert!(connected_to(&a, org_b).await, "the partner stayed");
+
+    // After trimming's grace (30 s), A trims back to its target: the new
+    // organisations go, the partner stays.
+    let trimmed = tokio::time::Instant::now();
+    while a.node.network.peers().await.expect("peers").len() > 2 {
+        assert!(
+            trimmed.elapsed() < std::time::Duration::from_secs(60),
+            "A did not trim back to its target"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(connected_to(&a, org_b).await, "the partner was kept");
+    drop(crowd);
 }

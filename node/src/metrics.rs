@@ -26,6 +26,7 @@
 //! | `reconcile_records_fetched_total` | counter | | the network ([`Metrics::reconcile_fetched`]) |
 //! | `peers_banned_total` | counter | `fault` (`invalid_record`, `sync`) | the network ([`Metrics::peer_banned`]) |
 //! | `blocked_connections_total` | counter | `door` (`let_in`, `closed`) | the network ([`Metrics::blocked_connection`]) |
+//! | `connections_refused_total` | counter | `reason` (`ceiling`, `limit`) | the network ([`Metrics::connection_refused`]) |
 //! | `http_request_duration_seconds` | histogram | `method`, `route` | the web layer |
 //! | `http_responses_total` | counter | `class` (`2xx`...) | the web layer |
 //! | `sign_in_failures_total` | counter | `reason` | the web layer |
@@ -249,6 +250,7 @@ struct Inner {
     reconcile_fetched: Counter,
     peers_banned: Family<FaultLabels, Counter>,
     blocked_connections: Family<DoorLabels, Counter>,
+    connections_refused: Family<ReasonLabels, Counter>,
     http_duration: HttpFamily,
     http_responses: Family<ClassLabels, Counter>,
     sign_in_failures: Family<ReasonLabels, Counter>,
@@ -279,6 +281,10 @@ impl Metrics {
         let blocked_connections = Family::<DoorLabels, Counter>::default();
         for door in ["let_in", "closed"] {
             let _ = blocked_connections.get_or_create(&DoorLabels { door });
+        }
+        let connections_refused = Family::<ReasonLabels, Counter>::default();
+        for reason in ["ceiling", "limit"] {
+            let _ = connections_refused.get_or_create(&ReasonLabels { reason });
         }
         let http_duration: HttpFamily = Family::new_with_constructor(http_histogram);
         let http_responses = Family::<ClassLabels, Counter>::default();
@@ -361,6 +367,11 @@ impl Metrics {
             "Connections from blocked organisations: let in for a moment to hear refusals, or closed at once",
             blocked_connections.clone(),
         );
+        node.register(
+            "connections_refused",
+            "Connections closed as they opened: a new organisation's at the connection ceiling, or any over libp2p's connection limits",
+            connections_refused.clone(),
+        );
         node.register_with_unit(
             "http_request_duration",
             "Time to answer a web or API request, by method and route pattern",
@@ -393,6 +404,7 @@ impl Metrics {
                 reconcile_fetched,
                 peers_banned,
                 blocked_connections,
+                connections_refused,
                 http_duration,
                 http_responses,
                 sign_in_failures,
@@ -453,6 +465,16 @@ impl Metrics {
         self.inner
             .blocked_connections
             .get_or_create(&DoorLabels { door })
+            .inc();
+    }
+
+    /// `skillmesh_connections_refused_total{reason}`: a connection was
+    /// closed as it opened (`ceiling`: a new organisation's, with the node
+    /// at its connection ceiling; `limit`: over libp2p's connection limits).
+    pub fn connection_refused(&self, reason: &'static str) {
+        self.inner
+            .connections_refused
+            .get_or_create(&ReasonLabels { reason })
             .inc();
     }
 

@@ -1,6 +1,7 @@
 //! The composed libp2p behaviour: gossipsub for records, request-response
 //! for sync (which also carries peer exchange) and direct messages,
-//! identify for addresses, ping for liveness, optional mDNS.
+//! identify for addresses, ping for liveness, optional mDNS, and libp2p's
+//! connection limits (see [`limits`]).
 //!
 //! There is no Kademlia. An earlier version ran a private DHT for
 //! discovery, but its queries connected every node to most others (a
@@ -14,13 +15,14 @@ use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, behaviour::toggle::Toggle};
-use libp2p::{identify, mdns, ping};
+use libp2p::{connection_limits, identify, mdns, ping};
 use sha2::{Digest, Sha256};
 
 use super::wire::{self, DirectMessage, DirectReply, SyncRequest, SyncResponse};
 
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    pub limits: connection_limits::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
     pub sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
     pub direct: request_response::cbor::Behaviour<DirectMessage, DirectReply>,
@@ -35,7 +37,27 @@ pub fn message_id(data: &[u8]) -> MessageId {
     MessageId::from(Sha256::digest(data).to_vec())
 }
 
-pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
+/// Connections still in their handshake (before the other side's key is
+/// known), from any number of addresses.
+pub const MAX_PENDING_INCOMING: u32 = 64;
+/// Connections to one peer at once (both directions, TCP and QUIC).
+pub const MAX_PER_PEER: u32 = 4;
+
+/// Hard bounds libp2p enforces before the node knows who connected: a
+/// flood of handshakes, or one key opening many connections, is refused
+/// at the door. Which organisations keep their connections is the event
+/// loop's business (`trim`): above its ceiling a new organisation's
+/// connection is closed as it opens, so the cap on established incoming
+/// connections here, twice that ceiling, is a backstop it never reaches.
+pub fn limits(target_peers: usize) -> connection_limits::ConnectionLimits {
+    let ceiling = u32::try_from(super::trim::ceiling(target_peers)).unwrap_or(u32::MAX);
+    connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+        .with_max_established_incoming(Some(ceiling.saturating_mul(2)))
+        .with_max_established_per_peer(Some(MAX_PER_PEER))
+}
+
+pub fn build(key: &Keypair, mdns_on: bool, target_peers: usize) -> Result<Behaviour, String> {
     let peer_id = key.public().to_peer_id();
     let gossip_config = gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Strict)
@@ -116,6 +138,7 @@ pub fn build(key: &Keypair, mdns_on: bool) -> Result<Behaviour, String> {
     );
 
     Ok(Behaviour {
+        limits: connection_limits::Behaviour::new(limits(target_peers)),
         gossipsub,
         sync,
         direct,

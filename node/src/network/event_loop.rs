@@ -136,8 +136,10 @@ impl EventLoop {
         let mdns_on = config.mdns;
         let setup = |e: &dyn std::fmt::Display| NetworkError::Setup(e.to_string());
         let idle = config.idle_timeout;
+        let target_peers = config.target_peers;
         let make_behaviour = move |key: &libp2p::identity::Keypair| {
-            behaviour::build(key, mdns_on).map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+            behaviour::build(key, mdns_on, target_peers)
+                .map_err(Box::<dyn std::error::Error + Send + Sync>::from)
         };
         let mut swarm = match config.psk {
             // Open network: TCP (noise, yamux) and QUIC.
@@ -315,6 +317,8 @@ impl EventLoop {
                 since: c.since,
                 in_mesh: mesh.contains(peer),
                 bootstrap: self.book.is_bootstrap(&c.org),
+                // Asked now: an admin may have allowed it since it came.
+                new: self.service.is_new_org(&c.org).unwrap_or(true),
             })
             .collect();
         for peer in trim::to_trim(&candidates, self.target_peers, now) {
@@ -612,6 +616,14 @@ impl EventLoop {
                     self.book.dial_failed(&target, Instant::now(), clock::now());
                 }
             }
+            SwarmEvent::IncomingConnectionError {
+                error: libp2p::swarm::ListenError::Denied { cause },
+                send_back_addr,
+                ..
+            } => {
+                tracing::debug!(%send_back_addr, %cause, "incoming connection over the limits");
+                self.service.metrics().connection_refused("limit");
+            }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
         }
@@ -696,6 +708,15 @@ impl EventLoop {
             self.persist_peer(org, Some(entry));
         }
         let first = !self.connected.contains_key(&peer);
+        let new = first && self.service.is_new_org(&org).unwrap_or(true);
+        if new && self.connected.len() >= trim::ceiling(self.target_peers) {
+            // Full: a crowd of fresh keys does not get to hold connections
+            // until trimming catches up; partners still get in.
+            tracing::debug!(org = %org.short(), "closing a new organisation's connection: at the ceiling");
+            self.service.metrics().connection_refused("ceiling");
+            let _ = self.swarm.disconnect_peer_id(peer);
+            return;
+        }
         self.connected
             .entry(peer)
             .or_insert_with(|| Connected {
