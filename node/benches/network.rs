@@ -158,43 +158,18 @@ async fn health(client: &reqwest::Client, web: SocketAddr) -> Option<serde_json:
         .ok()
 }
 
-/// (utime + stime) of a process in clock ticks (100 a second).
-fn cpu_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0)
-}
-
-/// A `kB` figure from `/proc/<pid>/<file>`.
-fn kb(pid: u32, file: &str, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn memory_report(what: &str, procs: &[Proc]) {
     let rss: Vec<u64> = procs
         .iter()
-        .map(|p| kb(p.pid(), "status", "VmRSS:"))
+        .map(|p| common::proc_kb(p.pid(), "status", "VmRSS:"))
         .collect();
     let anon: Vec<u64> = procs
         .iter()
-        .map(|p| kb(p.pid(), "status", "RssAnon:"))
+        .map(|p| common::proc_kb(p.pid(), "status", "RssAnon:"))
         .collect();
     let pss: Vec<u64> = procs
         .iter()
-        .map(|p| kb(p.pid(), "smaps_rollup", "Pss:"))
+        .map(|p| common::proc_kb(p.pid(), "smaps_rollup", "Pss:"))
         .collect();
     let mb = |v: u64| v as f64 / 1024.0;
     let stats = |v: &[u64]| {
@@ -293,9 +268,9 @@ async fn fifty(n: usize) {
     let _ = (converged, last);
     memory_report("at convergence", &procs);
     tokio::time::sleep(IDLE_SETTLE).await;
-    let before: Vec<u64> = procs.iter().map(|p| cpu_ticks(p.pid())).collect();
+    let before: Vec<u64> = procs.iter().map(|p| common::cpu_ticks(p.pid())).collect();
     tokio::time::sleep(IDLE_MEASURE).await;
-    let after: Vec<u64> = procs.iter().map(|p| cpu_ticks(p.pid())).collect();
+    let after: Vec<u64> = procs.iter().map(|p| common::cpu_ticks(p.pid())).collect();
     let ticks: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();
     let per_node: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
     let busiest = per_node.iter().copied().max().unwrap_or(0);
@@ -461,10 +436,10 @@ async fn reconcile_cost() {
             n
         };
         let (r0, b0) = (rounds().await, tcp_bytes(a_port));
-        let c0: u64 = procs.iter().map(|p| cpu_ticks(p.pid())).sum();
+        let c0: u64 = procs.iter().map(|p| common::cpu_ticks(p.pid())).sum();
         tokio::time::sleep(RECONCILE_MEASURE).await;
         let (r1, b1) = (rounds().await, tcp_bytes(a_port));
-        let c1: u64 = procs.iter().map(|p| cpu_ticks(p.pid())).sum();
+        let c1: u64 = procs.iter().map(|p| common::cpu_ticks(p.pid())).sum();
         let (rounds, bytes, cpu) = (r1 - r0, b1.saturating_sub(b0), c1 - c0);
         println!(
             "interval {interval} s: {rounds} rounds in {} s, {bytes} bytes on the wire, {:.2} s CPU (both nodes)",

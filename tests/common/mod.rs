@@ -15,8 +15,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-/// The `skillmesh` binary of this build profile. The test command builds
-/// it first; when a test is run on its own, it is built here.
+/// The `skillmesh` binary of this build profile (release for a bench,
+/// debug for a test). The test command builds it first; when a test or a
+/// bench is run on its own, it is built here.
 pub fn skillmesh_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     static BUILD: Mutex<()> = Mutex::new(());
@@ -26,17 +27,59 @@ pub fn skillmesh_bin() -> PathBuf {
         // target/<profile>/deps/<test> -> target/<profile>/skillmesh
         let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
         let bin = profile_dir.join("skillmesh");
+        if profile_dir.ends_with("release") && bin.exists() {
+            // A bench: building the binary from here would build the
+            // dependencies again with the node's features rather than this
+            // package's (minutes, each time), so it is built beforehand,
+            // and an old one is refused rather than measured.
+            assert!(
+                !older_than_sources(&bin),
+                "{} is older than the source; run `cargo build --release -p skillmesh-node` first",
+                bin.display()
+            );
+        }
         if !bin.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "skillmesh-node", "--bin", "skillmesh"])
-                .status()
-                .expect("run cargo build");
+            let mut build = Command::new(cargo);
+            build.args(["build", "-p", "skillmesh-node", "--bin", "skillmesh"]);
+            if profile_dir.ends_with("release") {
+                build.arg("--release");
+            }
+            let status = build.status().expect("run cargo build");
             assert!(status.success(), "building skillmesh failed");
         }
         bin
     })
     .clone()
+}
+
+/// Whether a file under the node's crates (`*/src`, `Cargo.lock`) changed
+/// after `bin` was built.
+fn older_than_sources(bin: &Path) -> bool {
+    fn newest(path: &Path) -> Option<std::time::SystemTime> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_dir() {
+            return meta.modified().ok();
+        }
+        std::fs::read_dir(path)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|e| newest(&e.path()))
+            .max()
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok();
+    [
+        "node/src",
+        "protocol/src",
+        "config/src",
+        "web/src",
+        "Cargo.lock",
+    ]
+    .iter()
+    .filter_map(|p| newest(&root.join(p)))
+    .max()
+    .is_some_and(|changed| built.is_none_or(|b| changed > b))
 }
 
 /// Runs `skillmesh args...` to completion.
@@ -85,13 +128,32 @@ impl Running {
         Running::spawn(command)
     }
 
+    /// Like [`Running::start_with_env`], with the log (stderr) written to
+    /// the file `log` at the configured level, as an operator runs it (a
+    /// node under attack logs a lot, and would stall once an unread pipe
+    /// is full).
+    pub fn start_logging(args: &[&str], env: &[(&str, &str)], log: &Path) -> Running {
+        let mut command = Command::new(skillmesh_bin());
+        command
+            .args(args)
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied());
+        let file = std::fs::File::create(log).expect("create the log file");
+        Running::spawn_with_stderr(command, file.into())
+    }
+
     /// Starts `command` (one that runs `skillmesh`, such as `ip netns exec
     /// NS skillmesh run …`, which becomes the process it starts) and waits
     /// for it to print its web address.
-    pub fn spawn(mut command: Command) -> Running {
+    pub fn spawn(command: Command) -> Running {
+        Running::spawn_with_stderr(command, Stdio::piped())
+    }
+
+    /// [`Running::spawn`] with stderr going to `stderr`.
+    fn spawn_with_stderr(mut command: Command, stderr: Stdio) -> Running {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .expect("spawn skillmesh");
         let stdout = child.stdout.take().expect("stdout");

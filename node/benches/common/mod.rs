@@ -250,20 +250,39 @@ fn loadavg() -> String {
 }
 
 /// CPU time (user + system) this process has used so far, all threads, in
-/// seconds, from `/proc/self/stat` (assumes the usual 100 ticks a second).
+/// seconds (assumes the usual 100 ticks a second).
 pub fn cpu_secs() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
+    ticks("self").map_or(f64::NAN, |t| t as f64 / 100.0)
+}
+
+/// (utime + stime) of process `pid` in clock ticks (100 a second); 0 if
+/// it cannot be read.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    ticks(&pid.to_string()).unwrap_or(0)
+}
+
+/// utime + stime from `/proc/<proc>/stat`.
+fn ticks(proc: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{proc}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are
+    // fields 14 and 15 of the whole line.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// A `kB` figure (such as `VmRSS:`) from `/proc/<pid>/<file>`; 0 if it
+/// cannot be read.
+pub fn proc_kb(pid: u32, file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .ok()
         .and_then(|s| {
-            // Fields after the parenthesised command name; utime and stime
-            // are fields 14 and 15 of the whole line.
-            let rest = s.rsplit_once(')')?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let utime: f64 = f.get(11)?.parse().ok()?;
-            let stime: f64 = f.get(12)?.parse().ok()?;
-            Some((utime + stime) / 100.0)
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
         })
-        .unwrap_or(f64::NAN)
+        .unwrap_or(0)
 }
 
 /// Times of `rounds` fsyncs of a 4 KiB write in `dir`, sorted: the price of
@@ -299,7 +318,8 @@ pub fn fsync_report(dir: &Path, rounds: usize) -> String {
 /// The commit the workspace is at, and how many files under `node/src` and
 /// `protocol/src` differ from it (the code measured may be uncommitted).
 fn code_version() -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // The package's directory: node/, or the root for a root-package bench.
+    let root = env!("CARGO_MANIFEST_DIR");
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -312,8 +332,14 @@ fn code_version() -> String {
     };
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let dirty = git(&["status", "--porcelain", "--", "node/src", "protocol/src"])
-                .map_or(0, |s| s.lines().count());
+            let dirty = git(&[
+                "status",
+                "--porcelain",
+                "--",
+                ":/node/src",
+                ":/protocol/src",
+            ])
+            .map_or(0, |s| s.lines().count());
             format!("commit {head}, {dirty} uncommitted changes under node/src and protocol/src")
         }
         None => "unknown (no git)".into(),
