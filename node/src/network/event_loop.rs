@@ -662,6 +662,18 @@ impl EventLoop {
             let _ = self.swarm.disconnect_peer_id(peer);
             return;
         };
+        if !self.connected.contains_key(&peer)
+            && self.connected.len() >= trim::ceiling(self.target_peers)
+            && self.service.is_new_org(&org).unwrap_or(true)
+        {
+            // Full: a crowd of fresh keys does not get to hold connections
+            // until trimming catches up, nor to fill the peer book and the
+            // join requests; partners still get in.
+            tracing::debug!(org = %org.short(), "closing a new organisation's connection: at the ceiling");
+            self.service.metrics().connection_refused("ceiling");
+            let _ = self.swarm.disconnect_peer_id(peer);
+            return;
+        }
         match self.service.admission(&org) {
             Ok(Admission::Blocked) => {
                 match self.blocked.arrived(peer, now) {
@@ -708,15 +720,6 @@ impl EventLoop {
             self.persist_peer(org, Some(entry));
         }
         let first = !self.connected.contains_key(&peer);
-        let new = first && self.service.is_new_org(&org).unwrap_or(true);
-        if new && self.connected.len() >= trim::ceiling(self.target_peers) {
-            // Full: a crowd of fresh keys does not get to hold connections
-            // until trimming catches up; partners still get in.
-            tracing::debug!(org = %org.short(), "closing a new organisation's connection: at the ceiling");
-            self.service.metrics().connection_refused("ceiling");
-            let _ = self.swarm.disconnect_peer_id(peer);
-            return;
-        }
         self.connected
             .entry(peer)
             .or_insert_with(|| Connected {
