@@ -162,10 +162,11 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         .as_str()
         .context("the session's id")?
         .to_string();
+    // From Fabrikam, with its key fingerprint.
     assert_eq!(
         b.text(&format!("tr[data-session='{blameless}'] td.from"))
             .await?,
-        "Fabrikam"
+        format!("Fabrikam {}", fabrikam_key.fingerprint())
     );
     let programme = b.text("main table").await?;
     assert!(

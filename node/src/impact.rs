@@ -196,6 +196,7 @@ impl Service {
             .into_iter()
             .map(|org| PartnerImpact {
                 org_name: self.org_display_name(&org),
+                org_fingerprint: org.fingerprint(),
                 given: given.get(&org).copied().unwrap_or(0),
                 received: received.get(&org).copied().unwrap_or(0),
                 org,

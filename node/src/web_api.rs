@@ -378,6 +378,7 @@ impl Service {
                 kudos.push(KudosNote {
                     from_name: k.from_name,
                     from_org_name: self.org_display_name(&e.from_org),
+                    from_org_fingerprint: e.from_org.fingerprint(),
                     offer_title: self.own_title(&e.offer_id)?,
                     message: k.message,
                     at: k.at,
@@ -433,6 +434,7 @@ impl Service {
                     .into_iter()
                     .map(|m| RosterMember {
                         org_name: self.org_display_name(&m.org),
+                        org_fingerprint: m.org.fingerprint(),
                         org: m.org,
                         name: m.name,
                     })
@@ -517,6 +519,7 @@ impl Service {
             .map(|s| FeedItem {
                 org: e.offer_org,
                 org_name: self.org_display_name(&e.offer_org),
+                org_fingerprint: e.offer_org.fingerprint(),
                 id: e.offer_id.clone(),
                 title: s.title.clone(),
                 detail: event.title.clone(),
@@ -546,6 +549,7 @@ impl Service {
             if let Some(g) = e.group.filter(|g| !g.schedule.is_empty()) {
                 items.push(FeedItem {
                     org_name: self.org_display_name(&e.offer_org),
+                    org_fingerprint: e.offer_org.fingerprint(),
                     org: e.offer_org,
                     id: e.offer_id,
                     title: e.offer_title,
@@ -570,6 +574,7 @@ impl Service {
                 items.push(FeedItem {
                     org: own,
                     org_name: self.org_name().to_string(),
+                    org_fingerprint: own.fingerprint(),
                     title,
                     id: item.id,
                     detail,
@@ -621,6 +626,7 @@ impl Service {
                         .into_iter()
                         .map(|org| OrgName {
                             name: self.org_display_name(&org),
+                            fingerprint: org.fingerprint(),
                             org,
                         })
                         .collect(),
@@ -631,6 +637,7 @@ impl Service {
         Ok(Listing {
             org: *org,
             org_name: self.org_display_name(org),
+            org_fingerprint: org.fingerprint(),
             id: record.header.id,
             seq: record.header.seq,
             issued_at: record.header.issued_at,
@@ -660,6 +667,7 @@ impl Service {
         Ok(Some(Listing {
             org: *org,
             org_name: self.org_name().to_string(),
+            org_fingerprint: org.fingerprint(),
             id: item.id,
             seq: 0,
             issued_at: item.updated_at,
@@ -955,6 +963,7 @@ impl Service {
                 .into_iter()
                 .map(|r| PolicyRefusalRow {
                     org_name: self.org_display_name(&r.org),
+                    org_fingerprint: r.org.fingerprint(),
                     org: r.org,
                     reason: r.reason,
                     count: r.count,
@@ -966,6 +975,7 @@ impl Service {
                 .into_iter()
                 .map(|n| QuotaNoticeRow {
                     org_name: self.org_display_name(&n.from),
+                    org_fingerprint: n.from.fingerprint(),
                     org: n.from,
                     record_id: n.record_id,
                     held: n.held,
@@ -1282,6 +1292,7 @@ impl NodeApi for WebState {
                 .into_iter()
                 .map(|h| PublishedImpact {
                     org_name: svc.org_display_name(&h.org),
+                    org_fingerprint: h.org.fingerprint(),
                     own: h.org == own,
                     issued_at: h.record.header.issued_at,
                     org: h.org,
@@ -1304,6 +1315,7 @@ impl NodeApi for WebState {
             Ok(PublishedImpact {
                 org: svc.org(),
                 org_name: svc.org_name().to_string(),
+                org_fingerprint: svc.org().fingerprint(),
                 own: true,
                 issued_at: clock::now(),
                 summary,
@@ -1482,6 +1494,7 @@ impl NodeApi for WebState {
                 out.push(Recommended {
                     from_name: svc.person_name(&r.from)?,
                     org_name: svc.org_display_name(&r.org),
+                    org_fingerprint: r.org.fingerprint(),
                     org: r.org,
                     id: r.id,
                     title: r.title,
@@ -1511,6 +1524,7 @@ impl NodeApi for WebState {
                 };
                 out.push(Following {
                     org_name: svc.org_display_name(&f.org),
+                    org_fingerprint: f.org.fingerprint(),
                     org: f.org,
                     id: f.id,
                     title,

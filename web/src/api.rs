@@ -226,6 +226,9 @@ pub struct Profile {
 pub struct KudosNote {
     pub from_name: Option<String>,
     pub from_org_name: String,
+    /// The sending organisation's key fingerprint.
+    #[serde(default)]
+    pub from_org_fingerprint: String,
     /// What it was for.
     pub offer_title: String,
     pub message: String,
@@ -376,6 +379,10 @@ pub struct SearchResults {
 pub struct Listing {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub id: String,
     pub seq: u64,
     pub issued_at: i64,
@@ -485,6 +492,10 @@ pub struct Recommended {
     pub from_name: String,
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub id: String,
     pub title: String,
     pub note: String,
@@ -506,6 +517,10 @@ pub struct FollowOptions {
 pub struct Following {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub id: String,
     pub title: String,
     pub done: usize,
@@ -529,6 +544,9 @@ pub struct Progress {
 pub struct OrgName {
     pub org: OrgKey,
     pub name: String,
+    /// Its key fingerprint.
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 impl Listing {
@@ -706,6 +724,10 @@ pub struct FeedItem {
     /// The organisation whose record it is.
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     /// The record's id.
     pub id: String,
     pub title: String,
@@ -786,6 +808,10 @@ pub struct Impact {
 pub struct PublishedImpact {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub own: bool,
     pub issued_at: i64,
     pub summary: skillmesh_protocol::kinds::ImpactSummary,
@@ -797,6 +823,10 @@ pub struct PublishedImpact {
 pub struct PartnerImpact {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub given: u64,
     pub received: u64,
 }
@@ -820,6 +850,10 @@ pub struct Roster {
 pub struct RosterMember {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     pub name: Option<String>,
 }
 
@@ -903,6 +937,10 @@ pub struct RejectionCount {
 pub struct PolicyRefusalRow {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     /// `blocked`, `not_allowed` or `over_quota`.
     pub reason: String,
     pub count: u64,
@@ -915,6 +953,10 @@ pub struct PolicyRefusalRow {
 pub struct QuotaNoticeRow {
     pub org: OrgKey,
     pub org_name: String,
+    /// The organisation's key fingerprint (`a1b2 c3d4 e5f6 0718`), to tell
+    /// two organisations of one name apart.
+    #[serde(default)]
+    pub org_fingerprint: String,
     /// Our record it refused (the latest it told us of).
     pub record_id: String,
     /// Our live records it holds, and its quota.

@@ -83,7 +83,7 @@ fn hostile_hit() -> SearchHit {
     SearchHit {
         org: remote_org().to_hex(),
         org_name: HOSTILE.into(),
-        org_fingerprint: String::new(),
+        org_fingerprint: remote_org().fingerprint(),
         id: "offer-1".into(),
         kind: "mentoring_offer".into(),
         title: HOSTILE.into(),
@@ -254,6 +254,7 @@ impl NodeApi for Fake {
             from_name: HOSTILE.into(),
             org: remote_org(),
             org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
             id: "list-1".into(),
             title: HOSTILE.into(),
             note: HOSTILE.into(),
@@ -266,6 +267,7 @@ impl NodeApi for Fake {
         Ok(vec![Following {
             org: remote_org(),
             org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
             id: "list-1".into(),
             title: HOSTILE.into(),
             done: 1,
@@ -339,6 +341,7 @@ impl NodeApi for Fake {
             partners: vec![PartnerImpact {
                 org: remote_org(),
                 org_name: format!("={HOSTILE}"),
+                org_fingerprint: remote_org().fingerprint(),
                 given: 3,
                 received: 1,
             }],
@@ -356,6 +359,7 @@ impl NodeApi for Fake {
         Ok(vec![PublishedImpact {
             org: remote_org(),
             org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
             own: false,
             issued_at: 0,
             summary,
@@ -394,6 +398,7 @@ impl NodeApi for Fake {
         Ok(Some(vec![FeedItem {
             org: remote_org(),
             org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
             id: "offer-1".into(),
             title: m.title,
             detail: m.description,
@@ -431,6 +436,7 @@ impl NodeApi for Fake {
         Ok(Listing {
             org: *org,
             org_name: HOSTILE.into(),
+            org_fingerprint: org.fingerprint(),
             id: id.into(),
             seq: 1,
             issued_at: 0,
@@ -476,6 +482,7 @@ impl NodeApi for Fake {
             kudos: vec![KudosNote {
                 from_name: Some(HOSTILE.into()),
                 from_org_name: HOSTILE.into(),
+                from_org_fingerprint: remote_org().fingerprint(),
                 offer_title: "On-call".into(),
                 message: HOSTILE.into(),
                 at: 0,
@@ -592,11 +599,13 @@ impl NodeApi for Fake {
                     RosterMember {
                         org: remote_org(),
                         org_name: "Contoso".into(),
+                        org_fingerprint: remote_org().fingerprint(),
                         name: Some("Ines Duarte".into()),
                     },
                     RosterMember {
                         org: remote_org(),
                         org_name: "Contoso".into(),
+                        org_fingerprint: remote_org().fingerprint(),
                         name: None,
                     },
                 ],
@@ -643,11 +652,21 @@ impl NodeApi for Fake {
             policy_refusals: vec![PolicyRefusalRow {
                 org: remote_org(),
                 org_name: HOSTILE.into(),
+                org_fingerprint: remote_org().fingerprint(),
                 reason: "over_quota".into(),
                 count: 2,
                 last_at: 1_700_000_000,
             }],
-            quota_notices: vec![],
+            quota_notices: vec![QuotaNoticeRow {
+                org: remote_org(),
+                org_name: HOSTILE.into(),
+                org_fingerprint: remote_org().fingerprint(),
+                record_id: "offer-1".into(),
+                held: 3,
+                limit: 2,
+                received_at: 1_700_000_000,
+                count: 1,
+            }],
             current_partners: 1,
             federated_records: 1,
             own_records: 0,

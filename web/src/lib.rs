@@ -9,6 +9,10 @@
 //! tracing, request timing for the node's metrics) are tower layers in
 //! [`layers`].
 
+// The OpenAPI document's components are one `json!` literal, deeper than
+// the macro's default recursion limit allows (serde_json documents this).
+#![recursion_limit = "256"]
+
 mod api;
 mod api_v1;
 pub mod dates;

@@ -191,7 +191,7 @@ fn following_paths(org_id: &Value) -> Value {
     let s = |t: &str| json!({"type": t});
     let org = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
     json!({
-            "/following": {"get": op("The learning paths I follow, and how far I am (private to me)", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "id": s("string"), "title": s("string"), "done": s("integer"), "total": s("integer"), "withdrawn": s("boolean")}}})), None, false)},
+            "/following": {"get": op("The learning paths I follow, and how far I am (private to me)", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "id": s("string"), "title": s("string"), "done": s("integer"), "total": s("integer"), "withdrawn": s("boolean")}}})), None, false)},
             "/following/{org}/{id}": {
                 "put": with_params(op("Follow a learning path (a content list, ours or a partner's), or change how; tell_curator lets a partner's list's organisation count you among its followers (a count, never who)", "content", (204, json!({"description": "Following."})), Some((json!({"type": "object", "properties": {"tell_curator": s("boolean")}}), json!({"tell_curator": true}))), false), org_id.clone()),
                 "delete": with_params(op("Stop following it (the progress is forgotten)", "content", (204, json!({"description": "Not following."})), None, false), org_id.clone())},
@@ -200,7 +200,7 @@ fn following_paths(org_id: &Value) -> Value {
             "/offers/{id}/observers": {"post": with_params(op("Invite a colleague on this node to observe a session of my offer", "content", (201, json!({"description": "The invitation."})), Some((json!({"type": "object", "required": ["observer"], "properties": {"observer": {"type": "string", "description": "The colleague's person id."}, "when": s("string")}}), json!({"observer": "joana", "when": "Tuesday 14:00"}))), false), json!([path_param("id", "The offer id.")]))},
             "/colleagues": {"get": op("My colleagues on this node (to recommend something to)", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"person_id": s("string"), "name": s("string")}}})), None, false)},
             "/recommendations": {
-                "get": op("What colleagues recommended to me, newest first", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"from_name": s("string"), "org": org, "org_name": s("string"), "id": s("string"), "title": s("string"), "note": s("string"), "at": s("integer")}}})), None, false),
+                "get": op("What colleagues recommended to me, newest first", "content", (200, json!({"type": "array", "items": {"type": "object", "properties": {"from_name": s("string"), "org": org, "org_name": s("string"), "org_fingerprint": s("string"), "id": s("string"), "title": s("string"), "note": s("string"), "at": s("integer")}}})), None, false),
                 "post": op("Recommend content (ours or a partner's) to a colleague on this node, with a note; it shows on their home page", "content", (204, json!({"description": "Recommended."})), Some((json!({"type": "object", "required": ["org", "id", "to"], "properties": {"org": org, "id": s("string"), "to": {"type": "string", "description": "The colleague's person id."}, "note": s("string")}}), json!({"org": "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "id": "list-1", "to": "joana", "note": "Start with the second one."}))), false)},
             "/following/{org}/{id}/progress": {"put": with_params(op("Which entries of a followed learning path I have done (positions from 0)", "content", (204, json!({"description": "Saved."})), Some((json!({"type": "object", "required": ["done"], "properties": {"done": {"type": "array", "items": {"type": "integer"}}}}), json!({"done": [0, 2]}))), false), org_id.clone())},
     })
@@ -213,13 +213,13 @@ fn schemas() -> Value {
     let status =
         json!({"enum": ["waiting", "queued", "pending", "accepted", "declined", "refused"]});
     let slot = json!({"type": "object", "properties": {"starts_at": s("integer"), "duration_minutes": s("integer")}});
-    let member = json!({"type": "object", "properties": {"org": org, "org_name": s("string"), "name": {"type": ["string", "null"]}}});
+    let member = json!({"type": "object", "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "name": {"type": ["string", "null"]}}});
     let number = json!({"type": ["number", "null"]});
     let impact = json!({"type": "object", "properties": {
         "sessions_given": s("integer"), "minutes_given": s("integer"), "participants": s("integer"), "connections": s("integer"),
         "requests_made": s("integer"), "requests_made_answered": s("integer"), "requests_received": s("integer"), "requests_received_answered": s("integer"),
         "median_hours_to_answer": number, "feedback": s("integer"), "average_rating": number, "skill_before": number, "skill_after": number,
-        "partners": {"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "given": s("integer"), "received": s("integer")}}},
+        "partners": {"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "given": s("integer"), "received": s("integer")}}},
         "wanted_without_supply": strings}});
     let group = json!({
         "description": "For a cohort I was admitted to: its goal, schedule and members (a name only where that member allowed it). Absent otherwise.",
@@ -227,8 +227,8 @@ fn schemas() -> Value {
         "properties": {"goal": s("string"), "starts_at": s("integer"), "weeks": s("integer"), "weekly_hours": s("integer"),
             "schedule": {"type": "array", "items": slot}, "members": {"type": "array", "items": member}}
     });
-    let policy_refusals = json!({"type": "array", "description": "Records refused by policy, per organisation and reason, most recent first.", "items": {"type": "object", "required": ["org", "reason", "count", "last_at"], "properties": {"org": org, "org_name": s("string"), "reason": {"enum": ["blocked", "not_allowed", "over_quota"]}, "count": s("integer"), "last_at": s("integer")}}});
-    let quota_notices = json!({"type": "array", "description": "The latest quota notice from each partner that refused our records.", "items": {"type": "object", "required": ["org", "record_id", "held", "limit", "received_at", "count"], "properties": {"org": org, "org_name": s("string"), "record_id": s("string"), "held": s("integer"), "limit": s("integer"), "received_at": s("integer"), "count": s("integer")}}});
+    let policy_refusals = json!({"type": "array", "description": "Records refused by policy, per organisation and reason, most recent first.", "items": {"type": "object", "required": ["org", "reason", "count", "last_at"], "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "reason": {"enum": ["blocked", "not_allowed", "over_quota"]}, "count": s("integer"), "last_at": s("integer")}}});
+    let quota_notices = json!({"type": "array", "description": "The latest quota notice from each partner that refused our records.", "items": {"type": "object", "required": ["org", "record_id", "held", "limit", "received_at", "count"], "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "record_id": s("string"), "held": s("integer"), "limit": s("integer"), "received_at": s("integer"), "count": s("integer")}}});
     let mode_changed = json!({"type": "object", "required": ["mode", "partners_kept"], "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "partners_kept": s("integer")}});
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
@@ -249,15 +249,15 @@ fn schemas() -> Value {
             "pending_approval": s("boolean"),
             "recognition": {"type": "object", "description": "What the person has given, counted on this node: people helped and organisations reached (requests accepted, calls for talks answered), sessions and minutes (talks and mentoring agreed, cohort sessions held, calls answered), cohorts run, kudos received. The same figures a listing carries when both the person and the outbound policy share `recognition`.",
                 "properties": {"people_helped": s("integer"), "organisations_reached": s("integer"), "sessions": s("integer"), "minutes": s("integer"), "cohorts_run": s("integer"), "kudos": s("integer"), "curated": s("integer"), "observed": s("integer")}},
-            "kudos": {"type": "array", "description": "Thank-you notes received, newest first.", "items": {"type": "object", "properties": {"from_name": {"type": ["string", "null"]}, "from_org_name": s("string"), "offer_title": s("string"), "message": s("string"), "at": s("integer")}}}}}]},
+            "kudos": {"type": "array", "description": "Thank-you notes received, newest first.", "items": {"type": "object", "properties": {"from_name": {"type": ["string", "null"]}, "from_org_name": s("string"), "from_org_fingerprint": s("string"), "offer_title": s("string"), "message": s("string"), "at": s("integer")}}}}}]},
         "ImpactQuery": {"type": "object", "properties": {"since": s("string"), "until": s("string"), "topic": s("string")}},
-        "PublishedImpact": {"type": "object", "properties": {"org": org, "org_name": s("string"), "own": s("boolean"), "issued_at": s("integer"), "signature_verified": s("boolean"),
+        "PublishedImpact": {"type": "object", "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "own": s("boolean"), "issued_at": s("integer"), "signature_verified": s("boolean"),
             "summary": {"type": "object", "description": "An impact_summary record body (docs/PROTOCOL.md)."}}},
         "NewKudos": {"type": "object", "required": ["message"], "additionalProperties": false, "properties": {"message": {"type": "string", "maxLength": 1000}}},
         "OfferBody": {"type": "object", "required": ["kind", "body"], "description": "A record body as in docs/PROTOCOL.md: kind talk_offer, mentoring_offer, cohort_offer, talk_wanted (a call for a talk that experts elsewhere answer with a request), or (admins) event. `person` and the name fields are set by the node.", "properties": {"kind": {"enum": ["talk_offer", "mentoring_offer", "cohort_offer", "talk_wanted", "event"]}, "body": s("object")}},
         "Offer": {"allOf": [schema_ref("OfferBody"), {"type": "object", "required": ["id", "state", "updated_at"], "properties": {"id": s("string"), "state": {"enum": ["draft", "pending_approval", "published", "unpublished"]}, "updated_at": s("integer")}}]},
         "SearchHit": {"type": "object", "required": ["org", "org_name", "id", "kind", "title"], "properties": {
-            "org": org, "org_name": s("string"), "id": s("string"), "kind": s("string"), "title": s("string"), "summary": s("string"),
+            "org": org, "org_name": s("string"), "org_fingerprint": s("string"), "id": s("string"), "kind": s("string"), "title": s("string"), "summary": s("string"),
             "topics": strings, "formats": strings, "languages": strings, "time_zone": {"type": ["string", "null"]}, "availability": {"type": ["string", "null"]}, "own": s("boolean"),
             "highlights": {"type": "array", "description": "Why it matched the search text: parts of its title, summary, topics or other text, those that matched marked.", "items": schema_ref("Highlight")}}},
         "Highlight": {"type": "object", "required": ["field", "parts"], "properties": {
@@ -267,18 +267,18 @@ fn schemas() -> Value {
             "total": s("integer"), "page": s("integer"), "per_page": s("integer"), "hits": {"type": "array", "items": schema_ref("SearchHit")},
             "facets": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "values": {"type": "array", "items": {"type": "object", "properties": {"value": s("string"), "label": s("string"), "count": s("integer")}}}}}}}},
         "Listing": {"type": "object", "required": ["org", "org_name", "id", "seq", "kind", "body", "signature_verified"], "properties": {
-            "org": org, "org_name": s("string"), "id": s("string"), "seq": s("integer"), "issued_at": s("integer"), "expires_at": s("integer"),
+            "org": org, "org_name": s("string"), "org_fingerprint": s("string"), "id": s("string"), "seq": s("integer"), "issued_at": s("integer"), "expires_at": s("integer"),
             "kind": s("string"), "body": s("object"), "signature_verified": s("boolean"), "own": s("boolean"), "requestable": s("boolean"),
             "contributable": {"type": "boolean", "description": "Another organisation's event that invited ours to add sessions: our admins may send a `contribution`."},
             "our_sessions": {"type": "array", "items": {"type": "string"}, "description": "Of such an event: ids of the sessions our organisation added; our admins may send a `withdraw` for each."},
-            "org_names": {"type": "array", "description": "Names of the organisations an event mentions (its contributors).", "items": {"type": "object", "properties": {"org": org, "name": s("string")}}}}},
+            "org_names": {"type": "array", "description": "Names of the organisations an event mentions (its contributors).", "items": {"type": "object", "properties": {"org": org, "name": s("string"), "fingerprint": s("string")}}}}},
         "NewRequest": {"type": "object", "required": ["offer_org", "offer_id", "goal"], "additionalProperties": false, "properties": {"offer_org": org, "offer_id": s("string"), "goal": s("string"), "preferred_times": s("string"), "message": s("string"),
             "name_to_group": {"type": "boolean", "description": "For a cohort: the other members may see my name on its roster."},
             "session": {"type": ["string", "null"], "description": "For an event: the id of the session to sign up for (`offer_id` is the event's id; the event's node admits sign-ups at once)."},
             "contribution": {"description": "Admins, for an event that invited their organisation: a session to add to its programme (`offer_id` is the event's id). Fields as an event's sessions in docs/PROTOCOL.md; an empty `id` lets the node pick one, and an id this organisation used before replaces that session.", "oneOf": [{"type": "object", "required": ["title", "starts_at", "duration_minutes", "format", "audience"]}, {"type": "null"}]},
             "withdraw": {"type": ["string", "null"], "description": "Admins, for an event their organisation added sessions to: the id of one of those sessions (see the listing's `our_sessions`), to take out of its programme (`offer_id` is the event's id). Not with `session` or `contribution`."}}},
-        "InboxItem": {"type": "object", "properties": {"from_org": org, "from_org_name": s("string"), "id": s("string"), "offer_id": s("string"), "offer_title": s("string"), "requester_name": {"type": ["string", "null"]}, "goal": s("string"), "preferred_times": s("string"), "message": s("string"), "status": status, "reply": s("string"), "received_at": s("integer"), "kudos": {"type": ["string", "null"], "description": "The requester's thank-you after the session."}}},
-        "OutboxItem": {"type": "object", "properties": {"id": s("string"), "offer_org": org, "offer_org_name": s("string"), "offer_id": s("string"), "offer_title": s("string"), "goal": s("string"), "status": status, "detail": s("string"),
+        "InboxItem": {"type": "object", "properties": {"from_org": org, "from_org_name": s("string"), "from_org_fingerprint": s("string"), "id": s("string"), "offer_id": s("string"), "offer_title": s("string"), "requester_name": {"type": ["string", "null"]}, "goal": s("string"), "preferred_times": s("string"), "message": s("string"), "status": status, "reply": s("string"), "received_at": s("integer"), "kudos": {"type": ["string", "null"], "description": "The requester's thank-you after the session."}}},
+        "OutboxItem": {"type": "object", "properties": {"id": s("string"), "offer_org": org, "offer_org_name": s("string"), "offer_org_fingerprint": s("string"), "offer_id": s("string"), "offer_title": s("string"), "goal": s("string"), "status": status, "detail": s("string"),
             "contact": {"description": "Only once accepted.", "oneOf": [{"type": "object", "properties": {"name": s("string"), "email": s("string")}}, {"type": "null"}]},
             "group": group,
             "feedback_given": s("boolean"),
@@ -288,14 +288,14 @@ fn schemas() -> Value {
             "created_at": s("integer"), "updated_at": s("integer")}},
         "Federation": {"type": "object", "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "approval_required": s("boolean"),
             "orgs": {"type": "array", "items": {"type": "object", "properties": {"key": org, "name": s("string"), "listing": {"enum": ["allowed", "blocked", null]}, "records": s("integer"), "connected": s("boolean"), "wants_to_join": s("boolean")}}},
-            "peers": {"type": "array", "items": {"type": "object", "properties": {"peer_id": s("string"), "org": {"oneOf": [org, {"type": "null"}]}, "org_name": s("string")}}},
+            "peers": {"type": "array", "items": {"type": "object", "properties": {"peer_id": s("string"), "org": {"oneOf": [org, {"type": "null"}]}, "org_name": s("string"), "org_fingerprint": {"type": ["string", "null"]}}}},
             "rejections": {"type": "array", "items": {"type": "object", "required": ["code", "count"], "properties": {"code": s("string"), "count": s("integer")}}},
             "policy_refusals": policy_refusals, "quota_notices": quota_notices,
             "current_partners": {"type": "integer", "description": "Organisations federated with now; a switch to allowlist keeps them allowed."},
             "federated_records": s("integer"), "own_records": s("integer")}},
         "ModeChanged": mode_changed,
         "Approval": {"type": "object", "properties": {"id": s("string"), "kind": s("string"), "title": s("string"), "owner": s("string"), "body": s("object")}},
-        "AuditRow": {"type": "object", "properties": {"at": s("integer"), "actor": s("string"), "action": s("string"), "org": {"type": ["string", "null"]}, "org_name": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]}, "detail": s("string")}},
+        "AuditRow": {"type": "object", "properties": {"at": s("integer"), "actor": s("string"), "action": s("string"), "org": {"type": ["string", "null"]}, "org_name": {"type": ["string", "null"]}, "org_fingerprint": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]}, "detail": s("string")}},
         "NewUser": {"type": "object", "required": ["username", "display_name", "role"], "additionalProperties": false, "properties": {"username": s("string"), "display_name": s("string"), "role": {"enum": ["member", "admin"]}, "password": s("string")}},
         "LearningGoals": {"type": "object", "additionalProperties": false, "properties": {"goals": s("string"), "topics": strings.clone(), "formats": strings.clone(), "languages": strings.clone(), "max_hours_apart": {"type": ["integer", "null"], "minimum": 0, "maximum": 12}}},
         "Suggestion": {"type": "object", "required": ["hit", "reasons", "score"], "properties": {"hit": schema_ref("SearchHit"), "reasons": strings.clone(), "score": s("number")}},

@@ -549,6 +549,38 @@ async fn markup_from_another_organisation_renders_as_inert_text() {
 }
 
 #[tokio::test]
+async fn every_page_that_names_another_organisation_shows_its_key_fingerprint() {
+    let mut c = Client::new();
+    c.sign_in(ADMIN).await;
+    let org = fake::remote_org();
+    let fingerprint = format!(
+        r#"<code class="fingerprint" title="The organisation's key fingerprint">{}</code>"#,
+        org.fingerprint()
+    );
+    // What each page names: search hits; a listing; recommendations and
+    // learning paths; kudos; a cohort's roster and a request's offer; the
+    // admin's refusals and quota notices; partners' impact summaries.
+    for (page, at_least) in [
+        ("/find?q=x".to_string(), 1),
+        (format!("/listing/{}/offer-1", org.to_hex()), 1),
+        ("/".to_string(), 2),
+        ("/profile".to_string(), 1),
+        ("/requests".to_string(), 3),
+        ("/admin".to_string(), 2),
+        ("/admin/impact".to_string(), 1),
+    ] {
+        let r = c.get(&page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        let shown = r.body.matches(&fingerprint).count();
+        assert!(
+            shown >= at_least,
+            "{page} shows the fingerprint {shown} times, not {at_least}: {}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn errors_are_sentences_on_pages_and_json_with_codes_in_the_api() {
     let mut c = Client::new();
     c.sign_in(MEMBER).await;
@@ -1030,7 +1062,8 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
         .find(|l| l.contains("alert(2)"))
         .expect("the partner row");
     assert!(partner.starts_with("\"'=<script>"), "{partner}");
-    assert!(partner.ends_with(&format!(",{},3,1", fake::remote_org().to_hex())));
+    let org = fake::remote_org();
+    assert!(partner.ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())));
 }
 
 #[tokio::test]

@@ -256,7 +256,7 @@ pub async fn federation<S: NodeApi>(
                         tbody {
                             @for r in &f.policy_refusals {
                                 tr data-refused-org=(r.org.to_hex()) data-reason=(r.reason) {
-                                    td { strong { (r.org_name) } " " code.meta { (r.org.short()) } }
+                                    td { strong { (r.org_name) } (super::fingerprint(&r.org_fingerprint)) }
                                     td { (refusal_words(&r.reason)) }
                                     td.count { (r.count) }
                                     td { (datetime(r.last_at)) }
@@ -271,7 +271,7 @@ pub async fn federation<S: NodeApi>(
                 ul #quota-notices {
                     @for n in &f.quota_notices {
                         li data-notice-org=(n.org.to_hex()) {
-                            strong { (n.org_name) } " " code.meta { (n.org.short()) }
+                            strong { (n.org_name) } (super::fingerprint(&n.org_fingerprint))
                             " refused our record " code { (n.record_id) } ": over its quota ("
                             (n.held) " of " (n.limit) " records), told us " (datetime(n.received_at))
                             @if n.count > 1 { " (" (n.count) " notices)" }
@@ -355,7 +355,7 @@ pub async fn approvals<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> 
                         span.kind { (crate::pages::find::kind_label(&a.kind)) }
                         h3 { (a.title) }
                         p.meta { "From " (a.owner) }
-                        (listing::body(&a.body, &|s| s.contributor.map_or_else(|| ctx.org_name.clone(), |o| o.short())))
+                        (listing::body(&a.body, &|s| html! { (s.contributor.map_or_else(|| ctx.org_name.clone(), |o| o.short())) }))
                         form method="post" action={ "/admin/approvals/" (a.id) } {
                             (ctx.csrf())
                             button type="submit" { "Approve and publish" }

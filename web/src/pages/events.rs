@@ -81,7 +81,7 @@ pub fn fields(e: &Event, orgs: &[OrgRow]) -> Markup {
             @for o in orgs {
                 label.check {
                     input type="checkbox" name="contributors" value=(o.key.to_hex()) checked[e.contributors.contains(&o.key)];
-                    (o.name)
+                    (o.name) (super::fingerprint(&o.key.fingerprint()))
                 }
             }
         }
@@ -148,7 +148,7 @@ pub fn programme(ctx: &Ctx, offer: &Offer, orgs: &[OrgRow]) -> Markup {
                                 td { (datetime(s.starts_at)) " (" (s.duration_minutes) " min)" }
                                 td { (s.title) @if let Some(n) = &s.speaker_name { br; span.meta { (n) } } }
                                 td.from { @match &s.contributor {
-                                    Some(org) => { (orgs.iter().find(|o| o.key == *org).map_or_else(|| org.short(), |o| o.name.clone())) }
+                                    Some(org) => { (orgs.iter().find(|o| o.key == *org).map_or_else(|| org.short(), |o| o.name.clone())) (super::fingerprint(&org.fingerprint())) }
                                     None => { (ctx.org_name) }
                                 } }
                                 td {
@@ -342,10 +342,11 @@ async fn ask_host<S: NodeApi>(
 }
 
 /// The "From" of a session in a programme: the contributing organisation,
-/// or the host.
-pub fn session_from(l: &Listing, s: &EventSession) -> String {
-    match &s.contributor {
-        Some(org) => l.org_name_of(org),
-        None => l.org_name.clone(),
-    }
+/// or the host, with its key fingerprint.
+pub fn session_from(l: &Listing, s: &EventSession) -> Markup {
+    let (name, org) = match &s.contributor {
+        Some(org) => (l.org_name_of(org), *org),
+        None => (l.org_name.clone(), l.org),
+    };
+    html! { (name) (super::fingerprint(&org.fingerprint())) }
 }

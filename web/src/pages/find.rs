@@ -179,7 +179,7 @@ pub fn hit_card(hit: &SearchHit) -> Markup {
         }
         p.meta {
             (hit.org_name)
-            @if !hit.own && !hit.org_fingerprint.is_empty() { " " code.fingerprint title="The organisation's key fingerprint" { (hit.org_fingerprint) } }
+            @if !hit.own && !hit.org_fingerprint.is_empty() { (super::fingerprint(&hit.org_fingerprint)) }
             @if hit.own { " (us)" }
             @if hit.local_only { " · " span.local { "kept inside: not shared with partners" } }
             @if let Some(tz) = &hit.time_zone { " · " (tz) }

@@ -81,7 +81,7 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                     @for r in &recommended {
                         li {
                             a href={ "/listing/" (r.org.to_hex()) "/" (r.id) } { (r.title) }
-                            span.meta { " · from " (r.from_name) @if r.org_name != ctx.org_name { " · at " (r.org_name) } }
+                            span.meta { " · from " (r.from_name) @if r.org_name != ctx.org_name { " · at " (r.org_name) (super::fingerprint(&r.org_fingerprint)) } }
                             @if !r.note.is_empty() { br; q { (r.note) } }
                         }
                     }
@@ -93,10 +93,10 @@ pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageR
                     @for f in &following {
                         li {
                             @if f.withdrawn {
-                                (f.title) span.meta { " · withdrawn by " (f.org_name) }
+                                (f.title) span.meta { " · withdrawn by " (f.org_name) (super::fingerprint(&f.org_fingerprint)) }
                             } @else {
                                 a href={ "/listing/" (f.org.to_hex()) "/" (f.id) } { (f.title) }
-                                span.meta { " · " (f.org_name) " · " (f.done) " of " (f.total) " done" }
+                                span.meta { " · " (f.org_name) (super::fingerprint(&f.org_fingerprint)) " · " (f.done) " of " (f.total) " done" }
                             }
                         }
                     }

@@ -121,7 +121,7 @@ fn published(ctx: &Ctx, q: &ImpactQuery, summaries: &[PublishedImpact]) -> Marku
         @if theirs.is_empty() { p { "No partner has published a summary." } }
         @for s in theirs {
             section.partner-summary data-org=(s.org.to_hex()) {
-                h3 { a href={ "/listing/" (s.org.to_hex()) "/impact-summary" } { (s.org_name) } }
+                h3 { a href={ "/listing/" (s.org.to_hex()) "/impact-summary" } { (s.org_name) } (super::fingerprint(&s.org_fingerprint)) }
                 p.meta {
                     @if s.signature_verified { span.verified { "✓ signed by " (s.org_name) } } @else { span.unverified { "✗ signature did not check out" } }
                     " · published " (datetime(s.issued_at))
@@ -272,6 +272,7 @@ fn partner_chart(partners: &[PartnerImpact]) -> Markup {
             @for (n, p) in partners.iter().enumerate() {
                 @let y = 10 + n * 50;
                 text x="0" y=(y + 14) { (p.org_name) }
+                text.fingerprint x="0" y=(y + 32) { (p.org_fingerprint) }
                 rect.bar.given x="200" y=(y) height="16" width=(format!("{:.1}", BAR_WIDTH * p.given as f64 / max)) {}
                 text x=(format!("{:.1}", 206.0 + BAR_WIDTH * p.given as f64 / max)) y=(y + 13) { "given " (p.given) }
                 rect.bar.received x="200" y=(y + 20) height="16" width=(format!("{:.1}", BAR_WIDTH * p.received as f64 / max)) {}
@@ -287,12 +288,13 @@ fn to_csv(i: &Impact) -> String {
     for (label, value) in figures(i) {
         out.push_str(&format!("{},{}\r\n", cell(label), cell(&value)));
     }
-    out.push_str("\r\npartner,key,given,received\r\n");
+    out.push_str("\r\npartner,key,fingerprint,given,received\r\n");
     for p in &i.partners {
         out.push_str(&format!(
-            "{},{},{},{}\r\n",
+            "{},{},{},{},{}\r\n",
             cell(&p.org_name),
             p.org.to_hex(),
+            p.org_fingerprint,
             p.given,
             p.received
         ));

@@ -183,7 +183,7 @@ fn tags(items: &[String]) -> Markup {
 
 /// The body of a record as a page section; `from` names the organisation
 /// a session of an event comes from.
-pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> String) -> Markup {
+pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> Markup) -> Markup {
     html! {
         @match body {
             Body::Expertise(e) => {
@@ -325,7 +325,7 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         h1 { (l.body.title()) }
         p.meta #provenance {
             "From " strong #from-org { (l.org_name) }
-            @if !l.own { " " code.fingerprint #from-org-fingerprint title="The organisation's key fingerprint" { (l.org.fingerprint()) } }
+            @if !l.own { (super::fingerprint(&l.org_fingerprint)) }
             @if l.own { " (this organisation)" }
             " · "
             @if l.local_only {

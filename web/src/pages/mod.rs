@@ -256,6 +256,13 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Another organisation's key fingerprint, shown after its name wherever a
+/// page names it: anyone can take a name, only the key tells two
+/// organisations apart (docs/PROTOCOL.md §Keys and identity).
+pub fn fingerprint(fp: &str) -> Markup {
+    html! { " " code.fingerprint title="The organisation's key fingerprint" { (fp) } }
+}
+
 /// "← Previous · Page n of m · Next →" for a list shown `page` (from 1)
 /// of `pages` at a time; `href` gives a page's address. Nothing when it
 /// all fits on one page.

@@ -224,7 +224,7 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
                 @for k in &p.kudos {
                     li {
                         blockquote { (k.message) }
-                        span.meta { (k.from_name.as_deref().unwrap_or("Someone")) " at " (k.from_org_name) ", for " (k.offer_title) " · " (datetime(k.at)) }
+                        span.meta { (k.from_name.as_deref().unwrap_or("Someone")) " at " (k.from_org_name) (super::fingerprint(&k.from_org_fingerprint)) ", for " (k.offer_title) " · " (datetime(k.at)) }
                     }
                 }
             }

@@ -88,7 +88,7 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
 fn outbox_item(ctx: &Ctx, o: &OutboxItem) -> Markup {
     html! {
         h3 { a href={ "/listing/" (o.offer_org.to_hex()) "/" (o.offer_id) } { (o.offer_title) } }
-        p.meta { "At " (o.offer_org_name) " " code.fingerprint { (o.offer_org_fingerprint) } " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
+        p.meta { "At " (o.offer_org_name) (super::fingerprint(&o.offer_org_fingerprint)) " · asked " (datetime(o.created_at)) " · " (status(o.status)) }
         p { strong { @if o.contribution { "Our session: " } @else { "I want to learn: " } } (o.goal) }
         @if !o.detail.is_empty() { p.reply { strong { "Reply: " } (o.detail) } }
         @if let Some(c) = &o.contact {
@@ -216,8 +216,8 @@ fn roster(g: &Roster) -> Markup {
                 @for m in &g.members {
                     li {
                         @match &m.name {
-                            Some(name) => { (name) " · " (m.org_name) }
-                            None => { "A member from " (m.org_name) }
+                            Some(name) => { (name) " · " (m.org_name) (super::fingerprint(&m.org_fingerprint)) }
+                            None => { "A member from " (m.org_name) (super::fingerprint(&m.org_fingerprint)) }
                         }
                     }
                 }
