@@ -489,3 +489,69 @@ async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
     assert!(connected_to(&a, org_b).await, "the partner was kept");
     drop(crowd);
 }
+
+/// A flood of rejections is a few audit rows with a count, not one row per
+/// message, and the admin's own actions stay findable in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_rejections_is_a_few_audit_rows_and_the_admin_is_still_found() {
+    let a = start_org("A", &[], FederationMode::Open).await;
+    let addr_a = p2p_addr(&a).await;
+    let (identity, key) = fresh_identity();
+    let org_x = OrgKey::from(&key.verifying_key());
+    let attacker = Attacker::start(identity, in_sync());
+    attacker.dial(&addr_a).await;
+    wait_for("the attacker connected", || connected_to(&a, org_x)).await;
+    // Let gossipsub exchange subscriptions.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // 300 correctly signed records that expired an hour ago: each is
+    // checked and rejected, and none is held against the sender.
+    let expired = |a: &Org| {
+        metric(
+            &metrics(a),
+            "skillmesh_records_rejected_total",
+            "reason=\"expired\"",
+        )
+    };
+    let before = expired(&a);
+    let now = skillmesh_node::clock::now();
+    for i in 0..300 {
+        attacker
+            .publish(record(&key, &format!("old-{i}"), now - 7200, now - 3600))
+            .await;
+    }
+    wait_for("all 300 were rejected", || async {
+        expired(&a) >= before + 300.0
+    })
+    .await;
+    assert!(connected_to(&a, org_x).await, "not banned for the clock");
+
+    // The admin blocks the sender.
+    a.node.block_org(org_x, "admin").await.expect("block");
+
+    let store = a.node.service.store();
+    let rows = store
+        .audit_log(&skillmesh_node::store::AuditFilter {
+            action: Some("record_rejected".into()),
+            org: Some(org_x.to_hex()),
+            ..Default::default()
+        })
+        .expect("audit");
+    let counted: u64 = rows.iter().map(|r| r.count).sum();
+    assert_eq!(counted, 300, "{rows:?}");
+    // One row a minute: two if the flood straddled a minute's end.
+    assert!(rows.len() <= 2, "{} rows for 300 rejections", rows.len());
+    let people = store
+        .audit_log(&skillmesh_node::store::AuditFilter {
+            people: Some(true),
+            limit: Some(5),
+            ..Default::default()
+        })
+        .expect("audit");
+    assert!(
+        people
+            .iter()
+            .any(|r| r.actor == "admin" && r.action == "org_blocked"),
+        "{people:?}"
+    );
+}
