@@ -162,21 +162,6 @@ fn start_attackers(s: &Setup) -> std::process::Child {
         .expect("start the attackers")
 }
 
-/// Where the bench keeps its files.
-enum Kept {
-    Temp(tempfile::TempDir),
-    Dir(PathBuf),
-}
-
-impl Kept {
-    fn path(&self) -> &Path {
-        match self {
-            Kept::Temp(t) => t.path(),
-            Kept::Dir(d) => d,
-        }
-    }
-}
-
 /// The two organisations, set up and running.
 struct Setup {
     victim: Running,
@@ -581,16 +566,13 @@ fn row(what: &str, quiet: &[Duration], flood: &[Duration]) {
 }
 
 async fn flood_bench() {
-    let root = tempfile::tempdir().expect("temp dir");
+    let mut root = tempfile::tempdir().expect("temp dir");
     // SKILLMESH_FLOOD_KEEP=1 keeps both nodes' data dirs and the victim's
     // log for a look afterwards.
-    let root = if std::env::var_os("SKILLMESH_FLOOD_KEEP").is_some() {
-        let kept = root.keep();
-        println!("keeping {}", kept.display());
-        Kept::Dir(kept)
-    } else {
-        Kept::Temp(root)
-    };
+    if std::env::var_os("SKILLMESH_FLOOD_KEEP").is_some() {
+        root.disable_cleanup(true);
+        println!("keeping {}", root.path().display());
+    }
     println!("setting up Northwind (the victim) and its partner Contoso…");
     let s = set_up(root.path()).await;
     let pid = s.victim.child.id();
