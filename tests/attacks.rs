@@ -457,9 +457,11 @@ async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
     .await;
 
     // Twenty-four more fresh keys connect, one after the other.
-    let mut crowd = Vec::new();
+    let (mut crowd, mut crowd_orgs) = (Vec::new(), Vec::new());
     for _ in 0..24 {
-        let x = Attacker::start(fresh_identity().0, in_sync());
+        let (identity, key) = fresh_identity();
+        crowd_orgs.push(OrgKey::from(&key.verifying_key()));
+        let x = Attacker::start(identity, in_sync());
         x.dial(&addr_a).await;
         crowd.push(x);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -475,6 +477,18 @@ async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
         peers.len()
     );
     assert!(connected_to(&a, org_b).await, "the partner stayed");
+    // Those turned away left nothing behind: at most the fourteen let in
+    // (16 less the partner and the greedy key) are in A's peer book.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let book = a.node.service.store().peers().expect("peer book");
+    let remembered = crowd_orgs
+        .iter()
+        .filter(|o| book.iter().any(|(k, _)| k == *o))
+        .count();
+    assert!(
+        remembered <= 14,
+        "{remembered} of the crowd in the peer book"
+    );
 
     // After trimming's grace (30 s), A trims back to its target: the new
     // organisations go, the partner stays.
