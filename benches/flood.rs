@@ -5,7 +5,7 @@
 //! and its partner Contoso (joined by invite, allowed by Northwind's
 //! admin). The attacker is 100 libp2p identities, each a fresh
 //! organisation key speaking the wire protocol itself
-//! (tests/common/attacker.rs); together they send Northwind 50,000
+//! (tests/e2e/common/attacker.rs); together they send Northwind 50,000
 //! invalid gossip messages and 10,000 signed requests for a real talk of
 //! Northwind's, paced over [`FLOOD`]:
 //!
@@ -47,12 +47,12 @@
 //! dependencies with other features, and an out-of-date one is refused).
 //! `SKILLMESH_FLOOD_KEEP=1` keeps the nodes' data dirs and the victim's log.
 
-#[path = "../tests/common/attacker.rs"]
-mod attacker;
 #[path = "../node/benches/common/mod.rs"]
 mod bench;
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/e2e/common/mod.rs"]
 mod common;
+
+use common::attacker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

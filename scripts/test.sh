@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The browser tests (tests/browser_*.rs) drive Debian's Chromium over
+# The browser tests (tests/e2e/web_*.rs) drive Debian's Chromium over
 # WebDriver. Install it and its driver from Debian when missing; no tool
 # may download a browser or driver of its own.
 if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then

@@ -8,14 +8,12 @@
 //! root (CI runs as root); without it the test fails with a clear message,
 //! unless `SKILLMESH_TEST_NO_NETNS=1` says to skip it.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::cluster::*;
-use common::*;
+use crate::common::cluster::*;
+use crate::common::*;
 
 /// The start order does not matter, and a restarted bootstrap node is
 /// found again: a node set up from an invite, started while the inviting

@@ -11,14 +11,12 @@
 //! until it is withdrawn. Last, Fabrikam's admin takes Fabrikam's session
 //! out of the programme again, and every node's copy loses it.
 
-mod common;
-
-use anyhow::{Context, Result};
-use common::browser::Browser;
-use common::nodes::{event_sessions, held_seq, p2p_addr, start_org, wait_for};
-use common::web::{
+use crate::common::browser::Browser;
+use crate::common::nodes::{event_sessions, held_seq, p2p_addr, start_org, wait_for};
+use crate::common::web::{
     WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
 };
+use anyhow::{Context, Result};
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
 use skillmesh_node::store::Role;

@@ -9,10 +9,8 @@
 //! The test mounts the tmpfs itself, so it needs to run as root (as CI
 //! does); where mounting fails it fails and says so. The recovery logic
 //! itself is also tested without a mount, over a storage engine that fails
-//! on demand (node/src/storage/recovering/tests.rs and the web API's
+//! on demand (store/src/storage/recovering/tests.rs and the web API's
 //! `a_full_disk_refuses_changes_with_a_clear_error_until_the_node_recovers`).
-
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -21,7 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Running, get_json, init_org, skillmesh};
+use crate::common::{Running, get_json, init_org, skillmesh};
 use skillmesh_protocol::Kind;
 use skillmesh_protocol::samples;
 

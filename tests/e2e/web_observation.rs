@@ -4,12 +4,10 @@
 //! what she wrote; another colleague (Marek) and the admin (Priya) see
 //! none of it, in the pages or the API.
 
-mod common;
-
+use crate::common::browser::Browser;
+use crate::common::nodes::start_org;
+use crate::common::web::{WAIT, add, screenshot, sign_in, sign_out, url};
 use anyhow::{Context, Result};
-use common::browser::Browser;
-use common::nodes::start_org;
-use common::web::{WAIT, add, screenshot, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 use skillmesh_web::NodeApi;

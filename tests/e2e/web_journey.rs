@@ -9,12 +9,12 @@
 //! Set `SKILLMESH_SCREENSHOTS=docs/screenshots` to refresh the README's
 //! screenshots from this run.
 
-mod common;
-
+use crate::common::browser::Browser;
+use crate::common::nodes::{p2p_addr, start_org, wait_for};
+use crate::common::web::{
+    WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url,
+};
 use anyhow::Result;
-use common::browser::Browser;
-use common::nodes::{p2p_addr, start_org, wait_for};
-use common::web::{WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 /// What Tomás puts in his headline: it must show as text on Contoso.

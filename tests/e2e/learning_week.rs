@@ -4,9 +4,7 @@
 //! once by the host's node, and finds the session in their calendar feed.
 //! Real nodes on loopback, real sled stores.
 
-mod common;
-
-use common::nodes::*;
+use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::accounts;
 use skillmesh_node::clock;

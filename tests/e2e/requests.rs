@@ -3,9 +3,7 @@
 //! contact details only on acceptance) reaches A, also when B was down
 //! when A asked. Plus refusals: blocked organisations and full offers.
 
-mod common;
-
-use common::nodes::*;
+use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::runtime;
 use skillmesh_node::service::ServiceError;

@@ -3,11 +3,9 @@
 //! every listing, and with approval required nothing new leaves until an
 //! admin approves it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::nodes::*;
+use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::{ItemState, Person, Sharing};
 use skillmesh_protocol::Body;

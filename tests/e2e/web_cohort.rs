@@ -6,14 +6,12 @@
 //! refused; an admitted member sees the goal, the schedule and the roster,
 //! with names only where people allowed it.
 
-mod common;
-
-use anyhow::{Context, Result};
-use common::browser::Browser;
-use common::nodes::{Org, held_seq, p2p_addr, start_org, wait_for};
-use common::web::{
+use crate::common::browser::Browser;
+use crate::common::nodes::{Org, held_seq, p2p_addr, start_org, wait_for};
+use crate::common::web::{
     WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
 };
+use anyhow::{Context, Result};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 

@@ -2,9 +2,7 @@
 //! index from its store, and refuses while the node runs (the node holds
 //! the data directory).
 
-mod common;
-
-use common::{Running, free_port, one_line_error, skillmesh};
+use crate::common::{Running, free_port, one_line_error, skillmesh};
 
 #[test]
 fn reindex_rebuilds_the_index_and_refuses_while_the_node_runs() {

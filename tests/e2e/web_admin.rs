@@ -5,12 +5,10 @@
 //! Contoso holds loses its time zone; the audit log shows both decisions.
 //! A member is refused the admin pages.
 
-mod common;
-
+use crate::common::browser::Browser;
+use crate::common::nodes::{mentoring, p2p_addr, start_org, wait_for};
+use crate::common::web::{WAIT, add, reload_until, screenshot, sign_in, sign_out, url};
 use anyhow::Result;
-use common::browser::Browser;
-use common::nodes::{mentoring, p2p_addr, start_org, wait_for};
-use common::web::{WAIT, add, reload_until, screenshot, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
 use skillmesh_node::service::listing_id;
 use skillmesh_node::store::{Role, Sharing};

@@ -5,9 +5,7 @@
 //! Tomás's credit grows on Contoso's node, and the signed summary on his
 //! listing (which he and Contoso chose to share) reaches Northwind.
 
-mod common;
-
-use common::nodes::*;
+use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
 use skillmesh_node::requests::Refusal;

@@ -1,11 +1,9 @@
 //! The `skillmesh` command as an operator meets it: init, run, demo, and a
 //! clear one-line error with a non-zero exit code for each way it can fail.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn init_creates_key_0600_and_config_and_never_overwrites() {

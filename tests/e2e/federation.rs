@@ -2,11 +2,9 @@
 //! loopback TCP, each with its own sled database in a temp dir: gossip,
 //! updates, retractions, catch-up sync, misbehaving peers and policy.
 
-mod common;
-
 use std::time::Duration;
 
-use common::nodes::*;
+use crate::common::nodes::*;
 use ed25519_dalek::SigningKey;
 use skillmesh_config::FederationMode;
 use skillmesh_node::runtime;

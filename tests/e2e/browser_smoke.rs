@@ -2,12 +2,10 @@
 //! real headless Chromium driven over WebDriver, and the home page as a
 //! person sees it, including a hostile organisation name rendered as text.
 
-mod common;
-
 use std::time::Duration;
 
-use common::browser::{Browser, screenshot_dir};
-use common::nodes::start_org_with;
+use crate::common::browser::{Browser, screenshot_dir};
+use crate::common::nodes::start_org_with;
 
 /// A name that would run a script if the page did not escape it.
 const HOSTILE_NAME: &str =

@@ -7,12 +7,11 @@
 //! `/skillmesh/direct/1` with CBOR), the shapes written out below from
 //! docs/PROTOCOL.md.
 
-#[path = "common/attacker.rs"]
-mod attacker;
-mod common;
+use crate::common;
+use crate::common::attacker;
 
+use crate::common::nodes::*;
 use attacker::{Attacker, DirectReply, identity_of, in_sync, signed};
-use common::nodes::*;
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod attacker;
 pub mod browser;
 pub mod cluster;
 pub mod nodes;

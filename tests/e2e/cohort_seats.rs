@@ -3,11 +3,9 @@
 //! admits them at the same moment from several threads: real nodes on
 //! loopback, real sled stores.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::nodes::*;
+use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::accounts;
 use skillmesh_node::service::ServiceError;

@@ -10,12 +10,12 @@
 //! progress, marked withdrawn, while Northwind's people still find it in
 //! their own search, marked as kept inside.
 
-mod common;
-
+use crate::common::browser::Browser;
+use crate::common::nodes::{held_seq, p2p_addr, start_org, wait_for};
+use crate::common::web::{
+    WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url,
+};
 use anyhow::{Context, Result};
-use common::browser::Browser;
-use common::nodes::{held_seq, p2p_addr, start_org, wait_for};
-use common::web::{WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 

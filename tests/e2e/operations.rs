@@ -1,13 +1,11 @@
 //! The node as the admins who run it meet it (issue 18): JSON logs for a
 //! log shipper, and a Prometheus endpoint on a listener of its own.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// `skillmesh run` with `SKILLMESH_LOG_FORMAT=json` and the configured
 /// filter (`info`, no `RUST_LOG`): every line on stderr is one JSON object

@@ -7,12 +7,10 @@
 //! arrive, the offering person's pending inbox stays within its cap (new
 //! organisations within half of it), and the flood is refused.
 
-#[path = "common/attacker.rs"]
-mod attacker;
-mod common;
+use crate::common::attacker;
 
+use crate::common::nodes::*;
 use attacker::{Attacker, DirectReply, identity_of, in_sync, signed_request};
-use common::nodes::*;
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};

@@ -1,23 +1,21 @@
 //! A hostile organisation against real nodes: an attacker that speaks the
-//! wire protocol itself (tests/common/attacker.rs), not through the node's
+//! wire protocol itself (tests/e2e/common/attacker.rs), not through the node's
 //! code, tries to get honest relays banned with records on the edge of
 //! their validity, to keep a node busy with sync answers that lead
 //! nowhere, to show two partners two different versions of a record, and
 //! to crowd a partner out with connections from fresh keys. See
 //! docs/PROTOCOL.md §4.3, §Peer scoring, §Sync budgets and §Trimming.
 
-mod common;
 // Only the attack tests link a libp2p swarm of their own.
-#[path = "common/attacker.rs"]
-mod attacker;
+use crate::common::attacker;
 
 use std::time::Duration;
 
+use crate::common::nodes::*;
 use attacker::{
     Answer, Attacker, OrgFingerprint, RangePart, Seen, SyncRequest, SyncResponse, fresh_identity,
     in_sync, metric, peer_of, signed_at,
 };
-use common::nodes::*;
 use ed25519_dalek::SigningKey;
 use serde_bytes::ByteBuf;
 use skillmesh_config::FederationMode;
