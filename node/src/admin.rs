@@ -6,14 +6,7 @@
 use skillmesh_protocol::OrgKey;
 
 use crate::network::NetworkHandle;
-use crate::service::{Result, Service, ServiceError};
-
-/// Runs blocking service work (store writes, flushes) off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServiceError::Interrupted(e.to_string()))?
-}
+use crate::service::{Result, Service};
 
 /// Blocks `org`: refuses its records and requests, purges what we hold of
 /// it (store and search), and disconnects its peers. Returns how many
@@ -24,8 +17,10 @@ pub async fn block_org(
     org: OrgKey,
     actor: &str,
 ) -> Result<usize> {
-    let (svc, who) = (service.clone(), actor.to_string());
-    let purged = blocking(move || svc.block_org(&org, &who)).await?;
+    let who = actor.to_string();
+    let purged = service
+        .blocking(move |svc| svc.block_org(&org, &who))
+        .await?;
     if let Err(e) = network.disconnect_org(org).await {
         tracing::warn!(error = %e, "cannot disconnect a blocked organisation");
     }
@@ -40,8 +35,10 @@ pub async fn unblock_org(
     org: OrgKey,
     actor: &str,
 ) -> Result<()> {
-    let (svc, who) = (service.clone(), actor.to_string());
-    blocking(move || svc.set_org_listing(&org, None, &who)).await?;
+    let who = actor.to_string();
+    service
+        .blocking(move |svc| svc.set_org_listing(&org, None, &who))
+        .await?;
     resync(network).await;
     Ok(())
 }
@@ -54,16 +51,17 @@ pub async fn allow_org(
     org: OrgKey,
     actor: &str,
 ) -> Result<()> {
-    let (svc, who) = (service.clone(), actor.to_string());
-    blocking(move || {
-        let waiting = svc.store().join_request(&org)?.is_some_and(|r| !r.refused);
-        if waiting {
-            svc.accept_join(&org, &who)
-        } else {
-            svc.set_org_listing(&org, Some(crate::store::OrgListing::Allowed), &who)
-        }
-    })
-    .await?;
+    let who = actor.to_string();
+    service
+        .blocking(move |svc| {
+            let waiting = svc.store().join_request(&org)?.is_some_and(|r| !r.refused);
+            if waiting {
+                svc.accept_join(&org, &who)
+            } else {
+                svc.set_org_listing(&org, Some(crate::store::OrgListing::Allowed), &who)
+            }
+        })
+        .await?;
     resync(network).await;
     Ok(())
 }

@@ -12,7 +12,7 @@ use skillmesh_web::{FeedbackForm, Impact, ImpactQuery, PartnerImpact};
 use crate::catalogue;
 use crate::clock;
 use crate::service::{Result, Service, ServiceError};
-use crate::store::{Feedback, InboxStatus, OutboxStatus};
+use crate::store::{Feedback, InboxStatus, OutboxStatus, Said};
 
 /// Longest "what I will apply" and comment, in bytes.
 pub const MAX_FEEDBACK_TEXT_BYTES: usize = 2000;
@@ -45,10 +45,12 @@ impl Service {
                 return Err(ServiceError::Invalid(format!("{what} must be 1 to 5")));
             }
         }
-        let said = FeedbackForm {
+        let said = Said {
+            rating: form.rating,
             apply: form.apply.trim().to_string(),
             comment: form.comment.trim().to_string(),
-            ..form
+            before: form.before,
+            after: form.after,
         };
         if said.apply.len() > MAX_FEEDBACK_TEXT_BYTES
             || said.comment.len() > MAX_FEEDBACK_TEXT_BYTES

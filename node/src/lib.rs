@@ -5,7 +5,6 @@
 pub mod accounts;
 pub mod admin;
 pub mod catalogue;
-pub mod clock;
 pub mod content;
 pub mod datadir;
 pub mod demo;
@@ -28,6 +27,9 @@ pub mod requests;
 pub mod runtime;
 pub mod search;
 pub mod service;
-pub mod storage;
-pub mod store;
 pub mod web_api;
+
+// The store is a crate of its own (the only one that names sled); these
+// keep the paths the rest of the node uses.
+pub use skillmesh_store as store;
+pub use skillmesh_store::{clock, storage};

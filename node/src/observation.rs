@@ -8,7 +8,7 @@ use skillmesh_web::ObservationForm;
 
 use crate::clock;
 use crate::service::{Result, Service, ServiceError};
-use crate::store::Observation;
+use crate::store::{Observation, Seen};
 
 /// Longest "keep" and "change", in bytes.
 const MAX_OBSERVATION_TEXT_BYTES: usize = 2000;
@@ -78,19 +78,21 @@ impl Service {
                 return Err(ServiceError::Invalid(format!("{what} must be 1 to 5")));
             }
         }
-        let form = ObservationForm {
+        let seen = Seen {
+            clarity: form.clarity,
+            pace: form.pace,
+            interaction: form.interaction,
             keep: form.keep.trim().to_string(),
             change: form.change.trim().to_string(),
-            ..form
         };
-        if form.keep.len() > MAX_OBSERVATION_TEXT_BYTES
-            || form.change.len() > MAX_OBSERVATION_TEXT_BYTES
+        if seen.keep.len() > MAX_OBSERVATION_TEXT_BYTES
+            || seen.change.len() > MAX_OBSERVATION_TEXT_BYTES
         {
             return Err(ServiceError::Invalid(format!(
                 "keep each answer under {MAX_OBSERVATION_TEXT_BYTES} bytes"
             )));
         }
-        observation.feedback = Some(form);
+        observation.feedback = Some(seen);
         observation.given_at = Some(clock::now());
         self.store().put_observation(&observation)?;
         self.recognition_changed(observer)?;

@@ -52,8 +52,8 @@
 
 mod recovering;
 mod sled_backend;
-#[cfg(test)]
-pub(crate) mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::io::Write;
 use std::path::Path;

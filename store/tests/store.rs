@@ -2,9 +2,9 @@
 //! tombstones, expiry, purges, counters, persistence, people and audit.
 
 use ed25519_dalek::SigningKey;
-use skillmesh_node::store::{Account, AuditEntry, AuditFilter, Person, PutOutcome, Role, Store};
 use skillmesh_protocol::samples::{self, SAMPLE_TIME};
 use skillmesh_protocol::{Envelope, Kind, OrgKey, Record, seal};
+use skillmesh_store::{Account, AuditEntry, AuditFilter, Person, PutOutcome, Role, Store};
 
 fn key(n: u8) -> SigningKey {
     SigningKey::from_bytes(&[n; 32])
@@ -350,7 +350,7 @@ fn scan_seqs_reads_a_half_open_range_of_ids() {
 
 #[test]
 fn opening_a_schema_2_store_computes_the_fingerprints() {
-    use skillmesh_node::storage::{self, Batch, Kv};
+    use skillmesh_store::storage::{self, Batch, Kv};
     let dir = tempfile::tempdir().expect("tempdir");
     let ka = key(9);
     let mut digests = Vec::new();

@@ -3,12 +3,18 @@
 //! audit log and user accounts. Built on the [`Kv`](crate::storage::Kv)
 //! trait; see [`keys`] for the layout.
 //!
+//! A crate of its own so that its borders are enforced by `Cargo.toml`:
+//! it is the only crate that depends on sled (through [`storage`]), and it
+//! knows nothing of the web crate or the network. What it stores are its
+//! own types (a web form renamed does not change the on-disk format).
+//!
 //! Durability: every method that changes data returns only after the change
 //! is flushed, so a write reported as done survives `kill -9`. Bulk paths
 //! (`put_records`) group many changes into one atomic batch and one flush.
 
 pub mod accounts;
 pub mod audit;
+pub mod clock;
 pub mod feedback;
 pub mod fingerprints;
 pub mod follower_counts;
@@ -25,6 +31,7 @@ pub mod recommendations;
 pub mod records;
 pub mod requests;
 mod schema;
+pub mod storage;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -33,16 +40,16 @@ use std::sync::atomic::AtomicU64;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::storage::{self, Batch, Kv, StorageError, WriteFault};
+use crate::storage::{Batch, Kv, StorageError, WriteFault};
 
 pub use accounts::{Account, Role, TokenKind};
 pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
-pub use feedback::Feedback;
+pub use feedback::{Feedback, Said};
 pub use follower_counts::{ReceivedCount, SentCount};
 pub use follows::Follow;
 pub use goals::Goals;
 pub use items::{ItemState, OwnItem};
-pub use observations::Observation;
+pub use observations::{Observation, Seen};
 pub use peers::{PeerAddr, PeerEntry};
 pub use people::{Person, Sharing};
 pub use policy::{JoinRequest, OrgListing, OutboundPolicy, PolicyRefusal, QuotaNotice};

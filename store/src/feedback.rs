@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
-use skillmesh_web::FeedbackForm;
 
 use super::{Result, Store, encode_json, keys};
 use crate::storage::Batch;
@@ -20,8 +19,26 @@ pub struct Feedback {
     #[serde(default)]
     pub topics: Vec<String>,
     /// What the person said, as they said it (checked by the node).
-    pub said: FeedbackForm,
+    pub said: Said,
     pub at: i64,
+}
+
+/// What a person said of something they took part in, as stored. The
+/// store's own type rather than the web form it came from, so that the
+/// on-disk format changes only here; the field names are those the rows
+/// were first written with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    /// 1 to 5.
+    pub rating: u8,
+    /// What they will apply.
+    #[serde(default)]
+    pub apply: String,
+    #[serde(default)]
+    pub comment: String,
+    /// Their skill in what it targeted, 1 to 5, before and after.
+    pub before: u8,
+    pub after: u8,
 }
 
 fn feedback_key(request_id: &str) -> Vec<u8> {

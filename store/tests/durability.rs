@@ -13,9 +13,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
-use skillmesh_node::store::{AuditEntry, Person, Store};
 use skillmesh_protocol::samples::{self, SAMPLE_TIME};
 use skillmesh_protocol::{Kind, OrgKey, seal};
+use skillmesh_store::{AuditEntry, Person, Store};
 
 const DIR_VAR: &str = "SKILLMESH_TEST_DURABILITY_DIR";
 const ROUND_VAR: &str = "SKILLMESH_TEST_DURABILITY_ROUND";

@@ -1,4 +1,6 @@
 //! Wall-clock time as unix seconds: the one place the node reads the clock.
+//! It lives in the store, the lowest crate that needs it (the store stamps
+//! its write faults); the node re-exports it as `clock`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

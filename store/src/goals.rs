@@ -1,6 +1,6 @@
 //! What each person wants to learn, in their own words: private to this
 //! node. Nothing here is ever put in a record; suggestions are ranked from
-//! it locally (see `crate::matching`).
+//! it locally (the node's matching).
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::kinds::Format;

@@ -3,7 +3,6 @@
 //! alone. Kept on this node; no admin page or figure shows it.
 
 use serde::{Deserialize, Serialize};
-use skillmesh_web::ObservationForm;
 
 use super::{Result, Store, encode_json, keys};
 use crate::storage::Batch;
@@ -19,9 +18,26 @@ pub struct Observation {
     pub offer_title: String,
     /// Which session, in the trainer's words (a date, a place).
     pub when: String,
-    pub feedback: Option<ObservationForm>,
+    pub feedback: Option<Seen>,
     pub invited_at: i64,
     pub given_at: Option<i64>,
+}
+
+/// What the observer saw, as stored: the store's own type rather than the
+/// web form it came from, so that the on-disk format changes only here;
+/// the field names are those the rows were first written with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// 1 (poor) to 5 (excellent).
+    pub clarity: u8,
+    /// 1 (far too slow or fast) to 5 (just right).
+    pub pace: u8,
+    /// 1 (none) to 5 (lively).
+    pub interaction: u8,
+    /// One thing to keep.
+    pub keep: String,
+    /// One thing to change.
+    pub change: String,
 }
 
 fn key(id: &str) -> Vec<u8> {

@@ -130,13 +130,13 @@ impl Store {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OutboundPolicy {
-    pub fields: crate::store::Sharing,
+    pub fields: crate::Sharing,
 }
 
 impl Default for OutboundPolicy {
     fn default() -> Self {
         OutboundPolicy {
-            fields: crate::store::Sharing::listing(),
+            fields: crate::Sharing::listing(),
         }
     }
 }

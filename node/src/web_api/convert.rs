@@ -1,0 +1,107 @@
+//! Conversions between the store's types and the web layer's.
+
+use super::*;
+
+pub(super) fn sharing_to_fields(s: Sharing) -> SharedFields {
+    SharedFields {
+        display_name: s.display_name,
+        headline: s.headline,
+        topics: s.topics,
+        languages: s.languages,
+        time_zone: s.time_zone,
+        formats: s.formats,
+        availability: s.availability,
+        email: s.email,
+        recognition: s.recognition,
+    }
+}
+
+pub(super) fn fields_to_sharing(f: SharedFields) -> Sharing {
+    Sharing {
+        display_name: f.display_name,
+        headline: f.headline,
+        topics: f.topics,
+        languages: f.languages,
+        time_zone: f.time_zone,
+        formats: f.formats,
+        availability: f.availability,
+        email: f.email,
+        recognition: f.recognition,
+    }
+}
+
+pub(super) fn mode_to_web(m: skillmesh_config::FederationMode) -> FederationMode {
+    match m {
+        skillmesh_config::FederationMode::Open => FederationMode::Open,
+        skillmesh_config::FederationMode::Allowlist => FederationMode::Allowlist,
+        skillmesh_config::FederationMode::Blocklist => FederationMode::Blocklist,
+    }
+}
+
+pub(super) fn mode_from_web(m: FederationMode) -> skillmesh_config::FederationMode {
+    match m {
+        FederationMode::Open => skillmesh_config::FederationMode::Open,
+        FederationMode::Allowlist => skillmesh_config::FederationMode::Allowlist,
+        FederationMode::Blocklist => skillmesh_config::FederationMode::Blocklist,
+    }
+}
+
+pub(super) fn role_to_web(r: store::Role) -> Role {
+    match r {
+        store::Role::Member => Role::Member,
+        store::Role::Admin => Role::Admin,
+    }
+}
+
+pub(super) fn role_from_web(r: Role) -> store::Role {
+    match r {
+        Role::Member => store::Role::Member,
+        Role::Admin => store::Role::Admin,
+    }
+}
+
+pub(super) fn offer_state(s: ItemState) -> OfferState {
+    match s {
+        ItemState::Draft => OfferState::Draft,
+        ItemState::PendingApproval => OfferState::PendingApproval,
+        ItemState::Published => OfferState::Published,
+        ItemState::Unpublished => OfferState::Unpublished,
+    }
+}
+
+pub(super) fn outbox_status(s: OutboxStatus) -> RequestStatus {
+    match s {
+        OutboxStatus::Waiting => RequestStatus::Waiting,
+        OutboxStatus::Queued => RequestStatus::Queued,
+        OutboxStatus::Accepted => RequestStatus::Accepted,
+        OutboxStatus::Declined => RequestStatus::Declined,
+        OutboxStatus::Refused => RequestStatus::Refused,
+    }
+}
+
+pub(super) fn inbox_status(s: InboxStatus) -> RequestStatus {
+    match s {
+        InboxStatus::Pending => RequestStatus::Pending,
+        InboxStatus::Accepted => RequestStatus::Accepted,
+        InboxStatus::Declined => RequestStatus::Declined,
+    }
+}
+
+/// What "My offers" lists: talks, mentoring, cohorts, calls for talks,
+/// content and learning paths, and the events an admin runs.
+pub(super) fn in_my_offers(body: &Body) -> bool {
+    body.offer_status().is_some() || matches!(body, Body::Event(_) | Body::Content(_))
+}
+
+pub(super) fn offer_of(item: OwnItem) -> Offer {
+    Offer {
+        id: item.id,
+        state: offer_state(item.state),
+        body: item.body,
+        updated_at: item.updated_at,
+    }
+}
+
+pub(super) fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

@@ -1,0 +1,187 @@
+//! The node's side of the web interface: [`WebState`] implements the web
+//! layer's [`NodeApi`] over the service, the store, the accounts and the
+//! network handle.
+//!
+//! The web layer only checks roles. Everything a person may touch is
+//! checked here: a member sees and changes only their own profile, offers
+//! and requests (someone else's is "not found", never "forbidden", so ids
+//! reveal nothing). Store and argon2 work runs on blocking threads through
+//! [`Service::blocking`]. Errors become [`ApiError`]s in one place
+//! ([`From<ServiceError>`]); storage and I/O details go to the log, never
+//! to the person.
+//!
+//! By file: `node_api` and `matching_api` implement the web's traits,
+//! `views` builds what pages and the API show, `convert` maps the store's
+//! types to the web's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use skillmesh_protocol::kinds::OfferStatus;
+use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
+use skillmesh_web::{
+    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
+    Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health,
+    HealthProblem, Impact, ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi,
+    ModeChanged, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
+    ObservationForm, ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction,
+    OrgName, OrgRow, OutboxItem, PeerRow, PolicyRefusalRow, Profile, ProfileUpdate, Progress,
+    PublishedImpact, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
+    Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
+};
+
+use crate::accounts::{self, AccountError};
+use crate::admin;
+use crate::clock;
+use crate::matching;
+use crate::network::NetworkHandle;
+use crate::outbound::expertise_listing;
+use crate::requests::kudos_welcome;
+use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
+use crate::store::{
+    self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
+    OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
+};
+
+mod convert;
+mod matching_api;
+mod node_api;
+#[cfg(test)]
+mod tests;
+mod views;
+
+use convert::*;
+
+/// What a person reads when the node failed for a reason of its own.
+const TRY_AGAIN: &str = "the node could not complete this; try again";
+/// Audit entries returned when the query does not say.
+const AUDIT_DEFAULT_LIMIT: usize = 200;
+/// Most audit entries returned at once.
+const AUDIT_MAX_LIMIT: usize = 1000;
+/// Tokens start with a prefix naming their kind, so they are recognisable
+/// (in a leaked log, say) and cheap to tell from garbage.
+fn token_prefix(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Api => "smk_",
+        TokenKind::Calendar => "smc_",
+    }
+}
+
+/// The SHA-256 (hex) a token of `kind` is stored under, if it has the
+/// shape of one (its prefix and 64 hex digits).
+fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
+    token
+        .strip_prefix(token_prefix(kind))
+        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| sha256_hex(token))
+}
+
+/// What a person reads when the node cannot save (or, rarely, read) its
+/// data: what is wrong, that nothing changed, and what to do.
+fn store_fault_words(fault: &crate::storage::WriteFault) -> String {
+    if fault.reads_work {
+        format!(
+            "the node cannot save changes right now ({}); this change may not have been saved \
+             — try again later (the node recovers by itself once it can write again)",
+            fault.cause.words()
+        )
+    } else {
+        format!(
+            "the node cannot read or save its data right now ({}), so nothing was changed; try \
+             again later (the node recovers by itself once it can write again)",
+            fault.cause.words()
+        )
+    }
+}
+
+fn unavailable() -> ApiError {
+    ApiError::Unavailable(TRY_AGAIN.into())
+}
+
+/// The one mapping from the node's errors to what a person sees.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            ServiceError::Invalid(why) => ApiError::Invalid(why),
+            ServiceError::Rejected(r) => ApiError::Invalid(r.to_string()),
+            ServiceError::Store(StoreError::NotFound(what)) => {
+                ApiError::NotFound(format!("{what} not found"))
+            }
+            ServiceError::Store(StoreError::AlreadyExists(what)) => {
+                ApiError::Conflict(format!("{what} already exists"))
+            }
+            // Logged once when the fault began (see `storage`), not per request.
+            ref other if let Some(fault) = other.store_fault() => {
+                tracing::debug!(error = %other, "web request refused: the store cannot save changes");
+                ApiError::Unavailable(store_fault_words(fault))
+            }
+            other => {
+                tracing::warn!(error = %other, "web request failed inside the node");
+                unavailable()
+            }
+        }
+    }
+}
+
+/// A store error as the web sees it (through the service's mapping, so a
+/// full disk reads the same from every path).
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::from(ServiceError::Store(e))
+}
+
+fn account_error(e: AccountError) -> ApiError {
+    match e {
+        AccountError::BadUsername(_)
+        | AccountError::BadName
+        | AccountError::WeakPassword
+        | AccountError::LongPassword => ApiError::Invalid(e.to_string()),
+        AccountError::Exists(_) => ApiError::Conflict(e.to_string()),
+        AccountError::Store(s) => store_error(s),
+        AccountError::Hash(why) => {
+            tracing::warn!(error = %why, "cannot hash a password");
+            unavailable()
+        }
+    }
+}
+
+/// The state the web layer is served with.
+#[derive(Clone)]
+pub struct WebState {
+    service: Service,
+    network: NetworkHandle,
+    started: Instant,
+}
+
+impl WebState {
+    pub fn new(service: Service, network: NetworkHandle) -> WebState {
+        WebState {
+            service,
+            network,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// The peers connected now (none, with a warning, if the network
+    /// cannot say).
+    async fn peers(&self) -> Vec<crate::network::PeerInfo> {
+        self.network.peers().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list peers");
+            Vec::new()
+        })
+    }
+
+    /// The organisations whose nodes are connected now.
+    async fn connected_orgs(&self) -> Vec<OrgKey> {
+        self.peers()
+            .await
+            .into_iter()
+            .filter_map(|p| p.org)
+            .collect()
+    }
+}

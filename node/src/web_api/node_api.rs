@@ -1,0 +1,739 @@
+//! [`NodeApi`] for [`WebState`]: each call checks who may do it and runs
+//! the work on a blocking thread.
+
+use super::*;
+
+fn new_token(kind: TokenKind) -> ApiResult<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| {
+        tracing::warn!(error = %e, "no randomness for a token");
+        unavailable()
+    })?;
+    Ok(format!("{}{}", token_prefix(kind), hex::encode(b)))
+}
+
+impl NodeApi for WebState {
+    fn org_name(&self) -> String {
+        self.service.org_name().to_string()
+    }
+
+    async fn health(&self) -> Health {
+        let (federated, own) = match self.service.record_counts() {
+            Ok(c) => c,
+            // A store that cannot be read shows as a problem below.
+            Err(e) if e.store_fault().is_some() => (0, 0),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot count records");
+                (0, 0)
+            }
+        };
+        let records_fingerprint = match self.service.store().fingerprint_all() {
+            Ok(acc) => hex::encode(acc.fingerprint()),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot read the records' fingerprint");
+                String::new()
+            }
+        };
+        let network = self.network.status().await.unwrap_or_default();
+        let mut problems = self.service.problems();
+        problems.extend(network.problems());
+        problems.sort_by_key(|p| p.kind);
+        let problems: Vec<HealthProblem> = problems
+            .into_iter()
+            .map(|p| HealthProblem {
+                code: p.kind.code().into(),
+                message: p.message,
+            })
+            .collect();
+        let org = self.service.org();
+        Health {
+            status: Health::status_of(&problems),
+            problems,
+            version: env!("CARGO_PKG_VERSION").into(),
+            org: self.service.org_name().to_string(),
+            org_key: org.to_hex(),
+            org_fingerprint: org.fingerprint(),
+            peer_id: network.peer_id,
+            listen_addrs: network.listen_addrs,
+            peers: network.peers,
+            federated_records: federated,
+            own_records: own,
+            records_fingerprint,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
+        let (username, password) = (username.to_string(), password.to_string());
+        self.service
+            .blocking(move |svc| {
+                let account = svc.store().account(&username).map_err(store_error)?;
+                let ok = accounts::verify_password_or_dummy(
+                    &password,
+                    account.as_ref().map(|a| a.password_hash.as_str()),
+                );
+                match account {
+                    Some(a) if ok => Ok(Some(svc.web_user(&a)?)),
+                    _ => Ok(None),
+                }
+            })
+            .await
+    }
+
+    async fn user(&self, username: &str) -> ApiResult<Option<User>> {
+        let username = username.to_string();
+        self.service
+            .blocking(move |svc| {
+                svc.store()
+                    .account(&username)
+                    .map_err(store_error)?
+                    .map(|a| svc.web_user(&a))
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
+        let Some(sha) = token_sha256(TokenKind::Api, token) else {
+            return Ok(None);
+        };
+        self.service
+            .blocking(move |svc| {
+                svc.store()
+                    .account_for_token(TokenKind::Api, &sha)
+                    .map_err(store_error)?
+                    .map(|a| svc.web_user(&a))
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn new_api_token(&self, user: &User) -> ApiResult<String> {
+        let username = user.username.clone();
+        self.service
+            .blocking(move |svc| {
+                let token = new_token(TokenKind::Api)?;
+                svc.store()
+                    .set_token(TokenKind::Api, &username, &sha256_hex(&token))
+                    .map_err(store_error)?;
+                svc.audit(&username, "api_token_created", None, None, String::new())?;
+                Ok(token)
+            })
+            .await
+    }
+
+    async fn send_kudos(
+        &self,
+        user: &User,
+        request_id: &str,
+        kudos: NewKudos,
+    ) -> ApiResult<OutboxItem> {
+        let (user, id) = (user.clone(), request_id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
+                Ok(svc.outbox_item(entry))
+            })
+            .await
+    }
+
+    async fn give_feedback(
+        &self,
+        user: &User,
+        request_id: &str,
+        form: FeedbackForm,
+    ) -> ApiResult<()> {
+        let (user, id) = (user.clone(), request_id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                svc.give_feedback(&person.id, &id, form)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
+        let query = query.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.impact(&query)?))
+            .await
+    }
+
+    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
+        self.service
+            .blocking(move |svc| {
+                let own = svc.org();
+                Ok(svc
+                    .impact_summaries()?
+                    .into_iter()
+                    .map(|h| PublishedImpact {
+                        org_name: svc.org_display_name(&h.org),
+                        org_fingerprint: h.org.fingerprint(),
+                        own: h.org == own,
+                        issued_at: h.record.header.issued_at,
+                        org: h.org,
+                        summary: h.summary,
+                        signature_verified: h.signature_verified,
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    async fn publish_impact(
+        &self,
+        actor: &User,
+        query: &ImpactQuery,
+    ) -> ApiResult<PublishedImpact> {
+        let (query, actor) = (query.clone(), actor.username.clone());
+        self.service
+            .blocking(move |svc| {
+                let summary = svc.publish_impact_summary(&query, &actor)?;
+                Ok(PublishedImpact {
+                    org: svc.org(),
+                    org_name: svc.org_name().to_string(),
+                    org_fingerprint: svc.org().fingerprint(),
+                    own: true,
+                    issued_at: clock::now(),
+                    summary,
+                    signature_verified: true,
+                })
+            })
+            .await
+    }
+
+    async fn withdraw_impact(&self, actor: &User) -> ApiResult<()> {
+        let actor = actor.username.clone();
+        self.service
+            .blocking(move |svc| {
+                if svc.withdraw_impact_summary(&actor)? {
+                    Ok(())
+                } else {
+                    Err(ApiError::NotFound("no impact summary is published".into()))
+                }
+            })
+            .await
+    }
+
+    async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
+        let username = user.username.clone();
+        self.service
+            .blocking(move |svc| {
+                let token = new_token(TokenKind::Calendar)?;
+                svc.store()
+                    .set_token(TokenKind::Calendar, &username, &sha256_hex(&token))
+                    .map_err(store_error)?;
+                svc.audit(
+                    &username,
+                    "calendar_token_created",
+                    None,
+                    None,
+                    String::new(),
+                )?;
+                Ok(token)
+            })
+            .await
+    }
+
+    async fn calendar_feed(&self, token: &str) -> ApiResult<Option<Vec<FeedItem>>> {
+        let Some(sha) = token_sha256(TokenKind::Calendar, token) else {
+            return Ok(None);
+        };
+        self.service
+            .blocking(move |svc| {
+                let Some(account) = svc
+                    .store()
+                    .account_for_token(TokenKind::Calendar, &sha)
+                    .map_err(store_error)?
+                else {
+                    return Ok(None);
+                };
+                let Some(person) = account.person_id else {
+                    return Ok(Some(Vec::new()));
+                };
+                Ok(Some(svc.calendar_items(&person)?))
+            })
+            .await
+    }
+
+    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        let query = query.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.search(&query, clock::now())))
+            .await
+    }
+
+    async fn listing(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        let (org, id, person) = (*org, id.to_string(), user.person_id.clone());
+        self.service
+            .blocking(move |svc| {
+                let mut listing = svc.web_listing(&org, &id)?;
+                if !person.is_empty()
+                    && let Some(f) = svc
+                        .store()
+                        .follow(&person, &org, &id)
+                        .map_err(store_error)?
+                {
+                    listing.tell_curator = f.tell_curator;
+                    listing.following = Some(f.done.into_iter().collect());
+                }
+                Ok(listing)
+            })
+            .await
+    }
+
+    async fn invite_observer(
+        &self,
+        user: &User,
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> ApiResult<ObservationView> {
+        let (user, offer_id) = (user.clone(), offer_id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                let o = svc.invite_observer(
+                    &person.id,
+                    &offer_id,
+                    &invitation.observer,
+                    &invitation.when,
+                )?;
+                svc.observation_view(o)
+            })
+            .await
+    }
+
+    async fn observations(&self, user: &User) -> ApiResult<Observations> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                let (to_give, of_mine) = svc.observations_of(&person.id)?;
+                Ok(Observations {
+                    to_give: to_give
+                        .into_iter()
+                        .map(|o| svc.observation_view(o))
+                        .collect::<ApiResult<_>>()?,
+                    of_mine: of_mine
+                        .into_iter()
+                        .map(|o| svc.observation_view(o))
+                        .collect::<ApiResult<_>>()?,
+                })
+            })
+            .await
+    }
+
+    async fn give_observation(
+        &self,
+        user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> ApiResult<()> {
+        let (user, id) = (user.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                svc.give_observation(&person.id, &id, form)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn colleagues(&self, user: &User) -> ApiResult<Vec<Colleague>> {
+        let me = user.person_id.clone();
+        self.service
+            .blocking(move |svc| {
+                let mut out: Vec<Colleague> = svc
+                    .store()
+                    .people()
+                    .map_err(store_error)?
+                    .into_iter()
+                    .filter(|p| p.id != me)
+                    .map(|p| Colleague {
+                        name: if p.display_name.trim().is_empty() {
+                            p.id.clone()
+                        } else {
+                            p.display_name
+                        },
+                        person_id: p.id,
+                    })
+                    .collect();
+                out.sort_by(|a, b| a.name.cmp(&b.name));
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn recommend(&self, user: &User, r: NewRecommendation) -> ApiResult<()> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                svc.recommend(&person.id, &r.to, r.org, &r.id, &r.note)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn recommended(&self, user: &User) -> ApiResult<Vec<Recommended>> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                let mut out = Vec::new();
+                for r in svc
+                    .store()
+                    .recommendations_to(&person.id)
+                    .map_err(store_error)?
+                {
+                    out.push(Recommended {
+                        from_name: svc.person_name(&r.from)?,
+                        org_name: svc.org_display_name(&r.org),
+                        org_fingerprint: r.org.fingerprint(),
+                        org: r.org,
+                        id: r.id,
+                        title: r.title,
+                        note: r.note,
+                        at: r.at,
+                    });
+                }
+                out.sort_by_key(|r| std::cmp::Reverse(r.at));
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn following(&self, user: &User) -> ApiResult<Vec<Following>> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                let mut out = Vec::new();
+                for f in svc.store().follows_of(&person.id).map_err(store_error)? {
+                    let held = match svc.store().get_record(&f.org, &f.id).map_err(store_error)? {
+                        Some(row) if !row.tombstone => {
+                            Some(row.record().map_err(store_error)?.body)
+                        }
+                        _ => None,
+                    };
+                    let (title, total) = match held {
+                        Some(Body::Content(c)) => (c.title, c.items.len()),
+                        _ => (f.title.clone(), 0),
+                    };
+                    out.push(Following {
+                        org_name: svc.org_display_name(&f.org),
+                        org_fingerprint: f.org.fingerprint(),
+                        org: f.org,
+                        id: f.id,
+                        title,
+                        done: f.done.len(),
+                        withdrawn: total == 0,
+                        total,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn follow(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+        options: FollowOptions,
+    ) -> ApiResult<()> {
+        let (user, org, id) = (user.clone(), *org, id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                svc.follow_list(&person.id, org, &id, options.tell_curator)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn unfollow(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<()> {
+        let (user, org, id) = (user.clone(), *org, id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                Ok(svc.unfollow_list(&person.id, org, &id)?)
+            })
+            .await
+    }
+
+    async fn set_progress(
+        &self,
+        user: &User,
+        org: &OrgKey,
+        id: &str,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        let (user, org, id) = (user.clone(), *org, id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&user)?;
+                svc.tick_off(&person.id, org, &id, &progress.done)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn profile(&self, user: &User) -> ApiResult<Profile> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| svc.web_profile(svc.own_person(&user)?))
+            .await
+    }
+
+    async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let mut person = svc.own_person(&user)?;
+                let display_name = update.display_name.trim();
+                if display_name.is_empty() {
+                    return Err(ApiError::Invalid("the name is empty".into()));
+                }
+                person.display_name = display_name.to_string();
+                person.headline = update.headline.trim().to_string();
+                person.topics = update.topics;
+                person.languages = update.languages;
+                person.time_zone = update.time_zone.filter(|t| !t.trim().is_empty());
+                person.formats = update.formats;
+                person.availability = update.availability;
+                person.sharing = fields_to_sharing(update.sharing);
+                person.updated_at = clock::now();
+                // Whatever the person shares now or later must be publishable:
+                // check every field as a listing would carry it.
+                let everything = Person {
+                    sharing: Sharing::listing(),
+                    ..person.clone()
+                };
+                if let Some(everything) =
+                    expertise_listing(&everything, &store::OutboundPolicy::default(), None)
+                {
+                    svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
+                }
+                svc.update_person(&person, &user.username)?;
+                let person = svc.own_person(&user)?;
+                svc.web_profile(person)
+            })
+            .await
+    }
+
+    async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                if user.person_id.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut items: Vec<OwnItem> = svc
+                    .store()
+                    .items()
+                    .map_err(store_error)?
+                    .into_iter()
+                    .filter(|i| {
+                        i.owner.as_deref() == Some(user.person_id.as_str()) && in_my_offers(&i.body)
+                    })
+                    .collect();
+                items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+                Ok(items.into_iter().map(offer_of).collect())
+            })
+            .await
+    }
+
+    async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
+        let (user, id) = (user.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| svc.own_offer(&user, &id).map(offer_of))
+            .await
+    }
+
+    async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
+        let (user, id) = (user.clone(), id.map(str::to_string));
+        self.service
+            .blocking(move |svc| svc.save_offer_as(&user, id.as_deref(), body))
+            .await
+    }
+
+    async fn offer_action(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
+        let (user, id) = (user.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| svc.offer_action_as(&user, &id, action))
+            .await
+    }
+
+    async fn send_request(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| svc.send_request_as(&user, request))
+            .await
+    }
+
+    async fn inbox(&self, user: &User) -> ApiResult<Vec<InboxItem>> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                if user.person_id.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut entries: Vec<InboxEntry> = svc
+                    .store()
+                    .inbox()
+                    .map_err(store_error)?
+                    .into_iter()
+                    .filter(|e| e.owner.as_deref() == Some(user.person_id.as_str()))
+                    .collect();
+                entries.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id)));
+                entries.into_iter().map(|e| svc.inbox_item(e)).collect()
+            })
+            .await
+    }
+
+    async fn outbox(&self, user: &User) -> ApiResult<Vec<OutboxItem>> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                if user.person_id.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut entries: Vec<OutboxEntry> = svc
+                    .store()
+                    .outbox()
+                    .map_err(store_error)?
+                    .into_iter()
+                    .filter(|e| e.requester == user.person_id)
+                    .collect();
+                entries.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+                Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
+            })
+            .await
+    }
+
+    async fn answer_request(
+        &self,
+        user: &User,
+        from_org: &OrgKey,
+        id: &str,
+        answer: RequestAnswer,
+    ) -> ApiResult<InboxItem> {
+        let (user, from_org, id) = (user.clone(), *from_org, id.to_string());
+        self.service
+            .blocking(move |svc| svc.answer_as(&user, from_org, &id, answer))
+            .await
+    }
+
+    async fn federation(&self) -> ApiResult<Federation> {
+        let peers = self.peers().await;
+        self.service
+            .blocking(move |svc| svc.web_federation(peers))
+            .await
+    }
+
+    async fn set_federation_mode(
+        &self,
+        actor: &User,
+        mode: FederationMode,
+    ) -> ApiResult<ModeChanged> {
+        let connected = self.connected_orgs().await;
+        let actor = actor.username.clone();
+        let kept = self
+            .service
+            .blocking(move |svc| svc.set_federation_mode(mode_from_web(mode), &actor, &connected))
+            .await?;
+        // Organisations the new mode lets in catch up at once.
+        admin::resync(&self.network).await;
+        Ok(ModeChanged {
+            mode,
+            partners_kept: kept as u64,
+        })
+    }
+
+    async fn org_action(&self, actor: &User, org: &OrgKey, action: OrgAction) -> ApiResult<()> {
+        if *org == self.service.org() {
+            return Err(ApiError::Invalid(
+                "that is this organisation's own key".into(),
+            ));
+        }
+        let (svc, net, who) = (&self.service, &self.network, actor.username.as_str());
+        match action {
+            OrgAction::Allow => admin::allow_org(svc, net, *org, who).await?,
+            OrgAction::Block => {
+                admin::block_org(svc, net, *org, who).await?;
+            }
+            OrgAction::Clear => admin::unblock_org(svc, net, *org, who).await?,
+            OrgAction::Refuse => {
+                let (org, who) = (*org, who.to_string());
+                self.service
+                    .blocking(move |svc| svc.refuse_join(&org, &who))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn approvals(&self) -> ApiResult<Vec<Approval>> {
+        self.service.blocking(move |svc| svc.web_approvals()).await
+    }
+
+    async fn approve(&self, actor: &User, id: &str) -> ApiResult<()> {
+        let (actor, id) = (actor.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| svc.approve_as(&actor, &id))
+            .await
+    }
+
+    async fn outbound_policy(&self) -> ApiResult<SharedFields> {
+        self.service
+            .blocking(move |svc| {
+                Ok(sharing_to_fields(
+                    svc.store().outbound_policy().map_err(store_error)?.fields,
+                ))
+            })
+            .await
+    }
+
+    async fn set_outbound_policy(&self, actor: &User, fields: SharedFields) -> ApiResult<()> {
+        let actor = actor.username.clone();
+        self.service
+            .blocking(move |svc| {
+                let policy = store::OutboundPolicy {
+                    fields: fields_to_sharing(fields),
+                };
+                Ok(svc.set_outbound_policy(&policy, &actor)?)
+            })
+            .await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {
+        let query = query.clone();
+        self.service
+            .blocking(move |svc| svc.web_audit(&query))
+            .await
+    }
+
+    async fn users(&self) -> ApiResult<Vec<User>> {
+        self.service
+            .blocking(move |svc| {
+                svc.store()
+                    .accounts()
+                    .map_err(store_error)?
+                    .iter()
+                    .map(|a| svc.web_user(a))
+                    .collect()
+            })
+            .await
+    }
+
+    async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
+        let actor = actor.clone();
+        self.service
+            .blocking(move |svc| svc.add_user_as(&actor, user))
+            .await
+    }
+}

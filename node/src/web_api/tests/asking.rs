@@ -1,0 +1,274 @@
+//! Requests between organisations, and the impact figures they add up to.
+
+use super::*;
+
+#[tokio::test]
+async fn feedback_and_requests_both_ways_add_up_to_the_impact_figures() {
+    let n = node();
+    let svc = n.api.service().clone();
+    let id = anas_published_talk(&n).await;
+    // Zoe at Contoso asks for Ana's talk, and Ana accepts.
+    let contoso = other(2);
+    let contoso_org = federate(&svc, 2, "Contoso");
+    zoe_asks(&svc, &contoso, "req-zoe", &id);
+    n.api
+        .answer_request(
+            &n.ana,
+            &contoso_org,
+            "req-zoe",
+            RequestAnswer {
+                accept: true,
+                reply: String::new(),
+            },
+        )
+        .await
+        .expect("answer");
+    // Ana asks for Contoso's talk, and Contoso accepts.
+    let sent = n
+        .api
+        .send_request(
+            &n.ana,
+            NewRequest {
+                offer_org: contoso_org,
+                offer_id: "talk-1".into(),
+                goal: "Learn".into(),
+                preferred_times: String::new(),
+                message: String::new(),
+                name_to_group: false,
+                session: None,
+                contribution: None,
+                withdraw: None,
+            },
+        )
+        .await
+        .expect("send");
+    // Not before it is accepted.
+    let form = FeedbackForm {
+        rating: 4,
+        apply: "Blameless reviews".into(),
+        comment: String::new(),
+        before: 2,
+        after: 4,
+    };
+    assert!(matches!(
+        n.api.give_feedback(&n.ana, &sent.id, form.clone()).await,
+        Err(ApiError::Invalid(_))
+    ));
+    let answer = envelope(
+        &contoso,
+        &format!("answer-{}", sent.id),
+        1,
+        Body::Answer(skillmesh_protocol::kinds::Answer {
+            request_org: svc.org(),
+            request_id: sent.id.clone(),
+            decision: skillmesh_protocol::kinds::Decision::Accepted,
+            reply: "Welcome".into(),
+            contact: None,
+            group: None,
+        }),
+    );
+    svc.receive_answer(&answer, contoso_org)
+        .expect("receive")
+        .expect("taken");
+    // The acknowledgement of the request, arriving after the answer,
+    // does not take the answer back.
+    svc.delivered(
+        &crate::requests::Delivery::Request {
+            to: contoso_org,
+            id: sent.id.clone(),
+            envelope: Vec::new(),
+        },
+        Ok(()),
+    )
+    .expect("delivered");
+    assert_eq!(
+        svc.store()
+            .outbox_entry(&sent.id)
+            .expect("get")
+            .map(|e| e.status),
+        Some(OutboxStatus::Accepted)
+    );
+    // Only the person who asked gives feedback on it, within bounds.
+    assert!(matches!(
+        n.api.give_feedback(&n.bob, &sent.id, form.clone()).await,
+        Err(ApiError::NotFound(_))
+    ));
+    assert!(matches!(
+        n.api
+            .give_feedback(
+                &n.ana,
+                &sent.id,
+                FeedbackForm {
+                    rating: 6,
+                    ..form.clone()
+                }
+            )
+            .await,
+        Err(ApiError::Invalid(_))
+    ));
+    n.api
+        .give_feedback(&n.ana, &sent.id, form)
+        .await
+        .expect("feedback");
+    let outbox = n.api.outbox(&n.ana).await.expect("outbox");
+    assert!(outbox[0].feedback_given);
+
+    let all = n.api.impact(&ImpactQuery::default()).await.expect("impact");
+    assert_eq!(
+        (all.sessions_given, all.minutes_given, all.participants),
+        (1, 45, 1)
+    );
+    // Ana and Contoso, both ways: one connection.
+    assert_eq!(all.connections, 1);
+    assert_eq!((all.requests_made, all.requests_made_answered), (1, 1));
+    assert_eq!(
+        (all.requests_received, all.requests_received_answered),
+        (1, 1)
+    );
+    assert!(all.median_hours_to_answer.is_some_and(|h| h >= 0.0));
+    assert_eq!(all.feedback, 1);
+    assert_eq!(
+        (all.average_rating, all.skill_before, all.skill_after),
+        (Some(4.0), Some(2.0), Some(4.0))
+    );
+    assert_eq!(all.partners.len(), 1);
+    assert_eq!(
+        (
+            all.partners[0].org_name.as_str(),
+            all.partners[0].given,
+            all.partners[0].received
+        ),
+        ("Contoso", 1, 1)
+    );
+    // A topic nothing targeted, and a period before any of it: nothing.
+    for query in [
+        ImpactQuery {
+            topic: "basket weaving".into(),
+            ..ImpactQuery::default()
+        },
+        ImpactQuery {
+            until: "2020-01-01".into(),
+            ..ImpactQuery::default()
+        },
+    ] {
+        let none = n.api.impact(&query).await.expect("impact");
+        assert_eq!(
+            (
+                none.requests_made,
+                none.requests_received,
+                none.feedback,
+                none.sessions_given
+            ),
+            (0, 0, 0, 0),
+            "{query:?}"
+        );
+        assert!(none.partners.is_empty());
+    }
+    // The samples' topic is counted.
+    let k8s = n
+        .api
+        .impact(&ImpactQuery {
+            topic: "kubernetes".into(),
+            ..ImpactQuery::default()
+        })
+        .await
+        .expect("impact");
+    assert_eq!((k8s.requests_received, k8s.sessions_given), (1, 1));
+    assert!(matches!(
+        n.api
+            .impact(&ImpactQuery {
+                since: "soon".into(),
+                ..ImpactQuery::default()
+            })
+            .await,
+        Err(ApiError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn requests_reach_only_the_offering_persons_inbox() {
+    let n = node();
+    let svc = n.api.service().clone();
+    let id = anas_published_talk(&n).await;
+    // Someone at Contoso asks for it.
+    let contoso = other(2);
+    let from = OrgKey::from(&contoso.verifying_key());
+    zoe_asks(&svc, &contoso, "req-1", &id);
+    let inbox = n.api.inbox(&n.ana).await.expect("inbox");
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].offer_title, "On-call");
+    assert_eq!(inbox[0].status, RequestStatus::Pending);
+    assert!(n.api.inbox(&n.bob).await.expect("inbox").is_empty());
+    let answer = RequestAnswer {
+        accept: true,
+        reply: "Gladly.".into(),
+    };
+    assert!(matches!(
+        n.api
+            .answer_request(&n.bob, &from, "req-1", answer.clone())
+            .await,
+        Err(ApiError::NotFound(_))
+    ));
+    let answered = n
+        .api
+        .answer_request(&n.ana, &from, "req-1", answer)
+        .await
+        .expect("answer");
+    assert_eq!(answered.status, RequestStatus::Accepted);
+
+    // Ana asks Contoso for its talk; Bob does not see it in his outbox.
+    federate(&svc, 2, "Contoso");
+    let sent = n
+        .api
+        .send_request(
+            &n.ana,
+            NewRequest {
+                offer_org: from,
+                offer_id: "talk-1".into(),
+                goal: "Learn from your year of on-call.".into(),
+                preferred_times: String::new(),
+                message: String::new(),
+                name_to_group: false,
+                session: None,
+                contribution: None,
+                withdraw: None,
+            },
+        )
+        .await
+        .expect("send");
+    assert_eq!(sent.status, RequestStatus::Waiting);
+    assert_eq!(sent.offer_org_name, "Contoso");
+    assert_eq!(n.api.outbox(&n.ana).await.expect("outbox").len(), 1);
+    assert!(n.api.outbox(&n.bob).await.expect("outbox").is_empty());
+    let own = NewRequest {
+        offer_org: svc.org(),
+        offer_id: id,
+        goal: "x".into(),
+        preferred_times: String::new(),
+        message: String::new(),
+        name_to_group: false,
+        session: None,
+        contribution: None,
+        withdraw: None,
+    };
+    assert!(matches!(
+        n.api.send_request(&n.bob, own).await,
+        Err(ApiError::Invalid(_))
+    ));
+    // One request signs up, adds a session or takes one out, never two.
+    let two = NewRequest {
+        offer_org: from,
+        offer_id: "talk-1".into(),
+        goal: String::new(),
+        preferred_times: String::new(),
+        message: String::new(),
+        name_to_group: false,
+        session: Some("s1".into()),
+        contribution: None,
+        withdraw: Some("s1".into()),
+    };
+    assert!(matches!(
+        n.api.send_request(&n.ana, two).await,
+        Err(ApiError::Invalid(m)) if m.contains("only one of them")
+    ));
+}
