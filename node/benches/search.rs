@@ -36,12 +36,12 @@ use common::{Rng, ms, percentile};
 use ed25519_dalek::SigningKey;
 use skillmesh_node::catalogue::Catalogue;
 use skillmesh_node::identity::OrgIdentity;
+use skillmesh_node::search::SearchQuery;
 use skillmesh_node::search::{self, Location, SearchOptions, Synonyms};
 use skillmesh_node::service::{InboundSettings, Ingested, Service};
 use skillmesh_node::store::Store;
 use skillmesh_protocol::kinds::OrgCard;
 use skillmesh_protocol::{Body, Envelope, Header, Kind, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::SearchQuery;
 
 const N: usize = 100_000;
 const ORGS: u32 = 50;

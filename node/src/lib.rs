@@ -4,7 +4,6 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod catalogue;
 pub mod content;
 pub mod datadir;
 pub mod demo;
@@ -25,7 +24,7 @@ pub mod recognition;
 pub mod request_limits;
 pub mod requests;
 pub mod runtime;
-pub mod search;
+pub mod search_view;
 pub mod service;
 pub mod web_api;
 
@@ -33,3 +32,7 @@ pub mod web_api;
 // keep the paths the rest of the node uses.
 pub use skillmesh_store as store;
 pub use skillmesh_store::{clock, storage};
+
+// Search is a crate of its own too (it does not know the web crate).
+pub use skillmesh_search as search;
+pub use skillmesh_search::catalogue;

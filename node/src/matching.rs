@@ -24,7 +24,9 @@ use std::collections::{BTreeMap, HashMap};
 use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::{AvailabilityStatus, Format, Level, OfferStatus};
 use skillmesh_protocol::{Body, OrgKey};
-use skillmesh_web::{DemandRow, SearchHit, SearchQuery, Suggestion};
+use skillmesh_web::{DemandRow, SearchHit, Suggestion};
+
+use crate::search::SearchQuery;
 
 use crate::service::{Result, Service};
 use crate::store::{Goals, Person};
@@ -352,7 +354,7 @@ pub fn suggest(service: &Service, me: &Person, goals: &Goals, now: i64) -> Resul
             }
             let entry = found
                 .entry((hit.org.clone(), hit.id.clone()))
-                .or_insert_with(|| (hit, Vec::new()));
+                .or_insert_with(|| (crate::search_view::hit(hit), Vec::new()));
             entry.1.push(q.clone());
         }
     }

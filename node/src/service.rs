@@ -487,9 +487,9 @@ impl Service {
     /// Runs a search at time `now`.
     pub fn search(
         &self,
-        query: &skillmesh_web::SearchQuery,
+        query: &crate::search::SearchQuery,
         now: i64,
-    ) -> skillmesh_web::SearchResults {
+    ) -> crate::search::SearchResults {
         self.inner.search.search(query, now)
     }
 

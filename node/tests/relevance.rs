@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use skillmesh_node::identity::OrgIdentity;
+use skillmesh_node::search::{SearchQuery, SearchResults};
 use skillmesh_node::service::{InboundSettings, Ingested, Service};
 use skillmesh_node::store::Store;
 use skillmesh_protocol::kinds::{
     Availability, AvailabilityStatus, Expertise, Format, Level, OrgCard, Topic,
 };
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record, samples, seal};
-use skillmesh_web::{SearchQuery, SearchResults};
 
 const WAIT: Duration = Duration::from_secs(30);
 

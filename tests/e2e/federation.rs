@@ -549,7 +549,7 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
 
 /// The ids `org` finds in its search among `from`'s records.
 fn found_ids(org: &Org, from: &OrgKey) -> Vec<String> {
-    let query = skillmesh_web::SearchQuery {
+    let query = skillmesh_node::search::SearchQuery {
         org: from.to_hex(),
         ..Default::default()
     };

@@ -9,13 +9,13 @@ use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
 use skillmesh_node::requests::Refusal;
+use skillmesh_node::search::SearchQuery;
 use skillmesh_node::service::{ServiceError, listing_id};
 use skillmesh_node::store::{OutboundPolicy, OutboxStatus, Person, Sharing};
 use skillmesh_protocol::kinds::{
     Audience, Delivery, Kudos, OfferStatus, RecognitionSummary, SessionFormat, TalkWanted,
 };
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::SearchQuery;
 
 /// Contoso (Tomás, who shares his recognition, as Contoso allows) and
 /// Northwind (Priya and Aisha), connected.

@@ -38,6 +38,7 @@ use crate::matching;
 use crate::network::NetworkHandle;
 use crate::outbound::expertise_listing;
 use crate::requests::kudos_welcome;
+use crate::search_view;
 use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
 use crate::store::{
     self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,

@@ -259,9 +259,9 @@ impl NodeApi for WebState {
     }
 
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
-        let query = query.clone();
+        let query = search_view::query(query);
         self.service
-            .blocking(move |svc| Ok(svc.search(&query, clock::now())))
+            .blocking(move |svc| Ok(search_view::results(svc.search(&query, clock::now()))))
             .await
     }
 

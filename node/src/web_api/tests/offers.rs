@@ -186,9 +186,9 @@ async fn offers_are_published_paused_edited_and_unpublished() {
     );
     assert_eq!(row.record().expect("record").body.title(), "On-call, again");
     let found = svc.search(
-        &SearchQuery {
+        &crate::search::SearchQuery {
             q: "again".into(),
-            ..SearchQuery::default()
+            ..crate::search::SearchQuery::default()
         },
         clock::now(),
     );
@@ -207,9 +207,9 @@ async fn offers_are_published_paused_edited_and_unpublished() {
             .tombstone
     );
     let found = svc.search(
-        &SearchQuery {
+        &crate::search::SearchQuery {
             q: "again".into(),
-            ..SearchQuery::default()
+            ..crate::search::SearchQuery::default()
         },
         clock::now(),
     );

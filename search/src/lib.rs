@@ -32,9 +32,11 @@
 //! stored fields: 6.5 MB for 100,000 records).
 
 pub mod analysis;
+pub mod catalogue;
 pub mod highlight;
 pub mod index;
 pub mod query;
+pub mod results;
 pub mod synonyms;
 
 use std::collections::HashMap;
@@ -42,15 +44,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+pub use results::{
+    Facet, FacetValue, Highlight, HighlightPart, SearchHit, SearchQuery, SearchResults,
+};
 use skillmesh_protocol::{OrgKey, Record};
-use skillmesh_web::{SearchQuery, SearchResults};
 
-use crate::catalogue::{self, Catalogue, Change, TextFilter};
-use crate::store::{Store, StoreError};
+use crate::catalogue::{Catalogue, Change, TextFilter};
 use analysis::Analyzer;
 use index::Op;
 pub use index::{IndexError, IndexStats, Location, SearchIndex};
 use query::{MatchedTerms, ParsedQuery};
+use skillmesh_store::{Store, StoreError};
 pub use synonyms::Synonyms;
 
 /// The directory of the index inside a data directory.
@@ -471,7 +475,7 @@ mod tests {
                 data_dir,
                 store,
                 key: SigningKey::from_bytes(&[5; 32]),
-                now: crate::clock::now(),
+                now: skillmesh_store::clock::now(),
             }
         }
 
@@ -535,7 +539,7 @@ mod tests {
             ..SearchQuery::default()
         };
         search
-            .search(&query, crate::clock::now())
+            .search(&query, skillmesh_store::clock::now())
             .hits
             .into_iter()
             .map(|h| h.id)
@@ -714,16 +718,16 @@ mod tests {
     }
 
     /// Our content item `id` titled `title`, kept inside (a draft).
-    fn inside_item(id: &str, title: &str) -> crate::store::OwnItem {
+    fn inside_item(id: &str, title: &str) -> skillmesh_store::OwnItem {
         let mut body = samples::body(Kind::Content);
         if let Body::Content(c) = &mut body {
             c.title = title.into();
         }
-        crate::store::OwnItem {
+        skillmesh_store::OwnItem {
             id: id.into(),
             owner: Some("ana".into()),
             body,
-            state: crate::store::ItemState::Draft,
+            state: skillmesh_store::ItemState::Draft,
             published_seq: 0,
             created_at: 1,
             updated_at: 1,
@@ -774,7 +778,7 @@ mod tests {
         // Shared: the signed version replaces the entry.
         let signed = f.put("notes", 1, item.body.clone());
         search.apply([&signed]);
-        item.state = crate::store::ItemState::Published;
+        item.state = skillmesh_store::ItemState::Published;
         f.store.update_item(&item).expect("update");
         search.keep_inside("notes").expect("keep");
         assert!(search.wait_indexed(WAIT));
@@ -784,7 +788,7 @@ mod tests {
         // Unshared: the retraction removes it, and it is kept inside again.
         let gone = f.put("notes", 2, Body::Retraction(Default::default()));
         search.apply([&gone]);
-        item.state = crate::store::ItemState::Unpublished;
+        item.state = skillmesh_store::ItemState::Unpublished;
         f.store.update_item(&item).expect("update");
         search.keep_inside("notes").expect("keep");
         assert!(hit("blameless").local_only);

@@ -9,7 +9,7 @@ use std::path::Path;
 use super::analysis::Analyzer;
 
 /// The groups shipped with Skillmesh.
-pub const BUILTIN: &str = include_str!("../../../config/synonyms.txt");
+pub const BUILTIN: &str = include_str!("../../config/synonyms.txt");
 
 /// The file in a data directory whose groups are added to the built-in ones.
 pub const FILE: &str = "synonyms.txt";

@@ -65,7 +65,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 use super::analysis::{self, Analyzer, KeyMap, doc_key};
 use super::query::{self, MatchedTerms, ParsedQuery};
 use crate::catalogue;
-use crate::store::Store;
+use skillmesh_store::Store;
 
 /// Bumped whenever the schema, the analyzers or [`doc_key`] change: an
 /// index written with another version is rebuilt.
@@ -841,7 +841,8 @@ impl Indexer {
     /// last commit and applies again every change since, then commits.
     fn retry(&mut self) {
         if let Some(dir) = &self.dir
-            && let Err(e) = crate::storage::probe_writable(dir, crate::storage::PROBE_BYTES)
+            && let Err(e) =
+                skillmesh_store::storage::probe_writable(dir, skillmesh_store::storage::PROBE_BYTES)
         {
             tracing::debug!(error = %e, "search index: the disk does not take writes yet");
             self.retry_later();

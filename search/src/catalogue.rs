@@ -6,7 +6,7 @@
 //! paging are a scan over plain bytes and integer counters.
 //!
 //! It is what search results are made of; the tantivy index
-//! ([`crate::search`]) only says which records match the text and how well.
+//! ([`crate`]) only says which records match the text and how well.
 //! A record the catalogue does not hold (retracted, expired, purged with a
 //! blocked organisation) is never a result, whatever the index still says
 //! until its next commit; a record it holds that the index does not cover
@@ -14,8 +14,8 @@
 //! [`Catalogue::search_text`]). Each change is numbered with a generation,
 //! which is how the two line up.
 //!
-//! The [`crate::service::Service`] owns the catalogue (through
-//! [`crate::search::Search`]) and keeps it current after every successful
+//! The node's service owns the catalogue (through
+//! [`crate::Search`]) and keeps it current after every successful
 //! store batch: records published, received, retracted, expired or purged
 //! with a blocked organisation.
 //!
@@ -29,12 +29,12 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, VecDeque};
 
+use crate::results::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 use skillmesh_protocol::kinds::{OfferStatus, wire_name};
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
-use crate::search::analysis::{Analyzer, KeyMap, doc_key};
-use crate::store::{OwnItem, Store, StoreError, StoredRecord};
+use crate::analysis::{Analyzer, KeyMap, doc_key};
+use skillmesh_store::{OwnItem, Store, StoreError, StoredRecord};
 
 /// The kinds that offer help (people and their offers), as opposed to
 /// events, content and calls for talks: what counts as supply for a topic.
@@ -280,7 +280,7 @@ struct Cold {
 
 /// What a record contributes to the catalogue (before interning) and to
 /// the index.
-pub(crate) struct Extract {
+pub struct Extract {
     pub title: String,
     pub summary: String,
     /// Every other text field, topics excepted.
@@ -305,7 +305,7 @@ fn offer_availability(status: OfferStatus) -> Option<String> {
     )
 }
 
-pub(crate) fn extract(body: &Body) -> Option<Extract> {
+pub fn extract(body: &Body) -> Option<Extract> {
     let mut e = Extract {
         title: body.title(),
         summary: String::new(),
@@ -487,7 +487,7 @@ pub enum Change {
     },
 }
 
-/// The text part of a search, worked out by [`crate::search`].
+/// The text part of a search, worked out by [`crate`].
 pub struct TextFilter<'a> {
     /// Every record the index found, by catalogue slot (see
     /// [`Catalogue::slot_of_key`]), with its text score.
