@@ -17,7 +17,7 @@ use skillmesh_protocol::{Body, OrgKey, Rejection};
 
 use crate::clock;
 use crate::policy::Admission;
-use crate::requests::{Refusal, open_direct};
+use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, ServiceError};
 use crate::store::{Follow, ReceivedCount, Recommendation, SentCount};
 
@@ -160,11 +160,7 @@ impl Service {
     /// Another node tells us how many of its people follow one of our
     /// lists: kept (the newest count per organisation and list), and its
     /// curator's recognition counts it.
-    pub fn receive_follower_count(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    pub fn receive_follower_count(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         let outcome = self.take_follower_count(bytes, sender)?;
         match &outcome {
             Ok(Some(owner)) => self.recognition_changed(owner)?,
@@ -182,11 +178,7 @@ impl Service {
 
     /// Stores a follower count; the curator of the list, or `None` when
     /// nothing changed (a count seen before, or the list has no curator).
-    fn take_follower_count(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<Option<String>, Refusal>> {
+    fn take_follower_count(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<Option<String>> {
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
             Err(r) => return Ok(Err(r)),

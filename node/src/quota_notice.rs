@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::clock;
 use crate::network::{DirectMessage, DirectReply, NetworkHandle, identity};
 use crate::policy::Admission;
-use crate::requests::{Refusal, open_direct};
+use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, random_id};
 use crate::store::{AuditEntry, QuotaNotice};
 
@@ -155,11 +155,7 @@ impl Service {
     /// per organisation. Refused unless it is signed by the sending
     /// organisation, addressed to us, from an organisation admitted here
     /// and about a record we published.
-    pub fn receive_quota_notice(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    pub fn receive_quota_notice(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
             Err(r) => return Ok(Err(r)),

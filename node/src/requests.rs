@@ -23,6 +23,12 @@ use crate::store::{
 /// How long a request or answer record is valid.
 const DIRECT_LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
+/// What handling a message from another node came to. The outer error
+/// failed here (storage, say): not the sender's doing, so nothing is
+/// answered and the sender tries again later. The inner [`Refusal`] is the
+/// answer the sender gets.
+pub type PeerOutcome<T> = Result<std::result::Result<T, Refusal>>;
+
 /// Why a node refused a request or an answer from another node. The text
 /// goes back to the sender.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -574,7 +580,7 @@ impl Service {
         offer_id: &str,
         purpose: Purpose<'_>,
         org: &OrgKey,
-    ) -> Result<std::result::Result<Option<String>, Refusal>> {
+    ) -> PeerOutcome<Option<String>> {
         let Purpose {
             session,
             contribution,
@@ -642,11 +648,7 @@ impl Service {
     }
 
     /// Another node delivers a request from one of its people.
-    pub fn receive_request(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    pub fn receive_request(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         let actor = format!("org:{}", sender.short());
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
@@ -656,7 +658,7 @@ impl Service {
             }
         };
         self.note_seen(&sender)?;
-        let refuse = |r: Refusal| -> Result<std::result::Result<(), Refusal>> {
+        let refuse = |r: Refusal| -> PeerOutcome<()> {
             self.audit(
                 &actor,
                 "request_refused",
@@ -997,11 +999,7 @@ impl Service {
     }
 
     /// Another node delivers its answer to one of our requests.
-    pub fn receive_answer(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    pub fn receive_answer(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         let outcome = self.take_answer(bytes, sender)?;
         if let Err(r) = &outcome {
             self.audit(
@@ -1015,11 +1013,7 @@ impl Service {
         Ok(outcome)
     }
 
-    fn take_answer(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    fn take_answer(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         // Serialised with `delivered`, which writes the same entry.
         let _answering = self.answer_guard();
         let record = match open_direct(bytes, sender) {
@@ -1294,11 +1288,7 @@ impl Service {
 
     /// Another node delivers kudos from one of its people for a request of
     /// theirs that one of ours accepted.
-    pub fn receive_kudos(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<(), Refusal>> {
+    pub fn receive_kudos(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
         let actor = format!("org:{}", sender.short());
         let outcome = self.take_kudos(bytes, sender)?;
         match &outcome {
@@ -1316,11 +1306,7 @@ impl Service {
 
     /// Stores kudos on the request they follow; the person thanked, or
     /// `None` when these kudos were stored before.
-    fn take_kudos(
-        &self,
-        bytes: &[u8],
-        sender: OrgKey,
-    ) -> Result<std::result::Result<Option<String>, Refusal>> {
+    fn take_kudos(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<Option<String>> {
         let _answering = self.answer_guard();
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
