@@ -6,7 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::clock;
-use crate::store::{Account, AuditEntry, Person, Role, Store, StoreError};
+use crate::store::{Account, AuditAction, AuditEntry, Person, Role, Store, StoreError};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -177,7 +177,7 @@ fn add_account(
     let audit = AuditEntry {
         at: now,
         actor: actor.to_string(),
-        action: "user_added".into(),
+        action: AuditAction::UserAdded.into(),
         org: None,
         record_id: Some(person_id.to_string()),
         detail: format!("{email} ({})", role.as_str()),

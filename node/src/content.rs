@@ -19,7 +19,7 @@ use crate::clock;
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, ServiceError};
-use crate::store::{Follow, ReceivedCount, Recommendation, SentCount};
+use crate::store::{AuditAction, Follow, ReceivedCount, Recommendation, SentCount};
 
 /// The id of our `follower_count` records for the list `list_id` of
 /// `list_org`: one per list, so each count replaces the last.
@@ -167,7 +167,7 @@ impl Service {
             Ok(None) => {}
             Err(r) => self.audit(
                 &format!("org:{}", sender.short()),
-                "follower_count_refused",
+                AuditAction::FollowerCountRefused,
                 Some(sender),
                 None,
                 r.to_string(),
@@ -216,7 +216,7 @@ impl Service {
         })?;
         self.audit(
             &format!("org:{}", sender.short()),
-            "follower_count_received",
+            AuditAction::FollowerCountReceived,
             Some(sender),
             Some(&count.list_id),
             count.followers.to_string(),

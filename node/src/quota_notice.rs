@@ -23,7 +23,7 @@ use crate::network::{DirectMessage, DirectReply, NetworkHandle, identity};
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, random_id};
-use crate::store::{AuditEntry, QuotaNotice};
+use crate::store::{AuditAction, AuditEntry, QuotaNotice};
 
 /// At most one notice per partner this often (seconds), and at most one
 /// audit line per partner this often on the receiving side.
@@ -142,7 +142,7 @@ impl Service {
         }
         self.audit(
             "node",
-            "quota_notice_sent",
+            AuditAction::QuotaNoticeSent,
             Some(org),
             Some(record_id),
             format!("over quota: {held} of {limit} records"),
@@ -188,7 +188,7 @@ impl Service {
             .then(|| AuditEntry {
                 at: now,
                 actor: format!("org:{}", sender.short()),
-                action: "quota_refused_by_partner".into(),
+                action: AuditAction::QuotaRefusedByPartner.into(),
                 org: Some(sender.to_hex()),
                 record_id: Some(notice.record_id.clone()),
                 detail: format!(

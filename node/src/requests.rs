@@ -17,7 +17,8 @@ use crate::clock;
 use crate::policy::Admission;
 use crate::service::{Result, Service, ServiceError};
 use crate::store::{
-    InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos,
+    AuditAction, InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, ReceivedKudos,
+    SentKudos,
 };
 
 /// How long a request or answer record is valid.
@@ -451,7 +452,7 @@ impl Service {
         self.store().put_outbox(&entry)?;
         self.audit(
             requester,
-            "signed_up",
+            AuditAction::SignedUp,
             None,
             Some(&entry.id),
             event_id.to_string(),
@@ -563,7 +564,7 @@ impl Service {
         self.store().put_outbox(&entry)?;
         self.audit(
             requester,
-            "request_sent",
+            AuditAction::RequestSent,
             Some(offer_org),
             Some(&id),
             offer_id.to_string(),
@@ -653,7 +654,13 @@ impl Service {
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
             Err(r) => {
-                self.audit(&actor, "request_refused", Some(sender), None, r.to_string())?;
+                self.audit(
+                    &actor,
+                    AuditAction::RequestRefused,
+                    Some(sender),
+                    None,
+                    r.to_string(),
+                )?;
                 return Ok(Err(r));
             }
         };
@@ -661,7 +668,7 @@ impl Service {
         let refuse = |r: Refusal| -> PeerOutcome<()> {
             self.audit(
                 &actor,
-                "request_refused",
+                AuditAction::RequestRefused,
                 Some(sender),
                 Some(&record.header.id),
                 r.to_string(),
@@ -743,7 +750,7 @@ impl Service {
         }
         self.audit(
             &format!("org:{}", sender.short()),
-            "request_received",
+            AuditAction::RequestReceived,
             Some(sender),
             Some(&entry.id),
             req.offer_id.clone(),
@@ -896,9 +903,9 @@ impl Service {
         entry.answered_at = Some(clock::now());
         self.store().update_inbox(&entry)?;
         let action = if accept {
-            "request_accepted"
+            AuditAction::RequestAccepted
         } else {
-            "request_declined"
+            AuditAction::RequestDeclined
         };
         self.audit(actor, action, Some(from_org), Some(id), String::new())?;
         if accept {
@@ -1004,7 +1011,7 @@ impl Service {
         if let Err(r) = &outcome {
             self.audit(
                 &format!("org:{}", sender.short()),
-                "answer_refused",
+                AuditAction::AnswerRefused,
                 Some(sender),
                 None,
                 r.to_string(),
@@ -1069,8 +1076,8 @@ impl Service {
             self.recognition_changed(&entry.requester)?;
         }
         let action = match answer.decision {
-            Decision::Accepted => "answer_accepted_received",
-            Decision::Declined => "answer_declined_received",
+            Decision::Accepted => AuditAction::AnswerAcceptedReceived,
+            Decision::Declined => AuditAction::AnswerDeclinedReceived,
         };
         self.audit(
             &format!("org:{}", sender.short()),
@@ -1277,7 +1284,7 @@ impl Service {
         self.store().put_outbox(&entry)?;
         self.audit(
             person,
-            "kudos_sent",
+            AuditAction::KudosSent,
             Some(entry.offer_org),
             Some(request_id),
             String::new(),
@@ -1293,12 +1300,24 @@ impl Service {
         let outcome = self.take_kudos(bytes, sender)?;
         match &outcome {
             Ok(Some(owner)) => {
-                self.audit(&actor, "kudos_received", Some(sender), None, String::new())?;
+                self.audit(
+                    &actor,
+                    AuditAction::KudosReceived,
+                    Some(sender),
+                    None,
+                    String::new(),
+                )?;
                 self.recognition_changed(owner)?;
             }
             Ok(None) => {}
             Err(r) => {
-                self.audit(&actor, "kudos_refused", Some(sender), None, r.to_string())?;
+                self.audit(
+                    &actor,
+                    AuditAction::KudosRefused,
+                    Some(sender),
+                    None,
+                    r.to_string(),
+                )?;
             }
         }
         Ok(outcome.map(|_| ()))

@@ -16,7 +16,7 @@ use crate::outbound::expertise_listing;
 use crate::policy::{self, Admission};
 use crate::search::{Search, SearchOptions};
 use crate::store::{
-    AuditEntry, ItemState, OrgListing, OwnItem, Person, PutOutcome, Store, StoreError,
+    AuditAction, AuditEntry, ItemState, OrgListing, OwnItem, Person, PutOutcome, Store, StoreError,
 };
 use skillmesh_config::FederationMode;
 
@@ -380,7 +380,7 @@ impl Service {
                 store.remove_join_request(&org)?;
                 self.audit(
                     actor,
-                    "org_allowed",
+                    AuditAction::OrgAllowed,
                     Some(org),
                     None,
                     "a current partner, kept when switching to allowlist".into(),
@@ -397,7 +397,7 @@ impl Service {
         let audit = AuditEntry {
             at: now,
             actor: actor.to_string(),
-            action: "federation_mode_changed".into(),
+            action: AuditAction::FederationModeChanged.into(),
             org: None,
             record_id: None,
             detail,
@@ -697,7 +697,7 @@ impl Service {
     pub(crate) fn audit(
         &self,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         org: Option<OrgKey>,
         record_id: Option<&str>,
         detail: String,
@@ -705,7 +705,7 @@ impl Service {
         self.inner.store.audit(&[AuditEntry {
             at: clock::now(),
             actor: actor.to_string(),
-            action: action.to_string(),
+            action: action.into(),
             org: org.map(|o| o.to_hex()),
             record_id: record_id.map(str::to_string),
             detail,
@@ -737,14 +737,14 @@ impl Service {
         };
         let envelope = skillmesh_protocol::seal(&record, self.inner.identity.signing_key())?;
         let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
-            "record_retracted"
+            AuditAction::RecordRetracted
         } else {
-            "record_published"
+            AuditAction::RecordPublished
         };
         let audit = AuditEntry {
             at: now,
             actor: actor.to_string(),
-            action: action.to_string(),
+            action: action.into(),
             org: Some(org.to_hex()),
             record_id: Some(id.to_string()),
             detail: format!("{} seq {seq}", record.kind()),
@@ -786,7 +786,13 @@ impl Service {
 
     pub fn add_person(&self, person: &Person, actor: &str) -> Result<()> {
         self.inner.store.add_person(person)?;
-        self.audit(actor, "person_added", None, None, person.id.clone())?;
+        self.audit(
+            actor,
+            AuditAction::PersonAdded,
+            None,
+            None,
+            person.id.clone(),
+        )?;
         self.sync_listing(&person.id, actor)
     }
 
@@ -822,7 +828,13 @@ impl Service {
             Some(_) if self.inner.inbound.approval_required && !approved => {
                 pending = true;
                 if !person.listing_pending {
-                    self.audit(actor, "approval_requested", None, Some(&id), String::new())?;
+                    self.audit(
+                        actor,
+                        AuditAction::ApprovalRequested,
+                        None,
+                        Some(&id),
+                        String::new(),
+                    )?;
                 }
             }
             Some(listing) => {
@@ -870,7 +882,7 @@ impl Service {
     pub fn approve_listing(&self, person_id: &str, actor: &str) -> Result<()> {
         self.audit(
             actor,
-            "approved",
+            AuditAction::Approved,
             None,
             Some(&listing_id(person_id)),
             String::new(),
@@ -888,7 +900,7 @@ impl Service {
         self.inner.store.set_outbound_policy(policy)?;
         self.audit(
             actor,
-            "policy_changed",
+            AuditAction::PolicyChanged,
             None,
             None,
             format!("outbound fields: {:?}", policy.fields),
@@ -954,7 +966,7 @@ impl Service {
         let audit = AuditEntry {
             at: now,
             actor: actor.to_string(),
-            action: "item_created".into(),
+            action: AuditAction::ItemCreated.into(),
             org: None,
             record_id: Some(id.to_string()),
             detail: item.body.kind().to_string(),
@@ -981,7 +993,7 @@ impl Service {
 
     /// An admin approves an item waiting in the queue: it is published.
     pub fn approve_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
-        self.audit(actor, "approved", None, Some(id), String::new())?;
+        self.audit(actor, AuditAction::Approved, None, Some(id), String::new())?;
         self.publish_item_with(id, actor, true)
     }
 
@@ -1003,7 +1015,7 @@ impl Service {
                 self.update_item(&item)?;
                 self.audit(
                     actor,
-                    "approval_requested",
+                    AuditAction::ApprovalRequested,
                     None,
                     Some(id),
                     item.body.kind().to_string(),
@@ -1048,7 +1060,7 @@ impl Service {
         self.inner.search.keep_inside(id)?;
         self.audit(
             actor,
-            "item_deleted",
+            AuditAction::ItemDeleted,
             None,
             Some(id),
             item.body.kind().to_string(),
@@ -1110,7 +1122,13 @@ impl Service {
         }
         store.put_join_request(&request)?;
         if is_new {
-            self.audit("node", "join_requested", Some(*org), None, String::new())?;
+            self.audit(
+                "node",
+                AuditAction::JoinRequested,
+                Some(*org),
+                None,
+                String::new(),
+            )?;
         }
         Ok(())
     }
@@ -1129,7 +1147,13 @@ impl Service {
             request.refused = true;
             store.put_join_request(&request)?;
         }
-        self.audit(actor, "join_refused", Some(*org), None, String::new())
+        self.audit(
+            actor,
+            AuditAction::JoinRefused,
+            Some(*org),
+            None,
+            String::new(),
+        )
     }
 
     /// Blocks `org`: refuses its records from now on and purges what we hold.
@@ -1150,10 +1174,16 @@ impl Service {
         store.set_org_listing(org, Some(OrgListing::Blocked), clock::now())?;
         let purged = store.purge_org(org)?;
         self.inner.search.remove_org(org);
-        self.audit(actor, "org_blocked", Some(*org), None, String::new())?;
         self.audit(
             actor,
-            "records_purged",
+            AuditAction::OrgBlocked,
+            Some(*org),
+            None,
+            String::new(),
+        )?;
+        self.audit(
+            actor,
+            AuditAction::RecordsPurged,
             Some(*org),
             None,
             format!("{purged} records"),
@@ -1179,9 +1209,9 @@ impl Service {
         store.set_org_listing(org, listing, clock::now())?;
         self.follow_admission(org, before, self.admission(org)?)?;
         let action = match listing {
-            Some(OrgListing::Allowed) => "org_allowed",
-            Some(OrgListing::Blocked) => "org_blocked",
-            None => "org_unlisted",
+            Some(OrgListing::Allowed) => AuditAction::OrgAllowed,
+            Some(OrgListing::Blocked) => AuditAction::OrgBlocked,
+            None => AuditAction::OrgUnlisted,
         };
         self.audit(actor, action, Some(*org), None, String::new())
     }

@@ -69,10 +69,14 @@ pub struct AuditFilter {
 /// peer for one reason within [`AGGREGATE_SECS`] are one entry with a
 /// count, so a flood writes a bounded number of rows.
 pub fn aggregated_action(action: &str) -> bool {
-    matches!(
-        action,
-        RECORD_REJECTED | "record_refused" | "request_refused" | "answer_refused"
-    )
+    [
+        AuditAction::RecordRejected,
+        AuditAction::RecordRefused,
+        AuditAction::RequestRefused,
+        AuditAction::AnswerRefused,
+    ]
+    .iter()
+    .any(|a| a.as_str() == action)
 }
 
 /// Whether `actor` is a person (a username) rather than the node itself
@@ -121,14 +125,170 @@ pub(super) fn next_counter(kv: &dyn Kv) -> Result<u64> {
     Ok(next)
 }
 
+/// What an audit entry says happened: one variant per thing the node
+/// audits, so that a misspelt action does not build. An entry stores the
+/// action's name ([`AuditAction::as_str`]), and the names are frozen: they
+/// are in every audit log already written, admins filter by them and the
+/// API returns them. A new action gets a new name; an old one is never
+/// renamed. [`AuditEntry::action`] stays a string, so a log written by
+/// another version reads back whatever it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    // People and what they share
+    PersonAdded,
+    UserAdded,
+    ApiTokenCreated,
+    CalendarTokenCreated,
+    ItemCreated,
+    ItemUpdated,
+    ItemDeleted,
+    OfferStatusChanged,
+    ApprovalRequested,
+    Approved,
+    RecordPublished,
+    RecordRetracted,
+    SignedUp,
+    // Federation: who may take part
+    FederationModeChanged,
+    PolicyChanged,
+    OrgAllowed,
+    OrgBlocked,
+    OrgUnlisted,
+    JoinRequested,
+    JoinRefused,
+    RecordsPurged,
+    // Records from other organisations
+    RecordReceived,
+    RetractionReceived,
+    RecordRejected,
+    RecordRefused,
+    Equivocation,
+    // Requests, answers and what follows them
+    RequestSent,
+    RequestReceived,
+    RequestRefused,
+    RequestAccepted,
+    RequestDeclined,
+    AnswerRefused,
+    AnswerAcceptedReceived,
+    AnswerDeclinedReceived,
+    KudosSent,
+    KudosReceived,
+    KudosRefused,
+    FollowerCountReceived,
+    FollowerCountRefused,
+    QuotaNoticeSent,
+    QuotaRefusedByPartner,
+}
+
+impl AuditAction {
+    /// Every action, for the tests that keep the names frozen.
+    pub const ALL: [AuditAction; 41] = [
+        AuditAction::PersonAdded,
+        AuditAction::UserAdded,
+        AuditAction::ApiTokenCreated,
+        AuditAction::CalendarTokenCreated,
+        AuditAction::ItemCreated,
+        AuditAction::ItemUpdated,
+        AuditAction::ItemDeleted,
+        AuditAction::OfferStatusChanged,
+        AuditAction::ApprovalRequested,
+        AuditAction::Approved,
+        AuditAction::RecordPublished,
+        AuditAction::RecordRetracted,
+        AuditAction::SignedUp,
+        AuditAction::FederationModeChanged,
+        AuditAction::PolicyChanged,
+        AuditAction::OrgAllowed,
+        AuditAction::OrgBlocked,
+        AuditAction::OrgUnlisted,
+        AuditAction::JoinRequested,
+        AuditAction::JoinRefused,
+        AuditAction::RecordsPurged,
+        AuditAction::RecordReceived,
+        AuditAction::RetractionReceived,
+        AuditAction::RecordRejected,
+        AuditAction::RecordRefused,
+        AuditAction::Equivocation,
+        AuditAction::RequestSent,
+        AuditAction::RequestReceived,
+        AuditAction::RequestRefused,
+        AuditAction::RequestAccepted,
+        AuditAction::RequestDeclined,
+        AuditAction::AnswerRefused,
+        AuditAction::AnswerAcceptedReceived,
+        AuditAction::AnswerDeclinedReceived,
+        AuditAction::KudosSent,
+        AuditAction::KudosReceived,
+        AuditAction::KudosRefused,
+        AuditAction::FollowerCountReceived,
+        AuditAction::FollowerCountRefused,
+        AuditAction::QuotaNoticeSent,
+        AuditAction::QuotaRefusedByPartner,
+    ];
+
+    /// The name an entry stores.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::PersonAdded => "person_added",
+            AuditAction::UserAdded => "user_added",
+            AuditAction::ApiTokenCreated => "api_token_created",
+            AuditAction::CalendarTokenCreated => "calendar_token_created",
+            AuditAction::ItemCreated => "item_created",
+            AuditAction::ItemUpdated => "item_updated",
+            AuditAction::ItemDeleted => "item_deleted",
+            AuditAction::OfferStatusChanged => "offer_status_changed",
+            AuditAction::ApprovalRequested => "approval_requested",
+            AuditAction::Approved => "approved",
+            AuditAction::RecordPublished => "record_published",
+            AuditAction::RecordRetracted => "record_retracted",
+            AuditAction::SignedUp => "signed_up",
+            AuditAction::FederationModeChanged => "federation_mode_changed",
+            AuditAction::PolicyChanged => "policy_changed",
+            AuditAction::OrgAllowed => "org_allowed",
+            AuditAction::OrgBlocked => "org_blocked",
+            AuditAction::OrgUnlisted => "org_unlisted",
+            AuditAction::JoinRequested => "join_requested",
+            AuditAction::JoinRefused => "join_refused",
+            AuditAction::RecordsPurged => "records_purged",
+            AuditAction::RecordReceived => "record_received",
+            AuditAction::RetractionReceived => "retraction_received",
+            AuditAction::RecordRejected => "record_rejected",
+            AuditAction::RecordRefused => "record_refused",
+            AuditAction::Equivocation => "equivocation",
+            AuditAction::RequestSent => "request_sent",
+            AuditAction::RequestReceived => "request_received",
+            AuditAction::RequestRefused => "request_refused",
+            AuditAction::RequestAccepted => "request_accepted",
+            AuditAction::RequestDeclined => "request_declined",
+            AuditAction::AnswerRefused => "answer_refused",
+            AuditAction::AnswerAcceptedReceived => "answer_accepted_received",
+            AuditAction::AnswerDeclinedReceived => "answer_declined_received",
+            AuditAction::KudosSent => "kudos_sent",
+            AuditAction::KudosReceived => "kudos_received",
+            AuditAction::KudosRefused => "kudos_refused",
+            AuditAction::FollowerCountReceived => "follower_count_received",
+            AuditAction::FollowerCountRefused => "follower_count_refused",
+            AuditAction::QuotaNoticeSent => "quota_notice_sent",
+            AuditAction::QuotaRefusedByPartner => "quota_refused_by_partner",
+        }
+    }
+}
+
+impl From<AuditAction> for String {
+    fn from(action: AuditAction) -> String {
+        action.as_str().to_string()
+    }
+}
+
 /// The audit action of a record refused because it failed verification or
 /// validation. Its detail starts with the reason code (`bad_signature: ...`);
 /// each is also counted per code (see [`Store::rejection_counts`]).
-pub const RECORD_REJECTED: &str = "record_rejected";
+pub const RECORD_REJECTED: &str = AuditAction::RecordRejected.as_str();
 
 /// The audit action of a record taken in: one entry per record received,
 /// so most of a long log.
-pub const RECORD_RECEIVED: &str = "record_received";
+pub const RECORD_RECEIVED: &str = AuditAction::RecordReceived.as_str();
 
 /// Whether entries with `action` are also kept in the audit-by-action
 /// index (`audact/`), so that a filter on a rare action reads only its
@@ -390,6 +550,61 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn audit_action_names_are_frozen_and_distinct() {
+        // Stored in every audit log written: renaming one would split an
+        // action's history in two and break admins' filters.
+        let names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "person_added",
+                "user_added",
+                "api_token_created",
+                "calendar_token_created",
+                "item_created",
+                "item_updated",
+                "item_deleted",
+                "offer_status_changed",
+                "approval_requested",
+                "approved",
+                "record_published",
+                "record_retracted",
+                "signed_up",
+                "federation_mode_changed",
+                "policy_changed",
+                "org_allowed",
+                "org_blocked",
+                "org_unlisted",
+                "join_requested",
+                "join_refused",
+                "records_purged",
+                "record_received",
+                "retraction_received",
+                "record_rejected",
+                "record_refused",
+                "equivocation",
+                "request_sent",
+                "request_received",
+                "request_refused",
+                "request_accepted",
+                "request_declined",
+                "answer_refused",
+                "answer_accepted_received",
+                "answer_declined_received",
+                "kudos_sent",
+                "kudos_received",
+                "kudos_refused",
+                "follower_count_received",
+                "follower_count_refused",
+                "quota_notice_sent",
+                "quota_refused_by_partner",
+            ]
+        );
+        let distinct: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(distinct.len(), names.len());
+    }
+
     use super::*;
     use crate::storage::{self, Kv};
 

@@ -43,7 +43,7 @@ use serde::de::DeserializeOwned;
 use crate::storage::{Batch, Kv, StorageError, WriteFault};
 
 pub use accounts::{Account, Role, TokenKind};
-pub use audit::{AuditEntry, AuditFilter, RECORD_REJECTED};
+pub use audit::{AuditAction, AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use feedback::{Feedback, Said};
 pub use follower_counts::{ReceivedCount, SentCount};
 pub use follows::Follow;

@@ -67,17 +67,18 @@ impl Service {
         let mut refused: Vec<(OrgKey, &'static str)> = Vec::new();
         // Per organisation over its quota: one record refused for it.
         let mut over_quota: std::collections::BTreeMap<OrgKey, String> = Default::default();
-        let entry =
-            |action: &str, org: Option<OrgKey>, id: Option<&str>, detail: String| AuditEntry {
+        let entry = |action: AuditAction, org: Option<OrgKey>, id: Option<&str>, detail: String| {
+            AuditEntry {
                 at: now,
                 actor: from.to_string(),
-                action: action.to_string(),
+                action: action.into(),
                 org: org.map(|o| o.to_hex()),
                 record_id: id.map(str::to_string),
                 detail,
                 claimed_org: None,
                 count: 1,
-            };
+            }
+        };
         // The organisation of the peer that sent these, when `from` names
         // one (`peer:<id>` or `sync:<id>`): it is the one a rejection is
         // filed under, and it was seen now.
@@ -106,7 +107,7 @@ impl Service {
                     audit.push(AuditEntry {
                         claimed_org: signer.map(|o| o.to_hex()),
                         ..entry(
-                            crate::store::RECORD_REJECTED,
+                            AuditAction::RecordRejected,
                             sender,
                             None,
                             format!("{}: {reason}", reason.code()),
@@ -122,7 +123,7 @@ impl Service {
                     record.kind()
                 ));
                 audit.push(entry(
-                    crate::store::RECORD_REJECTED,
+                    AuditAction::RecordRejected,
                     Some(record.header.org),
                     Some(&record.header.id),
                     format!("{}: {reason}", reason.code()),
@@ -161,7 +162,7 @@ impl Service {
                         .is_some_and(|row| !row.tombstone && row.seq < record.header.seq);
                 if !withdraws_held {
                     audit.push(entry(
-                        "record_refused",
+                        AuditAction::RecordRefused,
                         Some(org),
                         Some(id),
                         admission.reason().into(),
@@ -187,7 +188,7 @@ impl Service {
                     tombstone_rows.insert(org, rows);
                     if rows >= max.saturating_mul(2) && store.get_record(&org, id)?.is_none() {
                         audit.push(entry(
-                            "record_refused",
+                            AuditAction::RecordRefused,
                             Some(org),
                             Some(id),
                             "organisation holds too many withdrawn records; nothing to withdraw here"
@@ -211,7 +212,7 @@ impl Service {
                     if near_quota && store.get_record(&org, id)?.is_none_or(|row| row.tombstone) {
                         if left == 0 {
                             audit.push(entry(
-                                "record_refused",
+                                AuditAction::RecordRefused,
                                 Some(org),
                                 Some(id),
                                 format!("organisation is over its record quota ({max} records)"),
@@ -238,7 +239,7 @@ impl Service {
                         // The organisation signed two different versions
                         // with this `seq`; every node keeps the same one.
                         return Some(entry(
-                            "equivocation",
+                            AuditAction::Equivocation,
                             Some(record.header.org),
                             Some(&record.header.id),
                             format!(
@@ -249,9 +250,9 @@ impl Service {
                     }
                     outcome.changed().then(|| {
                         let action = if record.kind() == skillmesh_protocol::Kind::Retraction {
-                            "retraction_received"
+                            AuditAction::RetractionReceived
                         } else {
-                            crate::store::audit::RECORD_RECEIVED
+                            AuditAction::RecordReceived
                         };
                         let mut detail = format!("{} seq {}", record.kind(), record.header.seq);
                         if let Some(a) = admissions

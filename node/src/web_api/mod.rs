@@ -41,8 +41,8 @@ use crate::requests::kudos_welcome;
 use crate::search_view;
 use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
 use crate::store::{
-    self, Account, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
-    OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
+    self, Account, AuditAction, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState,
+    OutboxEntry, OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
 
 mod convert;

@@ -116,7 +116,13 @@ impl NodeApi for WebState {
                 svc.store()
                     .set_token(TokenKind::Api, &username, &sha256_hex(&token))
                     .map_err(store_error)?;
-                svc.audit(&username, "api_token_created", None, None, String::new())?;
+                svc.audit(
+                    &username,
+                    AuditAction::ApiTokenCreated,
+                    None,
+                    None,
+                    String::new(),
+                )?;
                 Ok(token)
             })
             .await
@@ -227,7 +233,7 @@ impl NodeApi for WebState {
                     .map_err(store_error)?;
                 svc.audit(
                     &username,
-                    "calendar_token_created",
+                    AuditAction::CalendarTokenCreated,
                     None,
                     None,
                     String::new(),

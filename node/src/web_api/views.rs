@@ -490,7 +490,7 @@ impl Service {
                 self.update_item(&item)?;
                 self.audit(
                     actor,
-                    "item_updated",
+                    AuditAction::ItemUpdated,
                     None,
                     Some(id),
                     item.body.kind().to_string(),
@@ -536,7 +536,7 @@ impl Service {
         self.update_item(&item)?;
         self.audit(
             actor,
-            "offer_status_changed",
+            AuditAction::OfferStatusChanged,
             None,
             Some(id),
             format!("{status:?}").to_lowercase(),
