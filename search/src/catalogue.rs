@@ -504,6 +504,74 @@ pub struct TextFilter<'a> {
     pub topic_matches: &'a mut dyn FnMut(&str) -> bool,
 }
 
+/// The final score of a match: its text score weighed by the level of
+/// its best matching topic (with text only), its availability and its
+/// freshness.
+struct Weigher<'c, 'f> {
+    catalogue: &'c Catalogue,
+    /// Whether a topic name matched the query; `None` without text.
+    topic_matches: Option<&'f mut dyn FnMut(&str) -> bool>,
+    /// Per topic id: unknown (0), does not match (1), matches (2).
+    topic_state: Vec<u8>,
+    /// Each availability value's weight, once.
+    avail_weights: Vec<f32>,
+    now_growth: f64,
+}
+
+impl<'c, 'f> Weigher<'c, 'f> {
+    fn new(
+        catalogue: &'c Catalogue,
+        now: i64,
+        topic_matches: Option<&'f mut dyn FnMut(&str) -> bool>,
+    ) -> Self {
+        let avail_weights = catalogue.dims[Dim::Availability.index()]
+            .values
+            .iter()
+            .map(|v| availability_weight(v))
+            .collect();
+        Weigher {
+            catalogue,
+            topic_matches,
+            topic_state: Vec::new(),
+            avail_weights,
+            now_growth: growth(now),
+        }
+    }
+
+    fn weigh(&mut self, h: &Hot, text_score: f32) -> f32 {
+        let c = self.catalogue;
+        let vals = c.vals.as_slice();
+        let mut level = 0u8;
+        if let Some(matches) = self.topic_matches.as_mut() {
+            let topics = &c.dims[Dim::Topic.index()];
+            for (i, id) in h.dim(vals, Dim::Topic.index()).iter().enumerate() {
+                let l = c.levels[h.vals + i];
+                if l <= level {
+                    continue;
+                }
+                let id = *id as usize;
+                if self.topic_state.len() <= id {
+                    self.topic_state.resize(id + 1, 0);
+                }
+                if self.topic_state[id] == 0 {
+                    self.topic_state[id] = 1 + u8::from(matches(topics.value(id as u32)));
+                }
+                if self.topic_state[id] == 2 {
+                    level = l;
+                }
+            }
+        }
+        let availability = h
+            .dim(vals, Dim::Availability.index())
+            .first()
+            .map_or(1.0, |id| self.avail_weights[*id as usize]);
+        text_score
+            * level_weight(level)
+            * availability
+            * freshness_weight(h.growth, self.now_growth)
+    }
+}
+
 /// The catalogue of everything searchable this node holds.
 pub struct Catalogue {
     own: OrgKey,
@@ -981,127 +1049,115 @@ impl Catalogue {
     /// score; a newer one matches by substring (its score then counts the
     /// clauses its title has). The final score weighs in level,
     /// availability and freshness (see `LEVEL_WEIGHTS`).
+    ///
+    /// In steps: resolve the filters, score the matches, count facets,
+    /// order and page.
     pub fn search_text(
         &self,
         query: &SearchQuery,
         now: i64,
-        mut text: Option<TextFilter<'_>>,
+        text: Option<TextFilter<'_>>,
     ) -> SearchResults {
         let per_page = SearchQuery::PER_PAGE;
         let page = query.page();
-        // Each filter as an interned id; a value never seen matches nothing.
-        let mut filters: Vec<(usize, u32)> = Vec::new();
-        let mut impossible = false;
+        let matches = match self.resolve_filters(query) {
+            Some(filters) => self.score_matches(&filters, now, text),
+            None => Vec::new(),
+        };
+        let counts = self.count_facets(&matches);
+        let total = matches.len();
+        SearchResults {
+            total,
+            page,
+            per_page,
+            hits: self.page_of(matches, page, per_page),
+            facets: self.facets(&counts),
+        }
+    }
+
+    /// Each filter of `query` as (dimension, interned value id); `None`
+    /// when one names a value never seen, which nothing can match.
+    fn resolve_filters(&self, query: &SearchQuery) -> Option<Vec<(usize, u32)>> {
+        let mut filters = Vec::new();
         for dim in Dim::ALL {
             let wanted = dim.filter(query).trim();
-            if wanted.is_empty() {
-                continue;
-            }
-            match self.dims[dim.index()].lookup(dim, wanted) {
-                Some(id) => filters.push((dim.index(), id)),
-                None => impossible = true,
+            if !wanted.is_empty() {
+                filters.push((dim.index(), self.dims[dim.index()].lookup(dim, wanted)?));
             }
         }
+        Some(filters)
+    }
+
+    /// (score, slot) of every unexpired record that passes `filters` and
+    /// matches `text`: all of them without text; with it, what the index
+    /// found among the records it covers, and the rest by substring.
+    fn score_matches(
+        &self,
+        filters: &[(usize, u32)],
+        now: i64,
+        mut text: Option<TextFilter<'_>>,
+    ) -> Vec<(f32, usize)> {
         let vals = self.vals.as_slice();
-        let avail_dim = Dim::Availability.index();
-        let topics = &self.dims[Dim::Topic.index()];
-        // Per topic id: unknown (0), does not match (1), matches (2).
-        let mut topic_state: Vec<u8> = Vec::new();
-        let now_growth = growth(now);
-        // Each availability value's weight, once.
-        let avail_weights: Vec<f32> = self.dims[avail_dim]
-            .values
-            .iter()
-            .map(|v| availability_weight(v))
-            .collect();
-        let mut weigh = |h: &Hot, text_score: f32, text: &mut Option<TextFilter<'_>>| -> f32 {
-            let mut level = 0u8;
-            if let Some(t) = text.as_mut() {
-                let ids = h.dim(vals, Dim::Topic.index());
-                for (i, id) in ids.iter().enumerate() {
-                    let l = self.levels[h.vals + i];
-                    if l <= level {
-                        continue;
-                    }
-                    if topic_state.len() <= *id as usize {
-                        topic_state.resize(*id as usize + 1, 0);
-                    }
-                    if topic_state[*id as usize] == 0 {
-                        topic_state[*id as usize] =
-                            1 + u8::from((t.topic_matches)(topics.value(*id)));
-                    }
-                    if topic_state[*id as usize] == 2 {
-                        level = l;
-                    }
-                }
-            }
-            let availability = h
-                .dim(vals, avail_dim)
-                .first()
-                .map_or(1.0, |id| avail_weights[*id as usize]);
-            text_score * level_weight(level) * availability * freshness_weight(h.growth, now_growth)
-        };
         let passes = |h: &Hot| -> bool {
             h.expires_at > now && filters.iter().all(|(d, id)| h.dim(vals, *d).contains(id))
         };
-        // (score, slot) of every match.
-        let mut matches: Vec<(f32, usize)> =
-            Vec::with_capacity(text.as_ref().map_or(self.slots.len(), |t| t.hits.len()));
-        if !impossible {
-            let substrings: &[Vec<Vec<String>>] = text.as_ref().map_or(&[], |t| t.substrings);
-            let covered = text.as_ref().map_or(0, |t| t.covered);
-            let hits: &[(usize, f32)] = text.as_ref().map_or(&[], |t| t.hits);
-            if text.is_none() {
-                for (slot, h) in self.hot.iter().enumerate() {
-                    if passes(h) {
-                        matches.push((weigh(h, 1.0, &mut text), slot));
-                    }
-                }
-            } else {
-                // What the index found, among the records it covers.
-                for (slot, score) in hits {
-                    let Some(h) = self.hot.get(*slot) else {
-                        continue;
-                    };
-                    if h.generation <= covered && passes(h) {
-                        matches.push((weigh(h, *score, &mut text), *slot));
-                    }
-                }
-                // The rest by substring: every record when the index
-                // covers none of those built from the store (or there is
-                // no index), else the changes since.
-                let mut by_substring = |slot: usize, h: &Hot, text: &mut Option<TextFilter<'_>>| {
-                    if h.generation > covered
-                        && passes(h)
-                        && let Some(title_hits) = self.substring_match(h, substrings)
-                    {
-                        matches.push((weigh(h, 1.0 + title_hits as f32, text), slot));
-                    }
-                };
-                match &self.pending {
-                    Some(pending) if covered >= self.base_generation => {
-                        let from = pending.partition_point(|(g, _)| *g <= covered);
-                        for (g, slot) in pending.range(from..) {
-                            let h = &self.hot[*slot];
-                            // Only the latest change of a slot counts.
-                            if h.generation == *g {
-                                by_substring(*slot, h, &mut text);
-                            }
-                        }
-                    }
-                    _ => {
-                        for (slot, h) in self.hot.iter().enumerate() {
-                            by_substring(slot, h, &mut text);
-                        }
+        let Some(t) = text.as_mut() else {
+            let mut weigher = Weigher::new(self, now, None);
+            return (self.hot.iter().enumerate())
+                .filter(|(_, h)| passes(h))
+                .map(|(slot, h)| (weigher.weigh(h, 1.0), slot))
+                .collect();
+        };
+        let (hits, substrings, covered) = (t.hits, t.substrings, t.covered);
+        let mut weigher = Weigher::new(self, now, Some(&mut *t.topic_matches));
+        let mut matches: Vec<(f32, usize)> = Vec::with_capacity(hits.len());
+        for (slot, score) in hits {
+            let Some(h) = self.hot.get(*slot) else {
+                continue;
+            };
+            if h.generation <= covered && passes(h) {
+                matches.push((weigher.weigh(h, *score), *slot));
+            }
+        }
+        // The rest by substring: every record when the index covers none
+        // of those built from the store (or there is no index), else the
+        // changes since.
+        let mut by_substring = |slot: usize, h: &Hot| {
+            if h.generation > covered
+                && passes(h)
+                && let Some(title_hits) = self.substring_match(h, substrings)
+            {
+                matches.push((weigher.weigh(h, 1.0 + title_hits as f32), slot));
+            }
+        };
+        match &self.pending {
+            Some(pending) if covered >= self.base_generation => {
+                let from = pending.partition_point(|(g, _)| *g <= covered);
+                for (g, slot) in pending.range(from..) {
+                    let h = &self.hot[*slot];
+                    // Only the latest change of a slot counts.
+                    if h.generation == *g {
+                        by_substring(*slot, h);
                     }
                 }
             }
+            _ => {
+                for (slot, h) in self.hot.iter().enumerate() {
+                    by_substring(slot, h);
+                }
+            }
         }
-        // Facet counts, in LANES interleaved copies (match i counts in lane
-        // i % LANES): most matches add to the same few counters (six
-        // kinds, a few availabilities), and one copy would make every
-        // increment wait for the previous one.
+        matches
+    }
+
+    /// Per dimension, per interned value: how many of `matches` have it.
+    /// Counted in LANES interleaved copies (match i counts in lane
+    /// i % LANES): most matches add to the same few counters (six kinds,
+    /// a few availabilities), and one copy would make every increment
+    /// wait for the previous one.
+    fn count_facets(&self, matches: &[(f32, usize)]) -> Vec<Vec<u32>> {
         const LANES: usize = 4;
+        let vals = self.vals.as_slice();
         let mut lanes: Vec<Vec<u32>> = self
             .dims
             .iter()
@@ -1116,10 +1172,20 @@ impl Catalogue {
                 }
             }
         }
-        let counts: Vec<Vec<u32>> = lanes
+        lanes
             .iter()
             .map(|l| l.chunks(LANES).map(|c| c.iter().sum()).collect())
-            .collect();
+            .collect()
+    }
+
+    /// Page `page` of `matches` in result order: score, then the newest,
+    /// then (org, id). Only the matches up to the page's end are sorted.
+    fn page_of(
+        &self,
+        mut matches: Vec<(f32, usize)>,
+        page: usize,
+        per_page: usize,
+    ) -> Vec<SearchHit> {
         let total = matches.len();
         let cold = |slot: usize| self.cold[slot].as_ref();
         let order = |a: &(f32, usize), b: &(f32, usize)| -> Ordering {
@@ -1134,17 +1200,22 @@ impl Catalogue {
         };
         let start = (page - 1).saturating_mul(per_page);
         let end = start.saturating_add(per_page).min(total);
-        let hits = if start >= total {
-            Vec::new()
-        } else {
-            if end < total {
-                matches.select_nth_unstable_by(end, order);
-            }
-            let top = &mut matches[..end];
-            top.sort_unstable_by(order);
-            top[start..].iter().map(|m| self.hit(m.1)).collect()
-        };
-        let facets = Dim::ALL
+        if start >= total {
+            return Vec::new();
+        }
+        if end < total {
+            matches.select_nth_unstable_by(end, order);
+        }
+        let top = &mut matches[..end];
+        top.sort_unstable_by(order);
+        top[start..].iter().map(|m| self.hit(m.1)).collect()
+    }
+
+    /// The facets shown beside results, from the counts of
+    /// [`Catalogue::count_facets`]: per dimension its most frequent values
+    /// (then by label), at most `FACET_VALUES`.
+    fn facets(&self, counts: &[Vec<u32>]) -> Vec<Facet> {
+        Dim::ALL
             .iter()
             .map(|dim| {
                 let interner = &self.dims[dim.index()];
@@ -1177,14 +1248,7 @@ impl Catalogue {
                     values,
                 }
             })
-            .collect();
-        SearchResults {
-            total,
-            page,
-            per_page,
-            hits,
-            facets,
-        }
+            .collect()
     }
 
     fn org_label(&self, hex: &str) -> String {
