@@ -13,6 +13,7 @@ pub mod impact;
 pub mod invite;
 pub mod lookalike;
 pub mod matching;
+pub mod members;
 pub mod metrics;
 pub mod network;
 pub mod observation;

@@ -57,9 +57,9 @@ fn recognition(store: &Store, own_org: OrgKey, person: &str, now: i64) -> Result
         |o, _| o.requester == person,
     )?;
     let theirs: BTreeSet<String> = store
-        .items()?
+        .items_of(person)?
         .into_iter()
-        .filter(|i| i.owner.as_deref() == Some(person) && matches!(i.body, Body::Content(_)))
+        .filter(|i| matches!(i.body, Body::Content(_)))
         .map(|i| i.id)
         .collect();
     let mut followers = store

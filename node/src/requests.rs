@@ -307,9 +307,8 @@ impl Service {
         if s.starts_at + i64::from(s.duration_minutes) * 60 < clock::now() {
             return Err(ServiceError::Invalid("this session is over".into()));
         }
-        let already = self.store().outbox()?.into_iter().any(|e| {
-            e.requester == requester
-                && e.offer_org == event_org
+        let already = self.store().outbox_of(requester)?.into_iter().any(|e| {
+            e.offer_org == event_org
                 && e.offer_id == event_id
                 && e.session.as_deref() == Some(session)
                 && !matches!(e.status, OutboxStatus::Declined | OutboxStatus::Refused)
@@ -787,9 +786,9 @@ impl Service {
         let cap = usize::try_from(self.inbound().max_pending_per_person).unwrap_or(usize::MAX);
         let pending: Vec<InboxEntry> = self
             .store()
-            .inbox()?
+            .inbox_of(person)?
             .into_iter()
-            .filter(|e| e.owner.as_deref() == Some(person) && e.status == InboxStatus::Pending)
+            .filter(|e| e.status == InboxStatus::Pending)
             .collect();
         if pending.len() >= cap {
             return Ok(false);

@@ -40,6 +40,14 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not do this (a member doing what admins do); the
+    /// words say who may.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not among the caller's own things (see `members`): it reads as
+    /// not found whether or not someone else holds it, in these words.
+    #[error("{0}")]
+    NotYours(String),
     /// Work handed to a blocking thread did not finish (it panicked, or
     /// the runtime is shutting down).
     #[error("interrupted: {0}")]
@@ -909,6 +917,22 @@ impl Service {
             self.sync_listing_with(&person.id, actor, true)?;
         }
         Ok(())
+    }
+
+    /// Approves whatever waits under `id`: a person's listing (by its
+    /// listing id) or an item.
+    pub fn approve_pending(&self, id: &str, actor: &str) -> Result<()> {
+        let (people, items) = self.pending_approvals()?;
+        if let Some(person) = people.iter().find(|p| listing_id(&p.id) == id) {
+            return self.approve_listing(&person.id, actor);
+        }
+        if items.iter().any(|i| i.id == id) {
+            self.approve_item(id, actor)?;
+            return Ok(());
+        }
+        Err(ServiceError::NotYours(
+            "nothing with this id waits for approval".into(),
+        ))
     }
 
     /// Listings and items waiting for an admin's approval.

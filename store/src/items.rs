@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::Body;
 
-use super::{AuditEntry, Result, Store, StoreError, encode_json, keys};
+use super::{AuditEntry, Result, Store, StoreError, encode_json, keys, owners};
 use crate::storage::Batch;
 
 /// Where an item stands on its way out of the organisation.
@@ -63,6 +63,7 @@ impl Store {
         }
         let mut b = Batch::new();
         b.put(key, encode_json(item));
+        owners::reindex(&mut b, None, item_index(item));
         self.audit_into(&mut b, audit)?;
         self.commit(b)
     }
@@ -70,11 +71,12 @@ impl Store {
     pub fn update_item(&self, item: &OwnItem) -> Result<()> {
         let _guard = self.lock();
         let key = keys::item(&item.id);
-        if self.kv.get(&key)?.is_none() {
+        let Some(old) = self.get_json::<OwnItem>(&key)? else {
             return Err(StoreError::NotFound(format!("item {}", item.id)));
-        }
+        };
         let mut b = Batch::new();
         b.put(key, encode_json(item));
+        owners::reindex(&mut b, item_index(&old), item_index(item));
         self.commit(b)
     }
 
@@ -87,8 +89,17 @@ impl Store {
     }
 
     pub fn delete_item(&self, id: &str) -> Result<()> {
+        let _guard = self.lock();
+        let key = keys::item(id);
+        let old = self.get_json::<OwnItem>(&key)?;
         let mut b = Batch::new();
-        b.delete(keys::item(id));
+        b.delete(key);
+        owners::reindex(&mut b, old.as_ref().and_then(item_index), None);
         self.commit(b)
     }
+}
+
+/// The per-owner index row of `item`, if a person owns it.
+fn item_index(item: &OwnItem) -> Option<Vec<u8>> {
+    (item.owner.as_deref()).map(|o| owners::item_index(o, &item.id))
 }

@@ -19,6 +19,9 @@
 //! | `qnotice/` | org key (32 bytes) of the partner | JSON `QuotaNotice`: our record it refused for quota |
 //! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
+//! | `inown/`   | owner + 0x00 + org key + request id | empty: inbox by owner (see `owners`) |
+//! | `outreq/`  | requester + 0x00 + request id     | empty: outbox by requester |
+//! | `itemown/` | owner + 0x00 + item id            | empty: items by owner     |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
 //! | `audact/`  | action + `/` + the `audit/` tail  | empty: audit by action    |
 //! | `account/` | username                          | JSON `Account`            |
@@ -60,6 +63,10 @@ pub const POLICY_REFUSALS: &[u8] = b"refused/";
 /// The latest quota notice from each partner (our record it refused).
 pub const QUOTA_NOTICE: &[u8] = b"qnotice/";
 pub const INBOX: &[u8] = b"inbox/";
+/// Per-owner index rows (see `owners`).
+pub const INBOX_BY_OWNER: &[u8] = b"inown/";
+pub const OUTBOX_BY_REQUESTER: &[u8] = b"outreq/";
+pub const ITEM_BY_OWNER: &[u8] = b"itemown/";
 pub const AUDIT: &[u8] = b"audit/";
 pub const AUDIT_BY_ACTION: &[u8] = b"audact/";
 pub const ACCOUNT: &[u8] = b"account/";

@@ -24,6 +24,7 @@ pub mod items;
 pub mod keys;
 pub mod observations;
 pub mod orgs_seen;
+mod owners;
 pub mod peers;
 pub mod people;
 pub mod policy;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
 use skillmesh_protocol::kinds::{Contact, EventSession, Group};
 
-use super::{Result, Store, StoreError, encode_json, keys};
+use super::{Result, Store, StoreError, encode_json, keys, owners};
 use crate::storage::Batch;
 
 /// Where one of our requests stands.
@@ -172,6 +172,12 @@ impl Store {
     pub fn put_outbox(&self, entry: &OutboxEntry) -> Result<()> {
         let mut b = Batch::new();
         b.put(outbox_key(&entry.id), encode_json(entry));
+        // An entry's requester never changes, so its index row is put
+        // again as it was (readers check the requester all the same).
+        b.put(
+            owners::outbox_index(&entry.requester, &entry.id),
+            Vec::new(),
+        );
         self.commit(b)
     }
 
@@ -193,6 +199,12 @@ impl Store {
         }
         let mut b = Batch::new();
         b.put(key, encode_json(entry));
+        if let Some(owner) = &entry.owner {
+            b.put(
+                owners::inbox_index(owner, &entry.from_org, &entry.id),
+                Vec::new(),
+            );
+        }
         self.commit(b)?;
         Ok(true)
     }
@@ -200,11 +212,15 @@ impl Store {
     pub fn update_inbox(&self, entry: &InboxEntry) -> Result<()> {
         let _guard = self.lock();
         let key = inbox_key(&entry.from_org, &entry.id);
-        if self.kv.get(&key)?.is_none() {
+        let Some(old) = self.get_json::<InboxEntry>(&key)? else {
             return Err(StoreError::NotFound(format!("request {}", entry.id)));
-        }
+        };
+        let index = |e: &InboxEntry| {
+            (e.owner.as_deref()).map(|o| owners::inbox_index(o, &e.from_org, &e.id))
+        };
         let mut b = Batch::new();
         b.put(key, encode_json(entry));
+        owners::reindex(&mut b, index(&old), index(entry));
         self.commit(b)
     }
 

@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 5;
+pub const CURRENT_SCHEMA: u32 = 6;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -22,6 +22,8 @@ const MIGRATIONS: &[Migration] = &[
     // 4 → 5: fingerprint items and the sync index name the envelope's
     // digest (equivocation is seen and resolved).
     super::fingerprints::compute_all,
+    // 5 → 6: inbox, outbox and items by their owner.
+    super::owners::index_all,
 ];
 
 pub fn read_version(kv: &dyn Kv) -> Result<Option<u32>> {

@@ -89,10 +89,6 @@ pub(super) fn inbox_status(s: InboxStatus) -> RequestStatus {
 
 /// What "My offers" lists: talks, mentoring, cohorts, calls for talks,
 /// content and learning paths, and the events an admin runs.
-pub(super) fn in_my_offers(body: &Body) -> bool {
-    body.offer_status().is_some() || matches!(body, Body::Event(_) | Body::Content(_))
-}
-
 pub(super) fn offer_of(item: OwnItem) -> Offer {
     Offer {
         id: item.id,
@@ -104,4 +100,43 @@ pub(super) fn offer_of(item: OwnItem) -> Offer {
 
 pub(super) fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The signed-in web user as the domain rules see them.
+pub(super) fn caller(user: &User) -> Caller {
+    Caller {
+        username: user.username.clone(),
+        person_id: Some(user.person_id.clone()).filter(|p| !p.is_empty()),
+        role: role_from_web(user.role),
+    }
+}
+
+pub(super) fn offer_change(action: OfferAction) -> OfferChange {
+    match action {
+        OfferAction::Publish => OfferChange::Publish,
+        OfferAction::Pause => OfferChange::Pause,
+        OfferAction::Reopen => OfferChange::Reopen,
+        OfferAction::Close => OfferChange::Close,
+        OfferAction::Unpublish => OfferChange::Unpublish,
+        OfferAction::Delete => OfferChange::Delete,
+    }
+}
+
+/// What a request form asks: exactly one of a plain request, a sign-up,
+/// a session added or a session taken out.
+pub(super) fn ask_of(request: NewRequest) -> ApiResult<Ask> {
+    match (request.session, request.contribution, request.withdraw) {
+        (Some(session), None, None) => Ok(Ask::SignUp { session }),
+        (None, Some(session), None) => Ok(Ask::Contribute(session)),
+        (None, None, Some(session_id)) => Ok(Ask::Withdraw { session_id }),
+        (None, None, None) => Ok(Ask::Request {
+            goal: request.goal,
+            preferred_times: request.preferred_times,
+            message: request.message,
+            name_to_group: request.name_to_group,
+        }),
+        _ => Err(ApiError::Invalid(
+            "sign up for a session, add one or take one out: only one of them".into(),
+        )),
+    }
 }

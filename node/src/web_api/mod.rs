@@ -2,10 +2,12 @@
 //! layer's [`NodeApi`] over the service, the store, the accounts and the
 //! network handle.
 //!
-//! The web layer only checks roles. Everything a person may touch is
-//! checked here: a member sees and changes only their own profile, offers
-//! and requests (someone else's is "not found", never "forbidden", so ids
-//! reveal nothing). Store and argon2 work runs on blocking threads through
+//! The web layer checks roles for its admin pages; what a person may touch
+//! is checked in the service (`crate::members`), which this module calls
+//! with the signed-in user as a [`Caller`]: a member sees and changes only
+//! their own profile, offers and requests (someone else's is "not found",
+//! never "forbidden", so ids reveal nothing). Store and argon2 work runs on
+//! blocking threads through
 //! [`Service::blocking`]. Errors become [`ApiError`]s in one place
 //! ([`From<ServiceError>`]); storage and I/O details go to the log, never
 //! to the person.
@@ -19,7 +21,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::OfferStatus;
-use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
+use skillmesh_protocol::{Body, Kind, OrgKey};
 use skillmesh_web::{
     AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
     Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health,
@@ -35,11 +37,11 @@ use crate::accounts::{self, AccountError};
 use crate::admin;
 use crate::clock;
 use crate::matching;
+use crate::members::{Ask, Caller, OfferChange, ProfileChange};
 use crate::network::NetworkHandle;
-use crate::outbound::expertise_listing;
 use crate::requests::kudos_welcome;
 use crate::search_view;
-use crate::service::{RECORD_LIFETIME_SECS, Service, ServiceError, listing_id};
+use crate::service::{Service, ServiceError, listing_id};
 use crate::store::{
     self, Account, AuditAction, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState,
     OutboxEntry, OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
@@ -106,6 +108,8 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             ServiceError::Invalid(why) => ApiError::Invalid(why),
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
+            ServiceError::NotYours(what) => ApiError::NotFound(what),
             ServiceError::Rejected(r) => ApiError::Invalid(r.to_string()),
             ServiceError::Store(StoreError::NotFound(what)) => {
                 ApiError::NotFound(format!("{what} not found"))

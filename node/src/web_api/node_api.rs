@@ -137,7 +137,7 @@ impl NodeApi for WebState {
         let (user, id) = (user.clone(), request_id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
                 Ok(svc.outbox_item(entry))
             })
@@ -153,7 +153,7 @@ impl NodeApi for WebState {
         let (user, id) = (user.clone(), request_id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 svc.give_feedback(&person.id, &id, form)?;
                 Ok(())
             })
@@ -299,7 +299,7 @@ impl NodeApi for WebState {
         let (user, offer_id) = (user.clone(), offer_id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 let o = svc.invite_observer(
                     &person.id,
                     &offer_id,
@@ -315,7 +315,7 @@ impl NodeApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 let (to_give, of_mine) = svc.observations_of(&person.id)?;
                 Ok(Observations {
                     to_give: to_give
@@ -340,7 +340,7 @@ impl NodeApi for WebState {
         let (user, id) = (user.clone(), id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 svc.give_observation(&person.id, &id, form)?;
                 Ok(())
             })
@@ -376,7 +376,7 @@ impl NodeApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 svc.recommend(&person.id, &r.to, r.org, &r.id, &r.note)?;
                 Ok(())
             })
@@ -387,7 +387,7 @@ impl NodeApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 let mut out = Vec::new();
                 for r in svc
                     .store()
@@ -415,7 +415,7 @@ impl NodeApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 let mut out = Vec::new();
                 for f in svc.store().follows_of(&person.id).map_err(store_error)? {
                     let held = match svc.store().get_record(&f.org, &f.id).map_err(store_error)? {
@@ -454,7 +454,7 @@ impl NodeApi for WebState {
         let (user, org, id) = (user.clone(), *org, id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 svc.follow_list(&person.id, org, &id, options.tell_curator)?;
                 Ok(())
             })
@@ -465,7 +465,7 @@ impl NodeApi for WebState {
         let (user, org, id) = (user.clone(), *org, id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 Ok(svc.unfollow_list(&person.id, org, &id)?)
             })
             .await
@@ -481,7 +481,7 @@ impl NodeApi for WebState {
         let (user, org, id) = (user.clone(), *org, id.to_string());
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&user)?;
+                let person = svc.own_person(&caller(&user))?;
                 svc.tick_off(&person.id, org, &id, &progress.done)?;
                 Ok(())
             })
@@ -491,131 +491,83 @@ impl NodeApi for WebState {
     async fn profile(&self, user: &User) -> ApiResult<Profile> {
         let user = user.clone();
         self.service
-            .blocking(move |svc| svc.web_profile(svc.own_person(&user)?))
+            .blocking(move |svc| svc.web_profile(svc.own_person(&caller(&user))?))
             .await
     }
 
     async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
-        let user = user.clone();
+        let caller = caller(user);
+        let change = ProfileChange {
+            display_name: update.display_name,
+            headline: update.headline,
+            topics: update.topics,
+            languages: update.languages,
+            time_zone: update.time_zone,
+            formats: update.formats,
+            availability: update.availability,
+            sharing: fields_to_sharing(update.sharing),
+        };
         self.service
-            .blocking(move |svc| {
-                let mut person = svc.own_person(&user)?;
-                let display_name = update.display_name.trim();
-                if display_name.is_empty() {
-                    return Err(ApiError::Invalid("the name is empty".into()));
-                }
-                person.display_name = display_name.to_string();
-                person.headline = update.headline.trim().to_string();
-                person.topics = update.topics;
-                person.languages = update.languages;
-                person.time_zone = update.time_zone.filter(|t| !t.trim().is_empty());
-                person.formats = update.formats;
-                person.availability = update.availability;
-                person.sharing = fields_to_sharing(update.sharing);
-                person.updated_at = clock::now();
-                // Whatever the person shares now or later must be publishable:
-                // check every field as a listing would carry it.
-                let everything = Person {
-                    sharing: Sharing::listing(),
-                    ..person.clone()
-                };
-                if let Some(everything) =
-                    expertise_listing(&everything, &store::OutboundPolicy::default(), None)
-                {
-                    svc.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
-                }
-                svc.update_person(&person, &user.username)?;
-                let person = svc.own_person(&user)?;
-                svc.web_profile(person)
-            })
+            .blocking(move |svc| svc.web_profile(svc.update_own_profile(&caller, change)?))
             .await
     }
 
     async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
-        let user = user.clone();
+        let caller = caller(user);
         self.service
-            .blocking(move |svc| {
-                if user.person_id.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut items: Vec<OwnItem> = svc
-                    .store()
-                    .items()
-                    .map_err(store_error)?
-                    .into_iter()
-                    .filter(|i| {
-                        i.owner.as_deref() == Some(user.person_id.as_str()) && in_my_offers(&i.body)
-                    })
-                    .collect();
-                items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
-                Ok(items.into_iter().map(offer_of).collect())
-            })
+            .blocking(move |svc| Ok(svc.own_offers(&caller)?.into_iter().map(offer_of).collect()))
             .await
     }
 
     async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
-        let (user, id) = (user.clone(), id.to_string());
+        let (caller, id) = (caller(user), id.to_string());
         self.service
-            .blocking(move |svc| svc.own_offer(&user, &id).map(offer_of))
+            .blocking(move |svc| Ok(offer_of(svc.own_offer(&caller, &id)?)))
             .await
     }
 
     async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
-        let (user, id) = (user.clone(), id.map(str::to_string));
+        let (caller, id) = (caller(user), id.map(str::to_string));
         self.service
-            .blocking(move |svc| svc.save_offer_as(&user, id.as_deref(), body))
+            .blocking(move |svc| Ok(offer_of(svc.save_offer(&caller, id.as_deref(), body)?)))
             .await
     }
 
     async fn offer_action(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
-        let (user, id) = (user.clone(), id.to_string());
+        let (caller, id) = (caller(user), id.to_string());
+        let change = offer_change(action);
         self.service
-            .blocking(move |svc| svc.offer_action_as(&user, &id, action))
+            .blocking(move |svc| Ok(offer_of(svc.change_offer(&caller, &id, change)?)))
             .await
     }
 
     async fn send_request(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
-        let user = user.clone();
+        let caller = caller(user);
+        let (offer_org, offer_id) = (request.offer_org, request.offer_id.clone());
+        let ask = ask_of(request)?;
         self.service
-            .blocking(move |svc| svc.send_request_as(&user, request))
+            .blocking(move |svc| {
+                let entry = svc.ask(&caller, offer_org, &offer_id, ask)?;
+                Ok(svc.outbox_item(entry))
+            })
             .await
     }
 
     async fn inbox(&self, user: &User) -> ApiResult<Vec<InboxItem>> {
-        let user = user.clone();
+        let caller = caller(user);
         self.service
             .blocking(move |svc| {
-                if user.person_id.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut entries: Vec<InboxEntry> = svc
-                    .store()
-                    .inbox()
-                    .map_err(store_error)?
-                    .into_iter()
-                    .filter(|e| e.owner.as_deref() == Some(user.person_id.as_str()))
-                    .collect();
-                entries.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id)));
+                let entries = svc.own_inbox(&caller)?;
                 entries.into_iter().map(|e| svc.inbox_item(e)).collect()
             })
             .await
     }
 
     async fn outbox(&self, user: &User) -> ApiResult<Vec<OutboxItem>> {
-        let user = user.clone();
+        let caller = caller(user);
         self.service
             .blocking(move |svc| {
-                if user.person_id.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut entries: Vec<OutboxEntry> = svc
-                    .store()
-                    .outbox()
-                    .map_err(store_error)?
-                    .into_iter()
-                    .filter(|e| e.requester == user.person_id)
-                    .collect();
-                entries.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+                let entries = svc.own_outbox(&caller)?;
                 Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
             })
             .await
@@ -628,9 +580,13 @@ impl NodeApi for WebState {
         id: &str,
         answer: RequestAnswer,
     ) -> ApiResult<InboxItem> {
-        let (user, from_org, id) = (user.clone(), *from_org, id.to_string());
+        let (caller, from_org, id) = (caller(user), *from_org, id.to_string());
         self.service
-            .blocking(move |svc| svc.answer_as(&user, from_org, &id, answer))
+            .blocking(move |svc| {
+                let entry =
+                    svc.answer_own_request(&caller, from_org, &id, answer.accept, &answer.reply)?;
+                svc.inbox_item(entry)
+            })
             .await
     }
 
@@ -690,7 +646,7 @@ impl NodeApi for WebState {
     async fn approve(&self, actor: &User, id: &str) -> ApiResult<()> {
         let (actor, id) = (actor.clone(), id.to_string());
         self.service
-            .blocking(move |svc| svc.approve_as(&actor, &id))
+            .blocking(move |svc| Ok(svc.approve_pending(&id, &actor.username)?))
             .await
     }
 

@@ -37,62 +37,12 @@ impl Service {
         })
     }
 
-    /// The signed-in person's own profile.
-    pub(super) fn own_person(&self, user: &User) -> ApiResult<Person> {
-        if user.person_id.is_empty() {
-            return Err(ApiError::NotFound(
-                "this account has no profile on this node".into(),
-            ));
-        }
-        self.store()
-            .person(&user.person_id)
-            .map_err(store_error)?
-            .ok_or_else(|| ApiError::NotFound("this account has no profile on this node".into()))
-    }
-
-    /// One of the signed-in person's own offers; anyone else's is not found.
-    /// One of `user`'s offers or events.
-    pub(super) fn own_offer(&self, user: &User, id: &str) -> ApiResult<OwnItem> {
-        self.store()
-            .item(id)
-            .map_err(store_error)?
-            .filter(|i| {
-                !user.person_id.is_empty()
-                    && i.owner.as_deref() == Some(user.person_id.as_str())
-                    && in_my_offers(&i.body)
-            })
-            .ok_or_else(|| ApiError::NotFound("no such offer".into()))
-    }
-
-    /// Refuses what publishing would refuse, with the same words: the body
-    /// is checked exactly as signing checks it.
-    pub(super) fn check_publishable(&self, id: &str, body: &Body) -> ApiResult<()> {
-        let now = clock::now();
-        let record = Record {
-            header: Header {
-                version: RECORD_VERSION,
-                org: self.org(),
-                id: id.to_string(),
-                seq: 1,
-                issued_at: now,
-                expires_at: now + RECORD_LIFETIME_SECS,
-            },
-            body: body.clone(),
-        };
-        skillmesh_protocol::seal(&record, self.identity().signing_key())
-            .map(|_| ())
-            .map_err(|r| ApiError::Invalid(r.to_string()))
-    }
-
     pub(super) fn web_profile(&self, person: Person) -> ApiResult<Profile> {
         let policy = self.store().outbound_policy().map_err(store_error)?;
         let preview = self.listing_of(&person)?;
         let recognition = self.recognition(&person.id).map_err(store_error)?;
         let mut kudos: Vec<KudosNote> = Vec::new();
-        for e in self.store().inbox().map_err(store_error)? {
-            if e.owner.as_deref() != Some(person.id.as_str()) {
-                continue;
-            }
+        for e in self.store().inbox_of(&person.id).map_err(store_error)? {
             if let Some(k) = e.kudos {
                 kudos.push(KudosNote {
                     from_name: k.from_name,
@@ -271,8 +221,8 @@ impl Service {
     /// published offers with scheduled sessions.
     pub(super) fn calendar_items(&self, person: &str) -> ApiResult<Vec<FeedItem>> {
         let mut items = Vec::new();
-        for e in self.store().outbox().map_err(store_error)? {
-            if e.requester != person || e.status != OutboxStatus::Accepted {
+        for e in self.store().outbox_of(person).map_err(store_error)? {
+            if e.status != OutboxStatus::Accepted {
                 continue;
             }
             if let Some(session) = &e.session {
@@ -295,8 +245,8 @@ impl Service {
             }
         }
         let own = self.org();
-        for item in self.store().items().map_err(store_error)? {
-            if item.owner.as_deref() != Some(person) || item.state != ItemState::Published {
+        for item in self.store().items_of(person).map_err(store_error)? {
+            if item.state != ItemState::Published {
                 continue;
             }
             let title = item.body.title();
@@ -423,194 +373,6 @@ impl Service {
             tell_curator: false,
             local_only: true,
         }))
-    }
-
-    /// Stores a new offer as a draft, or replaces an own offer's body
-    /// (re-publishing it if it was published).
-    pub(super) fn save_offer_as(
-        &self,
-        user: &User,
-        id: Option<&str>,
-        body: Body,
-    ) -> ApiResult<Offer> {
-        let person = self.own_person(user)?;
-        let name = Some(person.display_name.trim().to_string()).filter(|n| !n.is_empty());
-        let body = match body {
-            Body::TalkOffer(mut o) => {
-                o.person = person.id.clone();
-                o.speaker_name = name;
-                Body::TalkOffer(o)
-            }
-            Body::MentoringOffer(mut o) => {
-                o.person = person.id.clone();
-                o.mentor_name = name;
-                Body::MentoringOffer(o)
-            }
-            Body::CohortOffer(mut o) => {
-                o.person = person.id.clone();
-                o.owner_name = name;
-                Body::CohortOffer(o)
-            }
-            Body::TalkWanted(mut o) => {
-                o.person = person.id.clone();
-                o.asker_name = name;
-                Body::TalkWanted(o)
-            }
-            Body::Content(mut c) => {
-                c.curator_name = name;
-                Body::Content(c)
-            }
-            // An event speaks for the organisation: admins run them.
-            Body::Event(e) if user.is_admin() => Body::Event(e),
-            Body::Event(_) => {
-                return Err(ApiError::Forbidden(
-                    "only admins create and edit events".into(),
-                ));
-            }
-            other => {
-                return Err(ApiError::Invalid(format!(
-                    "{} is not an offer: offer a talk, mentoring or a cohort, ask for a talk, or (admins) run an event",
-                    other.kind()
-                )));
-            }
-        };
-        let actor = user.username.as_str();
-        match id {
-            None => {
-                let id = crate::service::random_id("offer")?;
-                self.check_publishable(&id, &body)?;
-                let item = self.create_item(&id, Some(&person.id), body, actor)?;
-                Ok(offer_of(item))
-            }
-            Some(id) => {
-                let mut item = self.own_offer(user, id)?;
-                self.check_publishable(id, &body)?;
-                item.body = body;
-                item.updated_at = clock::now();
-                self.update_item(&item)?;
-                self.audit(
-                    actor,
-                    AuditAction::ItemUpdated,
-                    None,
-                    Some(id),
-                    item.body.kind().to_string(),
-                )?;
-                if item.state == ItemState::Published {
-                    item = self.publish_item(id, actor)?;
-                }
-                Ok(offer_of(item))
-            }
-        }
-    }
-
-    pub(super) fn offer_action_as(
-        &self,
-        user: &User,
-        id: &str,
-        action: OfferAction,
-    ) -> ApiResult<Offer> {
-        let mut item = self.own_offer(user, id)?;
-        let actor = user.username.as_str();
-        let status = match action {
-            OfferAction::Publish => return Ok(offer_of(self.publish_item(id, actor)?)),
-            OfferAction::Unpublish => {
-                if item.state == ItemState::Draft {
-                    return Err(ApiError::Invalid(
-                        "this offer has not been published".into(),
-                    ));
-                }
-                return Ok(offer_of(self.unpublish_item(id, actor)?));
-            }
-            OfferAction::Delete => {
-                self.delete_item(id, actor)?;
-                return Ok(offer_of(item));
-            }
-            OfferAction::Pause => OfferStatus::Paused,
-            OfferAction::Reopen => OfferStatus::Open,
-            OfferAction::Close => OfferStatus::Closed,
-        };
-        if !item.body.set_offer_status(status) {
-            return Err(ApiError::NotFound("no such offer".into()));
-        }
-        item.updated_at = clock::now();
-        self.update_item(&item)?;
-        self.audit(
-            actor,
-            AuditAction::OfferStatusChanged,
-            None,
-            Some(id),
-            format!("{status:?}").to_lowercase(),
-        )?;
-        if item.state == ItemState::Published {
-            item = self.publish_item(id, actor)?;
-        }
-        Ok(offer_of(item))
-    }
-
-    pub(super) fn send_request_as(
-        &self,
-        user: &User,
-        request: NewRequest,
-    ) -> ApiResult<OutboxItem> {
-        let person = self.own_person(user)?;
-        let entry = match (&request.session, request.contribution, &request.withdraw) {
-            (Some(session), None, None) => {
-                self.sign_up(&person.id, request.offer_org, &request.offer_id, session)?
-            }
-            (None, Some(session), None) => {
-                if !user.is_admin() {
-                    return Err(ApiError::Forbidden(
-                        "only admins add sessions to another organisation's event".into(),
-                    ));
-                }
-                self.contribute_session(&person.id, request.offer_org, &request.offer_id, session)?
-            }
-            (None, None, Some(session_id)) => {
-                if !user.is_admin() {
-                    return Err(ApiError::Forbidden(
-                        "only admins take sessions out of another organisation's event".into(),
-                    ));
-                }
-                self.withdraw_session(&person.id, request.offer_org, &request.offer_id, session_id)?
-            }
-            (None, None, None) => self.request_offer(
-                &person.id,
-                request.offer_org,
-                &request.offer_id,
-                &request.goal,
-                &request.preferred_times,
-                &request.message,
-                request.name_to_group,
-            )?,
-            _ => {
-                return Err(ApiError::Invalid(
-                    "sign up for a session, add one or take one out: only one of them".into(),
-                ));
-            }
-        };
-        Ok(self.outbox_item(entry))
-    }
-
-    pub(super) fn answer_as(
-        &self,
-        user: &User,
-        from_org: OrgKey,
-        id: &str,
-        answer: RequestAnswer,
-    ) -> ApiResult<InboxItem> {
-        let mine = self
-            .store()
-            .inbox_entry(&from_org, id)
-            .map_err(store_error)?
-            .is_some_and(|e| {
-                !user.person_id.is_empty() && e.owner.as_deref() == Some(user.person_id.as_str())
-            });
-        if !mine {
-            return Err(ApiError::NotFound("no such request".into()));
-        }
-        let entry =
-            self.answer_request(from_org, id, answer.accept, &answer.reply, &user.username)?;
-        self.inbox_item(entry)
     }
 
     pub(super) fn web_federation(
@@ -788,20 +550,6 @@ impl Service {
             });
         }
         Ok(out)
-    }
-
-    pub(super) fn approve_as(&self, actor: &User, id: &str) -> ApiResult<()> {
-        let (people, items) = self.pending_approvals()?;
-        if let Some(person) = people.iter().find(|p| listing_id(&p.id) == id) {
-            return Ok(self.approve_listing(&person.id, &actor.username)?);
-        }
-        if items.iter().any(|i| i.id == id) {
-            self.approve_item(id, &actor.username)?;
-            return Ok(());
-        }
-        Err(ApiError::NotFound(
-            "nothing with this id waits for approval".into(),
-        ))
     }
 
     pub(super) fn web_audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {

@@ -17,6 +17,7 @@ use skillmesh_protocol::kinds::{
     TalkOffer, Topic,
 };
 use skillmesh_protocol::samples;
+use skillmesh_protocol::{Header, RECORD_VERSION, Record};
 
 use super::*;
 use crate::identity::OrgIdentity;
