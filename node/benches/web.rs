@@ -31,7 +31,7 @@ use skillmesh_node::store::{AuditFilter, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::OrgCard;
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::{NodeApi, SearchQuery};
+use skillmesh_web::{AccountsApi, SearchQuery};
 
 const RECORDS: usize = 100_000;
 const ORGS: u32 = 50;

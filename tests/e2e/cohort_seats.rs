@@ -13,7 +13,7 @@ use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role, Sharing};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::{CohortOffer, Delivery, OfferStatus, Slot};
 use skillmesh_protocol::{Body, OrgKey};
-use skillmesh_web::NodeApi;
+use skillmesh_web::AccountsApi;
 
 const SEATS_TOTAL: u8 = 5;
 const SEATS_PER_ORG: u8 = 2;

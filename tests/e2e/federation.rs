@@ -579,7 +579,7 @@ fn audited(org: &Org, action: &str, about: &OrgKey) -> Vec<skillmesh_node::store
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_off_it() {
-    use skillmesh_web::NodeApi;
+    use skillmesh_web::{DiscoveryApi, SteeringApi};
     let (gate, a, b) = network_of_three(FederationMode::Open).await;
     let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
     publish_to(
@@ -719,7 +719,7 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() {
-    use skillmesh_web::NodeApi;
+    use skillmesh_web::SteeringApi;
     let a = start_org("A", &[], FederationMode::Open).await;
     let addr = p2p_addr(&a).await;
     let b = start_org_with("B", |c| {

@@ -14,7 +14,7 @@ use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::{Event, EventSession, Request};
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
-use skillmesh_web::{NodeApi, ics};
+use skillmesh_web::{AccountsApi, DiscoveryApi, ics};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar() {

@@ -10,7 +10,7 @@ use crate::common::web::{WAIT, add, screenshot, sign_in, sign_out, url};
 use anyhow::{Context, Result};
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
-use skillmesh_web::NodeApi;
+use skillmesh_web::{AccountsApi, ObservationsApi};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_observers_feedback_is_for_the_trainer_alone() -> Result<()> {

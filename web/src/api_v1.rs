@@ -18,10 +18,11 @@ use skillmesh_protocol::{Body, OrgKey};
 use crate::Shared;
 use crate::api::{
     ApiError, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery, LearningGoals,
-    NewKudos, NewRecommendation, NewRequest, NewUser, NodeApi, OfferAction, OrgAction,
-    ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields,
+    NewKudos, NewRecommendation, NewRequest, NewUser, OfferAction, OrgAction, ProfileUpdate,
+    Progress, RequestAnswer, SearchQuery, SharedFields,
 };
 use crate::error::from_rejection;
+use crate::ports::NodeApi;
 use crate::session::{ApiAdmin, ApiCaller};
 
 /// `Json<T>` whose rejection is our JSON error.

@@ -1,4 +1,4 @@
-//! An in-memory [`NodeApi`] for the router's tests: two accounts, one
+//! An in-memory [`NodeApi`] (every port, one `impl` per area) for the router's tests: two accounts, one
 //! remote listing full of markup, and offers kept in a map. It implements
 //! just enough behaviour to test routing, roles, CSRF, escaping and error
 //! shapes; the real node is tested end to end in the workspace's tests/.
@@ -10,6 +10,7 @@ use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
 use skillmesh_protocol::{Body, OrgKey};
 
 use crate::api::*;
+use crate::ports::*;
 
 pub const ADMIN: (&str, &str) = ("priya@northwind.example", "admin password");
 pub const MEMBER: (&str, &str) = ("tomas@northwind.example", "member password");
@@ -120,29 +121,7 @@ fn hostile_hit() -> SearchHit {
     }
 }
 
-impl NodeApi for Fake {
-    fn org_name(&self) -> String {
-        "Northwind <b>Labs</b>".into()
-    }
-
-    async fn health(&self) -> Health {
-        Health {
-            status: HealthStatus::Ok,
-            problems: Vec::new(),
-            version: "test".into(),
-            org: self.org_name(),
-            org_key: "00".repeat(32),
-            org_fingerprint: "0000 0000 0000 0000".into(),
-            peer_id: "12D3KooWtest".into(),
-            listen_addrs: vec!["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest".into()],
-            peers: 2,
-            federated_records: 7,
-            own_records: 3,
-            records_fingerprint: "00".repeat(16),
-            uptime_secs: 1,
-        }
-    }
-
+impl AccountsApi for Fake {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
         Ok(match (username, password) {
             (u, p) if (u, p) == ADMIN || (u, p) == MEMBER => user(u),
@@ -164,223 +143,6 @@ impl NodeApi for Fake {
 
     async fn new_api_token(&self, _user: &User) -> ApiResult<String> {
         Ok("smk_new".into())
-    }
-
-    async fn give_feedback(&self, _user: &User, id: &str, form: FeedbackForm) -> ApiResult<()> {
-        if id != "req-1" {
-            return Err(ApiError::NotFound("You have no such request.".into()));
-        }
-        if !(1..=5).contains(&form.rating) {
-            return Err(ApiError::Invalid("The rating must be 1 to 5.".into()));
-        }
-        Ok(())
-    }
-
-    async fn invite_observer(
-        &self,
-        _user: &User,
-        offer_id: &str,
-        invitation: NewObservation,
-    ) -> ApiResult<ObservationView> {
-        if invitation.observer != "joana" {
-            return Err(ApiError::NotFound("No such colleague.".into()));
-        }
-        Ok(ObservationView {
-            id: "obs-1".into(),
-            trainer_name: "Tomás".into(),
-            observer_name: HOSTILE.into(),
-            offer_id: offer_id.into(),
-            offer_title: HOSTILE.into(),
-            when: invitation.when,
-            feedback: None,
-            invited_at: 0,
-        })
-    }
-
-    /// One observation of mine, answered by someone with a hostile name.
-    async fn observations(&self, _user: &User) -> ApiResult<Observations> {
-        Ok(Observations {
-            to_give: Vec::new(),
-            of_mine: vec![ObservationView {
-                id: "obs-1".into(),
-                trainer_name: "Tomás".into(),
-                observer_name: HOSTILE.into(),
-                offer_id: "offer-1".into(),
-                offer_title: HOSTILE.into(),
-                when: HOSTILE.into(),
-                feedback: Some(ObservationForm {
-                    clarity: 4,
-                    pace: 3,
-                    interaction: 5,
-                    keep: HOSTILE.into(),
-                    change: HOSTILE.into(),
-                }),
-                invited_at: 0,
-            }],
-        })
-    }
-
-    async fn give_observation(
-        &self,
-        _user: &User,
-        id: &str,
-        form: ObservationForm,
-    ) -> ApiResult<()> {
-        if id != "obs-1" {
-            return Err(ApiError::NotFound("No such observation.".into()));
-        }
-        if !(1..=5).contains(&form.clarity) {
-            return Err(ApiError::Invalid("Clarity must be 1 to 5.".into()));
-        }
-        Ok(())
-    }
-
-    async fn colleagues(&self, _user: &User) -> ApiResult<Vec<Colleague>> {
-        Ok(vec![Colleague {
-            person_id: "joana".into(),
-            name: HOSTILE.into(),
-        }])
-    }
-
-    async fn recommend(&self, _user: &User, r: NewRecommendation) -> ApiResult<()> {
-        if r.to != "joana" {
-            return Err(ApiError::NotFound("No such colleague.".into()));
-        }
-        Ok(())
-    }
-
-    async fn recommended(&self, _user: &User) -> ApiResult<Vec<Recommended>> {
-        Ok(vec![Recommended {
-            from_name: HOSTILE.into(),
-            org: remote_org(),
-            org_name: HOSTILE.into(),
-            org_fingerprint: remote_org().fingerprint(),
-            id: "list-1".into(),
-            title: HOSTILE.into(),
-            note: HOSTILE.into(),
-            at: 0,
-        }])
-    }
-
-    /// One followed list from an organisation with a hostile name.
-    async fn following(&self, _user: &User) -> ApiResult<Vec<Following>> {
-        Ok(vec![Following {
-            org: remote_org(),
-            org_name: HOSTILE.into(),
-            org_fingerprint: remote_org().fingerprint(),
-            id: "list-1".into(),
-            title: HOSTILE.into(),
-            done: 1,
-            total: 3,
-            withdrawn: false,
-        }])
-    }
-
-    async fn follow(
-        &self,
-        _user: &User,
-        _org: &OrgKey,
-        _id: &str,
-        _options: FollowOptions,
-    ) -> ApiResult<()> {
-        Ok(())
-    }
-
-    async fn unfollow(&self, _user: &User, _org: &OrgKey, _id: &str) -> ApiResult<()> {
-        Ok(())
-    }
-
-    async fn set_progress(
-        &self,
-        _user: &User,
-        _org: &OrgKey,
-        _id: &str,
-        progress: Progress,
-    ) -> ApiResult<()> {
-        if progress.done.iter().any(|n| *n >= 3) {
-            return Err(ApiError::Invalid("The list has no such entry.".into()));
-        }
-        Ok(())
-    }
-
-    async fn send_kudos(&self, user: &User, id: &str, kudos: NewKudos) -> ApiResult<OutboxItem> {
-        if kudos.message.trim().is_empty() {
-            return Err(ApiError::Invalid("Write a few words of thanks.".into()));
-        }
-        let mut item = self
-            .outbox(user)
-            .await?
-            .into_iter()
-            .find(|o| o.id == id)
-            .ok_or_else(|| ApiError::NotFound("You have no such request.".into()))?;
-        item.kudos = Some(kudos.message);
-        Ok(item)
-    }
-
-    /// Figures for a period, with a partner whose name is hostile.
-    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
-        if query.since == "soon" {
-            return Err(ApiError::Invalid(
-                "The first day must be a day written YYYY-MM-DD.".into(),
-            ));
-        }
-        Ok(Impact {
-            sessions_given: 4,
-            minutes_given: 270,
-            participants: 3,
-            connections: 2,
-            requests_made: 5,
-            requests_made_answered: 4,
-            requests_received: 3,
-            requests_received_answered: 3,
-            median_hours_to_answer: Some(2.5),
-            feedback: 2,
-            average_rating: Some(4.5),
-            skill_before: Some(2.0),
-            skill_after: Some(3.5),
-            partners: vec![PartnerImpact {
-                org: remote_org(),
-                org_name: format!("={HOSTILE}"),
-                org_fingerprint: remote_org().fingerprint(),
-                given: 3,
-                received: 1,
-            }],
-            wanted_without_supply: vec!["Basket weaving".into()],
-        })
-    }
-
-    /// A partner with a hostile name published a summary.
-    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
-        let Body::ImpactSummary(summary) =
-            skillmesh_protocol::samples::body(skillmesh_protocol::Kind::ImpactSummary)
-        else {
-            return Ok(Vec::new());
-        };
-        Ok(vec![PublishedImpact {
-            org: remote_org(),
-            org_name: HOSTILE.into(),
-            org_fingerprint: remote_org().fingerprint(),
-            own: false,
-            issued_at: 0,
-            summary,
-            signature_verified: true,
-        }])
-    }
-
-    async fn publish_impact(
-        &self,
-        _actor: &User,
-        query: &ImpactQuery,
-    ) -> ApiResult<PublishedImpact> {
-        self.impact(query).await?;
-        let mut published = self.impact_summaries().await?.remove(0);
-        published.own = true;
-        published.org_name = "Northwind".into();
-        Ok(published)
-    }
-
-    async fn withdraw_impact(&self, _actor: &User) -> ApiResult<()> {
-        Err(ApiError::NotFound("No impact summary is published.".into()))
     }
 
     async fn new_calendar_token(&self, _user: &User) -> ApiResult<String> {
@@ -407,53 +169,27 @@ impl NodeApi for Fake {
         }]))
     }
 
-    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
-        let hits = if query.q == "nothing" {
-            vec![]
-        } else {
-            vec![hostile_hit()]
-        };
-        Ok(SearchResults {
-            total: hits.len(),
-            page: query.page(),
-            per_page: SearchQuery::PER_PAGE,
-            facets: vec![Facet {
-                name: "org".into(),
-                values: vec![FacetValue {
-                    value: remote_org().to_hex(),
-                    label: HOSTILE.into(),
-                    count: hits.len(),
-                }],
-            }],
-            hits,
-        })
+    async fn users(&self) -> ApiResult<Vec<User>> {
+        Ok([ADMIN.0, MEMBER.0].into_iter().filter_map(user).collect())
     }
 
-    async fn listing(&self, _user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
-        if *org != remote_org() || id != "offer-1" {
-            return Err(ApiError::NotFound("No such listing.".into()));
+    async fn add_user(&self, _actor: &User, new: NewUser) -> ApiResult<AddedUser> {
+        if user(&new.username).is_some() {
+            return Err(ApiError::Conflict("That account exists already.".into()));
         }
-        Ok(Listing {
-            org: *org,
-            org_name: HOSTILE.into(),
-            org_fingerprint: org.fingerprint(),
-            id: id.into(),
-            seq: 1,
-            issued_at: 0,
-            expires_at: 1,
-            body: hostile_offer(),
-            signature_verified: true,
-            own: false,
-            requestable: true,
-            contributable: false,
-            our_sessions: Vec::new(),
-            org_names: Vec::new(),
-            following: None,
-            tell_curator: false,
-            local_only: false,
+        Ok(AddedUser {
+            user: User {
+                username: new.username,
+                role: new.role,
+                person_id: "new".into(),
+                display_name: new.display_name,
+            },
+            password: "made-up".into(),
         })
     }
+}
 
+impl PeopleApi for Fake {
     async fn profile(&self, user: &User) -> ApiResult<Profile> {
         Ok(Profile {
             person_id: user.person_id.clone(),
@@ -500,6 +236,64 @@ impl NodeApi for Fake {
         Ok(p)
     }
 
+    async fn colleagues(&self, _user: &User) -> ApiResult<Vec<Colleague>> {
+        Ok(vec![Colleague {
+            person_id: "joana".into(),
+            name: HOSTILE.into(),
+        }])
+    }
+}
+
+impl DiscoveryApi for Fake {
+    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        let hits = if query.q == "nothing" {
+            vec![]
+        } else {
+            vec![hostile_hit()]
+        };
+        Ok(SearchResults {
+            total: hits.len(),
+            page: query.page(),
+            per_page: SearchQuery::PER_PAGE,
+            facets: vec![Facet {
+                name: "org".into(),
+                values: vec![FacetValue {
+                    value: remote_org().to_hex(),
+                    label: HOSTILE.into(),
+                    count: hits.len(),
+                }],
+            }],
+            hits,
+        })
+    }
+
+    async fn listing(&self, _user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        if *org != remote_org() || id != "offer-1" {
+            return Err(ApiError::NotFound("No such listing.".into()));
+        }
+        Ok(Listing {
+            org: *org,
+            org_name: HOSTILE.into(),
+            org_fingerprint: org.fingerprint(),
+            id: id.into(),
+            seq: 1,
+            issued_at: 0,
+            expires_at: 1,
+            body: hostile_offer(),
+            signature_verified: true,
+            own: false,
+            requestable: true,
+            contributable: false,
+            our_sessions: Vec::new(),
+            org_names: Vec::new(),
+            following: None,
+            tell_curator: false,
+            local_only: false,
+        })
+    }
+}
+
+impl OffersApi for Fake {
     async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
         let map = self.offers.lock().expect("lock");
         Ok(map
@@ -539,7 +333,9 @@ impl NodeApi for Fake {
         offer.state = OfferState::Published;
         Ok(offer)
     }
+}
 
+impl RequestsApi for Fake {
     async fn send_request(&self, _user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
         if request.goal.is_empty() {
             return Err(ApiError::Invalid("Say what you want to learn.".into()));
@@ -625,6 +421,224 @@ impl NodeApi for Fake {
         Err(ApiError::NotFound("You have no such request.".into()))
     }
 
+    async fn give_feedback(&self, _user: &User, id: &str, form: FeedbackForm) -> ApiResult<()> {
+        if id != "req-1" {
+            return Err(ApiError::NotFound("You have no such request.".into()));
+        }
+        if !(1..=5).contains(&form.rating) {
+            return Err(ApiError::Invalid("The rating must be 1 to 5.".into()));
+        }
+        Ok(())
+    }
+
+    async fn send_kudos(&self, user: &User, id: &str, kudos: NewKudos) -> ApiResult<OutboxItem> {
+        if kudos.message.trim().is_empty() {
+            return Err(ApiError::Invalid("Write a few words of thanks.".into()));
+        }
+        let mut item = self
+            .outbox(user)
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| ApiError::NotFound("You have no such request.".into()))?;
+        item.kudos = Some(kudos.message);
+        Ok(item)
+    }
+}
+
+impl ContentApi for Fake {
+    /// One followed list from an organisation with a hostile name.
+    async fn following(&self, _user: &User) -> ApiResult<Vec<Following>> {
+        Ok(vec![Following {
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
+            id: "list-1".into(),
+            title: HOSTILE.into(),
+            done: 1,
+            total: 3,
+            withdrawn: false,
+        }])
+    }
+
+    async fn follow(
+        &self,
+        _user: &User,
+        _org: &OrgKey,
+        _id: &str,
+        _options: FollowOptions,
+    ) -> ApiResult<()> {
+        Ok(())
+    }
+
+    async fn unfollow(&self, _user: &User, _org: &OrgKey, _id: &str) -> ApiResult<()> {
+        Ok(())
+    }
+
+    async fn set_progress(
+        &self,
+        _user: &User,
+        _org: &OrgKey,
+        _id: &str,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        if progress.done.iter().any(|n| *n >= 3) {
+            return Err(ApiError::Invalid("The list has no such entry.".into()));
+        }
+        Ok(())
+    }
+
+    async fn recommend(&self, _user: &User, r: NewRecommendation) -> ApiResult<()> {
+        if r.to != "joana" {
+            return Err(ApiError::NotFound("No such colleague.".into()));
+        }
+        Ok(())
+    }
+
+    async fn recommended(&self, _user: &User) -> ApiResult<Vec<Recommended>> {
+        Ok(vec![Recommended {
+            from_name: HOSTILE.into(),
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
+            id: "list-1".into(),
+            title: HOSTILE.into(),
+            note: HOSTILE.into(),
+            at: 0,
+        }])
+    }
+}
+
+impl ObservationsApi for Fake {
+    async fn invite_observer(
+        &self,
+        _user: &User,
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> ApiResult<ObservationView> {
+        if invitation.observer != "joana" {
+            return Err(ApiError::NotFound("No such colleague.".into()));
+        }
+        Ok(ObservationView {
+            id: "obs-1".into(),
+            trainer_name: "Tomás".into(),
+            observer_name: HOSTILE.into(),
+            offer_id: offer_id.into(),
+            offer_title: HOSTILE.into(),
+            when: invitation.when,
+            feedback: None,
+            invited_at: 0,
+        })
+    }
+
+    /// One observation of mine, answered by someone with a hostile name.
+    async fn observations(&self, _user: &User) -> ApiResult<Observations> {
+        Ok(Observations {
+            to_give: Vec::new(),
+            of_mine: vec![ObservationView {
+                id: "obs-1".into(),
+                trainer_name: "Tomás".into(),
+                observer_name: HOSTILE.into(),
+                offer_id: "offer-1".into(),
+                offer_title: HOSTILE.into(),
+                when: HOSTILE.into(),
+                feedback: Some(ObservationForm {
+                    clarity: 4,
+                    pace: 3,
+                    interaction: 5,
+                    keep: HOSTILE.into(),
+                    change: HOSTILE.into(),
+                }),
+                invited_at: 0,
+            }],
+        })
+    }
+
+    async fn give_observation(
+        &self,
+        _user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> ApiResult<()> {
+        if id != "obs-1" {
+            return Err(ApiError::NotFound("No such observation.".into()));
+        }
+        if !(1..=5).contains(&form.clarity) {
+            return Err(ApiError::Invalid("Clarity must be 1 to 5.".into()));
+        }
+        Ok(())
+    }
+}
+
+impl ImpactApi for Fake {
+    /// Figures for a period, with a partner whose name is hostile.
+    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
+        if query.since == "soon" {
+            return Err(ApiError::Invalid(
+                "The first day must be a day written YYYY-MM-DD.".into(),
+            ));
+        }
+        Ok(Impact {
+            sessions_given: 4,
+            minutes_given: 270,
+            participants: 3,
+            connections: 2,
+            requests_made: 5,
+            requests_made_answered: 4,
+            requests_received: 3,
+            requests_received_answered: 3,
+            median_hours_to_answer: Some(2.5),
+            feedback: 2,
+            average_rating: Some(4.5),
+            skill_before: Some(2.0),
+            skill_after: Some(3.5),
+            partners: vec![PartnerImpact {
+                org: remote_org(),
+                org_name: format!("={HOSTILE}"),
+                org_fingerprint: remote_org().fingerprint(),
+                given: 3,
+                received: 1,
+            }],
+            wanted_without_supply: vec!["Basket weaving".into()],
+        })
+    }
+
+    /// A partner with a hostile name published a summary.
+    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
+        let Body::ImpactSummary(summary) =
+            skillmesh_protocol::samples::body(skillmesh_protocol::Kind::ImpactSummary)
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![PublishedImpact {
+            org: remote_org(),
+            org_name: HOSTILE.into(),
+            org_fingerprint: remote_org().fingerprint(),
+            own: false,
+            issued_at: 0,
+            summary,
+            signature_verified: true,
+        }])
+    }
+
+    async fn publish_impact(
+        &self,
+        _actor: &User,
+        query: &ImpactQuery,
+    ) -> ApiResult<PublishedImpact> {
+        self.impact(query).await?;
+        let mut published = self.impact_summaries().await?.remove(0);
+        published.own = true;
+        published.org_name = "Northwind".into();
+        Ok(published)
+    }
+
+    async fn withdraw_impact(&self, _actor: &User) -> ApiResult<()> {
+        Err(ApiError::NotFound("No impact summary is published.".into()))
+    }
+}
+
+impl SteeringApi for Fake {
     async fn federation(&self) -> ApiResult<Federation> {
         Ok(Federation {
             mode: self
@@ -736,24 +750,29 @@ impl NodeApi for Fake {
             count: 1,
         }])
     }
+}
 
-    async fn users(&self) -> ApiResult<Vec<User>> {
-        Ok([ADMIN.0, MEMBER.0].into_iter().filter_map(user).collect())
+impl NodeApi for Fake {
+    fn org_name(&self) -> String {
+        "Northwind <b>Labs</b>".into()
     }
 
-    async fn add_user(&self, _actor: &User, new: NewUser) -> ApiResult<AddedUser> {
-        if user(&new.username).is_some() {
-            return Err(ApiError::Conflict("That account exists already.".into()));
+    async fn health(&self) -> Health {
+        Health {
+            status: HealthStatus::Ok,
+            problems: Vec::new(),
+            version: "test".into(),
+            org: self.org_name(),
+            org_key: "00".repeat(32),
+            org_fingerprint: "0000 0000 0000 0000".into(),
+            peer_id: "12D3KooWtest".into(),
+            listen_addrs: vec!["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest".into()],
+            peers: 2,
+            federated_records: 7,
+            own_records: 3,
+            records_fingerprint: "00".repeat(16),
+            uptime_secs: 1,
         }
-        Ok(AddedUser {
-            user: User {
-                username: new.username,
-                role: new.role,
-                person_id: "new".into(),
-                display_name: new.display_name,
-            },
-            password: "made-up".into(),
-        })
     }
 }
 

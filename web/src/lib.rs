@@ -1,6 +1,6 @@
 //! Skillmesh's web layer: server-rendered pages and the `/api/v1` JSON API,
-//! as one axum router generic over the narrow service interface it needs
-//! ([`NodeApi`]). It knows protocol types, never sled or libp2p; the node
+//! as one axum router generic over the service interface it needs: a port
+//! per area (`ports.rs`), [`NodeApi`] being all of them. It knows protocol types, never sled or libp2p; the node
 //! crate implements the interface and serves the router.
 //!
 //! Pages are plain HTML forms rendered with maud (which escapes every
@@ -26,6 +26,7 @@ mod layout;
 mod observe;
 mod openapi;
 mod pages;
+mod ports;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use axum::routing::{get, post};
 pub use api::*;
 pub use layers::MAX_BODY_BYTES;
 pub use observe::{SignInFailure, UNMATCHED_ROUTE, WebMetrics};
+pub use ports::*;
 pub use session::{CSRF_HEADER, SESSION_COOKIE};
 
 /// How the web layer is served.

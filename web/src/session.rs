@@ -17,7 +17,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use sha2::{Digest, Sha256};
 
-use crate::api::{ApiError, NodeApi, User};
+use crate::api::{ApiError, User};
+use crate::ports::NodeApi;
 use crate::{AppState, Shared};
 
 /// The session cookie's name, before the node's instance suffix (see

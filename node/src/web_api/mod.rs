@@ -1,5 +1,5 @@
 //! The node's side of the web interface: [`WebState`] implements the web
-//! layer's [`NodeApi`] over the service, the store, the accounts and the
+//! layer's ports (one per area; [`NodeApi`] is all of them) over the service, the store, the accounts and the
 //! network handle.
 //!
 //! The web layer checks roles for its admin pages; what a person may touch
@@ -23,14 +23,16 @@ use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey};
 use skillmesh_web::{
-    AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague, DemandRow,
-    Federation, FederationMode, FeedItem, FeedbackForm, FollowOptions, Following, Health,
-    HealthProblem, Impact, ImpactQuery, InboxItem, KudosNote, LearningGoals, Listing, MatchingApi,
-    ModeChanged, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
-    ObservationForm, ObservationView, Observations, Offer, OfferAction, OfferState, OrgAction,
-    OrgName, OrgRow, OutboxItem, PeerRow, PolicyRefusalRow, Profile, ProfileUpdate, Progress,
+    AccountsApi, AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague,
+    ContentApi, DemandRow, DiscoveryApi, Federation, FederationMode, FeedItem, FeedbackForm,
+    FollowOptions, Following, Health, HealthProblem, Impact, ImpactApi, ImpactQuery, InboxItem,
+    KudosNote, LearningGoals, Listing, MatchingApi, ModeChanged, NewKudos, NewObservation,
+    NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm, ObservationView,
+    Observations, ObservationsApi, Offer, OfferAction, OfferState, OffersApi, OrgAction, OrgName,
+    OrgRow, OutboxItem, PeerRow, PeopleApi, PolicyRefusalRow, Profile, ProfileUpdate, Progress,
     PublishedImpact, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
-    Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, Suggestion, User,
+    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
+    Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};

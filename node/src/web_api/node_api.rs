@@ -1,5 +1,7 @@
-//! [`NodeApi`] for [`WebState`]: each call checks who may do it and runs
-//! the work on a blocking thread.
+//! The web's ports (one per area, see `skillmesh_web::NodeApi`) for
+//! [`WebState`]: each call maps the signed-in user to a [`Caller`] where
+//! the service checks who may do it, and runs the work on a blocking
+//! thread.
 
 use super::*;
 
@@ -12,57 +14,7 @@ fn new_token(kind: TokenKind) -> ApiResult<String> {
     Ok(format!("{}{}", token_prefix(kind), hex::encode(b)))
 }
 
-impl NodeApi for WebState {
-    fn org_name(&self) -> String {
-        self.service.org_name().to_string()
-    }
-
-    async fn health(&self) -> Health {
-        let (federated, own) = match self.service.record_counts() {
-            Ok(c) => c,
-            // A store that cannot be read shows as a problem below.
-            Err(e) if e.store_fault().is_some() => (0, 0),
-            Err(e) => {
-                tracing::warn!(error = %e, "health: cannot count records");
-                (0, 0)
-            }
-        };
-        let records_fingerprint = match self.service.store().fingerprint_all() {
-            Ok(acc) => hex::encode(acc.fingerprint()),
-            Err(e) => {
-                tracing::warn!(error = %e, "health: cannot read the records' fingerprint");
-                String::new()
-            }
-        };
-        let network = self.network.status().await.unwrap_or_default();
-        let mut problems = self.service.problems();
-        problems.extend(network.problems());
-        problems.sort_by_key(|p| p.kind);
-        let problems: Vec<HealthProblem> = problems
-            .into_iter()
-            .map(|p| HealthProblem {
-                code: p.kind.code().into(),
-                message: p.message,
-            })
-            .collect();
-        let org = self.service.org();
-        Health {
-            status: Health::status_of(&problems),
-            problems,
-            version: env!("CARGO_PKG_VERSION").into(),
-            org: self.service.org_name().to_string(),
-            org_key: org.to_hex(),
-            org_fingerprint: org.fingerprint(),
-            peer_id: network.peer_id,
-            listen_addrs: network.listen_addrs,
-            peers: network.peers,
-            federated_records: federated,
-            own_records: own,
-            records_fingerprint,
-            uptime_secs: self.started.elapsed().as_secs(),
-        }
-    }
-
+impl AccountsApi for WebState {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
         let (username, password) = (username.to_string(), password.to_string());
         self.service
@@ -128,101 +80,6 @@ impl NodeApi for WebState {
             .await
     }
 
-    async fn send_kudos(
-        &self,
-        user: &User,
-        request_id: &str,
-        kudos: NewKudos,
-    ) -> ApiResult<OutboxItem> {
-        let (user, id) = (user.clone(), request_id.to_string());
-        self.service
-            .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
-                let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
-                Ok(svc.outbox_item(entry))
-            })
-            .await
-    }
-
-    async fn give_feedback(
-        &self,
-        user: &User,
-        request_id: &str,
-        form: FeedbackForm,
-    ) -> ApiResult<()> {
-        let (user, id) = (user.clone(), request_id.to_string());
-        self.service
-            .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
-                svc.give_feedback(&person.id, &id, form)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
-        let query = query.clone();
-        self.service
-            .blocking(move |svc| Ok(svc.impact(&query)?))
-            .await
-    }
-
-    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
-        self.service
-            .blocking(move |svc| {
-                let own = svc.org();
-                Ok(svc
-                    .impact_summaries()?
-                    .into_iter()
-                    .map(|h| PublishedImpact {
-                        org_name: svc.org_display_name(&h.org),
-                        org_fingerprint: h.org.fingerprint(),
-                        own: h.org == own,
-                        issued_at: h.record.header.issued_at,
-                        org: h.org,
-                        summary: h.summary,
-                        signature_verified: h.signature_verified,
-                    })
-                    .collect())
-            })
-            .await
-    }
-
-    async fn publish_impact(
-        &self,
-        actor: &User,
-        query: &ImpactQuery,
-    ) -> ApiResult<PublishedImpact> {
-        let (query, actor) = (query.clone(), actor.username.clone());
-        self.service
-            .blocking(move |svc| {
-                let summary = svc.publish_impact_summary(&query, &actor)?;
-                Ok(PublishedImpact {
-                    org: svc.org(),
-                    org_name: svc.org_name().to_string(),
-                    org_fingerprint: svc.org().fingerprint(),
-                    own: true,
-                    issued_at: clock::now(),
-                    summary,
-                    signature_verified: true,
-                })
-            })
-            .await
-    }
-
-    async fn withdraw_impact(&self, actor: &User) -> ApiResult<()> {
-        let actor = actor.username.clone();
-        self.service
-            .blocking(move |svc| {
-                if svc.withdraw_impact_summary(&actor)? {
-                    Ok(())
-                } else {
-                    Err(ApiError::NotFound("no impact summary is published".into()))
-                }
-            })
-            .await
-    }
-
     async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
         let username = user.username.clone();
         self.service
@@ -264,86 +121,49 @@ impl NodeApi for WebState {
             .await
     }
 
-    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
-        let query = search_view::query(query);
-        self.service
-            .blocking(move |svc| Ok(search_view::results(svc.search(&query, clock::now()))))
-            .await
-    }
-
-    async fn listing(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
-        let (org, id, person) = (*org, id.to_string(), user.person_id.clone());
+    async fn users(&self) -> ApiResult<Vec<User>> {
         self.service
             .blocking(move |svc| {
-                let mut listing = svc.web_listing(&org, &id)?;
-                if !person.is_empty()
-                    && let Some(f) = svc
-                        .store()
-                        .follow(&person, &org, &id)
-                        .map_err(store_error)?
-                {
-                    listing.tell_curator = f.tell_curator;
-                    listing.following = Some(f.done.into_iter().collect());
-                }
-                Ok(listing)
+                svc.store()
+                    .accounts()
+                    .map_err(store_error)?
+                    .iter()
+                    .map(|a| svc.web_user(a))
+                    .collect()
             })
             .await
     }
 
-    async fn invite_observer(
-        &self,
-        user: &User,
-        offer_id: &str,
-        invitation: NewObservation,
-    ) -> ApiResult<ObservationView> {
-        let (user, offer_id) = (user.clone(), offer_id.to_string());
+    async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
+        let actor = actor.clone();
         self.service
-            .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
-                let o = svc.invite_observer(
-                    &person.id,
-                    &offer_id,
-                    &invitation.observer,
-                    &invitation.when,
-                )?;
-                svc.observation_view(o)
-            })
+            .blocking(move |svc| svc.add_user_as(&actor, user))
             .await
     }
+}
 
-    async fn observations(&self, user: &User) -> ApiResult<Observations> {
+impl PeopleApi for WebState {
+    async fn profile(&self, user: &User) -> ApiResult<Profile> {
         let user = user.clone();
         self.service
-            .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
-                let (to_give, of_mine) = svc.observations_of(&person.id)?;
-                Ok(Observations {
-                    to_give: to_give
-                        .into_iter()
-                        .map(|o| svc.observation_view(o))
-                        .collect::<ApiResult<_>>()?,
-                    of_mine: of_mine
-                        .into_iter()
-                        .map(|o| svc.observation_view(o))
-                        .collect::<ApiResult<_>>()?,
-                })
-            })
+            .blocking(move |svc| svc.web_profile(svc.own_person(&caller(&user))?))
             .await
     }
 
-    async fn give_observation(
-        &self,
-        user: &User,
-        id: &str,
-        form: ObservationForm,
-    ) -> ApiResult<()> {
-        let (user, id) = (user.clone(), id.to_string());
+    async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
+        let caller = caller(user);
+        let change = ProfileChange {
+            display_name: update.display_name,
+            headline: update.headline,
+            topics: update.topics,
+            languages: update.languages,
+            time_zone: update.time_zone,
+            formats: update.formats,
+            availability: update.availability,
+            sharing: fields_to_sharing(update.sharing),
+        };
         self.service
-            .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
-                svc.give_observation(&person.id, &id, form)?;
-                Ok(())
-            })
+            .blocking(move |svc| svc.web_profile(svc.update_own_profile(&caller, change)?))
             .await
     }
 
@@ -371,46 +191,151 @@ impl NodeApi for WebState {
             })
             .await
     }
+}
 
-    async fn recommend(&self, user: &User, r: NewRecommendation) -> ApiResult<()> {
-        let user = user.clone();
+impl DiscoveryApi for WebState {
+    async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        let query = search_view::query(query);
+        self.service
+            .blocking(move |svc| Ok(search_view::results(svc.search(&query, clock::now()))))
+            .await
+    }
+
+    async fn listing(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
+        let (org, id, person) = (*org, id.to_string(), user.person_id.clone());
+        self.service
+            .blocking(move |svc| {
+                let mut listing = svc.web_listing(&org, &id)?;
+                if !person.is_empty()
+                    && let Some(f) = svc
+                        .store()
+                        .follow(&person, &org, &id)
+                        .map_err(store_error)?
+                {
+                    listing.tell_curator = f.tell_curator;
+                    listing.following = Some(f.done.into_iter().collect());
+                }
+                Ok(listing)
+            })
+            .await
+    }
+}
+
+impl OffersApi for WebState {
+    async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
+        let caller = caller(user);
+        self.service
+            .blocking(move |svc| Ok(svc.own_offers(&caller)?.into_iter().map(offer_of).collect()))
+            .await
+    }
+
+    async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
+        let (caller, id) = (caller(user), id.to_string());
+        self.service
+            .blocking(move |svc| Ok(offer_of(svc.own_offer(&caller, &id)?)))
+            .await
+    }
+
+    async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
+        let (caller, id) = (caller(user), id.map(str::to_string));
+        self.service
+            .blocking(move |svc| Ok(offer_of(svc.save_offer(&caller, id.as_deref(), body)?)))
+            .await
+    }
+
+    async fn offer_action(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
+        let (caller, id) = (caller(user), id.to_string());
+        let change = offer_change(action);
+        self.service
+            .blocking(move |svc| Ok(offer_of(svc.change_offer(&caller, &id, change)?)))
+            .await
+    }
+}
+
+impl RequestsApi for WebState {
+    async fn send_request(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
+        let caller = caller(user);
+        let (offer_org, offer_id) = (request.offer_org, request.offer_id.clone());
+        let ask = ask_of(request)?;
+        self.service
+            .blocking(move |svc| {
+                let entry = svc.ask(&caller, offer_org, &offer_id, ask)?;
+                Ok(svc.outbox_item(entry))
+            })
+            .await
+    }
+
+    async fn inbox(&self, user: &User) -> ApiResult<Vec<InboxItem>> {
+        let caller = caller(user);
+        self.service
+            .blocking(move |svc| {
+                let entries = svc.own_inbox(&caller)?;
+                entries.into_iter().map(|e| svc.inbox_item(e)).collect()
+            })
+            .await
+    }
+
+    async fn outbox(&self, user: &User) -> ApiResult<Vec<OutboxItem>> {
+        let caller = caller(user);
+        self.service
+            .blocking(move |svc| {
+                let entries = svc.own_outbox(&caller)?;
+                Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
+            })
+            .await
+    }
+
+    async fn answer_request(
+        &self,
+        user: &User,
+        from_org: &OrgKey,
+        id: &str,
+        answer: RequestAnswer,
+    ) -> ApiResult<InboxItem> {
+        let (caller, from_org, id) = (caller(user), *from_org, id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let entry =
+                    svc.answer_own_request(&caller, from_org, &id, answer.accept, &answer.reply)?;
+                svc.inbox_item(entry)
+            })
+            .await
+    }
+
+    async fn give_feedback(
+        &self,
+        user: &User,
+        request_id: &str,
+        form: FeedbackForm,
+    ) -> ApiResult<()> {
+        let (user, id) = (user.clone(), request_id.to_string());
         self.service
             .blocking(move |svc| {
                 let person = svc.own_person(&caller(&user))?;
-                svc.recommend(&person.id, &r.to, r.org, &r.id, &r.note)?;
+                svc.give_feedback(&person.id, &id, form)?;
                 Ok(())
             })
             .await
     }
 
-    async fn recommended(&self, user: &User) -> ApiResult<Vec<Recommended>> {
-        let user = user.clone();
+    async fn send_kudos(
+        &self,
+        user: &User,
+        request_id: &str,
+        kudos: NewKudos,
+    ) -> ApiResult<OutboxItem> {
+        let (user, id) = (user.clone(), request_id.to_string());
         self.service
             .blocking(move |svc| {
                 let person = svc.own_person(&caller(&user))?;
-                let mut out = Vec::new();
-                for r in svc
-                    .store()
-                    .recommendations_to(&person.id)
-                    .map_err(store_error)?
-                {
-                    out.push(Recommended {
-                        from_name: svc.person_name(&r.from)?,
-                        org_name: svc.org_display_name(&r.org),
-                        org_fingerprint: r.org.fingerprint(),
-                        org: r.org,
-                        id: r.id,
-                        title: r.title,
-                        note: r.note,
-                        at: r.at,
-                    });
-                }
-                out.sort_by_key(|r| std::cmp::Reverse(r.at));
-                Ok(out)
+                let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
+                Ok(svc.outbox_item(entry))
             })
             .await
     }
+}
 
+impl ContentApi for WebState {
     async fn following(&self, user: &User) -> ApiResult<Vec<Following>> {
         let user = user.clone();
         self.service
@@ -488,108 +413,171 @@ impl NodeApi for WebState {
             .await
     }
 
-    async fn profile(&self, user: &User) -> ApiResult<Profile> {
+    async fn recommend(&self, user: &User, r: NewRecommendation) -> ApiResult<()> {
         let user = user.clone();
         self.service
-            .blocking(move |svc| svc.web_profile(svc.own_person(&caller(&user))?))
-            .await
-    }
-
-    async fn update_profile(&self, user: &User, update: ProfileUpdate) -> ApiResult<Profile> {
-        let caller = caller(user);
-        let change = ProfileChange {
-            display_name: update.display_name,
-            headline: update.headline,
-            topics: update.topics,
-            languages: update.languages,
-            time_zone: update.time_zone,
-            formats: update.formats,
-            availability: update.availability,
-            sharing: fields_to_sharing(update.sharing),
-        };
-        self.service
-            .blocking(move |svc| svc.web_profile(svc.update_own_profile(&caller, change)?))
-            .await
-    }
-
-    async fn offers(&self, user: &User) -> ApiResult<Vec<Offer>> {
-        let caller = caller(user);
-        self.service
-            .blocking(move |svc| Ok(svc.own_offers(&caller)?.into_iter().map(offer_of).collect()))
-            .await
-    }
-
-    async fn offer(&self, user: &User, id: &str) -> ApiResult<Offer> {
-        let (caller, id) = (caller(user), id.to_string());
-        self.service
-            .blocking(move |svc| Ok(offer_of(svc.own_offer(&caller, &id)?)))
-            .await
-    }
-
-    async fn save_offer(&self, user: &User, id: Option<&str>, body: Body) -> ApiResult<Offer> {
-        let (caller, id) = (caller(user), id.map(str::to_string));
-        self.service
-            .blocking(move |svc| Ok(offer_of(svc.save_offer(&caller, id.as_deref(), body)?)))
-            .await
-    }
-
-    async fn offer_action(&self, user: &User, id: &str, action: OfferAction) -> ApiResult<Offer> {
-        let (caller, id) = (caller(user), id.to_string());
-        let change = offer_change(action);
-        self.service
-            .blocking(move |svc| Ok(offer_of(svc.change_offer(&caller, &id, change)?)))
-            .await
-    }
-
-    async fn send_request(&self, user: &User, request: NewRequest) -> ApiResult<OutboxItem> {
-        let caller = caller(user);
-        let (offer_org, offer_id) = (request.offer_org, request.offer_id.clone());
-        let ask = ask_of(request)?;
-        self.service
             .blocking(move |svc| {
-                let entry = svc.ask(&caller, offer_org, &offer_id, ask)?;
-                Ok(svc.outbox_item(entry))
+                let person = svc.own_person(&caller(&user))?;
+                svc.recommend(&person.id, &r.to, r.org, &r.id, &r.note)?;
+                Ok(())
             })
             .await
     }
 
-    async fn inbox(&self, user: &User) -> ApiResult<Vec<InboxItem>> {
-        let caller = caller(user);
+    async fn recommended(&self, user: &User) -> ApiResult<Vec<Recommended>> {
+        let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let entries = svc.own_inbox(&caller)?;
-                entries.into_iter().map(|e| svc.inbox_item(e)).collect()
+                let person = svc.own_person(&caller(&user))?;
+                let mut out = Vec::new();
+                for r in svc
+                    .store()
+                    .recommendations_to(&person.id)
+                    .map_err(store_error)?
+                {
+                    out.push(Recommended {
+                        from_name: svc.person_name(&r.from)?,
+                        org_name: svc.org_display_name(&r.org),
+                        org_fingerprint: r.org.fingerprint(),
+                        org: r.org,
+                        id: r.id,
+                        title: r.title,
+                        note: r.note,
+                        at: r.at,
+                    });
+                }
+                out.sort_by_key(|r| std::cmp::Reverse(r.at));
+                Ok(out)
             })
             .await
     }
+}
 
-    async fn outbox(&self, user: &User) -> ApiResult<Vec<OutboxItem>> {
-        let caller = caller(user);
-        self.service
-            .blocking(move |svc| {
-                let entries = svc.own_outbox(&caller)?;
-                Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
-            })
-            .await
-    }
-
-    async fn answer_request(
+impl ObservationsApi for WebState {
+    async fn invite_observer(
         &self,
         user: &User,
-        from_org: &OrgKey,
-        id: &str,
-        answer: RequestAnswer,
-    ) -> ApiResult<InboxItem> {
-        let (caller, from_org, id) = (caller(user), *from_org, id.to_string());
+        offer_id: &str,
+        invitation: NewObservation,
+    ) -> ApiResult<ObservationView> {
+        let (user, offer_id) = (user.clone(), offer_id.to_string());
         self.service
             .blocking(move |svc| {
-                let entry =
-                    svc.answer_own_request(&caller, from_org, &id, answer.accept, &answer.reply)?;
-                svc.inbox_item(entry)
+                let person = svc.own_person(&caller(&user))?;
+                let o = svc.invite_observer(
+                    &person.id,
+                    &offer_id,
+                    &invitation.observer,
+                    &invitation.when,
+                )?;
+                svc.observation_view(o)
             })
             .await
     }
 
+    async fn observations(&self, user: &User) -> ApiResult<Observations> {
+        let user = user.clone();
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&caller(&user))?;
+                let (to_give, of_mine) = svc.observations_of(&person.id)?;
+                Ok(Observations {
+                    to_give: to_give
+                        .into_iter()
+                        .map(|o| svc.observation_view(o))
+                        .collect::<ApiResult<_>>()?,
+                    of_mine: of_mine
+                        .into_iter()
+                        .map(|o| svc.observation_view(o))
+                        .collect::<ApiResult<_>>()?,
+                })
+            })
+            .await
+    }
+
+    async fn give_observation(
+        &self,
+        user: &User,
+        id: &str,
+        form: ObservationForm,
+    ) -> ApiResult<()> {
+        let (user, id) = (user.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| {
+                let person = svc.own_person(&caller(&user))?;
+                svc.give_observation(&person.id, &id, form)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+impl ImpactApi for WebState {
+    async fn impact(&self, query: &ImpactQuery) -> ApiResult<Impact> {
+        let query = query.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.impact(&query)?))
+            .await
+    }
+
+    async fn impact_summaries(&self) -> ApiResult<Vec<PublishedImpact>> {
+        self.service
+            .blocking(move |svc| {
+                let own = svc.org();
+                Ok(svc
+                    .impact_summaries()?
+                    .into_iter()
+                    .map(|h| PublishedImpact {
+                        org_name: svc.org_display_name(&h.org),
+                        org_fingerprint: h.org.fingerprint(),
+                        own: h.org == own,
+                        issued_at: h.record.header.issued_at,
+                        org: h.org,
+                        summary: h.summary,
+                        signature_verified: h.signature_verified,
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    async fn publish_impact(
+        &self,
+        actor: &User,
+        query: &ImpactQuery,
+    ) -> ApiResult<PublishedImpact> {
+        let (query, actor) = (query.clone(), actor.username.clone());
+        self.service
+            .blocking(move |svc| {
+                let summary = svc.publish_impact_summary(&query, &actor)?;
+                Ok(PublishedImpact {
+                    org: svc.org(),
+                    org_name: svc.org_name().to_string(),
+                    org_fingerprint: svc.org().fingerprint(),
+                    own: true,
+                    issued_at: clock::now(),
+                    summary,
+                    signature_verified: true,
+                })
+            })
+            .await
+    }
+
+    async fn withdraw_impact(&self, actor: &User) -> ApiResult<()> {
+        let actor = actor.username.clone();
+        self.service
+            .blocking(move |svc| {
+                if svc.withdraw_impact_summary(&actor)? {
+                    Ok(())
+                } else {
+                    Err(ApiError::NotFound("no impact summary is published".into()))
+                }
+            })
+            .await
+    }
+}
+
+impl SteeringApi for WebState {
     async fn federation(&self) -> ApiResult<Federation> {
         let peers = self.peers().await;
         self.service
@@ -678,24 +666,56 @@ impl NodeApi for WebState {
             .blocking(move |svc| svc.web_audit(&query))
             .await
     }
+}
 
-    async fn users(&self) -> ApiResult<Vec<User>> {
-        self.service
-            .blocking(move |svc| {
-                svc.store()
-                    .accounts()
-                    .map_err(store_error)?
-                    .iter()
-                    .map(|a| svc.web_user(a))
-                    .collect()
-            })
-            .await
+impl NodeApi for WebState {
+    fn org_name(&self) -> String {
+        self.service.org_name().to_string()
     }
 
-    async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
-        let actor = actor.clone();
-        self.service
-            .blocking(move |svc| svc.add_user_as(&actor, user))
-            .await
+    async fn health(&self) -> Health {
+        let (federated, own) = match self.service.record_counts() {
+            Ok(c) => c,
+            // A store that cannot be read shows as a problem below.
+            Err(e) if e.store_fault().is_some() => (0, 0),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot count records");
+                (0, 0)
+            }
+        };
+        let records_fingerprint = match self.service.store().fingerprint_all() {
+            Ok(acc) => hex::encode(acc.fingerprint()),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: cannot read the records' fingerprint");
+                String::new()
+            }
+        };
+        let network = self.network.status().await.unwrap_or_default();
+        let mut problems = self.service.problems();
+        problems.extend(network.problems());
+        problems.sort_by_key(|p| p.kind);
+        let problems: Vec<HealthProblem> = problems
+            .into_iter()
+            .map(|p| HealthProblem {
+                code: p.kind.code().into(),
+                message: p.message,
+            })
+            .collect();
+        let org = self.service.org();
+        Health {
+            status: Health::status_of(&problems),
+            problems,
+            version: env!("CARGO_PKG_VERSION").into(),
+            org: self.service.org_name().to_string(),
+            org_key: org.to_hex(),
+            org_fingerprint: org.fingerprint(),
+            peer_id: network.peer_id,
+            listen_addrs: network.listen_addrs,
+            peers: network.peers,
+            federated_records: federated,
+            own_records: own,
+            records_fingerprint,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
     }
 }

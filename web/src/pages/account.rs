@@ -12,8 +12,8 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult};
 use crate::Shared;
-use crate::api::NodeApi;
 use crate::ics;
+use crate::ports::NodeApi;
 
 /// What the page shows once, right after it was made.
 enum Fresh {

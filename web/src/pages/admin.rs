@@ -10,11 +10,11 @@ use maud::{Markup, html};
 use super::{Ctx, FormData, PageResult, done, org_key, pager, query_map};
 use crate::Shared;
 use crate::api::{
-    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, NodeApi, OrgAction, OrgRow, Role,
-    SharedFields,
+    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, OrgAction, OrgRow, Role, SharedFields,
 };
 use crate::dates::datetime;
 use crate::pages::listing;
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
 
 pub(super) fn admin_nav() -> Markup {

@@ -16,10 +16,9 @@ use skillmesh_protocol::kinds::{ContentItem, ContentType, Level, ListEntry, wire
 use super::offers::{pick, select};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{
-    ApiError, Colleague, FollowOptions, Listing, NewRecommendation, NodeApi, Progress,
-};
+use crate::api::{ApiError, Colleague, FollowOptions, Listing, NewRecommendation, Progress};
 use crate::layout::words;
+use crate::ports::NodeApi;
 
 pub const CONTENT_TYPES: [ContentType; 7] = [
     ContentType::Article,

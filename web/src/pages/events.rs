@@ -18,8 +18,9 @@ use skillmesh_protocol::kinds::{Event, EventSession};
 use super::offers::{AUDIENCES, SESSION_FORMATS, number, pick, select};
 use super::{Ctx, FormData, PageResult, done, org_key};
 use crate::Shared;
-use crate::api::{ApiError, Listing, NewRequest, NodeApi, Offer, OrgRow};
+use crate::api::{ApiError, Listing, NewRequest, Offer, OrgRow};
 use crate::dates::{date, datetime, parse_date, parse_time_of_day};
+use crate::ports::NodeApi;
 
 /// A new event's starting values.
 pub fn blank() -> Body {

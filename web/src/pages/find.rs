@@ -11,8 +11,9 @@ use skillmesh_protocol::Kind;
 
 use super::{Ctx, PageResult};
 use crate::Shared;
-use crate::api::{ApiError, HighlightPart, NodeApi, SearchHit, SearchQuery, SearchResults};
+use crate::api::{ApiError, HighlightPart, SearchHit, SearchQuery, SearchResults};
 use crate::layout::words;
+use crate::ports::NodeApi;
 
 /// What people see a kind called; an unknown kind shows as itself.
 pub fn kind_label(kind: &str) -> &str {

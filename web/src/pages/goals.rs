@@ -7,9 +7,10 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
-use crate::api::{LearningGoals, NodeApi, Suggestion};
+use crate::api::{LearningGoals, Suggestion};
 use crate::pages::find::hit_card;
 use crate::pages::profile::FORMATS;
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {

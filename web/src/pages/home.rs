@@ -7,7 +7,8 @@ use maud::html;
 
 use super::{Ctx, PageResult};
 use crate::Shared;
-use crate::api::{NodeApi, RequestStatus};
+use crate::api::RequestStatus;
+use crate::ports::NodeApi;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     let health = state.node.health().await;

@@ -16,8 +16,9 @@ use maud::{Markup, html};
 use super::admin::admin_nav;
 use super::{Ctx, FormData, PageError, PageResult, done};
 use crate::Shared;
-use crate::api::{ApiError, Impact, ImpactQuery, NodeApi, PartnerImpact, PublishedImpact};
+use crate::api::{ApiError, Impact, ImpactQuery, PartnerImpact, PublishedImpact};
 use crate::dates::{date, datetime};
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::ImpactSummary;
 
 /// The figures an admin asked for, for the page and the CSV alike.

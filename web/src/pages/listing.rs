@@ -10,10 +10,11 @@ use skillmesh_protocol::kinds::{EventSession, Slot, wire_name};
 
 use super::{Ctx, FormData, PageResult, done, events, org_key};
 use crate::Shared;
-use crate::api::{ApiError, Listing, NewRequest, NodeApi};
+use crate::api::{ApiError, Listing, NewRequest};
 use crate::dates::datetime;
 use crate::ics;
 use crate::layout::words;
+use crate::ports::NodeApi;
 
 pub async fn page<S: NodeApi>(
     State(state): State<Shared<S>>,

@@ -30,8 +30,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use crate::Shared;
-use crate::api::{ApiError, NodeApi};
+use crate::api::ApiError;
 use crate::layout::{self, Chrome};
+use crate::ports::NodeApi;
 use crate::session::{self, SignedIn};
 
 /// Everything a page handler knows about its request.

@@ -8,8 +8,9 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult, done, scale};
 use crate::Shared;
-use crate::api::{Colleague, NewObservation, NodeApi, ObservationForm, ObservationView, Offer};
+use crate::api::{Colleague, NewObservation, ObservationForm, ObservationView, Offer};
 use crate::dates::datetime;
+use crate::ports::NodeApi;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     let me = ctx.user()?;

@@ -14,10 +14,11 @@ use skillmesh_protocol::kinds::{
 
 use super::{Ctx, FormData, PageResult, content, done, events, query_map};
 use crate::Shared;
-use crate::api::{ApiError, NodeApi, Offer, OfferAction, OfferState, OrgRow};
+use crate::api::{ApiError, Offer, OfferAction, OfferState, OrgRow};
 use crate::dates::{date, datetime, parse_date, parse_time_of_day, time_of_day};
 use crate::layout::words;
 use crate::pages::find::kind_label;
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
 
 const OFFER_KINDS: [(&str, &str); 6] = [

@@ -10,8 +10,9 @@ use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, Format, Level,
 
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
-use crate::api::{ApiError, NodeApi, Profile, ProfileUpdate, SharedFields};
+use crate::api::{ApiError, Profile, ProfileUpdate, SharedFields};
 use crate::dates::datetime;
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
 
 pub const FORMATS: [(Format, &str); 7] = [

@@ -9,9 +9,10 @@ use maud::{Markup, html};
 use super::{Ctx, FormData, PageResult, done, org_key, scale};
 use crate::Shared;
 use crate::api::{
-    FeedbackForm, InboxItem, NewKudos, NodeApi, OutboxItem, RequestAnswer, RequestStatus, Roster,
+    FeedbackForm, InboxItem, NewKudos, OutboxItem, RequestAnswer, RequestStatus, Roster,
 };
 use crate::dates::datetime;
+use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {

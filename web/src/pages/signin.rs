@@ -14,7 +14,8 @@ use maud::html;
 use super::{Ctx, FormData, PageError, PageResult, query_map};
 use crate::Shared;
 use crate::SignInFailure;
-use crate::api::{ApiError, NodeApi};
+use crate::api::ApiError;
+use crate::ports::NodeApi;
 use crate::session::{self, SESSION_MAX_AGE};
 
 /// Where to go after signing in: only a local path, never another site.
