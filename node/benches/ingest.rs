@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::{Signature, VerifyingKey};
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::service::{InboundSettings, Ingested, Service};
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::Store;
 use skillmesh_protocol::{Envelope, Record};
 
@@ -64,7 +65,9 @@ fn time_ingest(envelopes: &[&[u8]], batch: usize, cap: Option<Duration>) -> (usi
     let mut done = 0;
     let t = Instant::now();
     for chunk in envelopes.chunks(batch) {
-        let out = service.ingest_many(chunk, "bench").expect("ingest");
+        let out = service
+            .ingest_many(chunk, &Actor::person("bench"))
+            .expect("ingest");
         for r in &out {
             assert!(
                 matches!(r, Ok(Ingested::Stored { .. })),

@@ -14,6 +14,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Node, Rng, ms, percentile};
+use skillmesh_node::store::Actor;
 use skillmesh_protocol::{Kind, samples};
 
 const NODES: usize = 20;
@@ -102,10 +103,16 @@ fn main() {
         let svc = &nodes[origin].node.service;
         let org = svc.org();
         let id = format!("prop-{k:03}");
-        svc.create_item(&id, None, samples::body(Kind::MentoringOffer), "bench")
-            .expect("create");
+        svc.create_item(
+            &id,
+            None,
+            samples::body(Kind::MentoringOffer),
+            &Actor::person("bench"),
+        )
+        .expect("create");
         let t0 = Instant::now();
-        svc.publish_item(&id, "bench").expect("publish");
+        svc.publish_item(&id, &Actor::person("bench"))
+            .expect("publish");
         publish_call.push(t0.elapsed());
         let mut arrived: Vec<Option<Duration>> = vec![None; NODES];
         arrived[origin] = Some(Duration::ZERO);

@@ -39,6 +39,7 @@ use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::search::SearchQuery;
 use skillmesh_node::search::{self, Location, SearchOptions, Synonyms};
 use skillmesh_node::service::{InboundSettings, Ingested, Service};
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::Store;
 use skillmesh_protocol::kinds::OrgCard;
 use skillmesh_protocol::{Body, Envelope, Header, Kind, OrgKey, RECORD_VERSION, Record};
@@ -164,7 +165,10 @@ fn ingest(envelopes: &[&[u8]], index: bool) -> (Service, tempfile::TempDir, f64,
     assert!(service.search_engine().wait_indexed(WAIT));
     let t = Instant::now();
     for chunk in envelopes.chunks(BATCH) {
-        for r in service.ingest_many(chunk, "bench").expect("ingest") {
+        for r in service
+            .ingest_many(chunk, &Actor::person("bench"))
+            .expect("ingest")
+        {
             assert!(matches!(r, Ok(Ingested::Stored { .. })), "{r:?}");
         }
     }

@@ -27,6 +27,7 @@ use ed25519_dalek::SigningKey;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderName, SET_COOKIE};
 use skillmesh_node::accounts;
 use skillmesh_node::service::Ingested;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{AuditFilter, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::OrgCard;
@@ -245,7 +246,10 @@ fn record(keys: &[SigningKey], i: usize, now: i64, rng: &mut common::Rng) -> Rec
 fn ingest(service: &skillmesh_node::service::Service, envelopes: &[Vec<u8>]) {
     for batch in envelopes.chunks(INGEST_BATCH) {
         let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-        for r in service.ingest_many(&refs, "bench").expect("ingest") {
+        for r in service
+            .ingest_many(&refs, &Actor::person("bench"))
+            .expect("ingest")
+        {
             assert!(
                 matches!(r, Ok(Ingested::Stored { .. })),
                 "every envelope must be stored, got {r:?}"
@@ -362,8 +366,15 @@ fn main() {
         (MEMBER, "Mia Member", Role::Member),
         (ADMIN, "Ada Admin", Role::Admin),
     ] {
-        accounts::add_user(service.store(), email, name, role, PASSWORD, "bench")
-            .expect("add user");
+        accounts::add_user(
+            service.store(),
+            email,
+            name,
+            role,
+            PASSWORD,
+            &Actor::person("bench"),
+        )
+        .expect("add user");
     }
     let web = WebState::new(service.clone(), node.node.network.clone());
     let bearer = rt.block_on(async {

@@ -6,6 +6,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::clock;
+use crate::store::Actor;
 use crate::store::{Account, AuditAction, AuditEntry, Person, Role, Store, StoreError};
 
 /// Shortest password accepted.
@@ -110,7 +111,7 @@ pub fn add_user(
     name: &str,
     role: Role,
     password: &str,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<Account, AccountError> {
     let name = name.trim();
     if name.is_empty() || name.len() > MAX_NAME_BYTES {
@@ -139,7 +140,7 @@ pub fn add_account_for(
     person_id: &str,
     role: Role,
     password_hash: String,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<Account, AccountError> {
     check_new_account(store, email)?;
     add_account(store, email, person_id, role, password_hash, None, actor)
@@ -162,7 +163,7 @@ fn add_account(
     role: Role,
     password_hash: String,
     new_person: Option<&Person>,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<Account, AccountError> {
     let now = clock::now();
     let account = Account {
@@ -255,7 +256,7 @@ mod tests {
             "Priya Raman",
             Role::Admin,
             "a long enough pw",
-            "cli",
+            &Actor::Cli,
         )
         .expect("add");
         let person = store
@@ -271,7 +272,7 @@ mod tests {
                 "P",
                 Role::Member,
                 "a long enough pw",
-                "cli"
+                &Actor::Cli
             ),
             Err(AccountError::Exists(_))
         ));
@@ -282,7 +283,7 @@ mod tests {
                 "X",
                 Role::Member,
                 "a long enough pw",
-                "cli"
+                &Actor::Cli
             ),
             Err(AccountError::BadUsername(_))
         ));
@@ -295,7 +296,7 @@ mod tests {
                     name,
                     Role::Member,
                     "a long enough pw",
-                    "cli"
+                    &Actor::Cli
                 ),
                 Err(AccountError::BadName)
             ));
@@ -311,7 +312,7 @@ mod tests {
                 "ghost",
                 Role::Member,
                 hash,
-                "cli"
+                &Actor::Cli
             ),
             Err(AccountError::Store(StoreError::NotFound(_)))
         ));

@@ -7,6 +7,7 @@ use skillmesh_protocol::OrgKey;
 
 use crate::network::NetworkHandle;
 use crate::service::{Result, Service};
+use crate::store::Actor;
 
 /// Blocks `org`: refuses its records and requests, purges what we hold of
 /// it (store and search), and disconnects its peers. Returns how many
@@ -15,9 +16,9 @@ pub async fn block_org(
     service: &Service,
     network: &NetworkHandle,
     org: OrgKey,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<usize> {
-    let who = actor.to_string();
+    let who = actor.clone();
     let purged = service
         .blocking(move |svc| svc.block_org(&org, &who))
         .await?;
@@ -33,9 +34,9 @@ pub async fn unblock_org(
     service: &Service,
     network: &NetworkHandle,
     org: OrgKey,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<()> {
-    let who = actor.to_string();
+    let who = actor.clone();
     service
         .blocking(move |svc| svc.set_org_listing(&org, None, &who))
         .await?;
@@ -49,9 +50,9 @@ pub async fn allow_org(
     service: &Service,
     network: &NetworkHandle,
     org: OrgKey,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<()> {
-    let who = actor.to_string();
+    let who = actor.clone();
     service
         .blocking(move |svc| {
             let waiting = svc.store().join_request(&org)?.is_some_and(|r| !r.refused);

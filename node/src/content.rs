@@ -19,6 +19,7 @@ use crate::clock;
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, ServiceError};
+use crate::store::Actor;
 use crate::store::{AuditAction, Follow, ReceivedCount, Recommendation, SentCount};
 
 /// The id of our `follower_count` records for the list `list_id` of
@@ -166,7 +167,7 @@ impl Service {
             Ok(Some(owner)) => self.recognition_changed(owner)?,
             Ok(None) => {}
             Err(r) => self.audit(
-                &format!("org:{}", sender.short()),
+                &Actor::Org(sender),
                 AuditAction::FollowerCountRefused,
                 Some(sender),
                 None,
@@ -215,7 +216,7 @@ impl Service {
             at: clock::now(),
         })?;
         self.audit(
-            &format!("org:{}", sender.short()),
+            &Actor::Org(sender),
             AuditAction::FollowerCountReceived,
             Some(sender),
             Some(&count.list_id),

@@ -15,8 +15,8 @@ use crate::clock;
 use crate::outbound::expertise_listing;
 use crate::service::{Result, Service, ServiceError, listing_id};
 use crate::store::{
-    AuditAction, Goals, InboxEntry, ItemState, OutboundPolicy, OutboxEntry, OwnItem, Person, Role,
-    Sharing,
+    Actor, AuditAction, Goals, InboxEntry, ItemState, OutboundPolicy, OutboxEntry, OwnItem, Person,
+    Role, Sharing,
 };
 
 /// Someone signed in on this node, as the domain rules see them.
@@ -33,6 +33,11 @@ pub struct Caller {
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// How the audit log names what they do.
+    pub fn actor(&self) -> Actor {
+        Actor::person(&self.username)
     }
 
     /// Whether `owner` (an item's or inbox entry's owner) is this caller.
@@ -136,7 +141,7 @@ impl Service {
         if let Some(everything) = expertise_listing(&everything, &OutboundPolicy::default(), None) {
             self.check_publishable(&listing_id(&person.id), &Body::Expertise(everything))?;
         }
-        self.update_person(&person, &caller.username)?;
+        self.update_person(&person, &caller.actor())?;
         self.own_person(caller)
     }
 
@@ -272,7 +277,7 @@ impl Service {
                 )));
             }
         };
-        let actor = caller.username.as_str();
+        let actor = &caller.actor();
         match id {
             None => {
                 let id = crate::service::random_id("offer")?;
@@ -304,7 +309,7 @@ impl Service {
     /// the caller's offers. A deleted offer is returned as it was.
     pub fn change_offer(&self, caller: &Caller, id: &str, change: OfferChange) -> Result<OwnItem> {
         let mut item = self.own_offer(caller, id)?;
-        let actor = caller.username.as_str();
+        let actor = &caller.actor();
         let status = match change {
             OfferChange::Publish => return self.publish_item(id, actor),
             OfferChange::Unpublish => {
@@ -403,7 +408,7 @@ impl Service {
         if !mine {
             return Err(ServiceError::NotYours("no such request".into()));
         }
-        self.answer_request(from_org, id, accept, reply, &caller.username)
+        self.answer_request(from_org, id, accept, reply, &caller.actor())
     }
 
     /// Refuses what publishing would refuse, with the same words: the body
@@ -442,7 +447,9 @@ mod tests {
             Service::new("Test".into(), identity, store, Default::default()).expect("service");
         for (id, name) in [("p-ana", "Ana"), ("p-bob", "Bob")] {
             let person = Person::new(id, name, &format!("{id}@example.org"), 0);
-            service.add_person(&person, "test").expect("person");
+            service
+                .add_person(&person, &Actor::person("test"))
+                .expect("person");
         }
         (dir, service)
     }

@@ -52,6 +52,8 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use skillmesh_protocol::{OrgKey, Rejection};
 
+use crate::store::Actor;
+
 pub use serve::{CONTENT_TYPE, serve};
 
 #[cfg(doc)]
@@ -78,11 +80,11 @@ impl Via {
         }
     }
 
-    /// The way in, from the actor name the network gives ingest: it names
-    /// records it fetched `sync:<peer>` and gossiped ones `peer:<peer>`.
-    /// Anything else counts as gossip.
-    pub fn of_actor(from: &str) -> Via {
-        if from.starts_with("sync:") {
+    /// The way in, from the actor the network gives ingest: records it
+    /// fetched come from [`Actor::Sync`], gossiped ones from
+    /// [`Actor::Peer`]. Anything else counts as gossip.
+    pub fn of_actor(from: &Actor) -> Via {
+        if matches!(from, Actor::Sync(_)) {
             Via::Sync
         } else {
             Via::Gossip
@@ -712,15 +714,15 @@ mod tests {
         let card = skillmesh_protocol::seal(&card, &partner)
             .unwrap_or_else(|e| panic!("{e}"))
             .into_bytes();
-        let ingest = |bytes: &[u8], from: &str| {
+        let ingest = |bytes: &[u8], from: Actor| {
             service
-                .ingest(bytes, from)
+                .ingest(bytes, &from)
                 .unwrap_or_else(|e| panic!("{e}"))
         };
-        assert!(ingest(&card, "sync:12D3KooWpeer").is_ok());
-        assert!(ingest(&card, "peer:12D3KooWpeer").is_ok());
-        assert!(ingest(b"not an envelope", "peer:12D3KooWpeer").is_err());
-        let by_hand = service.ingest_many_via(&[&card], "admin", Via::Sync);
+        assert!(ingest(&card, Actor::Sync("12D3KooWpeer".into())).is_ok());
+        assert!(ingest(&card, Actor::Peer("12D3KooWpeer".into())).is_ok());
+        assert!(ingest(b"not an envelope", Actor::Peer("12D3KooWpeer".into())).is_err());
+        let by_hand = service.ingest_many_via(&[&card], &Actor::person("admin"), Via::Sync);
         assert!(by_hand.is_ok());
 
         let counts = service
@@ -752,9 +754,12 @@ mod tests {
 
     #[test]
     fn the_way_in_follows_the_networks_actor_names() {
-        assert_eq!(Via::of_actor("sync:12D3KooWabc"), Via::Sync);
-        assert_eq!(Via::of_actor("peer:12D3KooWabc"), Via::Gossip);
-        assert_eq!(Via::of_actor("bench"), Via::Gossip);
+        assert_eq!(Via::of_actor(&Actor::Sync("12D3KooWabc".into())), Via::Sync);
+        assert_eq!(
+            Via::of_actor(&Actor::Peer("12D3KooWabc".into())),
+            Via::Gossip
+        );
+        assert_eq!(Via::of_actor(&Actor::person("bench")), Via::Gossip);
     }
 
     #[test]

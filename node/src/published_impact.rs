@@ -15,6 +15,7 @@ use skillmesh_web::ImpactQuery;
 
 use crate::clock;
 use crate::service::{Result, Service};
+use crate::store::Actor;
 
 /// The record id of every organisation's published summary.
 pub const SUMMARY_ID: &str = "impact-summary";
@@ -81,7 +82,7 @@ impl Service {
     pub fn publish_impact_summary(
         &self,
         query: &ImpactQuery,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ImpactSummary> {
         let summary = self.impact_summary(query)?;
         self.publish_record(SUMMARY_ID, Body::ImpactSummary(summary.clone()), actor)?;
@@ -89,7 +90,7 @@ impl Service {
     }
 
     /// An admin withdraws the published summary; false if there was none.
-    pub fn withdraw_impact_summary(&self, actor: &str) -> Result<bool> {
+    pub fn withdraw_impact_summary(&self, actor: &Actor) -> Result<bool> {
         self.retract_record(SUMMARY_ID, actor)
     }
 

@@ -23,6 +23,7 @@ use crate::network::{DirectMessage, DirectReply, NetworkHandle, identity};
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, random_id};
+use crate::store::Actor;
 use crate::store::{AuditAction, AuditEntry, QuotaNotice};
 
 /// At most one notice per partner this often (seconds), and at most one
@@ -141,7 +142,7 @@ impl Service {
             return Ok(());
         }
         self.audit(
-            "node",
+            &Actor::Node,
             AuditAction::QuotaNoticeSent,
             Some(org),
             Some(record_id),
@@ -187,7 +188,7 @@ impl Service {
             .is_none_or(|p| now - p.received_at >= NOTICE_EVERY_SECS)
             .then(|| AuditEntry {
                 at: now,
-                actor: format!("org:{}", sender.short()),
+                actor: Actor::Org(sender).to_string(),
                 action: AuditAction::QuotaRefusedByPartner.into(),
                 org: Some(sender.to_hex()),
                 record_id: Some(notice.record_id.clone()),

@@ -16,6 +16,7 @@ use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection
 use crate::clock;
 use crate::policy::Admission;
 use crate::service::{Result, Service, ServiceError};
+use crate::store::Actor;
 use crate::store::{
     AuditAction, InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, ReceivedKudos,
     SentKudos,
@@ -450,7 +451,7 @@ impl Service {
         };
         self.store().put_outbox(&entry)?;
         self.audit(
-            requester,
+            &Actor::person(requester),
             AuditAction::SignedUp,
             None,
             Some(&entry.id),
@@ -562,7 +563,7 @@ impl Service {
         };
         self.store().put_outbox(&entry)?;
         self.audit(
-            requester,
+            &Actor::person(requester),
             AuditAction::RequestSent,
             Some(offer_org),
             Some(&id),
@@ -649,7 +650,7 @@ impl Service {
 
     /// Another node delivers a request from one of its people.
     pub fn receive_request(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
-        let actor = format!("org:{}", sender.short());
+        let actor = Actor::Org(sender);
         let record = match open_direct(bytes, sender) {
             Ok(r) => r,
             Err(r) => {
@@ -748,7 +749,7 @@ impl Service {
             self.store().add_inbox(&entry)?;
         }
         self.audit(
-            &format!("org:{}", sender.short()),
+            &Actor::Org(sender),
             AuditAction::RequestReceived,
             Some(sender),
             Some(&entry.id),
@@ -757,14 +758,14 @@ impl Service {
         // A sign-up to a session of our event is admitted at once, and so
         // is a session from an organisation we invited to contribute.
         if entry.session.is_some() {
-            self.answer_request(sender, &entry.id, true, "You are signed up.", "node")?;
+            self.answer_request(sender, &entry.id, true, "You are signed up.", &Actor::Node)?;
         } else if entry.contribution.is_some() {
             self.answer_request(
                 sender,
                 &entry.id,
                 true,
                 "Your session is in the programme.",
-                "node",
+                &Actor::Node,
             )?;
         } else if entry.withdraw.is_some() {
             self.answer_request(
@@ -772,7 +773,7 @@ impl Service {
                 &entry.id,
                 true,
                 "Your session is out of the programme.",
-                "node",
+                &Actor::Node,
             )?;
         }
         Ok(Ok(()))
@@ -812,7 +813,7 @@ impl Service {
         id: &str,
         accept: bool,
         reply: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<InboxEntry> {
         // From reading the request to storing the answer: the seat count
         // of check_offer and the seat this answer takes are one step.
@@ -937,7 +938,7 @@ impl Service {
         change(&mut event.sessions);
         item.updated_at = clock::now();
         self.update_item(&item)?;
-        self.publish_item_with(event_id, &format!("org:{}", org.short()), true)?;
+        self.publish_item_with(event_id, &Actor::Org(org), true)?;
         Ok(())
     }
 
@@ -1009,7 +1010,7 @@ impl Service {
         let outcome = self.take_answer(bytes, sender)?;
         if let Err(r) = &outcome {
             self.audit(
-                &format!("org:{}", sender.short()),
+                &Actor::Org(sender),
                 AuditAction::AnswerRefused,
                 Some(sender),
                 None,
@@ -1079,7 +1080,7 @@ impl Service {
             Decision::Declined => AuditAction::AnswerDeclinedReceived,
         };
         self.audit(
-            &format!("org:{}", sender.short()),
+            &Actor::Org(sender),
             action,
             Some(sender),
             Some(&entry.id),
@@ -1282,7 +1283,7 @@ impl Service {
         });
         self.store().put_outbox(&entry)?;
         self.audit(
-            person,
+            &Actor::person(person),
             AuditAction::KudosSent,
             Some(entry.offer_org),
             Some(request_id),
@@ -1295,7 +1296,7 @@ impl Service {
     /// Another node delivers kudos from one of its people for a request of
     /// theirs that one of ours accepted.
     pub fn receive_kudos(&self, bytes: &[u8], sender: OrgKey) -> PeerOutcome<()> {
-        let actor = format!("org:{}", sender.short());
+        let actor = Actor::Org(sender);
         let outcome = self.take_kudos(bytes, sender)?;
         match &outcome {
             Ok(Some(owner)) => {

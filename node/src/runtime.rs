@@ -16,6 +16,7 @@ use crate::identity::{KeyError, OrgIdentity};
 use crate::metrics::Metrics;
 use crate::network::{self, NetworkConfig, NetworkHandle};
 use crate::service::{InboundSettings, Service};
+use crate::store::Actor;
 use crate::store::{Store, StoreError};
 use crate::web_api::WebState;
 
@@ -123,7 +124,7 @@ impl RunningNode {
     pub async fn block_org(
         &self,
         org: skillmesh_protocol::OrgKey,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<usize, crate::service::ServiceError> {
         admin::block_org(&self.service, &self.network, org, actor).await
     }
@@ -132,7 +133,7 @@ impl RunningNode {
     pub async fn unblock_org(
         &self,
         org: skillmesh_protocol::OrgKey,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(), crate::service::ServiceError> {
         admin::unblock_org(&self.service, &self.network, org, actor).await
     }
@@ -142,7 +143,7 @@ impl RunningNode {
     pub async fn accept_join(
         &self,
         org: skillmesh_protocol::OrgKey,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(), crate::service::ServiceError> {
         admin::allow_org(&self.service, &self.network, org, actor).await
     }

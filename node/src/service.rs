@@ -15,6 +15,7 @@ use crate::metrics::{IngestOutcome, Metrics};
 use crate::outbound::expertise_listing;
 use crate::policy::{self, Admission};
 use crate::search::{Search, SearchOptions};
+use crate::store::Actor;
 use crate::store::{
     AuditAction, AuditEntry, ItemState, OrgListing, OwnItem, Person, PutOutcome, Store, StoreError,
 };
@@ -109,14 +110,11 @@ pub fn random_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}-{}", hex::encode(b)))
 }
 
-/// The organisation of the peer an ingest actor names (`peer:<peer id>`
-/// for gossip, `sync:<peer id>` for sync), if it names one whose peer id
-/// is an organisation key.
-pub fn sender_org(actor: &str) -> Option<OrgKey> {
-    let peer = actor
-        .strip_prefix("peer:")
-        .or_else(|| actor.strip_prefix("sync:"))?;
-    crate::network::identity::org_of(&peer.parse().ok()?)
+/// The organisation of the peer an ingest actor names ([`Actor::Peer`]
+/// for gossip, [`Actor::Sync`] for sync), if it names one whose peer id is
+/// an organisation key.
+pub fn sender_org(actor: &Actor) -> Option<OrgKey> {
+    crate::network::identity::org_of(&actor.peer_id()?.parse().ok()?)
 }
 
 /// The record id of a person's expertise listing.
@@ -358,7 +356,7 @@ impl Service {
     pub fn set_federation_mode(
         &self,
         mode: FederationMode,
-        actor: &str,
+        actor: &Actor,
         connected: &[OrgKey],
     ) -> Result<usize> {
         // No ingest may interleave: it could admit a record under the old
@@ -704,7 +702,7 @@ impl Service {
 
     pub(crate) fn audit(
         &self,
-        actor: &str,
+        actor: &Actor,
         action: AuditAction,
         org: Option<OrgKey>,
         record_id: Option<&str>,
@@ -724,7 +722,7 @@ impl Service {
     }
 
     /// Signs `body` as the next version of our record `id` and stores it.
-    pub(crate) fn publish_record(&self, id: &str, body: Body, actor: &str) -> Result<Record> {
+    pub(crate) fn publish_record(&self, id: &str, body: Body, actor: &Actor) -> Result<Record> {
         let org = self.org();
         let seq = self
             .inner
@@ -782,7 +780,7 @@ impl Service {
     }
 
     /// Retracts our record `id` if it is published (not already a tombstone).
-    pub(crate) fn retract_record(&self, id: &str, actor: &str) -> Result<bool> {
+    pub(crate) fn retract_record(&self, id: &str, actor: &Actor) -> Result<bool> {
         match self.inner.store.get_record(&self.org(), id)? {
             Some(row) if !row.tombstone => {
                 self.publish_record(id, Body::Retraction(Default::default()), actor)?;
@@ -792,7 +790,7 @@ impl Service {
         }
     }
 
-    pub fn add_person(&self, person: &Person, actor: &str) -> Result<()> {
+    pub fn add_person(&self, person: &Person, actor: &Actor) -> Result<()> {
         self.inner.store.add_person(person)?;
         self.audit(
             actor,
@@ -804,7 +802,7 @@ impl Service {
         self.sync_listing(&person.id, actor)
     }
 
-    pub fn update_person(&self, person: &Person, actor: &str) -> Result<()> {
+    pub fn update_person(&self, person: &Person, actor: &Actor) -> Result<()> {
         self.inner.store.update_person(person)?;
         self.sync_listing(&person.id, actor)
     }
@@ -812,11 +810,11 @@ impl Service {
     /// Publishes the person's listing as it should now look (or, when
     /// approval is required, queues it for an admin), or retracts it when
     /// nothing of it may leave any more. Retracting never waits.
-    pub fn sync_listing(&self, person_id: &str, actor: &str) -> Result<()> {
+    pub fn sync_listing(&self, person_id: &str, actor: &Actor) -> Result<()> {
         self.sync_listing_with(person_id, actor, false)
     }
 
-    fn sync_listing_with(&self, person_id: &str, actor: &str, approved: bool) -> Result<()> {
+    fn sync_listing_with(&self, person_id: &str, actor: &Actor, approved: bool) -> Result<()> {
         let store = &self.inner.store;
         let mut person = store
             .person(person_id)?
@@ -881,13 +879,13 @@ impl Service {
             return Ok(());
         };
         if crate::outbound::shares_recognition(&p, &self.inner.store.outbound_policy()?) {
-            self.sync_listing(person, "node")?;
+            self.sync_listing(person, &Actor::Node)?;
         }
         Ok(())
     }
 
     /// An admin approves a person's changed listing: it is published.
-    pub fn approve_listing(&self, person_id: &str, actor: &str) -> Result<()> {
+    pub fn approve_listing(&self, person_id: &str, actor: &Actor) -> Result<()> {
         self.audit(
             actor,
             AuditAction::Approved,
@@ -903,7 +901,7 @@ impl Service {
     pub fn set_outbound_policy(
         &self,
         policy: &crate::store::OutboundPolicy,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<()> {
         self.inner.store.set_outbound_policy(policy)?;
         self.audit(
@@ -921,7 +919,7 @@ impl Service {
 
     /// Approves whatever waits under `id`: a person's listing (by its
     /// listing id) or an item.
-    pub fn approve_pending(&self, id: &str, actor: &str) -> Result<()> {
+    pub fn approve_pending(&self, id: &str, actor: &Actor) -> Result<()> {
         let (people, items) = self.pending_approvals()?;
         if let Some(person) = people.iter().find(|p| listing_id(&p.id) == id) {
             return self.approve_listing(&person.id, actor);
@@ -957,7 +955,7 @@ impl Service {
         id: &str,
         owner: Option<&str>,
         body: Body,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<OwnItem> {
         if matches!(
             body,
@@ -1011,12 +1009,12 @@ impl Service {
 
     /// Signs and publishes an item (again, after an edit), or queues it for
     /// an admin's approval when the organisation requires that.
-    pub fn publish_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
+    pub fn publish_item(&self, id: &str, actor: &Actor) -> Result<OwnItem> {
         self.publish_item_with(id, actor, false)
     }
 
     /// An admin approves an item waiting in the queue: it is published.
-    pub fn approve_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
+    pub fn approve_item(&self, id: &str, actor: &Actor) -> Result<OwnItem> {
         self.audit(actor, AuditAction::Approved, None, Some(id), String::new())?;
         self.publish_item_with(id, actor, true)
     }
@@ -1024,7 +1022,7 @@ impl Service {
     pub(crate) fn publish_item_with(
         &self,
         id: &str,
-        actor: &str,
+        actor: &Actor,
         approved: bool,
     ) -> Result<OwnItem> {
         let mut item = self
@@ -1056,7 +1054,7 @@ impl Service {
     }
 
     /// Sends a retraction for a published item.
-    pub fn unpublish_item(&self, id: &str, actor: &str) -> Result<OwnItem> {
+    pub fn unpublish_item(&self, id: &str, actor: &Actor) -> Result<OwnItem> {
         let mut item = self
             .inner
             .store
@@ -1071,7 +1069,7 @@ impl Service {
 
     /// Deletes an item of ours; a published one is first retracted, so it
     /// disappears from every partner too.
-    pub fn delete_item(&self, id: &str, actor: &str) -> Result<()> {
+    pub fn delete_item(&self, id: &str, actor: &Actor) -> Result<()> {
         let item = self
             .inner
             .store
@@ -1109,14 +1107,14 @@ impl Service {
             website: None,
             languages: Vec::new(),
         };
-        self.publish_org_card(card, "node")
+        self.publish_org_card(card, &Actor::Node)
     }
 
     /// Publishes (or re-publishes) the organisation card.
     pub fn publish_org_card(
         &self,
         card: skillmesh_protocol::kinds::OrgCard,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<()> {
         self.publish_record("org-card", Body::OrgCard(card), actor)?;
         Ok(())
@@ -1147,7 +1145,7 @@ impl Service {
         store.put_join_request(&request)?;
         if is_new {
             self.audit(
-                "node",
+                &Actor::Node,
                 AuditAction::JoinRequested,
                 Some(*org),
                 None,
@@ -1159,13 +1157,13 @@ impl Service {
 
     /// An admin accepts an organisation that wants to join: it goes on the
     /// allowlist (sync then brings its records).
-    pub fn accept_join(&self, org: &OrgKey, actor: &str) -> Result<()> {
+    pub fn accept_join(&self, org: &OrgKey, actor: &Actor) -> Result<()> {
         self.inner.store.remove_join_request(org)?;
         self.set_org_listing(org, Some(OrgListing::Allowed), actor)
     }
 
     /// An admin refuses an organisation that wants to join.
-    pub fn refuse_join(&self, org: &OrgKey, actor: &str) -> Result<()> {
+    pub fn refuse_join(&self, org: &OrgKey, actor: &Actor) -> Result<()> {
         let store = &self.inner.store;
         if let Some(mut request) = store.join_request(org)? {
             request.refused = true;
@@ -1181,7 +1179,7 @@ impl Service {
     }
 
     /// Blocks `org`: refuses its records from now on and purges what we hold.
-    pub fn block_org(&self, org: &OrgKey, actor: &str) -> Result<usize> {
+    pub fn block_org(&self, org: &OrgKey, actor: &Actor) -> Result<usize> {
         if *org == self.org() {
             return Err(ServiceError::Invalid(
                 "an organisation cannot block itself".into(),
@@ -1221,7 +1219,7 @@ impl Service {
         &self,
         org: &OrgKey,
         listing: Option<OrgListing>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<()> {
         let _serial = self
             .inner

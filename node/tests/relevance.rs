@@ -110,6 +110,7 @@ fn content(title: &str, why: &str, topics: &[&str]) -> Body {
 
 use AvailabilityStatus::{Full, Limited, Open};
 use Level::{Advanced, Beginner, Expert, Intermediate};
+use skillmesh_node::store::Actor;
 
 /// The corpus: (organisation, record id, body).
 fn corpus() -> Vec<(usize, &'static str, Body)> {
@@ -377,7 +378,7 @@ impl Fixture {
         let envelope = seal(&record, &org.key).expect("seal");
         let out = self
             .service
-            .ingest(envelope.as_bytes(), "test")
+            .ingest(envelope.as_bytes(), &Actor::person("test"))
             .expect("ingest");
         assert!(matches!(out, Ok(Ingested::Stored { .. })), "{id}: {out:?}");
     }
@@ -513,7 +514,9 @@ fn retracted_and_blocked_records_never_appear() {
     }
 
     let fabrikam = f.orgs[2].key();
-    f.service.block_org(&fabrikam, "admin").expect("block");
+    f.service
+        .block_org(&fabrikam, &Actor::person("admin"))
+        .expect("block");
     let fabrikam_ids = ["lena", "marco", "yuki", "ml-reading"];
     for q in ["ML", "k8s", "coaching", "machine learning", ""] {
         let ids = f.ids(q);
@@ -556,7 +559,7 @@ impl Fixture {
         let envelope = seal(&record, &org.key).expect("seal");
         let out = self
             .service
-            .ingest(envelope.as_bytes(), "test")
+            .ingest(envelope.as_bytes(), &Actor::person("test"))
             .expect("ingest");
         assert!(matches!(out, Ok(Ingested::NotAdmitted(_))), "{out:?}");
     }

@@ -13,6 +13,7 @@
 //! (`put_records`) group many changes into one atomic batch and one flush.
 
 pub mod accounts;
+pub mod actor;
 pub mod audit;
 pub mod clock;
 pub mod feedback;
@@ -44,6 +45,7 @@ use serde::de::DeserializeOwned;
 use crate::storage::{Batch, Kv, StorageError, WriteFault};
 
 pub use accounts::{Account, Role, TokenKind};
+pub use actor::Actor;
 pub use audit::{AuditAction, AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use feedback::{Feedback, Said};
 pub use follower_counts::{ReceivedCount, SentCount};

@@ -19,6 +19,7 @@ use attacker::{
 use ed25519_dalek::SigningKey;
 use serde_bytes::ByteBuf;
 use skillmesh_config::FederationMode;
+use skillmesh_node::store::Actor;
 use skillmesh_protocol::{Kind, OrgKey};
 
 fn metrics(org: &Org) -> String {
@@ -440,7 +441,10 @@ async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
     let addr_a = p2p_addr(&a).await;
     let b = start_org("B", std::slice::from_ref(&addr_a), FederationMode::Open).await;
     let org_b = b.node.service.org();
-    a.node.accept_join(org_b, "admin").await.expect("allow B");
+    a.node
+        .accept_join(org_b, &Actor::person("admin"))
+        .await
+        .expect("allow B");
     wait_for("B is connected to A", || connected_to(&a, org_b)).await;
 
     // One key dials ten times: at most four connections are let in.
@@ -539,7 +543,10 @@ async fn a_flood_of_rejections_is_a_few_audit_rows_and_the_admin_is_still_found(
     assert!(connected_to(&a, org_x).await, "not banned for the clock");
 
     // The admin blocks the sender.
-    a.node.block_org(org_x, "admin").await.expect("block");
+    a.node
+        .block_org(org_x, &Actor::person("admin"))
+        .await
+        .expect("block");
 
     let store = a.node.service.store();
     let rows = store

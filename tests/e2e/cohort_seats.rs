@@ -9,6 +9,7 @@ use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::accounts;
 use skillmesh_node::service::ServiceError;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role, Sharing};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::{CohortOffer, Delivery, OfferStatus, Slot};
@@ -63,17 +64,17 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     owner
         .node
         .service
-        .add_person(&person("olga"), "test")
+        .add_person(&person("olga"), &Actor::person("test"))
         .expect("olga");
     owner
         .node
         .service
-        .create_item("cohort", Some("olga"), cohort(), "test")
+        .create_item("cohort", Some("olga"), cohort(), &Actor::person("test"))
         .expect("cohort");
     owner
         .node
         .service
-        .publish_item("cohort", "test")
+        .publish_item("cohort", &Actor::person("test"))
         .expect("publish");
 
     let mut applicants = Vec::new();
@@ -82,7 +83,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         for n in 0..APPLICANTS {
             org.node
                 .service
-                .add_person(&person(&format!("p{n}")), "test")
+                .add_person(&person(&format!("p{n}")), &Actor::person("test"))
                 .expect("person");
         }
         wait_for("the cohort reaches the applicant's node", || async {
@@ -128,7 +129,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         answers.push(tokio::task::spawn_blocking(move || {
             (
                 from,
-                service.answer_request(from, &id, true, "Welcome", "olga"),
+                service.answer_request(from, &id, true, "Welcome", &Actor::person("olga")),
             )
         }));
     }
@@ -246,7 +247,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         &member,
         Role::Member,
         hash,
-        "test",
+        &Actor::person("test"),
     )
     .expect("account");
     let web = WebState::new(org.node.service.clone(), org.node.network.clone());

@@ -8,6 +8,7 @@ use crate::common::nodes::*;
 use ed25519_dalek::SigningKey;
 use skillmesh_config::FederationMode;
 use skillmesh_node::runtime;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{AuditFilter, OrgListing};
 use skillmesh_protocol::{Body, OrgKey};
 
@@ -35,10 +36,11 @@ async fn publish_update_and_retract_reach_every_node() {
         "mentor-k8s",
         Some("tomas"),
         mentoring("Kubernetes in production"),
-        "test",
+        &Actor::person("test"),
     )
     .expect("create");
-    svc.publish_item("mentor-k8s", "test").expect("publish");
+    svc.publish_item("mentor-k8s", &Actor::person("test"))
+        .expect("publish");
     for org in [&b, &c] {
         wait_for("the record on every node", || async {
             held_seq(org, &org_a, "mentor-k8s") == Some((1, false))
@@ -49,7 +51,8 @@ async fn publish_update_and_retract_reach_every_node() {
     let mut item = svc.store().item("mentor-k8s").expect("get").expect("item");
     item.body = mentoring("Kubernetes in production, second edition");
     svc.store().update_item(&item).expect("edit");
-    svc.publish_item("mentor-k8s", "test").expect("republish");
+    svc.publish_item("mentor-k8s", &Actor::person("test"))
+        .expect("republish");
     for org in [&b, &c] {
         wait_for("the update on every node", || async {
             held_seq(org, &org_a, "mentor-k8s") == Some((2, false))
@@ -68,7 +71,8 @@ async fn publish_update_and_retract_reach_every_node() {
         }
     }
 
-    svc.unpublish_item("mentor-k8s", "test").expect("unpublish");
+    svc.unpublish_item("mentor-k8s", &Actor::person("test"))
+        .expect("unpublish");
     for org in [&b, &c] {
         wait_for("the retraction on every node", || async {
             held_seq(org, &org_a, "mentor-k8s") == Some((3, true))
@@ -96,12 +100,24 @@ async fn a_node_that_was_down_catches_up_including_retractions() {
     let (a, b, c) = network_of_three(FederationMode::Open).await;
     let org_a = a.node.service.org();
     let svc = &a.node.service;
-    svc.create_item("keep", Some("tomas"), mentoring("Stays"), "test")
-        .expect("create");
-    svc.create_item("gone", Some("tomas"), mentoring("Goes"), "test")
-        .expect("create");
-    svc.publish_item("keep", "test").expect("publish");
-    svc.publish_item("gone", "test").expect("publish");
+    svc.create_item(
+        "keep",
+        Some("tomas"),
+        mentoring("Stays"),
+        &Actor::person("test"),
+    )
+    .expect("create");
+    svc.create_item(
+        "gone",
+        Some("tomas"),
+        mentoring("Goes"),
+        &Actor::person("test"),
+    )
+    .expect("create");
+    svc.publish_item("keep", &Actor::person("test"))
+        .expect("publish");
+    svc.publish_item("gone", &Actor::person("test"))
+        .expect("publish");
     wait_for("C has both", || async {
         held_seq(&c, &org_a, "keep").is_some() && held_seq(&c, &org_a, "gone").is_some()
     })
@@ -118,12 +134,15 @@ async fn a_node_that_was_down_catches_up_including_retractions() {
         "new",
         Some("tomas"),
         mentoring("New while C was away"),
-        "test",
+        &Actor::person("test"),
     )
     .expect("create");
-    svc.publish_item("new", "test").expect("publish");
-    svc.publish_item("keep", "test").expect("update");
-    svc.unpublish_item("gone", "test").expect("retract");
+    svc.publish_item("new", &Actor::person("test"))
+        .expect("publish");
+    svc.publish_item("keep", &Actor::person("test"))
+        .expect("update");
+    svc.unpublish_item("gone", &Actor::person("test"))
+        .expect("retract");
     wait_for("B has the changes", || async {
         held_seq(&b, &org_a, "gone") == Some((2, true))
     })
@@ -241,17 +260,21 @@ async fn a_blocked_organisation_is_purged_disconnected_and_kept_out() {
         "before",
         Some("tomas"),
         mentoring("Before the block"),
-        "test",
+        &Actor::person("test"),
     )
     .expect("create");
-    svc.publish_item("before", "test").expect("publish");
+    svc.publish_item("before", &Actor::person("test"))
+        .expect("publish");
     wait_for("B has it", || async {
         held_seq(&b, &org_a, "before").is_some()
     })
     .await;
 
     assert_eq!(
-        b.node.block_org(org_a, "admin").await.expect("block"),
+        b.node
+            .block_org(org_a, &Actor::person("admin"))
+            .await
+            .expect("block"),
         2,
         "its organisation card and its record"
     );
@@ -267,9 +290,15 @@ async fn a_blocked_organisation_is_purged_disconnected_and_kept_out() {
     })
     .await;
 
-    svc.create_item("after", Some("tomas"), mentoring("After the block"), "test")
-        .expect("create");
-    svc.publish_item("after", "test").expect("publish");
+    svc.create_item(
+        "after",
+        Some("tomas"),
+        mentoring("After the block"),
+        &Actor::person("test"),
+    )
+    .expect("create");
+    svc.publish_item("after", &Actor::person("test"))
+        .expect("publish");
     wait_for("C has the new record", || async {
         held_seq(&c, &org_a, "after").is_some()
     })
@@ -291,14 +320,17 @@ async fn in_allowlist_mode_only_listed_organisations_are_accepted() {
     // C accepts A only.
     c.node
         .service
-        .set_org_listing(&org_a, Some(OrgListing::Allowed), "admin")
+        .set_org_listing(&org_a, Some(OrgListing::Allowed), &Actor::person("admin"))
         .expect("allow");
     for (org, id) in [(&a, "from-a"), (&b, "from-b")] {
         org.node
             .service
-            .create_item(id, Some("tomas"), mentoring(id), "test")
+            .create_item(id, Some("tomas"), mentoring(id), &Actor::person("test"))
             .expect("create");
-        org.node.service.publish_item(id, "test").expect("publish");
+        org.node
+            .service
+            .publish_item(id, &Actor::person("test"))
+            .expect("publish");
     }
     wait_for("C has A's record", || async {
         held_seq(&c, &org_a, "from-a").is_some()
@@ -338,9 +370,17 @@ async fn nodes_federate_over_quic() {
     let org_a = a.node.service.org();
     a.node
         .service
-        .create_item("q", Some("tomas"), mentoring("Over QUIC"), "test")
+        .create_item(
+            "q",
+            Some("tomas"),
+            mentoring("Over QUIC"),
+            &Actor::person("test"),
+        )
         .expect("create");
-    a.node.service.publish_item("q", "test").expect("publish");
+    a.node
+        .service
+        .publish_item("q", &Actor::person("test"))
+        .expect("publish");
     wait_for("B has it over QUIC", || async {
         held_seq(&b, &org_a, "q").is_some()
     })
@@ -379,9 +419,17 @@ async fn a_private_network_admits_only_nodes_holding_its_key() {
     let org_a = a.node.service.org();
     a.node
         .service
-        .create_item("p", Some("tomas"), mentoring("Members only"), "test")
+        .create_item(
+            "p",
+            Some("tomas"),
+            mentoring("Members only"),
+            &Actor::person("test"),
+        )
         .expect("create");
-    a.node.service.publish_item("p", "test").expect("publish");
+    a.node
+        .service
+        .publish_item("p", &Actor::person("test"))
+        .expect("publish");
     wait_for("B (same key) has it", || async {
         held_seq(&b, &org_a, "p").is_some()
     })
@@ -421,20 +469,31 @@ async fn unblocking_lets_sync_bring_an_organisations_records_back() {
     let org_a = a.node.service.org();
     a.node
         .service
-        .create_item("back", Some("tomas"), mentoring("Comes back"), "test")
+        .create_item(
+            "back",
+            Some("tomas"),
+            mentoring("Comes back"),
+            &Actor::person("test"),
+        )
         .expect("create");
     a.node
         .service
-        .publish_item("back", "test")
+        .publish_item("back", &Actor::person("test"))
         .expect("publish");
     wait_for("B has it", || async {
         held_seq(&b, &org_a, "back").is_some()
     })
     .await;
-    b.node.block_org(org_a, "admin").await.expect("block");
+    b.node
+        .block_org(org_a, &Actor::person("admin"))
+        .await
+        .expect("block");
     assert!(held_seq(&b, &org_a, "back").is_none());
 
-    b.node.unblock_org(org_a, "admin").await.expect("unblock");
+    b.node
+        .unblock_org(org_a, &Actor::person("admin"))
+        .await
+        .expect("unblock");
     wait_for("sync brings A's records back to B", || async {
         held_seq(&b, &org_a, "back").is_some()
     })
@@ -465,12 +524,17 @@ async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted(
     newcomer
         .node
         .service
-        .create_item("hello", Some("tomas"), mentoring("Hello"), "test")
+        .create_item(
+            "hello",
+            Some("tomas"),
+            mentoring("Hello"),
+            &Actor::person("test"),
+        )
         .expect("create");
     newcomer
         .node
         .service
-        .publish_item("hello", "test")
+        .publish_item("hello", &Actor::person("test"))
         .expect("publish");
 
     wait_for("the newcomer in the join queue with its card", || async {
@@ -490,7 +554,10 @@ async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted(
         "nothing let in before the admin decides"
     );
 
-    gate.node.accept_join(org_n, "admin").await.expect("accept");
+    gate.node
+        .accept_join(org_n, &Actor::person("admin"))
+        .await
+        .expect("accept");
     wait_for("its records arrive once accepted", || async {
         held_seq(&gate, &org_n, "hello").is_some()
     })
@@ -519,9 +586,12 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
         let id = format!("offer-{i}");
         a.node
             .service
-            .create_item(&id, Some("tomas"), mentoring(&id), "test")
+            .create_item(&id, Some("tomas"), mentoring(&id), &Actor::person("test"))
             .expect("create");
-        a.node.service.publish_item(&id, "test").expect("publish");
+        a.node
+            .service
+            .publish_item(&id, &Actor::person("test"))
+            .expect("publish");
     }
     wait_for("B refuses what is over the quota", || async {
         !b.node
@@ -643,7 +713,7 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
     // once and cannot be requested.
     gate.node
         .service
-        .set_org_listing(&org_a, None, "admin")
+        .set_org_listing(&org_a, None, &Actor::person("admin"))
         .expect("unlist");
     assert!(found_ids(&gate, &org_a).is_empty());
     assert_eq!(found_ids(&gate, &org_b), vec!["mentor-b".to_string()]);
@@ -669,7 +739,7 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
     // admitted (store and audit); anything new from A stays out.
     a.node
         .service
-        .unpublish_item("mentor-a", "test")
+        .unpublish_item("mentor-a", &Actor::person("test"))
         .expect("unpublish");
     wait_for("the withdrawal honoured at the gate", || async {
         held_seq(&gate, &org_a, "mentor-a") == Some((2, true))
@@ -682,11 +752,16 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
     );
     a.node
         .service
-        .create_item("mentor-new", Some("tomas"), mentoring("New"), "test")
+        .create_item(
+            "mentor-new",
+            Some("tomas"),
+            mentoring("New"),
+            &Actor::person("test"),
+        )
         .expect("create");
     a.node
         .service
-        .publish_item("mentor-new", "test")
+        .publish_item("mentor-new", &Actor::person("test"))
         .expect("publish");
     wait_for("the new record refused", || async {
         audited(&gate, "record_refused", &org_a)
@@ -706,9 +781,14 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
     );
 
     // Allowed again: what is held comes back, and sync brings the rest.
-    skillmesh_node::admin::allow_org(&gate.node.service, &gate.node.network, org_a, "admin")
-        .await
-        .expect("allow");
+    skillmesh_node::admin::allow_org(
+        &gate.node.service,
+        &gate.node.network,
+        org_a,
+        &Actor::person("admin"),
+    )
+    .await
+    .expect("allow");
     assert_eq!(found_ids(&gate, &org_a), vec!["mentor-a2".to_string()]);
     wait_for("sync brings A's new record", || async {
         held_seq(&gate, &org_a, "mentor-new").is_some()
@@ -743,7 +823,7 @@ async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() 
     // A withdraws one: it no longer takes room, so another fits.
     a.node
         .service
-        .unpublish_item("offer-0", "test")
+        .unpublish_item("offer-0", &Actor::person("test"))
         .expect("unpublish");
     wait_for("the withdrawal at B", || async {
         held_seq(&b, &org_a, "offer-0") == Some((2, true))
@@ -759,11 +839,16 @@ async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() 
     // is told.
     a.node
         .service
-        .create_item("offer-3", Some("tomas"), mentoring("offer-3"), "test")
+        .create_item(
+            "offer-3",
+            Some("tomas"),
+            mentoring("offer-3"),
+            &Actor::person("test"),
+        )
         .expect("create");
     a.node
         .service
-        .publish_item("offer-3", "test")
+        .publish_item("offer-3", &Actor::person("test"))
         .expect("publish");
     wait_for("A learns of the refusal", || async {
         !a.node
@@ -812,11 +897,16 @@ async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() 
     // A second refusal within the hour sends no second notice.
     a.node
         .service
-        .create_item("offer-4", Some("tomas"), mentoring("offer-4"), "test")
+        .create_item(
+            "offer-4",
+            Some("tomas"),
+            mentoring("offer-4"),
+            &Actor::person("test"),
+        )
         .expect("create");
     a.node
         .service
-        .publish_item("offer-4", "test")
+        .publish_item("offer-4", &Actor::person("test"))
         .expect("publish");
     // (Refusals from one sender for one reason within a minute share one
     // audit row, so the second is seen in the refusal counter.)

@@ -10,6 +10,7 @@ use skillmesh_node::accounts;
 use skillmesh_node::clock;
 use skillmesh_node::requests::{Delivery, Refusal};
 use skillmesh_node::service::ServiceError;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Role};
 use skillmesh_node::web_api::WebState;
 use skillmesh_protocol::kinds::{Event, EventSession, Request};
@@ -59,7 +60,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     member_org
         .node
         .service
-        .add_person(&ines, "test")
+        .add_person(&ines, &Actor::person("test"))
         .expect("ines");
     let service = &member_org.node.service;
     // Only sessions the event has, and not one that is over.
@@ -95,7 +96,10 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     // The host's own people sign up on their own node, at once, and it
     // stays inside the organisation.
     let olga = Person::new("olga", "Olga", "olga@contoso.example", 0);
-    host.node.service.add_person(&olga, "test").expect("olga");
+    host.node
+        .service
+        .add_person(&olga, &Actor::person("test"))
+        .expect("olga");
     let own = host
         .node
         .service
@@ -127,7 +131,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
         "ines",
         Role::Member,
         hash,
-        "test",
+        &Actor::person("test"),
     )
     .expect("account");
     let web = WebState::new(service.clone(), member_org.node.network.clone());
@@ -252,7 +256,7 @@ async fn invited_organisations_add_and_withdraw_their_own_sessions_and_no_one_el
             .service
             .add_person(
                 &Person::new("admin", "Admin", "admin@example.org", 0),
-                "test",
+                &Actor::person("test"),
             )
             .expect("person");
     }

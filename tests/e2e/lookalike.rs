@@ -14,6 +14,7 @@ use crate::common::nodes::*;
 use attacker::{Attacker, DirectReply, identity_of, in_sync, signed};
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::Role;
 use skillmesh_protocol::kinds::{OrgCard, Request};
 use skillmesh_protocol::{Body, OrgKey};
@@ -37,7 +38,10 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
     // The real Northwind, a partner of Contoso.
     let b = start_org("Northwind", &[addr_a.to_string()], FederationMode::Open).await;
     let org_b = b.node.service.org();
-    a.node.accept_join(org_b, "admin").await.expect("allow");
+    a.node
+        .accept_join(org_b, &Actor::person("admin"))
+        .await
+        .expect("allow");
     wait_for("Contoso knows Northwind's card", || async {
         a.node.service.known_org_name(&org_b).as_deref() == Some("Northwind")
     })

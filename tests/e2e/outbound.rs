@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{ItemState, Person, Sharing};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::Expertise;
@@ -45,7 +46,7 @@ async fn the_admin_policy_decides_which_fields_leave_and_a_change_republishes() 
     };
     a.node
         .service
-        .add_person(&tomas(everything), "test")
+        .add_person(&tomas(everything), &Actor::person("test"))
         .expect("add");
     wait_for("B has the listing", || async {
         listing_at(&b, &a).is_some()
@@ -62,7 +63,7 @@ async fn the_admin_policy_decides_which_fields_leave_and_a_change_republishes() 
     policy.fields.time_zone = false;
     a.node
         .service
-        .set_outbound_policy(&policy, "admin")
+        .set_outbound_policy(&policy, &Actor::person("admin"))
         .expect("policy");
     wait_for("the re-published listing reaches B", || async {
         listing_at(&b, &a).is_some_and(|(s, _)| s > seq)
@@ -80,11 +81,18 @@ async fn with_approval_required_nothing_new_leaves_until_an_admin_approves() {
     let b = start_org("B", &[addr], FederationMode::Open).await;
     let org_a = a.node.service.org();
     let svc = &a.node.service;
-    svc.add_person(&tomas(Sharing::listing()), "tomas")
+    svc.add_person(&tomas(Sharing::listing()), &Actor::person("tomas"))
         .expect("add");
-    svc.create_item("mentor", Some("tomas"), mentoring("Kubernetes"), "tomas")
-        .expect("create");
-    let item = svc.publish_item("mentor", "tomas").expect("publish");
+    svc.create_item(
+        "mentor",
+        Some("tomas"),
+        mentoring("Kubernetes"),
+        &Actor::person("tomas"),
+    )
+    .expect("create");
+    let item = svc
+        .publish_item("mentor", &Actor::person("tomas"))
+        .expect("publish");
     assert_eq!(item.state, ItemState::PendingApproval);
 
     let (people, items) = svc.pending_approvals().expect("queue");
@@ -99,9 +107,10 @@ async fn with_approval_required_nothing_new_leaves_until_an_admin_approves() {
         "nothing signed yet"
     );
 
-    svc.approve_listing("tomas", "admin")
+    svc.approve_listing("tomas", &Actor::person("admin"))
         .expect("approve listing");
-    svc.approve_item("mentor", "admin").expect("approve item");
+    svc.approve_item("mentor", &Actor::person("admin"))
+        .expect("approve item");
     wait_for("both reach B once approved", || async {
         listing_at(&b, &a).is_some() && held_seq(&b, &org_a, "mentor").is_some()
     })

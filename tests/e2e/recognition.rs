@@ -11,6 +11,7 @@ use skillmesh_node::clock;
 use skillmesh_node::requests::Refusal;
 use skillmesh_node::search::SearchQuery;
 use skillmesh_node::service::{ServiceError, listing_id};
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{OutboundPolicy, OutboxStatus, Person, Sharing};
 use skillmesh_protocol::kinds::{
     Audience, Delivery, Kudos, OfferStatus, RecognitionSummary, SessionFormat, TalkWanted,
@@ -28,7 +29,7 @@ async fn contoso_and_northwind() -> (Org, Org) {
     contoso
         .node
         .service
-        .set_outbound_policy(&policy, "test")
+        .set_outbound_policy(&policy, &Actor::person("test"))
         .expect("policy");
     let tomas = Person {
         sharing: Sharing {
@@ -41,7 +42,7 @@ async fn contoso_and_northwind() -> (Org, Org) {
     contoso
         .node
         .service
-        .add_person(&tomas, "test")
+        .add_person(&tomas, &Actor::person("test"))
         .expect("tomas");
     for (id, name) in [("priya", "Priya Raman"), ("aisha", "Aisha Bello")] {
         northwind
@@ -49,7 +50,7 @@ async fn contoso_and_northwind() -> (Org, Org) {
             .service
             .add_person(
                 &Person::new(id, name, &format!("{id}@northwind.example"), 0),
-                "test",
+                &Actor::person("test"),
             )
             .expect("person");
     }
@@ -132,7 +133,13 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
     northwind
         .node
         .service
-        .answer_request(c_key, &offer.id, true, "Yes please!", "priya")
+        .answer_request(
+            c_key,
+            &offer.id,
+            true,
+            "Yes please!",
+            &Actor::person("priya"),
+        )
         .expect("accept");
     wait_for("accepted at Contoso", || async {
         outbox_status(&contoso, &offer.id) == Some(OutboxStatus::Accepted)
@@ -230,7 +237,7 @@ async fn kudos_reach_the_person_thanked_once_and_only_for_what_they_accepted() {
     contoso
         .node
         .service
-        .answer_request(n_key, &asked.id, true, "Happy to", "tomas")
+        .answer_request(n_key, &asked.id, true, "Happy to", &Actor::person("tomas"))
         .expect("accept");
     wait_for("accepted at Northwind", || async {
         outbox_status(&northwind, &asked.id) == Some(OutboxStatus::Accepted)

@@ -13,6 +13,7 @@ use crate::common::nodes::*;
 use attacker::{Attacker, DirectReply, identity_of, in_sync, signed_request};
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
 use skillmesh_protocol::OrgKey;
 
@@ -103,7 +104,7 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
     let org_a = a.node.service.org();
     a.node
         .service
-        .add_person(&person("tomas", "Tomás Ferreira"), "test")
+        .add_person(&person("tomas", "Tomás Ferreira"), &Actor::person("test"))
         .expect("tomas");
     publish_to(&a, "talk", Some("tomas"), talk_offer("tomas"), &[]).await;
 
@@ -112,9 +113,12 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
     let org_b = b.node.service.org();
     b.node
         .service
-        .add_person(&person("aisha", "Aisha Bello"), "test")
+        .add_person(&person("aisha", "Aisha Bello"), &Actor::person("test"))
         .expect("aisha");
-    a.node.accept_join(org_b, "admin").await.expect("allow B");
+    a.node
+        .accept_join(org_b, &Actor::person("admin"))
+        .await
+        .expect("allow B");
     assert!(!a.node.service.is_new_org(&org_b).expect("new?"));
     wait_for("B holds A's talk", || async {
         held_seq(&b, &org_a, "talk").is_some()

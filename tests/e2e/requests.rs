@@ -7,6 +7,7 @@ use crate::common::nodes::*;
 use skillmesh_config::FederationMode;
 use skillmesh_node::runtime;
 use skillmesh_node::service::ServiceError;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{OutboxStatus, Person, Sharing};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::OfferStatus;
@@ -46,7 +47,7 @@ async fn two_orgs_with(
                 "tomas@b.example",
                 Sharing::listing(),
             ),
-            "test",
+            &Actor::person("test"),
         )
         .expect("tomas");
     a.node
@@ -58,16 +59,16 @@ async fn two_orgs_with(
                 "aisha@a.example",
                 Sharing::listing(),
             ),
-            "test",
+            &Actor::person("test"),
         )
         .expect("aisha");
     b.node
         .service
-        .create_item(offer_id, Some("tomas"), offer, "test")
+        .create_item(offer_id, Some("tomas"), offer, &Actor::person("test"))
         .expect("offer");
     b.node
         .service
-        .publish_item(offer_id, "test")
+        .publish_item(offer_id, &Actor::person("test"))
         .expect("publish");
     let org_b = b.node.service.org();
     wait_for("A holds B's offer", || async {
@@ -116,7 +117,13 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
 
     b.node
         .service
-        .answer_request(org_a, &sent.id, true, "Happy to help", "tomas")
+        .answer_request(
+            org_a,
+            &sent.id,
+            true,
+            "Happy to help",
+            &Actor::person("tomas"),
+        )
         .expect("accept");
     wait_for("accepted at A", || async {
         outbox_status(&a, &sent.id) == Some(OutboxStatus::Accepted)
@@ -153,7 +160,13 @@ async fn a_declined_request_carries_no_contact_details() {
     .await;
     b.node
         .service
-        .answer_request(org_a, &sent.id, false, "Full this quarter", "tomas")
+        .answer_request(
+            org_a,
+            &sent.id,
+            false,
+            "Full this quarter",
+            &Actor::person("tomas"),
+        )
         .expect("decline");
     wait_for("declined at A", || async {
         outbox_status(&a, &sent.id) == Some(OutboxStatus::Declined)
@@ -265,7 +278,7 @@ async fn a_request_sent_while_the_offering_node_was_down_arrives_when_it_returns
     .await;
     b.node
         .service
-        .answer_request(org_a, &sent.id, true, "Yes", "tomas")
+        .answer_request(org_a, &sent.id, true, "Yes", &Actor::person("tomas"))
         .expect("accept");
     wait_for("the answer reaches A", || async {
         outbox_status(&a, &sent.id) == Some(OutboxStatus::Accepted)
@@ -294,7 +307,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     for id in &ids {
         b.node
             .service
-            .answer_request(org_a, id, true, "Yes", "tomas")
+            .answer_request(org_a, id, true, "Yes", &Actor::person("tomas"))
             .expect("accept");
     }
     let third = a
@@ -316,7 +329,10 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     assert!(entry.detail.contains("no places left"), "{}", entry.detail);
 
     // Once B blocks A, a request signed by A is refused even if delivered.
-    b.node.block_org(org_a, "admin").await.expect("block");
+    b.node
+        .block_org(org_a, &Actor::person("admin"))
+        .await
+        .expect("block");
     let envelope = hex::decode(&entry.envelope).expect("hex");
     let refused = b
         .node
@@ -348,7 +364,10 @@ fn metric(org: &Org, name: &str, labels: &str) -> f64 {
 async fn a_blocked_organisations_request_gets_a_signed_refusal_and_its_redials_back_off() {
     let (a, b) = two_orgs().await;
     let (org_a, org_b) = (a.node.service.org(), b.node.service.org());
-    b.node.block_org(org_a, "admin").await.expect("block");
+    b.node
+        .block_org(org_a, &Actor::person("admin"))
+        .await
+        .expect("block");
     // A asks after it was blocked: B lets A's node in for a moment, and
     // answers with a signed decline, so A's request does not wait for ever.
     let sent = a
@@ -428,7 +447,7 @@ async fn an_opted_out_field_never_reaches_another_node() {
     }];
     b.node
         .service
-        .add_person(&only_topics, "test")
+        .add_person(&only_topics, &Actor::person("test"))
         .expect("ines");
     wait_for("A holds Inês's listing", || async {
         held_seq(&a, &org_b, "listing-ines").is_some()
@@ -596,7 +615,7 @@ async fn a_slow_partner_does_not_hold_up_deliveries_to_the_others() {
     let envelope = skillmesh_protocol::seal(&record, &key).expect("seal");
     a.node
         .service
-        .ingest(envelope.as_bytes(), "test")
+        .ingest(envelope.as_bytes(), &Actor::person("test"))
         .expect("store")
         .expect("valid");
     a.node.network.dial(silent_addr).await.expect("dial");

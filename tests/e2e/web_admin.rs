@@ -11,6 +11,7 @@ use crate::common::web::{WAIT, add, reload_until, screenshot, sign_in, sign_out,
 use anyhow::Result;
 use skillmesh_config::FederationMode;
 use skillmesh_node::service::listing_id;
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::{Role, Sharing};
 use skillmesh_protocol::Body;
 
@@ -42,14 +43,14 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
         "hello",
         Some("amara"),
         mentoring("Leading your first team"),
-        "test",
+        &Actor::person("test"),
     )?;
-    svc.publish_item("hello", "test")?;
+    svc.publish_item("hello", &Actor::person("test"))?;
     let nw = &northwind.node.service;
     let mut tomas = nw.store().person("tomas")?.expect("tomas");
     tomas.time_zone = Some("Europe/Lisbon".into());
     tomas.sharing = Sharing::listing();
-    nw.update_person(&tomas, "test")?;
+    nw.update_person(&tomas, &Actor::person("test"))?;
     let tomas_tz = || {
         contoso
             .node

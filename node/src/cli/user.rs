@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use skillmesh_config::Config;
 use skillmesh_node::accounts;
 use skillmesh_node::datadir::{DataDirLock, STORE_DIR};
-use skillmesh_node::store::{Role, Store};
+use skillmesh_node::store::{Actor, Role, Store};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -63,7 +63,7 @@ fn add(args: AddArgs) -> anyhow::Result<()> {
     } else {
         Role::Member
     };
-    let account = accounts::add_user(&store, &args.email, &name, role, &password, "cli")?;
+    let account = accounts::add_user(&store, &args.email, &name, role, &password, &Actor::Cli)?;
     println!(
         "Added {} as {}",
         account.username,

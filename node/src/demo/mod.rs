@@ -17,6 +17,7 @@ use crate::datadir::{CONFIG_FILE, KEY_FILE};
 use crate::identity::OrgIdentity;
 use crate::runtime::{self, RunningNode};
 use crate::service::{Service, ServiceError};
+use crate::store::Actor;
 use crate::store::{OutboundPolicy, Person, Role, Sharing};
 use sample_data::ADMIN_INDEX;
 
@@ -197,12 +198,12 @@ fn seed(
             website: Some(format!("https://{}", sample.domain)),
             languages: vec!["en".into()],
         },
-        "demo",
+        &Actor::Demo,
     )?;
     // Every demo organisation publishes the recognition its people share.
     let mut policy = OutboundPolicy::default();
     policy.fields.recognition = true;
-    service.set_outbound_policy(&policy, "demo")?;
+    service.set_outbound_policy(&policy, &Actor::Demo)?;
     for p in sample.people {
         let person = Person {
             id: p.id.into(),
@@ -237,7 +238,7 @@ fn seed(
             created_at: now,
             updated_at: now,
         };
-        service.add_person(&person, "demo")?;
+        service.add_person(&person, &Actor::Demo)?;
     }
     for (n, p) in sample.people.iter().enumerate() {
         let role = if n == ADMIN_INDEX {
@@ -251,15 +252,15 @@ fn seed(
             p.id,
             role,
             password_hash.to_string(),
-            "demo",
+            &Actor::Demo,
         )?;
     }
     for (id, owner, body) in sample_data::items(sample, now, partners) {
-        service.create_item(&id, owner, body, "demo")?;
-        service.publish_item(&id, "demo")?;
+        service.create_item(&id, owner, body, &Actor::Demo)?;
+        service.publish_item(&id, &Actor::Demo)?;
     }
     for (id, owner, body) in sample_data::kept_inside(sample) {
-        service.create_item(&id, owner, body, "demo")?;
+        service.create_item(&id, owner, body, &Actor::Demo)?;
     }
     Ok(())
 }

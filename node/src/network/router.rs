@@ -35,6 +35,7 @@ use super::wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
 use super::{Command, direct, sync};
 use crate::metrics::{Metrics, Via};
 use crate::service::{Ingested, Service};
+use crate::store::Actor;
 
 /// Queue sizes. Gossip is the bulk; a direct message or a sync request
 /// each holds a peer's stream open, so fewer of those may wait.
@@ -258,7 +259,7 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
     let reply = match item {
         Work::Gossip { id, source, data } => {
             let ingested = service
-                .ingest_many_via(&[&data], &format!("peer:{source}"), Via::Gossip)
+                .ingest_many_via(&[&data], &Actor::Peer(source.to_string()), Via::Gossip)
                 .map(|mut outcomes| outcomes.pop());
             let verdict = match ingested {
                 // Forwarded only if the next node will accept it too.

@@ -18,6 +18,7 @@ use super::{NetworkError, NetworkHandle, identity, reconcile};
 use crate::metrics::Via;
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
+use crate::store::Actor;
 use crate::store::{Store, StoreError};
 
 /// SHA-256 over the sorted `(id, seq)` pairs of `org`: for each pair, the
@@ -323,7 +324,7 @@ impl<'a> Fetcher<'a> {
             self.fetched += envelopes.len();
             self.wait().await?;
             let svc = self.service.clone();
-            let from = format!("sync:{}", self.peer);
+            let from = Actor::Sync(self.peer.to_string());
             let asked: std::collections::HashSet<String> = chunk.iter().cloned().collect();
             self.in_flight = Some(tokio::task::spawn_blocking(move || {
                 ingest_page(&svc, &from, org, &asked, &envelopes)
@@ -361,7 +362,7 @@ impl<'a> Fetcher<'a> {
 /// [`DELIVERY_CHECK_FROM`] ids asked, at least half must arrive.
 fn ingest_page(
     service: &Service,
-    from: &str,
+    from: &Actor,
     org: OrgKey,
     asked: &std::collections::HashSet<String>,
     envelopes: &[ByteBuf],

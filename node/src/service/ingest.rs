@@ -10,7 +10,7 @@ use super::*;
 
 impl Service {
     /// Takes an envelope from another organisation. See [`Service::ingest_many`].
-    pub fn ingest(&self, bytes: &[u8], from: &str) -> Result<Result<Ingested, Rejection>> {
+    pub fn ingest(&self, bytes: &[u8], from: &Actor) -> Result<Result<Ingested, Rejection>> {
         let mut out = self.ingest_many(&[bytes], from)?;
         out.pop()
             .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
@@ -18,11 +18,11 @@ impl Service {
 
     /// Takes envelopes from another organisation. See
     /// [`Service::ingest_many_via`]; the way they came is read from `from`
-    /// ([`Via::of_actor`]: `sync:<peer>` for sync, else gossip).
+    /// ([`Via::of_actor`]: [`Actor::Sync`] for sync, else gossip).
     pub fn ingest_many(
         &self,
         envelopes: &[&[u8]],
-        from: &str,
+        from: &Actor,
     ) -> Result<Vec<Result<Ingested, Rejection>>> {
         self.ingest_many_via(envelopes, from, Via::of_actor(from))
     }
@@ -36,7 +36,7 @@ impl Service {
     pub fn ingest_many_via(
         &self,
         envelopes: &[&[u8]],
-        from: &str,
+        from: &Actor,
         via: Via,
     ) -> Result<Vec<Result<Ingested, Rejection>>> {
         let results = self.ingest_batch(envelopes, from)?;
@@ -56,7 +56,7 @@ impl Service {
     fn ingest_batch(
         &self,
         envelopes: &[&[u8]],
-        from: &str,
+        from: &Actor,
     ) -> Result<Vec<Result<Ingested, Rejection>>> {
         let now = clock::now();
         let mut batch = Admitting::new(from, now, envelopes.len());
@@ -105,14 +105,14 @@ impl Service {
 /// One ingest's state while its envelopes are admitted: what each came to
 /// so far, what goes into the store, and the audit lines to write with it.
 struct Admitting<'a> {
-    from: &'a str,
+    from: &'a Actor,
     now: i64,
     /// How many envelopes the batch holds (a quota within that many of
     /// its end is checked record by record).
     len: usize,
     /// The organisation of the peer that sent these, when `from` names
-    /// one (`peer:<id>` or `sync:<id>`): the one a rejection is filed
-    /// under.
+    /// one ([`Actor::Peer`] or [`Actor::Sync`]): the one a rejection is
+    /// filed under.
     sender: Option<OrgKey>,
     results: Vec<Option<Result<Ingested, Rejection>>>,
     /// (position in the batch, record, envelope) of what goes to the store.
@@ -133,7 +133,7 @@ struct Admitting<'a> {
 }
 
 impl<'a> Admitting<'a> {
-    fn new(from: &'a str, now: i64, len: usize) -> Self {
+    fn new(from: &'a Actor, now: i64, len: usize) -> Self {
         Admitting {
             from,
             now,

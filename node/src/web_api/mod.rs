@@ -45,7 +45,7 @@ use crate::requests::kudos_welcome;
 use crate::search_view;
 use crate::service::{Service, ServiceError, listing_id};
 use crate::store::{
-    self, Account, AuditAction, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState,
+    self, Account, Actor, AuditAction, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState,
     OutboxEntry, OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
 

@@ -69,7 +69,7 @@ impl AccountsApi for WebState {
                     .set_token(TokenKind::Api, &username, &sha256_hex(&token))
                     .map_err(store_error)?;
                 svc.audit(
-                    &username,
+                    &Actor::person(&username),
                     AuditAction::ApiTokenCreated,
                     None,
                     None,
@@ -89,7 +89,7 @@ impl AccountsApi for WebState {
                     .set_token(TokenKind::Calendar, &username, &sha256_hex(&token))
                     .map_err(store_error)?;
                 svc.audit(
-                    &username,
+                    &Actor::person(&username),
                     AuditAction::CalendarTokenCreated,
                     None,
                     None,
@@ -546,7 +546,7 @@ impl ImpactApi for WebState {
         actor: &User,
         query: &ImpactQuery,
     ) -> ApiResult<PublishedImpact> {
-        let (query, actor) = (query.clone(), actor.username.clone());
+        let (query, actor) = (query.clone(), Actor::person(&actor.username));
         self.service
             .blocking(move |svc| {
                 let summary = svc.publish_impact_summary(&query, &actor)?;
@@ -564,7 +564,7 @@ impl ImpactApi for WebState {
     }
 
     async fn withdraw_impact(&self, actor: &User) -> ApiResult<()> {
-        let actor = actor.username.clone();
+        let actor = Actor::person(&actor.username);
         self.service
             .blocking(move |svc| {
                 if svc.withdraw_impact_summary(&actor)? {
@@ -591,7 +591,7 @@ impl SteeringApi for WebState {
         mode: FederationMode,
     ) -> ApiResult<ModeChanged> {
         let connected = self.connected_orgs().await;
-        let actor = actor.username.clone();
+        let actor = Actor::person(&actor.username);
         let kept = self
             .service
             .blocking(move |svc| svc.set_federation_mode(mode_from_web(mode), &actor, &connected))
@@ -610,7 +610,11 @@ impl SteeringApi for WebState {
                 "that is this organisation's own key".into(),
             ));
         }
-        let (svc, net, who) = (&self.service, &self.network, actor.username.as_str());
+        let (svc, net, who) = (
+            &self.service,
+            &self.network,
+            &Actor::person(&actor.username),
+        );
         match action {
             OrgAction::Allow => admin::allow_org(svc, net, *org, who).await?,
             OrgAction::Block => {
@@ -618,7 +622,7 @@ impl SteeringApi for WebState {
             }
             OrgAction::Clear => admin::unblock_org(svc, net, *org, who).await?,
             OrgAction::Refuse => {
-                let (org, who) = (*org, who.to_string());
+                let (org, who) = (*org, who.clone());
                 self.service
                     .blocking(move |svc| svc.refuse_join(&org, &who))
                     .await?;
@@ -634,7 +638,7 @@ impl SteeringApi for WebState {
     async fn approve(&self, actor: &User, id: &str) -> ApiResult<()> {
         let (actor, id) = (actor.clone(), id.to_string());
         self.service
-            .blocking(move |svc| Ok(svc.approve_pending(&id, &actor.username)?))
+            .blocking(move |svc| Ok(svc.approve_pending(&id, &Actor::person(&actor.username))?))
             .await
     }
 
@@ -649,7 +653,7 @@ impl SteeringApi for WebState {
     }
 
     async fn set_outbound_policy(&self, actor: &User, fields: SharedFields) -> ApiResult<()> {
-        let actor = actor.username.clone();
+        let actor = Actor::person(&actor.username);
         self.service
             .blocking(move |svc| {
                 let policy = store::OutboundPolicy {

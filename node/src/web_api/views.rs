@@ -634,7 +634,7 @@ impl Service {
             &new.display_name,
             role_from_web(new.role),
             &password,
-            &actor.username,
+            &Actor::person(&actor.username),
         )
         .map_err(account_error)?;
         Ok(AddedUser {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use skillmesh_config::{Config, FederationMode};
 use skillmesh_node::identity::OrgIdentity;
 use skillmesh_node::runtime::{self, RunningNode};
+use skillmesh_node::store::Actor;
 use skillmesh_node::store::OutboxStatus;
 use skillmesh_protocol::kinds::{
     Audience, Delivery, EventSession, MentoringOffer, OfferStatus, SessionFormat,
@@ -116,9 +117,12 @@ pub fn event_sessions(org: &Org, host: &OrgKey, id: &str) -> (u64, Vec<EventSess
 pub async fn publish_to(org: &Org, id: &str, owner: Option<&str>, body: Body, to: &[&Org]) {
     org.node
         .service
-        .create_item(id, owner, body, "test")
+        .create_item(id, owner, body, &Actor::person("test"))
         .expect("create");
-    org.node.service.publish_item(id, "test").expect("publish");
+    org.node
+        .service
+        .publish_item(id, &Actor::person("test"))
+        .expect("publish");
     let from = org.node.service.org();
     for other in to {
         wait_for("the record reaches the other node", || async {

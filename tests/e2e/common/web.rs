@@ -10,6 +10,7 @@ use skillmesh_node::store::Role;
 
 use super::browser::{Browser, screenshot_dir};
 use super::nodes::Org;
+use skillmesh_node::store::Actor;
 
 /// Every test account's password.
 pub const PASSWORD: &str = "correct horse battery";
@@ -27,7 +28,7 @@ pub fn add(org: &Org, email: &str, name: &str, role: Role) {
         name,
         role,
         PASSWORD,
-        "test",
+        &Actor::person("test"),
     )
     .expect("add user");
 }

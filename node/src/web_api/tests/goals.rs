@@ -98,7 +98,8 @@ async fn suggestions_are_ranked_here_from_private_goals_and_skip_whoever_cannot_
         .expect("get")
         .expect("ana");
     ana.time_zone = Some("Europe/Lisbon".into());
-    svc.update_person(&ana, "test").expect("update");
+    svc.update_person(&ana, &Actor::person("test"))
+        .expect("update");
     let before = svc.record_counts().expect("counts");
     let goals = LearningGoals {
         goals: "a secret goal phrase about kubernetes".into(),

@@ -53,7 +53,7 @@ fn node_with(inbound: InboundSettings) -> Node {
             &email[..3].to_uppercase(),
             store::Role::Member,
             PASSWORD,
-            "test",
+            &Actor::person("test"),
         )
         .expect("user");
         service.web_user(&account).expect("web user")
@@ -159,7 +159,9 @@ fn envelope(key: &SigningKey, id: &str, seq: u64, body: Body) -> Vec<u8> {
 }
 
 fn ingest(service: &Service, bytes: &[u8]) -> Result<Ingested, skillmesh_protocol::Rejection> {
-    service.ingest(bytes, "peer").expect("ingest")
+    service
+        .ingest(bytes, &Actor::person("peer"))
+        .expect("ingest")
 }
 
 /// Another organisation (`n`) with a card named `name` and a talk, a

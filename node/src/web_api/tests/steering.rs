@@ -30,7 +30,7 @@ async fn a_full_disk_refuses_changes_with_a_clear_error_until_the_node_recovers(
         "Ana",
         store::Role::Member,
         PASSWORD,
-        "test",
+        &Actor::person("test"),
     )
     .expect("user");
     let ana = service.web_user(&account).expect("web user");
@@ -199,11 +199,15 @@ async fn a_flood_of_rejections_leaves_the_admins_action_findable() {
     let mut forged = envelope(&other(2), "talk-1", 1, samples::body(Kind::TalkOffer));
     let last = forged.len() - 2;
     forged[last] ^= 1;
-    svc.set_federation_mode(skillmesh_config::FederationMode::Blocklist, "ana", &[])
-        .expect("mode");
+    svc.set_federation_mode(
+        skillmesh_config::FederationMode::Blocklist,
+        &Actor::person("ana"),
+        &[],
+    )
+    .expect("mode");
     let refs: Vec<&[u8]> = (0..3000).map(|_| forged.as_slice()).collect();
     for chunk in refs.chunks(500) {
-        svc.ingest_many(chunk, &format!("peer:{peer}"))
+        svc.ingest_many(chunk, &Actor::Peer(peer.to_string()))
             .expect("ingest");
     }
     let all = n.api.audit(&AuditQuery::default()).await.expect("audit");
@@ -239,7 +243,7 @@ async fn a_forgery_is_filed_under_its_sender_and_the_named_org_as_claimed() {
     let last = forged.len() - 2;
     forged[last] ^= 1;
     let outcome = svc
-        .ingest(&forged, &format!("peer:{peer}"))
+        .ingest(&forged, &Actor::Peer(peer.to_string()))
         .expect("ingest");
     assert!(outcome.is_err());
     let log = n
