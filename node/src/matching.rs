@@ -349,7 +349,7 @@ pub fn suggest(service: &Service, me: &Person, goals: &Goals, now: i64) -> Resul
             now,
         );
         for hit in results.hits {
-            if !crate::catalogue::SUPPLY.contains(&hit.kind.as_str()) {
+            if !crate::catalogue::SUPPLY.contains(&hit.kind) {
                 continue;
             }
             let entry = found
@@ -430,7 +430,11 @@ pub fn demand(service: &Service, now: i64) -> Result<Vec<DemandRow>> {
                 .iter()
                 .filter(|f| f.name == "kind")
                 .flat_map(|f| &f.values)
-                .filter(|v| crate::catalogue::SUPPLY.contains(&v.value.as_str()))
+                .filter(|v| {
+                    crate::catalogue::SUPPLY
+                        .iter()
+                        .any(|k| k.as_str() == v.value)
+                })
                 .map(|v| v.count)
                 .sum();
             DemandRow {

@@ -619,7 +619,7 @@ fn facet_counts_match_the_store() {
         skillmesh_node::clock::now(),
     );
     assert_eq!(experts.total, kinds["expertise"]);
-    assert!(experts.hits.iter().all(|h| h.kind == "expertise"));
+    assert!(experts.hits.iter().all(|h| h.kind == Kind::Expertise));
     let availability = facet(&f.search("incident response"), "availability");
     assert_eq!(availability.get("full"), Some(&1), "{availability:?}");
 }

@@ -38,7 +38,12 @@ use skillmesh_store::{OwnItem, Store, StoreError, StoredRecord};
 
 /// The kinds that offer help (people and their offers), as opposed to
 /// events, content and calls for talks: what counts as supply for a topic.
-pub const SUPPLY: [&str; 4] = ["expertise", "talk_offer", "mentoring_offer", "cohort_offer"];
+pub const SUPPLY: [Kind; 4] = [
+    Kind::Expertise,
+    Kind::TalkOffer,
+    Kind::MentoringOffer,
+    Kind::CohortOffer,
+];
 
 /// The `seq` of an entry for content kept inside the organisation. No
 /// signed record has it (the protocol starts at 1), so it marks the entry
@@ -1208,7 +1213,7 @@ impl Catalogue {
         }
         let top = &mut matches[..end];
         top.sort_unstable_by(order);
-        top[start..].iter().map(|m| self.hit(m.1)).collect()
+        top[start..].iter().filter_map(|m| self.hit(m.1)).collect()
     }
 
     /// The facets shown beside results, from the counts of
@@ -1258,7 +1263,7 @@ impl Catalogue {
             .unwrap_or_else(|| hex.chars().take(8).collect())
     }
 
-    fn hit(&self, slot: usize) -> SearchHit {
+    fn hit(&self, slot: usize) -> Option<SearchHit> {
         let h = &self.hot[slot];
         let values = |dim: Dim| -> Vec<String> {
             h.dim(&self.vals, dim.index())
@@ -1266,26 +1271,9 @@ impl Catalogue {
                 .map(|id| self.dims[dim.index()].value(*id).to_string())
                 .collect()
         };
-        let Some(c) = self.cold[slot].as_ref() else {
-            return SearchHit {
-                org: String::new(),
-                org_name: String::new(),
-                org_fingerprint: String::new(),
-                id: String::new(),
-                kind: String::new(),
-                title: String::new(),
-                summary: String::new(),
-                topics: Vec::new(),
-                formats: Vec::new(),
-                languages: Vec::new(),
-                time_zone: None,
-                availability: None,
-                own: false,
-                local_only: false,
-                highlights: Vec::new(),
-            };
-        };
-        SearchHit {
+        // Every slot a match names holds a record.
+        let c = self.cold[slot].as_ref()?;
+        Some(SearchHit {
             org: c.org.to_hex(),
             org_name: self
                 .org_names
@@ -1294,7 +1282,7 @@ impl Catalogue {
                 .unwrap_or_else(|| c.org.short()),
             org_fingerprint: c.org.fingerprint(),
             id: c.id.clone(),
-            kind: c.kind.as_str().to_string(),
+            kind: c.kind,
             title: c.title.clone(),
             summary: c.summary.clone(),
             topics: values(Dim::Topic),
@@ -1305,7 +1293,7 @@ impl Catalogue {
             own: c.org == self.own,
             local_only: c.seq == INSIDE_SEQ,
             highlights: Vec::new(),
-        }
+        })
     }
 }
 

@@ -200,7 +200,7 @@ mod tests {
             org_name: String::new(),
             org_fingerprint: String::new(),
             id: "x".into(),
-            kind: "talk_offer".into(),
+            kind: skillmesh_protocol::Kind::TalkOffer,
             title: "Quiet weeks".into(),
             summary: String::new(),
             topics: vec!["On-call".into()],

@@ -1,6 +1,8 @@
 //! What a search asks and answers: the search crate's own types, so that
 //! it does not depend on the web crate. The node maps them to the web's
-//! (`node/src/web_api/convert.rs`); the fields are the same.
+//! (`node/src/search_view.rs`); the fields are the same.
+
+use skillmesh_protocol::Kind;
 
 /// A search: free text and filters. Empty strings filter nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub struct SearchHit {
     pub org_fingerprint: String,
     /// The record id within that organisation.
     pub id: String,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub summary: String,
     pub topics: Vec<String>,

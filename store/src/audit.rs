@@ -13,9 +13,10 @@ use crate::storage::{Batch, Kv};
 pub struct AuditEntry {
     /// Unix seconds.
     pub at: i64,
-    /// Who did it: a username, `node` for automatic actions, or a peer.
+    /// Who did it: an [`crate::Actor`] as its frozen name (a username,
+    /// `node` for automatic actions, `org:…` or a peer).
     pub actor: String,
-    /// A stable code such as `record_received`, `record_rejected`, `policy_changed`.
+    /// An [`AuditAction`]'s frozen name, such as `record_received`.
     pub action: String,
     /// The organisation concerned, as hex, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

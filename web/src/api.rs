@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::kinds::{Availability, Contact, EventSession, Format, Slot, Topic};
-use skillmesh_protocol::{Body, OrgKey};
+use skillmesh_protocol::{Body, Kind, OrgKey};
 
 /// What `GET /healthz` reports. The answer is `200 OK` whenever the node
 /// serves at all; `status` says whether it does everything it should.
@@ -310,7 +310,7 @@ pub struct SearchHit {
     pub org_fingerprint: String,
     /// The record id within that organisation.
     pub id: String,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub summary: String,
     pub topics: Vec<String>,
@@ -1005,7 +1005,7 @@ pub struct ModeChanged {
 pub struct Approval {
     /// The record id that will be published.
     pub id: String,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub owner: String,
     /// What will be signed and sent.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
-use skillmesh_protocol::{Body, OrgKey};
+use skillmesh_protocol::{Body, Kind, OrgKey};
 
 use crate::api::*;
 use crate::ports::*;
@@ -86,7 +86,7 @@ fn hostile_hit() -> SearchHit {
         org_name: HOSTILE.into(),
         org_fingerprint: remote_org().fingerprint(),
         id: "offer-1".into(),
-        kind: "mentoring_offer".into(),
+        kind: Kind::MentoringOffer,
         title: HOSTILE.into(),
         summary: HOSTILE.into(),
         topics: vec![HOSTILE.into()],

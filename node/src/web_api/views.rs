@@ -526,7 +526,7 @@ impl Service {
             let body = Body::Expertise(listing);
             out.push(Approval {
                 id: listing_id(&person.id),
-                kind: Kind::Expertise.to_string(),
+                kind: Kind::Expertise,
                 title: body.title(),
                 owner: person.display_name.clone(),
                 body,
@@ -543,7 +543,7 @@ impl Service {
             };
             out.push(Approval {
                 id: item.id,
-                kind: item.body.kind().to_string(),
+                kind: item.body.kind(),
                 title: item.body.title(),
                 owner,
                 body: item.body,

@@ -352,7 +352,7 @@ pub async fn approvals<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> 
             ol.results #approvals {
                 @for a in &queue {
                     li.card data-id=(a.id) {
-                        span.kind { (crate::pages::find::kind_label(&a.kind)) }
+                        span.kind { (a.kind.label()) }
                         h3 { (a.title) }
                         p.meta { "From " (a.owner) }
                         (listing::body(&a.body, &|s| html! { (s.contributor.map_or_else(|| ctx.org_name.clone(), |o| o.short())) }))

@@ -172,7 +172,7 @@ fn highlight<'a>(hit: &'a SearchHit, field: &str, text: &str) -> Option<&'a [Hig
 
 pub fn hit_card(hit: &SearchHit) -> Markup {
     html! {
-        span.kind { (kind_label(&hit.kind)) }
+        span.kind { (hit.kind.label()) }
         h3 {
             a href={ "/listing/" (hit.org) "/" (hit.id) } {
                 @if let Some(parts) = highlight(hit, "title", "") { (marked(parts)) } @else { (hit.title) }
@@ -226,7 +226,7 @@ mod tests {
             org_name: "Contoso".into(),
             org_fingerprint: String::new(),
             id: "t1".into(),
-            kind: "talk_offer".into(),
+            kind: Kind::TalkOffer,
             title: "Running Kubernetes".into(),
             summary: format!("Ops {HOSTILE}"),
             topics: vec!["Kubernetes".into(), "On-call".into()],

@@ -22,7 +22,12 @@ async fn search_finds_by_term_and_filter_with_matching_facet_counts() {
     .await
     .expect("search");
     assert_eq!(kubernetes.total, 2, "{kubernetes:?}");
-    assert!(kubernetes.hits.iter().all(|h| h.kind == "mentoring_offer"));
+    assert!(
+        kubernetes
+            .hits
+            .iter()
+            .all(|h| h.kind == Kind::MentoringOffer)
+    );
     assert!(kubernetes.hits.iter().all(|h| !h.own));
 
     let talks_at_contoso = search(SearchQuery {
