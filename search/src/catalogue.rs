@@ -1107,11 +1107,16 @@ impl Catalogue {
             h.expires_at > now && filters.iter().all(|(d, id)| h.dim(vals, *d).contains(id))
         };
         let Some(t) = text.as_mut() else {
+            // Without text most records match: room for all of them at
+            // once rather than growing the vector through 100,000 pushes.
             let mut weigher = Weigher::new(self, now, None);
-            return (self.hot.iter().enumerate())
-                .filter(|(_, h)| passes(h))
-                .map(|(slot, h)| (weigher.weigh(h, 1.0), slot))
-                .collect();
+            let mut matches = Vec::with_capacity(self.hot.len());
+            for (slot, h) in self.hot.iter().enumerate() {
+                if passes(h) {
+                    matches.push((weigher.weigh(h, 1.0), slot));
+                }
+            }
+            return matches;
         };
         let (hits, substrings, covered) = (t.hits, t.substrings, t.covered);
         let mut weigher = Weigher::new(self, now, Some(&mut *t.topic_matches));
