@@ -439,12 +439,9 @@ mod tests {
 
     use super::*;
 
+    /// A service with two people, Ana and Bob.
     fn service() -> (tempfile::TempDir, Service) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).expect("store"));
-        let identity = crate::identity::OrgIdentity::generate().expect("key");
-        let service =
-            Service::new("Test".into(), identity, store, Default::default()).expect("service");
+        let (dir, service) = Service::for_tests();
         for (id, name) in [("p-ana", "Ana"), ("p-bob", "Bob")] {
             let person = Person::new(id, name, &format!("{id}@example.org"), 0);
             service

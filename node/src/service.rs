@@ -228,6 +228,19 @@ impl Ingested {
 }
 
 impl Service {
+    /// A service over a fresh store in a temp dir, with a new key and
+    /// default settings, for this crate's unit tests (keep the dir alive
+    /// as long as the service).
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> (tempfile::TempDir, Service) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(crate::store::Store::open(dir.path()).expect("store"));
+        let identity = OrgIdentity::generate().expect("key");
+        let service =
+            Service::new("Test".into(), identity, store, Default::default()).expect("service");
+        (dir, service)
+    }
+
     /// The service over `store`, searching with an index in memory and
     /// with metrics of its own (see [`Service::with_search`]).
     pub fn new(

@@ -325,12 +325,7 @@ mod tests {
     }
 
     fn service() -> (tempfile::TempDir, Service) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = std::sync::Arc::new(crate::store::Store::open(dir.path()).expect("store"));
-        let identity = crate::identity::OrgIdentity::generate().expect("key");
-        let service =
-            Service::new("Test".into(), identity, store, Default::default()).expect("service");
-        (dir, service)
+        Service::for_tests()
     }
 
     #[test]

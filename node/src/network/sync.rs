@@ -18,8 +18,7 @@ use super::{NetworkError, NetworkHandle, identity, reconcile};
 use crate::metrics::Via;
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
-use crate::store::Actor;
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 
 /// SHA-256 over the sorted `(id, seq)` pairs of `org`: for each pair, the
 /// id's length as u16 big-endian, the id bytes, and seq as u64 big-endian.
