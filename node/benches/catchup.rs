@@ -59,7 +59,7 @@ fn main() {
                 source
                     .node
                     .service
-                    .store()
+                    .store_for_tests()
                     .put_records(&items, now)
                     .expect("put");
             }
@@ -72,7 +72,7 @@ fn main() {
     let snapshot: HashMap<OrgKey, u64> = source
         .node
         .service
-        .store()
+        .store_for_tests()
         .record_counts()
         .expect("counts")
         .into_iter()
@@ -94,7 +94,13 @@ fn main() {
     );
     println!(
         "source store on disk: {:.1} MB",
-        source.node.service.store().size_on_disk().expect("size") as f64 / 1e6
+        source
+            .node
+            .service
+            .store_for_tests()
+            .size_on_disk()
+            .expect("size") as f64
+            / 1e6
     );
     println!();
 
@@ -107,7 +113,7 @@ fn main() {
         quota,
     ));
     let start_secs = t0.elapsed().as_secs_f64();
-    let store = fresh.node.service.store().clone();
+    let store = fresh.node.service.store_for_tests().clone();
     let mut connected: Option<f64> = None;
     let mut last_report = Instant::now();
     let mut progress: Vec<(f64, u64)> = Vec::new();

@@ -81,7 +81,7 @@ fn time_ingest(envelopes: &[&[u8]], batch: usize, cap: Option<Duration>) -> (usi
     }
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(
-        service.store().record_count().expect("count"),
+        service.store_for_tests().record_count().expect("count"),
         done as u64,
         "store holds what was ingested"
     );
@@ -95,7 +95,10 @@ fn time_put_records(records: &[(Record, Envelope)], batch: usize) -> f64 {
     let t = Instant::now();
     for chunk in records.chunks(batch) {
         let items: Vec<(&Record, &Envelope)> = chunk.iter().map(|(r, e)| (r, e)).collect();
-        service.store().put_records(&items, now).expect("put");
+        service
+            .store_for_tests()
+            .put_records(&items, now)
+            .expect("put");
     }
     t.elapsed().as_secs_f64()
 }
@@ -191,7 +194,10 @@ fn main() {
                     let org = r.header.org;
                     std::hint::black_box(service.admission(&org).expect("policy"));
                     std::hint::black_box(
-                        service.store().get_record(&org, &r.header.id).expect("get"),
+                        service
+                            .store_for_tests()
+                            .get_record(&org, &r.header.id)
+                            .expect("get"),
                     );
                 }
                 t.elapsed().as_secs_f64()

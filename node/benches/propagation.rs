@@ -122,7 +122,7 @@ fn main() {
                 if arrived[i].is_none()
                     && n.node
                         .service
-                        .store()
+                        .store_for_tests()
                         .get_record(&org, &id)
                         .expect("get")
                         .is_some()

@@ -537,7 +537,7 @@ fn main() {
     drop(off);
     drop(off_dir);
     let store_dir = on_dir.path().to_path_buf();
-    let store = on.store().clone();
+    let store = on.store_for_tests().clone();
     drop(on);
 
     // 3. Build from the store.

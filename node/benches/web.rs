@@ -357,8 +357,8 @@ fn main() {
         "node filled in {:.1} s: {RECORDS} records + {ORGS} org cards from {ORGS} organisations ({:.1} MB of envelopes; signing {sign_secs:.1} s, ingest_many {ingest_secs:.1} s); {} rows in the store, {:.0} MB on disk",
         t.elapsed().as_secs_f64(),
         bytes as f64 / 1e6,
-        service.store().record_count().expect("count"),
-        service.store().size_on_disk().expect("size") as f64 / 1e6
+        service.store_for_tests().record_count().expect("count"),
+        service.store_for_tests().size_on_disk().expect("size") as f64 / 1e6
     );
 
     // Accounts, the API token, and sign-in over HTTP.
@@ -367,7 +367,7 @@ fn main() {
         (ADMIN, "Ada Admin", Role::Admin),
     ] {
         accounts::add_user(
-            service.store(),
+            service.store_for_tests(),
             email,
             name,
             role,
@@ -531,12 +531,16 @@ fn main() {
     let mut found = 0;
     for _ in 0..20 {
         let t = Instant::now();
-        found = service.store().audit_log(&filter).expect("audit").len();
+        found = service
+            .store_for_tests()
+            .audit_log(&filter)
+            .expect("audit")
+            .len();
         scan.push(t.elapsed());
     }
     scan.sort();
     let entries = service
-        .store()
+        .store_for_tests()
         .audit_log(&AuditFilter::default())
         .expect("audit")
         .len();

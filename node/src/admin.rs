@@ -55,7 +55,7 @@ pub async fn allow_org(
     let who = actor.clone();
     service
         .blocking(move |svc| {
-            let waiting = svc.store().join_request(&org)?.is_some_and(|r| !r.refused);
+            let waiting = svc.join_request(&org)?.is_some_and(|r| !r.refused);
             if waiting {
                 svc.accept_join(&org, &who)
             } else {

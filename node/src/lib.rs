@@ -1,39 +1,20 @@
-//! The Skillmesh node: the store, the service layer that enforces what
-//! leaves and enters the organisation, and the wiring behind the
-//! `skillmesh` command.
+//! The `skillmesh` command: it wires the application
+//! ([`skillmesh_app`]) to the network, the web layer and the data
+//! directory, and runs the demo network.
 
-pub mod accounts;
 pub mod admin;
-pub mod content;
 pub mod datadir;
 pub mod demo;
-pub mod health;
-pub mod identity;
-pub mod impact;
 pub mod invite;
-pub mod lookalike;
-pub mod matching;
-pub mod members;
-pub mod metrics;
+pub mod metrics_http;
 pub mod network;
-pub mod observation;
-pub mod outbound;
-pub mod policy;
-pub mod published_impact;
-pub mod quota_notice;
-pub mod recognition;
-pub mod request_limits;
-pub mod requests;
 pub mod runtime;
-pub mod search_view;
-pub mod service;
 pub mod web_api;
 
-// The store is a crate of its own (the only one that names sled); these
-// keep the paths the rest of the node uses.
-pub use skillmesh_store as store;
-pub use skillmesh_store::{clock, storage};
-
-// Search is a crate of its own too (it does not know the web crate).
-pub use skillmesh_search as search;
-pub use skillmesh_search::catalogue;
+// The application's areas, the store and search, under the paths the
+// node's modules, its tests and benches use.
+pub use skillmesh_app::{
+    accounts, catalogue, clock, content, federation, health, identity, impact, lookalike, matching,
+    members, metrics, observation, outbound, policy, published_impact, quota_notice, recognition,
+    request_limits, requests, search, search_view, service, storage, store,
+};

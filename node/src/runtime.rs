@@ -104,7 +104,7 @@ impl RunningNode {
         {
             tracing::warn!(error = %e, "search index shutdown failed");
         }
-        if let Err(e) = self.service.store().flush() {
+        if let Err(e) = self.service.flush() {
             tracing::warn!(error = %e, "final store flush failed");
         }
     }
@@ -183,7 +183,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     service.set_quota_notices(notices_tx);
     let (network, network_tasks) =
         network::start(network_config, secret, service.clone(), outbound_rx).await?;
-    let quota_notices = tokio::spawn(crate::quota_notice::run(
+    let quota_notices = tokio::spawn(crate::network::quota_notices::run(
         network.clone(),
         service.clone(),
         notices_rx,
@@ -236,9 +236,13 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let (metrics_addr, metrics_server) = match metrics_listener {
         Some((listener, addr)) => {
             let (shutdown, rx) = oneshot::channel::<()>();
-            let task = tokio::spawn(crate::metrics::serve(listener, service.clone(), async {
-                let _ = rx.await;
-            }));
+            let task = tokio::spawn(crate::metrics_http::serve(
+                listener,
+                service.clone(),
+                async {
+                    let _ = rx.await;
+                },
+            ));
             (Some(addr), Some(MetricsServer { shutdown, task }))
         }
         None => (None, None),
@@ -272,10 +276,10 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
 async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_days: u32) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     let mut minutes: u64 = 0;
-    let mut recoveries = service.store().recoveries();
+    let mut recoveries = service.store_recoveries();
     loop {
         every.tick().await;
-        let now = service.store().recoveries();
+        let now = service.store_recoveries();
         if now != recoveries {
             recoveries = now;
             tracing::info!("the store recovered; reconciling with every peer");
@@ -297,8 +301,7 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
         if minutes.is_multiple_of(60) {
             let svc = service.clone();
             let cutoff = crate::clock::now() - i64::from(audit_retention_days) * 86_400;
-            match tokio::task::spawn_blocking(move || svc.store().purge_audit_before(cutoff)).await
-            {
+            match tokio::task::spawn_blocking(move || svc.purge_audit_before(cutoff)).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(n)) => tracing::info!(entries = n, "dropped audit entries past retention"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "dropping old audit entries failed"),

@@ -529,7 +529,7 @@ fn retracted_and_blocked_records_never_appear() {
     let stats = f.service.search_engine().index_stats().expect("index");
     let held = f
         .service
-        .store()
+        .store_for_tests()
         .record_counts()
         .expect("counts")
         .into_iter()
@@ -574,7 +574,12 @@ fn facet_counts_match_the_store() {
     let mut per_kind: HashMap<String, usize> = HashMap::new();
     let mut held = 0;
     for org in &f.orgs {
-        for row in f.service.store().records_of(&org.key()).expect("rows") {
+        for row in f
+            .service
+            .store_for_tests()
+            .records_of(&org.key())
+            .expect("rows")
+        {
             let record = row.record().expect("record");
             if row.tombstone || record.kind() == Kind::OrgCard {
                 continue;

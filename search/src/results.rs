@@ -1,6 +1,6 @@
 //! What a search asks and answers: the search crate's own types, so that
 //! it does not depend on the web crate. The node maps them to the web's
-//! (`node/src/search_view.rs`); the fields are the same.
+//! (`app/src/search_view.rs`); the fields are the same.
 
 use skillmesh_protocol::Kind;
 

@@ -375,7 +375,7 @@ async fn two_versions_with_the_same_seq_end_as_one_on_every_node() {
     let held = |node: &Org| {
         node.node
             .service
-            .store()
+            .store_for_tests()
             .get_record(&org_x, "twice")
             .expect("get")
             .map(|r| r.envelope.into_bytes())
@@ -396,7 +396,7 @@ async fn two_versions_with_the_same_seq_end_as_one_on_every_node() {
     let audited = loser_holder
         .node
         .service
-        .store()
+        .store_for_tests()
         .audit_log(&skillmesh_node::store::AuditFilter {
             action: Some("equivocation".into()),
             ..Default::default()
@@ -407,14 +407,14 @@ async fn two_versions_with_the_same_seq_end_as_one_on_every_node() {
     assert!(
         p1.node
             .service
-            .store()
+            .store_for_tests()
             .check_consistency()
             .expect("check")
             .is_empty()
             && p2
                 .node
                 .service
-                .store()
+                .store_for_tests()
                 .check_consistency()
                 .expect("check")
                 .is_empty()
@@ -482,7 +482,7 @@ async fn a_crowd_of_fresh_keys_cannot_push_a_partner_out() {
     // Those turned away left nothing behind: at most the fourteen let in
     // (16 less the partner and the greedy key) are in A's peer book.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let book = a.node.service.store().peers().expect("peer book");
+    let book = a.node.service.store_for_tests().peers().expect("peer book");
     let remembered = crowd_orgs
         .iter()
         .filter(|o| book.iter().any(|(k, _)| k == *o))
@@ -548,7 +548,7 @@ async fn a_flood_of_rejections_is_a_few_audit_rows_and_the_admin_is_still_found(
         .await
         .expect("block");
 
-    let store = a.node.service.store();
+    let store = a.node.service.store_for_tests();
     let rows = store
         .audit_log(&skillmesh_node::store::AuditFilter {
             action: Some("record_rejected".into()),

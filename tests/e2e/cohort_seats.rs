@@ -117,12 +117,19 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     }
     let total = applicants.len() * APPLICANTS;
     wait_for("every application reaches the owner's inbox", || async {
-        owner.node.service.store().inbox().expect("inbox").len() == total
+        owner
+            .node
+            .service
+            .store_for_tests()
+            .inbox()
+            .expect("inbox")
+            .len()
+            == total
     })
     .await;
 
     // The owner admits everyone at once, from as many threads.
-    let inbox = owner.node.service.store().inbox().expect("inbox");
+    let inbox = owner.node.service.store_for_tests().inbox().expect("inbox");
     let mut answers = Vec::new();
     for entry in &inbox {
         let (service, from, id) = (owner.node.service.clone(), entry.from_org, entry.id.clone());
@@ -156,7 +163,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     let accepted: Vec<_> = owner
         .node
         .service
-        .store()
+        .store_for_tests()
         .inbox()
         .expect("inbox")
         .into_iter()
@@ -185,7 +192,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         wait_for("the acceptances reach the applicant's node", || async {
             org.node
                 .service
-                .store()
+                .store_for_tests()
                 .outbox()
                 .expect("outbox")
                 .iter()
@@ -199,7 +206,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         wait_for("the full roster reaches the admitted members", || async {
             org.node
                 .service
-                .store()
+                .store_for_tests()
                 .outbox()
                 .expect("outbox")
                 .iter()
@@ -231,7 +238,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
         .find_map(|org| {
             org.node
                 .service
-                .store()
+                .store_for_tests()
                 .outbox()
                 .expect("outbox")
                 .into_iter()
@@ -242,7 +249,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
     let hash = accounts::hash_password("a long enough password").expect("hash");
     let email = format!("{member}@example.org");
     accounts::add_account_for(
-        org.node.service.store(),
+        org.node.service.store_for_tests(),
         &email,
         &member,
         Role::Member,
@@ -264,7 +271,7 @@ async fn seat_limits_hold_under_simultaneous_applications_and_admissions() {
 
     // A declined or refused applicant sees no group.
     for org in &applicants {
-        for e in org.node.service.store().outbox().expect("outbox") {
+        for e in org.node.service.store_for_tests().outbox().expect("outbox") {
             if e.status != OutboxStatus::Accepted {
                 assert!(e.group.is_none(), "{e:?}");
             }

@@ -48,9 +48,13 @@ async fn publish_update_and_retract_reach_every_node() {
         .await;
     }
 
-    let mut item = svc.store().item("mentor-k8s").expect("get").expect("item");
+    let mut item = svc
+        .store_for_tests()
+        .item("mentor-k8s")
+        .expect("get")
+        .expect("item");
     item.body = mentoring("Kubernetes in production, second edition");
-    svc.store().update_item(&item).expect("edit");
+    svc.store_for_tests().update_item(&item).expect("edit");
     svc.publish_item("mentor-k8s", &Actor::person("test"))
         .expect("republish");
     for org in [&b, &c] {
@@ -61,7 +65,7 @@ async fn publish_update_and_retract_reach_every_node() {
         let row = org
             .node
             .service
-            .store()
+            .store_for_tests()
             .get_record(&org_a, "mentor-k8s")
             .expect("get")
             .expect("row");
@@ -82,7 +86,7 @@ async fn publish_update_and_retract_reach_every_node() {
     wait_for("the retraction in B's audit log", || async {
         b.node
             .service
-            .store()
+            .store_for_tests()
             .audit_log(&AuditFilter {
                 org: Some(org_a.to_hex()),
                 action: Some("retraction_received".into()),
@@ -168,7 +172,7 @@ async fn a_node_that_was_down_catches_up_including_retractions() {
     assert!(
         c.node
             .service
-            .store()
+            .store_for_tests()
             .check_consistency()
             .expect("check")
             .is_empty()
@@ -238,7 +242,7 @@ async fn forged_tampered_and_expired_records_are_rejected_and_the_sender_disconn
         let rejected = org
             .node
             .service
-            .store()
+            .store_for_tests()
             .audit_log(&AuditFilter {
                 action: Some("record_rejected".into()),
                 ..Default::default()
@@ -308,7 +312,11 @@ async fn a_blocked_organisation_is_purged_disconnected_and_kept_out() {
     assert!(held_seq(&b, &org_a, "after").is_none());
     assert!(held_seq(&b, &org_a, "before").is_none());
     assert_eq!(
-        b.node.service.store().org_listing(&org_a).expect("listing"),
+        b.node
+            .service
+            .store_for_tests()
+            .org_listing(&org_a)
+            .expect("listing"),
         Some(OrgListing::Blocked)
     );
 }
@@ -344,7 +352,7 @@ async fn in_allowlist_mode_only_listed_organisations_are_accepted() {
     let refused = c
         .node
         .service
-        .store()
+        .store_for_tests()
         .audit_log(&AuditFilter {
             action: Some("record_refused".into()),
             org: Some(org_b.to_hex()),
@@ -501,7 +509,7 @@ async fn unblocking_lets_sync_bring_an_organisations_records_back() {
     let log = b
         .node
         .service
-        .store()
+        .store_for_tests()
         .audit_log(&AuditFilter {
             org: Some(org_a.to_hex()),
             ..Default::default()
@@ -540,7 +548,7 @@ async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted(
     wait_for("the newcomer in the join queue with its card", || async {
         gate.node
             .service
-            .store()
+            .store_for_tests()
             .join_requests()
             .expect("queue")
             .iter()
@@ -565,7 +573,7 @@ async fn in_allowlist_mode_an_unknown_organisation_waits_to_join_until_accepted(
     assert!(
         gate.node
             .service
-            .store()
+            .store_for_tests()
             .join_requests()
             .expect("queue")
             .is_empty()
@@ -596,7 +604,7 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
     wait_for("B refuses what is over the quota", || async {
         !b.node
             .service
-            .store()
+            .store_for_tests()
             .audit_log(&AuditFilter {
                 action: Some("record_refused".into()),
                 org: Some(org_a.to_hex()),
@@ -610,7 +618,7 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
     assert_eq!(
         b.node
             .service
-            .store()
+            .store_for_tests()
             .org_record_count(&org_a)
             .expect("count"),
         3
@@ -638,7 +646,7 @@ fn found_ids(org: &Org, from: &OrgKey) -> Vec<String> {
 fn audited(org: &Org, action: &str, about: &OrgKey) -> Vec<skillmesh_node::store::AuditEntry> {
     org.node
         .service
-        .store()
+        .store_for_tests()
         .audit_log(&AuditFilter {
             action: Some(action.into()),
             org: Some(about.to_hex()),
@@ -698,7 +706,7 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
         .await
         .expect("switch");
     assert_eq!(changed.partners_kept, 2);
-    let store = gate.node.service.store();
+    let store = gate.node.service.store_for_tests();
     for org in [&org_a, &org_b] {
         assert_eq!(
             store.org_listing(org).expect("listing"),
@@ -829,7 +837,7 @@ async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() 
         held_seq(&b, &org_a, "offer-0") == Some((2, true))
     })
     .await;
-    let store = b.node.service.store();
+    let store = b.node.service.store_for_tests();
     assert_eq!(store.org_live_count(&org_a).expect("live"), 2);
     publish_to(&a, "offer-2", Some("tomas"), mentoring("offer-2"), &[&b]).await;
     assert_eq!(store.org_live_count(&org_a).expect("live"), 3);
@@ -853,13 +861,18 @@ async fn the_quota_counts_live_records_and_the_publisher_is_told_of_a_refusal() 
     wait_for("A learns of the refusal", || async {
         !a.node
             .service
-            .store()
+            .store_for_tests()
             .quota_notices()
             .expect("notices")
             .is_empty()
     })
     .await;
-    let notices = a.node.service.store().quota_notices().expect("notices");
+    let notices = a
+        .node
+        .service
+        .store_for_tests()
+        .quota_notices()
+        .expect("notices");
     assert_eq!(notices.len(), 1);
     assert_eq!(
         (

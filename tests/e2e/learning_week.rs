@@ -83,7 +83,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
         outbox_status(&member_org, &sent.id) == Some(OutboxStatus::Accepted)
     })
     .await;
-    let inbox = host.node.service.store().inbox().expect("inbox");
+    let inbox = host.node.service.store_for_tests().inbox().expect("inbox");
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].session.as_deref(), Some("s2"));
     assert_eq!(inbox[0].status, InboxStatus::Accepted);
@@ -106,7 +106,15 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
         .sign_up("olga", host_key, "week", "s1")
         .expect("own sign-up");
     assert_eq!(own.status, OutboxStatus::Accepted);
-    assert_eq!(host.node.service.store().inbox().expect("inbox").len(), 1);
+    assert_eq!(
+        host.node
+            .service
+            .store_for_tests()
+            .inbox()
+            .expect("inbox")
+            .len(),
+        1
+    );
     assert!(
         host.node
             .service
@@ -126,7 +134,7 @@ async fn a_member_elsewhere_signs_up_for_a_session_and_gets_it_in_their_calendar
     // The session is in Inês's calendar feed, with its time.
     let hash = accounts::hash_password("a long enough password").expect("hash");
     accounts::add_account_for(
-        service.store(),
+        service.store_for_tests(),
         "ines@northwind.example",
         "ines",
         Role::Member,

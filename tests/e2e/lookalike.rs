@@ -28,7 +28,7 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
     let tomas = a
         .node
         .service
-        .store()
+        .store_for_tests()
         .account("tomas@contoso.example")
         .expect("account")
         .and_then(|acc| acc.person_id)

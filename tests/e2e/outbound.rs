@@ -26,7 +26,7 @@ fn listing_at(org: &Org, from: &Org) -> Option<(u64, Expertise)> {
     let row = org
         .node
         .service
-        .store()
+        .store_for_tests()
         .get_record(&from.node.service.org(), "listing-tomas")
         .expect("get")?;
     match row.record().expect("parse").body {
@@ -59,7 +59,12 @@ async fn the_admin_policy_decides_which_fields_leave_and_a_change_republishes() 
     );
     assert_eq!(listing.time_zone.as_deref(), Some("Europe/Lisbon"));
 
-    let mut policy = a.node.service.store().outbound_policy().expect("policy");
+    let mut policy = a
+        .node
+        .service
+        .store_for_tests()
+        .outbound_policy()
+        .expect("policy");
     policy.fields.time_zone = false;
     a.node
         .service
@@ -100,7 +105,7 @@ async fn with_approval_required_nothing_new_leaves_until_an_admin_approves() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(listing_at(&b, &a).is_none() && held_seq(&b, &org_a, "mentor").is_none());
     assert!(
-        svc.store()
+        svc.store_for_tests()
             .get_record(&org_a, "mentor")
             .expect("get")
             .is_none(),

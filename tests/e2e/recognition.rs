@@ -62,7 +62,7 @@ fn signed_credit(org: &Org, contoso: OrgKey) -> Option<RecognitionSummary> {
     let row = org
         .node
         .service
-        .store()
+        .store_for_tests()
         .get_record(&contoso, &listing_id("tomas"))
         .expect("get")?;
     match row.record().expect("decode").body {
@@ -128,7 +128,12 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
         outbox_status(&contoso, &offer.id) == Some(OutboxStatus::Queued)
     })
     .await;
-    let inbox = northwind.node.service.store().inbox().expect("inbox");
+    let inbox = northwind
+        .node
+        .service
+        .store_for_tests()
+        .inbox()
+        .expect("inbox");
     assert_eq!(inbox[0].owner.as_deref(), Some("priya"));
     northwind
         .node
@@ -264,12 +269,22 @@ async fn kudos_reach_the_person_thanked_once_and_only_for_what_they_accepted() {
         "once per request"
     );
     wait_for("the kudos reach Tomás", || async {
-        contoso.node.service.store().inbox().expect("inbox")[0]
+        contoso
+            .node
+            .service
+            .store_for_tests()
+            .inbox()
+            .expect("inbox")[0]
             .kudos
             .is_some()
     })
     .await;
-    let entry = &contoso.node.service.store().inbox().expect("inbox")[0];
+    let entry = &contoso
+        .node
+        .service
+        .store_for_tests()
+        .inbox()
+        .expect("inbox")[0];
     let kudos = entry.kudos.as_ref().expect("kudos");
     assert_eq!(kudos.message, "Our first calm on-call week. Thank you!");
     assert_eq!(kudos.from_name.as_deref(), Some("Aisha Bello"));
@@ -277,7 +292,7 @@ async fn kudos_reach_the_person_thanked_once_and_only_for_what_they_accepted() {
         northwind
             .node
             .service
-            .store()
+            .store_for_tests()
             .outbox_entry(&asked.id)
             .expect("outbox")
             .and_then(|e| e.kudos)

@@ -189,7 +189,7 @@ async fn a_flood_from_fresh_keys_is_refused_while_a_partner_gets_through() {
     );
 
     // Tomás's pending inbox: within the cap, the partner's three in it.
-    let inbox = a.node.service.store().inbox().expect("inbox");
+    let inbox = a.node.service.store_for_tests().inbox().expect("inbox");
     let pending: Vec<_> = inbox
         .iter()
         .filter(|e| e.owner.as_deref() == Some("tomas") && e.status == InboxStatus::Pending)

@@ -99,7 +99,7 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
         outbox_status(&a, &sent.id) == Some(OutboxStatus::Queued)
     })
     .await;
-    let inbox = b.node.service.store().inbox().expect("inbox");
+    let inbox = b.node.service.store_for_tests().inbox().expect("inbox");
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].owner.as_deref(), Some("tomas"));
     assert_eq!(inbox[0].goal, "Run on-call for my team");
@@ -107,7 +107,7 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
     assert!(
         a.node
             .service
-            .store()
+            .store_for_tests()
             .outbox_entry(&sent.id)
             .expect("get")
             .expect("entry")
@@ -132,7 +132,7 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
     let entry = a
         .node
         .service
-        .store()
+        .store_for_tests()
         .outbox_entry(&sent.id)
         .expect("get")
         .expect("entry");
@@ -140,7 +140,7 @@ async fn a_request_is_queued_answered_and_the_acceptance_brings_contact_details(
     assert_eq!(contact.email.as_deref(), Some("tomas@b.example"));
     assert_eq!(entry.detail, "Happy to help");
     wait_for("B knows the answer was delivered", || async {
-        b.node.service.store().inbox().expect("inbox")[0].answer_delivered
+        b.node.service.store_for_tests().inbox().expect("inbox")[0].answer_delivered
     })
     .await;
 }
@@ -175,7 +175,7 @@ async fn a_declined_request_carries_no_contact_details() {
     assert!(
         a.node
             .service
-            .store()
+            .store_for_tests()
             .outbox_entry(&sent.id)
             .expect("get")
             .expect("entry")
@@ -212,7 +212,7 @@ async fn only_open_offers_of_other_organisations_can_be_requested() {
         assert!(
             org.node
                 .service
-                .store()
+                .store_for_tests()
                 .outbox()
                 .expect("outbox")
                 .is_empty()
@@ -266,7 +266,7 @@ async fn a_request_sent_while_the_offering_node_was_down_arrives_when_it_returns
     wait_for("the request reaches B", || async {
         b.node
             .service
-            .store()
+            .store_for_tests()
             .inbox_entry(&org_a, &sent.id)
             .expect("inbox")
             .is_some()
@@ -322,7 +322,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     let entry = a
         .node
         .service
-        .store()
+        .store_for_tests()
         .outbox_entry(&third.id)
         .expect("get")
         .expect("entry");
@@ -343,7 +343,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
     assert!(
         b.node
             .service
-            .store()
+            .store_for_tests()
             .inbox_entry(&org_a, &third.id)
             .expect("inbox")
             .is_none()
@@ -382,7 +382,7 @@ async fn a_blocked_organisations_request_gets_a_signed_refusal_and_its_redials_b
     let entry = a
         .node
         .service
-        .store()
+        .store_for_tests()
         .outbox_entry(&sent.id)
         .expect("get")
         .expect("entry");
@@ -391,7 +391,7 @@ async fn a_blocked_organisations_request_gets_a_signed_refusal_and_its_redials_b
     assert!(
         b.node
             .service
-            .store()
+            .store_for_tests()
             .inbox_entry(&org_a, &sent.id)
             .expect("inbox")
             .is_none()
@@ -453,7 +453,13 @@ async fn an_opted_out_field_never_reaches_another_node() {
         held_seq(&a, &org_b, "listing-ines").is_some()
     })
     .await;
-    for row in a.node.service.store().records_of(&org_b).expect("records") {
+    for row in a
+        .node
+        .service
+        .store_for_tests()
+        .records_of(&org_b)
+        .expect("records")
+    {
         let text = String::from_utf8_lossy(row.envelope.as_bytes()).into_owned();
         assert!(
             !text.contains("@b.example"),
@@ -508,7 +514,15 @@ async fn requests_over_the_rate_limit_wait_and_are_not_lost() {
         now,
         [Some(OutboxStatus::Queued), Some(OutboxStatus::Waiting)]
     );
-    assert_eq!(b.node.service.store().inbox().expect("inbox").len(), 1);
+    assert_eq!(
+        b.node
+            .service
+            .store_for_tests()
+            .inbox()
+            .expect("inbox")
+            .len(),
+        1
+    );
 }
 
 /// A partner that accepts connections and direct messages but never

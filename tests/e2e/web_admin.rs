@@ -47,7 +47,7 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
     )?;
     svc.publish_item("hello", &Actor::person("test"))?;
     let nw = &northwind.node.service;
-    let mut tomas = nw.store().person("tomas")?.expect("tomas");
+    let mut tomas = nw.store_for_tests().person("tomas")?.expect("tomas");
     tomas.time_zone = Some("Europe/Lisbon".into());
     tomas.sharing = Sharing::listing();
     nw.update_person(&tomas, &Actor::person("test"))?;
@@ -55,7 +55,7 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
         contoso
             .node
             .service
-            .store()
+            .store_for_tests()
             .get_record(&nw.org(), &listing_id("tomas"))
             .ok()
             .flatten()

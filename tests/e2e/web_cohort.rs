@@ -78,7 +78,7 @@ async fn five_seats_two_per_organisation_across_three_organisations() -> Result<
     let item = contoso
         .node
         .service
-        .store()
+        .store_for_tests()
         .items()?
         .into_iter()
         .next()
@@ -97,14 +97,21 @@ async fn five_seats_two_per_organisation_across_three_organisations() -> Result<
         apply(&b, org, email, &listing, *named).await?;
     }
     wait_for("every application reaches Contoso", || async {
-        contoso.node.service.store().inbox().expect("inbox").len() == applicants.len()
+        contoso
+            .node
+            .service
+            .store_for_tests()
+            .inbox()
+            .expect("inbox")
+            .len()
+            == applicants.len()
     })
     .await;
     let request_of = |name: &str| -> Result<String> {
         contoso
             .node
             .service
-            .store()
+            .store_for_tests()
             .inbox()?
             .into_iter()
             .find(|e| e.requester_name.as_deref() == Some(name))

@@ -56,7 +56,7 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     b.click("#save-draft").await?;
     b.wait_for_text("main", "http:// or https://", WAIT).await?;
     assert!(
-        northwind.node.service.store().items()?.is_empty(),
+        northwind.node.service.store_for_tests().items()?.is_empty(),
         "nothing was saved"
     );
 
@@ -108,9 +108,16 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     b.goto(&url(&contoso, "/")).await?;
     b.wait_for_text("#following", "2 of 3 done", WAIT).await?;
     // Nothing of her progress left Contoso.
-    let follows = contoso.node.service.store().all_follows()?;
+    let follows = contoso.node.service.store_for_tests().all_follows()?;
     assert_eq!(follows.len(), 1);
-    assert!(northwind.node.service.store().all_follows()?.is_empty());
+    assert!(
+        northwind
+            .node
+            .service
+            .store_for_tests()
+            .all_follows()?
+            .is_empty()
+    );
 
     // She recommends it to Ben, her colleague, who finds it on his home
     // page with her note.
@@ -136,7 +143,11 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
             .is_ok_and(|r| r.curated == 1)
     })
     .await;
-    let told = northwind.node.service.store().received_counts(&id)?;
+    let told = northwind
+        .node
+        .service
+        .store_for_tests()
+        .received_counts(&id)?;
     assert_eq!(told.len(), 1);
     assert_eq!(
         (told[0].from_org, told[0].followers),

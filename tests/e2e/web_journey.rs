@@ -210,7 +210,7 @@ async fn find_ask_accept_then_block() -> Result<()> {
         contoso
             .node
             .service
-            .store()
+            .store_for_tests()
             .records_of(&northwind.node.service.org())
             .map(|r| r.is_empty())
             .unwrap_or(false)

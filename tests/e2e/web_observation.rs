@@ -117,7 +117,7 @@ async fn an_observers_feedback_is_for_the_trainer_alone() -> Result<()> {
         let user = web.user(who).await?.context("known")?;
         let seen = web.observations(&user).await?;
         assert!(seen.to_give.is_empty() && seen.of_mine.is_empty(), "{who}");
-        let observation = &northwind.node.service.store().observations()?[0];
+        let observation = &northwind.node.service.store_for_tests().observations()?[0];
         assert!(
             web.give_observation(
                 &user,

@@ -74,7 +74,6 @@ pub async fn start(
             .map_err(|e| setup_err(&name, e))?;
         if node
             .service
-            .store()
             .people()
             .map_err(|e| setup_err(&name, e))?
             .is_empty()
@@ -246,8 +245,7 @@ fn seed(
         } else {
             Role::Member
         };
-        accounts::add_account_for(
-            service.store(),
+        service.add_account_for(
             &demo_email(i, p.id),
             p.id,
             role,

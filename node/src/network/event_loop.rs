@@ -397,7 +397,7 @@ impl EventLoop {
     fn persist_peer(&self, org: OrgKey, entry: Option<PeerEntry>) {
         let service = self.service.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = service.store().set_peer(&org, entry.as_ref()) {
+            if let Err(e) = service.remember_peer(&org, entry.as_ref()) {
                 tracing::debug!(error = %e, "cannot save the peer book");
             }
         });

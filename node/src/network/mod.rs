@@ -19,9 +19,12 @@ mod blocked;
 mod courier;
 mod direct;
 mod event_loop;
-pub mod identity;
+/// The bridge between organisation keys and peer ids lives with the
+/// application (ingest needs it too); the network uses it from there.
+pub use skillmesh_app::peer_identity as identity;
 pub mod peer_book;
 mod penalties;
+pub mod quota_notices;
 pub mod reconcile;
 mod reconciler;
 mod router;
@@ -421,7 +424,7 @@ pub async fn start(
         .unwrap_or(2)
         .max(2);
     let svc = service.clone();
-    let known_peers = tokio::task::spawn_blocking(move || svc.store().peers())
+    let known_peers = tokio::task::spawn_blocking(move || svc.replica().peers())
         .await
         .map_err(|e| NetworkError::Setup(e.to_string()))?
         .unwrap_or_else(|e| {

@@ -44,9 +44,10 @@ use super::wire::{
     RANGE_SPLIT, RangePart, SyncRequest, SyncResponse,
 };
 use super::{NetworkError, NetworkHandle, identity};
+use crate::federation::Replica;
 use crate::policy::Admission;
 use crate::service::Service;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Most `ranges` requests in one round with one organisation's ids.
 pub const MAX_REQUESTS_PER_ORG: usize = 64;
@@ -65,7 +66,7 @@ fn fp_from(bytes: &[u8]) -> Option<Fingerprint> {
 /// Answers a `digest`. Also returns the asker's fingerprint when it differs
 /// from ours (the asker holds something we lack, or lacks something).
 pub fn answer_digest(
-    store: &Store,
+    store: &Replica<'_>,
     fingerprint: &[u8],
     count: u64,
     settled: Option<&[u8]>,
@@ -102,7 +103,7 @@ pub fn answer_digest(
 /// most [`RANGE_LIST_THRESHOLD`] of them, otherwise [`RANGE_SPLIT`] parts
 /// of about equal size with their fingerprints.
 pub fn answer_ranges(
-    store: &Store,
+    store: &Replica<'_>,
     org: &OrgKey,
     ranges: &[IdRange],
 ) -> Result<Result<Vec<RangePart>, String>, StoreError> {
@@ -272,7 +273,7 @@ pub async fn round(
     memo: &mut Memo,
 ) -> Result<Outcome, RoundError> {
     let svc = service.clone();
-    let all = blocking(move || svc.store().fingerprint_all()).await?;
+    let all = blocking(move || svc.replica().fingerprint_all()).await?;
     let request = SyncRequest::Digest {
         fingerprint: fp_bytes(&all.fingerprint()),
         count: all.count(),
@@ -356,7 +357,7 @@ async fn walk(
                 crate::service::ServiceError::Store(e) => e,
                 other => StoreError::NotFound(other.to_string()),
             })?;
-            Ok((admission, svc.store().fingerprint_of(&org)?))
+            Ok((admission, svc.replica().fingerprint_of(&org)?))
         })
         .await?;
         if ours.fingerprint() == fp {
@@ -420,7 +421,8 @@ async fn reconcile_org(
         };
         check_tiling(&asked, &parts).map_err(Stop::Fault)?;
         let svc = service.clone();
-        let (more, want) = blocking(move || compare(svc.store(), &org, parts, max_per_org)).await?;
+        let (more, want) =
+            blocking(move || compare(&svc.replica(), &org, parts, max_per_org)).await?;
         pending.extend(more);
         wanted.extend(want);
         while wanted.len() >= MAX_RECORDS_PER_PAGE {
@@ -491,7 +493,7 @@ fn check_tiling(asked: &[IdRange], parts: &[RangePart]) -> Result<(), String> {
 /// that has reached `max_per_org` records here is not fetched (it would
 /// be refused).
 fn compare(
-    store: &Store,
+    store: &Replica<'_>,
     org: &OrgKey,
     parts: Vec<RangePart>,
     max_per_org: u64,
@@ -550,6 +552,8 @@ mod tests {
     use skillmesh_protocol::samples::{self, SAMPLE_TIME};
     use skillmesh_protocol::{Kind, seal};
 
+    use crate::store::Store;
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
@@ -577,11 +581,12 @@ mod tests {
             assert!(requests <= MAX_REQUESTS_PER_ORG, "did not converge");
             let n = pending.len().min(MAX_RANGES_PER_REQUEST);
             let asked: Vec<IdRange> = pending.drain(..n).collect();
-            let parts = answer_ranges(server, org, &asked)
+            let parts = answer_ranges(&Replica::of(server), org, &asked)
                 .expect("store")
                 .expect("valid request");
             check_tiling(&asked, &parts).expect("tiling");
-            let (more, want) = compare(client, org, parts, u64::MAX).expect("compare");
+            let (more, want) =
+                compare(&Replica::of(client), org, parts, u64::MAX).expect("compare");
             pending.extend(more);
             wanted.extend(want);
         }
@@ -673,16 +678,17 @@ mod tests {
         for i in 0..10 {
             put(&server, &key, &format!("x{i}"), 1);
         }
-        let parts = answer_ranges(&server, &org, &[range("", None)])
+        let parts = answer_ranges(&Replica::of(&server), &org, &[range("", None)])
             .expect("store")
             .expect("valid");
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].ids.as_ref().map(Vec::len), Some(10));
-        let inverted = answer_ranges(&server, &org, &[range("b", Some("a"))]).expect("store");
+        let inverted =
+            answer_ranges(&Replica::of(&server), &org, &[range("b", Some("a"))]).expect("store");
         assert!(inverted.is_err());
         let too_many = vec![range("", None); MAX_RANGES_PER_REQUEST + 1];
         assert!(
-            answer_ranges(&server, &org, &too_many)
+            answer_ranges(&Replica::of(&server), &org, &too_many)
                 .expect("store")
                 .is_err()
         );
@@ -695,12 +701,14 @@ mod tests {
         put(&server, &key, "a", 1);
         let all = server.fingerprint_all().expect("fp");
         let fp = all.fingerprint();
-        let (r, differs) = answer_digest(&server, &fp, all.count(), None).expect("answer");
+        let (r, differs) =
+            answer_digest(&Replica::of(&server), &fp, all.count(), None).expect("answer");
         assert_eq!((r, differs), (SyncResponse::InSync, None));
         let other = Accumulator::new().fingerprint();
-        let (r, differs) = answer_digest(&server, &other, 0, Some(&fp)).expect("answer");
+        let (r, differs) =
+            answer_digest(&Replica::of(&server), &other, 0, Some(&fp)).expect("answer");
         assert_eq!((r, differs), (SyncResponse::Unchanged, Some(other)));
-        let (r, _) = answer_digest(&server, &other, 0, None).expect("answer");
+        let (r, _) = answer_digest(&Replica::of(&server), &other, 0, None).expect("answer");
         match r {
             SyncResponse::Fingerprints { orgs, count, .. } => {
                 assert_eq!(count, 1);

@@ -15,14 +15,15 @@ use super::wire::{
     OrgSummary, SyncRequest, SyncResponse,
 };
 use super::{NetworkError, NetworkHandle, identity, reconcile};
+use crate::federation::Replica;
 use crate::metrics::Via;
 use crate::policy::Admission;
 use crate::service::{Ingested, Service};
-use crate::store::{Actor, Store, StoreError};
+use crate::store::{Actor, StoreError};
 
 /// SHA-256 over the sorted `(id, seq)` pairs of `org`: for each pair, the
 /// id's length as u16 big-endian, the id bytes, and seq as u64 big-endian.
-pub fn org_digest(store: &Store, org: &OrgKey) -> Result<(u64, [u8; 32]), StoreError> {
+pub fn org_digest(store: &Replica<'_>, org: &OrgKey) -> Result<(u64, [u8; 32]), StoreError> {
     let mut hasher = Sha256::new();
     let mut count = 0u64;
     let mut after: Option<String> = None;
@@ -65,7 +66,7 @@ fn answer_inner(
     if service.admission(&asker).map_err(|e| e.to_string())? == Admission::Blocked {
         return Err("your organisation is blocked here".into());
     }
-    let store = service.store();
+    let store = &service.replica();
     let internal = |e: StoreError| {
         tracing::warn!(error = %e, "answering a sync request failed");
         "internal error".to_string()
@@ -133,7 +134,11 @@ fn answer_inner(
 
 /// Peer exchange: the nodes this one has been connected to, most recent
 /// first, other than the asker's and its own, with their addresses.
-fn known_peers(store: &Store, asker: &OrgKey, own: &OrgKey) -> Result<Vec<KnownPeer>, StoreError> {
+fn known_peers(
+    store: &Replica<'_>,
+    asker: &OrgKey,
+    own: &OrgKey,
+) -> Result<Vec<KnownPeer>, StoreError> {
     let mut known: Vec<(OrgKey, crate::store::PeerEntry)> = store
         .peers()?
         .into_iter()

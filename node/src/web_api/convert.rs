@@ -98,10 +98,6 @@ pub(super) fn offer_of(item: OwnItem) -> Offer {
     }
 }
 
-pub(super) fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
 /// The signed-in web user as the domain rules see them.
 pub(super) fn caller(user: &User) -> Caller {
     Caller {

@@ -19,7 +19,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey};
 use skillmesh_web::{
@@ -43,10 +42,11 @@ use crate::members::{Ask, Caller, OfferChange, ProfileChange};
 use crate::network::NetworkHandle;
 use crate::requests::kudos_welcome;
 use crate::search_view;
+use crate::service::web_error::unavailable;
 use crate::service::{Service, ServiceError, listing_id};
 use crate::store::{
-    self, Account, Actor, AuditAction, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState,
-    OutboxEntry, OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
+    self, Account, Actor, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
+    OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
 
 mod convert;
@@ -58,80 +58,10 @@ mod views;
 
 use convert::*;
 
-/// What a person reads when the node failed for a reason of its own.
-const TRY_AGAIN: &str = "the node could not complete this; try again";
 /// Audit entries returned when the query does not say.
 const AUDIT_DEFAULT_LIMIT: usize = 200;
 /// Most audit entries returned at once.
 const AUDIT_MAX_LIMIT: usize = 1000;
-/// Tokens start with a prefix naming their kind, so they are recognisable
-/// (in a leaked log, say) and cheap to tell from garbage.
-fn token_prefix(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Api => "smk_",
-        TokenKind::Calendar => "smc_",
-    }
-}
-
-/// The SHA-256 (hex) a token of `kind` is stored under, if it has the
-/// shape of one (its prefix and 64 hex digits).
-fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
-    token
-        .strip_prefix(token_prefix(kind))
-        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| sha256_hex(token))
-}
-
-/// What a person reads when the node cannot save (or, rarely, read) its
-/// data: what is wrong, that nothing changed, and what to do.
-fn store_fault_words(fault: &crate::storage::WriteFault) -> String {
-    if fault.reads_work {
-        format!(
-            "the node cannot save changes right now ({}); this change may not have been saved \
-             — try again later (the node recovers by itself once it can write again)",
-            fault.cause.words()
-        )
-    } else {
-        format!(
-            "the node cannot read or save its data right now ({}), so nothing was changed; try \
-             again later (the node recovers by itself once it can write again)",
-            fault.cause.words()
-        )
-    }
-}
-
-fn unavailable() -> ApiError {
-    ApiError::Unavailable(TRY_AGAIN.into())
-}
-
-/// The one mapping from the node's errors to what a person sees.
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> ApiError {
-        match e {
-            ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
-            ServiceError::Invalid(why) => ApiError::Invalid(why),
-            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
-            ServiceError::NotYours(what) => ApiError::NotFound(what),
-            ServiceError::Rejected(r) => ApiError::Invalid(r.to_string()),
-            ServiceError::Store(StoreError::NotFound(what)) => {
-                ApiError::NotFound(format!("{what} not found"))
-            }
-            ServiceError::Store(StoreError::AlreadyExists(what)) => {
-                ApiError::Conflict(format!("{what} already exists"))
-            }
-            // Logged once when the fault began (see `storage`), not per request.
-            ref other if let Some(fault) = other.store_fault() => {
-                tracing::debug!(error = %other, "web request refused: the store cannot save changes");
-                ApiError::Unavailable(store_fault_words(fault))
-            }
-            other => {
-                tracing::warn!(error = %other, "web request failed inside the node");
-                unavailable()
-            }
-        }
-    }
-}
-
 /// A store error as the web sees it (through the service's mapping, so a
 /// full disk reads the same from every path).
 fn store_error(e: StoreError) -> ApiError {

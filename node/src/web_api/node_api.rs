@@ -5,29 +5,14 @@
 
 use super::*;
 
-fn new_token(kind: TokenKind) -> ApiResult<String> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| {
-        tracing::warn!(error = %e, "no randomness for a token");
-        unavailable()
-    })?;
-    Ok(format!("{}{}", token_prefix(kind), hex::encode(b)))
-}
-
 impl AccountsApi for WebState {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
         let (username, password) = (username.to_string(), password.to_string());
         self.service
             .blocking(move |svc| {
-                let account = svc.store().account(&username).map_err(store_error)?;
-                let ok = accounts::verify_password_or_dummy(
-                    &password,
-                    account.as_ref().map(|a| a.password_hash.as_str()),
-                );
-                match account {
-                    Some(a) if ok => Ok(Some(svc.web_user(&a)?)),
-                    _ => Ok(None),
-                }
+                svc.sign_in(&username, &password)?
+                    .map(|a| views::web_user(svc, &a))
+                    .transpose()
             })
             .await
     }
@@ -36,25 +21,19 @@ impl AccountsApi for WebState {
         let username = username.to_string();
         self.service
             .blocking(move |svc| {
-                svc.store()
-                    .account(&username)
-                    .map_err(store_error)?
-                    .map(|a| svc.web_user(&a))
+                svc.account(&username)?
+                    .map(|a| views::web_user(svc, &a))
                     .transpose()
             })
             .await
     }
 
     async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
-        let Some(sha) = token_sha256(TokenKind::Api, token) else {
-            return Ok(None);
-        };
+        let token = token.to_string();
         self.service
             .blocking(move |svc| {
-                svc.store()
-                    .account_for_token(TokenKind::Api, &sha)
-                    .map_err(store_error)?
-                    .map(|a| svc.web_user(&a))
+                svc.account_for_token(TokenKind::Api, &token)?
+                    .map(|a| views::web_user(svc, &a))
                     .transpose()
             })
             .await
@@ -63,60 +42,28 @@ impl AccountsApi for WebState {
     async fn new_api_token(&self, user: &User) -> ApiResult<String> {
         let username = user.username.clone();
         self.service
-            .blocking(move |svc| {
-                let token = new_token(TokenKind::Api)?;
-                svc.store()
-                    .set_token(TokenKind::Api, &username, &sha256_hex(&token))
-                    .map_err(store_error)?;
-                svc.audit(
-                    &Actor::person(&username),
-                    AuditAction::ApiTokenCreated,
-                    None,
-                    None,
-                    String::new(),
-                )?;
-                Ok(token)
-            })
+            .blocking(move |svc| Ok(svc.new_token(TokenKind::Api, &username)?))
             .await
     }
 
     async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
         let username = user.username.clone();
         self.service
-            .blocking(move |svc| {
-                let token = new_token(TokenKind::Calendar)?;
-                svc.store()
-                    .set_token(TokenKind::Calendar, &username, &sha256_hex(&token))
-                    .map_err(store_error)?;
-                svc.audit(
-                    &Actor::person(&username),
-                    AuditAction::CalendarTokenCreated,
-                    None,
-                    None,
-                    String::new(),
-                )?;
-                Ok(token)
-            })
+            .blocking(move |svc| Ok(svc.new_token(TokenKind::Calendar, &username)?))
             .await
     }
 
     async fn calendar_feed(&self, token: &str) -> ApiResult<Option<Vec<FeedItem>>> {
-        let Some(sha) = token_sha256(TokenKind::Calendar, token) else {
-            return Ok(None);
-        };
+        let token = token.to_string();
         self.service
             .blocking(move |svc| {
-                let Some(account) = svc
-                    .store()
-                    .account_for_token(TokenKind::Calendar, &sha)
-                    .map_err(store_error)?
-                else {
+                let Some(account) = svc.account_for_token(TokenKind::Calendar, &token)? else {
                     return Ok(None);
                 };
-                let Some(person) = account.person_id else {
-                    return Ok(Some(Vec::new()));
-                };
-                Ok(Some(svc.calendar_items(&person)?))
+                Ok(Some(views::calendar_items(
+                    svc,
+                    &Caller::of_account(&account),
+                )?))
             })
             .await
     }
@@ -124,11 +71,9 @@ impl AccountsApi for WebState {
     async fn users(&self) -> ApiResult<Vec<User>> {
         self.service
             .blocking(move |svc| {
-                svc.store()
-                    .accounts()
-                    .map_err(store_error)?
+                svc.accounts()?
                     .iter()
-                    .map(|a| svc.web_user(a))
+                    .map(|a| views::web_user(svc, a))
                     .collect()
             })
             .await
@@ -137,7 +82,7 @@ impl AccountsApi for WebState {
     async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
         let actor = actor.clone();
         self.service
-            .blocking(move |svc| svc.add_user_as(&actor, user))
+            .blocking(move |svc| views::add_user_as(svc, &actor, user))
             .await
     }
 }
@@ -146,7 +91,10 @@ impl PeopleApi for WebState {
     async fn profile(&self, user: &User) -> ApiResult<Profile> {
         let user = user.clone();
         self.service
-            .blocking(move |svc| svc.web_profile(svc.own_person(&caller(&user))?))
+            .blocking(move |svc| {
+                let caller = caller(&user);
+                views::web_profile(svc, &caller, svc.own_person(&caller)?)
+            })
             .await
     }
 
@@ -163,7 +111,10 @@ impl PeopleApi for WebState {
             sharing: fields_to_sharing(update.sharing),
         };
         self.service
-            .blocking(move |svc| svc.web_profile(svc.update_own_profile(&caller, change)?))
+            .blocking(move |svc| {
+                let person = svc.update_own_profile(&caller, change)?;
+                views::web_profile(svc, &caller, person)
+            })
             .await
     }
 
@@ -172,9 +123,7 @@ impl PeopleApi for WebState {
         self.service
             .blocking(move |svc| {
                 let mut out: Vec<Colleague> = svc
-                    .store()
-                    .people()
-                    .map_err(store_error)?
+                    .people()?
                     .into_iter()
                     .filter(|p| p.id != me)
                     .map(|p| Colleague {
@@ -202,16 +151,11 @@ impl DiscoveryApi for WebState {
     }
 
     async fn listing(&self, user: &User, org: &OrgKey, id: &str) -> ApiResult<Listing> {
-        let (org, id, person) = (*org, id.to_string(), user.person_id.clone());
+        let (org, id, caller) = (*org, id.to_string(), caller(user));
         self.service
             .blocking(move |svc| {
-                let mut listing = svc.web_listing(&org, &id)?;
-                if !person.is_empty()
-                    && let Some(f) = svc
-                        .store()
-                        .follow(&person, &org, &id)
-                        .map_err(store_error)?
-                {
+                let mut listing = views::web_listing(svc, &org, &id)?;
+                if let Some(f) = svc.own_follow(&caller, &org, &id)? {
                     listing.tell_curator = f.tell_curator;
                     listing.following = Some(f.done.into_iter().collect());
                 }
@@ -260,7 +204,7 @@ impl RequestsApi for WebState {
         self.service
             .blocking(move |svc| {
                 let entry = svc.ask(&caller, offer_org, &offer_id, ask)?;
-                Ok(svc.outbox_item(entry))
+                Ok(views::outbox_item(svc, entry))
             })
             .await
     }
@@ -270,7 +214,10 @@ impl RequestsApi for WebState {
         self.service
             .blocking(move |svc| {
                 let entries = svc.own_inbox(&caller)?;
-                entries.into_iter().map(|e| svc.inbox_item(e)).collect()
+                entries
+                    .into_iter()
+                    .map(|e| views::inbox_item(svc, e))
+                    .collect()
             })
             .await
     }
@@ -280,7 +227,10 @@ impl RequestsApi for WebState {
         self.service
             .blocking(move |svc| {
                 let entries = svc.own_outbox(&caller)?;
-                Ok(entries.into_iter().map(|e| svc.outbox_item(e)).collect())
+                Ok(entries
+                    .into_iter()
+                    .map(|e| views::outbox_item(svc, e))
+                    .collect())
             })
             .await
     }
@@ -297,7 +247,7 @@ impl RequestsApi for WebState {
             .blocking(move |svc| {
                 let entry =
                     svc.answer_own_request(&caller, from_org, &id, answer.accept, &answer.reply)?;
-                svc.inbox_item(entry)
+                views::inbox_item(svc, entry)
             })
             .await
     }
@@ -329,7 +279,7 @@ impl RequestsApi for WebState {
             .blocking(move |svc| {
                 let person = svc.own_person(&caller(&user))?;
                 let entry = svc.send_kudos(&person.id, &id, &kudos.message)?;
-                Ok(svc.outbox_item(entry))
+                Ok(views::outbox_item(svc, entry))
             })
             .await
     }
@@ -340,14 +290,13 @@ impl ContentApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
+                let caller = caller(&user);
+                svc.own_person(&caller)?;
                 let mut out = Vec::new();
-                for f in svc.store().follows_of(&person.id).map_err(store_error)? {
-                    let held = match svc.store().get_record(&f.org, &f.id).map_err(store_error)? {
-                        Some(row) if !row.tombstone => {
-                            Some(row.record().map_err(store_error)?.body)
-                        }
-                        _ => None,
+                for f in svc.own_follows(&caller)? {
+                    let held = match svc.held_record(&f.org, &f.id)? {
+                        Some(row) => Some(row.record().map_err(store_error)?.body),
+                        None => None,
                     };
                     let (title, total) = match held {
                         Some(Body::Content(c)) => (c.title, c.items.len()),
@@ -428,15 +377,12 @@ impl ContentApi for WebState {
         let user = user.clone();
         self.service
             .blocking(move |svc| {
-                let person = svc.own_person(&caller(&user))?;
+                let caller = caller(&user);
+                svc.own_person(&caller)?;
                 let mut out = Vec::new();
-                for r in svc
-                    .store()
-                    .recommendations_to(&person.id)
-                    .map_err(store_error)?
-                {
+                for r in svc.own_recommendations(&caller)? {
                     out.push(Recommended {
-                        from_name: svc.person_name(&r.from)?,
+                        from_name: views::person_name(svc, &r.from)?,
                         org_name: svc.org_display_name(&r.org),
                         org_fingerprint: r.org.fingerprint(),
                         org: r.org,
@@ -470,7 +416,7 @@ impl ObservationsApi for WebState {
                     &invitation.observer,
                     &invitation.when,
                 )?;
-                svc.observation_view(o)
+                views::observation_view(svc, o)
             })
             .await
     }
@@ -484,11 +430,11 @@ impl ObservationsApi for WebState {
                 Ok(Observations {
                     to_give: to_give
                         .into_iter()
-                        .map(|o| svc.observation_view(o))
+                        .map(|o| views::observation_view(svc, o))
                         .collect::<ApiResult<_>>()?,
                     of_mine: of_mine
                         .into_iter()
-                        .map(|o| svc.observation_view(o))
+                        .map(|o| views::observation_view(svc, o))
                         .collect::<ApiResult<_>>()?,
                 })
             })
@@ -581,7 +527,7 @@ impl SteeringApi for WebState {
     async fn federation(&self) -> ApiResult<Federation> {
         let peers = self.peers().await;
         self.service
-            .blocking(move |svc| svc.web_federation(peers))
+            .blocking(move |svc| views::web_federation(svc, peers))
             .await
     }
 
@@ -632,7 +578,7 @@ impl SteeringApi for WebState {
     }
 
     async fn approvals(&self) -> ApiResult<Vec<Approval>> {
-        self.service.blocking(move |svc| svc.web_approvals()).await
+        self.service.blocking(views::web_approvals).await
     }
 
     async fn approve(&self, actor: &User, id: &str) -> ApiResult<()> {
@@ -644,11 +590,7 @@ impl SteeringApi for WebState {
 
     async fn outbound_policy(&self) -> ApiResult<SharedFields> {
         self.service
-            .blocking(move |svc| {
-                Ok(sharing_to_fields(
-                    svc.store().outbound_policy().map_err(store_error)?.fields,
-                ))
-            })
+            .blocking(move |svc| Ok(sharing_to_fields(svc.outbound_policy()?.fields)))
             .await
     }
 
@@ -667,7 +609,7 @@ impl SteeringApi for WebState {
     async fn audit(&self, query: &AuditQuery) -> ApiResult<Vec<AuditRow>> {
         let query = query.clone();
         self.service
-            .blocking(move |svc| svc.web_audit(&query))
+            .blocking(move |svc| views::web_audit(svc, &query))
             .await
     }
 }
@@ -687,7 +629,7 @@ impl NodeApi for WebState {
                 (0, 0)
             }
         };
-        let records_fingerprint = match self.service.store().fingerprint_all() {
+        let records_fingerprint = match self.service.replica().fingerprint_all() {
             Ok(acc) => hex::encode(acc.fingerprint()),
             Err(e) => {
                 tracing::warn!(error = %e, "health: cannot read the records' fingerprint");

@@ -82,7 +82,7 @@ where
 pub fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
     org.node
         .service
-        .store()
+        .store_for_tests()
         .outbox_entry(id)
         .expect("outbox")
         .map(|e| e.status)
@@ -91,7 +91,7 @@ pub fn outbox_status(org: &Org, id: &str) -> Option<OutboxStatus> {
 pub fn held_seq(org: &Org, from: &OrgKey, id: &str) -> Option<(u64, bool)> {
     org.node
         .service
-        .store()
+        .store_for_tests()
         .get_record(from, id)
         .expect("get")
         .map(|r| (r.seq, r.tombstone))
@@ -102,7 +102,7 @@ pub fn event_sessions(org: &Org, host: &OrgKey, id: &str) -> (u64, Vec<EventSess
     let row = org
         .node
         .service
-        .store()
+        .store_for_tests()
         .get_record(host, id)
         .expect("get")
         .expect("held");

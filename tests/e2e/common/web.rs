@@ -23,7 +23,7 @@ pub fn url(org: &Org, path: &str) -> String {
 
 pub fn add(org: &Org, email: &str, name: &str, role: Role) {
     add_user(
-        org.node.service.store(),
+        org.node.service.store_for_tests(),
         email,
         name,
         role,

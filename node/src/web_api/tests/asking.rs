@@ -82,7 +82,7 @@ async fn feedback_and_requests_both_ways_add_up_to_the_impact_figures() {
     )
     .expect("delivered");
     assert_eq!(
-        svc.store()
+        svc.store_for_tests()
             .outbox_entry(&sent.id)
             .expect("get")
             .map(|e| e.status),

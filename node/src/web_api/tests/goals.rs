@@ -93,7 +93,7 @@ async fn suggestions_are_ranked_here_from_private_goals_and_skip_whoever_cannot_
         ));
     }
     let mut ana = svc
-        .store()
+        .store_for_tests()
         .person(&n.ana.person_id)
         .expect("get")
         .expect("ana");
@@ -144,7 +144,7 @@ async fn suggestions_are_ranked_here_from_private_goals_and_skip_whoever_cannot_
 
     // The goals never left: nothing was published, and no record holds them.
     assert_eq!(svc.record_counts().expect("counts"), before);
-    svc.store()
+    svc.store_for_tests()
         .scan_records(|row| {
             assert!(!String::from_utf8_lossy(row.envelope.as_bytes()).contains("secret goal"));
             Ok(())

@@ -26,7 +26,7 @@ async fn content_kept_inside_is_seen_and_recommended_by_colleagues_only() {
     assert!(
         n.api
             .service()
-            .store()
+            .store_for_tests()
             .get_record(&org, &id)
             .expect("get")
             .is_none(),
@@ -163,13 +163,22 @@ async fn a_partners_list_is_told_how_many_follow_it_among_those_who_chose_to() {
         .await
         .expect("the same again");
     assert!(counts_to_send(svc).is_empty(), "nothing changed");
-    let sent = svc.store().sent_count(&theirs, "path-1").expect("sent");
+    let sent = svc
+        .store_for_tests()
+        .sent_count(&theirs, "path-1")
+        .expect("sent");
     assert_eq!(sent.map(|c| (c.seq, c.followers)), Some((3, 1)));
     // Nothing names a person.
-    assert!(!svc.store().sent_counts().expect("sent").iter().any(|c| {
-        let bytes = hex::decode(&c.envelope).expect("hex");
-        String::from_utf8_lossy(&bytes).contains(&n.ana.person_id)
-    }));
+    assert!(
+        !svc.store_for_tests()
+            .sent_counts()
+            .expect("sent")
+            .iter()
+            .any(|c| {
+                let bytes = hex::decode(&c.envelope).expect("hex");
+                String::from_utf8_lossy(&bytes).contains(&n.ana.person_id)
+            })
+    );
 }
 
 #[tokio::test]

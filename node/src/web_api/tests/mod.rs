@@ -48,7 +48,7 @@ fn node_with(inbound: InboundSettings) -> Node {
     let service = open_service(dir.path(), &SigningKey::from_bytes(&[1; 32]), inbound);
     let mut users = ["ana@northwind.example", "bob@northwind.example"].map(|email| {
         let account = accounts::add_user(
-            service.store(),
+            service.store_for_tests(),
             email,
             &email[..3].to_uppercase(),
             store::Role::Member,
@@ -56,7 +56,7 @@ fn node_with(inbound: InboundSettings) -> Node {
             &Actor::person("test"),
         )
         .expect("user");
-        service.web_user(&account).expect("web user")
+        views::web_user(&service, &account).expect("web user")
     });
     let bob = users[1].clone();
     let ana = std::mem::replace(&mut users[0], bob.clone());

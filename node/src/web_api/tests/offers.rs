@@ -176,7 +176,7 @@ async fn offers_are_published_paused_edited_and_unpublished() {
         .expect("edit");
     assert_eq!(edited.state, OfferState::Published);
     let row = svc
-        .store()
+        .store_for_tests()
         .get_record(&svc.org(), &id)
         .expect("get")
         .expect("published");
@@ -200,7 +200,7 @@ async fn offers_are_published_paused_edited_and_unpublished() {
         .expect("unpublish");
     assert_eq!(gone.state, OfferState::Unpublished);
     assert!(
-        svc.store()
+        svc.store_for_tests()
             .get_record(&svc.org(), &id)
             .expect("get")
             .expect("row")

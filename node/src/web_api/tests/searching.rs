@@ -199,7 +199,7 @@ async fn a_listing_is_verified_again_and_requestable_only_when_open_elsewhere() 
             bytes[4 + 32] ^= 1;
         }
         let envelope = skillmesh_protocol::Envelope::from_bytes(bytes);
-        svc.store()
+        svc.store_for_tests()
             .put_record(&record, &envelope, now - 3_000)
             .expect("put");
     }

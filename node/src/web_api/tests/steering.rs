@@ -25,7 +25,7 @@ async fn a_full_disk_refuses_changes_with_a_clear_error_until_the_node_recovers(
     )
     .expect("service");
     let account = accounts::add_user(
-        service.store(),
+        service.store_for_tests(),
         "ana@northwind.example",
         "Ana",
         store::Role::Member,
@@ -33,7 +33,7 @@ async fn a_full_disk_refuses_changes_with_a_clear_error_until_the_node_recovers(
         &Actor::person("test"),
     )
     .expect("user");
-    let ana = service.web_user(&account).expect("web user");
+    let ana = views::web_user(&service, &account).expect("web user");
     let api = WebState::new(service, NetworkHandle::detached());
     let codes = |h: &Health| -> Vec<String> { h.problems.iter().map(|p| p.code.clone()).collect() };
     let before = api
@@ -290,7 +290,7 @@ async fn a_card_named_like_a_known_organisation_is_flagged() {
     let real = other(4);
     let real_org = OrgKey::from(&real.verifying_key());
     // Known here for a day (two seen in the same second are both flagged).
-    svc.store()
+    svc.store_for_tests()
         .note_org_seen(&real_org, clock::now() - 86_400)
         .expect("seen");
     assert!(ingest(svc, &envelope(&real, "org-card", 1, card("Contoso"))).is_ok());

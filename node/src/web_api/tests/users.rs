@@ -1,6 +1,7 @@
 //! Accounts: passwords, tokens, users added by admins.
 
 use super::*;
+use crate::accounts::sha256_hex;
 
 #[tokio::test]
 async fn tokens_and_passwords() {
@@ -14,7 +15,7 @@ async fn tokens_and_passwords() {
     let account = n
         .api
         .service()
-        .store()
+        .store_for_tests()
         .account(&n.ana.username)
         .expect("get")
         .expect("account");

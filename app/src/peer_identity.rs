@@ -1,8 +1,8 @@
 //! The bridge between organisation keys and libp2p peer ids: a node's
 //! libp2p identity is its organisation's ed25519 key.
 
-use libp2p::PeerId;
-use libp2p::identity::{Keypair, PublicKey, ed25519};
+use libp2p_identity::PeerId;
+use libp2p_identity::{Keypair, PublicKey, ed25519};
 use skillmesh_protocol::OrgKey;
 
 /// The libp2p key pair for the organisation's secret seed.
@@ -19,7 +19,7 @@ pub fn peer_id(org: &OrgKey) -> Option<PeerId> {
 
 /// The organisation behind a peer id, if the peer id is an inlined ed25519 key.
 pub fn org_of(peer: &PeerId) -> Option<OrgKey> {
-    let hash: &libp2p::multihash::Multihash<64> = peer.as_ref();
+    let hash: &multihash::Multihash<64> = peer.as_ref();
     if hash.code() != 0 {
         return None;
     }

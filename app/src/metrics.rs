@@ -1,8 +1,9 @@
 //! The node's Prometheus metrics: one [`Metrics`] per node, created in
-//! [`crate::runtime::start`], kept in the [`Service`] (reach it with
+//! the node's `runtime::start`, kept in the [`Service`] (reach it with
 //! [`Service::metrics`]) and served on a listener of its own
-//! (`metrics.listen`) by [`serve`], never on the web port: the figures name
-//! partner organisations and say how much each one sends.
+//! (`metrics.listen`) by the node's `metrics_http::serve`, never on the
+//! web port: the figures name partner organisations and say how much each
+//! one sends.
 //!
 //! Built on `prometheus-client`, the official Rust client of the Prometheus
 //! project, which writes the OpenMetrics text format that Prometheus,
@@ -38,7 +39,6 @@
 
 #[cfg(target_os = "linux")]
 mod process;
-mod serve;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -54,9 +54,6 @@ use skillmesh_protocol::{OrgKey, Rejection};
 
 use crate::store::Actor;
 
-pub use serve::{CONTENT_TYPE, serve};
-
-#[cfg(doc)]
 use crate::service::Service;
 
 /// How a record reached us.
@@ -523,6 +520,15 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.inner.registry)?;
         Ok(text)
+    }
+}
+
+impl Service {
+    /// The node's metrics as OpenMetrics text, with the record counts read
+    /// from the store now (what the metrics listener serves).
+    pub fn render_metrics(&self) -> Result<String, MetricsError> {
+        let counts = self.store().record_counts()?;
+        self.metrics().render(&counts)
     }
 }
 

@@ -16,6 +16,7 @@ use skillmesh_protocol::kinds::{ContentType, FollowerCount};
 use skillmesh_protocol::{Body, OrgKey, Rejection};
 
 use crate::clock;
+use crate::members::Caller;
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, ServiceError};
@@ -44,6 +45,30 @@ impl Service {
                 "only a learning path (a list) can be followed".into(),
             )),
         }
+    }
+
+    /// What the caller follows.
+    pub fn own_follows(&self, caller: &Caller) -> Result<Vec<Follow>> {
+        let Some(person) = caller.person_id.as_deref() else {
+            return Ok(Vec::new());
+        };
+        Ok(self.store().follows_of(person)?)
+    }
+
+    /// The caller's following of the list `id` of `org`, if they follow it.
+    pub fn own_follow(&self, caller: &Caller, org: &OrgKey, id: &str) -> Result<Option<Follow>> {
+        let Some(person) = caller.person_id.as_deref() else {
+            return Ok(None);
+        };
+        Ok(self.store().follow(person, org, id)?)
+    }
+
+    /// What colleagues recommended to the caller.
+    pub fn own_recommendations(&self, caller: &Caller) -> Result<Vec<Recommendation>> {
+        let Some(person) = caller.person_id.as_deref() else {
+            return Ok(Vec::new());
+        };
+        Ok(self.store().recommendations_to(person)?)
     }
 
     /// Our person `person` follows the learning path `id` of `org`

@@ -18,6 +18,11 @@ use crate::store::{Feedback, InboxStatus, OutboxStatus, Said};
 pub const MAX_FEEDBACK_TEXT_BYTES: usize = 2000;
 
 impl Service {
+    /// Whether feedback was given on our request `request_id`.
+    pub fn feedback_given(&self, request_id: &str) -> Result<bool> {
+        Ok(self.store().feedback(request_id)?.is_some())
+    }
+
     /// Our person `person` says how something they were accepted for went.
     /// Giving feedback again replaces it.
     pub fn give_feedback(

@@ -4,6 +4,7 @@
 //! layer, the network task, the CLI or the demo.
 
 mod ingest;
+pub mod web_error;
 
 use std::sync::{Arc, RwLock};
 
@@ -114,7 +115,7 @@ pub fn random_id(prefix: &str) -> Result<String> {
 /// for gossip, [`Actor::Sync`] for sync), if it names one whose peer id is
 /// an organisation key.
 pub fn sender_org(actor: &Actor) -> Option<OrgKey> {
-    crate::network::identity::org_of(&actor.peer_id()?.parse().ok()?)
+    crate::peer_identity::org_of(&actor.peer_id()?.parse().ok()?)
 }
 
 /// The record id of a person's expertise listing.
@@ -229,10 +230,10 @@ impl Ingested {
 
 impl Service {
     /// A service over a fresh store in a temp dir, with a new key and
-    /// default settings, for this crate's unit tests (keep the dir alive
-    /// as long as the service).
-    #[cfg(test)]
-    pub(crate) fn for_tests() -> (tempfile::TempDir, Service) {
+    /// default settings, for unit tests here and in the node (keep the
+    /// dir alive as long as the service).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn for_tests() -> (tempfile::TempDir, Service) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(crate::store::Store::open(dir.path()).expect("store"));
         let identity = OrgIdentity::generate().expect("key");
@@ -492,15 +493,25 @@ impl Service {
         org: &OrgKey,
         id: &str,
     ) -> Result<Option<crate::store::StoredRecord>> {
-        let Some(row) = self
-            .inner
-            .store
-            .get_record(org, id)?
-            .filter(|r| !r.tombstone)
-        else {
+        let Some(row) = self.held_record(org, id)? else {
             return Ok(None);
         };
         Ok((self.admission(org)? == Admission::Accept).then_some(row))
+    }
+
+    /// The record `id` of `org` as held here, whoever sent it, unless it
+    /// was withdrawn (what a person signed up for stays theirs to see
+    /// even if its organisation is no longer admitted).
+    pub fn held_record(
+        &self,
+        org: &OrgKey,
+        id: &str,
+    ) -> Result<Option<crate::store::StoredRecord>> {
+        Ok(self
+            .inner
+            .store
+            .get_record(org, id)?
+            .filter(|r| !r.tombstone))
     }
 
     /// Runs a search at time `now`.
@@ -557,6 +568,22 @@ impl Service {
             }
         }
         problems
+    }
+
+    /// The name other organisations gave themselves on their cards (or
+    /// when asking to join), else the first 8 hex digits of the key.
+    pub fn org_display_name(&self, org: &OrgKey) -> String {
+        if *org == self.org() {
+            return self.org_name().to_string();
+        }
+        if let Some(name) = self.known_org_name(org) {
+            return name;
+        }
+        match self.store().join_request(org) {
+            Ok(Some(r)) => r.card.map(|c| c.name),
+            _ => None,
+        }
+        .unwrap_or_else(|| org.short())
     }
 
     /// The name on `org`'s organisation card, if we hold (or held) one.
@@ -709,7 +736,18 @@ impl Service {
         &self.inner.identity
     }
 
-    pub fn store(&self) -> &Arc<Store> {
+    /// The store. Only the application reaches it: everything outside
+    /// goes through the service's methods, which hold the rules.
+    pub(crate) fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    /// The store, for tests and benches that set up or inspect data in
+    /// ways no caller may (only with the `testing` feature, which only
+    /// dev-dependencies turn on; `cargo build` of the node proves that no
+    /// production code uses it).
+    #[cfg(feature = "testing")]
+    pub fn store_for_tests(&self) -> &Arc<Store> {
         &self.inner.store
     }
 
@@ -801,6 +839,55 @@ impl Service {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Makes every change applied so far durable (at shutdown; each
+    /// change is flushed as it is made anyway).
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.store().flush()?)
+    }
+
+    /// How often the store recovered from a write fault (a full disk)
+    /// since it opened: when it changes, what arrived meanwhile may be
+    /// missing and the network should reconcile.
+    pub fn store_recoveries(&self) -> u64 {
+        self.store().recoveries()
+    }
+
+    /// Drops audit entries older than `cutoff` (unix seconds); how many.
+    pub fn purge_audit_before(&self, cutoff: i64) -> Result<usize> {
+        Ok(self.store().purge_audit_before(cutoff)?)
+    }
+
+    /// The people of this organisation (its directory, for colleagues).
+    pub fn people(&self) -> Result<Vec<Person>> {
+        Ok(self.store().people()?)
+    }
+
+    /// The name our person `id` goes by, if they are here.
+    pub fn person_display_name(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.store().person(id)?.map(|p| p.display_name))
+    }
+
+    /// The title of our own item `id`, if it is still here.
+    pub fn item_title(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.store().item(id)?.map(|i| i.body.title()))
+    }
+
+    /// Our own item `id` if it is kept inside the organisation (shown to
+    /// colleagues, never published).
+    pub fn kept_inside_item(&self, id: &str) -> Result<Option<OwnItem>> {
+        Ok(self.store().item(id)?.filter(OwnItem::kept_inside))
+    }
+
+    /// Which fields of a profile may leave the organisation.
+    pub fn outbound_policy(&self) -> Result<crate::store::OutboundPolicy> {
+        Ok(self.store().outbound_policy()?)
+    }
+
+    /// The audit log, newest first, as far as `filter` lets through.
+    pub fn audit_log(&self, filter: &crate::store::AuditFilter) -> Result<Vec<AuditEntry>> {
+        Ok(self.store().audit_log(filter)?)
     }
 
     pub fn add_person(&self, person: &Person, actor: &Actor) -> Result<()> {

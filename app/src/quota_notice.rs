@@ -5,21 +5,19 @@
 //! notices"). The partner's node keeps the latest notice from each
 //! organisation and shows it to its admins (console and audit log).
 //!
-//! Sending is best effort: the notice is handed to a small task (see
-//! [`run`]) that sends it over the direct protocol; if the partner cannot
-//! be reached, the next refusal after [`RETRY_AFTER_FAILURE_SECS`] tries
-//! again. Nothing is stored for it on the refusing side.
+//! Sending is best effort: the notice is handed to a small task (the
+//! node's `network::quota_notices::run`) that sends it over the direct
+//! protocol; if the partner cannot be reached, the next refusal after
+//! [`RETRY_AFTER_FAILURE_SECS`] tries again. Nothing is stored for it on the refusing side.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_bytes::ByteBuf;
 use skillmesh_protocol::kinds::QuotaNotice as NoticeBody;
 use skillmesh_protocol::{Body, OrgKey, Rejection};
 use tokio::sync::mpsc;
 
 use crate::clock;
-use crate::network::{DirectMessage, DirectReply, NetworkHandle, identity};
 use crate::policy::Admission;
 use crate::requests::{PeerOutcome, Refusal, open_direct};
 use crate::service::{Result, Service, random_id};
@@ -82,39 +80,21 @@ pub fn channel() -> (mpsc::Sender<Outgoing>, mpsc::Receiver<Outgoing>) {
     mpsc::channel(QUEUE)
 }
 
-/// Sends the notices queued on `rx` to their organisations' nodes.
-pub async fn run(network: NetworkHandle, service: Service, mut rx: mpsc::Receiver<Outgoing>) {
-    while let Some((org, envelope)) = rx.recv().await {
-        let Some(peer) = identity::peer_id(&org) else {
-            continue;
-        };
-        let message = DirectMessage::QuotaNotice {
-            envelope: ByteBuf::from(envelope),
-        };
-        match network.direct(peer, message).await {
-            Ok(DirectReply::Received | DirectReply::Queued) => {
-                tracing::debug!(org = %org.short(), "quota notice delivered");
-            }
-            Ok(reply) => {
-                tracing::debug!(org = %org.short(), ?reply, "quota notice not taken");
-                service.quota_notices().failed(org, clock::now());
-            }
-            Err(e) => {
-                tracing::debug!(org = %org.short(), error = %e, "quota notice not delivered");
-                service.quota_notices().failed(org, clock::now());
-            }
-        }
-    }
-}
-
 impl Service {
-    /// Queues signed quota notices from now on on `tx` (see [`run`]).
+    /// Queues signed quota notices from now on on `tx` (the network's
+    /// sending task takes them from there).
     pub fn set_quota_notices(&self, tx: mpsc::Sender<Outgoing>) {
         *self
             .quota_notices()
             .tx
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+    }
+
+    /// The notice for `org` could not be delivered: the next refusal may
+    /// send another after [`RETRY_AFTER_FAILURE_SECS`].
+    pub fn quota_notice_failed(&self, org: OrgKey) {
+        self.quota_notices().failed(org, clock::now());
     }
 
     /// A record `record_id` of `org` was just refused for `org`'s quota:

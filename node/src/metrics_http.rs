@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use super::MetricsError;
+use crate::metrics::MetricsError;
 use crate::service::Service;
 
-/// The content type of the text [`super::Metrics::render`] writes.
+/// The content type of the text [`crate::metrics::Metrics::render`] writes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Serves `GET /metrics` on `listener` until `shutdown` resolves.
@@ -33,7 +33,7 @@ pub async fn serve(
 
 async fn metrics(State(service): State<Service>) -> Response {
     // Reading the counts is a (short) scan of the store: off the runtime.
-    let rendered = tokio::task::spawn_blocking(move || render(&service))
+    let rendered = tokio::task::spawn_blocking(move || service.render_metrics())
         .await
         .unwrap_or_else(|e| Err(MetricsError::Task(e.to_string())));
     match rendered {
@@ -43,9 +43,4 @@ async fn metrics(State(service): State<Service>) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
         }
     }
-}
-
-fn render(service: &Service) -> Result<String, MetricsError> {
-    let counts = service.store().record_counts()?;
-    service.metrics().render(&counts)
 }

@@ -1,13 +1,17 @@
-//! Local user accounts: argon2id password hashes and the rules for new
-//! accounts. Sessions and sign-in belong to the web layer.
+//! Local user accounts: argon2id password hashes, the rules for new
+//! accounts, and the tokens a person uses for the API and their calendar
+//! feed (only their SHA-256 is kept). Sessions belong to the web layer.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
+use sha2::{Digest, Sha256};
+
 use crate::clock;
+use crate::service::{Result as ServiceResult, Service, ServiceError};
 use crate::store::Actor;
-use crate::store::{Account, AuditAction, AuditEntry, Person, Role, Store, StoreError};
+use crate::store::{Account, AuditAction, AuditEntry, Person, Role, Store, StoreError, TokenKind};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -208,6 +212,105 @@ fn person_id_for(email: &str) -> String {
         "person".into()
     } else {
         id
+    }
+}
+
+/// Tokens start with a prefix naming their kind, so they are recognisable
+/// (in a leaked log, say) and cheap to tell from garbage.
+pub fn token_prefix(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Api => "smk_",
+        TokenKind::Calendar => "smc_",
+    }
+}
+
+/// The SHA-256 of `text`, in hex: what is kept of a token.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The SHA-256 (hex) a token of `kind` is stored under, if it has the
+/// shape of one (its prefix and 64 hex digits).
+fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
+    token
+        .strip_prefix(token_prefix(kind))
+        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| sha256_hex(token))
+}
+
+/// The accounts area of the service: who may sign in, and with what.
+impl Service {
+    /// The account `username` if `password` is its password. The hash is
+    /// checked (against a dummy when there is no such account) either way,
+    /// so the answer takes as long for a wrong name as for a wrong password.
+    pub fn sign_in(&self, username: &str, password: &str) -> ServiceResult<Option<Account>> {
+        let account = self.store().account(username)?;
+        let ok =
+            verify_password_or_dummy(password, account.as_ref().map(|a| a.password_hash.as_str()));
+        Ok(account.filter(|_| ok))
+    }
+
+    /// The account signing in as `username`, if there is one.
+    pub fn account(&self, username: &str) -> ServiceResult<Option<Account>> {
+        Ok(self.store().account(username)?)
+    }
+
+    /// Every account, for the admins' list of users.
+    pub fn accounts(&self) -> ServiceResult<Vec<Account>> {
+        Ok(self.store().accounts()?)
+    }
+
+    /// The account a token of `kind` belongs to (none for anything that is
+    /// not a live token of that kind).
+    pub fn account_for_token(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> ServiceResult<Option<Account>> {
+        let Some(sha) = token_sha256(kind, token) else {
+            return Ok(None);
+        };
+        Ok(self.store().account_for_token(kind, &sha)?)
+    }
+
+    /// A new token of `kind` for `username`, replacing the one before;
+    /// shown once, kept only as its SHA-256, and audited.
+    pub fn new_token(&self, kind: TokenKind, username: &str) -> ServiceResult<String> {
+        let mut b = [0u8; 32];
+        getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
+        let token = format!("{}{}", token_prefix(kind), hex::encode(b));
+        self.store()
+            .set_token(kind, username, &sha256_hex(&token))?;
+        let action = match kind {
+            TokenKind::Api => AuditAction::ApiTokenCreated,
+            TokenKind::Calendar => AuditAction::CalendarTokenCreated,
+        };
+        self.audit(&Actor::person(username), action, None, None, String::new())?;
+        Ok(token)
+    }
+
+    /// A new account and person (see [`add_user`]), added by `actor`.
+    pub fn add_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+        actor: &Actor,
+    ) -> Result<Account, AccountError> {
+        add_user(self.store(), email, name, role, password, actor)
+    }
+
+    /// An account for an existing person (see [`add_account_for`]).
+    pub fn add_account_for(
+        &self,
+        email: &str,
+        person_id: &str,
+        role: Role,
+        password_hash: String,
+        actor: &Actor,
+    ) -> Result<Account, AccountError> {
+        add_account_for(self.store(), email, person_id, role, password_hash, actor)
     }
 }
 

@@ -15,8 +15,8 @@ use crate::clock;
 use crate::outbound::expertise_listing;
 use crate::service::{Result, Service, ServiceError, listing_id};
 use crate::store::{
-    Actor, AuditAction, Goals, InboxEntry, ItemState, OutboundPolicy, OutboxEntry, OwnItem, Person,
-    Role, Sharing,
+    Account, Actor, AuditAction, Goals, InboxEntry, ItemState, OutboundPolicy, OutboxEntry,
+    OwnItem, Person, Role, Sharing,
 };
 
 /// Someone signed in on this node, as the domain rules see them.
@@ -31,6 +31,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The holder of `account` (signed in, or by one of their tokens).
+    pub fn of_account(account: &Account) -> Caller {
+        Caller {
+            username: account.username.clone(),
+            person_id: account.person_id.clone(),
+            role: account.role,
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
