@@ -47,6 +47,9 @@
 //! dependencies with other features, and an out-of-date one is refused).
 //! `SKILLMESH_FLOOD_KEEP=1` keeps the nodes' data dirs and the victim's log.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 #[path = "../node/benches/common/mod.rs"]
 mod bench;
 #[path = "../tests/e2e/common/mod.rs"]

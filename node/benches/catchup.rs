@@ -7,6 +7,9 @@
 //! from it over loopback and the clock runs from the fresh node's start
 //! until its `record_count()` equals the source's.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -7,6 +7,9 @@
 //! sled store in a temp dir. Each store measurement uses a fresh store (a
 //! second pass over the same envelopes would only find stale records).
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::sync::Arc;

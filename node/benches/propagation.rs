@@ -9,6 +9,9 @@
 //! thread (not a runtime worker) polls every node's store every 1 ms and
 //! notes when the record is present everywhere.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -27,6 +27,9 @@
 //! 5. The alternative design, facets in tantivy: counting seven facet
 //!    columns over the matches with a collector, against the catalogue.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::sync::Arc;

@@ -6,6 +6,9 @@
 //! blocked organisation's records never appear; facet counts match what the
 //! store holds.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

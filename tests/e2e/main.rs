@@ -9,6 +9,9 @@
 //! build. Run one area with `cargo test -p skillmesh-tests --test e2e
 //! federation::`, one test by its full name.
 
+// Sets up and inspects data through the store, as only tests may.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 mod attacks;

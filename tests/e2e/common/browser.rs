@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -382,8 +383,7 @@ async fn connect(addr: SocketAddr, profile: &Path) -> Result<Client> {
         "goog:chromeOptions".into(),
         serde_json::json!({ "binary": CHROMIUM, "args": args }),
     );
-    ClientBuilder::rustls()
-        .context("building the WebDriver client's connector")?
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://{addr}"))
         .await

@@ -322,6 +322,27 @@ const CADENCES: [Cadence; 4] = [
 ];
 const STATUSES: [OfferStatus; 3] = [OfferStatus::Open, OfferStatus::Paused, OfferStatus::Closed];
 
+/// What the form says of a talk, offered or wanted alike.
+struct TalkForm {
+    topics: Vec<String>,
+    format: SessionFormat,
+    audience: Audience,
+    duration_minutes: u16,
+    languages: Vec<String>,
+}
+
+impl TalkForm {
+    fn parse(form: &FormData) -> Result<TalkForm, ApiError> {
+        Ok(TalkForm {
+            topics: form.list("topics"),
+            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
+            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
+            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
+            languages: form.list("languages"),
+        })
+    }
+}
+
 /// Builds an offer body from its form. Limits and the remaining checks are
 /// the protocol's, applied by the node when it saves.
 fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
@@ -340,32 +361,38 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
     };
     let delivery = pick(&DELIVERIES, form.get("delivery"), "how it is delivered")?;
     Ok(match form.get("kind") {
-        "talk_offer" => Body::TalkOffer(TalkOffer {
-            person: person.to_string(),
-            speaker_name: None,
-            title,
-            summary: form.get("summary").to_string(),
-            topics: form.list("topics"),
-            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
-            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
-            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
-            languages: form.list("languages"),
-            delivery,
-            status,
-        }),
-        "talk_wanted" => Body::TalkWanted(TalkWanted {
-            person: person.to_string(),
-            asker_name: None,
-            title,
-            description: form.get("description").to_string(),
-            topics: form.list("topics"),
-            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
-            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
-            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
-            languages: form.list("languages"),
-            delivery,
-            status,
-        }),
+        "talk_offer" => {
+            let talk = TalkForm::parse(form)?;
+            Body::TalkOffer(TalkOffer {
+                person: person.to_string(),
+                speaker_name: None,
+                title,
+                summary: form.get("summary").to_string(),
+                topics: talk.topics,
+                format: talk.format,
+                audience: talk.audience,
+                duration_minutes: talk.duration_minutes,
+                languages: talk.languages,
+                delivery,
+                status,
+            })
+        }
+        "talk_wanted" => {
+            let talk = TalkForm::parse(form)?;
+            Body::TalkWanted(TalkWanted {
+                person: person.to_string(),
+                asker_name: None,
+                title,
+                description: form.get("description").to_string(),
+                topics: talk.topics,
+                format: talk.format,
+                audience: talk.audience,
+                duration_minutes: talk.duration_minutes,
+                languages: talk.languages,
+                delivery,
+                status,
+            })
+        }
         "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
             person: person.to_string(),
             mentor_name: None,
