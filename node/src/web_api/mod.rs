@@ -1,16 +1,16 @@
 //! The node's side of the web interface: [`WebState`] implements the web
-//! layer's ports (one per area; [`NodeApi`] is all of them) over the service, the store, the accounts and the
-//! network handle.
+//! layer's ports (one per area; [`NodeApi`] is all of them) over the
+//! application's service and the network handle. It never reaches the
+//! store: the service's store is private to the application crate.
 //!
 //! The web layer checks roles for its admin pages; what a person may touch
-//! is checked in the service (`crate::members`), which this module calls
-//! with the signed-in user as a [`Caller`]: a member sees and changes only
-//! their own profile, offers and requests (someone else's is "not found",
-//! never "forbidden", so ids reveal nothing). Store and argon2 work runs on
-//! blocking threads through
-//! [`Service::blocking`]. Errors become [`ApiError`]s in one place
-//! ([`From<ServiceError>`]); storage and I/O details go to the log, never
-//! to the person.
+//! is checked in the service (`skillmesh_app::members`), which this module
+//! calls with the signed-in user as a [`Caller`]: a member sees and changes
+//! only their own profile, offers and requests (someone else's is "not
+//! found", never "forbidden", so ids reveal nothing). Store and argon2 work
+//! runs on blocking threads through [`Service::blocking`]. Errors become
+//! [`ApiError`]s in one place (`skillmesh_app::service::web_error`);
+//! storage and I/O details go to the log, never to the person.
 //!
 //! By file: `node_api` and `matching_api` implement the web's traits,
 //! `views` builds what pages and the API show, `convert` maps the store's
