@@ -230,8 +230,10 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 /// The SHA-256 (hex) a token of `kind` is stored under, if it has the
-/// shape of one (its prefix and 64 hex digits).
-fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
+/// shape of one (its prefix and 64 hex digits). A caller on an async task
+/// checks this first, so a malformed token costs no trip to the blocking
+/// pool.
+pub fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
     token
         .strip_prefix(token_prefix(kind))
         .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))

@@ -8,8 +8,7 @@
 //! Areas: people and accounts (`accounts`, `members`), offers and
 //! requests (`requests`, `request_limits`), content and programmes
 //! (`content`), impact and recognition (`impact`, `published_impact`,
-//! `recognition`, `observation`), discovery (`matching`, `search_view`,
-//! `lookalike`), federation (`federation`, `policy`, `quota_notice`,
+//! `recognition`, `observation`), discovery (`matching`, `lookalike`), federation (`federation`, `policy`, `quota_notice`,
 //! `peer_identity`).
 //!
 //! It knows neither sled (the store crate does) nor libp2p's transport
@@ -35,7 +34,6 @@ pub mod quota_notice;
 pub mod recognition;
 pub mod request_limits;
 pub mod requests;
-pub mod search_view;
 pub mod service;
 
 // The store and search crates, under the paths the modules use.

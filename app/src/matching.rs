@@ -354,7 +354,7 @@ pub fn suggest(service: &Service, me: &Person, goals: &Goals, now: i64) -> Resul
             }
             let entry = found
                 .entry((hit.org.clone(), hit.id.clone()))
-                .or_insert_with(|| (crate::search_view::hit(hit), Vec::new()));
+                .or_insert_with(|| (hit, Vec::new()));
             entry.1.push(q.clone());
         }
     }

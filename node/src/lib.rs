@@ -16,5 +16,5 @@ pub mod web_api;
 pub use skillmesh_app::{
     accounts, catalogue, clock, content, federation, health, identity, impact, lookalike, matching,
     members, metrics, observation, outbound, policy, published_impact, quota_notice, recognition,
-    request_limits, requests, search, search_view, service, storage, store,
+    request_limits, requests, search, service, storage, store,
 };

@@ -41,7 +41,6 @@ use crate::matching;
 use crate::members::{Ask, Caller, OfferChange, ProfileChange};
 use crate::network::NetworkHandle;
 use crate::requests::kudos_welcome;
-use crate::search_view;
 use crate::service::web_error::unavailable;
 use crate::service::{Service, ServiceError, listing_id};
 use crate::store::{

@@ -29,6 +29,9 @@ impl AccountsApi for WebState {
     }
 
     async fn user_for_token(&self, token: &str) -> ApiResult<Option<User>> {
+        if accounts::token_sha256(TokenKind::Api, token).is_none() {
+            return Ok(None);
+        }
         let token = token.to_string();
         self.service
             .blocking(move |svc| {
@@ -54,6 +57,9 @@ impl AccountsApi for WebState {
     }
 
     async fn calendar_feed(&self, token: &str) -> ApiResult<Option<Vec<FeedItem>>> {
+        if accounts::token_sha256(TokenKind::Calendar, token).is_none() {
+            return Ok(None);
+        }
         let token = token.to_string();
         self.service
             .blocking(move |svc| {
@@ -144,9 +150,9 @@ impl PeopleApi for WebState {
 
 impl DiscoveryApi for WebState {
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
-        let query = search_view::query(query);
+        let query = query.clone();
         self.service
-            .blocking(move |svc| Ok(search_view::results(svc.search(&query, clock::now()))))
+            .blocking(move |svc| Ok(svc.search(&query, clock::now())))
             .await
     }
 
