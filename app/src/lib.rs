@@ -8,8 +8,8 @@
 //! Areas: people and accounts (`accounts`, `members`), offers and
 //! requests (`requests`, `request_limits`), content and programmes
 //! (`content`), impact and recognition (`impact`, `published_impact`,
-//! `recognition`, `observation`), discovery (`matching`, `lookalike`), federation (`federation`, `policy`, `quota_notice`,
-//! `peer_identity`).
+//! `recognition`, `observation`), discovery (`matching`, `lookalike`),
+//! federation (`federation`, `policy`, `quota_notice`, `peer_identity`).
 //!
 //! It knows neither sled (the store crate does) nor libp2p's transport
 //! (the node's network module does), and it reaches the store only

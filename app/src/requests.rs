@@ -623,9 +623,9 @@ impl Service {
         }
         let accepted: Vec<InboxEntry> = self
             .store()
-            .inbox()?
+            .inbox_for_offer(offer_id)?
             .into_iter()
-            .filter(|e| e.offer_id == offer_id && e.status == InboxStatus::Accepted)
+            .filter(|e| e.status == InboxStatus::Accepted)
             .collect();
         let from_org = accepted.iter().filter(|e| e.from_org == *org).count();
         let (status, full) = match &item.body {
@@ -956,9 +956,9 @@ impl Service {
         };
         let mut admitted: Vec<InboxEntry> = self
             .store()
-            .inbox()?
+            .inbox_for_offer(offer_id)?
             .into_iter()
-            .filter(|e| e.offer_id == offer_id && e.status == InboxStatus::Accepted)
+            .filter(|e| e.status == InboxStatus::Accepted)
             .collect();
         admitted.sort_by(|a, b| (a.answered_at, &a.id).cmp(&(b.answered_at, &b.id)));
         let group = Group {

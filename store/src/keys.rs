@@ -20,6 +20,7 @@
 //! | `outbox/`  | request id                        | JSON `OutboxEntry`        |
 //! | `inbox/`   | org key (32 bytes) + request id   | JSON `InboxEntry`         |
 //! | `inown/`   | owner + 0x00 + org key + request id | empty: inbox by owner (see `owners`) |
+//! | `inoffer/` | offer id + 0x00 + org key + request id | empty: inbox by offer (see `owners`) |
 //! | `outreq/`  | requester + 0x00 + request id     | empty: outbox by requester |
 //! | `itemown/` | owner + 0x00 + item id            | empty: items by owner     |
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
@@ -65,6 +66,8 @@ pub const QUOTA_NOTICE: &[u8] = b"qnotice/";
 pub const INBOX: &[u8] = b"inbox/";
 /// Per-owner index rows (see `owners`).
 pub const INBOX_BY_OWNER: &[u8] = b"inown/";
+/// The inbox by the offer asked for: who holds a seat, how full it is.
+pub const INBOX_BY_OFFER: &[u8] = b"inoffer/";
 pub const OUTBOX_BY_REQUESTER: &[u8] = b"outreq/";
 pub const ITEM_BY_OWNER: &[u8] = b"itemown/";
 pub const AUDIT: &[u8] = b"audit/";

@@ -1,14 +1,18 @@
 //! Per-owner keys: which inbox entries, outbox entries and items belong to
 //! which of our people, so "my requests" and "my offers" read one
-//! person's rows instead of scanning whole tables.
+//! person's rows instead of scanning whole tables; and which inbox entries
+//! ask for which offer, so admitting a request to a cohort or a mentor
+//! reads that offer's requests, not the whole inbox.
 //!
 //! Each index row is `prefix + owner + 0x00 + the row's own key tail`
 //! with an empty value: `inown/` (owner, then the `inbox/` tail: org key
 //! and request id), `outreq/` (requester, then the `outbox/` tail: the
-//! request id) and `itemown/` (owner, then the `item/` tail: the item id).
-//! Rows are written in the same batch as the row they point to, so the
-//! index never disagrees with the table after a crash; schema 6 builds it
-//! for stores written before (see [`index_all`]).
+//! request id), `itemown/` (owner, then the `item/` tail: the item id)
+//! and `inoffer/` (the offer id, then the `inbox/` tail). Rows are written
+//! in the same batch as the row they point to, so the index never
+//! disagrees with the table after a crash; schema 6 builds the owners'
+//! rows for stores written before (see [`index_all`]) and schema 7 the
+//! offers' ([`index_inbox_by_offer`]).
 
 use serde::de::DeserializeOwned;
 use skillmesh_protocol::OrgKey;
@@ -29,6 +33,20 @@ pub(super) fn inbox_index(owner: &str, org: &OrgKey, id: &str) -> Vec<u8> {
         keys::INBOX_BY_OWNER,
         &[
             owner.as_bytes(),
+            END_OF_OWNER,
+            org.as_bytes(),
+            id.as_bytes(),
+        ],
+    )
+}
+
+/// The row that lists an inbox entry under the offer it asks for. An
+/// entry's offer never changes, so the row is written once, with it.
+pub(super) fn offer_index(offer_id: &str, org: &OrgKey, id: &str) -> Vec<u8> {
+    keys::join(
+        keys::INBOX_BY_OFFER,
+        &[
+            offer_id.as_bytes(),
             END_OF_OWNER,
             org.as_bytes(),
             id.as_bytes(),
@@ -89,6 +107,18 @@ pub(super) fn index_all(kv: &dyn Kv) -> Result<Batch> {
     Ok(b)
 }
 
+/// Migration 6 → 7: the per-offer index rows of every inbox entry already
+/// stored.
+pub(super) fn index_inbox_by_offer(kv: &dyn Kv) -> Result<Batch> {
+    let mut b = Batch::new();
+    for row in kv.scan_prefix(keys::INBOX) {
+        let (k, v) = row?;
+        let e: InboxEntry = decode_json(&k, &v)?;
+        b.put(offer_index(&e.offer_id, &e.from_org, &e.id), Vec::new());
+    }
+    Ok(b)
+}
+
 impl Store {
     /// The rows of `table` that the index `by` lists under `owner`, kept
     /// only where `belongs` agrees (a row is read through its own key).
@@ -121,6 +151,16 @@ impl Store {
             keys::INBOX,
             owner,
             |e: &InboxEntry| e.owner.as_deref() == Some(owner),
+        )
+    }
+
+    /// The inbox entries that ask for our offer `offer_id`.
+    pub fn inbox_for_offer(&self, offer_id: &str) -> Result<Vec<InboxEntry>> {
+        self.owned(
+            keys::INBOX_BY_OFFER,
+            keys::INBOX,
+            offer_id,
+            |e: &InboxEntry| e.offer_id == offer_id,
         )
     }
 

@@ -199,6 +199,10 @@ impl Store {
         }
         let mut b = Batch::new();
         b.put(key, encode_json(entry));
+        b.put(
+            owners::offer_index(&entry.offer_id, &entry.from_org, &entry.id),
+            Vec::new(),
+        );
         if let Some(owner) = &entry.owner {
             b.put(
                 owners::inbox_index(owner, &entry.from_org, &entry.id),

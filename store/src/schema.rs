@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 6;
+pub const CURRENT_SCHEMA: u32 = 7;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -24,6 +24,8 @@ const MIGRATIONS: &[Migration] = &[
     super::fingerprints::compute_all,
     // 5 → 6: inbox, outbox and items by their owner.
     super::owners::index_all,
+    // 6 → 7: the inbox by the offer asked for.
+    super::owners::index_inbox_by_offer,
 ];
 
 pub fn read_version(kv: &dyn Kv) -> Result<Option<u32>> {
