@@ -29,9 +29,9 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, VecDeque};
 
-use crate::results::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 use skillmesh_protocol::kinds::{OfferStatus, wire_name};
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
+use skillmesh_search_types::{Facet, FacetValue, SearchHit, SearchQuery, SearchResults};
 
 use crate::analysis::{Analyzer, KeyMap, doc_key};
 use skillmesh_store::{OwnItem, Store, StoreError, StoredRecord};

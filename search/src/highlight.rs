@@ -3,7 +3,7 @@
 //! a flag), never markup: the web page escapes every piece and wraps the
 //! marked ones in `<mark>`.
 
-use crate::results::{Highlight, HighlightPart, SearchHit};
+use skillmesh_search_types::{Highlight, HighlightPart, SearchHit};
 
 use super::analysis::Analyzer;
 use super::query::MatchedTerms;

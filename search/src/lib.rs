@@ -36,7 +36,6 @@ pub mod catalogue;
 pub mod highlight;
 pub mod index;
 pub mod query;
-pub mod results;
 pub mod synonyms;
 
 use std::collections::HashMap;
@@ -44,10 +43,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-pub use results::{
+// What a search asks and answers: the `skillmesh-search-types` crate, so
+// that the web crate can serve them without building tantivy.
+use skillmesh_protocol::{OrgKey, Record};
+pub use skillmesh_search_types::{
     Facet, FacetValue, Highlight, HighlightPart, SearchHit, SearchQuery, SearchResults,
 };
-use skillmesh_protocol::{OrgKey, Record};
 
 use crate::catalogue::{Catalogue, Change, TextFilter};
 use analysis::Analyzer;
