@@ -230,9 +230,9 @@ fn facts(body: &Body) -> Option<Facts> {
         },
         Body::TalkOffer(t) => Facts {
             person: t.person.clone(),
-            topics: names(&t.topics),
+            topics: names(&t.session.topics),
             formats: vec![Format::Talk],
-            languages: t.languages.clone(),
+            languages: t.session.languages.clone(),
             time_zone: None,
             open: t.status == OfferStatus::Open,
             limited: false,

@@ -139,7 +139,7 @@ pub fn tally(
             continue;
         };
         let (sessions, minutes) = match &item.body {
-            Body::TalkOffer(t) => (taken, taken * u64::from(t.duration_minutes)),
+            Body::TalkOffer(t) => (taken, taken * u64::from(t.session.duration_minutes)),
             Body::MentoringOffer(m) => {
                 let sessions = taken * u64::from(m.sessions);
                 (sessions, sessions * u64::from(m.session_minutes))
@@ -174,7 +174,7 @@ pub fn tally(
         {
             add(&mut credit.people_helped, 1);
             add(&mut credit.sessions, 1);
-            add(&mut credit.minutes, u64::from(t.duration_minutes));
+            add(&mut credit.minutes, u64::from(t.session.duration_minutes));
             orgs.insert(o.offer_org);
         }
     }
@@ -230,7 +230,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("store");
         let mut talk = samples::body(Kind::TalkOffer);
         if let Body::TalkOffer(t) = &mut talk {
-            t.duration_minutes = 45;
+            t.session.duration_minutes = 45;
         }
         let mut mentoring = samples::body(Kind::MentoringOffer);
         if let Body::MentoringOffer(m) = &mut mentoring {

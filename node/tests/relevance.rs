@@ -83,7 +83,7 @@ fn talk(title: &str, summary: &str, topics: &[&str]) -> Body {
         t.title = title.into();
         t.summary = summary.into();
         t.speaker_name = None;
-        t.topics = topics.iter().map(|t| t.to_string()).collect();
+        t.session.topics = topics.iter().map(|t| t.to_string()).collect();
     }
     body
 }

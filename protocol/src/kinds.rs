@@ -192,6 +192,29 @@ pub struct RecognitionSummary {
     pub observed: u32,
 }
 
+/// The session a talk offer or a call for a talk describes: what it is
+/// about, in which format, for whom, how long, in which languages and how
+/// it is delivered.
+///
+/// It only ever appears flattened into [`TalkOffer`] and [`TalkWanted`], so
+/// on the wire its fields stand in the body itself (see docs/PROTOCOL.md):
+/// one declaration keeps the two talk kinds from drifting apart. It has no
+/// `deny_unknown_fields` of its own on purpose: serde checks unknown fields
+/// once, in the body that flattens it (a flattened struct that also denied
+/// them would refuse the body's own fields). `talk_bodies_refuse_unknown_fields`
+/// in the protocol tests pins that.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalkSession {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    pub format: SessionFormat,
+    pub audience: Audience,
+    pub duration_minutes: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    pub delivery: Delivery,
+}
+
 /// Body of `talk_offer`: a talk, workshop or discussion someone will give.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,14 +225,8 @@ pub struct TalkOffer {
     pub title: String,
     #[serde(rename = "abstract", default, skip_serializing_if = "String::is_empty")]
     pub summary: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub topics: Vec<String>,
-    pub format: SessionFormat,
-    pub audience: Audience,
-    pub duration_minutes: u16,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub languages: Vec<String>,
-    pub delivery: Delivery,
+    #[serde(flatten)]
+    pub session: TalkSession,
     pub status: OfferStatus,
 }
 
@@ -229,14 +246,8 @@ pub struct TalkWanted {
     /// What the audience needs, and why.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub topics: Vec<String>,
-    pub format: SessionFormat,
-    pub audience: Audience,
-    pub duration_minutes: u16,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub languages: Vec<String>,
-    pub delivery: Delivery,
+    #[serde(flatten)]
+    pub session: TalkSession,
     /// Open while the organisation takes offers to give it.
     pub status: OfferStatus,
 }

@@ -477,4 +477,36 @@ mod tests {
         labels.dedup();
         assert_eq!(labels.len(), Kind::ALL.len());
     }
+
+    /// The talk kinds flatten their shared [`TalkSession`] fields into the
+    /// body; the body must still refuse a field it does not know and a
+    /// field given twice, in the body's part and in the session's part.
+    ///
+    /// [`TalkSession`]: crate::kinds::TalkSession
+    #[test]
+    fn talk_bodies_refuse_unknown_and_repeated_fields() {
+        let org = OrgKey::from(&ed25519_dalek::SigningKey::from_bytes(&[3; 32]).verifying_key());
+        for kind in [Kind::TalkOffer, Kind::TalkWanted] {
+            let body = crate::samples::record(org, kind).body;
+            let json = body.to_json().expect("sample serialises").get().to_string();
+            let inner = json.strip_suffix('}').expect("an object");
+            let parse = |s: &str| {
+                let raw =
+                    serde_json::value::RawValue::from_string(s.to_string()).expect("valid JSON");
+                Body::from_json(kind, &raw)
+            };
+            assert_eq!(parse(&json).expect("sample parses"), body);
+            let unknown = parse(&format!("{inner},\"room\":\"B2\"}}"))
+                .expect_err("an unknown field is refused");
+            assert!(
+                unknown.to_string().contains("unknown field `room`"),
+                "{unknown}"
+            );
+            for repeated in ["\"title\":\"again\"", "\"duration_minutes\":60"] {
+                let err = parse(&format!("{inner},{repeated}}}"))
+                    .expect_err("a repeated field is refused");
+                assert!(err.to_string().contains("duplicate field"), "{err}");
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use crate::error::Rejection;
 use crate::kinds::{
     Answer, Availability, CohortOffer, ContentItem, ContentType, Decision, Event, EventSession,
     Expertise, FollowerCount, Group, ImpactSummary, Kudos, ListEntry, MentoringOffer, OrgCard,
-    QuotaNotice, Request, Retraction, Slot, TalkOffer, TalkWanted, Topic,
+    QuotaNotice, Request, Retraction, Slot, TalkOffer, TalkSession, TalkWanted, Topic,
 };
 use crate::limits::*;
 use crate::record::{Body, Header, RECORD_VERSION, Record};
@@ -309,9 +309,7 @@ fn talk_offer(b: &TalkOffer) -> Result<(), Rejection> {
     opt_line("speaker_name", &b.speaker_name)?;
     line("title", &b.title)?;
     text("abstract", &b.summary)?;
-    topic_names("topics", &b.topics)?;
-    in_range("duration_minutes", b.duration_minutes, 5, 8 * 60)?;
-    languages("languages", &b.languages)
+    talk_session(&b.session)
 }
 
 fn talk_wanted(b: &TalkWanted) -> Result<(), Rejection> {
@@ -319,9 +317,14 @@ fn talk_wanted(b: &TalkWanted) -> Result<(), Rejection> {
     opt_line("asker_name", &b.asker_name)?;
     line("title", &b.title)?;
     text("description", &b.description)?;
-    topic_names("topics", &b.topics)?;
-    in_range("duration_minutes", b.duration_minutes, 5, 8 * 60)?;
-    languages("languages", &b.languages)
+    talk_session(&b.session)
+}
+
+/// The session fields both talk kinds carry.
+fn talk_session(s: &TalkSession) -> Result<(), Rejection> {
+    topic_names("topics", &s.topics)?;
+    in_range("duration_minutes", s.duration_minutes, 5, 8 * 60)?;
+    languages("languages", &s.languages)
 }
 
 fn impact_summary(b: &ImpactSummary) -> Result<(), Rejection> {

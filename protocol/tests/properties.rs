@@ -59,7 +59,7 @@ fn record() -> impl Strategy<Value = (SigningKey, Record)> {
                     }
                     Body::TalkOffer(b) => {
                         b.title = title;
-                        b.topics = topic_names;
+                        b.session.topics = topic_names;
                     }
                     Body::MentoringOffer(b) => {
                         b.title = title;
@@ -79,7 +79,7 @@ fn record() -> impl Strategy<Value = (SigningKey, Record)> {
                     Body::Answer(b) => b.reply = title,
                     Body::TalkWanted(b) => {
                         b.title = title;
-                        b.topics = topic_names;
+                        b.session.topics = topic_names;
                     }
                     Body::ImpactSummary(b) => b.sessions_given = title.len() as u32,
                     Body::Kudos(b) => b.message = title,

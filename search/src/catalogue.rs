@@ -338,9 +338,9 @@ pub fn extract(body: &Body) -> Option<Extract> {
             e.summary = b.summary.clone();
             e.text.push(b.summary.clone());
             e.text.extend(b.speaker_name.clone());
-            e.topics = b.topics.clone();
-            e.formats = vec![wire_name(&b.format)];
-            e.languages = b.languages.clone();
+            e.topics = b.session.topics.clone();
+            e.formats = vec![wire_name(&b.session.format)];
+            e.languages = b.session.languages.clone();
         }
         Body::MentoringOffer(b) => {
             e.summary = b.description.clone();
@@ -383,9 +383,9 @@ pub fn extract(body: &Body) -> Option<Extract> {
             e.summary = b.description.clone();
             e.text.push(b.description.clone());
             e.text.extend(b.asker_name.clone());
-            e.topics = b.topics.clone();
-            e.formats = vec![wire_name(&b.format)];
-            e.languages = b.languages.clone();
+            e.topics = b.session.topics.clone();
+            e.formats = vec![wire_name(&b.session.format)];
+            e.languages = b.session.languages.clone();
         }
         Body::OrgCard(_)
         | Body::ImpactSummary(_)

@@ -529,7 +529,7 @@ mod tests {
             t.title = title.into();
             t.summary = String::new();
             t.speaker_name = None;
-            t.topics = topics.iter().map(|t| t.to_string()).collect();
+            t.session.topics = topics.iter().map(|t| t.to_string()).collect();
         }
         body
     }

@@ -14,7 +14,8 @@ use skillmesh_node::service::{ServiceError, listing_id};
 use skillmesh_node::store::Actor;
 use skillmesh_node::store::{OutboundPolicy, OutboxStatus, Person, Sharing};
 use skillmesh_protocol::kinds::{
-    Audience, Delivery, Kudos, OfferStatus, RecognitionSummary, SessionFormat, TalkWanted,
+    Audience, Delivery, Kudos, OfferStatus, RecognitionSummary, SessionFormat, TalkSession,
+    TalkWanted,
 };
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
 
@@ -80,12 +81,14 @@ async fn a_call_for_a_talk_is_answered_elsewhere_and_credits_the_expert() {
         asker_name: Some("Priya Raman".into()),
         title: "How do you run blameless incident reviews?".into(),
         description: "For our team leads.".into(),
-        topics: vec!["Incident response".into()],
-        format: SessionFormat::Talk,
-        audience: Audience::PeopleManagers,
-        duration_minutes: 45,
-        languages: vec!["en".into()],
-        delivery: Delivery::Remote,
+        session: TalkSession {
+            topics: vec!["Incident response".into()],
+            format: SessionFormat::Talk,
+            audience: Audience::PeopleManagers,
+            duration_minutes: 45,
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+        },
         status: OfferStatus::Open,
     });
     publish_to(&northwind, "call-reviews", Some("priya"), call, &[&contoso]).await;

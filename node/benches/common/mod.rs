@@ -118,7 +118,7 @@ pub fn varied_body(kind: Kind, rng: &mut Rng) -> Body {
             b.topics.truncate(1);
             b.topics[0].name = topics[0].clone();
         }
-        Body::TalkOffer(b) => (b.title, b.topics) = (title, topics),
+        Body::TalkOffer(b) => (b.title, b.session.topics) = (title, topics),
         Body::MentoringOffer(b) => (b.title, b.topics) = (title, topics),
         Body::CohortOffer(b) => (b.title, b.topics) = (title, topics),
         Body::Event(b) => b.title = title,

@@ -177,12 +177,14 @@ pub fn talk_offer(person: &str) -> Body {
         speaker_name: Some("Tomás Ferreira".into()),
         title: "On-call without burnout".into(),
         summary: String::new(),
-        topics: vec!["On-call".into()],
-        format: SessionFormat::Talk,
-        audience: Audience::Everyone,
-        duration_minutes: 45,
-        languages: vec!["en".into()],
-        delivery: Delivery::Remote,
+        session: skillmesh_protocol::kinds::TalkSession {
+            topics: vec!["On-call".into()],
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: 45,
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+        },
         status: OfferStatus::Open,
     })
 }

@@ -5,7 +5,7 @@
 
 use maud::html;
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::{Audience, Delivery, OfferStatus, SessionFormat, TalkOffer};
+use skillmesh_protocol::kinds::{OfferStatus, SessionFormat, TalkOffer};
 
 use super::{Ctx, PageResult};
 
@@ -30,12 +30,7 @@ pub fn first_session() -> Body {
         speaker_name: None,
         title: String::new(),
         summary: TEMPLATE.to_string(),
-        topics: Vec::new(),
-        format: SessionFormat::Workshop,
-        audience: Audience::Everyone,
-        duration_minutes: 45,
-        languages: Vec::new(),
-        delivery: Delivery::Remote,
+        session: super::offers::blank_talk_session(SessionFormat::Workshop),
         status: OfferStatus::Open,
     })
 }

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::{EventSession, Slot, wire_name};
+use skillmesh_protocol::kinds::{EventSession, Slot, TalkSession, wire_name};
 
 use super::{Ctx, FormData, PageResult, done, events, org_key};
 use crate::Shared;
@@ -178,6 +178,17 @@ fn slots(slots: &[Slot]) -> Markup {
     }
 }
 
+/// The facts of a talk offer's or call's session.
+fn talk_session_facts(s: &TalkSession) -> Markup {
+    html! {
+        dt { "Format" } dd { (words(&wire_name(&s.format))) ", " (s.duration_minutes) " minutes" }
+        dt { "For" } dd { (words(&wire_name(&s.audience))) }
+        dt { "Delivery" } dd { (words(&wire_name(&s.delivery))) }
+        @if !s.topics.is_empty() { dt { "Topics" } dd { (tags(&s.topics)) } }
+        @if !s.languages.is_empty() { dt { "Languages" } dd { (tags(&s.languages)) } }
+    }
+}
+
 fn tags(items: &[String]) -> Markup {
     html! { @for t in items { span.tag { (t) } } }
 }
@@ -233,11 +244,7 @@ pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> Markup) -> Markup {
                 @if !t.description.is_empty() { p { (t.description) } }
                 dl.facts {
                     @if let Some(s) = &t.asker_name { dt { "Asked by" } dd { (s) } }
-                    dt { "Format" } dd { (words(&wire_name(&t.format))) ", " (t.duration_minutes) " minutes" }
-                    dt { "For" } dd { (words(&wire_name(&t.audience))) }
-                    dt { "Delivery" } dd { (words(&wire_name(&t.delivery))) }
-                    @if !t.topics.is_empty() { dt { "Topics" } dd { (tags(&t.topics)) } }
-                    @if !t.languages.is_empty() { dt { "Languages" } dd { (tags(&t.languages)) } }
+                    (talk_session_facts(&t.session))
                     dt { "Status" } dd.status { (wire_name(&t.status)) }
                 }
             }
@@ -245,11 +252,7 @@ pub fn body(body: &Body, from: &dyn Fn(&EventSession) -> Markup) -> Markup {
                 @if !t.summary.is_empty() { p { (t.summary) } }
                 dl.facts {
                     @if let Some(s) = &t.speaker_name { dt { "Speaker" } dd { (s) } }
-                    dt { "Format" } dd { (words(&wire_name(&t.format))) ", " (t.duration_minutes) " minutes" }
-                    dt { "For" } dd { (words(&wire_name(&t.audience))) }
-                    dt { "Delivery" } dd { (words(&wire_name(&t.delivery))) }
-                    @if !t.topics.is_empty() { dt { "Topics" } dd { (tags(&t.topics)) } }
-                    @if !t.languages.is_empty() { dt { "Languages" } dd { (tags(&t.languages)) } }
+                    (talk_session_facts(&t.session))
                     dt { "Status" } dd.status { (wire_name(&t.status)) }
                 }
             }

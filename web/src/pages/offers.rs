@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{
     Audience, Cadence, CohortOffer, Delivery, MentoringOffer, OfferStatus, SessionFormat, Slot,
-    TalkOffer, TalkWanted,
+    TalkOffer, TalkSession, TalkWanted,
 };
 
 use super::{Ctx, FormData, PageResult, content, done, events, query_map};
@@ -323,23 +323,28 @@ const CADENCES: [Cadence; 4] = [
 const STATUSES: [OfferStatus; 3] = [OfferStatus::Open, OfferStatus::Paused, OfferStatus::Closed];
 
 /// What the form says of a talk, offered or wanted alike.
-struct TalkForm {
-    topics: Vec<String>,
-    format: SessionFormat,
-    audience: Audience,
-    duration_minutes: u16,
-    languages: Vec<String>,
+/// The session fields both talk kinds share, from their form.
+fn talk_session(form: &FormData, delivery: Delivery) -> Result<TalkSession, ApiError> {
+    Ok(TalkSession {
+        topics: form.list("topics"),
+        format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
+        audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
+        duration_minutes: form.number("duration_minutes", "Length in minutes")?,
+        languages: form.list("languages"),
+        delivery,
+    })
 }
 
-impl TalkForm {
-    fn parse(form: &FormData) -> Result<TalkForm, ApiError> {
-        Ok(TalkForm {
-            topics: form.list("topics"),
-            format: pick(&SESSION_FORMATS, form.get("format"), "a format")?,
-            audience: pick(&AUDIENCES, form.get("audience"), "an audience")?,
-            duration_minutes: form.number("duration_minutes", "Length in minutes")?,
-            languages: form.list("languages"),
-        })
+/// A new talk's session as its form starts: 45 minutes, remote, for
+/// everyone, in `format`.
+pub(super) fn blank_talk_session(format: SessionFormat) -> TalkSession {
+    TalkSession {
+        topics: Vec::new(),
+        format,
+        audience: Audience::Everyone,
+        duration_minutes: 45,
+        languages: Vec::new(),
+        delivery: Delivery::Remote,
     }
 }
 
@@ -361,38 +366,22 @@ fn parse(form: &FormData, person: &str) -> Result<Body, ApiError> {
     };
     let delivery = pick(&DELIVERIES, form.get("delivery"), "how it is delivered")?;
     Ok(match form.get("kind") {
-        "talk_offer" => {
-            let talk = TalkForm::parse(form)?;
-            Body::TalkOffer(TalkOffer {
-                person: person.to_string(),
-                speaker_name: None,
-                title,
-                summary: form.get("summary").to_string(),
-                topics: talk.topics,
-                format: talk.format,
-                audience: talk.audience,
-                duration_minutes: talk.duration_minutes,
-                languages: talk.languages,
-                delivery,
-                status,
-            })
-        }
-        "talk_wanted" => {
-            let talk = TalkForm::parse(form)?;
-            Body::TalkWanted(TalkWanted {
-                person: person.to_string(),
-                asker_name: None,
-                title,
-                description: form.get("description").to_string(),
-                topics: talk.topics,
-                format: talk.format,
-                audience: talk.audience,
-                duration_minutes: talk.duration_minutes,
-                languages: talk.languages,
-                delivery,
-                status,
-            })
-        }
+        "talk_offer" => Body::TalkOffer(TalkOffer {
+            person: person.to_string(),
+            speaker_name: None,
+            title,
+            summary: form.get("summary").to_string(),
+            session: talk_session(form, delivery)?,
+            status,
+        }),
+        "talk_wanted" => Body::TalkWanted(TalkWanted {
+            person: person.to_string(),
+            asker_name: None,
+            title,
+            description: form.get("description").to_string(),
+            session: talk_session(form, delivery)?,
+            status,
+        }),
         "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
             person: person.to_string(),
             mentor_name: None,
@@ -488,6 +477,17 @@ pub(super) fn number(
     }
 }
 
+/// The inputs for a talk's format, audience and length (its topics,
+/// languages and delivery are among every offer's fields). The length's
+/// bounds are the protocol's.
+fn talk_session_fields(session: &TalkSession) -> Markup {
+    html! {
+        (select("format", "Format", &SESSION_FORMATS, Some(session.format)))
+        (select("audience", "For", &AUDIENCES, Some(session.audience)))
+        (number("duration_minutes", "Length in minutes", session.duration_minutes, 5, 480))
+    }
+}
+
 /// A new offer of `kind` with the form's starting values.
 fn blank(kind: &str) -> Body {
     match kind {
@@ -498,12 +498,7 @@ fn blank(kind: &str) -> Body {
             asker_name: None,
             title: String::new(),
             description: String::new(),
-            topics: Vec::new(),
-            format: SessionFormat::Talk,
-            audience: Audience::Everyone,
-            duration_minutes: 45,
-            languages: Vec::new(),
-            delivery: Delivery::Remote,
+            session: blank_talk_session(SessionFormat::Talk),
             status: OfferStatus::Open,
         }),
         "talk_offer" => Body::TalkOffer(TalkOffer {
@@ -511,12 +506,7 @@ fn blank(kind: &str) -> Body {
             speaker_name: None,
             title: String::new(),
             summary: String::new(),
-            topics: Vec::new(),
-            format: SessionFormat::Talk,
-            audience: Audience::Everyone,
-            duration_minutes: 45,
-            languages: Vec::new(),
-            delivery: Delivery::Remote,
+            session: blank_talk_session(SessionFormat::Talk),
             status: OfferStatus::Open,
         }),
         "mentoring_offer" => Body::MentoringOffer(MentoringOffer {
@@ -562,10 +552,20 @@ fn form(ctx: &Ctx, body: &Body, existing: Option<&Offer>, orgs: &[OrgRow]) -> Ma
     };
     // The fields every offer has (an event has its own).
     let common = match body {
-        Body::TalkOffer(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
+        Body::TalkOffer(t) => Some((
+            &t.session.topics,
+            &t.session.languages,
+            t.session.delivery,
+            t.status,
+        )),
         Body::MentoringOffer(m) => Some((&m.topics, &m.languages, m.delivery, m.status)),
         Body::CohortOffer(c) => Some((&c.topics, &c.languages, c.delivery, c.status)),
-        Body::TalkWanted(t) => Some((&t.topics, &t.languages, t.delivery, t.status)),
+        Body::TalkWanted(t) => Some((
+            &t.session.topics,
+            &t.session.languages,
+            t.session.delivery,
+            t.status,
+        )),
         Body::Event(_) | Body::Content(_) => None,
         _ => return html! { p { "This is not an offer." } },
     };
@@ -583,9 +583,7 @@ fn form(ctx: &Ctx, body: &Body, existing: Option<&Offer>, orgs: &[OrgRow]) -> Ma
             @match body {
                 Body::TalkOffer(t) => {
                     label { "Abstract" textarea #summary name="summary" maxlength="4000" { (t.summary) } }
-                    (select("format", "Format", &SESSION_FORMATS, Some(t.format)))
-                    (select("audience", "For", &AUDIENCES, Some(t.audience)))
-                    (number("duration_minutes", "Length in minutes", t.duration_minutes, 5, 600))
+                    (talk_session_fields(&t.session))
                 }
                 Body::MentoringOffer(m) => {
                     label { "What you can help with" textarea #description name="description" maxlength="4000" { (m.description) } }
@@ -608,9 +606,7 @@ fn form(ctx: &Ctx, body: &Body, existing: Option<&Offer>, orgs: &[OrgRow]) -> Ma
                 }
                 Body::TalkWanted(t) => {
                     label { "What your people need, and why" textarea #description name="description" maxlength="4000" { (t.description) } }
-                    (select("format", "Format", &SESSION_FORMATS, Some(t.format)))
-                    (select("audience", "For", &AUDIENCES, Some(t.audience)))
-                    (number("duration_minutes", "Length in minutes", t.duration_minutes, 5, 480))
+                    (talk_session_fields(&t.session))
                 }
                 Body::Event(e) => { (events::fields(e, orgs)) }
                 Body::Content(c) => { (content::fields(c)) }

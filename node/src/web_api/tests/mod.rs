@@ -17,7 +17,7 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use skillmesh_protocol::kinds::{
     Audience, Availability, AvailabilityStatus, Delivery, Expertise, Format, Level, SessionFormat,
-    TalkOffer, Topic,
+    TalkOffer, TalkSession, Topic,
 };
 use skillmesh_protocol::samples;
 use skillmesh_protocol::{Header, RECORD_VERSION, Record};
@@ -81,12 +81,14 @@ fn talk(title: &str, minutes: u16) -> Body {
         speaker_name: Some("Not me".into()),
         title: title.into(),
         summary: "What we learnt.".into(),
-        topics: vec!["Kubernetes".into()],
-        format: SessionFormat::Talk,
-        audience: Audience::Everyone,
-        duration_minutes: minutes,
-        languages: vec!["en".into()],
-        delivery: Delivery::Remote,
+        session: TalkSession {
+            topics: vec!["Kubernetes".into()],
+            format: SessionFormat::Talk,
+            audience: Audience::Everyone,
+            duration_minutes: minutes,
+            languages: vec!["en".into()],
+            delivery: Delivery::Remote,
+        },
         status: OfferStatus::Open,
     })
 }
