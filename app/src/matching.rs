@@ -302,9 +302,11 @@ fn score(
                 .join(", ")
         ));
     }
-    if let (Some(max), Some(mine), Some(theirs)) =
-        (goals.max_hours_apart, &me.time_zone, &facts.time_zone)
-        && let Some(apart) = hours_apart(mine, theirs)
+    if let (Some(max), Some(mine), Some(theirs)) = (
+        goals.max_hours_apart,
+        &me.profile.time_zone,
+        &facts.time_zone,
+    ) && let Some(apart) = hours_apart(mine, theirs)
     {
         if apart > f32::from(max) {
             return None;

@@ -8,7 +8,8 @@
 //! caller's reads as not found ([`ServiceError::NotYours`]), so nobody
 //! learns what another person holds by guessing ids.
 
-use skillmesh_protocol::kinds::{Availability, EventSession, Format, OfferStatus, Topic};
+use skillmesh_protocol::kinds::{EventSession, OfferStatus};
+use skillmesh_protocol::profile::ProfileDetails;
 use skillmesh_protocol::{Body, OrgKey};
 
 use crate::clock;
@@ -83,12 +84,7 @@ pub enum OfferChange {
 #[derive(Debug, Clone)]
 pub struct ProfileChange {
     pub display_name: String,
-    pub headline: String,
-    pub topics: Vec<Topic>,
-    pub languages: Vec<String>,
-    pub time_zone: Option<String>,
-    pub formats: Vec<Format>,
-    pub availability: Option<Availability>,
+    pub profile: ProfileDetails,
     pub sharing: Sharing,
 }
 
@@ -135,12 +131,10 @@ impl Service {
             return Err(ServiceError::Invalid("the name is empty".into()));
         }
         person.display_name = display_name.to_string();
-        person.headline = change.headline.trim().to_string();
-        person.topics = change.topics;
-        person.languages = change.languages;
-        person.time_zone = change.time_zone.filter(|t| !t.trim().is_empty());
-        person.formats = change.formats;
-        person.availability = change.availability;
+        let mut profile = change.profile;
+        profile.headline = profile.headline.trim().to_string();
+        profile.time_zone = profile.time_zone.filter(|t| !t.trim().is_empty());
+        person.profile = profile;
         person.sharing = change.sharing;
         person.updated_at = clock::now();
         let everything = Person {

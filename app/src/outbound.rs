@@ -38,26 +38,32 @@ pub fn expertise_listing(
             .display_name
             .then(|| non_empty(&person.display_name))
             .flatten(),
-        headline: s.headline.then(|| non_empty(&person.headline)).flatten(),
+        headline: s
+            .headline
+            .then(|| non_empty(&person.profile.headline))
+            .flatten(),
         topics: if s.topics {
-            person.topics.clone()
+            person.profile.topics.clone()
         } else {
             Vec::new()
         },
         languages: if s.languages {
-            person.languages.clone()
+            person.profile.languages.clone()
         } else {
             Vec::new()
         },
-        time_zone: s.time_zone.then(|| person.time_zone.clone()).flatten(),
+        time_zone: s
+            .time_zone
+            .then(|| person.profile.time_zone.clone())
+            .flatten(),
         formats: if s.formats {
-            person.formats.clone()
+            person.profile.formats.clone()
         } else {
             Vec::new()
         },
         availability: s
             .availability
-            .then(|| person.availability.clone())
+            .then(|| person.profile.availability.clone())
             .flatten(),
         email: s.email.then(|| non_empty(&person.email)).flatten(),
         recognition: s.recognition.then(|| recognition.cloned()).flatten(),
@@ -74,21 +80,23 @@ mod tests {
     use super::*;
     use crate::store::Sharing;
     use skillmesh_protocol::kinds::{Level, Topic};
+    use skillmesh_protocol::profile::ProfileDetails;
 
     fn person(sharing: Sharing) -> Person {
         Person {
             id: "p-1".into(),
             display_name: "Ana".into(),
             email: "ana@example.org".into(),
-            headline: "SRE".into(),
-            topics: vec![Topic {
-                name: "Kubernetes".into(),
-                level: Level::Expert,
-            }],
-            languages: vec!["en".into()],
-            time_zone: Some("Europe/Lisbon".into()),
-            formats: vec![],
-            availability: None,
+            profile: ProfileDetails {
+                headline: "SRE".into(),
+                topics: vec![Topic {
+                    name: "Kubernetes".into(),
+                    level: Level::Expert,
+                }],
+                languages: vec!["en".into()],
+                time_zone: Some("Europe/Lisbon".into()),
+                ..ProfileDetails::default()
+            },
             sharing,
             listing_pending: false,
             created_at: 0,

@@ -30,6 +30,7 @@ pub mod fingerprint;
 pub mod keys;
 pub mod kinds;
 pub mod limits;
+pub mod profile;
 pub mod record;
 pub mod samples;
 pub mod validate;

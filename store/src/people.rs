@@ -2,7 +2,7 @@
 //! its own "may leave the organisation" switch, all off by default.
 
 use serde::{Deserialize, Serialize};
-use skillmesh_protocol::kinds::{Availability, Format, Topic};
+use skillmesh_protocol::profile::ProfileDetails;
 
 use super::{Result, Store, StoreError, encode_json, keys};
 use crate::storage::Batch;
@@ -73,18 +73,9 @@ pub struct Person {
     pub id: String,
     pub display_name: String,
     pub email: String,
-    #[serde(default)]
-    pub headline: String,
-    #[serde(default)]
-    pub topics: Vec<Topic>,
-    #[serde(default)]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub time_zone: Option<String>,
-    #[serde(default)]
-    pub formats: Vec<Format>,
-    #[serde(default)]
-    pub availability: Option<Availability>,
+    /// What they say about themselves; stored flat, as its fields.
+    #[serde(flatten)]
+    pub profile: ProfileDetails,
     #[serde(default)]
     pub sharing: Sharing,
     /// A changed listing waits for an admin's approval.
@@ -101,12 +92,7 @@ impl Person {
             id: id.to_string(),
             display_name: display_name.to_string(),
             email: email.to_string(),
-            headline: String::new(),
-            topics: Vec::new(),
-            languages: Vec::new(),
-            time_zone: None,
-            formats: Vec::new(),
-            availability: None,
+            profile: ProfileDetails::default(),
             sharing: Sharing::default(),
             listing_pending: false,
             created_at: now,
@@ -146,5 +132,43 @@ impl Store {
 
     pub fn people(&self) -> Result<Vec<Person>> {
         self.scan_json(keys::PERSON)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skillmesh_protocol::kinds::{Format, Level, Topic};
+
+    /// The profile is a field of `Person` in Rust but not on disk: a
+    /// person stored before it was one reads back, and is written back
+    /// with the same flat keys.
+    #[test]
+    fn a_person_is_stored_with_its_profile_fields_flat() {
+        let stored = br#"{"id":"p-ana","display_name":"Ana","email":"ana@example.org","headline":"SRE","topics":[{"name":"Kubernetes","level":"expert"}],"languages":["pt"],"time_zone":"Europe/Lisbon","formats":["mentoring"],"availability":null,"sharing":{"display_name":true},"listing_pending":true,"created_at":1,"updated_at":2}"#;
+        let person: Person = crate::decode_json(b"person/p-ana", stored).expect("decodes");
+        assert_eq!(person.profile.headline, "SRE");
+        assert_eq!(
+            person.profile.topics,
+            vec![Topic {
+                name: "Kubernetes".into(),
+                level: Level::Expert
+            }]
+        );
+        assert_eq!(person.profile.formats, vec![Format::Mentoring]);
+        assert_eq!(person.profile.time_zone.as_deref(), Some("Europe/Lisbon"));
+        assert!(person.sharing.display_name && person.listing_pending);
+
+        let written: serde_json::Value =
+            serde_json::from_slice(&encode_json(&person)).expect("JSON");
+        let stored: serde_json::Value = serde_json::from_slice(stored).expect("JSON");
+        for field in ["headline", "topics", "languages", "time_zone", "formats"] {
+            assert_eq!(written[field], stored[field], "{field}");
+        }
+        assert!(written.get("profile").is_none());
+
+        let sparse = br#"{"id":"p-bo","display_name":"Bo","email":"bo@example.org","created_at":1,"updated_at":1}"#;
+        let person: Person = crate::decode_json(b"person/p-bo", sparse).expect("decodes");
+        assert_eq!(person.profile, ProfileDetails::default());
     }
 }

@@ -11,12 +11,16 @@ use skillmesh_node::store::Actor;
 use skillmesh_node::store::{ItemState, Person, Sharing};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::Expertise;
+use skillmesh_protocol::profile::ProfileDetails;
 
 fn tomas(sharing: Sharing) -> Person {
     Person {
-        headline: "Staff engineer".into(),
-        languages: vec!["pt".into()],
-        time_zone: Some("Europe/Lisbon".into()),
+        profile: ProfileDetails {
+            headline: "Staff engineer".into(),
+            languages: vec!["pt".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            ..ProfileDetails::default()
+        },
         sharing,
         ..Person::new("tomas", "Tomás Ferreira", "tomas@a.example", 0)
     }

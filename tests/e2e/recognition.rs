@@ -17,6 +17,7 @@ use skillmesh_protocol::kinds::{
     Audience, Delivery, Kudos, OfferStatus, RecognitionSummary, SessionFormat, TalkSession,
     TalkWanted,
 };
+use skillmesh_protocol::profile::ProfileDetails;
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record};
 
 /// Contoso (Tomás, who shares his recognition, as Contoso allows) and
@@ -37,7 +38,10 @@ async fn contoso_and_northwind() -> (Org, Org) {
             recognition: true,
             ..Sharing::listing()
         },
-        headline: "Staff engineer".into(),
+        profile: ProfileDetails {
+            headline: "Staff engineer".into(),
+            ..ProfileDetails::default()
+        },
         ..Person::new("tomas", "Tomás Ferreira", "tomas@contoso.example", 0)
     };
     contoso

@@ -11,12 +11,16 @@ use skillmesh_node::store::Actor;
 use skillmesh_node::store::{OutboxStatus, Person, Sharing};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::OfferStatus;
+use skillmesh_protocol::profile::ProfileDetails;
 
 fn person(id: &str, name: &str, email: &str, sharing: Sharing) -> Person {
     Person {
-        headline: "Staff engineer".into(),
-        languages: vec!["en".into()],
-        time_zone: Some("Europe/Lisbon".into()),
+        profile: ProfileDetails {
+            headline: "Staff engineer".into(),
+            languages: vec!["en".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            ..ProfileDetails::default()
+        },
         sharing,
         ..Person::new(id, name, email, 0)
     }
@@ -441,7 +445,7 @@ async fn an_opted_out_field_never_reaches_another_node() {
             ..Sharing::default()
         },
     );
-    only_topics.topics = vec![skillmesh_protocol::kinds::Topic {
+    only_topics.profile.topics = vec![skillmesh_protocol::kinds::Topic {
         name: "Rust".into(),
         level: skillmesh_protocol::kinds::Level::Expert,
     }];

@@ -48,7 +48,7 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
     svc.publish_item("hello", &Actor::person("test"))?;
     let nw = &northwind.node.service;
     let mut tomas = nw.store_for_tests().person("tomas")?.expect("tomas");
-    tomas.time_zone = Some("Europe/Lisbon".into());
+    tomas.profile.time_zone = Some("Europe/Lisbon".into());
     tomas.sharing = Sharing::listing();
     nw.update_person(&tomas, &Actor::person("test"))?;
     let tomas_tz = || {

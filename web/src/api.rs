@@ -9,7 +9,8 @@
 //! may touch (their own profile, offers and requests).
 
 use serde::{Deserialize, Serialize};
-use skillmesh_protocol::kinds::{Availability, Contact, EventSession, Format, Slot, Topic};
+use skillmesh_protocol::kinds::{Contact, EventSession, Format, Slot};
+use skillmesh_protocol::profile::ProfileDetails;
 use skillmesh_protocol::{Body, Kind, OrgKey};
 
 /// What `GET /healthz` reports. The answer is `200 OK` whenever the node
@@ -196,12 +197,8 @@ pub struct Profile {
     pub person_id: String,
     pub display_name: String,
     pub email: String,
-    pub headline: String,
-    pub topics: Vec<Topic>,
-    pub languages: Vec<String>,
-    pub time_zone: Option<String>,
-    pub formats: Vec<Format>,
-    pub availability: Option<Availability>,
+    #[serde(flatten)]
+    pub profile: ProfileDetails,
     /// What the person chose to share.
     pub sharing: SharedFields,
     /// What the organisation lets leave at all.
@@ -251,18 +248,10 @@ pub use skillmesh_protocol::kinds::RecognitionSummary as Recognition;
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdate {
     pub display_name: String,
-    #[serde(default)]
-    pub headline: String,
-    #[serde(default)]
-    pub topics: Vec<Topic>,
-    #[serde(default)]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub time_zone: Option<String>,
-    #[serde(default)]
-    pub formats: Vec<Format>,
-    #[serde(default)]
-    pub availability: Option<Availability>,
+    /// Stands in the body as its fields (the protocol crate's one
+    /// definition of a profile); unknown fields are still refused.
+    #[serde(flatten)]
+    pub profile: ProfileDetails,
     #[serde(default)]
     pub sharing: SharedFields,
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use skillmesh_protocol::kinds::{Delivery, MentoringOffer, OfferStatus};
+use skillmesh_protocol::profile::ProfileDetails;
 use skillmesh_protocol::{Body, Kind, OrgKey};
 
 use crate::api::*;
@@ -195,12 +196,7 @@ impl PeopleApi for Fake {
             person_id: user.person_id.clone(),
             display_name: user.display_name.clone(),
             email: user.username.clone(),
-            headline: String::new(),
-            topics: vec![],
-            languages: vec![],
-            time_zone: None,
-            formats: vec![],
-            availability: None,
+            profile: ProfileDetails::default(),
             sharing: SharedFields::default(),
             policy: SharedFields::default(),
             preview: None,
@@ -232,6 +228,7 @@ impl PeopleApi for Fake {
         }
         let mut p = self.profile(user).await?;
         p.display_name = update.display_name;
+        p.profile = update.profile;
         p.sharing = update.sharing;
         Ok(p)
     }

@@ -628,6 +628,35 @@ async fn errors_are_sentences_on_pages_and_json_with_codes_in_the_api() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["message"], "A name is needed.");
+    // The profile's fields stand in the body as they always did, and a
+    // field the API does not know is still refused.
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/profile",
+            Some(MEMBER_TOKEN),
+            Some(serde_json::json!({"display_name": "Tomás", "headline": "SRE", "shoe_size": 44})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("shoe_size")
+    );
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/profile",
+            Some(MEMBER_TOKEN),
+            Some(serde_json::json!({"display_name": "Tomás", "headline": "SRE", "languages": ["pt"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["headline"], "SRE");
+    assert_eq!(r.json()["languages"], serde_json::json!(["pt"]));
+    assert!(r.json().get("profile").is_none());
     let r = c
         .api("GET", "/api/v1/search?page=many", Some(MEMBER_TOKEN), None)
         .await;

@@ -20,6 +20,7 @@ use crate::service::{Service, ServiceError};
 use crate::store::Actor;
 use crate::store::{OutboundPolicy, Person, Role, Sharing};
 use sample_data::ADMIN_INDEX;
+use skillmesh_protocol::profile::ProfileDetails;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -208,23 +209,25 @@ fn seed(
             id: p.id.into(),
             display_name: p.name.into(),
             email: format!("{}@{}", p.id, sample.domain),
-            headline: p.headline.into(),
-            topics: p
-                .topics
-                .iter()
-                .map(|(t, l)| Topic {
-                    name: (*t).into(),
-                    level: *l,
-                })
-                .collect(),
-            languages: p.languages.iter().map(|l| (*l).into()).collect(),
-            time_zone: Some(p.time_zone.into()),
-            formats: p.formats.to_vec(),
-            availability: Some(Availability {
-                status: AvailabilityStatus::Open,
-                hours_per_month: Some(p.hours_per_month),
-                note: None,
-            }),
+            profile: ProfileDetails {
+                headline: p.headline.into(),
+                topics: p
+                    .topics
+                    .iter()
+                    .map(|(t, l)| Topic {
+                        name: (*t).into(),
+                        level: *l,
+                    })
+                    .collect(),
+                languages: p.languages.iter().map(|l| (*l).into()).collect(),
+                time_zone: Some(p.time_zone.into()),
+                formats: p.formats.to_vec(),
+                availability: Some(Availability {
+                    status: AvailabilityStatus::Open,
+                    hours_per_month: Some(p.hours_per_month),
+                    note: None,
+                }),
+            },
             sharing: if p.shares {
                 Sharing {
                     recognition: true,

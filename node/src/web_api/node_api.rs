@@ -108,12 +108,7 @@ impl PeopleApi for WebState {
         let caller = caller(user);
         let change = ProfileChange {
             display_name: update.display_name,
-            headline: update.headline,
-            topics: update.topics,
-            languages: update.languages,
-            time_zone: update.time_zone,
-            formats: update.formats,
-            availability: update.availability,
+            profile: update.profile,
             sharing: fields_to_sharing(update.sharing),
         };
         self.service

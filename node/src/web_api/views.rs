@@ -47,12 +47,7 @@ pub(super) fn web_profile(svc: &Service, caller: &Caller, person: Person) -> Api
         person_id: person.id,
         display_name: person.display_name,
         email: person.email,
-        headline: person.headline,
-        topics: person.topics,
-        languages: person.languages,
-        time_zone: person.time_zone,
-        formats: person.formats,
-        availability: person.availability,
+        profile: person.profile,
     })
 }
 

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use maud::{Markup, html};
 use skillmesh_protocol::kinds::{Availability, AvailabilityStatus, Format, Level, Topic};
+use skillmesh_protocol::profile::ProfileDetails;
 
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
@@ -124,12 +125,14 @@ fn parse(form: &FormData) -> Result<ProfileUpdate, ApiError> {
     };
     Ok(ProfileUpdate {
         display_name: form.get("display_name").to_string(),
-        headline: form.get("headline").to_string(),
-        topics: parse_topics(form.get("topics"))?,
-        languages: form.list("languages"),
-        time_zone: Some(form.get("time_zone").to_string()).filter(|t| !t.is_empty()),
-        formats,
-        availability,
+        profile: ProfileDetails {
+            headline: form.get("headline").to_string(),
+            topics: parse_topics(form.get("topics"))?,
+            languages: form.list("languages"),
+            time_zone: Some(form.get("time_zone").to_string()).filter(|t| !t.is_empty()),
+            formats,
+            availability,
+        },
         sharing,
     })
 }
@@ -146,13 +149,14 @@ fn share_box(org: &str, field: &str, label: &str, on: bool, allowed: bool) -> Ma
 
 fn render(ctx: &Ctx, p: &Profile) -> Markup {
     let topics: String = p
+        .profile
         .topics
         .iter()
         .map(|t| format!("{}: {}\n", t.name, wire_name(&t.level)))
         .collect();
     let policy = p.policy.fields();
     let allowed = |name: &str| policy.iter().any(|(n, _, on)| *n == name && *on);
-    let avail = p.availability.as_ref();
+    let avail = p.profile.availability.as_ref();
     html! {
         h1 { "My profile" }
         p { "Nothing leaves " (ctx.org_name) " unless you switch it on below. The preview shows exactly what partner organisations will see." }
@@ -162,18 +166,18 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
                 @if field == "display_name" {
                     label { "Name" input #display_name type="text" name="display_name" value=(p.display_name) required maxlength="200"; }
                 } @else if field == "headline" {
-                    label { "Headline" input #headline type="text" name="headline" value=(p.headline) maxlength="300" placeholder="e.g. Staff engineer, runs our on-call"; }
+                    label { "Headline" input #headline type="text" name="headline" value=(p.profile.headline) maxlength="300" placeholder="e.g. Staff engineer, runs our on-call"; }
                 } @else if field == "topics" {
                     label { "Topics and levels (one per line, “topic: beginner | intermediate | advanced | expert”)" textarea #topics name="topics" { (topics) } }
                 } @else if field == "languages" {
-                    label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(p.languages.join(", ")) placeholder="en, de"; }
+                    label { "Languages (comma-separated)" input #languages type="text" name="languages" value=(p.profile.languages.join(", ")) placeholder="en, de"; }
                 } @else if field == "time_zone" {
-                    label { "Time zone" input #time_zone type="text" name="time_zone" value=(p.time_zone.clone().unwrap_or_default()) placeholder="Europe/Berlin"; }
+                    label { "Time zone" input #time_zone type="text" name="time_zone" value=(p.profile.time_zone.clone().unwrap_or_default()) placeholder="Europe/Berlin"; }
                 } @else if field == "formats" {
                     fieldset {
                         legend { "Formats I offer" }
                         @for (f, l) in FORMATS {
-                            label.check { input type="checkbox" name="formats" value=(wire_name(&f)) checked[p.formats.contains(&f)]; (l) }
+                            label.check { input type="checkbox" name="formats" value=(wire_name(&f)) checked[p.profile.formats.contains(&f)]; (l) }
                         }
                     }
                 } @else if field == "availability" {

@@ -97,7 +97,7 @@ async fn suggestions_are_ranked_here_from_private_goals_and_skip_whoever_cannot_
         .person(&n.ana.person_id)
         .expect("get")
         .expect("ana");
-    ana.time_zone = Some("Europe/Lisbon".into());
+    ana.profile.time_zone = Some("Europe/Lisbon".into());
     svc.update_person(&ana, &Actor::person("test"))
         .expect("update");
     let before = svc.record_counts().expect("counts");

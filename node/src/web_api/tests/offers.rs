@@ -1,6 +1,7 @@
 //! Offers and profiles: only one's own, checked like what is published, and the calendar feed.
 
 use super::*;
+use skillmesh_protocol::profile::ProfileDetails;
 
 #[tokio::test]
 async fn a_calendar_feed_holds_my_scheduled_offers_and_a_new_address_revokes_the_old() {
@@ -221,12 +222,10 @@ async fn profile_updates_are_checked_like_listings() {
     let n = node();
     let update = ProfileUpdate {
         display_name: "Ana".into(),
-        headline: String::new(),
-        topics: Vec::new(),
-        languages: vec!["not a language".into()],
-        time_zone: None,
-        formats: Vec::new(),
-        availability: None,
+        profile: ProfileDetails {
+            languages: vec!["not a language".into()],
+            ..ProfileDetails::default()
+        },
         sharing: SharedFields::default(),
     };
     let err = n

@@ -1,6 +1,7 @@
 //! What admins steer: federation mode, approvals, rejections, the audit log, and a full disk.
 
 use super::*;
+use skillmesh_protocol::profile::ProfileDetails;
 
 /// While the store cannot save (a full disk, simulated by a storage
 /// engine that fails as sled does), a change is refused with words a
@@ -336,12 +337,12 @@ async fn approvals_hold_offers_and_listings_until_an_admin_approves() {
     profile.sharing.display_name = true;
     let update = ProfileUpdate {
         display_name: "Bob B".into(),
-        headline: "SRE".into(),
-        topics: Vec::new(),
-        languages: vec!["en".into()],
-        time_zone: Some("Europe/Lisbon".into()),
-        formats: Vec::new(),
-        availability: None,
+        profile: ProfileDetails {
+            headline: "SRE".into(),
+            languages: vec!["en".into()],
+            time_zone: Some("Europe/Lisbon".into()),
+            ..ProfileDetails::default()
+        },
         sharing: profile.sharing,
     };
     let profile = n.api.update_profile(&n.bob, update).await.expect("update");
