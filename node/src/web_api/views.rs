@@ -2,6 +2,7 @@
 //! answers (called on blocking threads).
 
 use super::*;
+use crate::store::{PolicyRefusal, QuotaNotice};
 
 pub(super) fn web_user(svc: &Service, account: &Account) -> ApiResult<User> {
     let name = match &account.person_id {
@@ -441,33 +442,45 @@ pub(super) fn web_federation(
         policy_refusals: facts
             .policy_refusals
             .into_iter()
-            .map(|r| PolicyRefusalRow {
-                org_name: svc.org_display_name(&r.org),
-                org_fingerprint: r.org.fingerprint(),
-                org: r.org,
-                reason: r.reason,
-                count: r.count,
-                last_at: r.last_at,
-            })
+            .map(|r| policy_refusal_row(svc, r))
             .collect(),
         quota_notices: facts
             .quota_notices
             .into_iter()
-            .map(|n| QuotaNoticeRow {
-                org_name: svc.org_display_name(&n.from),
-                org_fingerprint: n.from.fingerprint(),
-                org: n.from,
-                record_id: n.record_id,
-                held: n.held,
-                limit: n.limit,
-                received_at: n.received_at,
-                count: n.count,
-            })
+            .map(|n| quota_notice_row(svc, n))
             .collect(),
         current_partners,
         federated_records: federated,
         own_records,
     })
+}
+
+/// The federation page's row for refusals by our own policy of one
+/// organisation's records.
+fn policy_refusal_row(svc: &Service, r: PolicyRefusal) -> PolicyRefusalRow {
+    PolicyRefusalRow {
+        org_name: svc.org_display_name(&r.org),
+        org_fingerprint: r.org.fingerprint(),
+        org: r.org,
+        reason: r.reason,
+        count: r.count,
+        last_at: r.last_at,
+    }
+}
+
+/// The federation page's row for a partner's notices that it refused our
+/// records for its quota.
+fn quota_notice_row(svc: &Service, n: QuotaNotice) -> QuotaNoticeRow {
+    QuotaNoticeRow {
+        org_name: svc.org_display_name(&n.from),
+        org_fingerprint: n.from.fingerprint(),
+        org: n.from,
+        record_id: n.record_id,
+        held: n.held,
+        limit: n.limit,
+        received_at: n.received_at,
+        count: n.count,
+    }
 }
 
 pub(super) fn web_approvals(svc: &Service) -> ApiResult<Vec<Approval>> {
