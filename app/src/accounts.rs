@@ -2,6 +2,9 @@
 //! accounts, and the tokens a person uses for the API and their calendar
 //! feed (only their SHA-256 is kept). Sessions belong to the web layer.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -34,6 +37,66 @@ pub enum AccountError {
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The work could not run (its blocking task was interrupted).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// How many argon2 computations (a sign-in's check, a new account's hash)
+/// may run at once in this process: one per core. Each holds argon2's
+/// 19 MiB of working memory for about a CPU-tenth of a second, so more at
+/// once only finish later together while holding more memory, and a burst
+/// of sign-ins (80 at once held about 800 MB) would grow the process and
+/// the blocking thread pool with it. The bound is per process, not per
+/// node, because memory is: the demo runs several nodes in one.
+pub fn password_work_at_once() -> usize {
+    password_gate().limit
+}
+
+/// The gate [`Service::password_work`] passes: a semaphore, whose waiters
+/// are async tasks that hold neither a thread nor argon2's memory, and the
+/// count of computations in progress with its high-water mark (for tests
+/// and operators: it never exceeds the limit).
+pub(crate) struct PasswordGate {
+    pub(crate) permits: tokio::sync::Semaphore,
+    limit: usize,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl PasswordGate {
+    /// Marks one computation as running until the guard drops.
+    pub(crate) fn running(&self) -> RunningGuard<'_> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        RunningGuard(self)
+    }
+}
+
+pub(crate) struct RunningGuard<'a>(&'a PasswordGate);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn password_gate() -> &'static PasswordGate {
+    static GATE: OnceLock<PasswordGate> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let limit = std::thread::available_parallelism().map_or(1, usize::from);
+        PasswordGate {
+            permits: tokio::sync::Semaphore::new(limit),
+            limit,
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    })
+}
+
+/// The most argon2 computations that have run at once in this process.
+pub fn password_work_peak() -> usize {
+    password_gate().peak.load(Ordering::SeqCst)
 }
 
 /// An argon2id PHC string for `password`, with a fresh random salt.
@@ -245,11 +308,15 @@ impl Service {
     /// The account `username` if `password` is its password. The hash is
     /// checked (against a dummy when there is no such account) either way,
     /// so the answer takes as long for a wrong name as for a wrong password.
-    pub fn sign_in(&self, username: &str, password: &str) -> ServiceResult<Option<Account>> {
-        let account = self.store().account(username)?;
-        let ok =
-            verify_password_or_dummy(password, account.as_ref().map(|a| a.password_hash.as_str()));
-        Ok(account.filter(|_| ok))
+    pub async fn sign_in(&self, username: &str, password: &str) -> ServiceResult<Option<Account>> {
+        let (username, password) = (username.to_string(), password.to_string());
+        self.password_work(move |svc| {
+            let account = svc.store().account(&username)?;
+            let hash = account.as_ref().map(|a| a.password_hash.as_str());
+            let ok = verify_password_or_dummy(&password, hash);
+            Ok(account.filter(|_| ok))
+        })
+        .await
     }
 
     /// The account signing in as `username`, if there is one.
@@ -292,7 +359,7 @@ impl Service {
     }
 
     /// A new account and person (see [`add_user`]), added by `actor`.
-    pub fn add_user(
+    pub async fn add_user(
         &self,
         email: &str,
         name: &str,
@@ -300,7 +367,10 @@ impl Service {
         password: &str,
         actor: &Actor,
     ) -> Result<Account, AccountError> {
-        add_user(self.store(), email, name, role, password, actor)
+        let (email, name, password) = (email.to_string(), name.to_string(), password.to_string());
+        let actor = actor.clone();
+        self.password_work(move |svc| add_user(svc.store(), &email, &name, role, &password, &actor))
+            .await
     }
 
     /// An account for an existing person (see [`add_account_for`]).
@@ -333,6 +403,54 @@ mod tests {
             hash_password("short"),
             Err(AccountError::WeakPassword)
         ));
+    }
+
+    /// A burst of sign-ins and a new account queue at the gate: every
+    /// answer is right, and no more argon2 computations ran at once than
+    /// the limit (without the gate, the blocking pool runs them all).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_work_runs_no_more_at_once_than_the_limit() {
+        let (_dir, svc) = Service::for_tests();
+        let admin = Actor::person("admin@northwind.example");
+        svc.add_user(
+            "ana@northwind.example",
+            "Ana",
+            Role::Member,
+            "correct horse battery",
+            &admin,
+        )
+        .await
+        .expect("add");
+        let limit = password_work_at_once();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..4 * limit + 2 {
+            let svc = svc.clone();
+            tasks.spawn(async move {
+                let password = if i % 2 == 0 {
+                    "correct horse battery"
+                } else {
+                    "correct horse battere"
+                };
+                let signed_in = svc.sign_in("ana@northwind.example", password).await;
+                (i, signed_in.expect("sign in").is_some())
+            });
+        }
+        let added = svc
+            .add_user(
+                "bo@northwind.example",
+                "Bo",
+                Role::Member,
+                "another good password",
+                &admin,
+            )
+            .await;
+        assert!(added.is_ok(), "{added:?}");
+        while let Some(done) = tasks.join_next().await {
+            let (i, signed_in) = done.expect("task");
+            assert_eq!(signed_in, i % 2 == 0, "attempt {i}");
+        }
+        let peak = password_work_peak();
+        assert!((1..=limit).contains(&peak), "{peak} at once, limit {limit}");
     }
 
     #[test]

@@ -321,6 +321,33 @@ impl Service {
             .unwrap_or_else(|e| Err(ServiceError::Interrupted(e.to_string()).into()))
     }
 
+    /// Runs password work (argon2: a sign-in's check, a new account's
+    /// hash) like [`Service::blocking`], but no more of it at once than
+    /// [`crate::accounts::password_work_at_once`] in the process. Callers
+    /// past the limit wait as async tasks, so a burst of sign-ins holds
+    /// neither blocking threads nor argon2's memory while it queues.
+    pub async fn password_work<T, E>(
+        &self,
+        work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<ServiceError> + Send + 'static,
+    {
+        let gate = crate::accounts::password_gate();
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = gate
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| E::from(ServiceError::Interrupted(e.to_string())))?;
+        self.blocking(move |svc| {
+            let _running = gate.running();
+            work(svc)
+        })
+        .await
+    }
+
     /// The node's metrics: the network sets its figures here
     /// (`service.metrics().set_peers(n)` and the like).
     pub fn metrics(&self) -> &Metrics {

@@ -75,6 +75,7 @@ fn account_error(e: AccountError) -> ApiError {
         | AccountError::LongPassword => ApiError::Invalid(e.to_string()),
         AccountError::Exists(_) => ApiError::Conflict(e.to_string()),
         AccountError::Store(s) => store_error(s),
+        AccountError::Service(e) => e.into(),
         AccountError::Hash(why) => {
             tracing::warn!(error = %why, "cannot hash a password");
             unavailable()

@@ -7,13 +7,11 @@ use super::*;
 
 impl AccountsApi for WebState {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
-        let (username, password) = (username.to_string(), password.to_string());
+        let Some(account) = self.service.sign_in(username, password).await? else {
+            return Ok(None);
+        };
         self.service
-            .blocking(move |svc| {
-                svc.sign_in(&username, &password)?
-                    .map(|a| views::web_user(svc, &a))
-                    .transpose()
-            })
+            .blocking(move |svc| views::web_user(svc, &account).map(Some))
             .await
     }
 
@@ -85,10 +83,32 @@ impl AccountsApi for WebState {
             .await
     }
 
-    async fn add_user(&self, actor: &User, user: NewUser) -> ApiResult<AddedUser> {
-        let actor = actor.clone();
+    async fn add_user(&self, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
+        let generated = new.password.is_empty();
+        let password = if generated {
+            accounts::random_password().map_err(account_error)?
+        } else {
+            new.password
+        };
+        let account = self
+            .service
+            .add_user(
+                new.username.trim(),
+                &new.display_name,
+                role_from_web(new.role),
+                &password,
+                &Actor::person(&actor.username),
+            )
+            .await
+            .map_err(account_error)?;
         self.service
-            .blocking(move |svc| views::add_user_as(svc, &actor, user))
+            .blocking(move |svc| {
+                Ok(AddedUser {
+                    user: views::web_user(svc, &account)?,
+                    // Only a password the node made up is handed back.
+                    password: if generated { password } else { String::new() },
+                })
+            })
             .await
     }
 }

@@ -576,26 +576,3 @@ pub(super) fn web_audit(svc: &Service, query: &AuditQuery) -> ApiResult<Vec<Audi
         })
         .collect())
 }
-
-pub(super) fn add_user_as(svc: &Service, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
-    let generated = new.password.is_empty();
-    let password = if generated {
-        accounts::random_password().map_err(account_error)?
-    } else {
-        new.password
-    };
-    let account = svc
-        .add_user(
-            new.username.trim(),
-            &new.display_name,
-            role_from_web(new.role),
-            &password,
-            &Actor::person(&actor.username),
-        )
-        .map_err(account_error)?;
-    Ok(AddedUser {
-        user: web_user(svc, &account)?,
-        // Only a password the node made up is handed back.
-        password: if generated { password } else { String::new() },
-    })
-}
