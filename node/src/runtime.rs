@@ -149,13 +149,9 @@ impl RunningNode {
     }
 }
 
-/// Starts a node from its configuration.
-pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
-    let identity = OrgIdentity::load_file(&config.key_file)?;
-    let lock = DataDirLock::acquire(&config.data_dir)?;
-    let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
-    let secret = identity.secret_bytes();
-    let inbound = InboundSettings {
+/// What the node accepts from other organisations, as configured.
+pub fn inbound_settings(config: &Config) -> InboundSettings {
+    InboundSettings {
         approval_required: config.federation.approval_required,
         mode: config.federation.mode,
         max_records_per_org: u64::from(config.federation.max_records_per_org),
@@ -164,7 +160,16 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         new_org_requests_per_minute: config.federation.new_org_requests_per_minute,
         node_requests_per_minute: config.federation.node_requests_per_minute,
         max_pending_per_person: config.federation.max_pending_per_person,
-    };
+    }
+}
+
+/// Starts a node from its configuration.
+pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
+    let identity = OrgIdentity::load_file(&config.key_file)?;
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
+    let secret = identity.secret_bytes();
+    let inbound = inbound_settings(config);
     // One set of metrics per node (a demo runs several in one process).
     let metrics = Metrics::new(identity.org());
     let service = Service::with_search(

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod profile;
 pub mod record;
 pub mod samples;
+pub mod synthetic;
 pub mod validate;
 
 pub use envelope::{Envelope, open, seal, signed_bytes, split, verify_signature};

@@ -28,6 +28,7 @@ mod recognition;
 mod reindex;
 mod request_flood;
 mod requests;
+mod sample_data;
 mod store_faults;
 mod web_admin;
 mod web_cohort;

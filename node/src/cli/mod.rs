@@ -6,6 +6,7 @@ mod init;
 mod invite;
 mod reindex;
 mod run;
+mod sample_data;
 mod user;
 
 use std::path::PathBuf;
@@ -46,6 +47,9 @@ enum Command {
     },
     /// Start a local demo network of sample organisations on loopback.
     Demo(demo::DemoArgs),
+    /// Fill this node (stopped) with records from synthetic partner
+    /// organisations, to try it at size.
+    SampleData(sample_data::SampleDataArgs),
 }
 
 /// The `--config` option every command that works on a node takes.
@@ -70,6 +74,7 @@ pub fn main() -> anyhow::Result<()> {
         Some(Command::Reindex { config }) => reindex::reindex(&config.config),
         Some(Command::User(command)) => user::user(command),
         Some(Command::Demo(args)) => demo::demo(args),
+        Some(Command::SampleData(args)) => sample_data::sample_data(args),
         None => demo::demo(demo::DemoArgs::default()),
     }
 }
