@@ -248,15 +248,7 @@ async fn demo_starts_each_organisation_with_sample_data() {
     )
     .await;
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
-    let session = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|c| c.to_str().ok())
-        .find(|c| c.starts_with("skillmesh_session_"))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let session = session_cookie(&signed_in);
     // Northwind's people find the runbook it keeps inside, marked so.
     let found = client
         .get(format!("http://{}/find?q=runbook", demo.web))

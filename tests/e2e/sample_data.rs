@@ -3,7 +3,7 @@
 //! holds and finds them, a second load of the same seed adds nothing, and
 //! it refuses while the node runs.
 
-use crate::common::{Running, get_json, one_line_error, post_sign_in, skillmesh};
+use crate::common::{Running, get_json, one_line_error, post_sign_in, session_cookie, skillmesh};
 
 #[tokio::test]
 async fn sample_data_fills_a_stopped_node_that_then_finds_it() {
@@ -96,15 +96,7 @@ async fn sample_data_fills_a_stopped_node_that_then_finds_it() {
     // A person at Northwind finds partners' mentoring offers on the most
     // common synthetic topic.
     let signed_in = post_sign_in(node.web, "ana@northwind.example", &password, None).await;
-    let session = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|c| c.to_str().ok())
-        .find(|c| c.starts_with("skillmesh_session_"))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let session = session_cookie(&signed_in);
     let found = reqwest::Client::new()
         .get(format!(
             "http://{}/find?q=leadership&kind=mentoring_offer",

@@ -1,11 +1,21 @@
 //! Cross-cutting HTTP concerns as tower layers: request tracing, a body
-//! size limit, security headers on every response, and request timing for
-//! the node's metrics.
+//! size limit, security headers on every response, compression, and
+//! request timing for the node's metrics.
+//!
+//! Responses are gzip-compressed when the client asks (`Accept-Encoding`),
+//! by tower-http's `CompressionLayer`: the same library as the other layers,
+//! which skips bodies too small to gain and types that are compressed
+//! already. Gzip only: every browser and HTTP client sends it, and brotli's
+//! few per cent more on pages of a few kilobytes is not worth its CPU per
+//! response and its size in the build. The one secret a page repeats, the
+//! CSRF token, is masked afresh on each page so that compression cannot
+//! leak it (`session::mask_csrf`).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -38,6 +48,7 @@ pub fn apply(mut router: Router, metrics: Option<Arc<dyn WebMetrics>>) -> Router
     }
     let router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new().gzip(true))
         // A 5xx answer is logged where it arises, once: the node logs an
         // unexpected failure with its cause, and a fault that refuses every
         // change (a full disk) when it begins, not at each refusal. So

@@ -80,7 +80,7 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
                             @if user.is_admin() { " (admin)" }
                             @if let Some(csrf) = chrome.csrf {
                                 form.inline method="post" action="/signout" {
-                                    input type="hidden" name="csrf" value=(csrf);
+                                    (csrf_field(csrf))
                                     button.link type="submit" { "Sign out" }
                                 }
                             }
@@ -101,9 +101,10 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
     }
 }
 
-/// The hidden CSRF field every state-changing form carries.
+/// The hidden CSRF field every state-changing form carries, masked afresh
+/// for each page (see [`crate::session::mask_csrf`]).
 pub fn csrf_field(csrf: &str) -> Markup {
-    html! { input type="hidden" name="csrf" value=(csrf); }
+    html! { input type="hidden" name="csrf" value=(crate::session::mask_csrf(csrf)); }
 }
 
 /// A snake_case code as words: `people_managers` → `people managers`.

@@ -90,6 +90,47 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
+/// `token` as a page carries it: a fresh random pad, then the token XOR
+/// the pad, in hex, so no two pages show the same bytes. Pages are served
+/// compressed, and a secret repeated verbatim in compressed responses next
+/// to text an attacker can make the page reflect can be guessed byte by
+/// byte from the responses' sizes (BREACH); masked, it never repeats.
+/// Without randomness the token goes as it is ([`csrf_matches`] takes
+/// both).
+pub fn mask_csrf(token: &str) -> String {
+    let mut pad = vec![0u8; token.len()];
+    if getrandom::fill(&mut pad).is_err() {
+        return token.to_string();
+    }
+    let masked: Vec<u8> = pad.iter().zip(token.bytes()).map(|(p, t)| p ^ t).collect();
+    format!("{}{}", hex::encode(&pad), hex::encode(masked))
+}
+
+/// Whether a form or script sent `expected`, masked by [`mask_csrf`] or as
+/// it is.
+pub fn csrf_matches(sent: &str, expected: &str) -> bool {
+    if expected.is_empty() {
+        return false;
+    }
+    if same_secret(sent, expected) {
+        return true;
+    }
+    let Ok(bytes) = hex::decode(sent) else {
+        return false;
+    };
+    if bytes.len() != 2 * expected.len() {
+        return false;
+    }
+    let (pad, masked) = bytes.split_at(expected.len());
+    let unmasked: Vec<u8> = pad.iter().zip(masked).map(|(p, m)| p ^ m).collect();
+    unmasked.len() == expected.len()
+        && unmasked
+            .iter()
+            .zip(expected.bytes())
+            .fold(0u8, |d, (x, y)| d | (x ^ y))
+            == 0
+}
+
 impl Sessions {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
         self.by_hash
@@ -184,7 +225,7 @@ pub struct SignedIn {
 impl SignedIn {
     /// Checks the CSRF token a form or script sent.
     pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
-        if same_secret(sent, &self.csrf) {
+        if csrf_matches(sent, &self.csrf) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(

@@ -1237,3 +1237,58 @@ async fn requests_are_reported_by_route_pattern_and_refused_sign_ins_by_reason()
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn pages_are_gzipped_when_asked_and_never_repeat_the_csrf_token() {
+    let mut c = Client::new();
+    let first = c.sign_in(MEMBER).await;
+    let second = c.get("/profile").await.csrf();
+    assert_ne!(first, second, "masked afresh on every page");
+    assert_eq!(first.len(), 4 * 64, "pad and masked token, in hex");
+    let put = |csrf: &str| {
+        Request::put("/api/v1/profile")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", csrf)
+            .body(Body::from(r#"{"display_name": "Tomás"}"#))
+            .expect("req")
+    };
+    for csrf in [&first, &second] {
+        let r = c.send(put(csrf)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let mut tampered = first.clone();
+    let last = if tampered.ends_with('0') { "1" } else { "0" };
+    tampered.replace_range(tampered.len() - 1.., last);
+    assert_eq!(c.send(put(&tampered)).await.status, StatusCode::FORBIDDEN);
+
+    let cookies: Vec<String> = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let res = c
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/profile")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .header(header::COOKIE, cookies.join("; "))
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    let gzipped = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut page)
+        .expect("gzip");
+    assert!(page.contains("My profile"), "{page}");
+    assert!(
+        gzipped.len() * 2 < page.len(),
+        "{} of {}",
+        gzipped.len(),
+        page.len()
+    );
+    let plain = c.get("/profile").await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+}

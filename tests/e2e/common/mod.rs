@@ -270,6 +270,19 @@ pub fn one_line_error(out: &Output) -> String {
     lines[0].to_string()
 }
 
+/// The session cookie (`name=value`) a successful sign-in set.
+pub fn session_cookie(signed_in: &reqwest::Response) -> String {
+    signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("skillmesh_session_"))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
 /// Signs in at the node serving `web` as a browser would: fetches the
 /// form and its CSRF cookie, then posts the form (with redirects left to
 /// the caller). With `forwarded_for`, both requests carry it in

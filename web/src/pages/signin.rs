@@ -42,7 +42,7 @@ fn form_page<S: NodeApi>(
                 p.error role="alert" { (error) }
             }
             form.stack method="post" action="/signin" {
-                input type="hidden" name="csrf" value=(token);
+                (crate::layout::csrf_field(&token))
                 input type="hidden" name="next" value=(safe_next(next));
                 label { "Email" input #username type="email" name="username" autocomplete="username" required; }
                 label { "Password" input #password type="password" name="password" autocomplete="current-password" required; }
@@ -82,7 +82,7 @@ pub async fn submit<S: NodeApi>(
     let form = FormData::parse(&body);
     let next = form.get("next").to_string();
     let expected = session::cookie(&parts.headers, &state.cookies.signin).unwrap_or_default();
-    if expected.is_empty() || !session::same_secret(form.get("csrf"), expected) {
+    if !session::csrf_matches(form.get("csrf"), expected) {
         return Err(ctx.fail(ApiError::Forbidden(
             "This sign-in form has expired or did not come from this site. Reload the page and try again."
                 .into(),
