@@ -2,9 +2,6 @@
 //! accounts, and the tokens a person uses for the API and their calendar
 //! feed (only their SHA-256 is kept). Sessions belong to the web layer.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -40,63 +37,6 @@ pub enum AccountError {
     /// The work could not run (its blocking task was interrupted).
     #[error(transparent)]
     Service(#[from] ServiceError),
-}
-
-/// How many argon2 computations (a sign-in's check, a new account's hash)
-/// may run at once in this process: one per core. Each holds argon2's
-/// 19 MiB of working memory for about a CPU-tenth of a second, so more at
-/// once only finish later together while holding more memory, and a burst
-/// of sign-ins (80 at once held about 800 MB) would grow the process and
-/// the blocking thread pool with it. The bound is per process, not per
-/// node, because memory is: the demo runs several nodes in one.
-pub fn password_work_at_once() -> usize {
-    password_gate().limit
-}
-
-/// The gate [`Service::password_work`] passes: a semaphore, whose waiters
-/// are async tasks that hold neither a thread nor argon2's memory, and the
-/// count of computations in progress with its high-water mark (for tests
-/// and operators: it never exceeds the limit).
-pub(crate) struct PasswordGate {
-    pub(crate) permits: tokio::sync::Semaphore,
-    limit: usize,
-    running: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-impl PasswordGate {
-    /// Marks one computation as running until the guard drops.
-    pub(crate) fn running(&self) -> RunningGuard<'_> {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        RunningGuard(self)
-    }
-}
-
-pub(crate) struct RunningGuard<'a>(&'a PasswordGate);
-
-impl Drop for RunningGuard<'_> {
-    fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-pub(crate) fn password_gate() -> &'static PasswordGate {
-    static GATE: OnceLock<PasswordGate> = OnceLock::new();
-    GATE.get_or_init(|| {
-        let limit = std::thread::available_parallelism().map_or(1, usize::from);
-        PasswordGate {
-            permits: tokio::sync::Semaphore::new(limit),
-            limit,
-            running: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-        }
-    })
-}
-
-/// The most argon2 computations that have run at once in this process.
-pub fn password_work_peak() -> usize {
-    password_gate().peak.load(Ordering::SeqCst)
 }
 
 /// An argon2id PHC string for `password`, with a fresh random salt.
@@ -421,7 +361,7 @@ mod tests {
         )
         .await
         .expect("add");
-        let limit = password_work_at_once();
+        let limit = crate::gate::passwords().limit();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..4 * limit + 2 {
             let svc = svc.clone();
@@ -449,7 +389,7 @@ mod tests {
             let (i, signed_in) = done.expect("task");
             assert_eq!(signed_in, i % 2 == 0, "attempt {i}");
         }
-        let peak = password_work_peak();
+        let peak = crate::gate::passwords().peak();
         assert!((1..=limit).contains(&peak), "{peak} at once, limit {limit}");
     }
 

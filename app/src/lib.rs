@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod content;
 pub mod federation;
+pub mod gate;
 pub mod health;
 pub mod identity;
 pub mod impact;

@@ -322,10 +322,9 @@ impl Service {
     }
 
     /// Runs password work (argon2: a sign-in's check, a new account's
-    /// hash) like [`Service::blocking`], but no more of it at once than
-    /// [`crate::accounts::password_work_at_once`] in the process. Callers
-    /// past the limit wait as async tasks, so a burst of sign-ins holds
-    /// neither blocking threads nor argon2's memory while it queues.
+    /// hash) like [`Service::blocking`], behind [`gate::passwords`].
+    ///
+    /// [`gate::passwords`]: crate::gate::passwords
     pub async fn password_work<T, E>(
         &self,
         work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
@@ -334,7 +333,20 @@ impl Service {
         T: Send + 'static,
         E: From<ServiceError> + Send + 'static,
     {
-        let gate = crate::accounts::password_gate();
+        self.gated(crate::gate::passwords(), work).await
+    }
+
+    /// Runs `work` on a blocking thread once `gate` lets it: no more than
+    /// its limit at once, the rest waiting as async tasks.
+    async fn gated<T, E>(
+        &self,
+        gate: &'static crate::gate::Gate,
+        work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<ServiceError> + Send + 'static,
+    {
         // The semaphore is never closed, so acquiring only waits.
         let _permit = gate
             .permits
