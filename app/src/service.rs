@@ -336,6 +336,20 @@ impl Service {
         self.gated(crate::gate::passwords(), work).await
     }
 
+    /// Runs a search like [`Service::blocking`], behind [`gate::searches`].
+    ///
+    /// [`gate::searches`]: crate::gate::searches
+    pub async fn search_work<T, E>(
+        &self,
+        work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<ServiceError> + Send + 'static,
+    {
+        self.gated(crate::gate::searches(), work).await
+    }
+
     /// Runs `work` on a blocking thread once `gate` lets it: no more than
     /// its limit at once, the rest waiting as async tasks.
     async fn gated<T, E>(

@@ -167,7 +167,7 @@ impl DiscoveryApi for WebState {
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
         let query = query.clone();
         self.service
-            .blocking(move |svc| Ok(svc.search(&query, clock::now())))
+            .search_work(move |svc| Ok(svc.search(&query, clock::now())))
             .await
     }
 
