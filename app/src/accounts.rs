@@ -250,7 +250,7 @@ impl Service {
     /// so the answer takes as long for a wrong name as for a wrong password.
     pub async fn sign_in(&self, username: &str, password: &str) -> ServiceResult<Option<Account>> {
         let (username, password) = (username.to_string(), password.to_string());
-        self.password_work(move |svc| {
+        self.gated(crate::gate::passwords(), move |svc| {
             let account = svc.store().account(&username)?;
             let hash = account.as_ref().map(|a| a.password_hash.as_str());
             let ok = verify_password_or_dummy(&password, hash);
@@ -309,8 +309,10 @@ impl Service {
     ) -> Result<Account, AccountError> {
         let (email, name, password) = (email.to_string(), name.to_string(), password.to_string());
         let actor = actor.clone();
-        self.password_work(move |svc| add_user(svc.store(), &email, &name, role, &password, &actor))
-            .await
+        self.gated(crate::gate::passwords(), move |svc| {
+            add_user(svc.store(), &email, &name, role, &password, &actor)
+        })
+        .await
     }
 
     /// An account for an existing person (see [`add_account_for`]).

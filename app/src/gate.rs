@@ -91,7 +91,7 @@ mod tests {
         for _ in 0..4 * limit + 2 {
             let svc = svc.clone();
             tasks.spawn(async move {
-                svc.search_work(|svc| {
+                svc.gated(super::searches(), |svc| {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                     Ok::<_, ServiceError>(svc.org())
                 })

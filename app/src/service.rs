@@ -321,38 +321,14 @@ impl Service {
             .unwrap_or_else(|e| Err(ServiceError::Interrupted(e.to_string()).into()))
     }
 
-    /// Runs password work (argon2: a sign-in's check, a new account's
-    /// hash) like [`Service::blocking`], behind [`gate::passwords`].
+    /// Runs `work` like [`Service::blocking`] once `gate` lets it: no more
+    /// than its limit at once, the rest waiting as async tasks. Password
+    /// work goes through [`gate::passwords`], searches through
+    /// [`gate::searches`].
     ///
     /// [`gate::passwords`]: crate::gate::passwords
-    pub async fn password_work<T, E>(
-        &self,
-        work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
-    ) -> std::result::Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<ServiceError> + Send + 'static,
-    {
-        self.gated(crate::gate::passwords(), work).await
-    }
-
-    /// Runs a search like [`Service::blocking`], behind [`gate::searches`].
-    ///
     /// [`gate::searches`]: crate::gate::searches
-    pub async fn search_work<T, E>(
-        &self,
-        work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,
-    ) -> std::result::Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<ServiceError> + Send + 'static,
-    {
-        self.gated(crate::gate::searches(), work).await
-    }
-
-    /// Runs `work` on a blocking thread once `gate` lets it: no more than
-    /// its limit at once, the rest waiting as async tasks.
-    async fn gated<T, E>(
+    pub async fn gated<T, E>(
         &self,
         gate: &'static crate::gate::Gate,
         work: impl FnOnce(&Service) -> std::result::Result<T, E> + Send + 'static,

@@ -167,7 +167,9 @@ impl DiscoveryApi for WebState {
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
         let query = query.clone();
         self.service
-            .search_work(move |svc| Ok(svc.search(&query, clock::now())))
+            .gated(skillmesh_app::gate::searches(), move |svc| {
+                Ok(svc.search(&query, clock::now()))
+            })
             .await
     }
 
