@@ -71,6 +71,7 @@ pub(crate) struct Draft {
     pub(crate) federation_new_org_requests_per_minute: Option<Sourced<i64>>,
     pub(crate) federation_node_requests_per_minute: Option<Sourced<i64>>,
     pub(crate) federation_max_pending_per_person: Option<Sourced<i64>>,
+    pub(crate) search_cached_results: Option<Sourced<i64>>,
     pub(crate) metrics_listen: Option<Sourced<String>>,
     pub(crate) log_filter: Option<Sourced<String>>,
     pub(crate) log_format: Option<Sourced<String>>,

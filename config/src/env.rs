@@ -31,6 +31,7 @@ const FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE: &str =
     "SKILLMESH_FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE";
 const FEDERATION_NODE_REQUESTS_PER_MINUTE: &str = "SKILLMESH_FEDERATION_NODE_REQUESTS_PER_MINUTE";
 const FEDERATION_MAX_PENDING_PER_PERSON: &str = "SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON";
+const SEARCH_CACHED_RESULTS: &str = "SKILLMESH_SEARCH_CACHED_RESULTS";
 const LOG_AUDIT_RETENTION_DAYS: &str = "SKILLMESH_LOG_AUDIT_RETENTION_DAYS";
 const METRICS_LISTEN: &str = "SKILLMESH_METRICS_LISTEN";
 const LOG: &str = "SKILLMESH_LOG";
@@ -60,6 +61,7 @@ pub const ENV_VARS: &[&str] = &[
     FEDERATION_NEW_ORG_REQUESTS_PER_MINUTE,
     FEDERATION_NODE_REQUESTS_PER_MINUTE,
     FEDERATION_MAX_PENDING_PER_PERSON,
+    SEARCH_CACHED_RESULTS,
     METRICS_LISTEN,
     LOG,
     LOG_FORMAT,
@@ -154,6 +156,9 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         FEDERATION_MAX_PENDING_PER_PERSON => {
             draft.federation_max_pending_per_person =
                 Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        SEARCH_CACHED_RESULTS => {
+            draft.search_cached_results = Some(Sourced::new(parse_int(var, value)?, origin))
         }
         LOG_AUDIT_RETENTION_DAYS => {
             draft.log_audit_retention_days = Some(Sourced::new(parse_int(var, value)?, origin))

@@ -27,6 +27,7 @@ struct FileSchema {
     web: Option<FileWeb>,
     network: Option<FileNetwork>,
     federation: Option<FileFederation>,
+    search: Option<FileSearch>,
     metrics: Option<FileMetrics>,
     log: Option<FileLog>,
 }
@@ -68,6 +69,12 @@ struct FileFederation {
     new_org_requests_per_minute: Option<Int>,
     node_requests_per_minute: Option<Int>,
     max_pending_per_person: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [search] table")]
+struct FileSearch {
+    cached_results: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,7 +142,15 @@ impl<'de> Deserialize<'de> for StringList {
 }
 
 /// Top-level keys that must hold tables.
-const SECTIONS: &[&str] = &["org", "web", "network", "federation", "metrics", "log"];
+const SECTIONS: &[&str] = &[
+    "org",
+    "web",
+    "network",
+    "federation",
+    "search",
+    "metrics",
+    "log",
+];
 
 /// Parse the file's text into a [`Draft`]. `path` only names the file in errors.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Draft, ConfigError> {
@@ -301,6 +316,7 @@ impl FileSchema {
         let web = self.web.unwrap_or_default();
         let network = self.network.unwrap_or_default();
         let federation = self.federation.unwrap_or_default();
+        let search = self.search.unwrap_or_default();
         let metrics = self.metrics.unwrap_or_default();
         let log = self.log.unwrap_or_default();
         Draft {
@@ -352,6 +368,7 @@ impl FileSchema {
                 federation.max_pending_per_person.map(|i| i.0),
                 "federation.max_pending_per_person",
             ),
+            search_cached_results: at(search.cached_results.map(|i| i.0), "search.cached_results"),
             metrics_listen: at(metrics.listen, "metrics.listen"),
             log_filter: at(log.filter, "log.filter"),
             log_format: at(log.format, "log.format"),

@@ -163,6 +163,16 @@ node_requests_per_minute = {node_requests_per_minute}
 # env: SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON
 max_pending_per_person = {max_pending_per_person}
 
+[search]
+# How many recent search results to keep, to answer the same query again
+# without searching anew. A result is served again only while nothing it
+# was made of has changed (no record added, changed or removed, none of its
+# matches expired), so it is always what a new search would give. A result
+# is about 30 kB, so 256 is about 8 MB. Default: 256. Between 0 (no cache)
+# and 65536.
+# env: SKILLMESH_SEARCH_CACHED_RESULTS
+cached_results = {cached_results}
+
 [metrics]
 # Address of a separate HTTP listener serving only GET /metrics, for
 # Prometheus (OpenMetrics text: peers, records per organisation, ingest and
@@ -216,6 +226,7 @@ audit_retention_days = {audit_retention_days}
             new_org_requests_per_minute = self.federation.new_org_requests_per_minute,
             node_requests_per_minute = self.federation.node_requests_per_minute,
             max_pending_per_person = self.federation.max_pending_per_person,
+            cached_results = self.search.cached_results,
             audit_retention_days = self.log.audit_retention_days,
             log_filter = toml_string(&self.log.filter),
             log_format = toml_string(self.log.format.as_str()),
@@ -295,6 +306,7 @@ mod tests {
         config.federation.approval_required = true;
         config.federation.max_records_per_org = u32::MAX;
         config.federation.requests_per_minute = 1;
+        config.search.cached_results = 0;
         config.log.filter = "skillmesh=debug,libp2p=warn,info".into();
         config.log.format = crate::settings::LogFormat::Json;
         config.metrics.listen = "[::1]:9464".parse().ok();

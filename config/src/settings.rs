@@ -46,6 +46,10 @@ pub const DEFAULT_MAX_PENDING_PER_PERSON: u32 = 50;
 /// Smallest accepted `federation.max_pending_per_person` (half of it is
 /// kept for organisations that are not new, so it must split in two).
 pub const MIN_MAX_PENDING_PER_PERSON: u32 = 2;
+/// Default `search.cached_results`: a result is about 30 kB, so about 8 MB.
+pub const DEFAULT_CACHED_RESULTS: u32 = 256;
+/// Largest accepted `search.cached_results` (about 2 GB of results).
+pub const MAX_CACHED_RESULTS: u32 = 65_536;
 /// Default `log.audit_retention_days`.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 180;
 /// Largest accepted `log.audit_retention_days` (about a hundred years).
@@ -79,6 +83,8 @@ pub struct Config {
     pub network: NetworkSettings,
     /// `[federation]`: which organisations to exchange records with, and limits.
     pub federation: FederationSettings,
+    /// `[search]`: how searches are answered.
+    pub search: SearchSettings,
     /// `[metrics]`: the Prometheus endpoint.
     pub metrics: MetricsSettings,
     /// `[log]`: what to log, and how.
@@ -101,6 +107,7 @@ impl Config {
             web: WebSettings::default(),
             network: NetworkSettings::default(),
             federation: FederationSettings::default(),
+            search: SearchSettings::default(),
             metrics: MetricsSettings::default(),
             log: LogSettings::default(),
         }
@@ -214,6 +221,27 @@ impl Default for FederationSettings {
             new_org_requests_per_minute: DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE,
             node_requests_per_minute: DEFAULT_NODE_REQUESTS_PER_MINUTE,
             max_pending_per_person: DEFAULT_MAX_PENDING_PER_PERSON,
+        }
+    }
+}
+
+/// `[search]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchSettings {
+    /// `search.cached_results`: how many recent search results the node
+    /// keeps to answer the same query again without redoing the search.
+    /// A result is served again only while nothing it was made of changed
+    /// (the catalogue, what the index covers, the expiry of its matches),
+    /// so a cached answer is always what a new search would give. A result
+    /// is about 30 kB, so the default of 256 is about 8 MB. 0 turns the
+    /// cache off; at most 65,536.
+    pub cached_results: u32,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            cached_results: DEFAULT_CACHED_RESULTS,
         }
     }
 }
@@ -381,6 +409,7 @@ mod tests {
         assert!(!config.federation.approval_required);
         assert_eq!(config.federation.max_records_per_org, 10_000);
         assert_eq!(config.federation.requests_per_minute, 60);
+        assert_eq!(config.search.cached_results, 256);
         assert_eq!(config.log.filter, "info");
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(config.metrics.listen, None);

@@ -8,10 +8,11 @@ use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
     Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings,
-    MAX_AUDIT_RETENTION_DAYS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS,
-    MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS,
-    MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
-    MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OrgSettings, WebSettings,
+    MAX_AUDIT_RETENTION_DAYS, MAX_CACHED_RESULTS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES,
+    MAX_MULTIADDRS, MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS,
+    MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
+    MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OrgSettings, SearchSettings,
+    WebSettings,
 };
 use crate::text::shown;
 
@@ -116,6 +117,14 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         },
     };
 
+    let defaults = SearchSettings::default();
+    let search = SearchSettings {
+        cached_results: match draft.search_cached_results {
+            Some(n) => u32_in(n, 0, MAX_CACHED_RESULTS)?,
+            None => defaults.cached_results,
+        },
+    };
+
     let metrics = MetricsSettings {
         listen: draft
             .metrics_listen
@@ -146,6 +155,7 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         web,
         network,
         federation,
+        search,
         metrics,
         log,
     })
@@ -643,6 +653,17 @@ mod tests {
             error(retention(0)),
             "SKILLMESH_LOG_AUDIT_RETENTION_DAYS: 0 is out of range (must be between 1 and 36500)"
         );
+        let cached = |n: i64| Draft {
+            search_cached_results: file(n, "search.cached_results"),
+            ..base()
+        };
+        assert!(validate(cached(0), Path::new("")).is_ok());
+        assert!(validate(cached(65_536), Path::new("")).is_ok());
+        assert_eq!(
+            error(cached(65_537)),
+            "search.cached_results: 65537 is out of range (must be between 0 and 65536)"
+        );
+        assert!(error(cached(-1)).starts_with("search.cached_results: -1 is out of range"));
 
         let max = Draft {
             federation_max_records_per_org: file(0, "federation.max_records_per_org"),

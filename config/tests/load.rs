@@ -76,6 +76,7 @@ fn everything_can_come_from_the_environment() {
             ("SKILLMESH_FEDERATION_APPROVAL_REQUIRED", "true"),
             ("SKILLMESH_FEDERATION_MAX_RECORDS_PER_ORG", "500"),
             ("SKILLMESH_FEDERATION_REQUESTS_PER_MINUTE", "30"),
+            ("SKILLMESH_SEARCH_CACHED_RESULTS", "1024"),
             ("SKILLMESH_METRICS_LISTEN", "127.0.0.1:9464"),
             ("SKILLMESH_LOG", "debug"),
             ("SKILLMESH_LOG_FORMAT", "json"),
@@ -105,6 +106,7 @@ fn everything_can_come_from_the_environment() {
     assert!(config.federation.approval_required);
     assert_eq!(config.federation.max_records_per_org, 500);
     assert_eq!(config.federation.requests_per_minute, 30);
+    assert_eq!(config.search.cached_results, 1024);
     assert_eq!(
         config.metrics.listen.map(|a| a.to_string()).as_deref(),
         Some("127.0.0.1:9464")
@@ -183,6 +185,9 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_FEDERATION_MAX_PENDING_PER_PERSON", "4", |c| {
             c.federation.max_pending_per_person = 4;
         }),
+        ("SKILLMESH_SEARCH_CACHED_RESULTS", "0", |c| {
+            c.search.cached_results = 0;
+        }),
         ("SKILLMESH_METRICS_LISTEN", "127.0.0.1:9464", |c| {
             c.metrics.listen = Some(([127, 0, 0, 1], 9464).into());
         }),
@@ -235,6 +240,37 @@ mode = "allowlist"
     assert!(!config.network.mdns);
     assert!(config.network.bootstrap.is_empty());
     assert_eq!(config.federation.mode, FederationMode::Open);
+}
+
+#[test]
+fn search_cached_results_comes_from_the_file_and_is_range_checked() {
+    let config = ok(from_str(
+        &format!("{MINIMAL}[search]\ncached_results = 0\n"),
+        &[],
+    ));
+    assert_eq!(config.search.cached_results, 0);
+    let config = ok(from_str(
+        &format!("{MINIMAL}[search]\ncached_results = 65536\n"),
+        &[("SKILLMESH_SEARCH_CACHED_RESULTS", "16")],
+    ));
+    assert_eq!(config.search.cached_results, 16, "the environment wins");
+    let e = err(from_str(
+        &format!("{MINIMAL}[search]\ncached_results = 65537\n"),
+        &[],
+    ));
+    assert_eq!(
+        e.to_string(),
+        "search.cached_results: 65537 is out of range (must be between 0 and 65536)"
+    );
+    let e = err(from_str(
+        MINIMAL,
+        &[("SKILLMESH_SEARCH_CACHED_RESULTS", "-1")],
+    ));
+    assert!(
+        e.to_string()
+            .starts_with("SKILLMESH_SEARCH_CACHED_RESULTS: -1 is out of range"),
+        "{e}"
+    );
 }
 
 #[test]

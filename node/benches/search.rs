@@ -145,9 +145,11 @@ fn service(dir: &std::path::Path, location: Location) -> Service {
             max_records_per_org: 1_000_000,
             ..InboundSettings::default()
         },
+        // No results kept: every search here does its whole work.
         SearchOptions {
             location,
             synonyms: Synonyms::builtin(),
+            cached_results: 0,
         },
         metrics,
     )
@@ -268,9 +270,11 @@ fn memory_child(dir: &str, index: bool) {
     let search = search::Search::open(
         OrgKey::from_bytes([0; 32]),
         store,
+        // No results kept: every search here does its whole work.
         SearchOptions {
             location,
             synonyms: Synonyms::builtin(),
+            cached_results: 0,
         },
         &|_| true,
     )

@@ -177,7 +177,10 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         identity,
         store,
         inbound,
-        crate::search::SearchOptions::for_data_dir(&config.data_dir),
+        crate::search::SearchOptions {
+            cached_results: usize::try_from(config.search.cached_results).unwrap_or(usize::MAX),
+            ..crate::search::SearchOptions::for_data_dir(&config.data_dir)
+        },
         metrics.clone(),
     )?;
     service.ensure_org_card()?;

@@ -26,8 +26,8 @@
 //! the signed records, so nothing of it can be gossiped or synced: search
 //! results go only to our own signed-in people.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use skillmesh_protocol::kinds::{OfferStatus, wire_name};
 use skillmesh_protocol::{Body, Header, Kind, OrgKey, RECORD_VERSION, Record};
@@ -509,6 +509,15 @@ pub struct TextFilter<'a> {
     pub topic_matches: &'a mut dyn FnMut(&str) -> bool,
 }
 
+/// What [`Catalogue::search_text`] answers.
+pub struct Answer {
+    pub results: SearchResults,
+    /// The first time one of the matches expires (none without matches):
+    /// until then, the same query at a later time matches the same
+    /// records.
+    pub first_expiry: Option<i64>,
+}
+
 /// The final score of a match: its text score weighed by the level of
 /// its best matching topic (with text only), its availability and its
 /// freshness.
@@ -576,6 +585,44 @@ impl<'c, 'f> Weigher<'c, 'f> {
             * freshness_weight(h.growth, self.now_growth)
     }
 }
+
+/// A match as results order it: the higher score first, then the newer
+/// record, then (organisation, id). `Less` is the better, so that a
+/// max-heap of them keeps its worst on top (see [`Catalogue::page_of`]).
+struct Ranked<'c> {
+    score: f32,
+    issued_at: i64,
+    slot: usize,
+    catalogue: &'c Catalogue,
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let cold = |slot: usize| self.catalogue.cold[slot].as_ref();
+        other
+            .score
+            .total_cmp(&self.score)
+            .then_with(|| other.issued_at.cmp(&self.issued_at))
+            .then_with(|| match (cold(self.slot), cold(other.slot)) {
+                (Some(x), Some(y)) => (x.org, &x.id).cmp(&(y.org, &y.id)),
+                _ => self.slot.cmp(&other.slot),
+            })
+    }
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked<'_> {}
 
 /// The catalogue of everything searchable this node holds.
 pub struct Catalogue {
@@ -1014,7 +1061,7 @@ impl Catalogue {
         terms.sort();
         terms.dedup();
         if terms.is_empty() {
-            return self.search_text(query, now, None);
+            return self.search_text(query, now, None).results;
         }
         let substrings: Vec<Vec<Vec<String>>> = terms.into_iter().map(|t| vec![vec![t]]).collect();
         self.search_text(
@@ -1027,6 +1074,7 @@ impl Catalogue {
                 topic_matches: &mut |_| false,
             }),
         )
+        .results
     }
 
     /// Whether slot `h`'s text has every clause of `substrings`; with how
@@ -1062,21 +1110,24 @@ impl Catalogue {
         query: &SearchQuery,
         now: i64,
         text: Option<TextFilter<'_>>,
-    ) -> SearchResults {
+    ) -> Answer {
         let per_page = SearchQuery::PER_PAGE;
         let page = query.page();
         let matches = match self.resolve_filters(query) {
             Some(filters) => self.score_matches(&filters, now, text),
             None => Vec::new(),
         };
-        let counts = self.count_facets(&matches);
+        let (counts, first_expiry) = self.count_facets(&matches);
         let total = matches.len();
-        SearchResults {
-            total,
-            page,
-            per_page,
-            hits: self.page_of(matches, page, per_page),
-            facets: self.facets(&counts),
+        Answer {
+            results: SearchResults {
+                total,
+                page,
+                per_page,
+                hits: self.page_of(&matches, page, per_page),
+                facets: self.facets(&counts),
+            },
+            first_expiry,
         }
     }
 
@@ -1160,12 +1211,14 @@ impl Catalogue {
         matches
     }
 
-    /// Per dimension, per interned value: how many of `matches` have it.
+    /// Per dimension, per interned value: how many of `matches` have it;
+    /// and the first time one of them expires (in the same pass, which
+    /// reads each match's slot anyway).
     /// Counted in LANES interleaved copies (match i counts in lane
     /// i % LANES): most matches add to the same few counters (six kinds,
     /// a few availabilities), and one copy would make every increment
     /// wait for the previous one.
-    fn count_facets(&self, matches: &[(f32, usize)]) -> Vec<Vec<u32>> {
+    fn count_facets(&self, matches: &[(f32, usize)]) -> (Vec<Vec<u32>>, Option<i64>) {
         const LANES: usize = 4;
         let vals = self.vals.as_slice();
         let mut lanes: Vec<Vec<u32>> = self
@@ -1173,8 +1226,10 @@ impl Catalogue {
             .iter()
             .map(|d| vec![0; d.values.len() * LANES])
             .collect();
+        let mut first_expiry = i64::MAX;
         for (i, (_, slot)) in matches.iter().enumerate() {
             let h = &self.hot[*slot];
+            first_expiry = first_expiry.min(h.expires_at);
             let lane = i % LANES;
             for (d, counts) in lanes.iter_mut().enumerate() {
                 for id in h.dim(vals, d) {
@@ -1182,59 +1237,78 @@ impl Catalogue {
                 }
             }
         }
-        lanes
+        let counts = lanes
             .iter()
             .map(|l| l.chunks(LANES).map(|c| c.iter().sum()).collect())
-            .collect()
+            .collect();
+        (counts, (!matches.is_empty()).then_some(first_expiry))
     }
 
     /// Page `page` of `matches` in result order: score, then the newest,
-    /// then (org, id). Only the matches up to the page's end are sorted.
-    fn page_of(
-        &self,
-        mut matches: Vec<(f32, usize)>,
-        page: usize,
-        per_page: usize,
-    ) -> Vec<SearchHit> {
+    /// then (org, id).
+    ///
+    /// Only the best `page * per_page` are kept, in a heap whose top is
+    /// the worst kept: one pass in which most matches cost one comparison
+    /// of scores with that worst, rather than partitioning (and moving)
+    /// the whole vector, which cost a tenth of a search that matches most
+    /// records (docs/BENCHMARKS.md, "Where a search's time went").
+    fn page_of(&self, matches: &[(f32, usize)], page: usize, per_page: usize) -> Vec<SearchHit> {
         let total = matches.len();
-        let cold = |slot: usize| self.cold[slot].as_ref();
-        let order = |a: &(f32, usize), b: &(f32, usize)| -> Ordering {
-            b.0.total_cmp(&a.0)
-                .then_with(|| {
-                    Reverse(self.hot[a.1].issued_at).cmp(&Reverse(self.hot[b.1].issued_at))
-                })
-                .then_with(|| match (cold(a.1), cold(b.1)) {
-                    (Some(x), Some(y)) => (x.org, &x.id).cmp(&(y.org, &y.id)),
-                    _ => a.1.cmp(&b.1),
-                })
-        };
         let start = (page - 1).saturating_mul(per_page);
         let end = start.saturating_add(per_page).min(total);
         if start >= total {
             return Vec::new();
         }
-        if end < total {
-            matches.select_nth_unstable_by(end, order);
+        let mut best: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(end + 1);
+        for (score, slot) in matches {
+            let ranked = Ranked {
+                score: *score,
+                issued_at: self.hot[*slot].issued_at,
+                slot: *slot,
+                catalogue: self,
+            };
+            if best.len() < end {
+                best.push(ranked);
+            } else if best.peek().is_some_and(|worst| ranked < *worst) {
+                best.pop();
+                best.push(ranked);
+            }
         }
-        let top = &mut matches[..end];
-        top.sort_unstable_by(order);
-        top[start..].iter().filter_map(|m| self.hit(m.1)).collect()
+        let top = best.into_sorted_vec();
+        top[start..]
+            .iter()
+            .filter_map(|m| self.hit(m.slot))
+            .collect()
     }
 
     /// The facets shown beside results, from the counts of
     /// [`Catalogue::count_facets`]: per dimension its most frequent values
     /// (then by label), at most `FACET_VALUES`.
+    ///
+    /// A dimension can have far more values than are listed (a node with
+    /// 100,000 records holds about 1,000 organisations), so the values are
+    /// first cut to the `FACET_VALUES` highest counts and those tied with
+    /// the lowest of them, and only those get a label and strings.
     fn facets(&self, counts: &[Vec<u32>]) -> Vec<Facet> {
         Dim::ALL
             .iter()
             .map(|dim| {
                 let interner = &self.dims[dim.index()];
-                let mut values: Vec<FacetValue> = counts[dim.index()]
+                let mut counted: Vec<(u32, u32)> = counts[dim.index()]
                     .iter()
                     .enumerate()
                     .filter(|(_, n)| **n > 0)
-                    .map(|(id, n)| {
-                        let value = interner.value(id as u32).to_string();
+                    .map(|(id, n)| (*n, u32::try_from(id).unwrap_or(u32::MAX)))
+                    .collect();
+                if counted.len() > FACET_VALUES {
+                    counted.select_nth_unstable_by(FACET_VALUES - 1, |a, b| b.0.cmp(&a.0));
+                    let floor = counted[FACET_VALUES - 1].0;
+                    counted.retain(|(n, _)| *n >= floor);
+                }
+                let mut values: Vec<FacetValue> = counted
+                    .into_iter()
+                    .map(|(n, id)| {
+                        let value = interner.value(id).to_string();
                         let label = match dim {
                             Dim::Org => self.org_label(&value),
                             Dim::Kind => value
@@ -1247,7 +1321,7 @@ impl Catalogue {
                         FacetValue {
                             value,
                             label,
-                            count: *n as usize,
+                            count: n as usize,
                         }
                     })
                     .collect();

@@ -36,10 +36,12 @@ pub mod catalogue;
 pub mod highlight;
 pub mod index;
 pub mod query;
+mod results_cache;
 pub mod synonyms;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -55,6 +57,7 @@ use analysis::Analyzer;
 use index::Op;
 pub use index::{IndexError, IndexStats, Location, SearchIndex};
 use query::{MatchedTerms, ParsedQuery};
+use results_cache::{Made, ResultsCache};
 use skillmesh_store::{Store, StoreError};
 pub use synonyms::Synonyms;
 
@@ -74,6 +77,9 @@ pub enum SearchError {
 pub struct SearchOptions {
     pub location: Location,
     pub synonyms: Synonyms,
+    /// How many recent results are kept to answer the same query again
+    /// (0: none); see `results_cache.rs`.
+    pub cached_results: usize,
 }
 
 impl Default for SearchOptions {
@@ -82,6 +88,7 @@ impl Default for SearchOptions {
         SearchOptions {
             location: Location::Memory,
             synonyms: Synonyms::builtin(),
+            cached_results: ResultsCache::DEFAULT_ENTRIES,
         }
     }
 }
@@ -93,6 +100,7 @@ impl SearchOptions {
         SearchOptions {
             location: Location::Dir(data_dir.join(INDEX_DIR)),
             synonyms: Synonyms::for_data_dir(data_dir),
+            cached_results: ResultsCache::DEFAULT_ENTRIES,
         }
     }
 }
@@ -107,6 +115,10 @@ pub struct Search {
     slot_maps: Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<u32>>>>,
     synonyms: Synonyms,
     store: Arc<Store>,
+    /// Counts every time the catalogue is locked for writing, so that a
+    /// result made at one revision is known to hold while it is the same.
+    revision: AtomicU64,
+    results: ResultsCache,
 }
 
 impl Search {
@@ -138,6 +150,8 @@ impl Search {
             slot_maps: Mutex::new(HashMap::new()),
             synonyms: options.synonyms,
             store,
+            revision: AtomicU64::new(0),
+            results: ResultsCache::new(options.cached_results),
         })
     }
 
@@ -147,10 +161,29 @@ impl Search {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The catalogue, to change: every change goes through here, and
+    /// counts a revision (under the lock, so a reader sees the revision of
+    /// the catalogue it reads).
     fn write(&self) -> RwLockWriteGuard<'_, Catalogue> {
-        self.catalogue
+        let catalogue = self
+            .catalogue
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.revision.fetch_add(1, Ordering::AcqRel);
+        catalogue
+    }
+
+    /// The generation the index covers now (0 without one).
+    fn covered(&self) -> u64 {
+        self.index.as_ref().map_or(0, SearchIndex::covered)
+    }
+
+    /// What a result made now would be made from.
+    fn made_now(&self) -> Made {
+        Made {
+            revision: self.revision.load(Ordering::Acquire),
+            covered: self.covered(),
+        }
     }
 
     /// Hands what the catalogue did to the index (under the catalogue's
@@ -253,12 +286,48 @@ impl Search {
         self.len() == 0
     }
 
-    /// Runs `query` at time `now` (expired records never match).
+    /// The results of `query` at time `now` if a search just made them
+    /// and they still hold (see `results_cache.rs`): what
+    /// [`Search::search`] would answer, without its work, and without
+    /// waiting for any lock but the cache's.
+    pub fn recent(&self, query: &SearchQuery, now: i64) -> Option<SearchResults> {
+        let key = ResultsCache::key(query);
+        self.results
+            .get(&key, self.made_now(), now)
+            .map(|r| SearchResults::clone(&r))
+    }
+
+    /// Runs `query` at time `now` (expired records never match), or
+    /// answers it from recent results that still hold.
     pub fn search(&self, query: &SearchQuery, now: i64) -> SearchResults {
+        let key = ResultsCache::key(query);
+        let covered = self.covered();
+        let made = Made {
+            revision: self.revision.load(Ordering::Acquire),
+            covered,
+        };
+        if let Some(results) = self.results.get(&key, made, now) {
+            return SearchResults::clone(&results);
+        }
+        let (answer, made) = self.run(query, now, covered);
+        let results = Arc::new(answer.results);
+        self.results
+            .put(key, results.clone(), made, now, answer.first_expiry);
+        Arc::unwrap_or_clone(results)
+    }
+
+    /// Runs `query` at time `now`, with the index covering `covered` when
+    /// it was read: the answer, and what it was made from.
+    fn run(&self, query: &SearchQuery, now: i64, covered: u64) -> (catalogue::Answer, Made) {
         let mut analyzer = Analyzer::default();
         let parsed = ParsedQuery::parse(&query.q, &self.synonyms, &mut analyzer);
         if parsed.is_empty() {
-            return self.read().search_text(query, now, None);
+            let catalogue = self.read();
+            let made = Made {
+                revision: self.revision.load(Ordering::Acquire),
+                covered,
+            };
+            return (catalogue.search_text(query, now, None), made);
         }
         let from_index = self.index.as_ref().filter(|ix| !ix.failed()).and_then(|ix| {
             ix.search(&parsed, &mut analyzer)
@@ -275,12 +344,16 @@ impl Search {
             covered: 0,
         });
         let substrings = parsed.substrings();
-        let mut results = {
+        let (mut answer, made) = {
             let mut topic_analyzer = analyzer.clone();
             let mut topic_matches = |topic: &str| terms.any_in(topic, &mut topic_analyzer);
             let catalogue = self.read();
+            let made = Made {
+                revision: self.revision.load(Ordering::Acquire),
+                covered,
+            };
             let hits = self.slots_of(&catalogue, &segments);
-            catalogue.search_text(
+            let answer = catalogue.search_text(
                 query,
                 now,
                 Some(TextFilter {
@@ -289,14 +362,15 @@ impl Search {
                     substrings: &substrings,
                     topic_matches: &mut topic_matches,
                 }),
-            )
+            );
+            (answer, made)
         };
-        for hit in &mut results.hits {
+        for hit in &mut answer.results.hits {
             hit.highlights = highlight::highlights(hit, &terms, &mut analyzer, || {
                 self.other_text(&hit.org, &hit.id)
             });
         }
-        results
+        (answer, made)
     }
 
     /// The catalogue slot and score of every document the index found.
@@ -421,6 +495,7 @@ pub fn rebuild(
         SearchOptions {
             location: Location::Dir(dir.clone()),
             synonyms: Synonyms::builtin(),
+            cached_results: 0,
         },
         // Everything held is indexed; the catalogue a node opens decides
         // what is searchable (and drops from the index what it hides).
@@ -511,7 +586,7 @@ mod tests {
                 self.store.clone(),
                 SearchOptions {
                     location,
-                    synonyms: Synonyms::builtin(),
+                    ..SearchOptions::default()
                 },
                 &|_| true,
             )
@@ -646,6 +721,76 @@ mod tests {
         assert!(ids(&search, "rust").is_empty(), "blocked: gone at once");
         assert!(search.wait_indexed(WAIT));
         assert_eq!(search.index_stats().expect("index").docs, 0);
+    }
+
+    /// Recent results are served again only while they are what a new
+    /// search would answer: not after a change to the catalogue (a
+    /// record, an organisation card), not once a match expired, not for
+    /// another page, and not at all with no results kept.
+    #[test]
+    fn recent_results_serve_only_while_they_hold() {
+        let f = Fixture::new();
+        let search = f.open(Location::Memory);
+        assert!(search.wait_indexed(WAIT));
+        let expires = f.now + 100;
+        let mut record = f.put("rust", 1, talk("Rust for backend services", &[]));
+        record.header.expires_at = expires;
+        search.apply([&record]);
+        assert!(search.wait_indexed(WAIT));
+        let query = SearchQuery {
+            q: "rust".into(),
+            ..SearchQuery::default()
+        };
+        assert!(search.recent(&query, f.now).is_none(), "nothing made yet");
+        let made = search.search(&query, f.now);
+        assert_eq!(made.total, 1);
+        assert_eq!(search.recent(&query, f.now), Some(made.clone()));
+        assert_eq!(search.search(&query, f.now), made, "served again");
+        let page_two = SearchQuery {
+            page: 2,
+            ..query.clone()
+        };
+        assert!(search.recent(&page_two, f.now).is_none());
+
+        // Its only match expires: neither served nor found after.
+        assert!(search.recent(&query, expires).is_none());
+        assert_eq!(search.search(&query, expires).total, 0);
+
+        // An organisation card names the organisation of the result.
+        assert_eq!(search.search(&query, f.now).total, 1);
+        let mut card = samples::body(Kind::OrgCard);
+        if let Body::OrgCard(c) = &mut card {
+            c.name = "Renamed Org".into();
+        }
+        let card = f.put(catalogue::ORG_CARD_ID, 1, card);
+        search.apply([&card]);
+        assert!(
+            search.recent(&query, f.now).is_none(),
+            "the catalogue changed"
+        );
+        let hits = search.search(&query, f.now).hits;
+        assert_eq!(
+            hits.first().map(|h| h.org_name.as_str()),
+            Some("Renamed Org")
+        );
+
+        // A record that matches too.
+        let other = f.put("rust-2", 1, talk("Rust in embedded systems", &[]));
+        search.apply([&other]);
+        assert_eq!(search.search(&query, f.now).total, 2);
+
+        let off = Search::open(
+            f.org(),
+            f.store.clone(),
+            SearchOptions {
+                cached_results: 0,
+                ..SearchOptions::default()
+            },
+            &|_| true,
+        )
+        .expect("open");
+        assert_eq!(off.search(&query, f.now).total, 2);
+        assert!(off.recent(&query, f.now).is_none(), "none kept");
     }
 
     #[test]

@@ -165,6 +165,11 @@ impl PeopleApi for WebState {
 
 impl DiscoveryApi for WebState {
     async fn search(&self, _user: &User, query: &SearchQuery) -> ApiResult<SearchResults> {
+        // Recent results that still hold are served at once: no gate, no
+        // hop to a blocking thread (see skillmesh-search's results cache).
+        if let Some(results) = self.service.search_engine().recent(query, clock::now()) {
+            return Ok(results);
+        }
         let query = query.clone();
         self.service
             .gated(skillmesh_app::gate::searches(), move |svc| {

@@ -19,7 +19,7 @@ use skillmesh_protocol::Kind;
 
 /// A search over everything this node holds and may show: free text and
 /// filters. Empty strings filter nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchQuery {
     /// Free text.
