@@ -324,7 +324,21 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The corpus above, from four organisations.
     fn new() -> Fixture {
+        let f = Fixture::empty();
+        for (i, id, body) in corpus() {
+            f.ingest(i, id, 1, body);
+        }
+        assert!(
+            f.service.search_engine().wait_indexed(WAIT),
+            "index caught up"
+        );
+        f
+    }
+
+    /// Four organisations' cards and nothing else.
+    fn empty() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(&dir.path().join("store")).expect("store"));
         let service = Service::new(
@@ -355,13 +369,6 @@ impl Fixture {
             };
             f.ingest(i, "org-card", 1, Body::OrgCard(card));
         }
-        for (i, id, body) in corpus() {
-            f.ingest(i, id, 1, body);
-        }
-        assert!(
-            f.service.search_engine().wait_indexed(WAIT),
-            "index caught up"
-        );
         f
     }
 
@@ -666,4 +673,55 @@ fn pages_are_stable_and_cover_every_match_once() {
     let unique: std::collections::HashSet<&&String> = all.iter().collect();
     assert_eq!(all.len(), unique.len(), "no result on two pages");
     assert!(all.len() >= 46, "{}", all.len());
+}
+
+/// The demo's own records, as a partner's node holds them: every sample
+/// organisation's offers, content, events and calls, and the listings of
+/// the people who share one.
+fn demo_fixture() -> Fixture {
+    use skillmesh_node::demo::sample_data;
+    let f = Fixture::empty();
+    let partners: Vec<OrgKey> = f.orgs.iter().map(Org::key).collect();
+    // As many sample organisations as the fixture has keys for (the demo
+    // runs three).
+    for i in 0..sample_data::ORGS.len().min(f.orgs.len()) {
+        let (_, _, sample) = sample_data::org(i);
+        for p in sample.people.iter().filter(|p| p.shares) {
+            let mut body = expert(p.name, p.headline, p.topics, AvailabilityStatus::Open);
+            if let Body::Expertise(e) = &mut body {
+                e.person = format!("demo-{}", p.id);
+            }
+            f.ingest(i, &format!("demo-person-{}", p.id), 1, body);
+        }
+        for (id, _, body) in sample_data::items(sample, f.now, &partners) {
+            f.ingest(i, &format!("demo-{id}"), 1, body);
+        }
+    }
+    assert!(
+        f.service.search_engine().wait_indexed(WAIT),
+        "index caught up"
+    );
+    f
+}
+
+/// Several words with a typo in one find what each word finds: for
+/// `kubernets incident`, the demo's Kubernetes mentoring offer (topics
+/// Kubernetes and incident response) is among the first results, and the
+/// results are those of the words spelled right, in the same order.
+#[test]
+fn a_typo_in_one_of_several_words_finds_what_each_word_finds() {
+    let f = demo_fixture();
+    let typo = f.ids("kubernets incident");
+    assert!(
+        top3(&typo).iter().any(|id| id == "demo-mentoring-tomas"),
+        "{typo:?}"
+    );
+    assert_eq!(typo, f.ids("kubernetes incident"));
+    for q in ["kubernets", "incident"] {
+        let one = f.ids(q);
+        assert!(
+            typo.iter().all(|id| one.contains(id)),
+            "{q:?} finds {one:?}, which lacks some of {typo:?}"
+        );
+    }
 }

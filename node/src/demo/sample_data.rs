@@ -267,6 +267,14 @@ pub fn items(
     let lead = &org.people[0];
     let topic = lead.topics[0].0;
     let week = 7 * 86_400;
+    // The two topics the mentor knows best: what a mentee searches for
+    // together (`kubernetes incident`).
+    let mentoring_topics: Vec<String> = lead
+        .topics
+        .iter()
+        .take(2)
+        .map(|(t, _)| t.to_string())
+        .collect();
     let mut out = vec![
         (
             format!("talk-{}", lead.id),
@@ -300,7 +308,7 @@ pub fn items(
                 description:
                     "Four sessions of 45 minutes, fortnightly, built around a problem you bring."
                         .into(),
-                topics: vec![topic.into()],
+                topics: mentoring_topics,
                 languages: lead.languages.iter().map(|l| l.to_string()).collect(),
                 capacity: 2,
                 sessions: 4,
