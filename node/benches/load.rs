@@ -331,6 +331,8 @@ struct Setup {
     config: PathBuf,
     sample_data: Duration,
     sample_data_said: String,
+    /// Bytes of files under the data directory once filled.
+    data_dir_bytes: u64,
 }
 
 fn set_up_node(tmp: &Path, records: u64) -> Result<Setup> {
@@ -400,7 +402,23 @@ fn set_up_node(tmp: &Path, records: u64) -> Result<Setup> {
         config,
         sample_data,
         sample_data_said: said,
+        data_dir_bytes: bytes_under(&data_dir)?,
     })
+}
+
+/// The sizes of the files under `dir`, all levels down.
+fn bytes_under(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += bytes_under(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// Whether the node binary takes the results cache setting.
@@ -467,6 +485,8 @@ struct NodeResult {
     label: &'static str,
     note: Option<String>,
     federated_records: Option<u64>,
+    /// From starting the process to `GET /healthz` answering.
+    healthy_after: Duration,
     rest: Rss,
     runs: Vec<(u32, WrkResult, Option<Rss>)>,
     later: Rss,
@@ -498,9 +518,10 @@ fn node_round(
     let federated_records = health
         .get("federated_records")
         .and_then(serde_json::Value::as_u64);
+    let healthy_after = node.started.elapsed();
     eprintln!(
         "  healthy after {:.1} s, federated records: {}",
-        node.started.elapsed().as_secs_f64(),
+        healthy_after.as_secs_f64(),
         federated_records.map_or_else(|| "?".to_string(), |n| n.to_string())
     );
     let cookie = rt
@@ -548,6 +569,7 @@ fn node_round(
         label: round.label,
         note: None,
         federated_records,
+        healthy_after,
         rest,
         runs,
         later,
@@ -1303,6 +1325,11 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
+            "Data directory afterwards: {:.0} MB (store, search index, keys, config).",
+            self.setup.data_dir_bytes as f64 / (1024.0 * 1024.0)
+        );
+        let _ = writeln!(
+            out,
             "wrk {WRK_THREADS} threads, {} s per run, GET /api/v1/search cycling through {} \
              queries with a session cookie; client and server share the machine's cores.",
             s.load_secs,
@@ -1332,9 +1359,11 @@ impl Report<'_> {
                 .fold(0.0, f64::max);
             let _ = writeln!(
                 out,
-                "- {}: RSS MB (VmRSS / anon) at rest ({} s after start) {}, {}; after load at most \
-                 {:.0}, {}; {} s later {}. Federated records per /healthz: {}. Stopped: {}.",
+                "- {}: answered /healthz {:.1} s after start. RSS MB (VmRSS / anon) at rest ({} s \
+                 after start) {}, {}; after load at most {:.0}, {}; {} s later {}. Federated \
+                 records per /healthz: {}. Stopped: {}.",
                 node.label,
+                node.healthy_after.as_secs_f64(),
                 REST_AFTER_START.as_secs(),
                 node.rest.show(),
                 aim(
