@@ -8,10 +8,19 @@
 //! `Service::create_item` + `Service::publish_item`; for each, the main
 //! thread (not a runtime worker) polls every node's store every 1 ms and
 //! notes when the record is present everywhere.
+//!
+//! Then, in the same run and once the nodes are stopped, bare gossipsub
+//! (`propagation/bare.rs`): as many libp2p peers with only gossipsub and
+//! the nodes' gossipsub settings, about as many connections each, carry
+//! as many messages of the nodes' envelope size, timed from publish to
+//! each peer's receive event. The report ends with the ratio of the
+//! nodes' latency to bare gossipsub's (issue 21's aim: at most 2).
 
 // Sets up and inspects data through the store, as only tests may.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "propagation/bare.rs"]
+mod bare;
 mod common;
 
 use std::time::{Duration, Instant};
@@ -100,6 +109,7 @@ fn main() {
     let mut publish_call: Vec<Duration> = Vec::with_capacity(RECORDS);
     let mut after_call: Vec<Duration> = Vec::with_capacity(RECORDS);
     let mut missed = 0;
+    let mut envelope_bytes: Vec<usize> = Vec::with_capacity(RECORDS);
     let (cpu0, wall0) = (common::cpu_secs(), Instant::now());
     for k in 0..RECORDS {
         let origin = rng.below(NODES);
@@ -137,6 +147,9 @@ fn main() {
             if left > 0 {
                 std::thread::sleep(POLL);
             }
+        }
+        if let Some(stored) = svc.store_for_tests().get_record(&org, &id).expect("get") {
+            envelope_bytes.push(stored.envelope.len());
         }
         if left > 0 {
             missed += 1;
@@ -216,5 +229,108 @@ fn main() {
             n.node.stop().await;
         }
     });
+
+    let size = envelope_bytes.iter().sum::<usize>() / envelope_bytes.len().max(1);
+    let mean_peers = peer_counts.iter().sum::<usize>() as f64 / NODES as f64;
+    println!();
+    let bare = bare_gossipsub(&rt, size, mean_peers);
+    println!();
+    let ratio = |p: f64| ms(percentile(&everywhere, p)) / ms(percentile(&bare, p)).max(0.001);
+    println!(
+        "nodes / bare gossipsub, publish -> on all {NODES}: p50 {:.1}x, p99 {:.1}x (aim <= 2x: {})",
+        ratio(50.0),
+        ratio(99.0),
+        if ratio(50.0) <= 2.0 && ratio(99.0) <= 2.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
     common::print_footer(started);
+}
+
+/// Bare gossipsub with the nodes' settings, `size`-byte messages and
+/// about `mean_peers` connections a peer: publish -> on all, sorted.
+fn bare_gossipsub(rt: &tokio::runtime::Runtime, size: usize, mean_peers: f64) -> Vec<Duration> {
+    let mut rng = Rng::new(0xba4e_9055);
+    // Each dial makes a connection at both ends: a peer that dials d
+    // others ends with about 2d connections.
+    let extra_dials = ((mean_peers / 2.0).round() as usize).saturating_sub(1);
+    let (peers, reports) = rt.block_on(bare::start(NODES, extra_dials, &mut rng));
+    rt.block_on(async {
+        for (i, peers_of) in reports.peers_of.iter().enumerate() {
+            let mut peers_of = peers_of.clone();
+            let enough = peers_of.wait_for(|n| *n >= MIN_PEERS.min(NODES - 1));
+            if tokio::time::timeout(Duration::from_secs(60), enough)
+                .await
+                .is_err()
+            {
+                println!("bare peer {i} has fewer than {MIN_PEERS} connections after 60 s");
+            }
+        }
+    });
+    std::thread::sleep(SETTLE);
+    let counts: Vec<usize> = reports.peers_of.iter().map(|p| *p.borrow()).collect();
+    println!(
+        "bare gossipsub: {NODES} peers, connections per peer min {} / mean {:.1} / max {}; \
+         messages of {size} bytes (the nodes' mean envelope); settled {} s",
+        counts.iter().min().copied().unwrap_or(0),
+        counts.iter().sum::<usize>() as f64 / NODES as f64,
+        counts.iter().max().copied().unwrap_or(0),
+        SETTLE.as_secs()
+    );
+    let mut everywhere = Vec::with_capacity(RECORDS);
+    let mut missed = 0;
+    let (cpu0, wall0) = (common::cpu_secs(), Instant::now());
+    for k in 0..RECORDS {
+        let origin = rng.below(NODES);
+        let number = u32::try_from(k).unwrap_or(u32::MAX);
+        let data = bare::message(number, size, &mut rng);
+        let t0 = Instant::now();
+        if peers[origin].publish.send(data).is_err() {
+            println!("bare peer {origin} has stopped");
+            break;
+        }
+        let mut arrived = [false; NODES];
+        arrived[origin] = true;
+        let mut left = NODES - 1;
+        let mut last = Duration::ZERO;
+        while left > 0 {
+            let wait = RECORD_TIMEOUT.saturating_sub(t0.elapsed());
+            match reports.arrivals.recv_timeout(wait) {
+                Ok((i, n, at)) if n == number && !arrived[i] => {
+                    arrived[i] = true;
+                    left -= 1;
+                    last = last.max(at.saturating_duration_since(t0));
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if left > 0 {
+            missed += 1;
+            println!("bare message {k}: {left} peers still lack it after {RECORD_TIMEOUT:?}");
+        } else {
+            everywhere.push(last);
+        }
+        std::thread::sleep(Duration::from_millis(50 + rng.below(100) as u64));
+    }
+    let cpu = common::cpu_secs() - cpu0;
+    let wall = wall0.elapsed().as_secs_f64();
+    bare::stop(peers);
+    everywhere.sort();
+    println!(
+        "{:<40} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+        "bare: publish -> on all 20 peers (ms)",
+        everywhere.len(),
+        ms(percentile(&everywhere, 50.0)),
+        ms(percentile(&everywhere, 90.0)),
+        ms(percentile(&everywhere, 99.0)),
+        ms(everywhere.last().copied().unwrap_or_default())
+    );
+    println!(
+        "bare: messages missed {missed}; CPU while publishing {:.2} cores busy",
+        cpu / wall
+    );
+    everywhere
 }

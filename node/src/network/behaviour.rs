@@ -57,9 +57,11 @@ pub fn limits(target_peers: usize) -> connection_limits::ConnectionLimits {
         .with_max_established_per_peer(Some(MAX_PER_PEER))
 }
 
-pub fn build(key: &Keypair, mdns_on: bool, target_peers: usize) -> Result<Behaviour, String> {
-    let peer_id = key.public().to_peer_id();
-    let gossip_config = gossipsub::ConfigBuilder::default()
+/// The gossipsub settings of every node (docs/PROTOCOL.md, "Gossip"):
+/// public so that the propagation bench runs bare gossipsub with exactly
+/// these mesh parameters next to the nodes.
+pub fn gossip_config() -> Result<gossipsub::Config, String> {
+    gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Strict)
         .validate_messages()
         .message_id_fn(|m: &gossipsub::Message| message_id(&m.data))
@@ -70,9 +72,13 @@ pub fn build(key: &Keypair, mdns_on: bool, target_peers: usize) -> Result<Behavi
         // idle node's work.
         .heartbeat_interval(Duration::from_secs(1))
         .build()
-        .map_err(|e| format!("gossipsub config: {e}"))?;
+        .map_err(|e| format!("gossipsub config: {e}"))
+}
+
+pub fn build(key: &Keypair, mdns_on: bool, target_peers: usize) -> Result<Behaviour, String> {
+    let peer_id = key.public().to_peer_id();
     let mut gossipsub =
-        gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)
+        gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config()?)
             .map_err(|e| format!("gossipsub: {e}"))?;
     // The application score (minus our penalty score, see `penalties`)
     // enters the gossipsub score with weight 1,

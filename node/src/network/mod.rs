@@ -40,6 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::service::Service;
+pub use behaviour::gossip_config;
 pub use event_loop::{LIVENESS_TIMEOUT, PING_INTERVAL};
 pub use router::Queue;
 pub use wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
