@@ -230,79 +230,31 @@ fn run() -> Result<bool> {
     let setup = set_up_node(tmp.path(), settings.records)?;
     let cache_setting = probe_cache_setting(&setup.config)?;
 
-    let on = node_round(
-        &rt,
-        &client,
-        &settings,
-        &setup.config,
-        &script,
-        tmp.path(),
-        Round {
-            label: "node (cache on)",
-            file: "cache-on",
-            env: &[],
-        },
-    )?;
-
-    // The second round: the results cache off, if the binary takes the
-    // setting; otherwise as close as it gets, with a note.
-    let off_env: &[(&str, &str)] = &[(CACHE_VAR, "0")];
-    let off_label = "node (cache off)";
-    let off = match &cache_setting {
-        CacheSetting::Known => node_round(
+    let round = |label, file, env| {
+        node_round(
             &rt,
             &client,
             &settings,
             &setup.config,
             &script,
             tmp.path(),
-            Round {
-                label: off_label,
-                file: "cache-off",
-                env: off_env,
-            },
+            Round { label, file, env },
         )
-        .or_else(|error| {
-            eprintln!("the node did not run with {CACHE_VAR}=0: {error:#}; running without it");
-            let mut round = node_round(
-                &rt,
-                &client,
-                &settings,
-                &setup.config,
-                &script,
-                tmp.path(),
-                Round {
-                    label: "node (cache off refused: ran with cache on)",
-                    file: "cache-off-retry",
-                    env: &[],
-                },
-            )?;
-            round.note = Some(format!(
-                "{CACHE_VAR}=0 stopped the node from running ({}); this row ran as configured, \
-                 with the results cache on",
-                one_line(&format!("{error:#}"))
-            ));
-            Ok::<_, anyhow::Error>(round)
-        })?,
+    };
+    let on = round("node (cache on)", "cache-on", &[])?;
+    // The second round with the results cache off. A binary that does not
+    // know the setting (an older build under `LOAD_BIN`) runs it as
+    // configured, and the report says so.
+    let off_env: &[(&str, &str)] = &[(CACHE_VAR, "0")];
+    let off = match &cache_setting {
+        CacheSetting::Known => round("node (cache off)", "cache-off", off_env)?,
         CacheSetting::Unknown(why) => {
-            let mut round = node_round(
-                &rt,
-                &client,
-                &settings,
-                &setup.config,
-                &script,
-                tmp.path(),
-                Round {
-                    label: "node (cache off NOT applied)",
-                    file: "cache-off-unknown",
-                    env: off_env,
-                },
-            )?;
-            round.note = Some(format!(
+            let mut off = round("node (cache off NOT applied)", "cache-off-unknown", off_env)?;
+            off.note = Some(format!(
                 "this node binary does not take {CACHE_VAR} ({why}); the variable was set but \
                  ignored, so this row ran with the results cache as configured"
             ));
-            round
+            off
         }
     };
 

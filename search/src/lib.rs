@@ -178,11 +178,12 @@ impl Search {
         self.index.as_ref().map_or(0, SearchIndex::covered)
     }
 
-    /// What a result made now would be made from.
-    fn made_now(&self) -> Made {
+    /// What a result made now, with the index covering `covered`, is
+    /// made from (read under the catalogue's lock for a result to keep).
+    fn made(&self, covered: u64) -> Made {
         Made {
             revision: self.revision.load(Ordering::Acquire),
-            covered: self.covered(),
+            covered,
         }
     }
 
@@ -293,7 +294,7 @@ impl Search {
     pub fn recent(&self, query: &SearchQuery, now: i64) -> Option<SearchResults> {
         let key = ResultsCache::key(query);
         self.results
-            .get(&key, self.made_now(), now)
+            .get(&key, self.made(self.covered()), now)
             .map(|r| SearchResults::clone(&r))
     }
 
@@ -302,11 +303,7 @@ impl Search {
     pub fn search(&self, query: &SearchQuery, now: i64) -> SearchResults {
         let key = ResultsCache::key(query);
         let covered = self.covered();
-        let made = Made {
-            revision: self.revision.load(Ordering::Acquire),
-            covered,
-        };
-        if let Some(results) = self.results.get(&key, made, now) {
+        if let Some(results) = self.results.get(&key, self.made(covered), now) {
             return SearchResults::clone(&results);
         }
         let (answer, made) = self.run(query, now, covered);
@@ -323,11 +320,7 @@ impl Search {
         let parsed = ParsedQuery::parse(&query.q, &self.synonyms, &mut analyzer);
         if parsed.is_empty() {
             let catalogue = self.read();
-            let made = Made {
-                revision: self.revision.load(Ordering::Acquire),
-                covered,
-            };
-            return (catalogue.search_text(query, now, None), made);
+            return (catalogue.search_text(query, now, None), self.made(covered));
         }
         let from_index = self.index.as_ref().filter(|ix| !ix.failed()).and_then(|ix| {
             ix.search(&parsed, &mut analyzer)
@@ -348,10 +341,7 @@ impl Search {
             let mut topic_analyzer = analyzer.clone();
             let mut topic_matches = |topic: &str| terms.any_in(topic, &mut topic_analyzer);
             let catalogue = self.read();
-            let made = Made {
-                revision: self.revision.load(Ordering::Acquire),
-                covered,
-            };
+            let made = self.made(covered);
             let hits = self.slots_of(&catalogue, &segments);
             let answer = catalogue.search_text(
                 query,
