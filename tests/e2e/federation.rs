@@ -248,7 +248,11 @@ async fn forged_tampered_and_expired_records_are_rejected_and_the_sender_disconn
                 ..Default::default()
             })
             .expect("audit");
-        assert!(rejected.len() >= 2, "{rejected:?}");
+        // Repeats of one reason within a minute are one row with a count,
+        // and which reasons arrive before the cut-off depends on timing:
+        // count rejected records, not rows.
+        let rejections: u64 = rejected.iter().map(|e| e.count).sum();
+        assert!(rejections >= 2, "{rejected:?}");
         assert!(held_seq(org, &org_x, &record.header.id).is_none());
         assert!(held_seq(org, &org_x, "expired").is_none());
     }
