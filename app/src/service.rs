@@ -216,6 +216,20 @@ pub enum Ingested {
     OverQuota,
 }
 
+/// What the gossip layer is to do with a message, decided once its
+/// envelope is verified and admitted, before it is stored (see
+/// [`Service::ingest_gossip`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid, new here and fit to relay: pass it on.
+    Accept,
+    /// Not passed on, and not the sender's fault: already held, kept out
+    /// by policy or quota, refused by our clock, or a local failure.
+    Ignore,
+    /// Invalid: not passed on, and counted against the sender.
+    Reject,
+}
+
 impl Ingested {
     /// The outcome as the metrics count it.
     pub fn outcome(&self) -> IngestOutcome {

@@ -123,6 +123,28 @@ impl PutOutcome {
     }
 }
 
+/// What putting a version with `seq` and envelope `digest` comes to when
+/// `held` (`seq`, digest) is held: the one rule every node applies, so
+/// all keep the same version (a higher `seq` wins; of two signed with one
+/// `seq`, the lower digest).
+fn outcome_over(held: Option<(u64, [u8; 32])>, seq: u64, digest: &[u8; 32]) -> PutOutcome {
+    match held {
+        None => PutOutcome::Inserted,
+        Some((held_seq, _)) if held_seq > seq => PutOutcome::Stale { held_seq },
+        Some((held_seq, held_digest)) if held_seq == seq => {
+            if held_digest == *digest {
+                PutOutcome::Stale { held_seq }
+            } else {
+                PutOutcome::Equivocation {
+                    seq,
+                    won: *digest < held_digest,
+                }
+            }
+        }
+        Some((old_seq, _)) => PutOutcome::Replaced { old_seq },
+    }
+}
+
 /// What is held for an `(org, id)` while a batch is put together:
 /// `(seq, digest, expires_at, tombstone)`.
 type Held = (u64, [u8; 32], i64, bool);
@@ -188,44 +210,23 @@ impl Store {
                 Some((_, _, old_expires, _)) if tombstone => h.expires_at.max(old_expires),
                 _ => h.expires_at,
             };
-            let outcome = match held {
-                Some((held_seq, _, _, _)) if held_seq > h.seq => {
-                    outcomes.push(PutOutcome::Stale { held_seq });
-                    continue;
-                }
-                Some((held_seq, held_digest, _, _))
-                    if held_seq == h.seq && held_digest <= digest =>
-                {
-                    outcomes.push(if held_digest == digest {
-                        PutOutcome::Stale { held_seq }
-                    } else {
-                        PutOutcome::Equivocation {
-                            seq: h.seq,
-                            won: false,
-                        }
-                    });
-                    continue;
-                }
+            let outcome = outcome_over(held.map(|(seq, digest, ..)| (seq, digest)), h.seq, &digest);
+            if !outcome.changed() {
+                outcomes.push(outcome);
+                continue;
+            }
+            match held {
                 Some((old_seq, old_digest, old_expires, old_tombstone)) => {
                     batch.delete(keys::expiry(old_expires, &h.org, &h.id));
                     fingerprints.removed(&h.org, &h.id, old_seq, &old_digest);
                     *live_delta.entry(h.org).or_default() +=
                         i64::from(!tombstone) - i64::from(!old_tombstone);
-                    if old_seq == h.seq {
-                        PutOutcome::Equivocation {
-                            seq: h.seq,
-                            won: true,
-                        }
-                    } else {
-                        PutOutcome::Replaced { old_seq }
-                    }
                 }
                 None => {
                     *count_delta.entry(h.org).or_default() += 1;
                     *live_delta.entry(h.org).or_default() += i64::from(!tombstone);
-                    PutOutcome::Inserted
                 }
-            };
+            }
             let row = StoredRecord {
                 org: h.org,
                 id: h.id.clone(),
@@ -270,6 +271,23 @@ impl Store {
         self.policy_refusals_into(&mut batch, refused, now)?;
         self.commit(batch)?;
         Ok(outcomes)
+    }
+
+    /// What putting `record` (verified, in `envelope`) would come to now,
+    /// read from the sync index alone (one key, not the envelope). The put
+    /// itself decides: another may come first. Gossip uses this to pass a
+    /// record on before it is on disk.
+    pub fn foresee_put(&self, record: &Record, envelope: &Envelope) -> Result<PutOutcome> {
+        let h = &record.header;
+        let held = self
+            .kv
+            .get(&keys::seq(&h.org, &h.id))?
+            .and_then(|v| keys::split_seq_value(&v));
+        Ok(outcome_over(
+            held,
+            h.seq,
+            &envelope_digest(envelope.as_bytes()),
+        ))
     }
 
     /// The row for `(org, id)`, tombstones included.

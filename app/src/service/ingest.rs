@@ -8,6 +8,10 @@ use crate::metrics::Via;
 
 use super::*;
 
+/// Told what gossip is to do with each envelope of an ingest, in order,
+/// before the ingest stores them.
+type Decided<'a> = &'a mut dyn FnMut(&[Verdict]);
+
 impl Service {
     /// Takes an envelope from another organisation. See [`Service::ingest_many`].
     pub fn ingest(&self, bytes: &[u8], from: &Actor) -> Result<Result<Ingested, Rejection>> {
@@ -39,7 +43,43 @@ impl Service {
         from: &Actor,
         via: Via,
     ) -> Result<Vec<Result<Ingested, Rejection>>> {
-        let results = self.ingest_batch(envelopes, from)?;
+        self.ingest_counted(envelopes, from, via, None)
+    }
+
+    /// Takes one gossiped envelope like [`Service::ingest_many_via`], and
+    /// calls `decided` with what gossip is to do with it as soon as that
+    /// is known: once it is verified, admitted and compared with what is
+    /// held, before it is stored and indexed. So forwarding waits for the
+    /// checks the next node will make, not for this node's disk; a record
+    /// passed on and then lost to a crash or a store fault here comes back
+    /// by reconciliation like any missed one. `decided` is not called when
+    /// a local failure comes first (the error is returned).
+    pub fn ingest_gossip(
+        &self,
+        envelope: &[u8],
+        from: &Actor,
+        decided: impl FnOnce(Verdict),
+    ) -> Result<Result<Ingested, Rejection>> {
+        let mut decided = Some(decided);
+        let mut tell = |verdicts: &[Verdict]| {
+            if let (Some(d), Some(v)) = (decided.take(), verdicts.first()) {
+                d(*v);
+            }
+        };
+        let mut out = self.ingest_counted(&[envelope], from, Via::Gossip, Some(&mut tell))?;
+        out.pop()
+            .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
+    }
+
+    /// [`Service::ingest_batch`], each outcome counted in the metrics.
+    fn ingest_counted(
+        &self,
+        envelopes: &[&[u8]],
+        from: &Actor,
+        via: Via,
+        decided: Option<Decided<'_>>,
+    ) -> Result<Vec<Result<Ingested, Rejection>>> {
+        let results = self.ingest_batch(envelopes, from, decided)?;
         let metrics = &self.inner.metrics;
         for result in &results {
             match result {
@@ -51,12 +91,14 @@ impl Service {
     }
 
     /// In steps: verify every envelope (in parallel with other ingests),
-    /// then, one ingest at a time, admit each, store the admitted with
-    /// every audit line in one durable batch, and index what changed.
+    /// then, one ingest at a time, admit each, tell `decided` what gossip
+    /// is to do with each, store the admitted with every audit line in one
+    /// durable batch, and index what changed.
     fn ingest_batch(
         &self,
         envelopes: &[&[u8]],
         from: &Actor,
+        decided: Option<Decided<'_>>,
     ) -> Result<Vec<Result<Ingested, Rejection>>> {
         let now = clock::now();
         let mut batch = Admitting::new(from, now, envelopes.len());
@@ -71,6 +113,9 @@ impl Service {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (i, (bytes, opened)) in envelopes.iter().zip(opened).enumerate() {
             batch.admit(self, i, bytes, opened)?;
+        }
+        if let Some(decided) = decided {
+            decided(&batch.verdicts(self));
         }
         let outcomes = self.store_admitted(&batch)?;
         self.inner.search.apply(
@@ -386,6 +431,34 @@ impl<'a> Admitting<'a> {
         })
     }
 
+    /// What gossip is to do with each envelope, in order, once all are
+    /// admitted: see [`Verdict`]. An admitted record is passed on when it
+    /// is fit to relay and would change what the store holds (read, not
+    /// yet written; a failed read passes nothing on).
+    fn verdicts(&self, svc: &Service) -> Vec<Verdict> {
+        let mut verdicts: Vec<Verdict> = (self.results.iter())
+            .map(|r| match r {
+                Some(Err(r)) if r.is_clock_dependent() => Verdict::Ignore,
+                Some(Err(_)) => Verdict::Reject,
+                Some(Ok(_)) | None => Verdict::Ignore,
+            })
+            .collect();
+        for (i, record, envelope) in &self.accepted {
+            let relay = skillmesh_protocol::fit_to_relay(&record.header, self.now)
+                && match svc.store().foresee_put(record, envelope) {
+                    Ok(outcome) => outcome.changed(),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot compare a gossiped record with the one held");
+                        false
+                    }
+                };
+            if relay {
+                verdicts[*i] = Verdict::Accept;
+            }
+        }
+        verdicts
+    }
+
     /// Every envelope's outcome, in order, given what the store made of
     /// the admitted ones.
     fn results(self, outcomes: Vec<PutOutcome>) -> Vec<Result<Ingested, Rejection>> {
@@ -440,4 +513,89 @@ fn open_all(envelopes: &[&[u8]], now: i64) -> Vec<std::result::Result<Record, Re
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use skillmesh_protocol::fingerprint::envelope_digest;
+    use skillmesh_protocol::{Header, Kind, samples, seal};
+
+    use super::*;
+
+    fn envelope(key: &SigningKey, seq: u64, title: &str) -> Vec<u8> {
+        let org = OrgKey::from(&key.verifying_key());
+        let now = clock::now();
+        let mut record = Record {
+            header: Header {
+                issued_at: now - 10,
+                expires_at: now + 86_400,
+                ..samples::header(org, "talk-1", seq)
+            },
+            body: samples::body(Kind::TalkOffer),
+        };
+        if let Body::TalkOffer(t) = &mut record.body {
+            t.title = title.into();
+        }
+        seal(&record, key).expect("seal").into_bytes()
+    }
+
+    /// Ingests `bytes` as gossip; returns the verdict and whether the
+    /// store held the record when the verdict was given.
+    fn gossip(svc: &Service, bytes: &[u8]) -> (Verdict, bool) {
+        let org = skillmesh_protocol::split(bytes).map(|p| p.signer).ok();
+        let mut seen = None;
+        svc.ingest_gossip(bytes, &Actor::Peer("peer".into()), |v| {
+            let held = org.and_then(|o| {
+                svc.store()
+                    .get_record(&o, "talk-1")
+                    .expect("read")
+                    .map(|r| r.seq)
+            });
+            seen = Some((v, held));
+        })
+        .expect("ingest")
+        .ok();
+        let (verdict, held) = seen.expect("a verdict");
+        (verdict, held.is_some())
+    }
+
+    #[test]
+    fn gossip_is_told_its_verdict_before_the_record_is_written() {
+        let (_dir, svc) = Service::for_tests();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let org = OrgKey::from(&key.verifying_key());
+        let first = envelope(&key, 1, "First");
+
+        let (verdict, held) = gossip(&svc, &first);
+        assert_eq!(verdict, Verdict::Accept);
+        assert!(!held, "decided before the write");
+        let row = svc.store().get_record(&org, "talk-1").expect("read");
+        assert_eq!(row.map(|r| r.seq), Some(1), "and written after it");
+
+        // The same version again, and an older one: held, not passed on.
+        assert_eq!(gossip(&svc, &first).0, Verdict::Ignore);
+        let newer = envelope(&key, 2, "Second");
+        assert_eq!(gossip(&svc, &newer).0, Verdict::Accept);
+        assert_eq!(gossip(&svc, &first).0, Verdict::Ignore);
+
+        // Two versions signed with one `seq`: the lower digest is passed
+        // on (every node keeps it), the higher one is not.
+        let rival = envelope(&key, 2, "Rival");
+        let (low, high) = if envelope_digest(&rival) < envelope_digest(&newer) {
+            (rival, newer)
+        } else {
+            (newer.clone(), rival)
+        };
+        assert_eq!(gossip(&svc, &high).0, Verdict::Ignore);
+        assert_eq!(gossip(&svc, &low).0, Verdict::Accept);
+
+        // Tampered: rejected, and nothing is written.
+        let mut bad = envelope(&key, 3, "Third");
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(gossip(&svc, &bad), (Verdict::Reject, true));
+        let row = svc.store().get_record(&org, "talk-1").expect("read");
+        assert_eq!(row.map(|r| r.seq), Some(2));
+    }
 }

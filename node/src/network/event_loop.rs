@@ -42,7 +42,7 @@ use super::{
 };
 use crate::clock;
 use crate::policy::Admission;
-use crate::service::Service;
+use crate::service::{Service, Verdict};
 use crate::store::PeerEntry;
 
 /// How often each connection is pinged.
@@ -60,14 +60,6 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 const WANT_PEERS_EVERY: Duration = Duration::from_secs(5);
 /// The reply a peer gets when the router's queue for its message is full.
 const BUSY: &str = "busy; try again later";
-
-/// The application's verdict on a gossip message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    Accept,
-    Ignore,
-    Reject,
-}
 
 /// A connected peer.
 struct Connected {

@@ -229,7 +229,7 @@ pub(crate) enum Command {
     Validated {
         id: libp2p::gossipsub::MessageId,
         source: PeerId,
-        verdict: event_loop::Verdict,
+        verdict: crate::service::Verdict,
     },
     DisconnectOrg(OrgKey),
     /// Count a fault against a peer (a sync answer that broke the rules).

@@ -30,11 +30,10 @@ use libp2p::request_response::ResponseChannel;
 use skillmesh_protocol::fingerprint::Fingerprint;
 use tokio::sync::mpsc;
 
-use super::event_loop::Verdict;
 use super::wire::{DirectMessage, DirectReply, SyncRequest, SyncResponse};
 use super::{Command, direct, sync};
-use crate::metrics::{Metrics, Via};
-use crate::service::{Ingested, Service};
+use crate::metrics::Metrics;
+use crate::service::{Service, Verdict};
 use crate::store::Actor;
 
 /// Queue sizes. Gossip is the bulk; a direct message or a sync request
@@ -258,31 +257,36 @@ fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
 fn handle(item: Work, service: &Service, outlets: &Outlets) {
     let reply = match item {
         Work::Gossip { id, source, data } => {
-            let ingested = service
-                .ingest_many_via(&[&data], &Actor::Peer(source.to_string()), Via::Gossip)
-                .map(|mut outcomes| outcomes.pop());
-            let verdict = match ingested {
-                // Forwarded only if the next node will accept it too.
-                Ok(Some(Ok(Ingested::Stored { relay: true, .. }))) => Verdict::Accept,
-                Ok(Some(Ok(_))) => Verdict::Ignore,
-                // The clock decided, not the peer: not counted against it.
-                Ok(Some(Err(r))) if r.is_clock_dependent() => Verdict::Ignore,
-                Ok(Some(Err(_))) => Verdict::Reject,
-                Ok(None) => Verdict::Ignore,
+            // The verdict goes out as soon as the service has decided it,
+            // while the record is still being stored.
+            let mut decided = false;
+            let tell = |verdict: Verdict| {
+                decided = true;
+                send(
+                    outlets,
+                    Command::Validated {
+                        id: id.clone(),
+                        source,
+                        verdict,
+                    },
+                );
+            };
+            match service.ingest_gossip(&data, &Actor::Peer(source.to_string()), tell) {
+                Ok(_) => {}
                 // Logged once by the store when the fault began.
                 Err(e) if e.store_fault().is_some() => {
                     tracing::debug!(error = %e, "storing a gossiped record failed");
-                    Verdict::Ignore
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "storing a gossiped record failed");
-                    Verdict::Ignore
-                }
-            };
+                Err(e) => tracing::warn!(error = %e, "storing a gossiped record failed"),
+            }
+            if decided {
+                return;
+            }
+            // A local failure came before a verdict: not the sender's fault.
             Command::Validated {
                 id,
                 source,
-                verdict,
+                verdict: Verdict::Ignore,
             }
         }
         Work::Sync {
@@ -307,7 +311,12 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
             reply: direct::answer(service, &peer, message),
         },
     };
-    if outlets.commands.blocking_send(reply).is_err() {
+    send(outlets, reply);
+}
+
+/// Hands `command` to the network's event loop.
+fn send(outlets: &Outlets, command: Command) {
+    if outlets.commands.blocking_send(command).is_err() {
         tracing::debug!("network task gone; reply dropped");
     }
 }
