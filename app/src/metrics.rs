@@ -28,6 +28,7 @@
 //! | `peers_banned_total` | counter | `fault` (`invalid_record`, `sync`) | the network ([`Metrics::peer_banned`]) |
 //! | `blocked_connections_total` | counter | `door` (`let_in`, `closed`) | the network ([`Metrics::blocked_connection`]) |
 //! | `connections_refused_total` | counter | `reason` (`ceiling`, `limit`) | the network ([`Metrics::connection_refused`]) |
+//! | `gossip_verdict_duration_seconds` | histogram | | the network ([`Metrics::gossip_verdict`]) |
 //! | `http_request_duration_seconds` | histogram | `method`, `route` | the web layer |
 //! | `http_responses_total` | counter | `class` (`2xx`...) | the web layer |
 //! | `sign_in_failures_total` | counter | `reason` | the web layer |
@@ -229,6 +230,12 @@ fn http_histogram() -> Histogram {
 
 type HttpFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
 
+/// Upper bounds of the gossip-verdict buckets, in seconds: a hop of
+/// gossip on a LAN takes about a millisecond, so they start well below.
+const VERDICT_BUCKETS: [f64; 10] = [
+    0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0,
+];
+
 /// One node's metrics. Cheap to clone (an `Arc`); every method takes
 /// `&self` and is safe to call from any thread.
 #[derive(Clone, Debug)]
@@ -251,6 +258,7 @@ struct Inner {
     blocked_connections: Family<DoorLabels, Counter>,
     connections_refused: Family<ReasonLabels, Counter>,
     http_duration: HttpFamily,
+    gossip_verdict: Histogram,
     http_responses: Family<ClassLabels, Counter>,
     sign_in_failures: Family<ReasonLabels, Counter>,
     /// One scrape at a time: the records family is rebuilt from the
@@ -286,6 +294,7 @@ impl Metrics {
             let _ = connections_refused.get_or_create(&ReasonLabels { reason });
         }
         let http_duration: HttpFamily = Family::new_with_constructor(http_histogram);
+        let gossip_verdict = Histogram::new(VERDICT_BUCKETS);
         let http_responses = Family::<ClassLabels, Counter>::default();
         let sign_in_failures = Family::<ReasonLabels, Counter>::default();
 
@@ -377,6 +386,12 @@ impl Metrics {
             Unit::Seconds,
             http_duration.clone(),
         );
+        node.register_with_unit(
+            "gossip_verdict_duration",
+            "Time from a gossip message reaching the node to its verdict (forward, ignore or reject): what each hop adds to propagation",
+            Unit::Seconds,
+            gossip_verdict.clone(),
+        );
         node.register(
             "http_responses",
             "Web and API responses by status class",
@@ -405,6 +420,7 @@ impl Metrics {
                 blocked_connections,
                 connections_refused,
                 http_duration,
+                gossip_verdict,
                 http_responses,
                 sign_in_failures,
                 scrape: Mutex::new(()),
@@ -415,6 +431,12 @@ impl Metrics {
     /// `skillmesh_peers_connected`: how many peers are connected now.
     pub fn set_peers(&self, n: usize) {
         self.inner.peers.set(gauge_value(n));
+    }
+
+    /// `skillmesh_gossip_verdict_duration_seconds`: a gossip message got
+    /// its verdict `elapsed` after it reached the node.
+    pub fn gossip_verdict(&self, elapsed: Duration) {
+        self.inner.gossip_verdict.observe(elapsed.as_secs_f64());
     }
 
     /// `skillmesh_queue_depth{queue}`: items waiting in `queue` now.

@@ -224,6 +224,8 @@ fn main() {
         }
     );
 
+    print_verdict_times(&nodes);
+
     rt.block_on(async {
         for n in nodes {
             n.node.stop().await;
@@ -247,6 +249,40 @@ fn main() {
         }
     );
     common::print_footer(started);
+}
+
+/// What each hop adds: every node's `gossip_verdict_duration` histogram
+/// (receipt to verdict: queue, verification, admission), summed.
+fn print_verdict_times(nodes: &[Node]) {
+    const NAME: &str = "skillmesh_gossip_verdict_duration_seconds_bucket{le=\"";
+    let mut buckets: Vec<(String, f64)> = Vec::new();
+    for n in nodes {
+        let text = n.node.service.metrics().render(&[]).expect("metrics");
+        for line in text.lines().filter_map(|l| l.strip_prefix(NAME)) {
+            let Some((le, count)) = line.split_once("\"} ") else {
+                continue;
+            };
+            let count: f64 = count.parse().unwrap_or(0.0);
+            match buckets.iter_mut().find(|(b, _)| b == le) {
+                Some((_, c)) => *c += count,
+                None => buckets.push((le.to_string(), count)),
+            }
+        }
+    }
+    let total = buckets.last().map_or(0.0, |(_, c)| *c).max(1.0);
+    let shares: Vec<String> = buckets
+        .iter()
+        .filter(|(le, _)| le != "+Inf")
+        .map(|(le, c)| {
+            let ms = le.parse::<f64>().unwrap_or(0.0) * 1000.0;
+            format!("<= {ms} ms {:.0}%", c * 100.0 / total)
+        })
+        .collect();
+    println!(
+        "receipt -> verdict in a node ({} gossip messages, all nodes): {}",
+        total,
+        shares.join(", ")
+    );
 }
 
 /// Bare gossipsub with the nodes' settings, `size`-byte messages and

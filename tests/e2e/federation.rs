@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::common::attacker::metric;
 use crate::common::nodes::*;
 use ed25519_dalek::SigningKey;
 use skillmesh_config::FederationMode;
@@ -83,6 +84,23 @@ async fn publish_update_and_retract_reach_every_node() {
         })
         .await;
     }
+    // Every gossiped record got a verdict, and its time to it was measured.
+    let mut verdicts = 0.0;
+    for org in [&b, &c] {
+        let text = org.node.service.metrics().render(&[]).expect("metrics");
+        let timed = metric(&text, "skillmesh_gossip_verdict_duration_seconds_count", "");
+        let gossiped = metric(
+            &text,
+            "skillmesh_records_ingested_total",
+            "outcome=\"stored\",via=\"gossip\"",
+        );
+        assert!(
+            timed >= gossiped,
+            "{timed} verdicts timed, {gossiped} stored"
+        );
+        verdicts += timed;
+    }
+    assert!(verdicts >= 1.0, "nothing came by gossip");
     wait_for("the retraction in B's audit log", || async {
         b.node
             .service

@@ -493,7 +493,11 @@ impl EventLoop {
                 id,
                 source,
                 verdict,
-            } => self.on_validated(id, source, verdict),
+                received,
+            } => {
+                self.service.metrics().gossip_verdict(received.elapsed());
+                self.on_validated(id, source, verdict);
+            }
             Command::Discovered(found) => {
                 for (peer, addrs) in found {
                     self.on_heard(peer, addrs);
@@ -765,6 +769,7 @@ impl EventLoop {
                     id: message_id,
                     source: propagation_source,
                     data: message.data,
+                    received: Instant::now(),
                 };
                 if let Err(refused) = self.router.submit(work)
                     && let Work::Gossip { id, source, .. } = *refused

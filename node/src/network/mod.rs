@@ -230,6 +230,8 @@ pub(crate) enum Command {
         id: libp2p::gossipsub::MessageId,
         source: PeerId,
         verdict: crate::service::Verdict,
+        /// When the message reached the node.
+        received: std::time::Instant,
     },
     DisconnectOrg(OrgKey),
     /// Count a fault against a peer (a sync answer that broke the rules).

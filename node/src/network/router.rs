@@ -23,6 +23,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use libp2p::PeerId;
 use libp2p::gossipsub::MessageId;
@@ -48,6 +49,8 @@ pub(crate) enum Work {
         id: MessageId,
         source: PeerId,
         data: Vec<u8>,
+        /// When it reached the node.
+        received: Instant,
     },
     Sync {
         peer: PeerId,
@@ -256,7 +259,12 @@ fn work(shared: &Shared, service: &Service, outlets: &Outlets) {
 
 fn handle(item: Work, service: &Service, outlets: &Outlets) {
     let reply = match item {
-        Work::Gossip { id, source, data } => {
+        Work::Gossip {
+            id,
+            source,
+            data,
+            received,
+        } => {
             // The verdict goes out as soon as the service has decided it,
             // while the record is still being stored.
             let mut decided = false;
@@ -268,6 +276,7 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
                         id: id.clone(),
                         source,
                         verdict,
+                        received,
                     },
                 );
             };
@@ -287,6 +296,7 @@ fn handle(item: Work, service: &Service, outlets: &Outlets) {
                 id,
                 source,
                 verdict: Verdict::Ignore,
+                received,
             }
         }
         Work::Sync {
@@ -330,6 +340,7 @@ mod tests {
             id: MessageId::from(vec![n]),
             source: PeerId::random(),
             data: vec![n],
+            received: Instant::now(),
         }
     }
 
