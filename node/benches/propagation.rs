@@ -289,10 +289,9 @@ fn print_verdict_times(nodes: &[Node]) {
 /// about `mean_peers` connections a peer: publish -> on all, sorted.
 fn bare_gossipsub(rt: &tokio::runtime::Runtime, size: usize, mean_peers: f64) -> Vec<Duration> {
     let mut rng = Rng::new(0xba4e_9055);
-    // Each dial makes a connection at both ends: a peer that dials d
-    // others ends with about 2d connections.
-    let extra_dials = ((mean_peers / 2.0).round() as usize).saturating_sub(1);
-    let (peers, reports) = rt.block_on(bare::start(NODES, extra_dials, &mut rng));
+    // Each connection counts at both ends.
+    let connections = (mean_peers * NODES as f64 / 2.0).round() as usize;
+    let (peers, reports) = rt.block_on(bare::start(NODES, connections, &mut rng));
     rt.block_on(async {
         for (i, peers_of) in reports.peers_of.iter().enumerate() {
             let mut peers_of = peers_of.clone();

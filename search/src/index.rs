@@ -8,10 +8,10 @@
 //! no sooner than [`COMMIT_GAP`] after the previous commit (or after
 //! [`COMMIT_DOCS`] changes), then reloads the reader and publishes the
 //! generation it reached. So a change after a quiet spell is in the index
-//! within 0.1 s, and under a steady stream of records (a sync) the index
-//! commits twice a second: each commit starts a new segment, and setting
-//! up and merging segments of a few hundred records cost more than the
-//! indexing itself (measured: docs/BENCHMARKS.md). Search uses the index for
+//! within 0.1 s, and under a steady stream of records (a sync, a busy
+//! network) the index commits every two seconds: each commit starts a new
+//! segment, and setting up and merging segments of a few records cost
+//! more than the indexing itself (measured: docs/BENCHMARKS.md). Search uses the index for
 //! the records whose generation that covers, and plain substring matching
 //! for the newer ones (see `Catalogue::search_text`), so a change is
 //! searchable at once either way.
@@ -79,8 +79,14 @@ const ORG_HASH: &str = "org_hash";
 
 /// Longest a change waits before it is committed.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(100);
-/// Shortest time between two commits.
-pub const COMMIT_GAP: Duration = Duration::from_millis(500);
+/// Shortest time between two commits. Each commit starts a segment, and
+/// setting one up (tantivy's hash tables for the minimum writer budget,
+/// its files) costs more than indexing a few records: at 0.5 s, 20 nodes
+/// receiving a record every quarter second spent 46 % of their CPU in
+/// tantivy (docs/BENCHMARKS.md, "Propagation against bare gossipsub").
+/// Records changed since the last commit are matched by substring
+/// meanwhile, so this delays only their full ranking.
+pub const COMMIT_GAP: Duration = Duration::from_secs(2);
 /// Changes after which a commit happens anyway.
 pub const COMMIT_DOCS: usize = 5_000;
 /// The writer's memory budget (tantivy's minimum for one thread).

@@ -19,7 +19,7 @@
 //! every [`index::COMMIT_GAP`] under a stream of changes; the records
 //! changed since its last commit are matched by substring over the
 //! catalogue meanwhile, so a change is searchable at once and fully ranked
-//! a fraction of a second later.
+//! within a tenth of a second after a quiet spell, two seconds at most.
 //!
 //! Moving the facets into tantivy as well (fast fields and a facet
 //! collector) was the alternative. Keeping them in the catalogue measured

@@ -55,15 +55,36 @@ fn swarm() -> Result<Swarm<gossipsub::Behaviour>, String> {
         .build())
 }
 
-/// Starts `count` peers on loopback. Each dials peer 0 and up to
-/// `extra_dials` other earlier peers chosen at random, so that peers end
-/// with about as many connections as the nodes of the same run had.
-pub async fn start(count: usize, extra_dials: usize, rng: &mut Rng) -> (Vec<Peer>, Reports) {
+/// Which earlier peers each peer dials: every peer dials peer 0, then
+/// distinct random pairs are added until there are `connections` in all
+/// (at most every pair), so that peers end with the same mean number of
+/// connections as the nodes of the same run had.
+fn dial_plan(count: usize, connections: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let mut plan: Vec<Vec<usize>> = (0..count)
+        .map(|i| if i > 0 { vec![0] } else { Vec::new() })
+        .collect();
+    let most = count * count.saturating_sub(1) / 2;
+    let mut made = count.saturating_sub(1);
+    while made < connections.min(most) {
+        let i = 2 + rng.below(count - 2);
+        let j = 1 + rng.below(i - 1);
+        if !plan[i].contains(&j) {
+            plan[i].push(j);
+            made += 1;
+        }
+    }
+    plan
+}
+
+/// Starts `count` peers on loopback with `connections` between them in
+/// all (see [`dial_plan`]).
+pub async fn start(count: usize, connections: usize, rng: &mut Rng) -> (Vec<Peer>, Reports) {
+    let plan = dial_plan(count, connections, rng);
     let (arrived_tx, arrivals) = mpsc::channel();
     let mut peers: Vec<Peer> = Vec::with_capacity(count);
     let mut peers_of = Vec::with_capacity(count);
     let topic = IdentTopic::new(RECORDS_TOPIC);
-    for i in 0..count {
+    for (i, dials) in plan.into_iter().enumerate() {
         let mut swarm = swarm().expect("a bare gossipsub swarm");
         swarm.behaviour_mut().subscribe(&topic).expect("subscribe");
         swarm
@@ -74,16 +95,6 @@ pub async fn start(count: usize, extra_dials: usize, rng: &mut Rng) -> (Vec<Peer
                 break address;
             }
         };
-        let mut dials: Vec<usize> = Vec::new();
-        if i > 0 {
-            dials.push(0);
-            for _ in 0..extra_dials.min(i - 1) {
-                let j = 1 + rng.below(i - 1);
-                if !dials.contains(&j) {
-                    dials.push(j);
-                }
-            }
-        }
         for j in dials {
             swarm
                 .dial(
