@@ -490,8 +490,12 @@ fn open_all(envelopes: &[&[u8]], now: i64) -> Vec<std::result::Result<Record, Re
             .map(|b| skillmesh_protocol::open(b, now))
             .collect()
     };
+    if envelopes.len() < PARALLEL_FROM {
+        return open(envelopes);
+    }
+    // Read only for large batches: it reads the cgroup's CPU quota files.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if envelopes.len() < PARALLEL_FROM || threads < 2 {
+    if threads < 2 {
         return open(envelopes);
     }
     let chunk = envelopes.len().div_ceil(threads);
@@ -579,16 +583,20 @@ mod tests {
         assert_eq!(gossip(&svc, &newer).0, Verdict::Accept);
         assert_eq!(gossip(&svc, &first).0, Verdict::Ignore);
 
-        // Two versions signed with one `seq`: the lower digest is passed
-        // on (every node keeps it), the higher one is not.
-        let rival = envelope(&key, 2, "Rival");
-        let (low, high) = if envelope_digest(&rival) < envelope_digest(&newer) {
-            (rival, newer)
-        } else {
-            (newer.clone(), rival)
+        // Another version signed with the held `seq`: one with a higher
+        // digest than the held one is not passed on, one with a lower
+        // digest is (every node keeps the lowest).
+        let held = envelope_digest(&newer);
+        let rivals: Vec<Vec<u8>> = (0..64)
+            .map(|n| envelope(&key, 2, &format!("Rival {n}")))
+            .collect();
+        let high = rivals.iter().find(|r| envelope_digest(r) > held);
+        let low = rivals.iter().find(|r| envelope_digest(r) < held);
+        let (Some(high), Some(low)) = (high, low) else {
+            panic!("64 digests all on one side of the held one");
         };
-        assert_eq!(gossip(&svc, &high).0, Verdict::Ignore);
-        assert_eq!(gossip(&svc, &low).0, Verdict::Accept);
+        assert_eq!(gossip(&svc, high).0, Verdict::Ignore);
+        assert_eq!(gossip(&svc, low).0, Verdict::Accept);
 
         // Tampered: rejected, and nothing is written.
         let mut bad = envelope(&key, 3, "Third");
