@@ -11,10 +11,10 @@
 //! within 0.1 s, and under a steady stream of records (a sync, a busy
 //! network) the index commits every two seconds: each commit starts a new
 //! segment, and setting up and merging segments of a few records cost
-//! more than the indexing itself (measured: docs/BENCHMARKS.md). Search uses the index for
-//! the records whose generation that covers, and plain substring matching
-//! for the newer ones (see `Catalogue::search_text`), so a change is
-//! searchable at once either way.
+//! more than the indexing itself (measured: docs/BENCHMARKS.md). Search
+//! uses the index for the records whose generation that covers, and plain
+//! substring matching for the newer ones (see `Catalogue::search_text`),
+//! so a change is searchable at once either way.
 //!
 //! On disk (`<data_dir>/index/`) the index sits next to a marker file
 //! holding its schema version. It is rebuilt from the store when the

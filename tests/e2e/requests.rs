@@ -357,11 +357,7 @@ async fn full_offers_and_blocked_organisations_are_refused() {
 /// `name`'s value in `org`'s metrics whose labels contain `labels`.
 fn metric(org: &Org, name: &str, labels: &str) -> f64 {
     let text = org.node.service.metrics().render(&[]).expect("metrics");
-    text.lines()
-        .filter(|l| l.starts_with(name) && l.contains(labels))
-        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
-        .next()
-        .unwrap_or(0.0)
+    crate::common::attacker::metric(&text, name, labels)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
