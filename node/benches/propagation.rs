@@ -197,15 +197,7 @@ fn main() {
         ("publish_item call (sign, store, audit)", &publish_call),
         ("publish_item return -> on all nodes", &after_call),
     ] {
-        println!(
-            "{:<40} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
-            name,
-            v.len(),
-            ms(percentile(v, 50.0)),
-            ms(percentile(v, 90.0)),
-            ms(percentile(v, 99.0)),
-            ms(v.last().copied().unwrap_or_default())
-        );
+        print_row(name, v);
     }
     println!();
     println!(
@@ -249,6 +241,20 @@ fn main() {
         }
     );
     common::print_footer(started);
+}
+
+/// One row of the latency table: `name`, then the count and the p50,
+/// p90, p99 and maximum of the sorted `v`, in ms.
+fn print_row(name: &str, v: &[Duration]) {
+    println!(
+        "{:<40} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+        name,
+        v.len(),
+        ms(percentile(v, 50.0)),
+        ms(percentile(v, 90.0)),
+        ms(percentile(v, 99.0)),
+        ms(v.last().copied().unwrap_or_default())
+    );
 }
 
 /// What each hop adds: every node's `gossip_verdict_duration` histogram
@@ -354,15 +360,7 @@ fn bare_gossipsub(rt: &tokio::runtime::Runtime, size: usize, mean_peers: f64) ->
     let wall = wall0.elapsed().as_secs_f64();
     bare::stop(peers);
     everywhere.sort();
-    println!(
-        "{:<40} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
-        "bare: publish -> on all 20 peers (ms)",
-        everywhere.len(),
-        ms(percentile(&everywhere, 50.0)),
-        ms(percentile(&everywhere, 90.0)),
-        ms(percentile(&everywhere, 99.0)),
-        ms(everywhere.last().copied().unwrap_or_default())
-    );
+    print_row("bare: publish -> on all 20 peers (ms)", &everywhere);
     println!(
         "bare: messages missed {missed}; CPU while publishing {:.2} cores busy",
         cpu / wall

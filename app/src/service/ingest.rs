@@ -15,9 +15,7 @@ type Decided<'a> = &'a mut dyn FnMut(&[Verdict]);
 impl Service {
     /// Takes an envelope from another organisation. See [`Service::ingest_many`].
     pub fn ingest(&self, bytes: &[u8], from: &Actor) -> Result<Result<Ingested, Rejection>> {
-        let mut out = self.ingest_many(&[bytes], from)?;
-        out.pop()
-            .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
+        only(self.ingest_many(&[bytes], from)?)
     }
 
     /// Takes envelopes from another organisation. See
@@ -66,9 +64,7 @@ impl Service {
                 d(*v);
             }
         };
-        let mut out = self.ingest_counted(&[envelope], from, Via::Gossip, Some(&mut tell))?;
-        out.pop()
-            .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
+        only(self.ingest_counted(&[envelope], from, Via::Gossip, Some(&mut tell))?)
     }
 
     /// [`Service::ingest_batch`], each outcome counted in the metrics.
@@ -478,6 +474,13 @@ impl<'a> Admitting<'a> {
             .map(|r| r.unwrap_or(Ok(Ingested::Stale)))
             .collect()
     }
+}
+
+/// The outcome of an ingest of one envelope.
+fn only(mut outcomes: Vec<Result<Ingested, Rejection>>) -> Result<Result<Ingested, Rejection>> {
+    outcomes
+        .pop()
+        .ok_or_else(|| ServiceError::Invalid("no ingest outcome".into()))
 }
 
 /// Verifies and decodes envelopes, on every core for large batches (sync
