@@ -24,7 +24,11 @@
 //!    `wrk -t2 -c64 --latency` against `GET /api/v1/search?q=...` cycling
 //!    through a mix of 15 queries (typos, prefixes and the empty query
 //!    included) with the session cookie, reads the RSS after each run and
-//!    again after a settling wait ("later"), and stops the node with SIGINT.
+//!    again after a settling wait ("later"). Then it signs in
+//!    `SIGN_INS` (80) times at once, each as a browser does, and reads the
+//!    RSS right after and again after the settling wait: argon2 holds 19
+//!    MiB per check, so sign-ins are where memory used to grow and stay.
+//!    Then it stops the node with SIGINT.
 //! 3. Bare axum: in this process, a tokio runtime of 2 workers serves
 //!    `GET /api/v1/search` with the exact bytes the node answered to
 //!    `q=leadership` (as `application/json`), under the same two wrk runs
@@ -33,7 +37,8 @@
 //!    failed responses, RSS after each run), RSS at rest and later per node
 //!    run, the machine, the date, the load average at the start, and the
 //!    aims from the issue: at 16 connections at least 5,000 req/s with p99
-//!    under 20 ms; VmRSS under 150 MB at rest and under 200 MB after load.
+//!    under 20 ms; VmRSS under 150 MB at rest and under 200 MB after load
+//!    (sign-ins included).
 //!
 //! Environment:
 //! - `LOAD_RECORDS`: records `sample-data` adds (default 100000);
@@ -108,6 +113,8 @@ const QUERIES: [&str; 15] = [
 const BODY_QUERY: &str = "leadership";
 
 const WRK_THREADS: u32 = 2;
+/// Sign-ins sent at once after the search load (the issue's 80).
+const SIGN_INS: usize = 80;
 const CONNECTIONS: [u32; 2] = [16, 64];
 
 /// From the node's start to the "at rest" reading.
@@ -442,6 +449,7 @@ struct NodeResult {
     rest: Rss,
     runs: Vec<(u32, WrkResult, Option<Rss>)>,
     later: Rss,
+    sign_ins: SignIns,
     settle_secs: u64,
     /// The node's reply to `q=leadership`.
     body: Vec<u8>,
@@ -511,6 +519,7 @@ fn node_round(
     eprintln!("  settling {} s", settings.settle_secs);
     std::thread::sleep(Duration::from_secs(settings.settle_secs));
     let later = node.rss()?;
+    let sign_ins = sign_in_burst(rt, client, &mut node, settings.settle_secs)?;
     let stop = node.stop()?;
     eprintln!(
         "  stopped in {:.1} s ({})",
@@ -525,11 +534,50 @@ fn node_round(
         rest,
         runs,
         later,
+        sign_ins,
         settle_secs: settings.settle_secs,
         body,
         reply_bytes,
         stop,
     })
+}
+
+/// The burst of sign-ins after the search load.
+struct SignIns {
+    took: Duration,
+    after: Rss,
+    later: Rss,
+}
+
+/// Signs in `SIGN_INS` times at once; every one must succeed.
+fn sign_in_burst(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    node: &mut NodeProcess,
+    settle_secs: u64,
+) -> Result<SignIns> {
+    eprintln!("  {SIGN_INS} sign-ins at once");
+    let web = node.web;
+    let began = Instant::now();
+    let answers = rt.block_on(futures::future::join_all(
+        (0..SIGN_INS).map(|_| sign_in(client, web)),
+    ));
+    let took = began.elapsed();
+    let failed = answers.iter().filter(|a| a.is_err()).count();
+    if let Some(Err(first)) = answers.into_iter().find(Result::is_err) {
+        return Err(node.with_log(first.context(format!(
+            "{failed} of {SIGN_INS} sign-ins at once failed; the first"
+        ))));
+    }
+    let after = node.rss()?;
+    eprintln!(
+        "    took {:.1} s; RSS {}; settling {settle_secs} s",
+        took.as_secs_f64(),
+        after.show()
+    );
+    std::thread::sleep(Duration::from_secs(settle_secs));
+    let later = node.rss()?;
+    Ok(SignIns { took, after, later })
 }
 
 /// A `skillmesh run` child process, stopped (SIGINT, then SIGKILL) when
@@ -1353,6 +1401,19 @@ impl Report<'_> {
                     )
                 );
             }
+            let _ = writeln!(
+                out,
+                "  {SIGN_INS} sign-ins at once took {:.1} s; RSS MB after them {} ({}), {} s \
+                 later {}.",
+                node.sign_ins.took.as_secs_f64(),
+                node.sign_ins.after.show(),
+                aim(
+                    node.sign_ins.after.vm_mb() < AIM_LOADED_MB,
+                    &format!("aim < {AIM_LOADED_MB:.0}")
+                ),
+                node.settle_secs,
+                node.sign_ins.later.show()
+            );
             if let Some(note) = &node.note {
                 let _ = writeln!(out, "  Note: {note}.");
             }

@@ -165,6 +165,15 @@ impl Store {
         self.kv.recoveries()
     }
 
+    /// Lets go of the pages the engine keeps from earlier reads (closing
+    /// and reopening sled, the one way to free them); true when it did.
+    /// Worth it once after a scan of the whole store, as at start-up: at
+    /// 100,000 records those pages are about 77 MB (docs/BENCHMARKS.md,
+    /// "Memory at rest").
+    pub fn release_cache(&self) -> Result<bool> {
+        Ok(self.kv.release_cache()?)
+    }
+
     /// Bytes used on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.kv.size_on_disk()?)

@@ -223,6 +223,12 @@ pub trait Kv: Send + Sync + 'static {
     fn recoveries(&self) -> u64 {
         0
     }
+    /// Lets go of what the engine keeps in memory from earlier reads, if it
+    /// can; true when it did. The node calls it once after its start-up
+    /// scan (see [`crate::Store::release_cache`]).
+    fn release_cache(&self) -> Result<bool, StorageError> {
+        Ok(false)
+    }
 }
 
 /// What a storage engine offers the [`Recovering`] layer, which builds a

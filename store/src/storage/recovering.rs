@@ -448,6 +448,40 @@ impl<O: Opener> Kv for Recovering<O> {
     fn recoveries(&self) -> u64 {
         self.shared.recoveries.load(Ordering::Acquire)
     }
+
+    /// Closes the engine and opens it again: sled keeps every page a scan
+    /// read for as long as its `Db` is open, whatever its cache limit, and
+    /// only closing it frees them (docs/BENCHMARKS.md, "Memory at rest").
+    /// A faulted store is left to its recovery, which reopens it anyway;
+    /// operations that keep the engine busy past the drain wait leave it
+    /// open as it was. If it does not open again, the store is faulted and
+    /// recovers as after any failed reopen.
+    fn release_cache(&self) -> Result<bool, StorageError> {
+        let _turn = lock(&self.shared.recovering);
+        if self.shared.faulted.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        match self.shared.reopen() {
+            Ok(()) => Ok(true),
+            Err(Reopen::Busy) => {
+                tracing::debug!(
+                    "store: operations in flight kept the engine busy; its cache is kept"
+                );
+                Ok(false)
+            }
+            Err(Reopen::Failed(e)) => {
+                self.enter_fault(&e);
+                let fault = lock(&self.shared.state).fault.as_mut().map(|f| {
+                    f.reads_work = false;
+                    f.detail = format!("reopening: {}", detail_of(&e));
+                    f.clone()
+                });
+                Err(StorageError::Unreadable(
+                    fault.unwrap_or_else(|| self.shared.current_fault()),
+                ))
+            }
+        }
+    }
 }
 
 /// The first key after every key that starts with `prefix` (`None` when

@@ -32,6 +32,17 @@ fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Lets the engine open again, and checks that the store then recovers
+/// by itself with `before` kept and takes a write.
+fn recovers_once_it_opens(disk: &Disk, kv: &Recovering<FaultyOpener>) {
+    disk.refuse_open.store(false, Ordering::Release);
+    wait_until("the store recovers", Duration::from_secs(5), || {
+        kv.write_fault().is_none()
+    });
+    assert!(has(kv, "before"));
+    put(kv, "after").expect("write");
+}
+
 #[test]
 fn a_full_disk_refuses_writes_and_the_store_recovers_by_itself_when_space_returns() {
     let disk = Arc::new(Disk::default());
@@ -226,12 +237,7 @@ fn when_the_reopen_fails_reads_fail_too_until_it_opens() {
     ));
     assert!(scan.next().is_none(), "a failed scan ends");
     assert!(matches!(put(&kv, "x"), Err(StorageError::Unwritable(_))));
-    disk.refuse_open.store(false, Ordering::Release);
-    wait_until("the store recovers", Duration::from_secs(5), || {
-        kv.write_fault().is_none()
-    });
-    assert!(has(&kv, "before"));
-    put(&kv, "after").expect("write");
+    recovers_once_it_opens(&disk, &kv);
 }
 
 #[test]
@@ -366,4 +372,47 @@ proptest! {
             prop_assert_eq!(got, want);
         }
     }
+}
+
+#[test]
+fn releasing_the_cache_reopens_the_engine_and_keeps_every_write() {
+    let disk = Arc::new(Disk::default());
+    let kv = store(&disk);
+    put(&kv, "before").expect("write");
+    assert_eq!(disk.opens.load(Ordering::Acquire), 1);
+    assert!(kv.release_cache().expect("release"));
+    assert_eq!(disk.opens.load(Ordering::Acquire), 2, "a new engine");
+    assert!(has(&kv, "before"));
+    put(&kv, "after").expect("write");
+    assert!(has(&kv, "after"));
+}
+
+#[test]
+fn a_faulted_store_is_left_to_its_recovery_when_asked_to_release_its_cache() {
+    let disk = Arc::new(Disk::default());
+    let kv = store(&disk);
+    disk.full.store(true, Ordering::Release);
+    assert!(put(&kv, "during").is_err());
+    let opens = disk.opens.load(Ordering::Acquire);
+    assert!(!kv.release_cache().expect("release"));
+    assert_eq!(disk.opens.load(Ordering::Acquire), opens, "not reopened");
+    disk.full.store(false, Ordering::Release);
+    wait_until("the store recovers", Duration::from_secs(5), || {
+        kv.write_fault().is_none()
+    });
+}
+
+#[test]
+fn when_releasing_the_cache_cannot_reopen_the_store_it_recovers_as_after_a_fault() {
+    let disk = Arc::new(Disk::default());
+    let kv = store(&disk);
+    put(&kv, "before").expect("write");
+    disk.refuse_open.store(true, Ordering::Release);
+    assert!(matches!(
+        kv.release_cache(),
+        Err(StorageError::Unreadable(_))
+    ));
+    assert!(kv.write_fault().is_some_and(|f| !f.reads_work));
+    assert!(matches!(put(&kv, "x"), Err(StorageError::Unwritable(_))));
+    recovers_once_it_opens(&disk, &kv);
 }

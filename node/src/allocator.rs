@@ -1,0 +1,28 @@
+//! The process's memory allocator: jemalloc, with its background threads
+//! on, so that memory freed after start-up or a burst of load goes back to
+//! the system within seconds even when the node then sits idle.
+//!
+//! Why not glibc's malloc, the default: it keeps freed memory in its heaps
+//! until something calls `malloc_trim`, and freed blocks that lie between
+//! live ones are kept for good. After the start-up scan that builds the
+//! search catalogue, and after sled's pages from that scan are let go
+//! (`Store::release_cache`), glibc kept about 60 MB of a 100,000-record
+//! node's memory that a trim then returned (docs/BENCHMARKS.md, "Memory at
+//! rest"). Calling `malloc_trim` needs `unsafe` FFI, which the workspace
+//! forbids, and would have to be called again after every load.
+//!
+//! jemalloc purges unused pages by itself after a decay time (10 s for
+//! dirty pages, by default). Without its background threads that purging
+//! runs only inside later allocations, so an idle node would keep what a
+//! burst left behind: [`start`] turns them on. mimalloc was measured too
+//! and grew much more under many connections (the allocator table in
+//! docs/BENCHMARKS.md).
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Turns on jemalloc's background purging threads. If it cannot, memory
+/// is returned only as the node allocates; the caller warns.
+pub fn start() -> Result<(), tikv_jemalloc_ctl::Error> {
+    tikv_jemalloc_ctl::background_thread::write(true)
+}
