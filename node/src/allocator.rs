@@ -2,6 +2,10 @@
 //! on, so that memory freed after start-up or a burst of load goes back to
 //! the system within seconds even when the node then sits idle.
 //!
+//! It is declared here, in the library, so that everything that links the
+//! node runs on it: the `skillmesh` binary, and the benches and tests that
+//! run nodes in their own process, which then measure what ships.
+//!
 //! Why not glibc's malloc, the default: it keeps freed memory in its heaps
 //! until something calls `malloc_trim`, and freed blocks that lie between
 //! live ones are kept for good. After the start-up scan that builds the
@@ -21,7 +25,8 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Turns on jemalloc's background purging threads. If it cannot, memory
+/// Turns on jemalloc's background purging threads (the binary does, at
+/// its start). If it cannot, memory
 /// is returned only as the node allocates; the caller warns.
 pub fn start() -> Result<(), tikv_jemalloc_ctl::Error> {
     tikv_jemalloc_ctl::background_thread::write(true)

@@ -3,6 +3,7 @@
 //! directory, and runs the demo network.
 
 pub mod admin;
+pub mod allocator;
 pub mod datadir;
 pub mod demo;
 pub mod invite;
