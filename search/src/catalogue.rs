@@ -87,11 +87,17 @@ const SUMMARY_CHARS: usize = 280;
 const FACET_VALUES: usize = 50;
 
 /// Ranking: a result's score is its text score (BM25 from the index; 1
-/// without search text) times three weights, so that among records that
+/// without search text) times four weights, so that among records that
 /// match about as well, the ones that can help more rank first:
 ///
 /// * the expert's stated level for a topic that matched the query (none,
 ///   beginner, intermediate, advanced, expert: these);
+/// * focus, with search text: `1 + FOCUS_BONUS * matched / topics`, the
+///   share of the record's topics the query matched. A mentoring offer on
+///   exactly Kubernetes and incident response is what `kubernetes
+///   incident` asks for, more than a talk that also covers on-call and
+///   says "Kubernetes" more often (BM25 rewards the repetition, not the
+///   fit). A record none of whose topics match keeps its text score;
 /// * availability: open (or not stated) 1, limited [`LIMITED_WEIGHT`],
 ///   full [`FULL_WEIGHT`] (offers paused or closed count as full);
 /// * freshness: `FRESH_FLOOR + (1 - FRESH_FLOOR) * 2^(-age / half-life)`
@@ -100,6 +106,7 @@ const FACET_VALUES: usize = 50;
 /// Ties go to the newer record, then to (organisation, id), so that pages
 /// are stable.
 const LEVEL_WEIGHTS: [f32; 5] = [1.0, 1.0, 1.1, 1.25, 1.4];
+const FOCUS_BONUS: f32 = 0.2;
 const LIMITED_WEIGHT: f32 = 0.85;
 const FULL_WEIGHT: f32 = 0.6;
 const FRESH_FLOOR: f32 = 0.75;
@@ -556,13 +563,12 @@ impl<'c, 'f> Weigher<'c, 'f> {
         let c = self.catalogue;
         let vals = c.vals.as_slice();
         let mut level = 0u8;
+        let mut focus = 1.0;
         if let Some(matches) = self.topic_matches.as_mut() {
             let topics = &c.dims[Dim::Topic.index()];
-            for (i, id) in h.dim(vals, Dim::Topic.index()).iter().enumerate() {
-                let l = c.levels[h.vals + i];
-                if l <= level {
-                    continue;
-                }
+            let own = h.dim(vals, Dim::Topic.index());
+            let mut matched = 0u16;
+            for (i, id) in own.iter().enumerate() {
                 let id = *id as usize;
                 if self.topic_state.len() <= id {
                     self.topic_state.resize(id + 1, 0);
@@ -571,8 +577,12 @@ impl<'c, 'f> Weigher<'c, 'f> {
                     self.topic_state[id] = 1 + u8::from(matches(topics.value(id as u32)));
                 }
                 if self.topic_state[id] == 2 {
-                    level = l;
+                    matched = matched.saturating_add(1);
+                    level = level.max(c.levels[h.vals + i]);
                 }
+            }
+            if matched > 0 {
+                focus = 1.0 + FOCUS_BONUS * f32::from(matched) / own.len() as f32;
             }
         }
         let availability = h
@@ -581,6 +591,7 @@ impl<'c, 'f> Weigher<'c, 'f> {
             .map_or(1.0, |id| self.avail_weights[*id as usize]);
         text_score
             * level_weight(level)
+            * focus
             * availability
             * freshness_weight(h.growth, self.now_growth)
     }
