@@ -18,16 +18,12 @@
 //! jemalloc purges unused pages by itself after a decay time (10 s for
 //! dirty pages, by default). Without its background threads that purging
 //! runs only inside later allocations, so an idle node would keep what a
-//! burst left behind: [`start`] turns them on. mimalloc was measured too,
+//! burst left behind: the crate's `background_threads` feature
+//! (node/Cargo.toml) builds jemalloc with them on from the first
+//! allocation, in every process that links the node. Operators can still
+//! tune jemalloc with `_RJEM_MALLOC_CONF`. mimalloc was measured too,
 //! before searches were gated, and grew far more than glibc or jemalloc
 //! under many connections (the allocator table in docs/BENCHMARKS.md).
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// Turns on jemalloc's background purging threads (the binary does, at
-/// its start). If it cannot, memory is returned only as the node
-/// allocates; the caller warns.
-pub fn start() -> Result<(), tikv_jemalloc_ctl::Error> {
-    tikv_jemalloc_ctl::background_thread::write(true)
-}

@@ -273,25 +273,32 @@ impl<O: Opener> Shared<O> {
                 false
             }
             Err(Reopen::Failed(e)) => {
-                let first = {
-                    let mut st = lock(&self.state);
-                    let f = st.fault.as_mut();
-                    let first = f.as_ref().is_some_and(|f| f.reads_work);
-                    if let Some(f) = f {
-                        f.reads_work = false;
-                        f.cause = FaultCause::of(&e);
-                        f.detail = format!("reopening: {}", detail_of(&e));
-                    }
-                    first
-                };
-                if first {
-                    tracing::error!(store = %self.opener.describe(), error = %e, "cannot reopen the store; reads fail too until it opens, retried every few seconds");
-                } else {
-                    tracing::debug!(error = %e, "store: reopening failed again");
-                }
+                self.reopen_failed(&e);
                 self.retry_later();
                 false
             }
+        }
+    }
+
+    /// Records, in the fault in force, that the engine did not open again
+    /// (with `e`): reads fail too from now on. Logged as an error the first
+    /// time.
+    fn reopen_failed(&self, e: &StorageError) {
+        let first = {
+            let mut st = lock(&self.state);
+            let f = st.fault.as_mut();
+            let first = f.as_ref().is_some_and(|f| f.reads_work);
+            if let Some(f) = f {
+                f.reads_work = false;
+                f.cause = FaultCause::of(e);
+                f.detail = format!("reopening: {}", detail_of(e));
+            }
+            first
+        };
+        if first {
+            tracing::error!(store = %self.opener.describe(), error = %e, "cannot reopen the store; reads fail too until it opens, retried every few seconds");
+        } else {
+            tracing::debug!(error = %e, "store: reopening failed again");
         }
     }
 
@@ -471,14 +478,8 @@ impl<O: Opener> Kv for Recovering<O> {
             }
             Err(Reopen::Failed(e)) => {
                 self.enter_fault(&e);
-                let fault = lock(&self.shared.state).fault.as_mut().map(|f| {
-                    f.reads_work = false;
-                    f.detail = format!("reopening: {}", detail_of(&e));
-                    f.clone()
-                });
-                Err(StorageError::Unreadable(
-                    fault.unwrap_or_else(|| self.shared.current_fault()),
-                ))
+                self.shared.reopen_failed(&e);
+                Err(StorageError::Unreadable(self.shared.current_fault()))
             }
         }
     }
