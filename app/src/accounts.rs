@@ -1,6 +1,7 @@
 //! Local user accounts: argon2id password hashes, the rules for new
-//! accounts, and the tokens a person uses for the API and their calendar
-//! feed (only their SHA-256 is kept). Sessions belong to the web layer.
+//! accounts, and the shape of the tokens a person uses for the API and
+//! their calendar feed (only their SHA-256 is kept). API tokens and
+//! sessions are in `access`.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -179,7 +180,6 @@ fn add_account(
         person_id: Some(person_id.to_string()),
         password_hash,
         created_at: now,
-        api_token_sha256: None,
         calendar_token_sha256: None,
     };
     let audit = AuditEntry {
@@ -276,25 +276,33 @@ impl Service {
         kind: TokenKind,
         token: &str,
     ) -> ServiceResult<Option<Account>> {
-        let Some(sha) = token_sha256(kind, token) else {
-            return Ok(None);
-        };
-        Ok(self.store().account_for_token(kind, &sha)?)
+        match kind {
+            TokenKind::Api => self.account_for_api_token(token),
+            TokenKind::Calendar => {
+                let Some(sha) = token_sha256(kind, token) else {
+                    return Ok(None);
+                };
+                Ok(self.store().account_for_calendar_token(&sha)?)
+            }
+        }
     }
 
-    /// A new token of `kind` for `username`, replacing the one before;
-    /// shown once, kept only as its SHA-256, and audited.
-    pub fn new_token(&self, kind: TokenKind, username: &str) -> ServiceResult<String> {
+    /// A new calendar feed token for `username`, replacing (and so
+    /// revoking) the one before; shown once, kept only as its SHA-256,
+    /// and audited.
+    pub fn new_calendar_token(&self, username: &str) -> ServiceResult<String> {
         let mut b = [0u8; 32];
         getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
-        let token = format!("{}{}", token_prefix(kind), hex::encode(b));
+        let token = format!("{}{}", token_prefix(TokenKind::Calendar), hex::encode(b));
         self.store()
-            .set_token(kind, username, &sha256_hex(&token))?;
-        let action = match kind {
-            TokenKind::Api => AuditAction::ApiTokenCreated,
-            TokenKind::Calendar => AuditAction::CalendarTokenCreated,
-        };
-        self.audit(&Actor::person(username), action, None, None, String::new())?;
+            .set_calendar_token(username, &sha256_hex(&token))?;
+        self.audit(
+            &Actor::person(username),
+            AuditAction::CalendarTokenCreated,
+            None,
+            None,
+            String::new(),
+        )?;
         Ok(token)
     }
 

@@ -5,7 +5,7 @@
 //! (`policy`, `outbound`, `service::ingest`), who may change what
 //! (`members`), and the audit log.
 //!
-//! Areas: people and accounts (`accounts`, `members`), offers and
+//! Areas: people and accounts (`accounts`, `access`, `members`), offers and
 //! requests (`requests`, `request_limits`), content and programmes
 //! (`content`), impact and recognition (`impact`, `published_impact`,
 //! `recognition`, `observation`), discovery (`matching`, `lookalike`),
@@ -15,6 +15,7 @@
 //! (the node's network module does), and it reaches the store only
 //! through [`service::Service`], whose store is not public.
 
+pub mod access;
 pub mod accounts;
 pub mod content;
 pub mod federation;

@@ -396,7 +396,10 @@ fn main() {
     let web = WebState::new(service.clone(), node.node.network.clone());
     let bearer = rt.block_on(async {
         let user = web.user(MEMBER).await.expect("user").expect("member");
-        web.new_api_token(&user).await.expect("token")
+        web.new_api_token(&user, "bench")
+            .await
+            .expect("token")
+            .token
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -297,7 +297,8 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
 }
 
 /// Once a minute: drops expired records (and tombstones) from the store
-/// and search, and after the store recovered from a fault (a full disk),
+/// and search (once an hour: audit entries past retention and expired web
+/// sessions), and after the store recovered from a fault (a full disk),
 /// reconciles with every peer afresh, to fetch what was gossiped while it
 /// could not be stored.
 async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_days: u32) {
@@ -333,6 +334,13 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
                 Ok(Ok(n)) => tracing::info!(entries = n, "dropped audit entries past retention"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "dropping old audit entries failed"),
                 Err(e) => tracing::warn!(error = %e, "dropping old audit entries stopped"),
+            }
+            let svc = service.clone();
+            match tokio::task::spawn_blocking(move || svc.purge_expired_sessions()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(sessions = n, "dropped expired web sessions"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired web sessions failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping expired web sessions stopped"),
             }
         }
         minutes += 1;

@@ -32,10 +32,6 @@ pub struct Account {
     /// A PHC-format password hash; never the password.
     pub password_hash: String,
     pub created_at: i64,
-    /// SHA-256 (hex) of the account's API token, if it has one; never the
-    /// token. The `tok/` index maps the same hash to the username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_token_sha256: Option<String>,
     /// SHA-256 (hex) of the account's calendar feed token, if any. The
     /// `ctok/` index maps it to the username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,34 +41,12 @@ pub struct Account {
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
-    /// Call the JSON API as the account.
+    /// Call the JSON API as the account (a person may hold several: see
+    /// [`crate::api_tokens`]).
     Api,
     /// Read the account's calendar feed and nothing else (calendar
-    /// programs fetch it without signing in).
+    /// programs fetch it without signing in). One per account.
     Calendar,
-}
-
-impl TokenKind {
-    fn key(self, sha256_hex: &str) -> Vec<u8> {
-        match self {
-            TokenKind::Api => keys::token(sha256_hex),
-            TokenKind::Calendar => keys::calendar_token(sha256_hex),
-        }
-    }
-
-    fn held(self, account: &Account) -> Option<&str> {
-        match self {
-            TokenKind::Api => account.api_token_sha256.as_deref(),
-            TokenKind::Calendar => account.calendar_token_sha256.as_deref(),
-        }
-    }
-
-    fn of(self, account: &mut Account) -> &mut Option<String> {
-        match self {
-            TokenKind::Api => &mut account.api_token_sha256,
-            TokenKind::Calendar => &mut account.calendar_token_sha256,
-        }
-    }
 }
 
 impl Store {
@@ -129,32 +103,38 @@ impl Store {
         self.commit(b)
     }
 
-    /// Gives `username` the token of `kind` whose SHA-256 is
-    /// `sha256_hex`, replacing (and unindexing) any earlier one of that
-    /// kind, in one batch.
-    pub fn set_token(&self, kind: TokenKind, username: &str, sha256_hex: &str) -> Result<()> {
+    /// Gives `username` the calendar token whose SHA-256 is
+    /// `sha256_hex`, replacing (and unindexing) the earlier one, in one
+    /// batch.
+    pub fn set_calendar_token(&self, username: &str, sha256_hex: &str) -> Result<()> {
         let _guard = self.lock();
         let key = keys::account(username);
         let mut account: Account = self
             .get_json(&key)?
             .ok_or_else(|| StoreError::NotFound(format!("account {username}")))?;
         let mut b = Batch::new();
-        if let Some(old) = kind.of(&mut account).replace(sha256_hex.to_string()) {
-            b.delete(kind.key(&old));
+        if let Some(old) = account
+            .calendar_token_sha256
+            .replace(sha256_hex.to_string())
+        {
+            b.delete(keys::calendar_token(&old));
         }
         b.put(key, encode_json(&account));
-        b.put(kind.key(sha256_hex), username.as_bytes().to_vec());
+        b.put(
+            keys::calendar_token(sha256_hex),
+            username.as_bytes().to_vec(),
+        );
         self.commit(b)
     }
 
-    /// The account whose token of `kind` has SHA-256 `sha256_hex`.
-    pub fn account_for_token(&self, kind: TokenKind, sha256_hex: &str) -> Result<Option<Account>> {
-        let Some(username) = self.kv.get(&kind.key(sha256_hex))? else {
+    /// The account whose calendar token has SHA-256 `sha256_hex`.
+    pub fn account_for_calendar_token(&self, sha256_hex: &str) -> Result<Option<Account>> {
+        let Some(username) = self.kv.get(&keys::calendar_token(sha256_hex))? else {
             return Ok(None);
         };
         let account = self.account(&String::from_utf8_lossy(&username))?;
         // The index and the account are written together; check anyway.
-        Ok(account.filter(|a| kind.held(a) == Some(sha256_hex)))
+        Ok(account.filter(|a| a.calendar_token_sha256.as_deref() == Some(sha256_hex)))
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>> {

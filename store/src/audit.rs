@@ -139,7 +139,9 @@ pub enum AuditAction {
     PersonAdded,
     UserAdded,
     ApiTokenCreated,
+    ApiTokenRevoked,
     CalendarTokenCreated,
+    SignedOutEverywhere,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
@@ -184,11 +186,13 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
         AuditAction::CalendarTokenCreated,
+        AuditAction::SignedOutEverywhere,
         AuditAction::ItemCreated,
         AuditAction::ItemUpdated,
         AuditAction::ItemDeleted,
@@ -234,7 +238,9 @@ impl AuditAction {
             AuditAction::PersonAdded => "person_added",
             AuditAction::UserAdded => "user_added",
             AuditAction::ApiTokenCreated => "api_token_created",
+            AuditAction::ApiTokenRevoked => "api_token_revoked",
             AuditAction::CalendarTokenCreated => "calendar_token_created",
+            AuditAction::SignedOutEverywhere => "signed_out_everywhere",
             AuditAction::ItemCreated => "item_created",
             AuditAction::ItemUpdated => "item_updated",
             AuditAction::ItemDeleted => "item_deleted",
@@ -562,7 +568,9 @@ mod tests {
                 "person_added",
                 "user_added",
                 "api_token_created",
+                "api_token_revoked",
                 "calendar_token_created",
+                "signed_out_everywhere",
                 "item_created",
                 "item_updated",
                 "item_deleted",

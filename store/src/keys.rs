@@ -26,7 +26,10 @@
 //! | `audit/`   | at (i64 BE) + counter (u64 BE)    | JSON `AuditEntry`         |
 //! | `audact/`  | action + `/` + the `audit/` tail  | empty: audit by action    |
 //! | `account/` | username                          | JSON `Account`            |
-//! | `tok/`     | SHA-256 of an API token (hex)     | username                  |
+//! | `tok/`     | SHA-256 of an API token (hex)     | JSON `ApiToken`           |
+//! | `tokown/`  | username + 0x00 + SHA-256 (hex)   | empty: API tokens by person |
+//! | `sess/`    | SHA-256 of a session token (hex)  | JSON `StoredSession`      |
+//! | `sessown/` | username + 0x00 + SHA-256 (hex)   | empty: sessions by person |
 //! | `ctok/`    | SHA-256 of a calendar token (hex) | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 //! | `goal/`    | person id                         | JSON `Goals` (private)    |
@@ -75,6 +78,9 @@ pub const AUDIT_BY_ACTION: &[u8] = b"audact/";
 pub const ACCOUNT: &[u8] = b"account/";
 pub const TOKEN: &[u8] = b"tok/";
 pub const CALENDAR_TOKEN: &[u8] = b"ctok/";
+pub const API_TOKEN_BY_USER: &[u8] = b"tokown/";
+pub const SESSION: &[u8] = b"sess/";
+pub const SESSION_BY_USER: &[u8] = b"sessown/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
 pub const FEEDBACK: &[u8] = b"fb/";
@@ -114,6 +120,28 @@ pub fn token(sha256_hex: &str) -> Vec<u8> {
 
 pub fn calendar_token(sha256_hex: &str) -> Vec<u8> {
     join(CALENDAR_TOKEN, &[sha256_hex.as_bytes()])
+}
+
+/// `tokown/` row of `username`'s token; with an empty `sha256_hex`, the
+/// prefix of all of theirs.
+pub fn api_token_by_user(username: &str, sha256_hex: &str) -> Vec<u8> {
+    join(
+        API_TOKEN_BY_USER,
+        &[username.as_bytes(), b"\0", sha256_hex.as_bytes()],
+    )
+}
+
+pub fn session(sha256_hex: &str) -> Vec<u8> {
+    join(SESSION, &[sha256_hex.as_bytes()])
+}
+
+/// `sessown/` row of `username`'s session; with an empty `sha256_hex`,
+/// the prefix of all of theirs.
+pub fn session_by_user(username: &str, sha256_hex: &str) -> Vec<u8> {
+    join(
+        SESSION_BY_USER,
+        &[username.as_bytes(), b"\0", sha256_hex.as_bytes()],
+    )
 }
 
 pub fn rejections(code: &str) -> Vec<u8> {

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod api_tokens;
 pub mod audit;
 pub mod clock;
 pub mod feedback;
@@ -33,6 +34,7 @@ pub mod recommendations;
 pub mod records;
 pub mod requests;
 mod schema;
+pub mod sessions;
 pub mod storage;
 
 use std::path::Path;
@@ -46,6 +48,7 @@ use crate::storage::{Batch, Kv, StorageError, WriteFault};
 
 pub use accounts::{Account, Role, TokenKind};
 pub use actor::Actor;
+pub use api_tokens::ApiToken;
 pub use audit::{AuditAction, AuditEntry, AuditFilter, RECORD_REJECTED};
 pub use feedback::{Feedback, Said};
 pub use follower_counts::{ReceivedCount, SentCount};
@@ -60,6 +63,7 @@ pub use recommendations::Recommendation;
 pub use records::{PutOutcome, StoredRecord};
 pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos};
 pub use schema::CURRENT_SCHEMA;
+pub use sessions::StoredSession;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -6,7 +6,7 @@ use crate::storage::{Batch, Kv};
 
 /// The layout this build writes. Bump it, and add a step to [`MIGRATIONS`],
 /// whenever the meaning of stored keys or values changes.
-pub const CURRENT_SCHEMA: u32 = 7;
+pub const CURRENT_SCHEMA: u32 = 8;
 
 /// `MIGRATIONS[n]` turns schema `n + 1` into `n + 2`. Each step runs in its
 /// own durable batch followed by the new version number, so an interrupted
@@ -26,6 +26,8 @@ const MIGRATIONS: &[Migration] = &[
     super::owners::index_all,
     // 6 → 7: the inbox by the offer asked for.
     super::owners::index_inbox_by_offer,
+    // 7 → 8: several named API tokens per person.
+    super::api_tokens::name_the_single_tokens,
 ];
 
 pub fn read_version(kv: &dyn Kv) -> Result<Option<u32>> {

@@ -189,7 +189,6 @@ fn everything_survives_a_reopen() {
                     person_id: Some("ana".into()),
                     password_hash: "$argon2id$placeholder".into(),
                     created_at: 1,
-                    api_token_sha256: None,
                     calendar_token_sha256: None,
                 },
                 Some(&person),

@@ -14,6 +14,7 @@
 
 mod common;
 
+mod accounts;
 mod attacks;
 mod browser_smoke;
 mod cli;

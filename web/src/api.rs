@@ -957,6 +957,48 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// One of my API tokens as listed: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    /// The first 16 hex digits of the token's SHA-256: what revoking it
+    /// names.
+    pub id: String,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The last call made with it, to the minute (unix seconds); none yet.
+    pub last_used_at: Option<i64>,
+}
+
+/// A token just made: the token, shown this once, and how it is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub info: ApiTokenInfo,
+}
+
+/// What to call a new API token (`POST /api/v1/tokens`); a token made
+/// without a name is called "API token".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenName {
+    pub name: String,
+}
+
+/// A web session as the node keeps it, so that a restart signs no one
+/// out: known by the SHA-256 (hex) of its cookie's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptSession {
+    pub id: String,
+    pub username: String,
+    pub csrf: String,
+    /// Unix seconds, as are the two below.
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
+}
+
 /// A user just added, with the password to hand over (shown once): the
 /// one the node made up, or empty when the admin chose it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

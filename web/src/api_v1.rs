@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,9 +17,9 @@ use skillmesh_protocol::{Body, OrgKey};
 
 use crate::Shared;
 use crate::api::{
-    ApiError, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery, LearningGoals,
-    NewKudos, NewRecommendation, NewRequest, NewUser, OfferAction, OrgAction, ProfileUpdate,
-    Progress, RequestAnswer, SearchQuery, SharedFields,
+    ApiError, ApiTokenInfo, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery,
+    LearningGoals, NewKudos, NewRecommendation, NewRequest, NewUser, OfferAction, OrgAction,
+    ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields, TokenName,
 };
 use crate::error::from_rejection;
 use crate::ports::NodeApi;
@@ -102,7 +102,9 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
     Router::new()
         .route("/openapi.json", get(crate::openapi::document))
         .route("/me", get(me))
-        .route("/tokens", post(new_token::<S>))
+        .route("/tokens", get(tokens::<S>).post(new_token::<S>))
+        .route("/tokens/{id}", delete(revoke_token::<S>))
+        .route("/sessions", delete(end_sessions::<S>))
         .route("/search", get(search::<S>))
         .route("/listings/{org}/{id}", get(listing::<S>))
         .route("/profile", get(profile::<S>).put(update_profile::<S>))
@@ -154,12 +156,51 @@ async fn me(ApiCaller(user): ApiCaller) -> Json<crate::api::User> {
     Json(user)
 }
 
+async fn tokens<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<Json<Vec<ApiTokenInfo>>> {
+    Ok(Json(state.node.api_tokens(&user).await?))
+}
+
+/// The body is optional (`{"name": ...}`): a script written for the
+/// single token of earlier versions sends none.
 async fn new_token<S: NodeApi>(
     State(state): State<Shared<S>>,
     ApiCaller(user): ApiCaller,
+    body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let token = state.node.new_api_token(&user).await?;
-    Ok(created(TokenBody { token }))
+    let named: TokenName = if body.iter().all(u8::is_ascii_whitespace) {
+        TokenName::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| from_rejection(format!("Failed to deserialize the JSON body: {e}")))?
+    };
+    Ok(created(state.node.new_api_token(&user, &named.name).await?))
+}
+
+async fn revoke_token<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.node.revoke_api_token(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Ended {
+    /// How many sessions ended.
+    pub ended: usize,
+}
+
+/// Signs the caller out of every browser.
+async fn end_sessions<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<Json<Ended>> {
+    let ended = state.sessions.end_all(&state.node, &user).await?;
+    Ok(Json(Ended { ended }))
 }
 
 async fn search<S: NodeApi>(

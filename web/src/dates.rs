@@ -2,6 +2,13 @@
 //! Gregorian, without a time-zone database (days from civil and back,
 //! after Howard Hinnant's algorithms).
 
+/// Now, in Unix seconds (0 on a clock set before 1970).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// A Unix time as a UTC date and time, `YYYY-MM-DD HH:MM UTC`.
 pub fn datetime(unix: i64) -> String {
     let days = unix.div_euclid(86_400);

@@ -32,6 +32,14 @@ pub struct Fake {
     /// The remote organisation's listing, as the last action left it.
     listing: Arc<Mutex<Option<String>>>,
     goals: Arc<Mutex<LearningGoals>>,
+    /// API tokens made through the port: (token, owner, listing).
+    tokens: Arc<Mutex<Vec<(String, String, ApiTokenInfo)>>>,
+    /// Sessions kept through the port, by id: what a restart keeps.
+    pub sessions: Arc<Mutex<BTreeMap<String, KeptSession>>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn user(username: &str) -> Option<User> {
@@ -138,12 +146,74 @@ impl AccountsApi for Fake {
         Ok(match token {
             ADMIN_TOKEN => user(ADMIN.0),
             MEMBER_TOKEN => user(MEMBER.0),
-            _ => None,
+            _ => locked(&self.tokens)
+                .iter()
+                .find(|(t, _, _)| t == token)
+                .and_then(|(_, owner, _)| user(owner)),
         })
     }
 
-    async fn new_api_token(&self, _user: &User) -> ApiResult<String> {
-        Ok("smk_new".into())
+    async fn new_api_token(&self, user: &User, name: &str) -> ApiResult<NewApiToken> {
+        let mut tokens = locked(&self.tokens);
+        let n = tokens.len();
+        let info = ApiTokenInfo {
+            id: format!("{n:016x}"),
+            name: if name.trim().is_empty() {
+                "API token".into()
+            } else {
+                name.trim().into()
+            },
+            created_at: 1_800_000_000 + i64::try_from(n).unwrap_or_default(),
+            last_used_at: None,
+        };
+        let token = format!("smk_new_{n}");
+        tokens.push((token.clone(), user.username.clone(), info.clone()));
+        Ok(NewApiToken { token, info })
+    }
+
+    async fn api_tokens(&self, user: &User) -> ApiResult<Vec<ApiTokenInfo>> {
+        Ok(locked(&self.tokens)
+            .iter()
+            .filter(|(_, owner, _)| *owner == user.username)
+            .map(|(_, _, info)| info.clone())
+            .collect())
+    }
+
+    async fn revoke_api_token(&self, user: &User, id: &str) -> ApiResult<()> {
+        let mut tokens = locked(&self.tokens);
+        let before = tokens.len();
+        tokens.retain(|(_, owner, info)| !(*owner == user.username && info.id == id));
+        if tokens.len() == before {
+            return Err(ApiError::NotFound("No such API token.".into()));
+        }
+        Ok(())
+    }
+
+    async fn keep_session(&self, session: KeptSession) -> ApiResult<()> {
+        locked(&self.sessions).insert(session.id.clone(), session);
+        Ok(())
+    }
+
+    async fn kept_session(&self, id: &str) -> ApiResult<Option<KeptSession>> {
+        Ok(locked(&self.sessions).get(id).cloned())
+    }
+
+    async fn end_session(&self, id: &str) -> ApiResult<()> {
+        locked(&self.sessions).remove(id);
+        Ok(())
+    }
+
+    async fn end_sessions(&self, user: &User) -> ApiResult<Vec<String>> {
+        let mut sessions = locked(&self.sessions);
+        let ids: Vec<String> = sessions
+            .values()
+            .filter(|s| s.username == user.username)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &ids {
+            sessions.remove(id);
+        }
+        Ok(ids)
     }
 
     async fn new_calendar_token(&self, _user: &User) -> ApiResult<String> {

@@ -131,9 +131,7 @@ pub fn calendar(events: &[Event<'_>], now: i64) -> String {
 /// `events` as an .ics download named after `name` (letters, digits and
 /// `-_.` kept), stamped now.
 pub fn response(name: &str, events: &[Event<'_>]) -> Response {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::dates::unix_now();
     let file: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))

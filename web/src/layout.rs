@@ -35,6 +35,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "org" => "Organisation updated.",
         "policy" => "Outbound policy saved; every listing was re-published to match.",
         "signed_out" => "You are signed out.",
+        "signed_out_everywhere" => "You are signed out in every browser.",
+        "token_revoked" => "Token revoked: it no longer works.",
         _ => return None,
     })
 }

@@ -188,7 +188,15 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         )
         .route(
             "/account",
-            get(pages::account::page).post(pages::account::new_token::<S>),
+            get(pages::account::page::<S>).post(pages::account::new_token::<S>),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token::<S>),
+        )
+        .route(
+            "/account/signout-everywhere",
+            post(pages::signin::sign_out_everywhere::<S>),
         )
         .route("/account/calendar", post(pages::account::new_calendar::<S>))
         .route("/calendar/{file}", get(pages::account::feed::<S>))

@@ -120,7 +120,11 @@ pub fn spec() -> Value {
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
             "/me": {"get": op("Who I am", "account", (200, schema_ref("User")), None, false)},
-            "/tokens": {"post": op("Create my API token (replaces the previous one; shown once)", "account", (201, json!({"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]})), None, false)},
+            "/tokens": {
+                "get": op("My API tokens, oldest first (never the tokens themselves)", "account", (200, array_of("ApiToken")), None, false),
+                "post": op("Create an API token besides those I hold, named for the script that uses it (the body is optional; the token is shown once)", "account", (201, json!({"allOf": [schema_ref("ApiToken"), {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "description": "`smk_` and 64 hex digits; shown only now."}}}]})), Some((json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 80}}}), json!({"name": "nightly report"}))), false)},
+            "/tokens/{id}": {"delete": with_params(op("Revoke one of my API tokens: it stops working at once, the others keep working", "account", (204, json!({"description": "Revoked."})), None, false), json!([path_param("id", "The token's id, as listed.")]))},
+            "/sessions": {"delete": op("Sign out everywhere: end every web session of mine, in every browser", "account", (200, json!({"type": "object", "required": ["ended"], "properties": {"ended": {"type": "integer", "description": "How many sessions ended."}}})), None, false)},
             "/search": {"get": with_params(
                 op("Search experts, offers, cohorts, events and content of every federated organisation and ours", "search", (200, schema_ref("SearchResults")), None, false),
                 query_params(&[("q", "Free text: every word must match, with typos tolerated, the last word also as a prefix, \"quoted phrases\" exactly, and synonyms of skill names (k8s = kubernetes)."), ("kind", "expertise, talk_offer, mentoring_offer, cohort_offer, event or content."), ("topic", "Topic."), ("org", "Organisation key."), ("format", "talk, workshop, mentoring, cohort, code_review, pairing, discussion, demo."), ("language", "Language."), ("time_zone", "Time zone."), ("availability", "open, limited or full."), ("page", "1-based page (20 per page).")]))},
@@ -305,6 +309,7 @@ fn schemas() -> Value {
             "before": {"type": "integer", "minimum": 1, "maximum": 5, "description": "My skill in what it targeted, before."},
             "after": {"type": "integer", "minimum": 1, "maximum": 5}}},
         "Impact": impact,
+        "ApiToken": {"type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": {"id": {"type": "string", "description": "The first 16 hex digits of the token's SHA-256."}, "name": s("string"), "created_at": {"type": "integer", "description": "Unix seconds."}, "last_used_at": {"type": ["integer", "null"], "description": "The last call made with it, to the minute (Unix seconds)."}}},
         "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
     })
 }

@@ -48,8 +48,28 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
     /// The user now (role and name may have changed since sign-in).
     fn user(&self, username: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
     fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
-    /// A new API token for `user`, replacing any earlier one. Shown once.
-    fn new_api_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;
+    /// A new API token for `user`, named `name`, besides those they hold.
+    /// Shown once.
+    fn new_api_token(
+        &self,
+        user: &User,
+        name: &str,
+    ) -> impl Future<Output = ApiResult<NewApiToken>> + Send;
+    /// `user`'s API tokens, oldest first.
+    fn api_tokens(&self, user: &User) -> impl Future<Output = ApiResult<Vec<ApiTokenInfo>>> + Send;
+    /// Revokes `user`'s token `id`: it opens nothing from then on.
+    fn revoke_api_token(&self, user: &User, id: &str)
+    -> impl Future<Output = ApiResult<()>> + Send;
+    /// Keeps a session (new, or seen again) across restarts.
+    fn keep_session(&self, session: KeptSession) -> impl Future<Output = ApiResult<()>> + Send;
+    /// A kept session by its id, expired or not.
+    fn kept_session(&self, id: &str)
+    -> impl Future<Output = ApiResult<Option<KeptSession>>> + Send;
+    /// Forgets one session (signing out).
+    fn end_session(&self, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Forgets every session of `user` (signing out everywhere); returns
+    /// their ids.
+    fn end_sessions(&self, user: &User) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
     /// A new calendar feed token for `user`, replacing (and so revoking)
     /// any earlier one. Shown once, inside the feed's address.
     fn new_calendar_token(&self, user: &User) -> impl Future<Output = ApiResult<String>> + Send;

@@ -2,10 +2,14 @@
 //! token per session for every state-changing form, API tokens, and a
 //! limit on sign-in attempts.
 //!
-//! Sessions live in memory: a restart signs everyone out, which is the
-//! safe failure and costs a person one sign-in. The cookie holds a random
-//! 256-bit token; the server keeps only its SHA-256, so a memory dump does
-//! not hand out live sessions.
+//! Sessions are kept by the node (through [`AccountsApi`]), so a restart
+//! signs no one out, and in memory here in front of it, so that a request
+//! costs no store read: the node is asked only for a session this process
+//! has not seen yet (the first request after a restart), and told of a
+//! session's use at most every [`TOUCH_GRAIN`]. The cookie holds a random
+//! 256-bit token; only its SHA-256 is kept, in memory and in the store, so
+//! neither a memory dump nor a copy of the data directory hands out live
+//! sessions.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,8 +21,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use sha2::{Digest, Sha256};
 
-use crate::api::{ApiError, User};
-use crate::ports::NodeApi;
+use crate::api::{ApiError, KeptSession, User};
+use crate::dates::unix_now;
+use crate::ports::{AccountsApi, NodeApi};
 use crate::{AppState, Shared};
 
 /// The session cookie's name, before the node's instance suffix (see
@@ -58,19 +63,49 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 const IDLE: Duration = Duration::from_secs(8 * 3600);
 /// ...and after this long in any case.
 const ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Sessions held at most; the least recently used goes first.
+/// A session's use is written to the node at most this often: its idle
+/// end may come up to this much early after a restart, and a busy session
+/// costs one write per this, not one per request.
+const TOUCH_GRAIN: i64 = 300;
+/// Sessions held in memory at most; the least recently used goes first
+/// (from memory only: the node still has it).
 const MAX_SESSIONS: usize = 50_000;
 
+#[derive(Clone)]
 struct Session {
     username: String,
     csrf: String,
-    created: Instant,
-    last_seen: Instant,
+    created: i64,
+    last_seen: i64,
+    /// `last_seen` as the node last kept it.
+    kept_seen: i64,
+}
+
+impl Session {
+    fn live(&self, now: i64) -> bool {
+        now < self.expires_at()
+    }
+
+    fn expires_at(&self) -> i64 {
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        (self.last_seen.saturating_add(secs(IDLE))).min(self.created.saturating_add(secs(ABSOLUTE)))
+    }
+
+    fn kept(&self, id: &str) -> KeptSession {
+        KeptSession {
+            id: id.to_string(),
+            username: self.username.clone(),
+            csrf: self.csrf.clone(),
+            created_at: self.created,
+            last_seen: self.last_seen,
+            expires_at: self.expires_at(),
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct Sessions {
-    by_hash: Mutex<HashMap<[u8; 32], Session>>,
+    by_id: Mutex<HashMap<String, Session>>,
 }
 
 /// 32 random bytes as hex.
@@ -81,8 +116,15 @@ pub fn random_token() -> Result<String, ApiError> {
     Ok(hex::encode(bytes))
 }
 
-fn hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// A session's id: the SHA-256 (hex) of its cookie's token.
+fn session_id(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `token` has the shape [`random_token`] gives (64 hex digits):
+/// anything else is refused without asking the node.
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Compares secrets without an early exit.
@@ -132,61 +174,111 @@ pub fn csrf_matches(sent: &str, expected: &str) -> bool {
 }
 
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
-        self.by_hash
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.by_id
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts a session; returns (cookie token, CSRF token).
-    pub fn start(&self, username: &str) -> Result<(String, String), ApiError> {
-        let token = random_token()?;
-        let csrf = random_token()?;
-        let now = Instant::now();
+    fn remember(&self, id: String, session: Session, now: i64) {
         let mut map = self.lock();
-        map.retain(|_, s| live(s, now));
+        if map.len() >= MAX_SESSIONS {
+            map.retain(|_, s| s.live(now));
+        }
         if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| *k)
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, s)| s.last_seen)
+                .map(|(k, _)| k.clone())
         {
             map.remove(&oldest);
         }
-        map.insert(
-            hash(&token),
-            Session {
-                username: username.to_string(),
-                csrf: csrf.clone(),
-                created: now,
-                last_seen: now,
-            },
-        );
+        map.insert(id, session);
+    }
+
+    /// Starts a session, kept by the node before it is handed out;
+    /// returns (cookie token, CSRF token).
+    pub async fn start<N: AccountsApi>(
+        &self,
+        node: &N,
+        username: &str,
+    ) -> Result<(String, String), ApiError> {
+        let token = random_token()?;
+        let csrf = random_token()?;
+        let now = unix_now();
+        let session = Session {
+            username: username.to_string(),
+            csrf: csrf.clone(),
+            created: now,
+            last_seen: now,
+            kept_seen: now,
+        };
+        let id = session_id(&token);
+        node.keep_session(session.kept(&id)).await?;
+        self.remember(id, session, now);
         Ok((token, csrf))
     }
 
-    /// The username and CSRF token of a live session.
-    fn touch(&self, token: &str) -> Option<(String, String)> {
-        let now = Instant::now();
-        let mut map = self.lock();
-        let key = hash(token);
-        match map.get_mut(&key) {
-            Some(s) if live(s, now) => {
-                s.last_seen = now;
-                Some((s.username.clone(), s.csrf.clone()))
-            }
-            Some(_) => {
-                map.remove(&key);
-                None
-            }
-            None => None,
+    /// The username and CSRF token of a live session, noting its use.
+    async fn touch<N: AccountsApi>(
+        &self,
+        node: &N,
+        token: &str,
+    ) -> Result<Option<(String, String)>, ApiError> {
+        if !well_formed(token) {
+            return Ok(None);
         }
+        let id = session_id(token);
+        let now = unix_now();
+        let cached = self.lock().get(&id).cloned();
+        let mut session = match cached {
+            Some(s) => s,
+            None => match node.kept_session(&id).await? {
+                Some(kept) => Session {
+                    username: kept.username,
+                    csrf: kept.csrf,
+                    created: kept.created_at,
+                    last_seen: kept.last_seen,
+                    kept_seen: kept.last_seen,
+                },
+                None => return Ok(None),
+            },
+        };
+        if !session.live(now) {
+            self.lock().remove(&id);
+            node.end_session(&id).await?;
+            return Ok(None);
+        }
+        session.last_seen = now;
+        if now - session.kept_seen >= TOUCH_GRAIN {
+            match node.keep_session(session.kept(&id)).await {
+                Ok(()) => session.kept_seen = now,
+                // The request goes on; the next one tries again.
+                Err(e) => tracing::debug!(error = %e, "cannot note a session's use"),
+            }
+        }
+        let answer = (session.username.clone(), session.csrf.clone());
+        self.remember(id, session, now);
+        Ok(Some(answer))
     }
 
-    pub fn end(&self, token: &str) {
-        self.lock().remove(&hash(token));
+    /// Ends the session of `token` (signing out in one browser).
+    pub async fn end<N: AccountsApi>(&self, node: &N, token: &str) -> Result<(), ApiError> {
+        let id = session_id(token);
+        self.lock().remove(&id);
+        node.end_session(&id).await
     }
-}
 
-fn live(s: &Session, now: Instant) -> bool {
-    now.duration_since(s.last_seen) < IDLE && now.duration_since(s.created) < ABSOLUTE
+    /// Ends every session of `user`, in every browser; returns how many.
+    pub async fn end_all<N: AccountsApi>(&self, node: &N, user: &User) -> Result<usize, ApiError> {
+        let ended = node.end_sessions(user).await?;
+        let mut map = self.lock();
+        for id in &ended {
+            map.remove(id);
+        }
+        map.retain(|_, s| s.username != user.username);
+        Ok(ended.len())
+    }
 }
 
 /// The value of cookie `name`, if the request has it.
@@ -245,7 +337,7 @@ pub async fn from_cookie<S: NodeApi>(
     let Some(token) = cookie(headers, &state.cookies.session) else {
         return Ok(None);
     };
-    let Some((username, csrf)) = state.sessions.touch(token) else {
+    let Some((username, csrf)) = state.sessions.touch(&state.node, token).await? else {
         return Ok(None);
     };
     match state.node.user(&username).await? {
@@ -255,7 +347,7 @@ pub async fn from_cookie<S: NodeApi>(
             token: token.to_string(),
         })),
         None => {
-            state.sessions.end(token);
+            state.sessions.end(&state.node, token).await?;
             Ok(None)
         }
     }
@@ -445,17 +537,71 @@ impl<S: NodeApi> FromRequestParts<Shared<S>> for ApiAdmin {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sessions_start_touch_and_end() {
+    #[tokio::test]
+    async fn sessions_outlive_the_process_that_started_them() {
+        let node = crate::fake::Fake::default();
         let s = Sessions::default();
-        let (token, csrf) = s.start("a@x.example").expect("start");
+        let (token, csrf) = s.start(&node, "a@x.example").await.expect("start");
+        let signed_in = Some(("a@x.example".to_string(), csrf.clone()));
+        assert_eq!(s.touch(&node, &token).await.expect("touch"), signed_in);
+        assert_eq!(s.touch(&node, "not-a-token").await.expect("touch"), None);
+        // A restart: nothing in memory, the node still has it.
+        let after_restart = Sessions::default();
         assert_eq!(
-            s.touch(&token),
-            Some(("a@x.example".to_string(), csrf.clone()))
+            after_restart.touch(&node, &token).await.expect("touch"),
+            signed_in
         );
-        assert_eq!(s.touch("not-a-token"), None);
-        s.end(&token);
-        assert_eq!(s.touch(&token), None);
+        after_restart.end(&node, &token).await.expect("end");
+        assert_eq!(
+            s.touch(&node, &token).await.expect("touch"),
+            signed_in,
+            "only its own memory"
+        );
+        assert_eq!(
+            Sessions::default()
+                .touch(&node, &token)
+                .await
+                .expect("touch"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_is_refused_and_forgotten() {
+        let node = crate::fake::Fake::default();
+        let old = unix_now() - 9 * 3600;
+        let token = random_token().expect("token");
+        let id = session_id(&token);
+        let stale = Session {
+            username: "a@x.example".into(),
+            csrf: "c".into(),
+            created: old,
+            last_seen: old,
+            kept_seen: old,
+        };
+        node.keep_session(stale.kept(&id)).await.expect("keep");
+        let s = Sessions::default();
+        assert_eq!(s.touch(&node, &token).await.expect("touch"), None);
+        assert!(node.kept_session(&id).await.expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn signing_out_everywhere_ends_every_session_of_that_person_only() {
+        let node = crate::fake::Fake::default();
+        let s = Sessions::default();
+        let (a1, _) = s.start(&node, crate::fake::MEMBER.0).await.expect("start");
+        let (a2, _) = s.start(&node, crate::fake::MEMBER.0).await.expect("start");
+        let (b, _) = s.start(&node, crate::fake::ADMIN.0).await.expect("start");
+        let member = node
+            .user(crate::fake::MEMBER.0)
+            .await
+            .expect("user")
+            .expect("member");
+        assert_eq!(s.end_all(&node, &member).await.expect("end all"), 2);
+        for token in [&a1, &a2] {
+            assert_eq!(s.touch(&node, token).await.expect("touch"), None);
+        }
+        assert!(s.touch(&node, &b).await.expect("touch").is_some());
     }
 
     fn request(peer: &str, forwarded: &[&str]) -> Parts {

@@ -1292,3 +1292,104 @@ async fn pages_are_gzipped_when_asked_and_never_repeat_the_csrf_token() {
     let plain = c.get("/profile").await;
     assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
 }
+
+#[tokio::test]
+async fn a_restart_keeps_people_signed_in_and_signing_out_everywhere_ends_every_session() {
+    let node = Fake::default();
+    let mut browser = Client {
+        app: app(node.clone(), WebOptions::default()),
+        cookies: Vec::new(),
+    };
+    browser.sign_in(MEMBER).await;
+    let mut laptop = Client {
+        app: browser.app.clone(),
+        cookies: Vec::new(),
+    };
+    laptop.sign_in(MEMBER).await;
+    // A new router over the same node: what a restart of the process
+    // leaves (sessions in memory are gone, the node kept them).
+    for c in [&mut browser, &mut laptop] {
+        c.app = app(node.clone(), WebOptions::default());
+    }
+    let page = browser.get("/account").await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "still signed in: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let out = browser
+        .post_form("/account/signout-everywhere", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/signin?notice=signed_out_everywhere");
+    for c in [&mut browser, &mut laptop] {
+        let r = c.get("/account").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out: {}", r.body);
+    }
+    assert!(node.sessions.lock().expect("sessions").is_empty());
+}
+
+#[tokio::test]
+async fn api_tokens_are_named_listed_and_revoked_one_by_one() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let made = c
+        .post_form("/account", &[("csrf", &csrf), ("name", "CI <pipeline>")])
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(made.body.contains("smk_new_0"), "shown once: {}", made.body);
+    assert!(made.body.contains("CI &lt;pipeline&gt;"), "{}", made.body);
+    let second = c
+        .api(
+            "POST",
+            "/api/v1/tokens",
+            Some("smk_new_0"),
+            Some(serde_json::json!({"name": "laptop"})),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.json()["name"], "laptop");
+    let listed = c
+        .api("GET", "/api/v1/tokens", Some("smk_new_1"), None)
+        .await;
+    assert_eq!(
+        listed.json().as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        listed.body
+    );
+    let first_id = listed.json()[0]["id"].as_str().expect("id").to_string();
+    let page = c.get("/account").await;
+    assert!(page.body.contains("laptop") && page.body.contains("never"));
+    let revoked = c
+        .post_form(
+            &format!("/account/tokens/{first_id}/revoke"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(revoked.location(), "/account?notice=token_revoked");
+    let refused = c.api("GET", "/api/v1/me", Some("smk_new_0"), None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let still = c.api("GET", "/api/v1/me", Some("smk_new_1"), None).await;
+    assert_eq!(still.status, StatusCode::OK);
+    let again = c
+        .api(
+            "DELETE",
+            &format!("/api/v1/tokens/{first_id}"),
+            Some("smk_new_1"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+    let bad = c
+        .api(
+            "POST",
+            "/api/v1/tokens",
+            Some("smk_new_1"),
+            Some(serde_json::json!({"nom": 1})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+}

@@ -46,6 +46,38 @@ pub(super) fn mode_from_web(m: FederationMode) -> skillmesh_config::FederationMo
     }
 }
 
+/// An API token as its owner's list shows it: never the token.
+pub(super) fn token_info(t: &store::ApiToken) -> ApiTokenInfo {
+    ApiTokenInfo {
+        id: crate::access::token_id(&t.sha256).to_string(),
+        name: t.name.clone(),
+        created_at: t.created_at,
+        last_used_at: t.last_used_at,
+    }
+}
+
+pub(super) fn session_to_store(s: KeptSession) -> store::StoredSession {
+    store::StoredSession {
+        id: s.id,
+        username: s.username,
+        csrf: s.csrf,
+        created_at: s.created_at,
+        last_seen: s.last_seen,
+        expires_at: s.expires_at,
+    }
+}
+
+pub(super) fn session_to_web(s: store::StoredSession) -> KeptSession {
+    KeptSession {
+        id: s.id,
+        username: s.username,
+        csrf: s.csrf,
+        created_at: s.created_at,
+        last_seen: s.last_seen,
+        expires_at: s.expires_at,
+    }
+}
+
 pub(super) fn role_to_web(r: store::Role) -> Role {
     match r {
         store::Role::Member => Role::Member,

@@ -22,16 +22,16 @@ use std::time::Instant;
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey};
 use skillmesh_web::{
-    AccountsApi, AddedUser, ApiError, ApiResult, Approval, AuditQuery, AuditRow, Colleague,
-    ContentApi, DemandRow, DiscoveryApi, Federation, FederationMode, FeedItem, FeedbackForm,
-    FollowOptions, Following, Health, HealthProblem, Impact, ImpactApi, ImpactQuery, InboxItem,
-    KudosNote, LearningGoals, Listing, MatchingApi, ModeChanged, NewKudos, NewObservation,
-    NewRecommendation, NewRequest, NewUser, NodeApi, ObservationForm, ObservationView,
-    Observations, ObservationsApi, Offer, OfferAction, OfferState, OffersApi, OrgAction, OrgName,
-    OrgRow, OutboxItem, PeerRow, PeopleApi, PolicyRefusalRow, Profile, ProfileUpdate, Progress,
-    PublishedImpact, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
-    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
-    Suggestion, User,
+    AccountsApi, AddedUser, ApiError, ApiResult, ApiTokenInfo, Approval, AuditQuery, AuditRow,
+    Colleague, ContentApi, DemandRow, DiscoveryApi, Federation, FederationMode, FeedItem,
+    FeedbackForm, FollowOptions, Following, Health, HealthProblem, Impact, ImpactApi, ImpactQuery,
+    InboxItem, KeptSession, KudosNote, LearningGoals, Listing, MatchingApi, ModeChanged,
+    NewApiToken, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
+    ObservationForm, ObservationView, Observations, ObservationsApi, Offer, OfferAction,
+    OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, PeopleApi,
+    PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact, QuotaNoticeRow,
+    Recommended, RejectionCount, RequestAnswer, RequestStatus, RequestsApi, Role, Roster,
+    RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};

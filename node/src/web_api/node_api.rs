@@ -40,17 +40,65 @@ impl AccountsApi for WebState {
             .await
     }
 
-    async fn new_api_token(&self, user: &User) -> ApiResult<String> {
+    async fn new_api_token(&self, user: &User, name: &str) -> ApiResult<NewApiToken> {
+        let (username, name) = (user.username.clone(), name.to_string());
+        self.service
+            .blocking(move |svc| {
+                let (token, held) = svc.new_api_token(&username, &name)?;
+                Ok(NewApiToken {
+                    token,
+                    info: token_info(&held),
+                })
+            })
+            .await
+    }
+
+    async fn api_tokens(&self, user: &User) -> ApiResult<Vec<ApiTokenInfo>> {
         let username = user.username.clone();
         self.service
-            .blocking(move |svc| Ok(svc.new_token(TokenKind::Api, &username)?))
+            .blocking(move |svc| Ok(svc.api_tokens(&username)?.iter().map(token_info).collect()))
+            .await
+    }
+
+    async fn revoke_api_token(&self, user: &User, id: &str) -> ApiResult<()> {
+        let (username, id) = (user.username.clone(), id.to_string());
+        self.service
+            .blocking(move |svc| Ok(svc.revoke_api_token(&username, &id)?))
+            .await
+    }
+
+    async fn keep_session(&self, session: KeptSession) -> ApiResult<()> {
+        let kept = session_to_store(session);
+        self.service
+            .blocking(move |svc| Ok(svc.save_session(&kept)?))
+            .await
+    }
+
+    async fn kept_session(&self, id: &str) -> ApiResult<Option<KeptSession>> {
+        let id = id.to_string();
+        self.service
+            .blocking(move |svc| Ok(svc.session(&id)?.map(session_to_web)))
+            .await
+    }
+
+    async fn end_session(&self, id: &str) -> ApiResult<()> {
+        let id = id.to_string();
+        self.service
+            .blocking(move |svc| Ok(svc.end_session(&id)?))
+            .await
+    }
+
+    async fn end_sessions(&self, user: &User) -> ApiResult<Vec<String>> {
+        let username = user.username.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.end_sessions_of(&username, &Actor::person(&username))?))
             .await
     }
 
     async fn new_calendar_token(&self, user: &User) -> ApiResult<String> {
         let username = user.username.clone();
         self.service
-            .blocking(move |svc| Ok(svc.new_token(TokenKind::Calendar, &username)?))
+            .blocking(move |svc| Ok(svc.new_calendar_token(&username)?))
             .await
     }
 

@@ -1,5 +1,6 @@
-//! `/account`: who I am here, my API token for scripts, and my calendar
-//! feed. `/calendar/{token}.ics` serves that feed to calendar programs,
+//! `/account`: who I am here, my API tokens for scripts (named, listed
+//! with their last use, each revocable), signing out everywhere, and my
+//! calendar feed. `/calendar/{token}.ics` serves that feed to calendar programs,
 //! which fetch it without signing in: the token in the address is the
 //! only key, it opens nothing but the feed, and making a new one revokes
 //! the old address.
@@ -12,6 +13,8 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult};
 use crate::Shared;
+use crate::api::ApiTokenInfo;
+use crate::dates;
 use crate::ics;
 use crate::ports::NodeApi;
 
@@ -22,7 +25,7 @@ enum Fresh {
     CalendarUrl(String),
 }
 
-fn render(ctx: &Ctx, fresh: &Fresh) -> Markup {
+fn render(ctx: &Ctx, tokens: &[ApiTokenInfo], fresh: &Fresh) -> Markup {
     let user = ctx.me.as_ref().map(|m| &m.user);
     html! {
         h1 { "My account" }
@@ -33,15 +36,45 @@ fn render(ctx: &Ctx, fresh: &Fresh) -> Markup {
                 dt { "Role" } dd { @if u.is_admin() { "admin" } @else { "member" } }
             }
         }
-        h2 { "API token" }
-        p { "Scripts can call this node's JSON API (" a href="/api/v1/openapi.json" { "OpenAPI document" } ") with " code { "Authorization: Bearer <token>" } ", acting as you." }
+        h2 { "API tokens" }
+        p { "Scripts can call this node's JSON API (" a href="/api/v1/openapi.json" { "OpenAPI document" } ") with " code { "Authorization: Bearer <token>" } ", acting as you. Give each script or machine its own token, so you can revoke one without stopping the others." }
         @if let Fresh::ApiToken(t) = fresh {
-            p.notice { "Your new token (shown only now; a new one replaces it):" }
+            p.notice { "Your new token (shown only now; copy it into your script):" }
             pre.preview #api-token { (t) }
+        }
+        @if tokens.is_empty() {
+            p.empty #tokens { "You have no API tokens." }
+        } @else {
+            table #tokens {
+                thead { tr { th { "Name" } th { "Made" } th { "Last used" } th {} } }
+                tbody {
+                    @for t in tokens {
+                        tr data-token=(t.id) {
+                            td { (t.name) }
+                            td { (dates::datetime(t.created_at)) }
+                            td { @if let Some(at) = t.last_used_at { (dates::datetime(at)) } @else { "never" } }
+                            td {
+                                form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
+                                    (ctx.csrf())
+                                    button.secondary type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         form method="post" action="/account" {
             (ctx.csrf())
-            button type="submit" { "Create a new token" }
+            label for="token-name" { "Name of the new token" }
+            input #token-name type="text" name="name" maxlength="80" placeholder="e.g. reporting script";
+            button type="submit" { "Create a token" }
+        }
+        h2 { "Where you are signed in" }
+        p { "A sign-in lasts 8 hours without use and 7 days at most, and survives restarts of this node. Signing out everywhere ends it in every browser, this one too." }
+        form method="post" action="/account/signout-everywhere" {
+            (ctx.csrf())
+            button #signout-everywhere type="submit" { "Sign out everywhere" }
         }
         h2 { "Calendar feed" }
         p { "Subscribe to this address in your calendar program to see the sessions of the cohorts you joined and of your own offers. Anyone with the address can read the feed, and nothing else; a new address stops the old one." }
@@ -56,9 +89,19 @@ fn render(ctx: &Ctx, fresh: &Fresh) -> Markup {
     }
 }
 
-pub async fn page(ctx: Ctx) -> PageResult {
-    ctx.user()?;
-    Ok(ctx.render("My account", render(&ctx, &Fresh::Nothing)))
+/// The page with `fresh` shown once.
+async fn show<S: NodeApi>(state: &Shared<S>, ctx: &Ctx, fresh: &Fresh) -> PageResult {
+    let me = ctx.user()?;
+    let tokens = state
+        .node
+        .api_tokens(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("My account", render(ctx, &tokens, fresh)))
+}
+
+pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    show(&state, &ctx, &Fresh::Nothing).await
 }
 
 pub async fn new_token<S: NodeApi>(
@@ -68,12 +111,29 @@ pub async fn new_token<S: NodeApi>(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let me = ctx.user_posting(&form)?;
-    let token = state
+    let made = state
         .node
-        .new_api_token(&me.user)
+        .new_api_token(&me.user, form.get("name"))
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render("My account", render(&ctx, &Fresh::ApiToken(token))))
+    show(&state, &ctx, &Fresh::ApiToken(made.token)).await
+}
+
+/// `POST /account/tokens/{id}/revoke`.
+pub async fn revoke_token<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    state
+        .node
+        .revoke_api_token(&me.user, &id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    super::done("/account", "token_revoked")
 }
 
 pub async fn new_calendar<S: NodeApi>(
@@ -107,7 +167,7 @@ pub async fn new_calendar<S: NodeApi>(
         }
     };
     let url = format!("{base}/calendar/{token}.ics");
-    Ok(ctx.render("My account", render(&ctx, &Fresh::CalendarUrl(url))))
+    show(&state, &ctx, &Fresh::CalendarUrl(url)).await
 }
 
 /// `GET /calendar/{token}.ics`: the feed, for whoever holds its address.

@@ -110,7 +110,8 @@ pub async fn submit<S: NodeApi>(
     };
     let (token, _csrf) = state
         .sessions
-        .start(&user.username)
+        .start(&state.node, &user.username)
+        .await
         .map_err(|e| ctx.fail(e))?;
     tracing::info!(username = %user.username, "signed in");
     let secure = state.options.secure_cookies();
@@ -137,8 +138,35 @@ pub async fn sign_out<S: NodeApi>(
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     let me = ctx.user_posting(&form)?;
-    state.sessions.end(&me.token);
-    Ok((
+    state
+        .sessions
+        .end(&state.node, &me.token)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(signed_out(&state, "signed_out"))
+}
+
+/// `POST /account/signout-everywhere`: ends every session of mine, in
+/// every browser, this one too.
+pub async fn sign_out_everywhere<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let ended = state
+        .sessions
+        .end_all(&state.node, &me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    tracing::info!(username = %me.user.username, sessions = ended, "signed out everywhere");
+    Ok(signed_out(&state, "signed_out_everywhere"))
+}
+
+/// To the sign-in page with `notice`, the session cookie deleted.
+fn signed_out<S: NodeApi>(state: &Shared<S>, notice: &str) -> Response {
+    (
         [(
             header::SET_COOKIE,
             session::set_cookie(
@@ -148,9 +176,9 @@ pub async fn sign_out<S: NodeApi>(
                 state.options.secure_cookies(),
             ),
         )],
-        Redirect::to("/signin?notice=signed_out"),
+        Redirect::to(&format!("/signin?notice={notice}")),
     )
-        .into_response())
+        .into_response()
 }
 
 #[cfg(test)]

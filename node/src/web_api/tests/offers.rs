@@ -57,7 +57,12 @@ async fn a_calendar_feed_holds_my_scheduled_offers_and_a_new_address_revokes_the
             .expect("lookup")
             .is_none()
     );
-    let api = n.api.new_api_token(&n.ana).await.expect("api token");
+    let api = n
+        .api
+        .new_api_token(&n.ana, "")
+        .await
+        .expect("api token")
+        .token;
     assert_eq!(n.api.calendar_feed(&api).await.expect("feed"), None);
     // A new address stops the old one.
     let again = n.api.new_calendar_token(&n.ana).await.expect("token");

@@ -6,31 +6,54 @@ use crate::accounts::sha256_hex;
 #[tokio::test]
 async fn tokens_and_passwords() {
     let n = node();
-    let token = n.api.new_api_token(&n.ana).await.expect("token");
+    let made = n
+        .api
+        .new_api_token(&n.ana, "nightly report")
+        .await
+        .expect("token");
+    let token = made.token.clone();
     assert!(token.starts_with("smk_") && token.len() == 68, "{token}");
+    assert_eq!(made.info.name, "nightly report");
+    assert_eq!(made.info.id, sha256_hex(&token)[..16]);
     assert_eq!(
         n.api.user_for_token(&token).await.expect("lookup"),
         Some(n.ana.clone())
     );
-    let account = n
-        .api
-        .service()
-        .store_for_tests()
-        .account(&n.ana.username)
+    let store = n.api.service().store_for_tests();
+    let held = store
+        .api_token(&sha256_hex(&token))
         .expect("get")
-        .expect("account");
-    assert_eq!(account.api_token_sha256, Some(sha256_hex(&token)));
+        .expect("kept by its hash");
+    assert!(!serde_json::to_string(&held).expect("json").contains(&token));
+    // A second token does not revoke the first; each is listed with its
+    // last use, and revoking one stops it at once, alone.
+    let newer = n.api.new_api_token(&n.ana, "").await.expect("token").token;
+    for t in [&token, &newer] {
+        assert_eq!(
+            n.api.user_for_token(t).await.expect("lookup"),
+            Some(n.ana.clone())
+        );
+    }
+    let listed = n.api.api_tokens(&n.ana).await.expect("list");
+    assert_eq!(listed.len(), 2);
     assert!(
-        !serde_json::to_string(&account)
-            .expect("json")
-            .contains(&token)
+        listed.iter().all(|t| t.last_used_at.is_some()),
+        "{listed:?}"
     );
-    let newer = n.api.new_api_token(&n.ana).await.expect("token");
+    assert!(listed.iter().any(|t| t.name == "API token"), "{listed:?}");
+    n.api
+        .revoke_api_token(&n.ana, &made.info.id)
+        .await
+        .expect("revoke");
     assert_eq!(n.api.user_for_token(&token).await.expect("lookup"), None);
     assert_eq!(
         n.api.user_for_token(&newer).await.expect("lookup"),
         Some(n.ana.clone())
     );
+    assert!(matches!(
+        n.api.revoke_api_token(&n.ana, &made.info.id).await,
+        Err(ApiError::NotFound(_))
+    ));
     assert_eq!(
         n.api.user_for_token("smk_nope").await.expect("lookup"),
         None
