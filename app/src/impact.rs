@@ -146,7 +146,9 @@ impl Service {
         let credit = crate::recognition::tally(
             self.store(),
             now,
-            |e, item| e.answered_at.is_some_and(&in_period) && about(&topics(Some(&item.body))),
+            |e, item| {
+                e.answered_at.is_some_and(&in_period) && about(&topics(item.map(|i| &i.body)))
+            },
             |o, call| in_period(o.updated_at) && about(&topics(Some(call))),
         )?;
         impact.sessions_given = u64::from(credit.sessions);

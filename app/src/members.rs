@@ -8,7 +8,7 @@
 //! caller's reads as not found ([`ServiceError::NotYours`]), so nobody
 //! learns what another person holds by guessing ids.
 
-use skillmesh_protocol::kinds::{EventSession, OfferStatus};
+use skillmesh_protocol::kinds::{AskFormat, EventSession, OfferStatus};
 use skillmesh_protocol::profile::ProfileDetails;
 use skillmesh_protocol::{Body, OrgKey};
 
@@ -17,7 +17,7 @@ use crate::outbound::expertise_listing;
 use crate::service::{Result, Service, ServiceError, listing_id};
 use crate::store::{
     Account, Actor, AuditAction, Goals, InboxEntry, ItemState, OutboundPolicy, OutboxEntry,
-    OwnItem, Person, Role, Sharing,
+    OwnItem, Person, Questions, Role, Sharing,
 };
 
 /// Someone signed in on this node, as the domain rules see them.
@@ -59,6 +59,9 @@ impl Caller {
 /// Bounds on what a person may note as goals (they stay on this node, but
 /// are still input from a browser).
 const MAX_GOALS_CHARS: usize = 2_000;
+/// Most questions a person may take in 30 days (each is a request in
+/// their inbox; the pending cap bounds them too).
+pub const MAX_QUESTIONS_PER_MONTH: u8 = 50;
 const MAX_GOAL_TOPICS: usize = 20;
 const MAX_GOAL_TOPIC_CHARS: usize = 100;
 
@@ -86,6 +89,8 @@ pub struct ProfileChange {
     pub display_name: String,
     pub profile: ProfileDetails,
     pub sharing: Sharing,
+    /// Whether and how often they take questions; `None` keeps it.
+    pub questions: Option<Questions>,
 }
 
 /// What a person asks of an offer of another organisation.
@@ -105,6 +110,13 @@ pub enum Ask {
     /// A session of ours taken out of another organisation's event
     /// (admins only).
     Withdraw { session_id: String },
+    /// A question for the person of another organisation's expertise
+    /// listing, with the help the asker prefers.
+    Question {
+        question: String,
+        format: AskFormat,
+        message: String,
+    },
 }
 
 /// Whether a body is one of the things a person keeps on "My offers".
@@ -136,6 +148,14 @@ impl Service {
         profile.time_zone = profile.time_zone.filter(|t| !t.trim().is_empty());
         person.profile = profile;
         person.sharing = change.sharing;
+        if let Some(questions) = change.questions {
+            if !(1..=MAX_QUESTIONS_PER_MONTH).contains(&questions.per_month) {
+                return Err(ServiceError::Invalid(format!(
+                    "Take 1 to {MAX_QUESTIONS_PER_MONTH} questions in 30 days, or close your listing to questions."
+                )));
+            }
+            person.questions = questions;
+        }
         person.updated_at = clock::now();
         let everything = Person {
             sharing: Sharing::listing(),
@@ -378,6 +398,11 @@ impl Service {
                 }
                 self.withdraw_session(&person.id, offer_org, offer_id, &session_id)
             }
+            Ask::Question {
+                question,
+                format,
+                message,
+            } => self.ask_expert(&person.id, offer_org, offer_id, &question, format, &message),
             Ask::Request {
                 goal,
                 preferred_times,

@@ -67,6 +67,7 @@ pub fn expertise_listing(
             .flatten(),
         email: s.email.then(|| non_empty(&person.email)).flatten(),
         recognition: s.recognition.then(|| recognition.cloned()).flatten(),
+        takes_questions: person.questions.open,
     })
 }
 
@@ -101,6 +102,7 @@ mod tests {
             listing_pending: false,
             created_at: 0,
             updated_at: 0,
+            questions: Default::default(),
         }
     }
 

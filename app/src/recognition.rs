@@ -10,13 +10,15 @@
 //!
 //! What counts:
 //! * people helped: requests to the person's offers that they accepted,
-//!   and calls for talks of other organisations that accepted them;
+//!   questions through their listing that they accepted, and calls for
+//!   talks of other organisations that accepted them;
 //! * organisations reached: the organisations those came from;
 //! * sessions and hours: for a talk, one session of its length per
 //!   accepted request; for mentoring, the sessions agreed per accepted
 //!   mentee; for a cohort with at least one member admitted, its scheduled
 //!   sessions that have ended; for a call for a talk that accepted the
-//!   person, one session of its length;
+//!   person, one session of its length (a question agrees no length, so
+//!   it adds none);
 //! * cohorts run: cohorts with at least one member admitted;
 //! * kudos: thank-you notes received for requests the person accepted;
 //! * curating: follows of the person's learning paths, by other people on
@@ -98,13 +100,13 @@ fn add(total: &mut u32, n: u64) {
 }
 
 /// What the accepted requests to our offers that `ours` picks (with the
-/// offer each is for), and our answers to other organisations' calls for
+/// offer each is for, or none for a question through a listing), and our answers to other organisations' calls for
 /// talks that `answered` picks (with the call), add up to by the rules
 /// above, as of `now`.
 pub fn tally(
     store: &Store,
     now: i64,
-    ours: impl Fn(&InboxEntry, &OwnItem) -> bool,
+    ours: impl Fn(&InboxEntry, Option<&OwnItem>) -> bool,
     answered: impl Fn(&OutboxEntry, &Body) -> bool,
 ) -> Result<Recognition> {
     let items: HashMap<String, OwnItem> = store
@@ -117,14 +119,25 @@ pub fn tally(
     // Accepted requests per offer.
     let mut accepted: BTreeMap<&str, u64> = BTreeMap::new();
     let mut orgs = BTreeSet::new();
+    let mut questions: u64 = 0;
     let inbox = store.inbox()?;
     for e in &inbox {
         if e.status != InboxStatus::Accepted || e.changes_programme() {
             continue;
         }
+        if e.ask.is_some() {
+            if ours(e, None) {
+                questions += 1;
+                orgs.insert(e.from_org);
+                if e.kudos.is_some() {
+                    credit.kudos = credit.kudos.saturating_add(1);
+                }
+            }
+            continue;
+        }
         if let Some(item) = items.get(&e.offer_id)
             && !matches!(item.body, Body::TalkWanted(_))
-            && ours(e, item)
+            && ours(e, Some(item))
         {
             *accepted.entry(&item.id).or_default() += 1;
             orgs.insert(e.from_org);
@@ -133,7 +146,10 @@ pub fn tally(
             }
         }
     }
-    add(&mut credit.people_helped, accepted.values().sum());
+    add(
+        &mut credit.people_helped,
+        accepted.values().sum::<u64>() + questions,
+    );
     for (id, taken) in accepted {
         let Some(item) = items.get(id) else {
             continue;
@@ -221,6 +237,7 @@ mod tests {
             received_at: 0,
             answered_at: None,
             kudos: None,
+            ask: None,
         }
     }
 

@@ -9,7 +9,8 @@
 //! courier (see `network::courier`) once the other node is reachable.
 
 use skillmesh_protocol::kinds::{
-    Answer, Contact, Decision, EventSession, Group, GroupMember, Kudos, OfferStatus, Request,
+    Answer, AskFormat, Contact, Decision, EventSession, Group, GroupMember, Kudos, OfferStatus,
+    Request,
 };
 use skillmesh_protocol::{Body, Header, OrgKey, RECORD_VERSION, Record, Rejection};
 
@@ -74,6 +75,10 @@ pub enum Refusal {
     NoSuchSession(String),
     #[error("no such learning path")]
     NoSuchList,
+    #[error("this person does not take questions now")]
+    NoQuestions,
+    #[error("this person has had as many questions as they take in 30 days; ask again later")]
+    QuestionsFull,
 }
 
 /// Something signed here that another node has not yet acknowledged.
@@ -140,6 +145,8 @@ struct Ask<'a> {
     message: &'a str,
     name_to_group: bool,
     purpose: Purpose<'a>,
+    /// A question for the person of an expertise listing.
+    format: Option<AskFormat>,
 }
 
 impl<'a> Ask<'a> {
@@ -152,6 +159,7 @@ impl<'a> Ask<'a> {
             message: "",
             name_to_group: false,
             purpose,
+            format: None,
         }
     }
 }
@@ -270,8 +278,118 @@ impl Service {
                 message,
                 name_to_group,
                 purpose: Purpose::default(),
+                format: None,
             },
         )
+    }
+
+    /// Our person `requester` asks the person of expertise listing
+    /// `listing` of `org` a question, preferring help as `format`. It
+    /// travels as a request for the listing; the expert's node takes it
+    /// if they take questions and have room this month.
+    pub fn ask_expert(
+        &self,
+        requester: &str,
+        org: OrgKey,
+        listing: &str,
+        question: &str,
+        format: AskFormat,
+        message: &str,
+    ) -> Result<OutboxEntry> {
+        let record = self.held_from_elsewhere(org, listing)?;
+        let Body::Expertise(expert) = &record.body else {
+            return Err(ServiceError::Invalid(
+                "questions go to a person's listing".into(),
+            ));
+        };
+        if !expert.takes_questions {
+            return Err(ServiceError::Invalid(Refusal::NoQuestions.to_string()));
+        }
+        let waiting = self.store().outbox_of(requester)?.into_iter().any(|e| {
+            e.offer_org == org && e.offer_id == listing && e.status == OutboxStatus::Waiting
+        });
+        if waiting {
+            return Err(ServiceError::Invalid(
+                "you asked this person already; wait for their answer".into(),
+            ));
+        }
+        let name = expert.display_name.as_deref().unwrap_or("an expert");
+        self.send_request(
+            requester,
+            org,
+            listing,
+            &format!("Question for {name} ({})", format.label()),
+            Ask {
+                goal: question,
+                preferred_times: "",
+                message,
+                name_to_group: false,
+                purpose: Purpose::default(),
+                format: Some(format),
+            },
+        )
+    }
+
+    /// The open offers of `person` of organisation `org` that we hold (a
+    /// talk, mentoring, a cohort): what their listing's page shows next
+    /// to the question form. Nothing of an organisation not admitted.
+    pub fn offers_of_person(&self, org: OrgKey, person: &str) -> Result<Vec<Record>> {
+        if self.admission(&org)? != Admission::Accept {
+            return Ok(Vec::new());
+        }
+        let mut offers = Vec::new();
+        for row in self.store().records_of(&org)? {
+            if row.tombstone {
+                continue;
+            }
+            let record = row.record()?;
+            let (status, by) = match &record.body {
+                Body::TalkOffer(o) => (o.status, o.person.as_str()),
+                Body::MentoringOffer(o) => (o.status, o.person.as_str()),
+                Body::CohortOffer(o) => (o.status, o.person.as_str()),
+                _ => continue,
+            };
+            if status == OfferStatus::Open && by == person {
+                offers.push(record);
+            }
+        }
+        Ok(offers)
+    }
+
+    /// Checks that our person of listing `listing` takes one more
+    /// question: the listing is published, they take questions, and
+    /// fewer than their monthly number came in the last 30 days
+    /// (whatever became of them). Their person id, when they do.
+    fn check_question(&self, listing: &str) -> PeerOutcome<Option<String>> {
+        let Some(person) = listing
+            .strip_prefix("listing-")
+            .map(|id| self.store().person(id))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(Err(Refusal::NoSuchOffer));
+        };
+        let published = self
+            .store()
+            .get_record(&self.org(), listing)?
+            .is_some_and(|r| !r.tombstone);
+        if !published {
+            return Ok(Err(Refusal::NoSuchOffer));
+        }
+        if !person.questions.open {
+            return Ok(Err(Refusal::NoQuestions));
+        }
+        let since = clock::now() - 30 * 86_400;
+        let recent = self
+            .store()
+            .inbox_for_offer(listing)?
+            .iter()
+            .filter(|e| e.received_at >= since)
+            .count();
+        if recent >= usize::from(person.questions.per_month) {
+            return Ok(Err(Refusal::QuestionsFull));
+        }
+        Ok(Ok(Some(person.id)))
     }
 
     /// Our person `requester` signs up for session `session` of event
@@ -518,6 +636,7 @@ impl Service {
                     contribution,
                     withdraw,
                 },
+            format,
         } = ask;
         let id = crate::service::random_id("req")?;
         let envelope = self.sign_direct(
@@ -538,6 +657,7 @@ impl Service {
                 session: session.map(str::to_string),
                 contribution: contribution.cloned(),
                 withdraw: withdraw.map(str::to_string),
+                ask: format,
             }),
         )?;
         let now = clock::now();
@@ -700,15 +820,20 @@ impl Service {
             Err(crate::request_limits::Exceeded::Org) => return refuse(Refusal::RateLimited),
             Err(_) => return refuse(Refusal::Busy),
         }
-        let owner = match self.check_offer(
-            &req.offer_id,
-            Purpose {
-                session: req.session.as_deref(),
-                contribution: req.contribution.as_ref(),
-                withdraw: req.withdraw.as_deref(),
-            },
-            &sender,
-        )? {
+        let checked = if req.ask.is_some() {
+            self.check_question(&req.offer_id)?
+        } else {
+            self.check_offer(
+                &req.offer_id,
+                Purpose {
+                    session: req.session.as_deref(),
+                    contribution: req.contribution.as_ref(),
+                    withdraw: req.withdraw.as_deref(),
+                },
+                &sender,
+            )?
+        };
+        let owner = match checked {
             Ok(owner) => owner,
             Err(r) => return refuse(r),
         };
@@ -727,6 +852,7 @@ impl Service {
             session: req.session.clone(),
             contribution: req.contribution.clone(),
             withdraw: req.withdraw.clone(),
+            ask: req.ask,
             status: InboxStatus::Pending,
             reply: String::new(),
             answer: None,
@@ -827,7 +953,10 @@ impl Service {
                 "this request has already been answered".into(),
             ));
         }
+        // A question took its place when it came in; answering it takes
+        // nothing more.
         if accept
+            && entry.ask.is_none()
             && let Err(r) = self.check_offer(
                 &entry.offer_id,
                 Purpose {

@@ -74,6 +74,7 @@ fn expert(
         }),
         email: None,
         recognition: None,
+        takes_questions: false,
     })
 }
 

@@ -50,6 +50,41 @@ pub enum Format {
     Discussion,
 }
 
+/// How a person asking an expert a question would like to be helped
+/// (`request.ask`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AskFormat {
+    /// A short call.
+    Call,
+    /// A review of the asker's work (a design, a document, code).
+    Review,
+    /// A talk for the asker's team.
+    TeamTalk,
+}
+
+impl AskFormat {
+    pub const ALL: [AskFormat; 3] = [AskFormat::Call, AskFormat::Review, AskFormat::TeamTalk];
+
+    /// As pages and mail write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AskFormat::Call => "a call",
+            AskFormat::Review => "a review of my work",
+            AskFormat::TeamTalk => "a talk for my team",
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AskFormat::Call => "call",
+            AskFormat::Review => "review",
+            AskFormat::TeamTalk => "team_talk",
+        }
+    }
+}
+
 /// Whether someone takes on new requests now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -167,6 +202,10 @@ pub struct Expertise {
     /// can check which organisation vouches for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recognition: Option<RecognitionSummary>,
+    /// The person takes questions from people of other organisations: a
+    /// `request` with `ask` may name this listing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub takes_questions: bool,
 }
 
 /// Credit for teaching, mentoring and running cohorts, as the person's
@@ -443,6 +482,10 @@ pub struct Request {
     /// `offer_id` is the event's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdraw: Option<String>,
+    /// A question for the person of an `expertise` listing (then
+    /// `offer_id` is the listing's id), with the help the asker prefers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<AskFormat>,
 }
 
 fn is_false(b: &bool) -> bool {

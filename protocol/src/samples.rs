@@ -65,6 +65,7 @@ pub fn body(kind: Kind) -> Body {
                 curated: 5,
                 observed: 2,
             }),
+            takes_questions: false,
         }),
         Kind::TalkOffer => Body::TalkOffer(TalkOffer {
             person: "p-tomas".into(),
@@ -216,6 +217,7 @@ pub fn body(kind: Kind) -> Body {
             session: None,
             contribution: None,
             withdraw: None,
+            ask: None,
         }),
         Kind::Answer => Body::Answer(Answer {
             request_org: OrgKey::from_bytes([0x5b; 32]),

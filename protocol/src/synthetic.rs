@@ -456,6 +456,7 @@ fn body(kind: Kind, org_n: u32, i: u64, now: i64, draw: &mut Draw) -> Body {
             }),
             email: None,
             recognition: None,
+            takes_questions: false,
         }),
         Kind::TalkOffer | Kind::TalkWanted => {
             let session = TalkSession {

@@ -514,10 +514,11 @@ fn request(b: &Request) -> Result<(), Rejection> {
         b.session.is_some(),
         b.contribution.is_some(),
         b.withdraw.is_some(),
+        b.ask.is_some(),
     ];
     if purposes.into_iter().filter(|p| *p).count() > 1 {
         return Err(Rejection::malformed(
-            "a request signs up for a session, contributes one or withdraws one: only one of them",
+            "a request signs up for a session, contributes one, withdraws one or asks a question: only one of them",
         ));
     }
     if let Some(s) = &b.contribution {
@@ -615,5 +616,27 @@ mod tests {
         ));
         assert!(with(|r| r.withdraw = Some("not an id".into())).is_err());
         assert!(with(|r| r.withdraw = Some(String::new())).is_err());
+        // A question is a purpose of its own.
+        assert!(with(|r| r.ask = Some(crate::kinds::AskFormat::Call)).is_ok());
+        assert!(matches!(
+            with(|r| {
+                r.ask = Some(crate::kinds::AskFormat::TeamTalk);
+                r.session = Some("s2".into());
+            }),
+            Err(Rejection::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn an_unknown_ask_format_is_malformed_and_a_known_one_reads_back() {
+        let json = |ask: &str| {
+            format!(
+                r#"{{"offer_org":"{}","offer_id":"listing-1","requester":"p","goal":"g","ask":"{ask}"}}"#,
+                OrgKey::from_bytes([7; 32]).to_hex()
+            )
+        };
+        let read: Request = serde_json::from_str(&json("team_talk")).expect("known");
+        assert_eq!(read.ask, Some(crate::kinds::AskFormat::TeamTalk));
+        assert!(serde_json::from_str::<Request>(&json("lunch")).is_err());
     }
 }

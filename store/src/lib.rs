@@ -57,7 +57,7 @@ pub use goals::Goals;
 pub use items::{ItemState, OwnItem};
 pub use observations::{Observation, Seen};
 pub use peers::{PeerAddr, PeerEntry};
-pub use people::{Person, Sharing};
+pub use people::{Person, Questions, Sharing};
 pub use policy::{JoinRequest, OrgListing, OutboundPolicy, PolicyRefusal, QuotaNotice};
 pub use recommendations::Recommendation;
 pub use records::{PutOutcome, StoredRecord};

@@ -81,8 +81,31 @@ pub struct Person {
     /// A changed listing waits for an admin's approval.
     #[serde(default)]
     pub listing_pending: bool,
+    /// Whether and how often they take questions from people of other
+    /// organisations (through their listing).
+    #[serde(default)]
+    pub questions: Questions,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Whether a person takes questions from people of other organisations
+/// through their listing, and how many in 30 days at most. Open, four in
+/// 30 days, unless they say otherwise: a listing is there to be found,
+/// and a question releases nothing of theirs until they accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Questions {
+    pub open: bool,
+    pub per_month: u8,
+}
+
+impl Default for Questions {
+    fn default() -> Questions {
+        Questions {
+            open: true,
+            per_month: 4,
+        }
+    }
 }
 
 impl Person {
@@ -95,6 +118,7 @@ impl Person {
             profile: ProfileDetails::default(),
             sharing: Sharing::default(),
             listing_pending: false,
+            questions: Questions::default(),
             created_at: now,
             updated_at: now,
         }

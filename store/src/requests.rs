@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use skillmesh_protocol::OrgKey;
-use skillmesh_protocol::kinds::{Contact, EventSession, Group};
+use skillmesh_protocol::kinds::{AskFormat, Contact, EventSession, Group};
 
 use super::{Result, Store, StoreError, encode_json, keys, owners};
 use crate::storage::Batch;
@@ -127,6 +127,10 @@ pub struct InboxEntry {
     /// organisation added and now takes out of the programme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdraw: Option<String>,
+    /// A question for our person through their listing (`offer_id` is
+    /// the listing's id), with the help the asker prefers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<AskFormat>,
     pub status: InboxStatus,
     #[serde(default)]
     pub reply: String,

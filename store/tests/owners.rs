@@ -31,6 +31,7 @@ fn inbox(from: u8, id: &str, owner: Option<&str>) -> InboxEntry {
         received_at: 0,
         answered_at: None,
         kudos: None,
+        ask: None,
     }
 }
 

@@ -218,6 +218,7 @@ fn forged_request(
             session: None,
             contribution: session,
             withdraw: withdraw.map(str::to_string),
+            ask: None,
         }),
     };
     skillmesh_protocol::seal(&record, from.node.service.identity().signing_key())

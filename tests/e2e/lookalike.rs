@@ -87,6 +87,7 @@ async fn a_card_named_like_a_partner_is_flagged_in_the_inbox() {
             session: None,
             contribution: None,
             withdraw: None,
+            ask: None,
         }),
     );
 

@@ -32,6 +32,7 @@ mod requests;
 mod sample_data;
 mod store_faults;
 mod web_admin;
+mod web_ask_expert;
 mod web_cohort;
 mod web_content;
 mod web_journey;

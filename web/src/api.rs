@@ -214,6 +214,28 @@ pub struct Profile {
     /// The thank-you notes they received, newest first.
     #[serde(default)]
     pub kudos: Vec<KudosNote>,
+    /// Whether and how often they take questions from other
+    /// organisations through their listing.
+    #[serde(default)]
+    pub questions: QuestionSettings,
+}
+
+/// Whether a person takes questions from people of other organisations
+/// through their listing, and at most how many in 30 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionSettings {
+    pub open: bool,
+    pub per_month: u8,
+}
+
+impl Default for QuestionSettings {
+    fn default() -> QuestionSettings {
+        QuestionSettings {
+            open: true,
+            per_month: 4,
+        }
+    }
 }
 
 /// A thank-you note someone elsewhere sent after a session.
@@ -254,6 +276,9 @@ pub struct ProfileUpdate {
     pub profile: ProfileDetails,
     #[serde(default)]
     pub sharing: SharedFields,
+    /// Whether and how often I take questions; left out, unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questions: Option<QuestionSettings>,
 }
 
 /// What a search asks and answers: the search crate's own types, which
@@ -306,6 +331,22 @@ pub struct Listing {
     /// signed, not shared.
     #[serde(default)]
     pub local_only: bool,
+    /// Another organisation's expert who takes questions: a person here
+    /// may ask them one from this page.
+    #[serde(default)]
+    pub askable: bool,
+    /// For an expert: their open offers (talks, mentoring, cohorts) held
+    /// here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<PersonOffer>,
+}
+
+/// One offer of an expert, listed on their page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonOffer {
+    pub id: String,
+    pub kind: skillmesh_protocol::Kind,
+    pub title: String,
 }
 
 /// What an observer saw of a session: for the trainer alone.
@@ -515,6 +556,11 @@ pub struct NewRequest {
     /// times and message are not used.
     #[serde(default)]
     pub withdraw: Option<String>,
+    /// For another organisation's expert (`offer_id` is their listing's
+    /// id): a question (`goal`), with the help I would like. `preferred_times`
+    /// is not used.
+    #[serde(default)]
+    pub ask: Option<skillmesh_protocol::kinds::AskFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,6 +606,10 @@ pub struct InboxItem {
     /// The requester's thank-you after the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kudos: Option<String>,
+    /// A question through my listing (`goal` is the question), with the
+    /// help the asker prefers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<skillmesh_protocol::kinds::AskFormat>,
 }
 
 /// A request one of our people sent, and where it stands.

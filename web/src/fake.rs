@@ -289,6 +289,7 @@ impl PeopleApi for Fake {
                 message: HOSTILE.into(),
                 at: 0,
             }],
+            questions: Default::default(),
         })
     }
 
@@ -356,6 +357,8 @@ impl DiscoveryApi for Fake {
             following: None,
             tell_curator: false,
             local_only: false,
+            askable: false,
+            offers: Vec::new(),
         })
     }
 }

@@ -239,6 +239,7 @@ fn seed(
             listing_pending: false,
             created_at: now,
             updated_at: now,
+            questions: Default::default(),
         };
         service.add_person(&person, &Actor::Demo)?;
     }

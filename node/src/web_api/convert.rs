@@ -46,6 +46,20 @@ pub(super) fn mode_from_web(m: FederationMode) -> skillmesh_config::FederationMo
     }
 }
 
+pub(super) fn questions_to_store(q: QuestionSettings) -> store::Questions {
+    store::Questions {
+        open: q.open,
+        per_month: q.per_month,
+    }
+}
+
+pub(super) fn questions_to_web(q: store::Questions) -> QuestionSettings {
+    QuestionSettings {
+        open: q.open,
+        per_month: q.per_month,
+    }
+}
+
 /// An API token as its owner's list shows it: never the token.
 pub(super) fn token_info(t: &store::ApiToken) -> ApiTokenInfo {
     ApiTokenInfo {
@@ -153,18 +167,29 @@ pub(super) fn offer_change(action: OfferAction) -> OfferChange {
 /// What a request form asks: exactly one of a plain request, a sign-up,
 /// a session added or a session taken out.
 pub(super) fn ask_of(request: NewRequest) -> ApiResult<Ask> {
-    match (request.session, request.contribution, request.withdraw) {
-        (Some(session), None, None) => Ok(Ask::SignUp { session }),
-        (None, Some(session), None) => Ok(Ask::Contribute(session)),
-        (None, None, Some(session_id)) => Ok(Ask::Withdraw { session_id }),
-        (None, None, None) => Ok(Ask::Request {
+    match (
+        request.session,
+        request.contribution,
+        request.withdraw,
+        request.ask,
+    ) {
+        (Some(session), None, None, None) => Ok(Ask::SignUp { session }),
+        (None, Some(session), None, None) => Ok(Ask::Contribute(session)),
+        (None, None, Some(session_id), None) => Ok(Ask::Withdraw { session_id }),
+        (None, None, None, Some(format)) => Ok(Ask::Question {
+            question: request.goal,
+            format,
+            message: request.message,
+        }),
+        (None, None, None, None) => Ok(Ask::Request {
             goal: request.goal,
             preferred_times: request.preferred_times,
             message: request.message,
             name_to_group: request.name_to_group,
         }),
         _ => Err(ApiError::Invalid(
-            "sign up for a session, add one or take one out: only one of them".into(),
+            "sign up for a session, add one, take one out or ask a question: only one of them"
+                .into(),
         )),
     }
 }

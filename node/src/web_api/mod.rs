@@ -28,10 +28,10 @@ use skillmesh_web::{
     InboxItem, KeptSession, KudosNote, LearningGoals, Listing, MatchingApi, ModeChanged,
     NewApiToken, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
     ObservationForm, ObservationView, Observations, ObservationsApi, Offer, OfferAction,
-    OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, PeopleApi,
-    PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact, QuotaNoticeRow,
-    Recommended, RejectionCount, RequestAnswer, RequestStatus, RequestsApi, Role, Roster,
-    RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi, Suggestion, User,
+    OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, PeopleApi, PersonOffer,
+    PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact, QuestionSettings,
+    QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus, RequestsApi, Role,
+    Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};

@@ -178,6 +178,7 @@ impl PeopleApi for WebState {
             display_name: update.display_name,
             profile: update.profile,
             sharing: fields_to_sharing(update.sharing),
+            questions: update.questions.map(questions_to_store),
         };
         self.service
             .blocking(move |svc| {

@@ -49,6 +49,7 @@ pub(super) fn web_profile(svc: &Service, caller: &Caller, person: Person) -> Api
         display_name: person.display_name,
         email: person.email,
         profile: person.profile,
+        questions: questions_to_web(person.questions),
     })
 }
 
@@ -127,7 +128,10 @@ pub(super) fn own_title(svc: &Service, id: &str) -> ApiResult<String> {
 }
 
 pub(super) fn inbox_item(svc: &Service, e: InboxEntry) -> ApiResult<InboxItem> {
-    let offer_title = own_title(svc, &e.offer_id)?;
+    let offer_title = match e.ask {
+        Some(format) => format!("A question for you ({})", format.label()),
+        None => own_title(svc, &e.offer_id)?,
+    };
     let from_org_lookalike = svc
         .lookalike_of(&e.from_org)?
         .map(|(name, key)| format!("name looks like {name}'s, key {}", key.fingerprint()));
@@ -148,6 +152,7 @@ pub(super) fn inbox_item(svc: &Service, e: InboxEntry) -> ApiResult<InboxItem> {
         reply: e.reply,
         received_at: e.received_at,
         kudos: e.kudos.map(|k| k.message),
+        ask: e.ask,
     })
 }
 
@@ -254,6 +259,20 @@ pub(super) fn web_listing(svc: &Service, org: &OrgKey, id: &str) -> ApiResult<Li
     let signature_verified = row.signed_by(org);
     let own = *org == svc.org();
     let requestable = !own && record.body.offer_status() == Some(OfferStatus::Open);
+    let (askable, offers) = match &record.body {
+        Body::Expertise(e) => (
+            !own && e.takes_questions,
+            svc.offers_of_person(*org, &e.person)?
+                .into_iter()
+                .map(|r| PersonOffer {
+                    kind: r.kind(),
+                    title: r.body.title(),
+                    id: r.header.id,
+                })
+                .collect(),
+        ),
+        _ => (false, Vec::new()),
+    };
     let (contributable, our_sessions, org_names) = match &record.body {
         Body::Event(e) => {
             let contributable = !own && e.contributors.contains(&svc.org());
@@ -304,6 +323,8 @@ pub(super) fn web_listing(svc: &Service, org: &OrgKey, id: &str) -> ApiResult<Li
         following: None,
         tell_curator: false,
         local_only: false,
+        askable,
+        offers,
     })
 }
 
@@ -334,6 +355,8 @@ pub(super) fn local_listing(svc: &Service, org: &OrgKey, id: &str) -> ApiResult<
         following: None,
         tell_curator: false,
         local_only: true,
+        askable: false,
+        offers: Vec::new(),
     }))
 }
 

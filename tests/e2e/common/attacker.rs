@@ -450,6 +450,7 @@ pub fn signed_request(
         session: None,
         contribution: None,
         withdraw: None,
+        ask: None,
     });
     signed(key, &format!("req-flood-{}-{i}", org.short()), body)
 }

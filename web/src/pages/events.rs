@@ -335,6 +335,7 @@ async fn ask_host<S: NodeApi>(
                 session: None,
                 contribution,
                 withdraw,
+                ask: None,
             },
         )
         .await

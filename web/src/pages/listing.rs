@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
-use skillmesh_protocol::kinds::{EventSession, Slot, TalkSession, wire_name};
+use skillmesh_protocol::kinds::{AskFormat, EventSession, Slot, TalkSession, wire_name};
 
 use super::{Ctx, FormData, PageResult, done, events, org_key};
 use crate::Shared;
@@ -69,11 +69,54 @@ pub async fn request<S: NodeApi>(
                 session: Some(form.get("session").to_string()).filter(|s| !s.is_empty()),
                 contribution: None,
                 withdraw: None,
+                ask: AskFormat::ALL
+                    .into_iter()
+                    .find(|f| f.as_str() == form.get("ask")),
             },
         )
         .await
         .map_err(|e| ctx.fail(e))?;
     done("/requests", "requested")
+}
+
+/// For an expert: their open offers held here, each a link to its page.
+fn expert_offers(l: &Listing) -> Markup {
+    html! {
+        @if !l.offers.is_empty() {
+            h2 { "Their offers" }
+            ul #expert-offers {
+                @for o in &l.offers {
+                    li {
+                        span.kind { (super::find::kind_label(o.kind.as_str())) } " "
+                        a href={ "/listing/" (l.org.to_hex()) "/" (o.id) } { (o.title) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// For another organisation's expert who takes questions: the form to
+/// ask them one.
+fn ask_form(ctx: &Ctx, l: &Listing) -> Markup {
+    html! {
+        @if l.askable {
+            h2 { "Ask " (l.body.title()) }
+            form.stack #ask-form method="post" action={ "/listing/" (l.org.to_hex()) "/" (l.id) "/request" } {
+                (ctx.csrf())
+                label { "Your question, or what you want to learn" textarea #question name="goal" required maxlength="2000" {} }
+                fieldset {
+                    legend { "I would like" }
+                    @for (n, f) in AskFormat::ALL.iter().enumerate() {
+                        label.check { input type="radio" name="ask" value=(f.as_str()) checked[n == 0]; (f.label()) }
+                    }
+                }
+                label { "Message" textarea #ask-message name="message" maxlength="4000" {} }
+                button #send-question type="submit" { "Send question" }
+            }
+            p.hint { "Your name and what you write go to " (l.org_name) "'s node, to this person alone. Contact details are exchanged only if they accept." }
+        }
+    }
 }
 
 /// For an event: a sign-up button per session.
@@ -346,6 +389,8 @@ fn render(ctx: &Ctx, l: &Listing) -> Markup {
         (sign_up(ctx, l))
         (events::contribute_form(ctx, l))
         (super::content::follow_section(ctx, l))
+        (expert_offers(l))
+        (ask_form(ctx, l))
         @if l.requestable {
             @let answering = matches!(l.body, Body::TalkWanted(_));
             h2 { @if answering { "Offer to give this talk" } @else { "Ask for this" } }

@@ -11,7 +11,7 @@ use skillmesh_protocol::profile::ProfileDetails;
 
 use super::{Ctx, FormData, PageResult, done};
 use crate::Shared;
-use crate::api::{ApiError, Profile, ProfileUpdate, SharedFields};
+use crate::api::{ApiError, Profile, ProfileUpdate, QuestionSettings, SharedFields};
 use crate::dates::datetime;
 use crate::ports::NodeApi;
 use skillmesh_protocol::kinds::wire_name;
@@ -134,6 +134,10 @@ fn parse(form: &FormData) -> Result<ProfileUpdate, ApiError> {
             availability,
         },
         sharing,
+        questions: Some(QuestionSettings {
+            open: form.has("questions_open"),
+            per_month: form.number("questions_per_month", "Questions in 30 days")?,
+        }),
     })
 }
 
@@ -198,6 +202,12 @@ fn render(ctx: &Ctx, p: &Profile) -> Markup {
                     p { "Email: " strong { (p.email) } }
                 }
                 (share_box(&ctx.org_name, field, label, on, allowed(field)))
+            }
+            fieldset #questions {
+                legend { "Questions from other organisations" }
+                label.check { input #questions_open type="checkbox" name="questions_open" value="yes" checked[p.questions.open]; "People at partner organisations may ask me a question from my listing" }
+                label { "At most this many in 30 days" input #questions_per_month type="number" name="questions_per_month" min="1" max="50" value=(p.questions.per_month); }
+                p.hint { "A question reaches only you, in your requests. Your contact details go to the person who asked only if you accept." }
             }
             button #save-profile type="submit" { "Save" }
         }

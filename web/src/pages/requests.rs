@@ -50,8 +50,13 @@ fn inbox_item(ctx: &Ctx, i: &InboxItem) -> Markup {
     html! {
         h3 { (i.requester_name.as_deref().unwrap_or("Someone")) " at " (i.from_org_name) " " small.fingerprint title="The organisation's key fingerprint" { code { (i.from_org_fingerprint) } } @if i.from_org_new { " " span.badge.new-org title="First seen by this node recently" { "new" } } }
         @if let Some(warning) = &i.from_org_lookalike { p.warning.lookalike { strong { "Check who this is: " } (warning) ". It may be someone else using that name." } }
-        p.meta { "For " strong { (i.offer_title) } " · received " (datetime(i.received_at)) " · " (status(i.status)) }
-        p { strong { "Wants to learn: " } (i.goal) }
+        @if let Some(format) = i.ask {
+            p.meta { strong.question { "A question for you" } " · would like " (format.label()) " · received " (datetime(i.received_at)) " · " (status(i.status)) }
+            p { strong { "Asks: " } (i.goal) }
+        } @else {
+            p.meta { "For " strong { (i.offer_title) } " · received " (datetime(i.received_at)) " · " (status(i.status)) }
+            p { strong { "Wants to learn: " } (i.goal) }
+        }
         @if !i.preferred_times.is_empty() { p { strong { "Preferred times: " } (i.preferred_times) } }
         @if !i.message.is_empty() { p { (i.message) } }
         @if i.status == RequestStatus::Pending {

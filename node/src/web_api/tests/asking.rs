@@ -38,6 +38,7 @@ async fn feedback_and_requests_both_ways_add_up_to_the_impact_figures() {
                 session: None,
                 contribution: None,
                 withdraw: None,
+                ask: None,
             },
         )
         .await
@@ -232,6 +233,7 @@ async fn requests_reach_only_the_offering_persons_inbox() {
                 session: None,
                 contribution: None,
                 withdraw: None,
+                ask: None,
             },
         )
         .await
@@ -250,6 +252,7 @@ async fn requests_reach_only_the_offering_persons_inbox() {
         session: None,
         contribution: None,
         withdraw: None,
+        ask: None,
     };
     assert!(matches!(
         n.api.send_request(&n.bob, own).await,
@@ -266,6 +269,7 @@ async fn requests_reach_only_the_offering_persons_inbox() {
         session: Some("s1".into()),
         contribution: None,
         withdraw: Some("s1".into()),
+        ask: None,
     };
     assert!(matches!(
         n.api.send_request(&n.ana, two).await,

@@ -28,6 +28,7 @@ fn expert(
         }),
         email: None,
         recognition: None,
+        takes_questions: false,
     })
 }
 

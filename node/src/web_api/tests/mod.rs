@@ -8,6 +8,7 @@ mod asking;
 mod goals;
 mod kept_inside;
 mod offers;
+mod questions;
 mod searching;
 mod steering;
 mod users;
@@ -113,10 +114,17 @@ async fn anas_published_talk(n: &Node) -> String {
     id
 }
 
-/// Zoe, at `key`'s organisation, asks for our offer `offer_id`; the
-/// request is taken into the inbox.
-fn zoe_asks(svc: &Service, key: &SigningKey, request_id: &str, offer_id: &str) {
-    let request = envelope(
+/// Zoe's request, signed by `key`'s organisation, for our offer
+/// `offer_id` (with `ask`: a question for the person of our listing
+/// `offer_id`).
+fn zoe_request(
+    svc: &Service,
+    key: &SigningKey,
+    request_id: &str,
+    offer_id: &str,
+    ask: Option<skillmesh_protocol::kinds::AskFormat>,
+) -> Vec<u8> {
+    envelope(
         key,
         request_id,
         1,
@@ -132,8 +140,15 @@ fn zoe_asks(svc: &Service, key: &SigningKey, request_id: &str, offer_id: &str) {
             session: None,
             contribution: None,
             withdraw: None,
+            ask,
         }),
-    );
+    )
+}
+
+/// Zoe, at `key`'s organisation, asks for our offer `offer_id`; the
+/// request is taken into the inbox.
+fn zoe_asks(svc: &Service, key: &SigningKey, request_id: &str, offer_id: &str) {
+    let request = zoe_request(svc, key, request_id, offer_id, None);
     svc.receive_request(&request, OrgKey::from(&key.verifying_key()))
         .expect("receive")
         .expect("accepted");

@@ -232,6 +232,7 @@ async fn profile_updates_are_checked_like_listings() {
             ..ProfileDetails::default()
         },
         sharing: SharedFields::default(),
+        questions: Default::default(),
     };
     let err = n
         .api

@@ -344,6 +344,7 @@ async fn approvals_hold_offers_and_listings_until_an_admin_approves() {
             ..ProfileDetails::default()
         },
         sharing: profile.sharing,
+        questions: Default::default(),
     };
     let profile = n.api.update_profile(&n.bob, update).await.expect("update");
     assert!(profile.pending_approval);
