@@ -27,6 +27,7 @@ pub mod lookalike;
 pub mod matching;
 pub mod members;
 pub mod metrics;
+pub mod notify;
 pub mod observation;
 pub mod outbound;
 pub mod peer_identity;

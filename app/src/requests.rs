@@ -19,8 +19,8 @@ use crate::policy::Admission;
 use crate::service::{Result, Service, ServiceError};
 use crate::store::Actor;
 use crate::store::{
-    AuditAction, InboxEntry, InboxStatus, ItemState, OutboxEntry, OutboxStatus, ReceivedKudos,
-    SentKudos,
+    AuditAction, InboxEntry, InboxStatus, ItemState, NotificationKind, OutboxEntry, OutboxStatus,
+    ReceivedKudos, SentKudos,
 };
 
 /// How long a request or answer record is valid.
@@ -881,6 +881,30 @@ impl Service {
             Some(&entry.id),
             req.offer_id.clone(),
         )?;
+        if !answered_at_once && let Some(person) = &entry.owner {
+            let who = format!(
+                "{} at {}",
+                entry.requester_name.as_deref().unwrap_or("Someone"),
+                self.org_display_name(&sender)
+            );
+            match entry.ask {
+                Some(_) => self.notify(
+                    person,
+                    NotificationKind::QuestionReceived,
+                    &format!("{who} asks you a question: {}", entry.goal),
+                    "/requests",
+                ),
+                None => self.notify(
+                    person,
+                    NotificationKind::RequestReceived,
+                    &format!(
+                        "{who} asks for \"{}\"",
+                        self.item_title(&entry.offer_id)?.unwrap_or_default()
+                    ),
+                    "/requests",
+                ),
+            }
+        }
         // A sign-up to a session of our event is admitted at once, and so
         // is a session from an organisation we invited to contribute.
         if entry.session.is_some() {
@@ -1204,6 +1228,22 @@ impl Service {
             // Accepted to give a talk another organisation asked for.
             self.recognition_changed(&entry.requester)?;
         }
+        if !entry.changes_programme() && entry.session.is_none() {
+            let decided = match answer.decision {
+                Decision::Accepted => "accepted",
+                Decision::Declined => "declined",
+            };
+            self.notify(
+                &entry.requester,
+                NotificationKind::RequestAnswered,
+                &format!(
+                    "{} {decided} your request: {}",
+                    self.org_display_name(&sender),
+                    entry.offer_title
+                ),
+                "/requests",
+            );
+        }
         let action = match answer.decision {
             Decision::Accepted => AuditAction::AnswerAcceptedReceived,
             Decision::Declined => AuditAction::AnswerDeclinedReceived,
@@ -1437,6 +1477,15 @@ impl Service {
                     String::new(),
                 )?;
                 self.recognition_changed(owner)?;
+                self.notify(
+                    owner,
+                    NotificationKind::KudosReceived,
+                    &format!(
+                        "Someone at {} thanked you for a session",
+                        self.org_display_name(&sender)
+                    ),
+                    "/profile",
+                );
             }
             Ok(None) => {}
             Err(r) => {

@@ -984,6 +984,11 @@ impl Service {
                         Some(&id),
                         String::new(),
                     )?;
+                    self.notify_admins(
+                        crate::store::NotificationKind::ApprovalWaiting,
+                        &format!("{}'s listing waits for your approval", person.display_name),
+                        "/admin/approvals",
+                    );
                 }
             }
             Some(listing) => {
@@ -1185,6 +1190,11 @@ impl Service {
                     Some(id),
                     item.body.kind().to_string(),
                 )?;
+                self.notify_admins(
+                    crate::store::NotificationKind::ApprovalWaiting,
+                    &format!("\"{}\" waits for your approval", item.body.title()),
+                    "/admin/approvals",
+                );
             }
             return Ok(item);
         }

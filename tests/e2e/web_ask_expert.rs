@@ -1,8 +1,9 @@
 //! Asking an expert (issue 22), in a real headless Chromium against two
 //! real nodes on loopback: a Northwind expert with no offers shares her
 //! listing; a Contoso member finds her, asks her a question from the
-//! listing; she sees it in her requests and accepts; the asker sees her
-//! contact details. Until she accepts, nothing of hers but the listing
+//! listing; she is notified in the app (the count on every page, the
+//! notification), finds it in her requests and accepts; the asker is
+//! notified and sees her contact details. Until she accepts, nothing of hers but the listing
 //! reaches Contoso.
 
 use crate::common::browser::Browser;
@@ -97,8 +98,27 @@ async fn a_member_asks_an_expert_with_no_offers_and_gets_her_contact_once_accept
     assert!(!outbox.contains("joana@northwind.example"), "not yet");
     sign_out(&b).await?;
 
-    // Joana sees the question in her requests and accepts it.
+    // Joana is told on every page, sees the notification, and finds the
+    // question in her requests; she accepts it.
     sign_in(&b, &northwind, "joana@northwind.example").await?;
+    assert_eq!(b.text("#unread-count").await?, "1");
+    b.click("#notifications-link").await?;
+    let notes = b
+        .wait_for_text("#notifications", "asks you a question", WAIT)
+        .await?;
+    assert!(
+        notes.contains("Aisha Khan at Contoso asks you a question: Why does our planner"),
+        "{notes}"
+    );
+    b.click("#mark-all-read").await?;
+    b.wait_for_text("main", "Marked as read.", WAIT).await?;
+    assert!(
+        b.client()
+            .find_all(fantoccini::Locator::Css("#unread-count"))
+            .await?
+            .is_empty(),
+        "read: no count"
+    );
     b.goto(&url(&northwind, "/requests")).await?;
     let inbox = b
         .wait_for_text("#inbox", "Why does our planner ignore the index?", WAIT)
@@ -119,8 +139,16 @@ async fn a_member_asks_an_expert_with_no_offers_and_gets_her_contact_once_accept
     b.wait_for_text("main", "Answer sent.", WAIT).await?;
     sign_out(&b).await?;
 
-    // Aisha sees the acceptance with Joana's contact details.
+    // Aisha is told of the answer, and sees Joana's contact details.
     sign_in(&b, &contoso, "aisha@contoso.example").await?;
+    reload_until(
+        &b,
+        &contoso,
+        "/notifications",
+        "#notifications",
+        "Northwind accepted your request",
+    )
+    .await?;
     reload_until(&b, &contoso, "/requests", "#outbox", "accepted").await?;
     let outbox = b.text("#outbox").await?;
     assert!(outbox.contains("joana@northwind.example"), "{outbox}");

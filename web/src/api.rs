@@ -1007,6 +1007,29 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// Something that happened that I should know of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: String,
+    /// `request_received`, `question_received`, `request_answered`,
+    /// `kudos_received` or `approval_waiting`.
+    pub kind: String,
+    pub text: String,
+    /// The page it is about, on this node.
+    pub link: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub read: bool,
+}
+
+/// Which notifications to mark read (`POST /api/v1/notifications/read`):
+/// those named, or all when `ids` is left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarkRead {
+    pub ids: Option<Vec<String>>,
+}
+
 /// One of my API tokens as listed: never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenInfo {

@@ -18,8 +18,9 @@ use skillmesh_protocol::{Body, OrgKey};
 use crate::Shared;
 use crate::api::{
     ApiError, ApiTokenInfo, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery,
-    LearningGoals, NewKudos, NewRecommendation, NewRequest, NewUser, OfferAction, OrgAction,
-    ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields, TokenName,
+    LearningGoals, MarkRead, NewKudos, NewRecommendation, NewRequest, NewUser, NotificationView,
+    OfferAction, OrgAction, ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields,
+    TokenName,
 };
 use crate::error::from_rejection;
 use crate::ports::NodeApi;
@@ -105,6 +106,8 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/tokens", get(tokens::<S>).post(new_token::<S>))
         .route("/tokens/{id}", delete(revoke_token::<S>))
         .route("/sessions", delete(end_sessions::<S>))
+        .route("/notifications", get(notifications::<S>))
+        .route("/notifications/read", post(mark_read::<S>))
         .route("/search", get(search::<S>))
         .route("/listings/{org}/{id}", get(listing::<S>))
         .route("/profile", get(profile::<S>).put(update_profile::<S>))
@@ -170,12 +173,7 @@ async fn new_token<S: NodeApi>(
     ApiCaller(user): ApiCaller,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let named: TokenName = if body.iter().all(u8::is_ascii_whitespace) {
-        TokenName::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| from_rejection(format!("Failed to deserialize the JSON body: {e}")))?
-    };
+    let named: TokenName = optional_json(&body)?;
     Ok(created(state.node.new_api_token(&user, &named.name).await?))
 }
 
@@ -186,6 +184,39 @@ async fn revoke_token<S: NodeApi>(
 ) -> ApiResult<StatusCode> {
     state.node.revoke_api_token(&user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn notifications<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+) -> ApiResult<Json<Vec<NotificationView>>> {
+    Ok(Json(state.node.notifications(&user).await?))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Marked {
+    /// How many were unread and are read now.
+    pub marked: usize,
+}
+
+/// The body is optional: without one, every notification is marked.
+async fn mark_read<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiCaller(user): ApiCaller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Marked>> {
+    let which: MarkRead = optional_json(&body)?;
+    let marked = state.node.mark_notifications_read(&user, which.ids).await?;
+    Ok(Json(Marked { marked }))
+}
+
+/// A JSON body that may be left out (then `T::default()`).
+fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| from_rejection(format!("Failed to deserialize the JSON body: {e}")))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -36,6 +36,39 @@ pub struct Fake {
     tokens: Arc<Mutex<Vec<(String, String, ApiTokenInfo)>>>,
     /// Sessions kept through the port, by id: what a restart keeps.
     pub sessions: Arc<Mutex<BTreeMap<String, KeptSession>>>,
+    /// Notification ids marked read.
+    read: Arc<Mutex<Vec<String>>>,
+}
+
+/// The member's two notifications, one of them carrying markup from
+/// another organisation.
+fn notifications_of(username: &str, read: &[String]) -> Vec<NotificationView> {
+    if username != MEMBER.0 {
+        return Vec::new();
+    }
+    [
+        (
+            "n2",
+            "question_received",
+            format!("Zoe at {HOSTILE} asks you a question"),
+        ),
+        (
+            "n1",
+            "request_answered",
+            "Contoso accepted your request".to_string(),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (id, kind, text))| NotificationView {
+        id: id.into(),
+        kind: kind.into(),
+        text,
+        link: "/requests".into(),
+        at: 1_800_000_000 - i64::try_from(i).unwrap_or_default(),
+        read: read.iter().any(|r| r == id),
+    })
+    .collect()
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -309,6 +342,33 @@ impl PeopleApi for Fake {
             person_id: "joana".into(),
             name: HOSTILE.into(),
         }])
+    }
+
+    async fn notifications(&self, user: &User) -> ApiResult<Vec<NotificationView>> {
+        Ok(notifications_of(&user.username, &locked(&self.read)))
+    }
+
+    async fn unread_notifications(&self, user: &User) -> ApiResult<usize> {
+        Ok(notifications_of(&user.username, &locked(&self.read))
+            .iter()
+            .filter(|n| !n.read)
+            .count())
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        user: &User,
+        ids: Option<Vec<String>>,
+    ) -> ApiResult<usize> {
+        let mut read = locked(&self.read);
+        let mut changed = 0;
+        for n in notifications_of(&user.username, &read) {
+            if !n.read && ids.as_ref().is_none_or(|ids| ids.contains(&n.id)) {
+                read.push(n.id);
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 }
 

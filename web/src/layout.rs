@@ -37,6 +37,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "signed_out" => "You are signed out.",
         "signed_out_everywhere" => "You are signed out in every browser.",
         "token_revoked" => "Token revoked: it no longer works.",
+        "notifications_read" => "Marked as read.",
         _ => return None,
     })
 }
@@ -47,6 +48,8 @@ pub struct Chrome<'a> {
     pub user: Option<&'a User>,
     pub csrf: Option<&'a str>,
     pub notice: Option<&'static str>,
+    /// Unread notifications of the signed-in person.
+    pub unread: usize,
 }
 
 pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
@@ -72,6 +75,10 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
                             a href="/profile" { "My profile" }
                             a href="/offers" { "My offers" }
                             a href="/requests" { "Requests" }
+                            a #notifications-link href="/notifications" {
+                                "Notifications"
+                                @if chrome.unread > 0 { " " span.badge #unread-count title="Unread" { (chrome.unread) } }
+                            }
                             @if user.is_admin() {
                                 a href="/admin" { "Admin" }
                             }

@@ -190,6 +190,11 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/account",
             get(pages::account::page::<S>).post(pages::account::new_token::<S>),
         )
+        .route("/notifications", get(pages::notifications::page::<S>))
+        .route(
+            "/notifications/read",
+            post(pages::notifications::mark_read::<S>),
+        )
         .route(
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token::<S>),

@@ -97,6 +97,19 @@ pub trait PeopleApi: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<Profile>> + Send;
     /// My colleagues on this node.
     fn colleagues(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Colleague>>> + Send;
+    /// My notifications, newest first.
+    fn notifications(
+        &self,
+        user: &User,
+    ) -> impl Future<Output = ApiResult<Vec<NotificationView>>> + Send;
+    /// How many of my notifications are unread (shown on every page).
+    fn unread_notifications(&self, user: &User) -> impl Future<Output = ApiResult<usize>> + Send;
+    /// Marks my notifications `ids` read, or all of them; how many changed.
+    fn mark_notifications_read(
+        &self,
+        user: &User,
+        ids: Option<Vec<String>>,
+    ) -> impl Future<Output = ApiResult<usize>> + Send;
 }
 
 /// Finding experts, offers and content across the network.

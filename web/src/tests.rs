@@ -1393,3 +1393,46 @@ async fn api_tokens_are_named_listed_and_revoked_one_by_one() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
+
+#[tokio::test]
+async fn notifications_are_counted_on_every_page_listed_as_text_and_marked_read() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let home = c.get("/find").await;
+    assert!(
+        home.body
+            .contains(r#"<span class="badge" id="unread-count" title="Unread">2</span>"#),
+        "{}",
+        home.body
+    );
+    let page = c.get("/notifications").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Zoe at &lt;script&gt;"),
+        "escaped: {}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    let api = c
+        .api("GET", "/api/v1/notifications", Some(MEMBER_TOKEN), None)
+        .await;
+    assert_eq!(api.json()[0]["kind"], "question_received");
+    let one = c
+        .api(
+            "POST",
+            "/api/v1/notifications/read",
+            Some(MEMBER_TOKEN),
+            Some(serde_json::json!({"ids": ["n1"]})),
+        )
+        .await;
+    assert_eq!(one.json()["marked"], 1, "{}", one.body);
+    let read = c.post_form("/notifications/read", &[("csrf", &csrf)]).await;
+    assert_eq!(read.location(), "/notifications?notice=notifications_read");
+    let after = c.get("/notifications").await;
+    assert!(!after.body.contains("unread-count"), "{}", after.body);
+    assert!(!after.body.contains("mark-all-read"));
+    // Admins have none here: no badge.
+    let mut admin = Client::new();
+    admin.sign_in(ADMIN).await;
+    assert!(!admin.get("/find").await.body.contains("unread-count"));
+}

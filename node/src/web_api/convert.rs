@@ -60,6 +60,17 @@ pub(super) fn questions_to_web(q: store::Questions) -> QuestionSettings {
     }
 }
 
+pub(super) fn notification_to_web(n: store::Notification) -> NotificationView {
+    NotificationView {
+        kind: skillmesh_protocol::kinds::wire_name(&n.kind),
+        id: n.id,
+        text: n.text,
+        link: n.link,
+        at: n.at,
+        read: n.read,
+    }
+}
+
 /// An API token as its owner's list shows it: never the token.
 pub(super) fn token_info(t: &store::ApiToken) -> ApiTokenInfo {
     ApiTokenInfo {

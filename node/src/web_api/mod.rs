@@ -27,11 +27,12 @@ use skillmesh_web::{
     FeedbackForm, FollowOptions, Following, Health, HealthProblem, Impact, ImpactApi, ImpactQuery,
     InboxItem, KeptSession, KudosNote, LearningGoals, Listing, MatchingApi, ModeChanged,
     NewApiToken, NewKudos, NewObservation, NewRecommendation, NewRequest, NewUser, NodeApi,
-    ObservationForm, ObservationView, Observations, ObservationsApi, Offer, OfferAction,
-    OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, PeopleApi, PersonOffer,
-    PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact, QuestionSettings,
-    QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus, RequestsApi, Role,
-    Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi, Suggestion, User,
+    NotificationView, ObservationForm, ObservationView, Observations, ObservationsApi, Offer,
+    OfferAction, OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow, PeopleApi,
+    PersonOffer, PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact,
+    QuestionSettings, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
+    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
+    Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};

@@ -210,6 +210,37 @@ impl PeopleApi for WebState {
             })
             .await
     }
+
+    async fn notifications(&self, user: &User) -> ApiResult<Vec<NotificationView>> {
+        let person = user.person_id.clone();
+        self.service
+            .blocking(move |svc| {
+                Ok(svc
+                    .notifications(&person)?
+                    .into_iter()
+                    .map(notification_to_web)
+                    .collect())
+            })
+            .await
+    }
+
+    async fn unread_notifications(&self, user: &User) -> ApiResult<usize> {
+        let person = user.person_id.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.unread_notifications(&person)?))
+            .await
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        user: &User,
+        ids: Option<Vec<String>>,
+    ) -> ApiResult<usize> {
+        let person = user.person_id.clone();
+        self.service
+            .blocking(move |svc| Ok(svc.mark_notifications_read(&person, ids.as_deref())?))
+            .await
+    }
 }
 
 impl DiscoveryApi for WebState {

@@ -15,6 +15,7 @@ pub mod guide;
 pub mod home;
 pub mod impact;
 pub mod listing;
+pub mod notifications;
 pub mod observations;
 pub mod offers;
 pub mod profile;
@@ -39,6 +40,8 @@ use crate::session::{self, SignedIn};
 pub struct Ctx {
     pub org_name: String,
     pub me: Option<SignedIn>,
+    /// The signed-in person's unread notifications, for the navigation.
+    pub unread: usize,
     /// Path and query, for coming back after signing in.
     pub here: String,
     pub notice: Option<&'static str>,
@@ -52,6 +55,19 @@ impl<S: NodeApi> FromRequestParts<Shared<S>> for Ctx {
         let me = session::from_cookie(state, &parts.headers)
             .await
             .map_err(|e| PageError::page(&org_name, None, e))?;
+        // The count is a convenience: a failure to read it does not fail
+        // the page.
+        let unread = match &me {
+            Some(m) => state
+                .node
+                .unread_notifications(&m.user)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::debug!(error = %e, "cannot count unread notifications");
+                    0
+                }),
+            None => 0,
+        };
         let notice = parts.uri.query().and_then(|q| {
             form_urlencoded::parse(q.as_bytes())
                 .find(|(k, _)| k == "notice")
@@ -60,6 +76,7 @@ impl<S: NodeApi> FromRequestParts<Shared<S>> for Ctx {
         Ok(Ctx {
             org_name,
             me,
+            unread,
             here: parts
                 .uri
                 .path_and_query()
@@ -114,6 +131,7 @@ impl Ctx {
             user: self.me.as_ref().map(|m| &m.user),
             csrf: self.me.as_ref().map(|m| m.csrf.as_str()),
             notice: self.notice,
+            unread: self.unread,
         }
     }
 
@@ -145,6 +163,7 @@ impl PageError {
             user: me.map(|m| &m.user),
             csrf: me.map(|m| m.csrf.as_str()),
             notice: None,
+            unread: 0,
         };
         let heading = match &error {
             ApiError::NotFound(_) => "Not found",

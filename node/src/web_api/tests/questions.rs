@@ -81,6 +81,31 @@ async fn an_expert_takes_questions_up_to_their_monthly_number_and_is_credited() 
         n.api.inbox(&n.bob).await.expect("inbox").is_empty(),
         "Ana's alone"
     );
+    // She is told, twice, and Bob is not.
+    let notes = n.api.notifications(&n.ana).await.expect("notifications");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .all(|x| x.kind == "question_received" && !x.read)
+    );
+    assert!(
+        notes[0]
+            .text
+            .starts_with("Zoe at Contoso asks you a question: Run a calmer on-call."),
+        "{notes:?}"
+    );
+    assert_eq!(n.api.unread_notifications(&n.ana).await.expect("count"), 2);
+    assert_eq!(n.api.unread_notifications(&n.bob).await.expect("count"), 0);
+    let first = vec![notes[1].id.clone()];
+    assert_eq!(
+        n.api
+            .mark_notifications_read(&n.ana, Some(first))
+            .await
+            .expect("read"),
+        1
+    );
+    assert_eq!(n.api.unread_notifications(&n.ana).await.expect("count"), 1);
     n.api
         .answer_request(
             &n.ana,
@@ -194,6 +219,33 @@ async fn a_person_asks_an_expert_from_their_listing_which_shows_their_offers() {
     };
     assert_eq!(r.ask, Some(AskFormat::Call));
     assert_eq!(r.offer_id, listing);
+
+    // Her answer comes back: Ana is told.
+    let answer = envelope(
+        &key,
+        &format!("answer-{}", sent.id),
+        1,
+        Body::Answer(skillmesh_protocol::kinds::Answer {
+            request_org: svc.org(),
+            request_id: sent.id.clone(),
+            decision: skillmesh_protocol::kinds::Decision::Accepted,
+            reply: "Happy to.".into(),
+            contact: None,
+            group: None,
+        }),
+    );
+    svc.receive_answer(&answer, org)
+        .expect("receive")
+        .expect("taken");
+    let notes = n.api.notifications(&n.ana).await.expect("notifications");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].kind, "request_answered");
+    assert!(
+        notes[0]
+            .text
+            .starts_with("Contoso accepted your request: Question for"),
+        "{notes:?}"
+    );
 
     // An expert who does not take questions cannot be asked.
     expert.takes_questions = false;
