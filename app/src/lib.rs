@@ -24,6 +24,7 @@ pub mod health;
 pub mod identity;
 pub mod impact;
 pub mod lookalike;
+pub mod mail;
 pub mod matching;
 pub mod members;
 pub mod metrics;

@@ -54,8 +54,10 @@ impl Service {
                 link: link.to_string(),
                 at,
                 read: false,
+                in_digest: false,
             });
         }
+        self.route_to_mail(&mut new);
         if let Err(e) = self.store().add_notifications(&new) {
             tracing::warn!(error = %e, ?kind, "cannot store a notification");
         }

@@ -103,6 +103,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             questions: Default::default(),
+            mail: Default::default(),
         }
     }
 

@@ -161,6 +161,10 @@ struct Inner {
     /// The node's Prometheus metrics (ingest counts them; the network and
     /// the web layer reach them through [`Service::metrics`]).
     metrics: Metrics,
+    /// Set when mail is on: the address the links in mail point at.
+    mail_base: std::sync::OnceLock<String>,
+    /// Woken when mail is queued.
+    mail_queued: Arc<tokio::sync::Notify>,
 }
 
 /// The part of the configuration that governs what enters.
@@ -313,6 +317,8 @@ impl Service {
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
                 metrics,
+                mail_base: std::sync::OnceLock::new(),
+                mail_queued: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }
@@ -748,6 +754,15 @@ impl Service {
     }
 
     /// Wakes the courier: something new waits to be delivered.
+    /// Set once mail is on: the base of the links mail carries.
+    pub(crate) fn mail_base_cell(&self) -> &std::sync::OnceLock<String> {
+        &self.inner.mail_base
+    }
+
+    pub(crate) fn mail_queued(&self) -> &Arc<tokio::sync::Notify> {
+        &self.inner.mail_queued
+    }
+
     pub fn deliveries_changed(&self) {
         self.inner.deliveries.notify_one();
     }

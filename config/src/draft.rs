@@ -76,4 +76,7 @@ pub(crate) struct Draft {
     pub(crate) log_filter: Option<Sourced<String>>,
     pub(crate) log_format: Option<Sourced<String>>,
     pub(crate) log_audit_retention_days: Option<Sourced<i64>>,
+    pub(crate) email_smtp_url: Option<Sourced<String>>,
+    pub(crate) email_from: Option<Sourced<String>>,
+    pub(crate) email_digest_interval_secs: Option<Sourced<i64>>,
 }

@@ -36,6 +36,9 @@ const LOG_AUDIT_RETENTION_DAYS: &str = "SKILLMESH_LOG_AUDIT_RETENTION_DAYS";
 const METRICS_LISTEN: &str = "SKILLMESH_METRICS_LISTEN";
 const LOG: &str = "SKILLMESH_LOG";
 const LOG_FORMAT: &str = "SKILLMESH_LOG_FORMAT";
+const EMAIL_SMTP_URL: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL";
+const EMAIL_FROM: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_FROM";
+const EMAIL_DIGEST_INTERVAL_SECS: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_DIGEST_INTERVAL_SECS";
 
 /// Every environment variable that overrides a setting. Other variables
 /// starting with `SKILLMESH_` are ignored (a CLI may warn about them).
@@ -66,6 +69,9 @@ pub const ENV_VARS: &[&str] = &[
     LOG,
     LOG_FORMAT,
     LOG_AUDIT_RETENTION_DAYS,
+    EMAIL_SMTP_URL,
+    EMAIL_FROM,
+    EMAIL_DIGEST_INTERVAL_SECS,
 ];
 
 /// Overlay every supported variable in `env` onto `draft`; unsupported names
@@ -166,6 +172,11 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         METRICS_LISTEN => {
             draft.metrics_listen =
                 (!value.trim().is_empty()).then(|| Sourced::new(value.trim().to_owned(), origin));
+        }
+        EMAIL_SMTP_URL => draft.email_smtp_url = optional_text(),
+        EMAIL_FROM => draft.email_from = optional_text(),
+        EMAIL_DIGEST_INTERVAL_SECS => {
+            draft.email_digest_interval_secs = Some(Sourced::new(parse_int(var, value)?, origin))
         }
         LOG => draft.log_filter = text(),
         LOG_FORMAT => draft.log_format = Some(Sourced::new(value.trim().to_owned(), origin)),

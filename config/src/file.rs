@@ -30,6 +30,21 @@ struct FileSchema {
     search: Option<FileSearch>,
     metrics: Option<FileMetrics>,
     log: Option<FileLog>,
+    notifications: Option<FileNotifications>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [notifications] table")]
+struct FileNotifications {
+    email: Option<FileEmail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [notifications.email] table")]
+struct FileEmail {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    digest_interval_secs: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -319,6 +334,11 @@ impl FileSchema {
         let search = self.search.unwrap_or_default();
         let metrics = self.metrics.unwrap_or_default();
         let log = self.log.unwrap_or_default();
+        let email = self
+            .notifications
+            .unwrap_or_default()
+            .email
+            .unwrap_or_default();
         Draft {
             org_name: at(org.name, "org.name"),
             data_dir: at(self.data_dir, "data_dir"),
@@ -375,6 +395,12 @@ impl FileSchema {
             log_audit_retention_days: at(
                 log.audit_retention_days.map(|i| i.0),
                 "log.audit_retention_days",
+            ),
+            email_smtp_url: at(email.smtp_url, "notifications.email.smtp_url"),
+            email_from: at(email.from, "notifications.email.from"),
+            email_digest_interval_secs: at(
+                email.digest_interval_secs.map(|i| i.0),
+                "notifications.email.digest_interval_secs",
             ),
         }
     }

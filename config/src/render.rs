@@ -199,6 +199,17 @@ format = {log_format}
 # background task every hour. Default: 180. Between 1 and 36500.
 # env: SKILLMESH_LOG_AUDIT_RETENTION_DAYS
 audit_retention_days = {audit_retention_days}
+
+[notifications.email]
+# Mail to people about what happened (a request or a question for them,
+# an answer, kudos, approvals waiting), each person choosing per kind:
+# at once, in a digest, or never. Off unless both are set.
+# smtp_url: smtp://host:port (plain), smtp://host:587?tls=required, or
+# smtps://host:465; credentials as smtp://user:password@host.
+# env: SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL, SKILLMESH_NOTIFICATIONS_EMAIL_FROM
+{email}
+# How often a digest goes out, in seconds. Default: 86400 (a day).
+# env: SKILLMESH_NOTIFICATIONS_EMAIL_DIGEST_INTERVAL_SECS
 "#,
             data_dir = path(&self.data_dir),
             key_file = path(&self.key_file),
@@ -230,6 +241,15 @@ audit_retention_days = {audit_retention_days}
             audit_retention_days = self.log.audit_retention_days,
             log_filter = toml_string(&self.log.filter),
             log_format = toml_string(self.log.format.as_str()),
+            email = match &self.email {
+                Some(e) => format!(
+                    "smtp_url = {}\nfrom = {}\ndigest_interval_secs = {}",
+                    toml_string(&e.smtp_url),
+                    toml_string(&e.from),
+                    e.digest_interval_secs
+                ),
+                None => "# smtp_url = \"smtp://mail.example.org:587?tls=required\"\n# from = \"Skillmesh <skills@example.org>\"".to_owned(),
+            },
         )
     }
 }

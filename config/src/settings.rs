@@ -89,6 +89,30 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// `[log]`: what to log, and how.
     pub log: LogSettings,
+    /// `[notifications.email]`: mail to people about what happened; none
+    /// unless `smtp_url` is set.
+    pub email: Option<EmailSettings>,
+}
+
+/// Default `notifications.email.digest_interval_secs`: a day.
+pub const DEFAULT_DIGEST_INTERVAL_SECS: u64 = 86_400;
+/// Bounds of `notifications.email.digest_interval_secs`.
+pub const MIN_DIGEST_INTERVAL_SECS: u64 = 1;
+pub const MAX_DIGEST_INTERVAL_SECS: u64 = 7 * 86_400;
+
+/// `[notifications.email]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSettings {
+    /// `smtp_url`: the mail server, as lettre reads it:
+    /// `smtp://host:port` (STARTTLS when offered is not tried: plain),
+    /// `smtp://host:port?tls=required`, or `smtps://host:port`;
+    /// credentials as `smtp://user:password@host`.
+    pub smtp_url: String,
+    /// `from`: the sender address, such as `Skillmesh <skills@example.org>`.
+    pub from: String,
+    /// `digest_interval_secs`: how often people who chose a digest get
+    /// one (default a day).
+    pub digest_interval_secs: u64,
 }
 
 impl Config {
@@ -110,6 +134,7 @@ impl Config {
             search: SearchSettings::default(),
             metrics: MetricsSettings::default(),
             log: LogSettings::default(),
+            email: None,
         }
     }
 }

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
-    Config, FederationMode, FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings,
-    MAX_AUDIT_RETENTION_DAYS, MAX_CACHED_RESULTS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES,
-    MAX_MULTIADDRS, MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS,
-    MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
-    MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OrgSettings, SearchSettings,
-    WebSettings,
+    Config, DEFAULT_DIGEST_INTERVAL_SECS, EmailSettings, FederationMode, FederationSettings,
+    KEY_FILE_NAME, LogFormat, LogSettings, MAX_AUDIT_RETENTION_DAYS, MAX_CACHED_RESULTS,
+    MAX_DIGEST_INTERVAL_SECS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS,
+    MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS,
+    MAX_TRUSTED_PROXIES, MIN_DIGEST_INTERVAL_SECS, MIN_IDLE_TIMEOUT_SECS,
+    MIN_MAX_PENDING_PER_PERSON, MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings,
+    OrgSettings, SearchSettings, WebSettings,
 };
 use crate::text::shown;
 
@@ -148,6 +149,30 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         },
     };
 
+    let email = match (draft.email_smtp_url, draft.email_from) {
+        (None, None) => None,
+        (Some(url), Some(from)) => Some(EmailSettings {
+            smtp_url: smtp_url(url)?,
+            from: mail_from(from)?,
+            digest_interval_secs: match draft.email_digest_interval_secs {
+                Some(secs) => in_range(secs, MIN_DIGEST_INTERVAL_SECS, MAX_DIGEST_INTERVAL_SECS)?,
+                None => DEFAULT_DIGEST_INTERVAL_SECS,
+            },
+        }),
+        (Some(url), None) => {
+            return Err(invalid(
+                url.origin,
+                "needs notifications.email.from (SKILLMESH_NOTIFICATIONS_EMAIL_FROM) too: the address mail comes from",
+            ));
+        }
+        (None, Some(from)) => {
+            return Err(invalid(
+                from.origin,
+                "needs notifications.email.smtp_url (SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL) too: the mail server",
+            ));
+        }
+    };
+
     Ok(Config {
         org,
         data_dir,
@@ -158,6 +183,7 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         search,
         metrics,
         log,
+        email,
     })
 }
 
@@ -264,6 +290,56 @@ fn metrics_listen(listen: Sourced<String>, web: SocketAddr) -> Result<SocketAddr
         ));
     }
     Ok(addr)
+}
+
+/// `smtp://` or `smtps://` with a host; the rest (port, `tls=`,
+/// credentials) is read by the mail library when the node starts.
+fn smtp_url(url: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = url;
+    let rest = value
+        .strip_prefix("smtp://")
+        .or_else(|| value.strip_prefix("smtps://"));
+    match rest {
+        None => Err(invalid(
+            origin,
+            format!(
+                "{} must start with smtp:// or smtps:// (for example smtp://mail.example.org:587?tls=required)",
+                shown(&value)
+            ),
+        )),
+        Some(rest) if rest.is_empty() || rest.starts_with(['/', ':', '?']) => Err(invalid(
+            origin,
+            format!("{} has no host name", shown(&value)),
+        )),
+        Some(_) if value.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(invalid(
+            origin,
+            format!("{} contains spaces or control characters", shown(&value)),
+        )),
+        Some(_) => Ok(value),
+    }
+}
+
+/// An address, possibly with a name: `skills@example.org` or
+/// `Skillmesh <skills@example.org>`.
+fn mail_from(from: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = from;
+    let address = match (value.rfind('<'), value.strip_suffix('>')) {
+        (Some(open), Some(_)) => &value[open + 1..value.len() - 1],
+        _ => value.trim(),
+    };
+    let well_formed = matches!(address.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@'))
+        && !value.chars().any(char::is_control);
+    if well_formed {
+        Ok(value.trim().to_string())
+    } else {
+        Err(invalid(
+            origin,
+            format!(
+                "{} is not an email address (for example Skillmesh <skills@example.org>)",
+                shown(&value)
+            ),
+        ))
+    }
 }
 
 fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {

@@ -199,12 +199,58 @@ fn each_env_override_changes_only_its_setting() {
             c.log.audit_retention_days = 30
         }),
     ];
-    assert_eq!(cases.len(), ENV_VARS.len(), "every variable has a case");
+    // The mail settings go together: see the test after this one.
+    let alone = ENV_VARS
+        .iter()
+        .filter(|v| !v.starts_with("SKILLMESH_NOTIFICATIONS_EMAIL_"))
+        .count();
+    assert_eq!(cases.len(), alone, "every variable has a case");
     for (var, value, change) in cases {
         assert!(ENV_VARS.contains(var), "{var}");
         let mut expected = base.clone();
         change(&mut expected);
         assert_eq!(ok(from_str(MINIMAL, &[(var, value)])), expected, "{var}");
+    }
+}
+
+#[test]
+fn mail_needs_a_server_and_a_sender_and_bad_ones_are_named() {
+    let url = (
+        "SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL",
+        "smtp://127.0.0.1:2525",
+    );
+    let from = (
+        "SKILLMESH_NOTIFICATIONS_EMAIL_FROM",
+        "Skillmesh <skills@northwind.example>",
+    );
+    let config = ok(from_str(MINIMAL, &[url, from]));
+    let email = config.email.expect("mail is on");
+    assert_eq!(email.smtp_url, "smtp://127.0.0.1:2525");
+    assert_eq!(email.digest_interval_secs, 86_400);
+    let every = ("SKILLMESH_NOTIFICATIONS_EMAIL_DIGEST_INTERVAL_SECS", "5");
+    let config = ok(from_str(MINIMAL, &[url, from, every]));
+    assert_eq!(config.email.map(|e| e.digest_interval_secs), Some(5));
+    for (env, says) in [
+        (vec![url], "needs notifications.email.from"),
+        (vec![from], "needs notifications.email.smtp_url"),
+        (
+            vec![
+                ("SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL", "http://mail"),
+                from,
+            ],
+            "must start with smtp:// or smtps://",
+        ),
+        (
+            vec![url, ("SKILLMESH_NOTIFICATIONS_EMAIL_FROM", "nobody")],
+            "is not an email address",
+        ),
+    ] {
+        let err = from_str(MINIMAL, &env).expect_err("refused").to_string();
+        assert!(err.contains(says), "{err}");
+        assert!(
+            err.starts_with("SKILLMESH_NOTIFICATIONS_EMAIL_"),
+            "names the variable: {err}"
+        );
     }
 }
 

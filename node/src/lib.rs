@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod datadir;
 pub mod demo;
 pub mod invite;
+pub mod mailer;
 pub mod metrics_http;
 pub mod network;
 pub mod runtime;
@@ -16,6 +17,6 @@ pub mod web_api;
 // node's modules, its tests and benches use.
 pub use skillmesh_app::{
     access, accounts, catalogue, clock, content, federation, health, identity, impact, lookalike,
-    matching, members, metrics, observation, outbound, policy, published_impact, quota_notice,
-    recognition, request_limits, requests, search, service, storage, store,
+    mail, matching, members, metrics, observation, outbound, policy, published_impact,
+    quota_notice, recognition, request_limits, requests, search, service, storage, store,
 };

@@ -41,6 +41,8 @@ pub enum StartError {
     },
     #[error("metrics.listen {0} is already in use by another program; choose another port")]
     MetricsPortInUse(SocketAddr),
+    #[error(transparent)]
+    Mail(#[from] crate::mailer::MailerError),
     #[error("cannot listen on metrics.listen {addr}: {source}")]
     MetricsBind {
         addr: SocketAddr,
@@ -57,6 +59,8 @@ pub struct RunningNode {
     pub network: NetworkHandle,
     network_tasks: Option<network::NetworkTasks>,
     housekeeping: JoinHandle<()>,
+    /// Sends notification mail, when `[notifications.email]` is set.
+    mailer: Option<JoinHandle<()>>,
     /// Sends quota notices to partners (see [`crate::quota_notice`]).
     quota_notices: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -84,6 +88,10 @@ impl RunningNode {
         }
         self.housekeeping.abort();
         let _ = (&mut self.housekeeping).await;
+        if let Some(mailer) = self.mailer.take() {
+            mailer.abort();
+            let _ = mailer.await;
+        }
         self.quota_notices.abort();
         let _ = (&mut self.quota_notices).await;
         if let Some(metrics) = self.metrics_server.take() {
@@ -183,6 +191,12 @@ fn release_start_up_pages(store: &Store) {
 
 /// Starts a node from its configuration.
 pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
+    // Bad mail settings stop the start before anything else happens.
+    let mailer = config
+        .email
+        .as_ref()
+        .map(crate::mailer::Mailer::new)
+        .transpose()?;
     let identity = OrgIdentity::load_file(&config.key_file)?;
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
@@ -247,6 +261,15 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         trusted_proxies: config.web.trusted_proxies.clone(),
         metrics: Some(Arc::new(metrics)),
     };
+    let mailer = mailer.map(|mailer| {
+        let base = config
+            .web
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{web_addr}"));
+        service.enable_mail(&base);
+        tokio::spawn(mailer.run(service.clone()))
+    });
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -288,6 +311,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         network,
         network_tasks: Some(network_tasks),
         housekeeping,
+        mailer,
         quota_notices,
         shutdown: Some(tx),
         server,

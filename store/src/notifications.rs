@@ -11,7 +11,7 @@ use crate::storage::Batch;
 /// Notifications kept per person.
 pub const KEPT_PER_PERSON: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     RequestReceived,
@@ -19,6 +19,16 @@ pub enum NotificationKind {
     RequestAnswered,
     KudosReceived,
     ApprovalWaiting,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::RequestReceived,
+        NotificationKind::QuestionReceived,
+        NotificationKind::RequestAnswered,
+        NotificationKind::KudosReceived,
+        NotificationKind::ApprovalWaiting,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +45,9 @@ pub struct Notification {
     pub at: i64,
     #[serde(default)]
     pub read: bool,
+    /// Waits to go out in the person's next mail digest.
+    #[serde(default)]
+    pub in_digest: bool,
 }
 
 impl Store {
@@ -84,6 +97,35 @@ impl Store {
             .count())
     }
 
+    /// Every notification waiting for a digest, each person's together
+    /// (oldest first).
+    pub fn waiting_for_digest(&self) -> Result<Vec<Notification>> {
+        Ok(self
+            .scan_json::<Notification>(keys::NOTIFICATION)?
+            .into_iter()
+            .filter(|n| n.in_digest)
+            .collect())
+    }
+
+    /// Takes `sent` out of the digest queue, with the mail that carries
+    /// them queued in the same batch: a crash leaves both or neither.
+    pub fn digest_queued(&self, sent: &[Notification], mail: &[super::OutgoingMail]) -> Result<()> {
+        let _guard = self.lock();
+        let mut b = Batch::new();
+        for n in sent {
+            if let Some(mut held) =
+                self.get_json::<Notification>(&keys::notification(&n.person, &n.id))?
+            {
+                held.in_digest = false;
+                b.put(keys::notification(&n.person, &n.id), encode_json(&held));
+            }
+        }
+        for m in mail {
+            b.put(keys::mail(&m.id), encode_json(m));
+        }
+        self.commit(b)
+    }
+
     /// Marks `person`'s notifications read: those in `ids`, or all of
     /// them when `ids` is `None`. Returns how many changed.
     pub fn mark_notifications_read(&self, person: &str, ids: Option<&[String]>) -> Result<usize> {
@@ -116,6 +158,7 @@ mod tests {
             link: "/requests".into(),
             at: 1_000 + n as i64,
             read: false,
+            in_digest: false,
         }
     }
 

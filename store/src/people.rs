@@ -85,8 +85,22 @@ pub struct Person {
     /// organisations (through their listing).
     #[serde(default)]
     pub questions: Questions,
+    /// How they want to be mailed about each kind of notification; a
+    /// kind left out is mailed at once.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mail: std::collections::BTreeMap<crate::NotificationKind, MailChoice>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// How a person wants to be mailed about one kind of notification.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailChoice {
+    #[default]
+    Immediately,
+    Digest,
+    Never,
 }
 
 /// Whether a person takes questions from people of other organisations
@@ -119,6 +133,7 @@ impl Person {
             sharing: Sharing::default(),
             listing_pending: false,
             questions: Questions::default(),
+            mail: Default::default(),
             created_at: now,
             updated_at: now,
         }

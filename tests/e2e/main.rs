@@ -23,6 +23,7 @@ mod federation;
 mod healing;
 mod learning_week;
 mod lookalike;
+mod mail;
 mod operations;
 mod outbound;
 mod recognition;

@@ -1,21 +1,34 @@
 //! Asking an expert (issue 22), in a real headless Chromium against two
 //! real nodes on loopback: a Northwind expert with no offers shares her
 //! listing; a Contoso member finds her, asks her a question from the
-//! listing; she is notified in the app (the count on every page, the
+//! listing; she is notified by mail (a mail server the test runs) and in
+//! the app (the count on every page, the
 //! notification), finds it in her requests and accepts; the asker is
 //! notified and sees her contact details. Until she accepts, nothing of hers but the listing
 //! reaches Contoso.
 
 use crate::common::browser::Browser;
-use crate::common::nodes::{p2p_addr, start_org};
+use crate::common::nodes::{p2p_addr, start_org, start_org_with, wait_for};
+use crate::common::smtp::SmtpSink;
 use crate::common::web::{WAIT, add, reload_until, set_checked, sign_in, sign_out, url};
 use anyhow::Result;
+use skillmesh_config::EmailSettings;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_asks_an_expert_with_no_offers_and_gets_her_contact_once_accepted() -> Result<()> {
-    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
+    // Northwind mails its people, through a mail server the test runs.
+    let sink = SmtpSink::start().await;
+    let smtp_url = format!("smtp://{}", sink.addr);
+    let northwind = start_org_with("Northwind", |c| {
+        c.email = Some(EmailSettings {
+            smtp_url,
+            from: "Skillmesh <skills@northwind.example>".into(),
+            digest_interval_secs: 86_400,
+        });
+    })
+    .await;
     let contoso = start_org(
         "Contoso",
         &[p2p_addr(&northwind).await],
@@ -98,7 +111,24 @@ async fn a_member_asks_an_expert_with_no_offers_and_gets_her_contact_once_accept
     assert!(!outbox.contains("joana@northwind.example"), "not yet");
     sign_out(&b).await?;
 
-    // Joana is told on every page, sees the notification, and finds the
+    // Joana is mailed at once (her choice by default)...
+    wait_for("Joana's mail", || async {
+        sink.messages()
+            .iter()
+            .any(|m| m.to == ["joana@northwind.example"])
+    })
+    .await;
+    let mail = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["joana@northwind.example"])
+        .expect("mailed");
+    assert!(
+        mail.data.contains("asks you a question") && mail.data.contains("/requests"),
+        "{}",
+        mail.data
+    );
+    // ...and told on every page, sees the notification, and finds the
     // question in her requests; she accepts it.
     sign_in(&b, &northwind, "joana@northwind.example").await?;
     assert_eq!(b.text("#unread-count").await?, "1");

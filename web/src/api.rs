@@ -1022,6 +1022,17 @@ pub struct NotificationView {
     pub read: bool,
 }
 
+/// How I want one kind of notification mailed: `kind` as in
+/// [`NotificationView`], `choice` `immediately`, `digest` or `never`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailChoiceView {
+    pub kind: String,
+    /// What the kind is called, for the page.
+    #[serde(default)]
+    pub label: String,
+    pub choice: String,
+}
+
 /// Which notifications to mark read (`POST /api/v1/notifications/read`):
 /// those named, or all when `ids` is left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

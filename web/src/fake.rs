@@ -38,6 +38,8 @@ pub struct Fake {
     pub sessions: Arc<Mutex<BTreeMap<String, KeptSession>>>,
     /// Notification ids marked read.
     read: Arc<Mutex<Vec<String>>>,
+    /// The mail choices saved.
+    mail: Arc<Mutex<Option<Vec<MailChoiceView>>>>,
 }
 
 /// The member's two notifications, one of them carrying markup from
@@ -346,6 +348,24 @@ impl PeopleApi for Fake {
 
     async fn notifications(&self, user: &User) -> ApiResult<Vec<NotificationView>> {
         Ok(notifications_of(&user.username, &locked(&self.read)))
+    }
+
+    async fn mail_choices(&self, _user: &User) -> ApiResult<(bool, Vec<MailChoiceView>)> {
+        Ok((
+            true,
+            locked(&self.mail).clone().unwrap_or_else(|| {
+                vec![MailChoiceView {
+                    kind: "question_received".into(),
+                    label: "Questions for you".into(),
+                    choice: "immediately".into(),
+                }]
+            }),
+        ))
+    }
+
+    async fn set_mail_choices(&self, _user: &User, choices: Vec<MailChoiceView>) -> ApiResult<()> {
+        *locked(&self.mail) = Some(choices);
+        Ok(())
     }
 
     async fn unread_notifications(&self, user: &User) -> ApiResult<usize> {

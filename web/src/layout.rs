@@ -38,6 +38,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "signed_out_everywhere" => "You are signed out in every browser.",
         "token_revoked" => "Token revoked: it no longer works.",
         "notifications_read" => "Marked as read.",
+        "mail_saved" => "Saved: mail comes as you chose.",
         _ => return None,
     })
 }

@@ -195,6 +195,7 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/notifications/read",
             post(pages::notifications::mark_read::<S>),
         )
+        .route("/account/mail", post(pages::account::set_mail::<S>))
         .route(
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token::<S>),

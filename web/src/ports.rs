@@ -102,6 +102,17 @@ pub trait PeopleApi: Clone + Send + Sync + 'static {
         &self,
         user: &User,
     ) -> impl Future<Output = ApiResult<Vec<NotificationView>>> + Send;
+    /// How I want each kind of notification mailed, and whether this node
+    /// sends mail at all.
+    fn mail_choices(
+        &self,
+        user: &User,
+    ) -> impl Future<Output = ApiResult<(bool, Vec<MailChoiceView>)>> + Send;
+    fn set_mail_choices(
+        &self,
+        user: &User,
+        choices: Vec<MailChoiceView>,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
     /// How many of my notifications are unread (shown on every page).
     fn unread_notifications(&self, user: &User) -> impl Future<Output = ApiResult<usize>> + Send;
     /// Marks my notifications `ids` read, or all of them; how many changed.

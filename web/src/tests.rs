@@ -1436,3 +1436,30 @@ async fn notifications_are_counted_on_every_page_listed_as_text_and_marked_read(
     admin.sign_in(ADMIN).await;
     assert!(!admin.get("/find").await.body.contains("unread-count"));
 }
+
+#[tokio::test]
+async fn each_kind_of_notification_is_mailed_as_the_person_chose() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let page = c.get("/account").await;
+    assert!(
+        page.body
+            .contains(r#"<option value="immediately" selected>at once</option>"#),
+        "{}",
+        page.body
+    );
+    let saved = c
+        .post_form(
+            "/account/mail",
+            &[("csrf", &csrf), ("question_received", "digest")],
+        )
+        .await;
+    assert_eq!(saved.location(), "/account?notice=mail_saved");
+    let page = c.get("/account").await;
+    assert!(
+        page.body
+            .contains(r#"<option value="digest" selected>in a digest</option>"#),
+        "{}",
+        page.body
+    );
+}

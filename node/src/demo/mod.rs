@@ -240,6 +240,7 @@ fn seed(
             created_at: now,
             updated_at: now,
             questions: Default::default(),
+            mail: Default::default(),
         };
         service.add_person(&person, &Actor::Demo)?;
     }

@@ -224,6 +224,45 @@ impl PeopleApi for WebState {
             .await
     }
 
+    async fn mail_choices(&self, user: &User) -> ApiResult<(bool, Vec<MailChoiceView>)> {
+        let person = user.person_id.clone();
+        self.service
+            .blocking(move |svc| {
+                let choices = svc
+                    .mail_choices(&person)?
+                    .into_iter()
+                    .map(|(kind, choice)| MailChoiceView {
+                        kind: skillmesh_protocol::kinds::wire_name(&kind),
+                        label: crate::mail::kind_label(kind).into(),
+                        choice: skillmesh_protocol::kinds::wire_name(&choice),
+                    })
+                    .collect();
+                Ok((svc.mails(), choices))
+            })
+            .await
+    }
+
+    async fn set_mail_choices(&self, user: &User, choices: Vec<MailChoiceView>) -> ApiResult<()> {
+        let person = user.person_id.clone();
+        let mut parsed = Vec::with_capacity(choices.len());
+        for c in &choices {
+            let kind = serde_json::from_value(serde_json::Value::String(c.kind.clone())).map_err(
+                |_| ApiError::Invalid(format!("{:?} is not a kind of notification.", c.kind)),
+            )?;
+            let choice = serde_json::from_value(serde_json::Value::String(c.choice.clone()))
+                .map_err(|_| {
+                    ApiError::Invalid(format!(
+                        "Choose immediately, digest or never, not {:?}.",
+                        c.choice
+                    ))
+                })?;
+            parsed.push((kind, choice));
+        }
+        self.service
+            .blocking(move |svc| Ok(svc.set_mail_choices(&person, &parsed)?))
+            .await
+    }
+
     async fn unread_notifications(&self, user: &User) -> ApiResult<usize> {
         let person = user.person_id.clone();
         self.service

@@ -13,7 +13,7 @@ use maud::{Markup, html};
 
 use super::{Ctx, FormData, PageResult};
 use crate::Shared;
-use crate::api::ApiTokenInfo;
+use crate::api::{ApiTokenInfo, MailChoiceView};
 use crate::dates;
 use crate::ics;
 use crate::ports::NodeApi;
@@ -25,7 +25,41 @@ enum Fresh {
     CalendarUrl(String),
 }
 
-fn render(ctx: &Ctx, tokens: &[ApiTokenInfo], fresh: &Fresh) -> Markup {
+/// How each kind of notification is mailed: a choice per kind.
+fn mail_form(ctx: &Ctx, mail: &(bool, Vec<MailChoiceView>)) -> Markup {
+    const CHOICES: [(&str, &str); 3] = [
+        ("immediately", "at once"),
+        ("digest", "in a digest"),
+        ("never", "never"),
+    ];
+    html! {
+        h2 { "Mail" }
+        @if !mail.0 {
+            p.hint { "This node sends no mail: its admin has not set up a mail server. Your notifications are under Notifications." }
+        } @else {
+            form.stack #mail-choices method="post" action="/account/mail" {
+                (ctx.csrf())
+                @for c in &mail.1 {
+                    label { (c.label)
+                        select name=(c.kind) id={ "mail-" (c.kind) } {
+                            @for (value, words) in CHOICES {
+                                option value=(value) selected[c.choice == value] { (words) }
+                            }
+                        }
+                    }
+                }
+                button #save-mail type="submit" { "Save" }
+            }
+        }
+    }
+}
+
+fn render(
+    ctx: &Ctx,
+    tokens: &[ApiTokenInfo],
+    mail: &(bool, Vec<MailChoiceView>),
+    fresh: &Fresh,
+) -> Markup {
     let user = ctx.me.as_ref().map(|m| &m.user);
     html! {
         h1 { "My account" }
@@ -70,6 +104,7 @@ fn render(ctx: &Ctx, tokens: &[ApiTokenInfo], fresh: &Fresh) -> Markup {
             input #token-name type="text" name="name" maxlength="80" placeholder="e.g. reporting script";
             button type="submit" { "Create a token" }
         }
+        (mail_form(ctx, mail))
         h2 { "Where you are signed in" }
         p { "A sign-in lasts 8 hours without use and 7 days at most, and survives restarts of this node. Signing out everywhere ends it in every browser, this one too." }
         form method="post" action="/account/signout-everywhere" {
@@ -97,7 +132,43 @@ async fn show<S: NodeApi>(state: &Shared<S>, ctx: &Ctx, fresh: &Fresh) -> PageRe
         .api_tokens(&me.user)
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(ctx.render("My account", render(ctx, &tokens, fresh)))
+    let mail = state
+        .node
+        .mail_choices(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("My account", render(ctx, &tokens, &mail, fresh)))
+}
+
+/// `POST /account/mail`: how each kind of notification is mailed.
+pub async fn set_mail<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.user_posting(&form)?;
+    let (_, current) = state
+        .node
+        .mail_choices(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let choices = current
+        .into_iter()
+        .map(|c| MailChoiceView {
+            choice: match form.get(&c.kind) {
+                "" => c.choice.clone(),
+                chosen => chosen.to_string(),
+            },
+            ..c
+        })
+        .collect();
+    state
+        .node
+        .set_mail_choices(&me.user, choices)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    super::done("/account", "mail_saved")
 }
 
 pub async fn page<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
