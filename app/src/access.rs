@@ -124,7 +124,10 @@ impl Service {
             // worth refusing it (the store may be full, say).
             tracing::debug!(error = %e, "cannot note an API token's use");
         }
-        Ok(self.store().account(&held.username)?)
+        Ok(self
+            .store()
+            .account(&held.username)?
+            .filter(|a| a.deactivated_at.is_none()))
     }
 
     /// Keeps a web session (new, or seen again).

@@ -181,6 +181,7 @@ fn add_account(
         password_hash,
         created_at: now,
         calendar_token_sha256: None,
+        deactivated_at: None,
     };
     let audit = AuditEntry {
         at: now,
@@ -251,7 +252,12 @@ impl Service {
     pub async fn sign_in(&self, username: &str, password: &str) -> ServiceResult<Option<Account>> {
         let (username, password) = (username.to_string(), password.to_string());
         self.gated(crate::gate::passwords(), move |svc| {
-            let account = svc.store().account(&username)?;
+            // A deactivated account is checked like any (same cost) and
+            // refused like an unknown one.
+            let account = svc
+                .store()
+                .account(&username)?
+                .filter(|a| a.deactivated_at.is_none());
             let hash = account.as_ref().map(|a| a.password_hash.as_str());
             let ok = verify_password_or_dummy(&password, hash);
             Ok(account.filter(|_| ok))
@@ -282,7 +288,10 @@ impl Service {
                 let Some(sha) = token_sha256(kind, token) else {
                     return Ok(None);
                 };
-                Ok(self.store().account_for_calendar_token(&sha)?)
+                Ok(self
+                    .store()
+                    .account_for_calendar_token(&sha)?
+                    .filter(|a| a.deactivated_at.is_none()))
             }
         }
     }
@@ -304,6 +313,62 @@ impl Service {
             String::new(),
         )?;
         Ok(token)
+    }
+
+    /// An admin deactivates (`active` false) or reactivates the account
+    /// `username`. Deactivating ends its sessions at once, its tokens open
+    /// nothing from then on, and what its person shares is withdrawn from
+    /// every partner: the listing (their sharing is switched off) and each
+    /// published offer and content item (unpublished: retracted). Nothing
+    /// comes back by itself on reactivation; the person shares again.
+    /// Admins cannot deactivate themselves.
+    pub fn set_account_active(
+        &self,
+        username: &str,
+        active: bool,
+        actor: &Actor,
+    ) -> ServiceResult<Account> {
+        if actor.to_string() == Actor::person(username).to_string() {
+            return Err(ServiceError::Invalid(
+                "You cannot deactivate your own account; ask another admin.".into(),
+            ));
+        }
+        let mut account = self
+            .store()
+            .account(username)?
+            .ok_or_else(|| ServiceError::NotFound(format!("account {username}")))?;
+        if account.deactivated_at.is_none() == active {
+            return Ok(account);
+        }
+        account.deactivated_at = (!active).then(clock::now);
+        self.store().update_account(&account)?;
+        if !active {
+            self.store().end_sessions_of(username)?;
+            if let Some(person_id) = &account.person_id
+                && let Some(mut person) = self.store().person(person_id)?
+            {
+                for item in self.store().items_of(person_id)? {
+                    if item.state == crate::store::ItemState::Published {
+                        self.unpublish_item(&item.id, actor)?;
+                    }
+                }
+                person.sharing = crate::store::Sharing::default();
+                self.update_person(&person, actor)?;
+            }
+        }
+        let action = if active {
+            AuditAction::UserReactivated
+        } else {
+            AuditAction::UserDeactivated
+        };
+        self.audit(
+            actor,
+            action,
+            None,
+            account.person_id.as_deref(),
+            username.to_string(),
+        )?;
+        Ok(account)
     }
 
     /// A new account and person (see [`add_user`]), added by `actor`.

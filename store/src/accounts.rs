@@ -32,6 +32,10 @@ pub struct Account {
     /// A PHC-format password hash; never the password.
     pub password_hash: String,
     pub created_at: i64,
+    /// When an admin deactivated it: it signs in no more, and its
+    /// sessions and tokens open nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<i64>,
     /// SHA-256 (hex) of the account's calendar feed token, if any. The
     /// `ctok/` index maps it to the username.
     #[serde(default, skip_serializing_if = "Option::is_none")]

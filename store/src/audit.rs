@@ -142,6 +142,8 @@ pub enum AuditAction {
     ApiTokenRevoked,
     CalendarTokenCreated,
     SignedOutEverywhere,
+    UserDeactivated,
+    UserReactivated,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
@@ -186,13 +188,15 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::CalendarTokenCreated,
         AuditAction::SignedOutEverywhere,
+        AuditAction::UserDeactivated,
+        AuditAction::UserReactivated,
         AuditAction::ItemCreated,
         AuditAction::ItemUpdated,
         AuditAction::ItemDeleted,
@@ -241,6 +245,8 @@ impl AuditAction {
             AuditAction::ApiTokenRevoked => "api_token_revoked",
             AuditAction::CalendarTokenCreated => "calendar_token_created",
             AuditAction::SignedOutEverywhere => "signed_out_everywhere",
+            AuditAction::UserDeactivated => "user_deactivated",
+            AuditAction::UserReactivated => "user_reactivated",
             AuditAction::ItemCreated => "item_created",
             AuditAction::ItemUpdated => "item_updated",
             AuditAction::ItemDeleted => "item_deleted",
@@ -571,6 +577,8 @@ mod tests {
                 "api_token_revoked",
                 "calendar_token_created",
                 "signed_out_everywhere",
+                "user_deactivated",
+                "user_reactivated",
                 "item_created",
                 "item_updated",
                 "item_deleted",

@@ -609,6 +609,10 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
     let b = start_org_with("B", |c| {
         c.network.bootstrap = vec![addr];
         c.federation.max_records_per_org = 3;
+        // Records published before the gossip mesh has formed reach B by
+        // reconciliation; under a loaded CI run the default 30 s round
+        // came after the wait below gave up. The quota is what is tested.
+        c.network.reconcile_interval_secs = 2;
     })
     .await;
     let org_a = a.node.service.org();
@@ -722,6 +726,7 @@ async fn switching_to_allowlist_keeps_partners_and_hides_an_organisation_taken_o
         role: skillmesh_web::Role::Admin,
         person_id: "priya".into(),
         display_name: "Priya".into(),
+        deactivated: false,
     };
     let changed = web
         .set_federation_mode(&admin, skillmesh_web::FederationMode::Allowlist)

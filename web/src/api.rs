@@ -90,6 +90,9 @@ pub struct User {
     pub role: Role,
     pub person_id: String,
     pub display_name: String,
+    /// An admin deactivated the account (only admins' lists show such).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deactivated: bool,
 }
 
 impl User {

@@ -152,6 +152,7 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/goals", get(goals::<S>).put(set_goals::<S>))
         .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
+        .route("/admin/users/{username}/actions", post(user_action::<S>))
         .fallback(|| async { ApiError::NotFound("There is no such API operation.".into()) })
 }
 
@@ -593,6 +594,25 @@ async fn users<S: NodeApi>(
     ApiAdmin(_): ApiAdmin,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.node.users().await?))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserAction {
+    Deactivate,
+    Reactivate,
+}
+
+async fn user_action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(body): ApiJson<ActionBody<UserAction>>,
+) -> ApiResult<Json<crate::api::User>> {
+    let active = matches!(body.action, UserAction::Reactivate);
+    Ok(Json(
+        state.node.set_user_active(&user, &username, active).await?,
+    ))
 }
 
 async fn add_user<S: NodeApi>(

@@ -84,6 +84,7 @@ fn user(username: &str) -> Option<User> {
             role: Role::Admin,
             person_id: "priya".into(),
             display_name: "Priya <i>Raman</i>".into(),
+            deactivated: false,
         })
     } else if username == MEMBER.0 {
         Some(User {
@@ -91,6 +92,7 @@ fn user(username: &str) -> Option<User> {
             role: Role::Member,
             person_id: "tomas".into(),
             display_name: "Tomás Silva".into(),
+            deactivated: false,
         })
     } else {
         None
@@ -275,6 +277,17 @@ impl AccountsApi for Fake {
         }]))
     }
 
+    async fn set_user_active(
+        &self,
+        _actor: &User,
+        username: &str,
+        active: bool,
+    ) -> ApiResult<User> {
+        let mut u = user(username).ok_or_else(|| ApiError::NotFound("No such account.".into()))?;
+        u.deactivated = !active;
+        Ok(u)
+    }
+
     async fn users(&self) -> ApiResult<Vec<User>> {
         Ok([ADMIN.0, MEMBER.0].into_iter().filter_map(user).collect())
     }
@@ -289,6 +302,7 @@ impl AccountsApi for Fake {
                 role: new.role,
                 person_id: "new".into(),
                 display_name: new.display_name,
+                deactivated: false,
             },
             password: "made-up".into(),
         })

@@ -39,6 +39,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "token_revoked" => "Token revoked: it no longer works.",
         "notifications_read" => "Marked as read.",
         "mail_saved" => "Saved: mail comes as you chose.",
+        "user_changed" => "Account updated.",
         _ => return None,
     })
 }

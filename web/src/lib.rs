@@ -197,6 +197,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         )
         .route("/account/mail", post(pages::account::set_mail::<S>))
         .route(
+            "/admin/users/{username}/{action}",
+            post(pages::admin::user_action::<S>),
+        )
+        .route(
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token::<S>),
         )

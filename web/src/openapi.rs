@@ -172,6 +172,7 @@ pub fn spec() -> Value {
                 "put": op("Note what I want to learn (never sent to another organisation)", "matching", (200, schema_ref("LearningGoals")), Some((schema_ref("LearningGoals"), json!({"goals": "Get better at running on-call for my team", "topics": ["incident response", "Kubernetes"], "formats": ["mentoring"], "languages": ["en"], "max_hours_apart": 3}))), false)
             },
             "/suggestions": {"get": op("People and offers that could help with my goals, ranked on this node, with reasons", "matching", (200, array_of("Suggestion")), None, false)},
+            "/admin/users/{username}/actions": {"post": with_params(op("Deactivate an account (signed out everywhere, tokens stop, listing and published offers withdrawn from every partner) or reactivate it; not one's own", "admin", (200, schema_ref("User")), Some((json!({"type": "object", "required": ["action"], "properties": {"action": {"enum": ["deactivate", "reactivate"]}}}), json!({"action": "deactivate"}))), true), json!([path_param("username", "The account's sign-in (email).")]))},
             "/admin/users": {
                 "get": op("Accounts", "admin", (200, array_of("User")), None, true),
                 "post": op("Add a member or admin (an empty password makes one up, returned once)", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
@@ -240,7 +241,7 @@ fn schemas() -> Value {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable"]},
             "message": s("string")}}}},
-        "User": {"type": "object", "required": ["username", "role", "person_id", "display_name"], "properties": {"username": s("string"), "role": {"enum": ["member", "admin"]}, "person_id": s("string"), "display_name": s("string")}},
+        "User": {"type": "object", "required": ["username", "role", "person_id", "display_name"], "properties": {"username": s("string"), "role": {"enum": ["member", "admin"]}, "person_id": s("string"), "display_name": s("string"), "deactivated": {"type": "boolean", "description": "Present and true when an admin deactivated the account."}}},
         "SharedFields": {"type": "object", "properties": {"display_name": s("boolean"), "headline": s("boolean"), "topics": s("boolean"), "languages": s("boolean"), "time_zone": s("boolean"), "formats": s("boolean"), "availability": s("boolean"), "email": s("boolean"),
             "recognition": {"type": "boolean", "description": "The person's recognition figures, signed on their listing (off until both the person and the policy switch it on)."}}},
         "Topic": {"type": "object", "required": ["name", "level"], "properties": {"name": s("string"), "level": {"enum": ["beginner", "intermediate", "advanced", "expert"]}}},

@@ -80,6 +80,13 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
         token: &str,
     ) -> impl Future<Output = ApiResult<Option<Vec<FeedItem>>>> + Send;
     fn users(&self) -> impl Future<Output = ApiResult<Vec<User>>> + Send;
+    /// An admin deactivates (`active` false) or reactivates an account.
+    fn set_user_active(
+        &self,
+        actor: &User,
+        username: &str,
+        active: bool,
+    ) -> impl Future<Output = ApiResult<User>> + Send;
     fn add_user(
         &self,
         actor: &User,

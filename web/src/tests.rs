@@ -1463,3 +1463,38 @@ async fn each_kind_of_notification_is_mailed_as_the_person_chose() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn admins_deactivate_others_from_the_people_page_but_not_themselves() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(ADMIN).await;
+    let page = c.get("/admin/users").await;
+    let member_form = format!(r#"action="/admin/users/{}/deactivate""#, MEMBER.0);
+    let own_form = format!(r#"action="/admin/users/{}/deactivate""#, ADMIN.0);
+    assert!(page.body.contains(&member_form), "{}", page.body);
+    assert!(!page.body.contains(&own_form), "no button for oneself");
+    let done = c
+        .post_form(
+            &format!("/admin/users/{}/deactivate", MEMBER.0),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.location(), "/admin/users?notice=user_changed");
+    let bad = c
+        .post_form(
+            &format!("/admin/users/{}/explode", MEMBER.0),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    // Members may not.
+    let mut m = Client::new();
+    let csrf = m.sign_in(MEMBER).await;
+    let refused = m
+        .post_form(
+            &format!("/admin/users/{}/deactivate", ADMIN.0),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -19,7 +19,10 @@ impl AccountsApi for WebState {
         let username = username.to_string();
         self.service
             .blocking(move |svc| {
+                // A deactivated account is no one: its sessions end at
+                // their next request.
                 svc.account(&username)?
+                    .filter(|a| a.deactivated_at.is_none())
                     .map(|a| views::web_user(svc, &a))
                     .transpose()
             })
@@ -116,6 +119,16 @@ impl AccountsApi for WebState {
                     svc,
                     &Caller::of_account(&account),
                 )?))
+            })
+            .await
+    }
+
+    async fn set_user_active(&self, actor: &User, username: &str, active: bool) -> ApiResult<User> {
+        let (actor, username) = (Actor::person(&actor.username), username.to_string());
+        self.service
+            .blocking(move |svc| {
+                let account = svc.set_account_active(&username, active, &actor)?;
+                views::web_user(svc, &account)
             })
             .await
     }

@@ -16,6 +16,7 @@ pub(super) fn web_user(svc: &Service, account: &Account) -> ApiResult<User> {
         display_name: name
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| account.username.clone()),
+        deactivated: account.deactivated_at.is_some(),
     })
 }
 

@@ -535,10 +535,27 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) 
         }
         div.scroll {
             table #users {
-                thead { tr { th { "Name" } th { "Sign-in" } th { "Role" } } }
-                tbody { @for u in users { tr { td { (u.display_name) } td { (u.username) } td { (wire_name(&u.role)) } } } }
+                thead { tr { th { "Name" } th { "Sign-in" } th { "Role" } th { "Account" } } }
+                tbody {
+                    @for u in users {
+                        tr data-user=(u.username) {
+                            td { (u.display_name) } td { (u.username) } td { (wire_name(&u.role)) }
+                            td {
+                                @let (action, label) = if u.deactivated { ("reactivate", "Reactivate") } else { ("deactivate", "Deactivate") };
+                                @if u.deactivated { span.badge { "deactivated" } " " }
+                                @if ctx.me.as_ref().is_none_or(|me| me.user.username != u.username) {
+                                    form.inline method="post" action={ "/admin/users/" (u.username) "/" (action) } {
+                                        (ctx.csrf())
+                                        button.secondary type="submit" data-action=(action) { (label) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
+        p.hint { "Deactivating someone signs them out everywhere, stops their API tokens and calendar feed, and withdraws their listing and published offers from every partner. Reactivating lets them sign in again; they share again themselves." }
         h2 { "Add someone" }
         form.stack #add-user method="post" action="/admin/users" {
             (ctx.csrf())
@@ -588,6 +605,30 @@ pub async fn add_user<S: NodeApi>(
         "People and accounts",
         users_page(&ctx, &users, Some(&added)),
     ))
+}
+
+/// `POST /admin/users/{username}/{deactivate|reactivate}`.
+pub async fn user_action<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    Path((username, action)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let active = match action.as_str() {
+        "deactivate" => false,
+        "reactivate" => true,
+        _ => {
+            return Err(ctx.fail(crate::api::ApiError::NotFound("No such action.".into())));
+        }
+    };
+    state
+        .node
+        .set_user_active(&me.user, &username, active)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    super::done("/admin/users", "user_changed")
 }
 
 #[cfg(test)]

@@ -110,6 +110,7 @@ async fn the_federation_mode_set_at_runtime_persists_and_decides_admission() {
             role: Role::Admin,
             person_id: String::new(),
             display_name: "Admin".into(),
+            deactivated: false,
         };
         assert_eq!(
             svc.admission(&contoso_org).expect("admit"),

@@ -129,3 +129,86 @@ async fn admins_add_users_with_a_password_shown_once() {
     assert_eq!(log[0].actor, n.ana.username);
     assert!(log[1..].iter().all(|e| e.actor == "test"), "{log:?}");
 }
+
+#[tokio::test]
+async fn a_deactivated_person_is_signed_out_refused_and_withdrawn_from_partners() {
+    let n = node();
+    let svc = n.api.service().clone();
+    let admin = User {
+        username: "admin@northwind.example".into(),
+        ..n.ana.clone()
+    };
+    // Bob shares his listing, publishes a talk and has a token.
+    let update = ProfileUpdate {
+        display_name: "Bob".into(),
+        profile: skillmesh_protocol::profile::ProfileDetails::default(),
+        sharing: SharedFields {
+            display_name: true,
+            ..SharedFields::default()
+        },
+        questions: None,
+    };
+    let profile = n.api.update_profile(&n.bob, update).await.expect("share");
+    let listing = format!("listing-{}", profile.person_id);
+    let talk = n
+        .api
+        .save_offer(&n.bob, None, talk("Bob's talk", 30))
+        .await
+        .expect("save")
+        .id;
+    n.api
+        .offer_action(&n.bob, &talk, OfferAction::Publish)
+        .await
+        .expect("publish");
+    let token = n.api.new_api_token(&n.bob, "").await.expect("token").token;
+    let held = |id: &str| {
+        svc.store_for_tests()
+            .get_record(&svc.org(), id)
+            .expect("read")
+            .is_some_and(|r| !r.tombstone)
+    };
+    assert!(held(&listing) && held(&talk));
+
+    let changed = n
+        .api
+        .set_user_active(&admin, &n.bob.username, false)
+        .await
+        .expect("deactivate");
+    assert!(changed.deactivated);
+    assert_eq!(
+        n.api.sign_in(&n.bob.username, PASSWORD).await.expect("x"),
+        None
+    );
+    assert_eq!(
+        n.api.user(&n.bob.username).await.expect("x"),
+        None,
+        "sessions end"
+    );
+    assert_eq!(n.api.user_for_token(&token).await.expect("x"), None);
+    assert!(!held(&listing), "the listing is retracted");
+    assert!(!held(&talk), "the talk is retracted");
+    let users = n.api.users().await.expect("users");
+    assert!(
+        users
+            .iter()
+            .any(|u| u.username == n.bob.username && u.deactivated)
+    );
+    // Nobody deactivates themselves.
+    assert!(matches!(
+        n.api.set_user_active(&n.ana, &n.ana.username, false).await,
+        Err(ApiError::Invalid(_))
+    ));
+    // Reactivated, Bob signs in again; what he shared stays withdrawn.
+    n.api
+        .set_user_active(&admin, &n.bob.username, true)
+        .await
+        .expect("reactivate");
+    assert!(
+        n.api
+            .sign_in(&n.bob.username, PASSWORD)
+            .await
+            .expect("x")
+            .is_some()
+    );
+    assert!(!held(&talk));
+}
