@@ -211,9 +211,17 @@ fn a_demo_of_too_many_organisations_is_a_one_line_error() {
 #[tokio::test]
 async fn demo_starts_each_organisation_with_sample_data() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // The two web ports and the two peer ports (TCP and QUIC) the demo
+    // takes must all be free: a peer port taken by another test running
+    // at the same time stopped the demo now and then.
+    let p2p = skillmesh_node::demo::P2P_OFFSET;
     let base = loop {
         let p = free_port();
-        if p < 60_000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+        let free = |port: u16| {
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+                && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        };
+        if p < 60_000 && free(p + 1) && free(p + p2p) && free(p + p2p + 1) {
             break p;
         }
     };
