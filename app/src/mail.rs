@@ -138,12 +138,14 @@ impl Service {
     }
 
     fn mail_to(&self, to: &str, subject: &str, text: String, html: String) -> Option<OutgoingMail> {
-        let mut salt = [0u8; 6];
-        if let Err(e) = getrandom::fill(&mut salt) {
-            tracing::warn!(error = %e, "no randomness for a mail id");
-            return None;
-        }
         let now = clock::now();
+        let id = match crate::service::time_ordered_id(now) {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(error = %e, "no id for a mail");
+                return None;
+            }
+        };
         // One line, at most 200 characters: the subject is a header.
         let subject: String = subject
             .chars()
@@ -151,7 +153,7 @@ impl Service {
             .take(200)
             .collect();
         Some(OutgoingMail {
-            id: format!("{:016x}{}", now.max(0), hex::encode(salt)),
+            id,
             to: to.to_string(),
             subject,
             text,

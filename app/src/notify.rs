@@ -41,13 +41,15 @@ impl Service {
         let at = clock::now();
         let mut new = Vec::with_capacity(people.len());
         for person in people {
-            let mut salt = [0u8; 4];
-            if let Err(e) = getrandom::fill(&mut salt) {
-                tracing::warn!(error = %e, "no randomness for a notification id");
-                return;
-            }
+            let id = match crate::service::time_ordered_id(at) {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no id for a notification");
+                    return;
+                }
+            };
             new.push(Notification {
-                id: format!("{:016x}{}", at.max(0), hex::encode(salt)),
+                id,
                 person: person.clone(),
                 kind,
                 text: text.to_string(),

@@ -361,8 +361,7 @@ impl Service {
     /// fewer than their monthly number came in the last 30 days
     /// (whatever became of them). Their person id, when they do.
     fn check_question(&self, listing: &str) -> PeerOutcome<Option<String>> {
-        let Some(person) = listing
-            .strip_prefix("listing-")
+        let Some(person) = crate::service::listing_person(listing)
             .map(|id| self.store().person(id))
             .transpose()?
             .flatten()

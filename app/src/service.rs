@@ -111,6 +111,14 @@ pub fn random_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}-{}", hex::encode(b)))
 }
 
+/// An id that sorts by the time `at` it was made (16 hex digits), then
+/// 6 random bytes: keys of queues and lists read oldest or newest first.
+pub fn time_ordered_id(at: i64) -> Result<String> {
+    let mut salt = [0u8; 6];
+    getrandom::fill(&mut salt).map_err(|e| ServiceError::Random(e.to_string()))?;
+    Ok(format!("{:016x}{}", at.max(0), hex::encode(salt)))
+}
+
 /// The organisation of the peer an ingest actor names ([`Actor::Peer`]
 /// for gossip, [`Actor::Sync`] for sync), if it names one whose peer id is
 /// an organisation key.
@@ -121,6 +129,11 @@ pub fn sender_org(actor: &Actor) -> Option<OrgKey> {
 /// The record id of a person's expertise listing.
 pub fn listing_id(person_id: &str) -> String {
     format!("listing-{person_id}")
+}
+
+/// The person whose listing has the record id `id`, if it is one.
+pub fn listing_person(id: &str) -> Option<&str> {
+    id.strip_prefix("listing-")
 }
 
 /// The node's services over its store and key.

@@ -31,6 +31,7 @@
 //! | `sess/`    | SHA-256 of a session token (hex)  | JSON `StoredSession`      |
 //! | `sessown/` | username + 0x00 + SHA-256 (hex)   | empty: sessions by person |
 //! | `notif/`   | person id + 0x00 + notification id | JSON `Notification`      |
+//! | `notifnew/` | person id + 0x00 + notification id | empty: the unread ones  |
 //! | `mail/`    | mail id (time, then random)       | JSON `OutgoingMail`: waiting to be sent |
 //! | `ctok/`    | SHA-256 of a calendar token (hex) | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
@@ -84,6 +85,7 @@ pub const API_TOKEN_BY_USER: &[u8] = b"tokown/";
 pub const SESSION: &[u8] = b"sess/";
 pub const SESSION_BY_USER: &[u8] = b"sessown/";
 pub const NOTIFICATION: &[u8] = b"notif/";
+pub const UNREAD_NOTIFICATION: &[u8] = b"notifnew/";
 pub const MAIL: &[u8] = b"mail/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
@@ -139,6 +141,15 @@ pub fn api_token_by_user(username: &str, sha256_hex: &str) -> Vec<u8> {
 /// of theirs.
 pub fn notification(person: &str, id: &str) -> Vec<u8> {
     join(NOTIFICATION, &[person.as_bytes(), b"\0", id.as_bytes()])
+}
+
+/// `person`'s unread notification `id`; with an empty `id`, the prefix
+/// of all of theirs.
+pub fn unread_notification(person: &str, id: &str) -> Vec<u8> {
+    join(
+        UNREAD_NOTIFICATION,
+        &[person.as_bytes(), b"\0", id.as_bytes()],
+    )
 }
 
 pub fn mail(id: &str) -> Vec<u8> {

@@ -2,6 +2,8 @@
 //! or a question for them, an answer to theirs, kudos, something waiting
 //! for an admin's approval), kept per person, newest first, read or not.
 //! A person keeps at most [`KEPT_PER_PERSON`]; the oldest go first.
+//! Unread ones are also indexed (`notifnew/`), so the count every page
+//! shows is a scan of keys, with nothing decoded.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,12 +69,18 @@ impl Store {
                 .map(|r| r.map(|(k, _)| k))
                 .collect::<std::result::Result<_, _>>()?;
             let over = (held.len() + adding).saturating_sub(KEPT_PER_PERSON);
+            let prefix = keys::notification(person, "").len();
             for key in held.into_iter().take(over) {
+                let id = String::from_utf8_lossy(&key[prefix..]).into_owned();
+                b.delete(keys::unread_notification(person, &id));
                 b.delete(key);
             }
         }
         for n in new {
             b.put(keys::notification(&n.person, &n.id), encode_json(n));
+            if !n.read {
+                b.put(keys::unread_notification(&n.person, &n.id), Vec::new());
+            }
         }
         self.commit(b)
     }
@@ -91,9 +99,8 @@ impl Store {
     /// How many of `person`'s notifications are unread.
     pub fn unread_notifications(&self, person: &str) -> Result<usize> {
         Ok(self
-            .notifications_of(person, KEPT_PER_PERSON)?
-            .iter()
-            .filter(|n| !n.read)
+            .kv
+            .scan_prefix(&keys::unread_notification(person, ""))
             .count())
     }
 
@@ -138,6 +145,7 @@ impl Store {
             }
             n.read = true;
             b.put(keys::notification(person, &n.id), encode_json(&n));
+            b.delete(keys::unread_notification(person, &n.id));
             changed += 1;
         }
         self.commit(b)?;

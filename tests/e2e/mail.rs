@@ -6,17 +6,14 @@
 use std::time::Duration;
 
 use skillmesh_config::EmailSettings;
-use skillmesh_node::store::{Actor, MailChoice, NotificationKind, Person, Sharing};
+use skillmesh_node::store::{Actor, MailChoice, NotificationKind, Person};
 
 use crate::common::attacker::signed_request;
-use crate::common::nodes::{publish_to, start_org_with, talk_offer, wait_for};
+use crate::common::nodes::{listed_person, publish_to, start_org_with, talk_offer, wait_for};
 use crate::common::smtp::SmtpSink;
 
 fn person(id: &str, name: &str) -> Person {
-    Person {
-        sharing: Sharing::listing(),
-        ..Person::new(id, name, &format!("{id}@northwind.example"), 0)
-    }
+    listed_person(id, name, &format!("{id}@northwind.example"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

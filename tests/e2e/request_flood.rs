@@ -14,7 +14,7 @@ use attacker::{Attacker, DirectReply, identity_of, in_sync, signed_request};
 use libp2p::Multiaddr;
 use skillmesh_config::FederationMode;
 use skillmesh_node::store::Actor;
-use skillmesh_node::store::{InboxStatus, OutboxStatus, Person, Sharing};
+use skillmesh_node::store::{InboxStatus, OutboxStatus, Person};
 use skillmesh_protocol::OrgKey;
 
 /// Fresh key number `n` of the attacker.
@@ -82,10 +82,7 @@ async fn flood(
 }
 
 fn person(id: &str, name: &str) -> Person {
-    Person {
-        sharing: Sharing::listing(),
-        ..Person::new(id, name, &format!("{id}@example.org"), 0)
-    }
+    listed_person(id, name, &format!("{id}@example.org"))
 }
 
 const CAP: u32 = 10;

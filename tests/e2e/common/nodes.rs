@@ -171,6 +171,14 @@ pub fn mentoring(title: &str) -> Body {
 }
 
 /// A 45-minute talk on on-call by `person` ("Tomás Ferreira"), open.
+/// A person of a test node who shares their listing, mailed at `email`.
+pub fn listed_person(id: &str, name: &str, email: &str) -> skillmesh_node::store::Person {
+    skillmesh_node::store::Person {
+        sharing: skillmesh_node::store::Sharing::listing(),
+        ..skillmesh_node::store::Person::new(id, name, email, 0)
+    }
+}
+
 pub fn talk_offer(person: &str) -> Body {
     Body::TalkOffer(skillmesh_protocol::kinds::TalkOffer {
         person: person.into(),
