@@ -127,7 +127,7 @@ impl Service {
         Ok(self
             .store()
             .account(&held.username)?
-            .filter(|a| a.deactivated_at.is_none()))
+            .filter(Account::is_active))
     }
 
     /// Keeps a web session (new, or seen again).

@@ -254,10 +254,7 @@ impl Service {
         self.gated(crate::gate::passwords(), move |svc| {
             // A deactivated account is checked like any (same cost) and
             // refused like an unknown one.
-            let account = svc
-                .store()
-                .account(&username)?
-                .filter(|a| a.deactivated_at.is_none());
+            let account = svc.store().account(&username)?.filter(Account::is_active);
             let hash = account.as_ref().map(|a| a.password_hash.as_str());
             let ok = verify_password_or_dummy(&password, hash);
             Ok(account.filter(|_| ok))
@@ -291,7 +288,7 @@ impl Service {
                 Ok(self
                     .store()
                     .account_for_calendar_token(&sha)?
-                    .filter(|a| a.deactivated_at.is_none()))
+                    .filter(Account::is_active))
             }
         }
     }
@@ -337,7 +334,7 @@ impl Service {
             .store()
             .account(username)?
             .ok_or_else(|| ServiceError::NotFound(format!("account {username}")))?;
-        if account.deactivated_at.is_none() == active {
+        if account.is_active() == active {
             return Ok(account);
         }
         account.deactivated_at = (!active).then(clock::now);

@@ -42,6 +42,13 @@ pub struct Account {
     pub calendar_token_sha256: Option<String>,
 }
 
+impl Account {
+    /// Not deactivated: it may sign in, and its sessions and tokens work.
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

@@ -22,7 +22,7 @@ impl AccountsApi for WebState {
                 // A deactivated account is no one: its sessions end at
                 // their next request.
                 svc.account(&username)?
-                    .filter(|a| a.deactivated_at.is_none())
+                    .filter(Account::is_active)
                     .map(|a| views::web_user(svc, &a))
                     .transpose()
             })
