@@ -611,7 +611,10 @@ async fn an_organisation_over_its_record_quota_is_cut_off_at_the_quota() {
         c.federation.max_records_per_org = 3;
         // Records published before the gossip mesh has formed reach B by
         // reconciliation; under a loaded CI run the default 30 s round
-        // came after the wait below gave up. The quota is what is tested.
+        // came after the wait below gave up. The quota is what is tested:
+        // whether a record over it comes by gossip, is fetched and then
+        // refused, or is left unfetched by a round that finds B at the
+        // quota, B audits the refusal.
         c.network.reconcile_interval_secs = 2;
     })
     .await;

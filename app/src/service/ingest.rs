@@ -126,6 +126,37 @@ impl Service {
         Ok(batch.results(outcomes))
     }
 
+    /// A peer `from` lists `n` records of `org` (the first `record_id`)
+    /// that this node did not fetch, because `org` is at its record quota
+    /// here. Audited as refused, under the same reason as a record refused
+    /// on arrival (so repeats within a minute are one line with a count),
+    /// and `org` is told as for any refusal for its quota: whether its
+    /// records came by gossip or were found by reconciliation, an
+    /// organisation over its quota shows up here and hears of it.
+    pub fn refuse_unfetched_for_quota(
+        &self,
+        from: &Actor,
+        org: OrgKey,
+        record_id: &str,
+        n: u64,
+    ) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let max = self.inner.inbound.max_records_per_org;
+        self.inner.store.audit(&[AuditEntry {
+            at: clock::now(),
+            actor: from.to_string(),
+            action: AuditAction::RecordRefused.into(),
+            org: Some(org.to_hex()),
+            record_id: Some(record_id.to_string()),
+            detail: over_quota_reason(max),
+            claimed_org: None,
+            count: n,
+        }])?;
+        self.refused_for_quota(org, record_id)
+    }
+
     /// Stores what `batch` admitted, with every audit line about the batch
     /// (its refusals, and a line per record that changed something), in
     /// one atomic, durable write.
@@ -372,7 +403,7 @@ impl<'a> Admitting<'a> {
                     AuditAction::RecordRefused,
                     Some(org),
                     Some(id),
-                    format!("organisation is over its record quota ({max} records)"),
+                    over_quota_reason(max),
                 );
                 self.refuse(i, line, Ok(Ingested::OverQuota));
                 self.refused.push((org, QUOTA_REFUSAL));
@@ -522,6 +553,11 @@ fn open_all(envelopes: &[&[u8]], now: i64) -> Vec<std::result::Result<Record, Re
     })
 }
 
+/// Why a record of an organisation over its quota `max` was refused.
+fn over_quota_reason(max: u64) -> String {
+    format!("organisation is over its record quota ({max} records)")
+}
+
 #[cfg(test)]
 mod tests {
     use ed25519_dalek::SigningKey;
@@ -607,5 +643,34 @@ mod tests {
         assert_eq!(gossip(&svc, &bad), (Verdict::Reject, true));
         let row = svc.store().get_record(&org, "talk-1").expect("read");
         assert_eq!(row.map(|r| r.seq), Some(2));
+    }
+
+    #[test]
+    fn records_left_unfetched_for_the_quota_are_audited_with_their_count() {
+        let (_dir, svc) = Service::for_tests();
+        let org = OrgKey::from(&SigningKey::from_bytes(&[8; 32]).verifying_key());
+        let from = Actor::Sync("12D3KooWpeer".into());
+        svc.refuse_unfetched_for_quota(&from, org, "talk-9", 0)
+            .expect("nothing");
+        svc.refuse_unfetched_for_quota(&from, org, "talk-4", 2)
+            .expect("audit");
+        svc.refuse_unfetched_for_quota(&from, org, "talk-4", 3)
+            .expect("audit");
+        let lines = svc
+            .audit_log(&crate::store::AuditFilter {
+                action: Some("record_refused".into()),
+                org: Some(org.to_hex()),
+                ..Default::default()
+            })
+            .expect("log");
+        // One line for the minute, counting both rounds; none for zero.
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].count, 5);
+        assert_eq!(lines[0].actor, "sync:12D3KooWpeer");
+        assert!(
+            lines[0].detail.contains("record quota"),
+            "{}",
+            lines[0].detail
+        );
     }
 }

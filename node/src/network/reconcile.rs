@@ -397,6 +397,7 @@ async fn reconcile_org(
         upper: None,
     }]);
     let mut wanted: Vec<String> = Vec::new();
+    let mut unfetched = Unfetched::default();
     let mut requests = 0;
     while !pending.is_empty() {
         requests += 1;
@@ -421,10 +422,10 @@ async fn reconcile_org(
         };
         check_tiling(&asked, &parts).map_err(Stop::Fault)?;
         let svc = service.clone();
-        let (more, want) =
-            blocking(move || compare(&svc.replica(), &org, parts, max_per_org)).await?;
-        pending.extend(more);
-        wanted.extend(want);
+        let compared = blocking(move || compare(&svc.replica(), &org, parts, max_per_org)).await?;
+        pending.extend(compared.more);
+        wanted.extend(compared.want);
+        unfetched.add(compared.unfetched);
         while wanted.len() >= MAX_RECORDS_PER_PAGE {
             let page: Vec<String> = wanted.drain(..MAX_RECORDS_PER_PAGE).collect();
             fetcher.fetch(org, page).await?;
@@ -433,7 +434,37 @@ async fn reconcile_org(
     if !wanted.is_empty() {
         fetcher.fetch(org, wanted).await?;
     }
+    if let Some(first) = unfetched.first {
+        fetcher.refuse_for_quota(org, first, unfetched.n).await?;
+    }
     Ok(())
+}
+
+/// Records a peer lists that this node did not ask for because their
+/// organisation is at its quota here: how many, and the first one's id.
+#[derive(Default)]
+struct Unfetched {
+    first: Option<String>,
+    n: u64,
+}
+
+impl Unfetched {
+    fn add(&mut self, other: Unfetched) {
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+        self.n += other.n;
+    }
+}
+
+/// What [`compare`] found in one answer to a ranges request.
+struct Compared {
+    /// Ranges whose fingerprints differ, to be asked for in parts.
+    more: Vec<IdRange>,
+    /// Ids to fetch: theirs is newer or not held here.
+    want: Vec<String>,
+    /// Ids not held here and not fetched: the organisation is at its quota.
+    unfetched: Unfetched,
 }
 
 /// Checks that `parts` tile the ranges `asked`, in order: each range is
@@ -497,10 +528,11 @@ fn compare(
     org: &OrgKey,
     parts: Vec<RangePart>,
     max_per_org: u64,
-) -> Result<(Vec<IdRange>, Vec<String>), StoreError> {
+) -> Result<Compared, StoreError> {
     let at_quota = store.org_live_count(org)? >= max_per_org;
     let mut more = Vec::new();
     let mut want = Vec::new();
+    let mut unfetched = Unfetched::default();
     for part in parts {
         let upper = part.upper.as_deref();
         match (part.ids, part.fingerprint) {
@@ -521,7 +553,10 @@ fn compare(
                     match held.get(&id) {
                         Some((h, _)) if *h > seq => {}
                         Some((h, d)) if *h == seq && d.as_slice() <= digest.as_slice() => {}
-                        None if at_quota => {}
+                        None if at_quota => unfetched.add(Unfetched {
+                            first: Some(id),
+                            n: 1,
+                        }),
                         _ => want.push(id),
                     }
                 }
@@ -542,7 +577,11 @@ fn compare(
             (None, None) => {}
         }
     }
-    Ok((more, want))
+    Ok(Compared {
+        more,
+        want,
+        unfetched,
+    })
 }
 
 #[cfg(test)]
@@ -585,13 +624,47 @@ mod tests {
                 .expect("store")
                 .expect("valid request");
             check_tiling(&asked, &parts).expect("tiling");
-            let (more, want) =
-                compare(&Replica::of(client), org, parts, u64::MAX).expect("compare");
-            pending.extend(more);
-            wanted.extend(want);
+            let compared = compare(&Replica::of(client), org, parts, u64::MAX).expect("compare");
+            pending.extend(compared.more);
+            wanted.extend(compared.want);
         }
         wanted.sort();
         (wanted, requests)
+    }
+
+    #[test]
+    fn at_the_quota_only_newer_versions_are_fetched_and_the_rest_is_counted() {
+        let key = SigningKey::from_bytes(&[22; 32]);
+        let org = OrgKey::from(&key.verifying_key());
+        let (_c, client) = store();
+        let (_s, server) = store();
+        for id in ["a", "b", "c", "d", "e"] {
+            put(&server, &key, id, 2);
+        }
+        for id in ["a", "c"] {
+            put(&client, &key, id, 2);
+        }
+        put(&client, &key, "b", 1);
+        let whole = [IdRange {
+            lower: String::new(),
+            upper: None,
+        }];
+        let parts = answer_ranges(&Replica::of(&server), &org, &whole)
+            .expect("store")
+            .expect("valid request");
+        let compared = compare(&Replica::of(&client), &org, parts, 3).expect("compare");
+        // The newer version of a held record takes no quota room; the two
+        // records not held are not asked for, but counted.
+        assert_eq!(compared.want, vec!["b".to_string()]);
+        assert_eq!(compared.unfetched.first.as_deref(), Some("d"));
+        assert_eq!(compared.unfetched.n, 2);
+        // Below the quota they are fetched.
+        let parts = answer_ranges(&Replica::of(&server), &org, &whole)
+            .expect("store")
+            .expect("valid request");
+        let compared = compare(&Replica::of(&client), &org, parts, 4).expect("compare");
+        assert_eq!(compared.want, vec!["b", "d", "e"]);
+        assert_eq!(compared.unfetched.n, 0);
     }
 
     #[test]

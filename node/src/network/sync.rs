@@ -337,6 +337,23 @@ impl<'a> Fetcher<'a> {
         Ok(())
     }
 
+    /// The peer lists `n` records of `org` (the first `first`) not asked
+    /// for because `org` is at its quota here: audited and `org` told, as
+    /// for records refused on arrival.
+    pub(crate) async fn refuse_for_quota(
+        &mut self,
+        org: OrgKey,
+        first: String,
+        n: u64,
+    ) -> Result<(), Stop> {
+        let svc = self.service.clone();
+        let from = Actor::Sync(self.peer.to_string());
+        tokio::task::spawn_blocking(move || svc.refuse_unfetched_for_quota(&from, org, &first, n))
+            .await
+            .map_err(|e| NetworkError::Request(e.to_string()))?
+            .map_err(|e| NetworkError::Request(format!("local store: {e}")).into())
+    }
+
     async fn wait(&mut self) -> Result<(), Stop> {
         let Some(task) = self.in_flight.take() else {
             return Ok(());
