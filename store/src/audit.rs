@@ -156,6 +156,7 @@ pub enum AuditAction {
     // Federation: who may take part
     FederationModeChanged,
     PolicyChanged,
+    WebhookChanged,
     OrgAllowed,
     OrgBlocked,
     OrgUnlisted,
@@ -188,7 +189,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 46] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
@@ -208,6 +209,7 @@ impl AuditAction {
         AuditAction::SignedUp,
         AuditAction::FederationModeChanged,
         AuditAction::PolicyChanged,
+        AuditAction::WebhookChanged,
         AuditAction::OrgAllowed,
         AuditAction::OrgBlocked,
         AuditAction::OrgUnlisted,
@@ -258,6 +260,7 @@ impl AuditAction {
             AuditAction::SignedUp => "signed_up",
             AuditAction::FederationModeChanged => "federation_mode_changed",
             AuditAction::PolicyChanged => "policy_changed",
+            AuditAction::WebhookChanged => "webhook_changed",
             AuditAction::OrgAllowed => "org_allowed",
             AuditAction::OrgBlocked => "org_blocked",
             AuditAction::OrgUnlisted => "org_unlisted",
@@ -590,6 +593,7 @@ mod tests {
                 "signed_up",
                 "federation_mode_changed",
                 "policy_changed",
+                "webhook_changed",
                 "org_allowed",
                 "org_blocked",
                 "org_unlisted",

@@ -3,7 +3,7 @@
 //!
 //! | prefix     | rest of key                       | value                     |
 //! |------------|-----------------------------------|---------------------------|
-//! | `meta/`    | name                              | e.g. schema version; `meta/fp-all`: the accumulator of every `rec/` row |
+//! | `meta/`    | name                              | e.g. schema version; `meta/fp-all`: the accumulator of every `rec/` row; `meta/webhook-url`: the chat webhook's address |
 //! | `person/`  | person id                         | JSON `Person`             |
 //! | `item/`    | item id                           | JSON `OwnItem`            |
 //! | `rec/`     | org key (32 bytes) + record id    | `StoredRecord` (binary)   |
@@ -33,6 +33,7 @@
 //! | `notif/`   | person id + 0x00 + notification id | JSON `Notification`      |
 //! | `notifnew/` | person id + 0x00 + notification id | empty: the unread ones  |
 //! | `mail/`    | mail id (time, then random)       | JSON `OutgoingMail`: waiting to be sent |
+//! | `hook/`    | message id (16 hex digits, growing) | JSON `WebhookMessage`: waiting to be posted to the chat webhook |
 //! | `ctok/`    | SHA-256 of a calendar token (hex) | username                  |
 //! | `rejn/`    | rejection reason code             | u64 count of rejections   |
 //! | `goal/`    | person id                         | JSON `Goals` (private)    |
@@ -47,6 +48,8 @@ pub const META_SCHEMA: &[u8] = b"meta/schema";
 pub const META_OUTBOUND: &[u8] = b"meta/outbound-policy";
 /// The federation mode an admin chose at runtime; wins over the config.
 pub const META_FEDERATION_MODE: &[u8] = b"meta/federation-mode";
+/// The chat webhook's address, as an admin set it (see `webhook`).
+pub const META_WEBHOOK_URL: &[u8] = b"meta/webhook-url";
 pub const PERSON: &[u8] = b"person/";
 pub const ITEM: &[u8] = b"item/";
 pub const REC: &[u8] = b"rec/";
@@ -87,6 +90,8 @@ pub const SESSION_BY_USER: &[u8] = b"sessown/";
 pub const NOTIFICATION: &[u8] = b"notif/";
 pub const UNREAD_NOTIFICATION: &[u8] = b"notifnew/";
 pub const MAIL: &[u8] = b"mail/";
+/// Messages waiting for the chat webhook, oldest first (see `webhook`).
+pub const WEBHOOK: &[u8] = b"hook/";
 pub const REJECTIONS: &[u8] = b"rejn/";
 pub const GOAL: &[u8] = b"goal/";
 pub const FEEDBACK: &[u8] = b"fb/";
@@ -154,6 +159,10 @@ pub fn unread_notification(person: &str, id: &str) -> Vec<u8> {
 
 pub fn mail(id: &str) -> Vec<u8> {
     join(MAIL, &[id.as_bytes()])
+}
+
+pub fn webhook(id: &str) -> Vec<u8> {
+    join(WEBHOOK, &[id.as_bytes()])
 }
 
 pub fn session(sha256_hex: &str) -> Vec<u8> {

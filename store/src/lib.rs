@@ -38,6 +38,7 @@ pub mod requests;
 mod schema;
 pub mod sessions;
 pub mod storage;
+pub mod webhook;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -68,6 +69,7 @@ pub use records::{PutOutcome, StoredRecord};
 pub use requests::{InboxEntry, InboxStatus, OutboxEntry, OutboxStatus, ReceivedKudos, SentKudos};
 pub use schema::CURRENT_SCHEMA;
 pub use sessions::StoredSession;
+pub use webhook::WebhookMessage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
