@@ -22,6 +22,13 @@ pub fn kind_label(kind: NotificationKind) -> &'static str {
     }
 }
 
+/// Seconds to wait before trying again something the node sends out
+/// (mail, the chat webhook's messages) after `attempts` failed tries:
+/// 10 s after the first, doubling with each failure, at most 15 minutes.
+pub fn retry_wait(attempts: u32) -> i64 {
+    (5i64 << attempts.clamp(1, 8)).min(15 * 60)
+}
+
 impl Service {
     /// Turns mail on: links in messages point at `base_url` (the node's
     /// public address).
@@ -185,12 +192,11 @@ impl Service {
         Ok(self.store().mail_sent(id)?)
     }
 
-    /// Sending `mail` failed with `error`: tried again after a wait that
-    /// doubles with each failure, from 5 s up to 15 minutes. Nothing is
-    /// dropped.
+    /// Sending `mail` failed with `error`: tried again after
+    /// [`retry_wait`]. Nothing is dropped.
     pub fn mail_failed(&self, mut mail: OutgoingMail, error: &str) -> Result<i64> {
         mail.attempts = mail.attempts.saturating_add(1);
-        let wait = (5i64 << mail.attempts.min(8)).min(15 * 60);
+        let wait = retry_wait(mail.attempts);
         mail.next_at = clock::now() + wait;
         mail.last_error = error.chars().take(500).collect();
         self.store().mail_failed(&mail)?;
@@ -222,5 +228,15 @@ impl Service {
         p.mail = choices.iter().copied().collect();
         self.store().update_person(&p)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_wait_doubles_from_ten_seconds_to_a_quarter_of_an_hour() {
+        let waits: Vec<i64> = (1..=10).map(super::retry_wait).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 900, 900, 900]);
+        assert_eq!(super::retry_wait(u32::MAX), 900);
     }
 }
