@@ -178,6 +178,11 @@ struct Inner {
     mail_base: std::sync::OnceLock<String>,
     /// Woken when mail is queued.
     mail_queued: Arc<tokio::sync::Notify>,
+    /// The node's public address, the base of links in chat webhook
+    /// messages (see `webhook`).
+    public_url: std::sync::OnceLock<String>,
+    /// Woken when a chat webhook message is queued.
+    webhook_queued: Arc<tokio::sync::Notify>,
 }
 
 /// The part of the configuration that governs what enters.
@@ -332,6 +337,8 @@ impl Service {
                 metrics,
                 mail_base: std::sync::OnceLock::new(),
                 mail_queued: Arc::new(tokio::sync::Notify::new()),
+                public_url: std::sync::OnceLock::new(),
+                webhook_queued: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }
@@ -776,6 +783,15 @@ impl Service {
         &self.inner.mail_queued
     }
 
+    /// Set at start: the node's public address.
+    pub(crate) fn public_url_cell(&self) -> &std::sync::OnceLock<String> {
+        &self.inner.public_url
+    }
+
+    pub(crate) fn webhook_queued(&self) -> &Arc<tokio::sync::Notify> {
+        &self.inner.webhook_queued
+    }
+
     pub fn deliveries_changed(&self) {
         self.inner.deliveries.notify_one();
     }
@@ -1017,6 +1033,7 @@ impl Service {
                         &format!("{}'s listing waits for your approval", person.display_name),
                         "/admin/approvals",
                     );
+                    self.chat_listing_waiting(&person);
                 }
             }
             Some(listing) => {
@@ -1223,6 +1240,7 @@ impl Service {
                     &format!("\"{}\" waits for your approval", item.body.title()),
                     "/admin/approvals",
                 );
+                self.chat_item_waiting(&item);
             }
             return Ok(item);
         }
@@ -1231,6 +1249,10 @@ impl Service {
         item.published_seq = record.header.seq;
         item.updated_at = clock::now();
         self.update_item(&item)?;
+        if record.header.seq == 1 {
+            // It leaves for partners for the first time.
+            self.chat_published(&item);
+        }
         Ok(item)
     }
 
