@@ -12,11 +12,12 @@ pub mod metrics_http;
 pub mod network;
 pub mod runtime;
 pub mod web_api;
+pub mod webhook_poster;
 
 // The application's areas, the store and search, under the paths the
 // node's modules, its tests and benches use.
 pub use skillmesh_app::{
     access, accounts, catalogue, clock, content, federation, health, identity, impact, lookalike,
     mail, matching, members, metrics, observation, outbound, policy, published_impact,
-    quota_notice, recognition, request_limits, requests, search, service, storage, store,
+    quota_notice, recognition, request_limits, requests, search, service, storage, store, webhook,
 };

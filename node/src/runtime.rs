@@ -43,6 +43,8 @@ pub enum StartError {
     MetricsPortInUse(SocketAddr),
     #[error(transparent)]
     Mail(#[from] crate::mailer::MailerError),
+    #[error(transparent)]
+    Webhook(#[from] crate::webhook_poster::WebhookError),
     #[error("cannot listen on metrics.listen {addr}: {source}")]
     MetricsBind {
         addr: SocketAddr,
@@ -61,6 +63,8 @@ pub struct RunningNode {
     housekeeping: JoinHandle<()>,
     /// Sends notification mail, when `[notifications.email]` is set.
     mailer: Option<JoinHandle<()>>,
+    /// Posts to the chat webhook, when an admin set one.
+    webhook: JoinHandle<()>,
     /// Sends quota notices to partners (see [`crate::quota_notice`]).
     quota_notices: JoinHandle<()>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -92,6 +96,8 @@ impl RunningNode {
             mailer.abort();
             let _ = mailer.await;
         }
+        self.webhook.abort();
+        let _ = (&mut self.webhook).await;
         self.quota_notices.abort();
         let _ = (&mut self.quota_notices).await;
         if let Some(metrics) = self.metrics_server.take() {
@@ -197,6 +203,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         .as_ref()
         .map(crate::mailer::Mailer::new)
         .transpose()?;
+    let webhook = crate::webhook_poster::Poster::new()?;
     let identity = OrgIdentity::load_file(&config.key_file)?;
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
@@ -261,15 +268,18 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         trusted_proxies: config.web.trusted_proxies.clone(),
         metrics: Some(Arc::new(metrics)),
     };
+    // Links in mail and chat messages point here.
+    let base = config
+        .web
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{web_addr}"));
+    service.set_public_url(&base);
     let mailer = mailer.map(|mailer| {
-        let base = config
-            .web
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{web_addr}"));
         service.enable_mail(&base);
         tokio::spawn(mailer.run(service.clone()))
     });
+    let webhook = tokio::spawn(webhook.run(service.clone()));
     let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -312,6 +322,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         network_tasks: Some(network_tasks),
         housekeeping,
         mailer,
+        webhook,
         quota_notices,
         shutdown: Some(tx),
         server,
