@@ -943,6 +943,30 @@ pub struct ModeChanged {
     pub partners_kept: u64,
 }
 
+/// The organisation's chat webhook, as admins see it: the address of a
+/// Slack, Microsoft Teams, Mattermost or Rocket.Chat incoming webhook that
+/// hears of the organisation's new offers and events and of what waits
+/// for approval, and the messages waiting to be posted to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// The address, if one is set (shown to admins only).
+    pub url: Option<String>,
+    /// Messages waiting to be posted.
+    pub waiting: u64,
+    /// Why the oldest waiting message was not taken, if it was tried.
+    pub last_error: Option<String>,
+    /// When it is tried next (unix seconds), if it was tried.
+    pub next_try_at: Option<i64>,
+}
+
+/// The address an admin sets for the chat webhook; `null` or empty
+/// clears it (and drops what waits).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookUpdate {
+    pub url: Option<String>,
+}
+
 /// Something waiting for an admin's approval before it leaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {

@@ -20,7 +20,7 @@ use crate::api::{
     ApiError, ApiTokenInfo, AuditQuery, FederationMode, FeedbackForm, FollowOptions, ImpactQuery,
     LearningGoals, MarkRead, NewKudos, NewRecommendation, NewRequest, NewUser, NotificationView,
     OfferAction, OrgAction, ProfileUpdate, Progress, RequestAnswer, SearchQuery, SharedFields,
-    TokenName,
+    TokenName, WebhookUpdate,
 };
 use crate::error::from_rejection;
 use crate::ports::NodeApi;
@@ -142,6 +142,8 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/admin/approvals/{id}/approve", post(approve::<S>))
         .route("/admin/policy", get(policy::<S>).put(set_policy::<S>))
         .route("/admin/audit", get(audit::<S>))
+        .route("/admin/webhook", get(webhook::<S>).put(set_webhook::<S>))
+        .route("/admin/webhook/test", post(test_webhook::<S>))
         .route("/admin/demand", get(demand::<S>))
         .route("/admin/impact", get(impact::<S>))
         .route(
@@ -558,6 +560,30 @@ async fn audit<S: NodeApi>(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.node.audit(&query).await?))
+}
+
+async fn webhook<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(_): ApiAdmin,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.webhook().await?))
+}
+
+async fn set_webhook<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiJson(body): ApiJson<WebhookUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.node.set_webhook(&user, body.url).await?))
+}
+
+/// Queued, not yet posted: 202.
+async fn test_webhook<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+) -> ApiResult<Response> {
+    let hook = state.node.test_webhook(&user).await?;
+    Ok((StatusCode::ACCEPTED, Json(hook)).into_response())
 }
 
 async fn demand<S: NodeApi>(

@@ -40,6 +40,8 @@ pub struct Fake {
     read: Arc<Mutex<Vec<String>>>,
     /// The mail choices saved.
     mail: Arc<Mutex<Option<Vec<MailChoiceView>>>>,
+    /// The chat webhook as set through the port.
+    pub webhook: Arc<Mutex<Webhook>>,
 }
 
 /// The member's two notifications, one of them carrying markup from
@@ -913,6 +915,51 @@ impl SteeringApi for Fake {
             detail: HOSTILE.into(),
             count: 1,
         }])
+    }
+
+    async fn webhook(&self) -> ApiResult<Webhook> {
+        Ok(locked(&self.webhook).clone())
+    }
+
+    /// Checks as the node does, more simply (the node's check is tested
+    /// in the application).
+    async fn set_webhook(&self, _actor: &User, url: Option<String>) -> ApiResult<Webhook> {
+        let url = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+        if let Some(u) = &url {
+            if u.chars().count() > 2000 {
+                return Err(ApiError::Invalid(
+                    "The webhook address is too long: at most 2000 characters.".into(),
+                ));
+            }
+            let host = u
+                .strip_prefix("https://")
+                .or_else(|| u.strip_prefix("http://"))
+                .ok_or_else(|| {
+                    ApiError::Invalid(
+                        "The webhook address must start with https:// or http://.".into(),
+                    )
+                })?;
+            if host.starts_with('/') || host.is_empty() {
+                return Err(ApiError::Invalid(
+                    "The webhook address has no host (such as hooks.slack.com).".into(),
+                ));
+            }
+        }
+        let mut hook = locked(&self.webhook);
+        if url.is_none() {
+            hook.waiting = 0;
+        }
+        hook.url = url;
+        Ok(hook.clone())
+    }
+
+    async fn test_webhook(&self, _actor: &User) -> ApiResult<Webhook> {
+        let mut hook = locked(&self.webhook);
+        if hook.url.is_none() {
+            return Err(ApiError::Invalid("Set the webhook's address first.".into()));
+        }
+        hook.waiting += 1;
+        Ok(hook.clone())
     }
 }
 

@@ -40,6 +40,15 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "notifications_read" => "Marked as read.",
         "mail_saved" => "Saved: mail comes as you chose.",
         "user_changed" => "Account updated.",
+        "webhook_saved" => {
+            "Saved: the channel hears of new offers and events and of what waits for approval."
+        }
+        "webhook_cleared" => {
+            "Removed: nothing goes to a chat channel any more; what waited was dropped."
+        }
+        "webhook_test" => {
+            "Test message queued: it should reach the channel within seconds (reload to see whether it went)."
+        }
         _ => return None,
     })
 }

@@ -220,6 +220,11 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             get(pages::admin::policy::<S>).post(pages::admin::set_policy::<S>),
         )
         .route("/admin/audit", get(pages::admin::audit::<S>))
+        .route(
+            "/admin/webhook",
+            get(pages::admin::webhook::<S>).post(pages::admin::set_webhook::<S>),
+        )
+        .route("/admin/webhook/test", post(pages::admin::test_webhook::<S>))
         .route("/admin/demand", get(pages::admin::demand::<S>))
         .route("/admin/impact", get(pages::impact::page::<S>))
         .route("/admin/impact.csv", get(pages::impact::csv::<S>))

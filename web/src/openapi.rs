@@ -158,6 +158,11 @@ pub fn spec() -> Value {
                 "put": op("Change the outbound policy (every listing is re-published)", "admin", (200, schema_ref("SharedFields")), Some((schema_ref("SharedFields"), json!({"display_name": true, "headline": true, "topics": true, "languages": true, "time_zone": false, "formats": true, "availability": true, "email": false}))), true)
             },
             "/admin/audit": {"get": with_params(op("The audit log, newest first", "admin", (200, array_of("AuditRow")), None, true), query_params(&[("org", "Organisation key."), ("action", "Action code, e.g. record_rejected."), ("day", "A UTC day, YYYY-MM-DD."), ("limit", "At most this many (default 200, at most 1000)."), ("who", "people: only what people did; network: only the node's and other organisations'.")]))},
+            "/admin/webhook": {
+                "get": op("The organisation's chat webhook: its address (admins only see it) and the messages waiting to be posted", "admin", (200, schema_ref("Webhook")), None, true),
+                "put": op("Set the chat webhook's address: a Slack, Microsoft Teams, Mattermost or Rocket.Chat incoming webhook (http or https, a host, at most 2,000 characters), told of the organisation's new offers and events and of what waits for approval as {\"text\": ...}; null or empty clears it and drops what waits", "admin", (200, schema_ref("Webhook")), Some((json!({"type": "object", "additionalProperties": false, "properties": {"url": {"type": ["string", "null"], "maxLength": 2000}}}), json!({"url": "https://hooks.slack.com/services/T000/B000/XXXXXXXX"}))), true)
+            },
+            "/admin/webhook/test": {"post": op("Queue a test message for the chat webhook (behind any waiting); GET /admin/webhook then shows whether it went", "admin", (202, schema_ref("Webhook")), None, true)},
             "/admin/demand": {"get": op("Most-wanted topics here and the network's supply for each (aggregates only)", "admin", (200, array_of("DemandRow")), None, true)},
             "/admin/impact": {"get": with_params(op("What the organisation's peer learning came to (counts and averages only)", "admin", (200, schema_ref("Impact")), None, true), query_params(&[("since", "First day, YYYY-MM-DD (UTC)."), ("until", "Last day, inclusive."), ("topic", "Only what targeted this topic.")]))},
             "/admin/impact/summary": {
@@ -317,6 +322,11 @@ fn schemas() -> Value {
             "after": {"type": "integer", "minimum": 1, "maximum": 5}}},
         "Impact": impact,
         "Notification": {"type": "object", "required": ["id", "kind", "text", "link", "at", "read"], "properties": {"id": s("string"), "kind": {"enum": ["request_received", "question_received", "request_answered", "kudos_received", "approval_waiting"]}, "text": s("string"), "link": {"type": "string", "description": "The page on this node it is about."}, "at": {"type": "integer", "description": "Unix seconds."}, "read": s("boolean")}},
+        "Webhook": {"type": "object", "required": ["url", "waiting", "last_error", "next_try_at"], "properties": {
+            "url": {"type": ["string", "null"], "description": "The incoming-webhook address, or null when none is set."},
+            "waiting": {"type": "integer", "description": "Messages waiting to be posted, in order."},
+            "last_error": {"type": ["string", "null"], "description": "Why the oldest waiting message was not taken (e.g. HTTP 404 Not Found), if it was tried."},
+            "next_try_at": {"type": ["integer", "null"], "description": "When it is tried next (Unix seconds)."}}},
         "ApiToken": {"type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": {"id": {"type": "string", "description": "The first 16 hex digits of the token's SHA-256."}, "name": s("string"), "created_at": {"type": "integer", "description": "Unix seconds."}, "last_used_at": {"type": ["integer", "null"], "description": "The last call made with it, to the minute (Unix seconds)."}}},
         "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
     })

@@ -277,7 +277,8 @@ pub trait ImpactApi: Clone + Send + Sync + 'static {
 }
 
 /// Admin operations (the web layer lets only admins call these):
-/// federation, approvals, the outbound policy, the audit log.
+/// federation, approvals, the outbound policy, the audit log, the chat
+/// webhook.
 pub trait SteeringApi: Clone + Send + Sync + 'static {
     fn federation(&self) -> impl Future<Output = ApiResult<Federation>> + Send;
     fn set_federation_mode(
@@ -301,6 +302,19 @@ pub trait SteeringApi: Clone + Send + Sync + 'static {
         fields: SharedFields,
     ) -> impl Future<Output = ApiResult<()>> + Send;
     fn audit(&self, query: &AuditQuery) -> impl Future<Output = ApiResult<Vec<AuditRow>>> + Send;
+    /// The chat webhook: its address and what waits.
+    fn webhook(&self) -> impl Future<Output = ApiResult<Webhook>> + Send;
+    /// Sets the chat webhook's address, or clears it with `None` (what
+    /// waits is dropped); an address that is not http or https with a
+    /// host, or longer than 2,000 characters, is invalid.
+    fn set_webhook(
+        &self,
+        actor: &User,
+        url: Option<String>,
+    ) -> impl Future<Output = ApiResult<Webhook>> + Send;
+    /// Queues a test message for the chat webhook (invalid without an
+    /// address).
+    fn test_webhook(&self, actor: &User) -> impl Future<Output = ApiResult<Webhook>> + Send;
 }
 
 /// Private matching and aggregate demand: the part of the service interface

@@ -469,6 +469,7 @@ async fn members_are_refused_admin_pages_and_admin_api() {
         "/admin/policy",
         "/admin/audit",
         "/admin/users",
+        "/admin/webhook",
     ] {
         let r = c.get(page).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{page}");
@@ -494,6 +495,8 @@ async fn members_are_refused_admin_pages_and_admin_api() {
         ("GET", "/api/v1/admin/audit"),
         ("GET", "/api/v1/admin/users"),
         ("POST", "/api/v1/admin/approvals/x/approve"),
+        ("GET", "/api/v1/admin/webhook"),
+        ("POST", "/api/v1/admin/webhook/test"),
     ] {
         let r = c.api(method, path, Some(MEMBER_TOKEN), None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
@@ -1497,4 +1500,103 @@ async fn admins_deactivate_others_from_the_people_page_but_not_themselves() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn admins_set_the_chat_webhook_on_its_page_with_a_clear_error_for_a_bad_address() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(ADMIN).await;
+    let page = c.get("/admin/webhook").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"id="webhook-form""#), "{}", page.body);
+    assert!(
+        !page.body.contains(r#"id="test-webhook""#),
+        "no test button without an address"
+    );
+    assert!(
+        c.get("/admin")
+            .await
+            .body
+            .contains(r#"href="/admin/webhook""#),
+        "linked from the console"
+    );
+
+    // Refused: the page says why, with what was typed still there.
+    for (typed, says) in [
+        (
+            "ftp://files.example/hook",
+            "must start with https:// or http://",
+        ),
+        ("https:///no-host", "has no host"),
+    ] {
+        let r = c
+            .post_form("/admin/webhook", &[("csrf", &csrf), ("url", typed)])
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
+        assert!(r.body.contains(r#"id="webhook-error""#), "{}", r.body);
+        assert!(r.body.contains(says), "{typed}: {}", r.body);
+        assert!(
+            r.body.contains(&format!(r#"value="{typed}""#)),
+            "{}",
+            r.body
+        );
+    }
+    let long = format!("https://chat.example/{}", "a".repeat(2000));
+    let r = c
+        .post_form("/admin/webhook", &[("csrf", &csrf), ("url", &long)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("at most 2000 characters"), "{}", r.body);
+    // Without the CSRF token, nothing changes.
+    let r = c
+        .post_form("/admin/webhook", &[("url", "https://chat.example/h")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let url = "https://hooks.slack.com/services/T0/B0/secret";
+    let r = c
+        .post_form("/admin/webhook", &[("csrf", &csrf), ("url", url)])
+        .await;
+    assert_eq!(r.location(), "/admin/webhook?notice=webhook_saved");
+    let page = c.get("/admin/webhook").await;
+    assert!(page.body.contains(&format!(r#"value="{url}""#)));
+    assert!(page.body.contains(r#"id="test-webhook""#));
+    let r = c.post_form("/admin/webhook/test", &[("csrf", &csrf)]).await;
+    assert_eq!(r.location(), "/admin/webhook?notice=webhook_test");
+    let page = c.get("/admin/webhook?notice=webhook_test").await;
+    assert!(page.body.contains("Test message queued"), "{}", page.body);
+    assert!(page.body.contains("1 message waits"), "{}", page.body);
+
+    // The API says the same to admins; an empty address clears it.
+    let r = c
+        .api("GET", "/api/v1/admin/webhook", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(r.json()["url"], url);
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/admin/webhook",
+            Some(ADMIN_TOKEN),
+            Some(serde_json::json!({"url": "gopher://x.example"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("https://"),
+        "{}",
+        r.body
+    );
+    let r = c
+        .post_form("/admin/webhook", &[("csrf", &csrf), ("url", "")])
+        .await;
+    assert_eq!(r.location(), "/admin/webhook?notice=webhook_cleared");
+    let r = c
+        .api("GET", "/api/v1/admin/webhook", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(r.json()["url"], Value::Null);
+    assert_eq!(r.json()["waiting"], 0);
 }

@@ -204,3 +204,13 @@ pub(super) fn ask_of(request: NewRequest) -> ApiResult<Ask> {
         )),
     }
 }
+
+/// The chat webhook's status as the admin console shows it.
+pub(super) fn webhook_view(status: crate::webhook::WebhookStatus) -> Webhook {
+    Webhook {
+        url: status.url,
+        waiting: u64::try_from(status.waiting).unwrap_or(u64::MAX),
+        last_error: status.last_error,
+        next_try_at: status.next_try_at,
+    }
+}

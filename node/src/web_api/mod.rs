@@ -32,7 +32,7 @@ use skillmesh_web::{
     PeopleApi, PersonOffer, PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact,
     QuestionSettings, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
     RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
-    Suggestion, User,
+    Suggestion, User, Webhook,
 };
 
 use crate::accounts::{self, AccountError};

@@ -772,6 +772,26 @@ impl SteeringApi for WebState {
             .blocking(move |svc| views::web_audit(svc, &query))
             .await
     }
+
+    async fn webhook(&self) -> ApiResult<Webhook> {
+        self.service
+            .blocking(move |svc| Ok(webhook_view(svc.webhook_status()?)))
+            .await
+    }
+
+    async fn set_webhook(&self, actor: &User, url: Option<String>) -> ApiResult<Webhook> {
+        let actor = Actor::person(&actor.username);
+        self.service
+            .blocking(move |svc| Ok(webhook_view(svc.set_webhook_url(url.as_deref(), &actor)?)))
+            .await
+    }
+
+    async fn test_webhook(&self, actor: &User) -> ApiResult<Webhook> {
+        let actor = Actor::person(&actor.username);
+        self.service
+            .blocking(move |svc| Ok(webhook_view(svc.test_webhook(&actor)?)))
+            .await
+    }
 }
 
 impl NodeApi for WebState {

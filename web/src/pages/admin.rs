@@ -1,6 +1,7 @@
 //! The admin console: federation mode and the allow/block lists, partner
 //! organisations and connected peers, the approval queue, the per-field
-//! outbound policy, the audit log, network health, and accounts.
+//! outbound policy, the audit log, the chat webhook, network health, and
+//! accounts.
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -10,7 +11,8 @@ use maud::{Markup, html};
 use super::{Ctx, FormData, PageResult, done, org_key, pager, query_map};
 use crate::Shared;
 use crate::api::{
-    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, OrgAction, OrgRow, Role, SharedFields,
+    AddedUser, ApiError, AuditQuery, FederationMode, NewUser, OrgAction, OrgRow, Role,
+    SharedFields, Webhook,
 };
 use crate::dates::datetime;
 use crate::pages::listing;
@@ -24,6 +26,7 @@ pub(super) fn admin_nav() -> Markup {
             a href="/admin/approvals" { "Approval queue" } " · "
             a href="/admin/policy" { "Outbound policy" } " · "
             a href="/admin/audit" { "Audit log" } " · "
+            a href="/admin/webhook" { "Chat webhook" } " · "
             a href="/admin/demand" { "Demand" } " · "
             a href="/admin/impact" { "Impact" } " · "
             a href="/admin/users" { "People and accounts" }
@@ -426,6 +429,102 @@ pub async fn set_policy<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     done("/admin/policy", "policy")
+}
+
+/// The chat webhook page: the address (with `typed` in the field and
+/// `error` above it after a refused change), what waits, and the test
+/// button.
+fn webhook_page(ctx: &Ctx, hook: &Webhook, typed: Option<&str>, error: Option<&str>) -> Markup {
+    let value = typed.or(hook.url.as_deref()).unwrap_or("");
+    html! {
+        h1 { "Chat webhook" }
+        (admin_nav())
+        p {
+            "An incoming webhook of a Slack, Microsoft Teams, Mattermost or Rocket.Chat channel hears of "
+            (ctx.org_name) "'s new talks, mentoring, cohorts and events as they are first published to partners, and of every listing or offer that waits for approval, each with a link to its page here. "
+            "Messages wait on this node until the chat server takes them, in order, so a server that is down loses nothing."
+        }
+        @if let Some(e) = error {
+            p.error #webhook-error role="alert" { (e) }
+        }
+        form.stack #webhook-form method="post" action="/admin/webhook" {
+            (ctx.csrf())
+            label { "Incoming-webhook address (from the channel's settings; keep it secret)"
+                input #webhook-url type="url" name="url" value=(value) maxlength="2000" placeholder="https://hooks.slack.com/services/…" autocomplete="off";
+            }
+            button #save-webhook type="submit" { "Save address" }
+        }
+        @if hook.url.is_some() {
+            form.inline #clear-webhook method="post" action="/admin/webhook" {
+                (ctx.csrf())
+                input type="hidden" name="url" value="";
+                button.secondary type="submit" { "Remove the webhook" }
+            }
+            " "
+            form.inline #test-webhook method="post" action="/admin/webhook/test" {
+                (ctx.csrf())
+                button.secondary type="submit" { "Send a test message" }
+            }
+        }
+        h2 { "Delivery" }
+        p #webhook-waiting {
+            @if hook.waiting == 0 { "Nothing waits: every message went out." }
+            @else if hook.waiting == 1 { "1 message waits to be posted." }
+            @else { (hook.waiting) " messages wait to be posted, oldest first." }
+        }
+        @if let Some(e) = &hook.last_error {
+            p.error #webhook-last-error {
+                "The chat server did not take the oldest: " code { (e) } "."
+                @if let Some(at) = hook.next_try_at { " Next try " (datetime(at)) "." }
+                " A 404 or 403 usually means the webhook was removed from the channel or the address is mistyped."
+            }
+        }
+    }
+}
+
+pub async fn webhook<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
+    ctx.admin()?;
+    let hook = state.node.webhook().await.map_err(|e| ctx.fail(e))?;
+    Ok(ctx.render("Chat webhook", webhook_page(&ctx, &hook, None, None)))
+}
+
+/// `POST /admin/webhook`: sets the address, or clears it when empty. A
+/// refused address comes back on the page, with why, still in the field.
+pub async fn set_webhook<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    let url = Some(form.get("url").to_string()).filter(|u| !u.is_empty());
+    match state.node.set_webhook(&me.user, url.clone()).await {
+        Ok(_) if url.is_some() => done("/admin/webhook", "webhook_saved"),
+        Ok(_) => done("/admin/webhook", "webhook_cleared"),
+        Err(ApiError::Invalid(why)) => {
+            let hook = state.node.webhook().await.map_err(|e| ctx.fail(e))?;
+            let page = webhook_page(&ctx, &hook, url.as_deref(), Some(&why));
+            let mut res = ctx.render("Chat webhook", page);
+            *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub async fn test_webhook<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let me = ctx.admin_posting(&form)?;
+    state
+        .node
+        .test_webhook(&me.user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    done("/admin/webhook", "webhook_test")
 }
 
 /// Audit rows one page shows at most.
