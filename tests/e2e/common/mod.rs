@@ -5,6 +5,7 @@
 
 pub mod attacker;
 pub mod browser;
+pub mod chat;
 pub mod cluster;
 pub mod nodes;
 pub mod smtp;
