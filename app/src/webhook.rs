@@ -47,7 +47,7 @@ pub fn check_url(url: &str) -> std::result::Result<(), String> {
     }
     let parsed = url::Url::parse(url).map_err(|e| {
         format!(
-            "The webhook address is not a web address ({e}): it starts with https:// (or http://), as the chat's incoming-webhook settings give it."
+            "The webhook address is not a web address ({e}): copy the whole address, starting with https://, from the channel's incoming-webhook settings."
         )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -161,7 +161,9 @@ impl Service {
         match url {
             Some(u) => {
                 tracing::info!(host = %url_host(u), "chat webhook set");
-                // Messages kept for an earlier address go to this one now.
+                // Messages kept for an earlier address go to this one now,
+                // without waiting out the retries of the old one.
+                self.store().webhooks_due_now(clock::now())?;
                 self.webhook_queued().notify_one();
             }
             None => tracing::info!(dropped, "chat webhook cleared"),
@@ -183,7 +185,8 @@ impl Service {
     }
 
     /// An admin asks for a test message: it is queued like the others
-    /// (behind any that wait), so it shows the way they go.
+    /// (behind any that wait, which are tried again at once), so it shows
+    /// the way they go.
     pub fn test_webhook(&self, actor: &Actor) -> Result<WebhookStatus> {
         if self.store().webhook_url()?.is_none() {
             return Err(ServiceError::Invalid(
@@ -195,6 +198,7 @@ impl Service {
             line(self.org_name()),
             self.link("/admin/webhook")
         );
+        self.store().webhooks_due_now(clock::now())?;
         self.tell_chat(text);
         self.webhook_status()
     }
@@ -430,6 +434,19 @@ mod tests {
         let status = svc.webhook_status().expect("status");
         assert_eq!(status.waiting, 1);
         assert_eq!(status.last_error.as_deref(), Some("HTTP 503"));
+        assert!(
+            svc.due_webhooks(10)
+                .expect("due")
+                .is_some_and(|(_, d)| d.is_empty())
+        );
+        // A new address: what waits goes at once, and there.
+        let status = svc
+            .set_webhook_url(Some("https://chat.example/hooks/fixed"), &admin)
+            .expect("set");
+        assert_eq!(status.waiting, 1);
+        let (url, due) = svc.due_webhooks(10).expect("due").expect("an address");
+        assert_eq!(url, "https://chat.example/hooks/fixed");
+        assert_eq!(due.len(), 1);
 
         // Clearing drops what waits, and is audited with the count.
         let cleared = svc.set_webhook_url(Some(""), &admin).expect("clear");

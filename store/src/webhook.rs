@@ -138,6 +138,27 @@ impl Store {
         Ok(due)
     }
 
+    /// Makes every waiting message due at `now` (an admin changed the
+    /// address or asked for a test: no use waiting out the retries of
+    /// the old one). Attempts and errors are kept. Returns how many were
+    /// waiting for a retry.
+    pub fn webhooks_due_now(&self, now: i64) -> Result<usize> {
+        let _guard = self.lock();
+        let mut b = Batch::new();
+        let mut changed = 0;
+        for row in self.kv.scan_prefix(keys::WEBHOOK) {
+            let (key, value) = row?;
+            let mut m: WebhookMessage = super::decode_json(&key, &value)?;
+            if m.next_at > now {
+                m.next_at = now;
+                b.put(key, encode_json(&m));
+                changed += 1;
+            }
+        }
+        self.commit(b)?;
+        Ok(changed)
+    }
+
     /// Every queued message, oldest first.
     pub fn queued_webhooks(&self) -> Result<Vec<WebhookMessage>> {
         self.scan_json(keys::WEBHOOK)
@@ -253,6 +274,17 @@ mod tests {
         assert_eq!(texts_of(&due), ["a", "b", "c", "d"]);
         assert_eq!(due[0].attempts, 1);
         assert_eq!(due[0].last_error, "HTTP 500");
+
+        // An admin changes the address: what waits is due at once, its
+        // attempts kept.
+        let mut a = store.due_webhooks(130, 1).expect("due").remove(0);
+        a.next_at = 900;
+        store.webhook_failed(&a).expect("failed");
+        assert!(store.due_webhooks(140, 10).expect("due").is_empty());
+        assert_eq!(store.webhooks_due_now(140).expect("now"), 1);
+        let due = store.due_webhooks(140, 10).expect("due");
+        assert_eq!(texts_of(&due), ["a", "b", "c", "d"]);
+        assert_eq!((due[0].attempts, due[0].next_at), (1, 140));
 
         // Taken: each leaves the queue alone.
         store.webhook_sent(&due[0].id).expect("sent");
