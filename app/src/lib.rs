@@ -39,6 +39,7 @@ pub mod recognition;
 pub mod request_limits;
 pub mod requests;
 pub mod service;
+pub mod single_sign_on;
 
 // The store and search crates, under the paths the modules use.
 pub use skillmesh_search as search;

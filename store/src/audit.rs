@@ -144,6 +144,9 @@ pub enum AuditAction {
     SignedOutEverywhere,
     UserDeactivated,
     UserReactivated,
+    /// A person's role here changed (the provider's admin claim, at a
+    /// single sign-on).
+    UserRoleChanged,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
@@ -188,7 +191,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 46] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
@@ -197,6 +200,7 @@ impl AuditAction {
         AuditAction::SignedOutEverywhere,
         AuditAction::UserDeactivated,
         AuditAction::UserReactivated,
+        AuditAction::UserRoleChanged,
         AuditAction::ItemCreated,
         AuditAction::ItemUpdated,
         AuditAction::ItemDeleted,
@@ -247,6 +251,7 @@ impl AuditAction {
             AuditAction::SignedOutEverywhere => "signed_out_everywhere",
             AuditAction::UserDeactivated => "user_deactivated",
             AuditAction::UserReactivated => "user_reactivated",
+            AuditAction::UserRoleChanged => "user_role_changed",
             AuditAction::ItemCreated => "item_created",
             AuditAction::ItemUpdated => "item_updated",
             AuditAction::ItemDeleted => "item_deleted",
@@ -579,6 +584,7 @@ mod tests {
                 "signed_out_everywhere",
                 "user_deactivated",
                 "user_reactivated",
+                "user_role_changed",
                 "item_created",
                 "item_updated",
                 "item_deleted",
