@@ -6,11 +6,13 @@ pub mod admin;
 pub mod allocator;
 pub mod datadir;
 pub mod demo;
+pub mod http_client;
 pub mod invite;
 pub mod mailer;
 pub mod metrics_http;
 pub mod network;
 pub mod runtime;
+pub mod sso;
 pub mod web_api;
 
 // The application's areas, the store and search, under the paths the

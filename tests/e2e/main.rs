@@ -39,3 +39,4 @@ mod web_content;
 mod web_journey;
 mod web_observation;
 mod web_programmes;
+mod web_sso;

@@ -1057,6 +1057,33 @@ pub struct ApiTokenInfo {
     pub last_used_at: Option<i64>,
 }
 
+/// How people sign in here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// With a password (`auth.password_sign_in`).
+    pub password: bool,
+    /// Through the organisation's OpenID provider: what its button calls
+    /// it (`auth.oidc.name`); `None` without single sign-on.
+    pub single_sign_on: Option<String>,
+}
+
+impl Default for SignInOptions {
+    fn default() -> Self {
+        SignInOptions {
+            password: true,
+            single_sign_on: None,
+        }
+    }
+}
+
+/// A single sign-on started: where to send the browser, and the state the
+/// provider sends back with it (bound to the browser by a cookie).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoStart {
+    pub url: String,
+    pub state: String,
+}
+
 /// A token just made: the token, shown this once, and how it is listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApiToken {

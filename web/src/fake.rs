@@ -240,6 +240,22 @@ impl AccountsApi for Fake {
         Ok(())
     }
 
+    fn sign_in_options(&self) -> SignInOptions {
+        SignInOptions::default()
+    }
+
+    async fn begin_sso(&self) -> ApiResult<SsoStart> {
+        Err(ApiError::NotFound(
+            "single sign-on is not set up here".into(),
+        ))
+    }
+
+    async fn finish_sso(&self, _state: &str, _code: &str) -> ApiResult<User> {
+        Err(ApiError::NotFound(
+            "single sign-on is not set up here".into(),
+        ))
+    }
+
     async fn end_sessions(&self, user: &User) -> ApiResult<Vec<String>> {
         let mut sessions = locked(&self.sessions);
         let ids: Vec<String> = sessions

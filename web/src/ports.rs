@@ -45,6 +45,13 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
         username: &str,
         password: &str,
     ) -> impl Future<Output = ApiResult<Option<User>>> + Send;
+    /// How people sign in here. Cheap.
+    fn sign_in_options(&self) -> SignInOptions;
+    /// Starts a single sign-on through the organisation's provider.
+    fn begin_sso(&self) -> impl Future<Output = ApiResult<SsoStart>> + Send;
+    /// Finishes the single sign-on started as `state`, with the `code` the
+    /// provider sent back: the user signed in (made at their first).
+    fn finish_sso(&self, state: &str, code: &str) -> impl Future<Output = ApiResult<User>> + Send;
     /// The user now (role and name may have changed since sign-in).
     fn user(&self, username: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
     fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;

@@ -31,8 +31,8 @@ use skillmesh_web::{
     Offer, OfferAction, OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow,
     PeopleApi, PersonOffer, PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact,
     QuestionSettings, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
-    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
-    Suggestion, User,
+    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
+    SignInOptions, SsoStart, SteeringApi, Suggestion, User,
 };
 
 use crate::accounts::{self, AccountError};
@@ -48,6 +48,7 @@ use crate::store::{
     self, Account, Actor, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
     OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
+use skillmesh_app::single_sign_on;
 
 mod convert;
 mod matching_api;
@@ -66,6 +67,40 @@ const AUDIT_MAX_LIMIT: usize = 1000;
 /// full disk reads the same from every path).
 fn store_error(e: StoreError) -> ApiError {
     ApiError::from(ServiceError::Store(e))
+}
+
+fn sso_error(e: crate::sso::SsoError) -> ApiError {
+    use crate::sso::SsoError as E;
+    match e {
+        E::Unreachable { .. } | E::Busy | E::Http(_) => {
+            tracing::warn!(error = %e, "single sign-on failed");
+            ApiError::Unavailable(e.to_string())
+        }
+        E::UnknownState | E::Provider(_) | E::Invalid(_) => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Unauthorized(e.to_string())
+        }
+        E::NoEmail | E::DomainNotAllowed { .. } => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Forbidden(e.to_string())
+        }
+        E::SecretFile { .. } | E::EmptySecret(_) | E::Setting(_) => {
+            tracing::warn!(error = %e, "single sign-on is misconfigured");
+            unavailable()
+        }
+    }
+}
+
+fn sso_refusal(e: single_sign_on::SsoRefusal) -> ApiError {
+    use single_sign_on::SsoRefusal as R;
+    match e {
+        R::Deactivated(_) | R::OtherIdentity(_) => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Forbidden(e.to_string())
+        }
+        R::Account(e) => account_error(e),
+        R::Service(e) => e.into(),
+    }
 }
 
 fn account_error(e: AccountError) -> ApiError {
@@ -90,6 +125,10 @@ pub struct WebState {
     service: Service,
     network: NetworkHandle,
     started: Instant,
+    /// Single sign-on through the organisation's provider, if set up.
+    sso: Option<std::sync::Arc<crate::sso::SingleSignOn>>,
+    /// Whether accounts may sign in with a password.
+    password_sign_in: bool,
 }
 
 impl WebState {
@@ -98,7 +137,28 @@ impl WebState {
             service,
             network,
             started: Instant::now(),
+            sso: None,
+            password_sign_in: true,
         }
+    }
+
+    /// With single sign-on through `sso`, and password sign-in on or off.
+    pub fn with_sign_in(
+        mut self,
+        sso: Option<std::sync::Arc<crate::sso::SingleSignOn>>,
+        password_sign_in: bool,
+    ) -> WebState {
+        // Someone must be able to sign in.
+        self.password_sign_in = password_sign_in || sso.is_none();
+        self.sso = sso;
+        self
+    }
+
+    /// Single sign-on, or "not found" on a node without it.
+    fn sso(&self) -> ApiResult<&crate::sso::SingleSignOn> {
+        self.sso
+            .as_deref()
+            .ok_or_else(|| ApiError::NotFound("single sign-on is not set up here".into()))
     }
 
     pub fn service(&self) -> &Service {

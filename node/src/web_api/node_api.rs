@@ -7,11 +7,43 @@ use super::*;
 
 impl AccountsApi for WebState {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
+        if !self.password_sign_in {
+            return Err(ApiError::Forbidden(
+                "Signing in with a password is switched off here.".into(),
+            ));
+        }
         let Some(account) = self.service.sign_in(username, password).await? else {
             return Ok(None);
         };
         self.service
             .blocking(move |svc| views::web_user(svc, &account).map(Some))
+            .await
+    }
+
+    fn sign_in_options(&self) -> SignInOptions {
+        SignInOptions {
+            password: self.password_sign_in,
+            single_sign_on: self.sso.as_ref().map(|s| s.name().to_string()),
+        }
+    }
+
+    async fn begin_sso(&self) -> ApiResult<SsoStart> {
+        let sso = self.sso()?;
+        let started = sso.begin().await.map_err(sso_error)?;
+        Ok(SsoStart {
+            url: started.url,
+            state: started.state,
+        })
+    }
+
+    async fn finish_sso(&self, state: &str, code: &str) -> ApiResult<User> {
+        let sso = self.sso()?;
+        let who = sso.finish(state, code).await.map_err(sso_error)?;
+        self.service
+            .blocking(move |svc| {
+                let account = svc.sign_in_sso(&who).map_err(sso_refusal)?;
+                views::web_user(svc, &account)
+            })
             .await
     }
 

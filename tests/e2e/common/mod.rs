@@ -7,6 +7,7 @@ pub mod attacker;
 pub mod browser;
 pub mod cluster;
 pub mod nodes;
+pub mod oidc;
 pub mod smtp;
 pub mod web;
 
