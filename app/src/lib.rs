@@ -16,6 +16,7 @@
 //! through [`service::Service`], whose store is not public.
 
 pub mod access;
+pub mod access_links;
 pub mod accounts;
 pub mod content;
 pub mod federation;

@@ -36,6 +36,11 @@ impl Service {
         self.mail_base().is_some()
     }
 
+    /// The node's address for links in mail, when mail is on.
+    pub(crate) fn mail_base_url(&self) -> Option<&str> {
+        self.mail_base()
+    }
+
     fn mail_base(&self) -> Option<&str> {
         self.mail_base_cell().get().map(String::as_str)
     }
@@ -137,7 +142,13 @@ impl Service {
         Ok(mail.len())
     }
 
-    fn mail_to(&self, to: &str, subject: &str, text: String, html: String) -> Option<OutgoingMail> {
+    pub(crate) fn mail_to(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Option<OutgoingMail> {
         let now = clock::now();
         let id = match crate::service::time_ordered_id(now) {
             Ok(id) => id,
@@ -165,7 +176,7 @@ impl Service {
         })
     }
 
-    fn queue(&self, mail: &[OutgoingMail]) {
+    pub(crate) fn queue(&self, mail: &[OutgoingMail]) {
         if mail.is_empty() {
             return;
         }

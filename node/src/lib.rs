@@ -18,7 +18,8 @@ pub mod web_api;
 // The application's areas, the store and search, under the paths the
 // node's modules, its tests and benches use.
 pub use skillmesh_app::{
-    access, accounts, catalogue, clock, content, federation, health, identity, impact, lookalike,
-    mail, matching, members, metrics, observation, outbound, policy, published_impact,
-    quota_notice, recognition, request_limits, requests, search, service, storage, store,
+    access, access_links, accounts, catalogue, clock, content, federation, health, identity,
+    impact, lookalike, mail, matching, members, metrics, observation, outbound, policy,
+    published_impact, quota_notice, recognition, request_limits, requests, search, service,
+    storage, store,
 };

@@ -294,7 +294,8 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         tokio::spawn(mailer.run(service.clone()))
     });
     let web_state = WebState::new(service.clone(), network.clone())
-        .with_sign_in(sso, config.auth.password_sign_in);
+        .with_sign_in(sso, config.auth.password_sign_in)
+        .with_base_url(&base);
     let app = skillmesh_web::app(web_state, options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -390,6 +391,13 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
                 Ok(Ok(n)) => tracing::info!(sessions = n, "dropped expired web sessions"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired web sessions failed"),
                 Err(e) => tracing::warn!(error = %e, "dropping expired web sessions stopped"),
+            }
+            let svc = service.clone();
+            match tokio::task::spawn_blocking(move || svc.purge_expired_access_links()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(links = n, "dropped expired password links"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired password links failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping expired password links stopped"),
             }
         }
         minutes += 1;

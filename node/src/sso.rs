@@ -43,7 +43,7 @@ use serde_json::{Map, Value};
 use skillmesh_app::single_sign_on::SsoIdentity;
 use skillmesh_config::{OidcSettings, SecretSource};
 
-use crate::http_client::{self, HttpClientError, error_chain};
+use crate::http_client::{HttpClient, HttpClientError, error_chain};
 
 /// How long a started sign-in may take to come back.
 pub const PENDING_TTL: Duration = Duration::from_secs(600);
@@ -106,7 +106,7 @@ pub struct SingleSignOn {
     secret: ClientSecret,
     issuer: IssuerUrl,
     redirect: RedirectUrl,
-    http: reqwest::Client,
+    http: HttpClient,
     provider: tokio::sync::Mutex<Option<(CoreProviderMetadata, Instant)>>,
     pending: Mutex<HashMap<String, Pending>>,
 }
@@ -139,7 +139,7 @@ impl SingleSignOn {
             secret: ClientSecret::new(secret),
             issuer,
             redirect,
-            http: http_client::client(TIMEOUT)?,
+            http: HttpClient::new(TIMEOUT)?,
             provider: tokio::sync::Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
         })
@@ -360,32 +360,15 @@ struct OtherClaims {
 
 impl AdditionalClaims for OtherClaims {}
 
-/// openidconnect's HTTP client: the node's reqwest client.
-struct Http<'a>(&'a reqwest::Client);
+/// openidconnect's HTTP client: the node's.
+struct Http<'a>(&'a HttpClient);
 
 impl<'c> AsyncHttpClient<'c> for Http<'_> {
     type Error = HttpClientError;
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpClientError>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let response = self
-                .0
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| HttpClientError::Request(error_chain(&e)))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = http_client::body(response).await?;
-            let mut answer = openidconnect::http::Response::new(body);
-            *answer.status_mut() = status;
-            *answer.headers_mut() = headers;
-            Ok(answer)
-        })
+        Box::pin(self.0.send(request))
     }
 }
 

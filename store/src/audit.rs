@@ -147,6 +147,10 @@ pub enum AuditAction {
     /// A person's role here changed (the provider's admin claim, at a
     /// single sign-on).
     UserRoleChanged,
+    /// An admin made an invitation or password-reset link.
+    AccessLinkCreated,
+    /// A person chose their password through such a link.
+    PasswordSet,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
@@ -191,7 +195,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 46] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
@@ -201,6 +205,8 @@ impl AuditAction {
         AuditAction::UserDeactivated,
         AuditAction::UserReactivated,
         AuditAction::UserRoleChanged,
+        AuditAction::AccessLinkCreated,
+        AuditAction::PasswordSet,
         AuditAction::ItemCreated,
         AuditAction::ItemUpdated,
         AuditAction::ItemDeleted,
@@ -252,6 +258,8 @@ impl AuditAction {
             AuditAction::UserDeactivated => "user_deactivated",
             AuditAction::UserReactivated => "user_reactivated",
             AuditAction::UserRoleChanged => "user_role_changed",
+            AuditAction::AccessLinkCreated => "access_link_created",
+            AuditAction::PasswordSet => "password_set",
             AuditAction::ItemCreated => "item_created",
             AuditAction::ItemUpdated => "item_updated",
             AuditAction::ItemDeleted => "item_deleted",
@@ -585,6 +593,8 @@ mod tests {
                 "user_deactivated",
                 "user_reactivated",
                 "user_role_changed",
+                "access_link_created",
+                "password_set",
                 "item_created",
                 "item_updated",
                 "item_deleted",

@@ -36,6 +36,7 @@ mod web_admin;
 mod web_ask_expert;
 mod web_cohort;
 mod web_content;
+mod web_invitations;
 mod web_journey;
 mod web_observation;
 mod web_programmes;

@@ -1113,12 +1113,35 @@ pub struct KeptSession {
     pub expires_at: i64,
 }
 
-/// A user just added, with the password to hand over (shown once): the
-/// one the node made up, or empty when the admin chose it.
+/// A user just added. Added without a password, they are invited: the
+/// link where they choose theirs (shown once, and mailed to them when
+/// the node sends mail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedUser {
     pub user: User,
-    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<AccessLinkView>,
+}
+
+/// A link where a person chooses their password: an invitation, or a
+/// password reset an admin made. Shown once; it works once, until it
+/// expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLinkView {
+    pub url: String,
+    /// `invitation` or `password_reset`.
+    pub purpose: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A link's page: whose password it sets, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLinkFor {
+    pub username: String,
+    pub display_name: String,
+    /// `invitation` or `password_reset`.
+    pub purpose: String,
 }
 
 /// What a person wants to learn, noted privately: kept on this node only

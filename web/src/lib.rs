@@ -109,6 +109,10 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/signin",
             get(pages::signin::form::<S>).post(pages::signin::submit::<S>),
         )
+        .route(
+            "/access/{token}",
+            get(pages::access::page::<S>).post(pages::access::submit::<S>),
+        )
         .route("/signin/sso", get(pages::signin::sso_start::<S>))
         .route(
             "/signin/sso/callback",

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey};
+use skillmesh_web::{AccessLinkFor, AccessLinkView};
 use skillmesh_web::{
     AccountsApi, AddedUser, ApiError, ApiResult, ApiTokenInfo, Approval, AuditQuery, AuditRow,
     Colleague, ContentApi, DemandRow, DiscoveryApi, Federation, FederationMode, FeedItem,
@@ -35,6 +36,7 @@ use skillmesh_web::{
     SignInOptions, SsoStart, SteeringApi, Suggestion, User,
 };
 
+use crate::access_links;
 use crate::accounts::{self, AccountError};
 use crate::admin;
 use crate::clock;
@@ -103,6 +105,24 @@ fn sso_refusal(e: single_sign_on::SsoRefusal) -> ApiError {
     }
 }
 
+fn link_error(e: access_links::LinkError) -> ApiError {
+    use access_links::LinkError as L;
+    match e {
+        L::Unknown | L::Expired | L::NoAccount => ApiError::NotFound(e.to_string()),
+        L::Account(e) => account_error(e),
+        L::Service(e) => e.into(),
+    }
+}
+
+/// A link as an admin or the API shows it: its full address.
+fn link_view(base: &str, token: &str, link: &store::AccessLink) -> skillmesh_web::AccessLinkView {
+    skillmesh_web::AccessLinkView {
+        url: format!("{base}{}{token}", access_links::LINK_PATH),
+        purpose: link.purpose.as_str().to_string(),
+        expires_at: link.expires_at,
+    }
+}
+
 fn account_error(e: AccountError) -> ApiError {
     match e {
         AccountError::BadUsername(_)
@@ -129,6 +149,9 @@ pub struct WebState {
     sso: Option<std::sync::Arc<crate::sso::SingleSignOn>>,
     /// Whether accounts may sign in with a password.
     password_sign_in: bool,
+    /// The node's address as people reach it, for links shown to admins
+    /// (empty: links are shown as paths).
+    base_url: String,
 }
 
 impl WebState {
@@ -139,7 +162,14 @@ impl WebState {
             started: Instant::now(),
             sso: None,
             password_sign_in: true,
+            base_url: String::new(),
         }
+    }
+
+    /// Links shown to admins start with `base_url`.
+    pub fn with_base_url(mut self, base_url: &str) -> WebState {
+        self.base_url = base_url.trim_end_matches('/').to_string();
+        self
     }
 
     /// With single sign-on through `sso`, and password sign-in on or off.

@@ -177,20 +177,35 @@ impl AccountsApi for WebState {
     }
 
     async fn add_user(&self, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
-        let generated = new.password.is_empty();
-        let password = if generated {
-            accounts::random_password().map_err(account_error)?
-        } else {
-            new.password
-        };
+        let actor = Actor::person(&actor.username);
+        if new.password.is_empty() {
+            let base = self.base_url.clone();
+            return self
+                .service
+                .blocking(move |svc| {
+                    let (account, token, link) = svc
+                        .add_invited_user(
+                            new.username.trim(),
+                            &new.display_name,
+                            role_from_web(new.role),
+                            &actor,
+                        )
+                        .map_err(account_error)?;
+                    Ok(AddedUser {
+                        user: views::web_user(svc, &account)?,
+                        invitation: Some(link_view(&base, &token, &link)),
+                    })
+                })
+                .await;
+        }
         let account = self
             .service
             .add_user(
                 new.username.trim(),
                 &new.display_name,
                 role_from_web(new.role),
-                &password,
-                &Actor::person(&actor.username),
+                &new.password,
+                &actor,
             )
             .await
             .map_err(account_error)?;
@@ -198,10 +213,51 @@ impl AccountsApi for WebState {
             .blocking(move |svc| {
                 Ok(AddedUser {
                     user: views::web_user(svc, &account)?,
-                    // Only a password the node made up is handed back.
-                    password: if generated { password } else { String::new() },
+                    invitation: None,
                 })
             })
+            .await
+    }
+
+    async fn new_access_link(&self, actor: &User, username: &str) -> ApiResult<AccessLinkView> {
+        let (actor, username) = (Actor::person(&actor.username), username.to_string());
+        let base = self.base_url.clone();
+        self.service
+            .blocking(move |svc| {
+                let (token, link) = svc.new_access_link(&username, &actor)?;
+                Ok(link_view(&base, &token, &link))
+            })
+            .await
+    }
+
+    async fn access_link(&self, token: &str) -> ApiResult<Option<AccessLinkFor>> {
+        if access_links::link_sha256(token).is_none() {
+            return Ok(None);
+        }
+        let token = token.to_string();
+        self.service
+            .blocking(move |svc| {
+                let Some((link, account)) = svc.access_link(&token)? else {
+                    return Ok(None);
+                };
+                let user = views::web_user(svc, &account)?;
+                Ok(Some(AccessLinkFor {
+                    username: user.username,
+                    display_name: user.display_name,
+                    purpose: link.purpose.as_str().to_string(),
+                }))
+            })
+            .await
+    }
+
+    async fn use_access_link(&self, token: &str, password: &str) -> ApiResult<User> {
+        let (account, _purpose) = self
+            .service
+            .use_access_link(token, password)
+            .await
+            .map_err(link_error)?;
+        self.service
+            .blocking(move |svc| views::web_user(svc, &account))
             .await
     }
 }

@@ -144,7 +144,7 @@ pub async fn submit<S: NodeApi>(
 
 /// Starts a session for `user` and goes to `next`, deleting the cookie
 /// `used` that carried the sign-in.
-async fn start_session<S: NodeApi>(
+pub(crate) async fn start_session<S: NodeApi>(
     state: &Shared<S>,
     ctx: &Ctx,
     user: &crate::api::User,
