@@ -34,6 +34,25 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     fi
 fi
 
+# The single sign-on tests (tests/e2e/web_sso.rs) start a real OpenID
+# provider, panva's oidc-provider for Node.js (tests/oidc). Install Node.js
+# from Debian when missing, and the provider from the npm registry at the
+# versions package-lock.json pins.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "Installing Debian's nodejs and npm for the single sign-on tests..."
+    sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends nodejs npm >/dev/null
+fi
+if [[ ! -d tests/oidc/node_modules/oidc-provider ||
+    tests/oidc/package-lock.json -nt tests/oidc/node_modules/.package-lock.json ]]; then
+    npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+fi
+
 cargo fmt --all -- --check
 
 # Clippy with every warning denied, on every target (benches too), while

@@ -121,12 +121,37 @@ pub fn add_user(
     password: &str,
     actor: &Actor,
 ) -> Result<Account, AccountError> {
+    let password_hash = hash_password(password)?;
+    add_person_account(store, email, name, role, password_hash, None, actor)
+}
+
+/// Creates a person and their account with no password, bound to the
+/// single sign-on identity `sso_subject` (see `single_sign_on`).
+pub(crate) fn add_account_with(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: Role,
+    sso_subject: Option<String>,
+    actor: &Actor,
+) -> Result<Account, AccountError> {
+    add_person_account(store, email, name, role, String::new(), sso_subject, actor)
+}
+
+fn add_person_account(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: String,
+    sso_subject: Option<String>,
+    actor: &Actor,
+) -> Result<Account, AccountError> {
     let name = name.trim();
     if name.is_empty() || name.len() > MAX_NAME_BYTES {
         return Err(AccountError::BadName);
     }
     check_new_account(store, email)?;
-    let password_hash = hash_password(password)?;
     let mut id = person_id_for(email);
     while store.person(&id)?.is_some() {
         id = format!(
@@ -136,7 +161,8 @@ pub fn add_user(
         );
     }
     let person = Person::new(&id, name, email, clock::now());
-    add_account(store, email, &id, role, password_hash, Some(&person), actor)
+    let account = new_account(email, &id, role, password_hash, sso_subject);
+    add_account(store, account, Some(&person), actor)
 }
 
 /// Gives an existing person an account (signing in with `email`) with a
@@ -151,7 +177,8 @@ pub fn add_account_for(
     actor: &Actor,
 ) -> Result<Account, AccountError> {
     check_new_account(store, email)?;
-    add_account(store, email, person_id, role, password_hash, None, actor)
+    let account = new_account(email, person_id, role, password_hash, None);
+    add_account(store, account, None, actor)
 }
 
 /// The checks every new account's sign-in name passes: well-formed and
@@ -164,32 +191,47 @@ fn check_new_account(store: &Store, email: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-fn add_account(
-    store: &Store,
+fn new_account(
     email: &str,
     person_id: &str,
     role: Role,
     password_hash: String,
-    new_person: Option<&Person>,
-    actor: &Actor,
-) -> Result<Account, AccountError> {
-    let now = clock::now();
-    let account = Account {
+    sso_subject: Option<String>,
+) -> Account {
+    Account {
         username: email.to_string(),
         role,
         person_id: Some(person_id.to_string()),
         password_hash,
-        created_at: now,
+        created_at: clock::now(),
         calendar_token_sha256: None,
+        sso_subject,
         deactivated_at: None,
-    };
+    }
+}
+
+fn add_account(
+    store: &Store,
+    account: Account,
+    new_person: Option<&Person>,
+    actor: &Actor,
+) -> Result<Account, AccountError> {
     let audit = AuditEntry {
-        at: now,
+        at: account.created_at,
         actor: actor.to_string(),
         action: AuditAction::UserAdded.into(),
         org: None,
-        record_id: Some(person_id.to_string()),
-        detail: format!("{email} ({})", role.as_str()),
+        record_id: account.person_id.clone(),
+        detail: format!(
+            "{} ({}{})",
+            account.username,
+            account.role.as_str(),
+            if account.sso_subject.is_some() {
+                ", single sign-on"
+            } else {
+                ""
+            }
+        ),
         claimed_org: None,
         count: 1,
     };

@@ -16,6 +16,7 @@
 //! through [`service::Service`], whose store is not public.
 
 pub mod access;
+pub mod access_links;
 pub mod accounts;
 pub mod content;
 pub mod federation;
@@ -39,6 +40,7 @@ pub mod recognition;
 pub mod request_limits;
 pub mod requests;
 pub mod service;
+pub mod single_sign_on;
 pub mod webhook;
 
 // The store and search crates, under the paths the modules use.

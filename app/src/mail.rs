@@ -30,21 +30,20 @@ pub fn retry_wait(attempts: u32) -> i64 {
 }
 
 impl Service {
-    /// Turns mail on: links in messages point at `base_url` (the node's
-    /// public address).
-    pub fn enable_mail(&self, base_url: &str) {
-        let _ = self
-            .mail_base_cell()
-            .set(base_url.trim_end_matches('/').to_string());
+    /// Turns mail on; links in messages point at the node's public
+    /// address ([`Service::set_public_url`]).
+    pub fn enable_mail(&self) {
+        let _ = self.mails_cell().set(());
     }
 
     /// Whether this node sends mail.
     pub fn mails(&self) -> bool {
-        self.mail_base().is_some()
+        self.mails_cell().get().is_some()
     }
 
-    fn mail_base(&self) -> Option<&str> {
-        self.mail_base_cell().get().map(String::as_str)
+    /// The base of links in mail, when mail is on.
+    fn mail_base(&self) -> Option<String> {
+        self.mails().then(|| self.link(""))
     }
 
     /// Resolves when mail was queued.
@@ -56,7 +55,7 @@ impl Service {
     /// their person wants at once are queued as mail, those they want in
     /// a digest are marked for it (returned so, before they are stored).
     pub(crate) fn route_to_mail(&self, notes: &mut [Notification]) {
-        let Some(base) = self.mail_base().map(str::to_string) else {
+        let Some(base) = self.mail_base() else {
             return;
         };
         let mut mail = Vec::new();
@@ -99,7 +98,7 @@ impl Service {
 
     /// One digest per person of everything waiting for one.
     pub fn send_digests(&self) -> Result<usize> {
-        let Some(base) = self.mail_base().map(str::to_string) else {
+        let Some(base) = self.mail_base() else {
             return Ok(0);
         };
         let waiting = self.store().waiting_for_digest()?;
@@ -144,7 +143,13 @@ impl Service {
         Ok(mail.len())
     }
 
-    fn mail_to(&self, to: &str, subject: &str, text: String, html: String) -> Option<OutgoingMail> {
+    pub(crate) fn mail_to(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Option<OutgoingMail> {
         let now = clock::now();
         let id = match crate::service::time_ordered_id(now) {
             Ok(id) => id,
@@ -172,7 +177,7 @@ impl Service {
         })
     }
 
-    fn queue(&self, mail: &[OutgoingMail]) {
+    pub(crate) fn queue(&self, mail: &[OutgoingMail]) {
         if mail.is_empty() {
             return;
         }

@@ -174,12 +174,12 @@ struct Inner {
     /// The node's Prometheus metrics (ingest counts them; the network and
     /// the web layer reach them through [`Service::metrics`]).
     metrics: Metrics,
-    /// Set when mail is on: the address the links in mail point at.
-    mail_base: std::sync::OnceLock<String>,
+    /// Set when mail is on.
+    mails: std::sync::OnceLock<()>,
     /// Woken when mail is queued.
     mail_queued: Arc<tokio::sync::Notify>,
-    /// The node's public address, the base of links in chat webhook
-    /// messages (see `webhook`).
+    /// The node's public address: the base of links in mail, chat
+    /// webhook messages and password links.
     public_url: std::sync::OnceLock<String>,
     /// Woken when a chat webhook message is queued.
     webhook_queued: Arc<tokio::sync::Notify>,
@@ -335,7 +335,7 @@ impl Service {
                 deliveries: Arc::new(tokio::sync::Notify::new()),
                 outbound: std::sync::Mutex::new(None),
                 metrics,
-                mail_base: std::sync::OnceLock::new(),
+                mails: std::sync::OnceLock::new(),
                 mail_queued: Arc::new(tokio::sync::Notify::new()),
                 public_url: std::sync::OnceLock::new(),
                 webhook_queued: Arc::new(tokio::sync::Notify::new()),
@@ -773,19 +773,30 @@ impl Service {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Wakes the courier: something new waits to be delivered.
-    /// Set once mail is on: the base of the links mail carries.
-    pub(crate) fn mail_base_cell(&self) -> &std::sync::OnceLock<String> {
-        &self.inner.mail_base
+    /// Set once mail is on.
+    pub(crate) fn mails_cell(&self) -> &std::sync::OnceLock<()> {
+        &self.inner.mails
     }
 
     pub(crate) fn mail_queued(&self) -> &Arc<tokio::sync::Notify> {
         &self.inner.mail_queued
     }
 
-    /// Set at start: the node's public address.
-    pub(crate) fn public_url_cell(&self) -> &std::sync::OnceLock<String> {
-        &self.inner.public_url
+    /// Links point at `base_url`, the node's public address (set at
+    /// start). Without it they are paths on the node.
+    pub fn set_public_url(&self, base_url: &str) {
+        let _ = self
+            .inner
+            .public_url
+            .set(base_url.trim_end_matches('/').to_string());
+    }
+
+    /// `path` on the node, under its public address when that is known.
+    pub fn link(&self, path: &str) -> String {
+        match self.inner.public_url.get() {
+            Some(base) => format!("{base}{path}"),
+            None => path.to_string(),
+        }
     }
 
     pub(crate) fn webhook_queued(&self) -> &Arc<tokio::sync::Notify> {

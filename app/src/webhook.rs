@@ -105,21 +105,6 @@ fn announced(body: &Body) -> bool {
 }
 
 impl Service {
-    /// Links in webhook messages (and mail) point at `base_url`, the
-    /// node's public address. Without it they are paths on the node.
-    pub fn set_public_url(&self, base_url: &str) {
-        let _ = self
-            .public_url_cell()
-            .set(base_url.trim_end_matches('/').to_string());
-    }
-
-    fn link(&self, path: &str) -> String {
-        match self.public_url_cell().get() {
-            Some(base) => format!("{base}{path}"),
-            None => path.to_string(),
-        }
-    }
-
     /// Resolves when a webhook message was queued.
     pub fn webhook_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.webhook_queued().clone()

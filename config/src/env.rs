@@ -39,6 +39,16 @@ const LOG_FORMAT: &str = "SKILLMESH_LOG_FORMAT";
 const EMAIL_SMTP_URL: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_SMTP_URL";
 const EMAIL_FROM: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_FROM";
 const EMAIL_DIGEST_INTERVAL_SECS: &str = "SKILLMESH_NOTIFICATIONS_EMAIL_DIGEST_INTERVAL_SECS";
+const AUTH_PASSWORD_SIGN_IN: &str = "SKILLMESH_AUTH_PASSWORD_SIGN_IN";
+const OIDC_ISSUER_URL: &str = "SKILLMESH_AUTH_OIDC_ISSUER_URL";
+const OIDC_CLIENT_ID: &str = "SKILLMESH_AUTH_OIDC_CLIENT_ID";
+const OIDC_CLIENT_SECRET: &str = "SKILLMESH_AUTH_OIDC_CLIENT_SECRET";
+const OIDC_CLIENT_SECRET_FILE: &str = "SKILLMESH_AUTH_OIDC_CLIENT_SECRET_FILE";
+const OIDC_ALLOWED_EMAIL_DOMAINS: &str = "SKILLMESH_AUTH_OIDC_ALLOWED_EMAIL_DOMAINS";
+const OIDC_ADMIN_CLAIM: &str = "SKILLMESH_AUTH_OIDC_ADMIN_CLAIM";
+const OIDC_ADMIN_CLAIM_VALUE: &str = "SKILLMESH_AUTH_OIDC_ADMIN_CLAIM_VALUE";
+const OIDC_SCOPES: &str = "SKILLMESH_AUTH_OIDC_SCOPES";
+const OIDC_NAME: &str = "SKILLMESH_AUTH_OIDC_NAME";
 
 /// Every environment variable that overrides a setting. Other variables
 /// starting with `SKILLMESH_` are ignored (a CLI may warn about them).
@@ -72,6 +82,16 @@ pub const ENV_VARS: &[&str] = &[
     EMAIL_SMTP_URL,
     EMAIL_FROM,
     EMAIL_DIGEST_INTERVAL_SECS,
+    AUTH_PASSWORD_SIGN_IN,
+    OIDC_ISSUER_URL,
+    OIDC_CLIENT_ID,
+    OIDC_CLIENT_SECRET,
+    OIDC_CLIENT_SECRET_FILE,
+    OIDC_ALLOWED_EMAIL_DOMAINS,
+    OIDC_ADMIN_CLAIM,
+    OIDC_ADMIN_CLAIM_VALUE,
+    OIDC_SCOPES,
+    OIDC_NAME,
 ];
 
 /// Overlay every supported variable in `env` onto `draft`; unsupported names
@@ -178,6 +198,18 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         EMAIL_DIGEST_INTERVAL_SECS => {
             draft.email_digest_interval_secs = Some(Sourced::new(parse_int(var, value)?, origin))
         }
+        AUTH_PASSWORD_SIGN_IN => {
+            draft.auth_password_sign_in = Some(Sourced::new(parse_bool(var, value)?, origin))
+        }
+        OIDC_ISSUER_URL => draft.oidc_issuer_url = optional_text(),
+        OIDC_CLIENT_ID => draft.oidc_client_id = optional_text(),
+        OIDC_CLIENT_SECRET => draft.oidc_client_secret = optional_text(),
+        OIDC_CLIENT_SECRET_FILE => draft.oidc_client_secret_file = optional_text(),
+        OIDC_ALLOWED_EMAIL_DOMAINS => draft.oidc_allowed_email_domains = list(),
+        OIDC_ADMIN_CLAIM => draft.oidc_admin_claim = optional_text(),
+        OIDC_ADMIN_CLAIM_VALUE => draft.oidc_admin_claim_value = optional_text(),
+        OIDC_SCOPES => draft.oidc_scopes = list(),
+        OIDC_NAME => draft.oidc_name = optional_text(),
         LOG => draft.log_filter = text(),
         LOG_FORMAT => draft.log_format = Some(Sourced::new(value.trim().to_owned(), origin)),
         // Unreachable: `var` comes from ENV_VARS, and a test checks that

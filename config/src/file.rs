@@ -31,6 +31,27 @@ struct FileSchema {
     metrics: Option<FileMetrics>,
     log: Option<FileLog>,
     notifications: Option<FileNotifications>,
+    auth: Option<FileAuth>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [auth] table")]
+struct FileAuth {
+    password_sign_in: Option<bool>,
+    oidc: Option<FileOidc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [auth.oidc] table")]
+struct FileOidc {
+    issuer_url: Option<String>,
+    client_id: Option<String>,
+    client_secret_file: Option<String>,
+    allowed_email_domains: Option<Vec<String>>,
+    admin_claim: Option<String>,
+    admin_claim_value: Option<String>,
+    scopes: Option<Vec<String>>,
+    name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +355,8 @@ impl FileSchema {
         let search = self.search.unwrap_or_default();
         let metrics = self.metrics.unwrap_or_default();
         let log = self.log.unwrap_or_default();
+        let auth = self.auth.unwrap_or_default();
+        let oidc = auth.oidc.unwrap_or_default();
         let email = self
             .notifications
             .unwrap_or_default()
@@ -402,6 +425,20 @@ impl FileSchema {
                 email.digest_interval_secs.map(|i| i.0),
                 "notifications.email.digest_interval_secs",
             ),
+            auth_password_sign_in: at(auth.password_sign_in, "auth.password_sign_in"),
+            oidc_issuer_url: at(oidc.issuer_url, "auth.oidc.issuer_url"),
+            oidc_client_id: at(oidc.client_id, "auth.oidc.client_id"),
+            // Never from the file itself: see `SecretSource`.
+            oidc_client_secret: None,
+            oidc_client_secret_file: at(oidc.client_secret_file, "auth.oidc.client_secret_file"),
+            oidc_allowed_email_domains: at(
+                oidc.allowed_email_domains,
+                "auth.oidc.allowed_email_domains",
+            ),
+            oidc_admin_claim: at(oidc.admin_claim, "auth.oidc.admin_claim"),
+            oidc_admin_claim_value: at(oidc.admin_claim_value, "auth.oidc.admin_claim_value"),
+            oidc_scopes: at(oidc.scopes, "auth.oidc.scopes"),
+            oidc_name: at(oidc.name, "auth.oidc.name"),
         }
     }
 }

@@ -61,6 +61,7 @@ mod validate;
 pub use env::ENV_VARS;
 pub use error::ConfigError;
 pub use load::MAX_FILE_BYTES;
+pub use settings::{AuthSettings, DEFAULT_OIDC_NAME, OidcSettings, SecretSource};
 pub use settings::{
     Config, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_LOG_FILTER, DEFAULT_MAX_RECORDS_PER_ORG,
     DEFAULT_NETWORK_LISTEN, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_WEB_LISTEN, FederationMode,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::settings::Config;
+use crate::settings::{Config, OidcSettings, SecretSource};
 use crate::text::toml_string;
 
 impl Config {
@@ -210,6 +210,29 @@ audit_retention_days = {audit_retention_days}
 {email}
 # How often a digest goes out, in seconds. Default: 86400 (a day).
 # env: SKILLMESH_NOTIFICATIONS_EMAIL_DIGEST_INTERVAL_SECS
+
+[auth]
+# Whether accounts may sign in with a password. false only with
+# [auth.oidc] set. Default: true.
+# env: SKILLMESH_AUTH_PASSWORD_SIGN_IN
+password_sign_in = {password_sign_in}
+
+[auth.oidc]
+# Single sign-on with the organisation's OpenID Connect provider
+# (authorization code flow with PKCE). Off unless issuer_url is set. The
+# provider must allow the redirect address <web address>/signin/sso/callback.
+# The client secret is never written here: put it in a file
+# (client_secret_file) or in SKILLMESH_AUTH_OIDC_CLIENT_SECRET.
+# allowed_email_domains: only verified addresses at these domains sign in
+# (empty: any). admin_claim and admin_claim_value: a person is an admin
+# here when that claim equals the value or is a list holding it (no
+# value: when the claim is true). The first sign-in makes the account.
+# env: SKILLMESH_AUTH_OIDC_ISSUER_URL, SKILLMESH_AUTH_OIDC_CLIENT_ID,
+# SKILLMESH_AUTH_OIDC_CLIENT_SECRET, SKILLMESH_AUTH_OIDC_CLIENT_SECRET_FILE,
+# SKILLMESH_AUTH_OIDC_ALLOWED_EMAIL_DOMAINS, SKILLMESH_AUTH_OIDC_ADMIN_CLAIM,
+# SKILLMESH_AUTH_OIDC_ADMIN_CLAIM_VALUE, SKILLMESH_AUTH_OIDC_SCOPES,
+# SKILLMESH_AUTH_OIDC_NAME (lists comma-separated)
+{oidc}
 "#,
             data_dir = path(&self.data_dir),
             key_file = path(&self.key_file),
@@ -250,8 +273,41 @@ audit_retention_days = {audit_retention_days}
                 ),
                 None => "# smtp_url = \"smtp://mail.example.org:587?tls=required\"\n# from = \"Skillmesh <skills@example.org>\"".to_owned(),
             },
+            password_sign_in = self.auth.password_sign_in,
+            oidc = match &self.auth.oidc {
+                Some(o) => oidc_lines(o),
+                None => "# issuer_url = \"https://login.example.org/realms/staff\"\n# client_id = \"skillmesh\"\n# client_secret_file = \"oidc-client-secret\"\n# allowed_email_domains = [\"example.org\"]\n# admin_claim = \"groups\"\n# admin_claim_value = \"skillmesh-admins\"\n# scopes = [\"groups\"]\n# name = \"Example account\"".to_owned(),
+            },
         )
     }
+}
+
+/// `[auth.oidc]`'s settings as TOML lines. A secret given in the
+/// environment stays there: it is never written to the file.
+fn oidc_lines(o: &OidcSettings) -> String {
+    let mut lines = vec![
+        format!("issuer_url = {}", toml_string(&o.issuer_url)),
+        format!("client_id = {}", toml_string(&o.client_id)),
+    ];
+    match &o.client_secret {
+        SecretSource::File(file) => lines.push(format!("client_secret_file = {}", path(file))),
+        SecretSource::Env(_) => {
+            lines.push("# client_secret: from SKILLMESH_AUTH_OIDC_CLIENT_SECRET".to_owned());
+        }
+    }
+    lines.push(format!(
+        "allowed_email_domains = {}",
+        string_list(&o.allowed_email_domains)
+    ));
+    if let Some(claim) = &o.admin_claim {
+        lines.push(format!("admin_claim = {}", toml_string(claim)));
+    }
+    if let Some(value) = &o.admin_claim_value {
+        lines.push(format!("admin_claim_value = {}", toml_string(value)));
+    }
+    lines.push(format!("scopes = {}", string_list(&o.scopes)));
+    lines.push(format!("name = {}", toml_string(&o.name)));
+    lines.join("\n")
 }
 
 fn path(path: &Path) -> String {

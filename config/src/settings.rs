@@ -92,6 +92,83 @@ pub struct Config {
     /// `[notifications.email]`: mail to people about what happened; none
     /// unless `smtp_url` is set.
     pub email: Option<EmailSettings>,
+    /// `[auth]`: how people sign in.
+    pub auth: AuthSettings,
+}
+
+/// `[auth]`: how people sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// `password_sign_in`: whether accounts may sign in with a password
+    /// (default true). Off only when `[auth.oidc]` is set, so someone can
+    /// always sign in.
+    pub password_sign_in: bool,
+    /// `[auth.oidc]`: single sign-on with the organisation's OpenID
+    /// provider; none unless `issuer_url` is set.
+    pub oidc: Option<OidcSettings>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            password_sign_in: true,
+            oidc: None,
+        }
+    }
+}
+
+/// Longest accepted `auth.oidc.issuer_url`, in bytes.
+pub const MAX_ISSUER_URL_BYTES: usize = 2048;
+/// At most this many `auth.oidc.allowed_email_domains` and `scopes`.
+pub const MAX_OIDC_LIST: usize = 64;
+
+/// `[auth.oidc]`: sign-in with an OpenID Connect provider (authorization
+/// code flow with PKCE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// `issuer_url`: the provider, as its discovery document names itself
+    /// (`https://login.example.org/realms/staff`).
+    pub issuer_url: String,
+    /// `client_id`: this node's client at the provider.
+    pub client_id: String,
+    /// Where the client secret is read from when the node starts.
+    pub client_secret: SecretSource,
+    /// `allowed_email_domains`: only people whose verified address is at
+    /// one of these domains sign in (lower case; empty: any domain).
+    pub allowed_email_domains: Vec<String>,
+    /// `admin_claim`: the claim that makes a person an admin here, if any.
+    pub admin_claim: Option<String>,
+    /// `admin_claim_value`: the value of `admin_claim` that makes an
+    /// admin (the claim equal to it, or a list holding it); unset, the
+    /// claim must be `true`.
+    pub admin_claim_value: Option<String>,
+    /// `scopes`: asked for besides `openid email profile` (a provider may
+    /// release `groups`, say, only when asked).
+    pub scopes: Vec<String>,
+    /// `name`: what the sign-in button calls the provider.
+    pub name: String,
+}
+
+/// Default `auth.oidc.name`.
+pub const DEFAULT_OIDC_NAME: &str = "your organisation's account";
+
+/// Where a secret comes from: never the config file itself, so the file
+/// can be shared and kept in version control.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A file holding it (`client_secret_file`), read at start.
+    File(PathBuf),
+    /// The environment variable's value (`SKILLMESH_AUTH_OIDC_CLIENT_SECRET`).
+    Env(String),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::File(path) => f.debug_tuple("File").field(path).finish(),
+            SecretSource::Env(_) => f.write_str("Env(<redacted>)"),
+        }
+    }
 }
 
 /// Default `notifications.email.digest_interval_secs`: a day.
@@ -135,6 +212,7 @@ impl Config {
             metrics: MetricsSettings::default(),
             log: LogSettings::default(),
             email: None,
+            auth: AuthSettings::default(),
         }
     }
 }

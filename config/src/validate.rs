@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use crate::draft::{Draft, Origin, Sourced};
 use crate::error::ConfigError;
 use crate::settings::{
-    Config, DEFAULT_DIGEST_INTERVAL_SECS, EmailSettings, FederationMode, FederationSettings,
-    KEY_FILE_NAME, LogFormat, LogSettings, MAX_AUDIT_RETENTION_DAYS, MAX_CACHED_RESULTS,
-    MAX_DIGEST_INTERVAL_SECS, MAX_IDLE_TIMEOUT_SECS, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS,
-    MAX_NEW_ORG_HOURS, MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS,
-    MAX_TRUSTED_PROXIES, MIN_DIGEST_INTERVAL_SECS, MIN_IDLE_TIMEOUT_SECS,
-    MIN_MAX_PENDING_PER_PERSON, MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings,
-    OrgSettings, SearchSettings, WebSettings,
+    AuthSettings, Config, DEFAULT_DIGEST_INTERVAL_SECS, DEFAULT_OIDC_NAME, EmailSettings,
+    FederationMode, FederationSettings, KEY_FILE_NAME, LogFormat, LogSettings,
+    MAX_AUDIT_RETENTION_DAYS, MAX_CACHED_RESULTS, MAX_DIGEST_INTERVAL_SECS, MAX_IDLE_TIMEOUT_SECS,
+    MAX_ISSUER_URL_BYTES, MAX_MULTIADDR_BYTES, MAX_MULTIADDRS, MAX_NEW_ORG_HOURS, MAX_OIDC_LIST,
+    MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES,
+    MIN_DIGEST_INTERVAL_SECS, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
+    MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OidcSettings, OrgSettings,
+    SearchSettings, SecretSource, WebSettings,
 };
 use crate::text::shown;
 
@@ -173,6 +174,85 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         }
     };
 
+    let oidc = match draft.oidc_issuer_url {
+        None => {
+            let stray = [
+                draft.oidc_client_id.map(|s| s.origin),
+                draft.oidc_client_secret.map(|s| s.origin),
+                draft.oidc_client_secret_file.map(|s| s.origin),
+                draft.oidc_admin_claim.map(|s| s.origin),
+            ];
+            if let Some(origin) = stray.into_iter().flatten().next() {
+                return Err(invalid(
+                    origin,
+                    "needs auth.oidc.issuer_url (SKILLMESH_AUTH_OIDC_ISSUER_URL) too: the OpenID provider",
+                ));
+            }
+            None
+        }
+        Some(issuer) => Some(OidcSettings {
+            issuer_url: issuer_url(issuer)?,
+            client_id: match draft.oidc_client_id {
+                Some(id) => plain_text(id, 512)?,
+                None => {
+                    return Err(ConfigError::invalid(
+                        "auth.oidc.client_id",
+                        "is required with auth.oidc.issuer_url: this node's client id at the provider (or SKILLMESH_AUTH_OIDC_CLIENT_ID)",
+                    ));
+                }
+            },
+            client_secret: match (draft.oidc_client_secret, draft.oidc_client_secret_file) {
+                (Some(secret), _) if !secret.value.trim().is_empty() => {
+                    SecretSource::Env(secret.value.trim().to_string())
+                }
+                (_, Some(file)) => SecretSource::File(path(file, base_dir)?),
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "auth.oidc.client_secret_file",
+                        "is required with auth.oidc.issuer_url: a file holding the client secret (or SKILLMESH_AUTH_OIDC_CLIENT_SECRET)",
+                    ));
+                }
+            },
+            allowed_email_domains: match draft.oidc_allowed_email_domains {
+                Some(domains) => email_domains(domains)?,
+                None => Vec::new(),
+            },
+            admin_claim: draft
+                .oidc_admin_claim
+                .map(|c| plain_text(c, 128))
+                .transpose()?,
+            admin_claim_value: draft
+                .oidc_admin_claim_value
+                .map(|v| plain_text(v, 256))
+                .transpose()?,
+            scopes: match draft.oidc_scopes {
+                Some(scopes) => scope_list(scopes)?,
+                None => Vec::new(),
+            },
+            name: match draft.oidc_name {
+                Some(name) => plain_text(name, 80)?,
+                None => DEFAULT_OIDC_NAME.to_string(),
+            },
+        }),
+    };
+    let password_sign_in = match draft.auth_password_sign_in {
+        Some(Sourced {
+            value: false,
+            origin,
+        }) if oidc.is_none() => {
+            return Err(invalid(
+                origin,
+                "cannot be false without [auth.oidc]: nobody could sign in",
+            ));
+        }
+        Some(on) => on.value,
+        None => true,
+    };
+    let auth = AuthSettings {
+        password_sign_in,
+        oidc,
+    };
+
     Ok(Config {
         org,
         data_dir,
@@ -184,6 +264,7 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         metrics,
         log,
         email,
+        auth,
     })
 }
 
@@ -340,6 +421,103 @@ fn mail_from(from: Sourced<String>) -> Result<String, ConfigError> {
             ),
         ))
     }
+}
+
+/// `http://` or `https://` with a host, no fragment: what discovery is
+/// asked at (plain http is for a provider on loopback, in tests).
+fn issuer_url(url: Sourced<String>) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = url;
+    let value = value.trim().to_string();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let problem = match rest {
+        None => Some("must start with https:// (or http:// for a provider on this machine)"),
+        Some(rest) if rest.is_empty() || rest.starts_with(['/', ':', '?', '#']) => {
+            Some("has no host name")
+        }
+        Some(_) if value.len() > MAX_ISSUER_URL_BYTES => Some("is too long"),
+        Some(_) if value.contains('#') || value.contains('?') => {
+            Some("must not have a query or a fragment")
+        }
+        Some(_) if value.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            Some("contains spaces or control characters")
+        }
+        Some(_) => None,
+    };
+    match problem {
+        Some(p) => Err(invalid(origin, format!("{} {p}", shown(&value)))),
+        None => Ok(value),
+    }
+}
+
+/// Text of at most `max` bytes, trimmed, not empty, no control characters.
+fn plain_text(text: Sourced<String>, max: usize) -> Result<String, ConfigError> {
+    let Sourced { value, origin } = text;
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(origin, "is empty"));
+    }
+    if trimmed.len() > max || trimmed.chars().any(char::is_control) {
+        return Err(invalid(
+            origin,
+            format!(
+                "{} must be at most {max} bytes, without control characters",
+                shown(&value)
+            ),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Domain names, lower-cased: `example.org`, without `@`.
+fn email_domains(domains: Sourced<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let Sourced { value, origin } = domains;
+    if value.len() > MAX_OIDC_LIST {
+        return Err(invalid(origin, format!("at most {MAX_OIDC_LIST} domains")));
+    }
+    let mut out = Vec::with_capacity(value.len());
+    for (i, d) in value.iter().enumerate() {
+        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+        let ok = d.len() <= 253
+            && d.contains('.')
+            && !d.starts_with('.')
+            && !d.ends_with('.')
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !ok {
+            return Err(ConfigError::invalid(
+                origin.entry(i),
+                format!(
+                    "{} is not a domain name (for example example.org)",
+                    shown(&d)
+                ),
+            ));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// Scope names: printable ASCII without spaces or quotes (RFC 6749, 3.3).
+fn scope_list(scopes: Sourced<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let Sourced { value, origin } = scopes;
+    if value.len() > MAX_OIDC_LIST {
+        return Err(invalid(origin, format!("at most {MAX_OIDC_LIST} scopes")));
+    }
+    for (i, s) in value.iter().enumerate() {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !ok {
+            return Err(ConfigError::invalid(
+                origin.entry(i),
+                format!("{} is not a scope name", shown(s)),
+            ));
+        }
+    }
+    Ok(value)
 }
 
 fn public_url(url: Sourced<String>) -> Result<String, ConfigError> {

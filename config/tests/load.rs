@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use skillmesh_config::{Config, ConfigError, ENV_VARS, FederationMode, LogFormat};
+use skillmesh_config::{Config, ConfigError, ENV_VARS, FederationMode, LogFormat, SecretSource};
 
 const MINIMAL: &str = "data_dir = \"/srv/sm\"\n[org]\nname = \"Northwind\"\n";
 
@@ -199,10 +199,12 @@ fn each_env_override_changes_only_its_setting() {
             c.log.audit_retention_days = 30
         }),
     ];
-    // The mail settings go together: see the test after this one.
+    // The mail and sign-in settings go together: see the tests after this one.
     let alone = ENV_VARS
         .iter()
-        .filter(|v| !v.starts_with("SKILLMESH_NOTIFICATIONS_EMAIL_"))
+        .filter(|v| {
+            !v.starts_with("SKILLMESH_NOTIFICATIONS_EMAIL_") && !v.starts_with("SKILLMESH_AUTH_")
+        })
         .count();
     assert_eq!(cases.len(), alone, "every variable has a case");
     for (var, value, change) in cases {
@@ -251,6 +253,98 @@ fn mail_needs_a_server_and_a_sender_and_bad_ones_are_named() {
             err.starts_with("SKILLMESH_NOTIFICATIONS_EMAIL_"),
             "names the variable: {err}"
         );
+    }
+}
+
+#[test]
+fn single_sign_on_needs_a_client_and_its_secret_and_bad_settings_are_named() {
+    let text = r#"
+data_dir = "/srv/sm"
+[org]
+name = "Northwind"
+[auth]
+password_sign_in = false
+[auth.oidc]
+issuer_url = "https://login.northwind.example/realms/staff"
+client_id = "skillmesh"
+client_secret_file = "oidc-secret"
+allowed_email_domains = ["Northwind.example", "@staff.northwind.example"]
+admin_claim = "groups"
+admin_claim_value = "skillmesh-admins"
+scopes = ["groups"]
+"#;
+    let config = ok(from_str(text, &[]));
+    assert!(!config.auth.password_sign_in);
+    let oidc = config.auth.oidc.expect("single sign-on is on");
+    assert_eq!(
+        oidc.client_secret,
+        SecretSource::File(PathBuf::from("/etc/sm/oidc-secret"))
+    );
+    assert_eq!(
+        oidc.allowed_email_domains,
+        ["northwind.example", "staff.northwind.example"]
+    );
+    assert_eq!(oidc.admin_claim.as_deref(), Some("groups"));
+    assert_eq!(oidc.name, skillmesh_config::DEFAULT_OIDC_NAME);
+    // The secret in the environment wins over the file, and is not shown.
+    let config = ok(from_str(
+        text,
+        &[("SKILLMESH_AUTH_OIDC_CLIENT_SECRET", "s3cret")],
+    ));
+    let oidc = config.auth.oidc.expect("on");
+    assert_eq!(oidc.client_secret, SecretSource::Env("s3cret".into()));
+    assert!(!format!("{oidc:?}").contains("s3cret"));
+    // It never goes into a rendered file.
+    let rendered = ok(from_str(
+        text,
+        &[("SKILLMESH_AUTH_OIDC_CLIENT_SECRET", "s3cret")],
+    ))
+    .to_toml();
+    assert!(!rendered.contains("s3cret"));
+
+    let issuer = ("SKILLMESH_AUTH_OIDC_ISSUER_URL", "https://login.example");
+    let id = ("SKILLMESH_AUTH_OIDC_CLIENT_ID", "skillmesh");
+    let secret = ("SKILLMESH_AUTH_OIDC_CLIENT_SECRET", "s3cret");
+    assert!(
+        ok(from_str(MINIMAL, &[issuer, id, secret]))
+            .auth
+            .oidc
+            .is_some()
+    );
+    for (env, says) in [
+        (
+            vec![("SKILLMESH_AUTH_PASSWORD_SIGN_IN", "false")],
+            "nobody could sign in",
+        ),
+        (vec![id], "needs auth.oidc.issuer_url"),
+        (vec![issuer, secret], "auth.oidc.client_id: is required"),
+        (
+            vec![issuer, id],
+            "auth.oidc.client_secret_file: is required",
+        ),
+        (
+            vec![
+                ("SKILLMESH_AUTH_OIDC_ISSUER_URL", "login.example"),
+                id,
+                secret,
+            ],
+            "must start with https://",
+        ),
+        (
+            vec![
+                issuer,
+                id,
+                secret,
+                (
+                    "SKILLMESH_AUTH_OIDC_ALLOWED_EMAIL_DOMAINS",
+                    "example.org, not a domain",
+                ),
+            ],
+            "is not a domain name",
+        ),
+    ] {
+        let err = from_str(MINIMAL, &env).expect_err("refused").to_string();
+        assert!(err.contains(says), "{err}");
     }
 }
 

@@ -45,6 +45,8 @@ pub enum StartError {
     Mail(#[from] crate::mailer::MailerError),
     #[error(transparent)]
     Webhook(#[from] crate::webhook_poster::WebhookError),
+    #[error(transparent)]
+    SingleSignOn(#[from] crate::sso::SsoError),
     #[error("cannot listen on metrics.listen {addr}: {source}")]
     MetricsBind {
         addr: SocketAddr,
@@ -204,6 +206,7 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         .map(crate::mailer::Mailer::new)
         .transpose()?;
     let webhook = crate::webhook_poster::Poster::new()?;
+    let sso_settings = config.auth.oidc.as_ref();
     let identity = OrgIdentity::load_file(&config.key_file)?;
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let store = Arc::new(Store::open(&config.data_dir.join(STORE_DIR))?);
@@ -268,19 +271,40 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
         trusted_proxies: config.web.trusted_proxies.clone(),
         metrics: Some(Arc::new(metrics)),
     };
-    // Links in mail and chat messages point here.
+    // The address people reach the node at: links in mail and chat
+    // messages, and where the sign-in provider sends browsers back to.
     let base = config
         .web
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{web_addr}"));
     service.set_public_url(&base);
+    let sso = sso_settings
+        .map(|settings| crate::sso::SingleSignOn::new(settings, &base).map(Arc::new))
+        .transpose()?;
+    if let Some(sso) = &sso {
+        let sso = sso.clone();
+        tokio::spawn(async move {
+            match sso.check_provider().await {
+                Ok(()) => tracing::info!(
+                    redirect = sso.redirect_url(),
+                    "single sign-on: the provider answers; it must allow this redirect address"
+                ),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "single sign-on: the provider (auth.oidc.issuer_url) does not answer yet; people are told on the sign-in page until it does"
+                ),
+            }
+        });
+    }
     let mailer = mailer.map(|mailer| {
-        service.enable_mail(&base);
+        service.enable_mail();
         tokio::spawn(mailer.run(service.clone()))
     });
     let webhook = tokio::spawn(webhook.run(service.clone()));
-    let app = skillmesh_web::app(WebState::new(service.clone(), network.clone()), options);
+    let web_state = WebState::new(service.clone(), network.clone())
+        .with_sign_in(sso, config.auth.password_sign_in);
+    let app = skillmesh_web::app(web_state, options);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         // With the client's address, for the sign-in limit per address.
@@ -376,6 +400,13 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
                 Ok(Ok(n)) => tracing::info!(sessions = n, "dropped expired web sessions"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired web sessions failed"),
                 Err(e) => tracing::warn!(error = %e, "dropping expired web sessions stopped"),
+            }
+            let svc = service.clone();
+            match tokio::task::spawn_blocking(move || svc.purge_expired_access_links()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(links = n, "dropped expired password links"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired password links failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping expired password links stopped"),
             }
         }
         minutes += 1;

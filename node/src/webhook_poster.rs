@@ -3,15 +3,9 @@
 //! `{"text": "..."}`: the body Slack's incoming webhooks take, and
 //! Microsoft Teams', Mattermost's and Rocket.Chat's.
 //!
-//! reqwest rather than hand-written HTTP: it is the maintained async HTTP
-//! client on hyper (which axum brings already), it was in the tree (the
-//! tests drive nodes with it), and it speaks TLS through rustls, never
-//! OpenSSL. This client is handed a rustls config over ring with
-//! Mozilla's roots (webpki-roots), the provider and roots lettre uses for
-//! mail, so it neither depends on the machine's certificate store nor on
-//! which provider reqwest would pick (the workspace's Cargo.toml says why
-//! the feature is `rustls`, whose own provider is aws-lc-rs, and not
-//! `rustls-no-provider`).
+//! Through the node's HTTP client (`http_client`: hyper over rustls
+//! with ring, no redirects followed, bounded answers), as the single
+//! sign-on is.
 //!
 //! What counts as delivered: a 2xx answer within 10 s. Anything else, a
 //! timeout, a refused connection, a redirect (not followed) or any other
@@ -25,8 +19,9 @@
 //! error on the webhook page and fixes the address, or clears it, which
 //! drops what waits.
 
-use std::sync::Arc;
 use std::time::Duration;
+
+use crate::http_client::{HttpClient, error_chain};
 
 use crate::service::Service;
 use crate::store::WebhookMessage;
@@ -76,42 +71,30 @@ impl std::fmt::Display for Refused {
 /// The HTTP client that posts to the chat webhook. Cheap to clone.
 #[derive(Clone)]
 pub struct Poster {
-    client: reqwest::Client,
+    client: HttpClient,
 }
 
 impl Poster {
-    /// The client: rustls over ring, Mozilla's roots, a 10 s timeout, no
-    /// redirects followed.
+    /// The client: a 10 s deadline, no redirects followed.
     pub fn new() -> Result<Poster, WebhookError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| WebhookError::Client(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("skillmesh/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        let client = HttpClient::new(TIMEOUT).map_err(|e| WebhookError::Client(e.to_string()))?;
         Ok(Poster { client })
     }
 
     /// Posts `text` to `url` as `{"text": text}`; `Ok` for a 2xx.
     pub async fn post(&self, url: &str, text: &str) -> Result<(), Refused> {
-        let body = serde_json::json!({ "text": text });
-        match self.client.post(url).json(&body).send().await {
+        let body = serde_json::json!({ "text": text }).to_string().into_bytes();
+        let request = http::Request::post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .map_err(|e| Refused::NoAnswer(format!("not a usable address: {e}")))?;
+        match self.client.send(request).await {
             Ok(res) if res.status().is_success() => Ok(()),
             Ok(res) => Err(Refused::Status(
                 res.status().as_u16(),
                 res.status().canonical_reason().unwrap_or_default().into(),
             )),
-            Err(e) => Err(Refused::NoAnswer(why(e))),
+            Err(e) => Err(Refused::NoAnswer(error_chain(&e))),
         }
     }
 
@@ -199,34 +182,9 @@ impl Poster {
     }
 }
 
-/// What went wrong with a request, without its URL (the path of an
-/// incoming webhook is its secret), with the causes reqwest wraps.
-fn why(e: reqwest::Error) -> String {
-    let timeout = e.is_timeout();
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    if timeout {
-        text.push_str(&format!(" (no answer within {} s)", TIMEOUT.as_secs()));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_client_builds_with_the_ring_config() {
-        // reqwest takes a preconfigured rustls config only of its own
-        // rustls version; a mismatch would fail here, not at first use.
-        Poster::new().expect("client");
-    }
 
     #[test]
     fn only_a_4xx_other_than_429_says_the_address_is_wrong() {

@@ -40,6 +40,13 @@ pub struct Account {
     /// `ctok/` index maps it to the username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar_token_sha256: Option<String>,
+    /// The single sign-on identity this account is bound to (the
+    /// provider's issuer and the person's `sub` there), from its first
+    /// sign-in through the provider on. Another identity with the same
+    /// email address is refused, so an address the provider hands to
+    /// someone else later does not open this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_subject: Option<String>,
 }
 
 impl Account {

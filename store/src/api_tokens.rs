@@ -148,6 +148,7 @@ mod tests {
             password_hash: String::new(),
             created_at: 42,
             calendar_token_sha256: None,
+            sso_subject: None,
             deactivated_at: None,
         }
     }

@@ -144,6 +144,13 @@ pub enum AuditAction {
     SignedOutEverywhere,
     UserDeactivated,
     UserReactivated,
+    /// A person's role here changed (the provider's admin claim, at a
+    /// single sign-on).
+    UserRoleChanged,
+    /// An admin made an invitation or password-reset link.
+    AccessLinkCreated,
+    /// A person chose their password through such a link.
+    PasswordSet,
     ItemCreated,
     ItemUpdated,
     ItemDeleted,
@@ -189,7 +196,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 46] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
@@ -198,6 +205,9 @@ impl AuditAction {
         AuditAction::SignedOutEverywhere,
         AuditAction::UserDeactivated,
         AuditAction::UserReactivated,
+        AuditAction::UserRoleChanged,
+        AuditAction::AccessLinkCreated,
+        AuditAction::PasswordSet,
         AuditAction::ItemCreated,
         AuditAction::ItemUpdated,
         AuditAction::ItemDeleted,
@@ -249,6 +259,9 @@ impl AuditAction {
             AuditAction::SignedOutEverywhere => "signed_out_everywhere",
             AuditAction::UserDeactivated => "user_deactivated",
             AuditAction::UserReactivated => "user_reactivated",
+            AuditAction::UserRoleChanged => "user_role_changed",
+            AuditAction::AccessLinkCreated => "access_link_created",
+            AuditAction::PasswordSet => "password_set",
             AuditAction::ItemCreated => "item_created",
             AuditAction::ItemUpdated => "item_updated",
             AuditAction::ItemDeleted => "item_deleted",
@@ -582,6 +595,9 @@ mod tests {
                 "signed_out_everywhere",
                 "user_deactivated",
                 "user_reactivated",
+                "user_role_changed",
+                "access_link_created",
+                "password_set",
                 "item_created",
                 "item_updated",
                 "item_deleted",

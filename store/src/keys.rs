@@ -87,6 +87,8 @@ pub const CALENDAR_TOKEN: &[u8] = b"ctok/";
 pub const API_TOKEN_BY_USER: &[u8] = b"tokown/";
 pub const SESSION: &[u8] = b"sess/";
 pub const SESSION_BY_USER: &[u8] = b"sessown/";
+pub const ACCESS_LINK: &[u8] = b"alink/";
+pub const ACCESS_LINK_BY_USER: &[u8] = b"alinkown/";
 pub const NOTIFICATION: &[u8] = b"notif/";
 pub const UNREAD_NOTIFICATION: &[u8] = b"notifnew/";
 pub const MAIL: &[u8] = b"mail/";
@@ -174,6 +176,19 @@ pub fn session(sha256_hex: &str) -> Vec<u8> {
 pub fn session_by_user(username: &str, sha256_hex: &str) -> Vec<u8> {
     join(
         SESSION_BY_USER,
+        &[username.as_bytes(), b"\0", sha256_hex.as_bytes()],
+    )
+}
+
+pub fn access_link(sha256_hex: &str) -> Vec<u8> {
+    join(ACCESS_LINK, &[sha256_hex.as_bytes()])
+}
+
+/// `alinkown/` row of `username`'s link; with an empty `sha256_hex`, the
+/// prefix of all of theirs.
+pub fn access_link_by_user(username: &str, sha256_hex: &str) -> Vec<u8> {
+    join(
+        ACCESS_LINK_BY_USER,
         &[username.as_bytes(), b"\0", sha256_hex.as_bytes()],
     )
 }

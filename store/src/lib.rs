@@ -12,6 +12,7 @@
 //! is flushed, so a write reported as done survives `kill -9`. Bulk paths
 //! (`put_records`) group many changes into one atomic batch and one flush.
 
+pub mod access_links;
 pub mod accounts;
 pub mod actor;
 pub mod api_tokens;
@@ -49,6 +50,7 @@ use serde::de::DeserializeOwned;
 
 use crate::storage::{Batch, Kv, StorageError, WriteFault};
 
+pub use access_links::{AccessLink, LinkPurpose, LinkRefusal};
 pub use accounts::{Account, Role, TokenKind};
 pub use actor::Actor;
 pub use api_tokens::ApiToken;

@@ -190,6 +190,7 @@ fn everything_survives_a_reopen() {
                     password_hash: "$argon2id$placeholder".into(),
                     created_at: 1,
                     calendar_token_sha256: None,
+                    sso_subject: None,
                     deactivated_at: None,
                 },
                 Some(&person),

@@ -1081,6 +1081,33 @@ pub struct ApiTokenInfo {
     pub last_used_at: Option<i64>,
 }
 
+/// How people sign in here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// With a password (`auth.password_sign_in`).
+    pub password: bool,
+    /// Through the organisation's OpenID provider: what its button calls
+    /// it (`auth.oidc.name`); `None` without single sign-on.
+    pub single_sign_on: Option<String>,
+}
+
+impl Default for SignInOptions {
+    fn default() -> Self {
+        SignInOptions {
+            password: true,
+            single_sign_on: None,
+        }
+    }
+}
+
+/// A single sign-on started: where to send the browser, and the state the
+/// provider sends back with it (bound to the browser by a cookie).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoStart {
+    pub url: String,
+    pub state: String,
+}
+
 /// A token just made: the token, shown this once, and how it is listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApiToken {
@@ -1110,12 +1137,35 @@ pub struct KeptSession {
     pub expires_at: i64,
 }
 
-/// A user just added, with the password to hand over (shown once): the
-/// one the node made up, or empty when the admin chose it.
+/// A user just added. Added without a password, they are invited: the
+/// link where they choose theirs (shown once, and mailed to them when
+/// the node sends mail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedUser {
     pub user: User,
-    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<AccessLinkView>,
+}
+
+/// A link where a person chooses their password: an invitation, or a
+/// password reset an admin made. Shown once; it works once, until it
+/// expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLinkView {
+    pub url: String,
+    /// `invitation` or `password_reset`.
+    pub purpose: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A link's page: whose password it sets, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLinkFor {
+    pub username: String,
+    pub display_name: String,
+    /// `invitation` or `password_reset`.
+    pub purpose: String,
 }
 
 /// What a person wants to learn, noted privately: kept on this node only

@@ -155,6 +155,10 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
         .route("/admin/users/{username}/actions", post(user_action::<S>))
+        .route(
+            "/admin/users/{username}/access-link",
+            post(new_access_link::<S>),
+        )
         .fallback(|| async { ApiError::NotFound("There is no such API operation.".into()) })
 }
 
@@ -639,6 +643,14 @@ async fn user_action<S: NodeApi>(
     Ok(Json(
         state.node.set_user_active(&user, &username, active).await?,
     ))
+}
+
+async fn new_access_link<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Response> {
+    Ok(created(state.node.new_access_link(&user, &username).await?))
 }
 
 async fn add_user<S: NodeApi>(

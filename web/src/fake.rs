@@ -242,6 +242,22 @@ impl AccountsApi for Fake {
         Ok(())
     }
 
+    fn sign_in_options(&self) -> SignInOptions {
+        SignInOptions::default()
+    }
+
+    async fn begin_sso(&self) -> ApiResult<SsoStart> {
+        Err(ApiError::NotFound(
+            "single sign-on is not set up here".into(),
+        ))
+    }
+
+    async fn finish_sso(&self, _state: &str, _code: &str) -> ApiResult<User> {
+        Err(ApiError::NotFound(
+            "single sign-on is not set up here".into(),
+        ))
+    }
+
     async fn end_sessions(&self, user: &User) -> ApiResult<Vec<String>> {
         let mut sessions = locked(&self.sessions);
         let ids: Vec<String> = sessions
@@ -306,8 +322,29 @@ impl AccountsApi for Fake {
                 display_name: new.display_name,
                 deactivated: false,
             },
-            password: "made-up".into(),
+            invitation: new.password.is_empty().then(|| AccessLinkView {
+                url: "/access/sml_made-up".into(),
+                purpose: "invitation".into(),
+                expires_at: 0,
+            }),
         })
+    }
+
+    async fn new_access_link(&self, _actor: &User, username: &str) -> ApiResult<AccessLinkView> {
+        user(username).ok_or_else(|| ApiError::NotFound("No such account.".into()))?;
+        Ok(AccessLinkView {
+            url: "/access/sml_reset".into(),
+            purpose: "password_reset".into(),
+            expires_at: 0,
+        })
+    }
+
+    async fn access_link(&self, _token: &str) -> ApiResult<Option<AccessLinkFor>> {
+        Ok(None)
+    }
+
+    async fn use_access_link(&self, _token: &str, _password: &str) -> ApiResult<User> {
+        Err(ApiError::NotFound("no such link".into()))
     }
 }
 

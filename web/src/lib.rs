@@ -109,6 +109,15 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
             "/signin",
             get(pages::signin::form::<S>).post(pages::signin::submit::<S>),
         )
+        .route(
+            "/access/{token}",
+            get(pages::access::page::<S>).post(pages::access::submit::<S>),
+        )
+        .route("/signin/sso", get(pages::signin::sso_start::<S>))
+        .route(
+            "/signin/sso/callback",
+            get(pages::signin::sso_callback::<S>),
+        )
         .route("/signout", post(pages::signin::sign_out::<S>))
         .route("/find", get(pages::find::page::<S>))
         .route("/listing/{org}/{id}", get(pages::listing::page::<S>))

@@ -180,8 +180,9 @@ pub fn spec() -> Value {
             "/admin/users/{username}/actions": {"post": with_params(op("Deactivate an account (signed out everywhere, tokens stop, listing and published offers withdrawn from every partner) or reactivate it; not one's own", "admin", (200, schema_ref("User")), Some((json!({"type": "object", "required": ["action"], "properties": {"action": {"enum": ["deactivate", "reactivate"]}}}), json!({"action": "deactivate"}))), true), json!([path_param("username", "The account's sign-in (email).")]))},
             "/admin/users": {
                 "get": op("Accounts", "admin", (200, array_of("User")), None, true),
-                "post": op("Add a member or admin (an empty password makes one up, returned once)", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
-            }
+                "post": op("Add a member or admin: with the password given, or (an empty one) invited with a link to choose their own, returned once and mailed to them when the node sends mail", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
+            },
+            "/admin/users/{username}/access-link": {"post": with_params(op("A new link for the person to choose their password: an invitation while they never had one, else a reset (using it signs them out everywhere); it replaces their earlier link, works once, and is mailed to them when the node sends mail", "admin", (201, schema_ref("AccessLink")), None, true), json!([path_param("username", "The account's sign-in (email).")]))}
         },
         "components": {
             "securitySchemes": {
@@ -328,7 +329,8 @@ fn schemas() -> Value {
             "last_error": {"type": ["string", "null"], "description": "Why the oldest waiting message was not taken (e.g. HTTP 404 Not Found), if it was tried."},
             "next_try_at": {"type": ["integer", "null"], "description": "When it is tried next (Unix seconds)."}}},
         "ApiToken": {"type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": {"id": {"type": "string", "description": "The first 16 hex digits of the token's SHA-256."}, "name": s("string"), "created_at": {"type": "integer", "description": "Unix seconds."}, "last_used_at": {"type": ["integer", "null"], "description": "The last call made with it, to the minute (Unix seconds)."}}},
-        "AddedUser": {"type": "object", "properties": {"user": schema_ref("User"), "password": s("string")}}
+        "AddedUser": {"type": "object", "required": ["user"], "properties": {"user": schema_ref("User"), "invitation": schema_ref("AccessLink")}},
+        "AccessLink": {"type": "object", "required": ["url", "purpose", "expires_at"], "properties": {"url": {"type": "string", "description": "Shown once: the link works once, until it expires."}, "purpose": {"enum": ["invitation", "password_reset"]}, "expires_at": {"type": "integer", "description": "Unix seconds."}}}
     })
 }
 

@@ -45,6 +45,13 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
         username: &str,
         password: &str,
     ) -> impl Future<Output = ApiResult<Option<User>>> + Send;
+    /// How people sign in here. Cheap.
+    fn sign_in_options(&self) -> SignInOptions;
+    /// Starts a single sign-on through the organisation's provider.
+    fn begin_sso(&self) -> impl Future<Output = ApiResult<SsoStart>> + Send;
+    /// Finishes the single sign-on started as `state`, with the `code` the
+    /// provider sent back: the user signed in (made at their first).
+    fn finish_sso(&self, state: &str, code: &str) -> impl Future<Output = ApiResult<User>> + Send;
     /// The user now (role and name may have changed since sign-in).
     fn user(&self, username: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
     fn user_for_token(&self, token: &str) -> impl Future<Output = ApiResult<Option<User>>> + Send;
@@ -87,11 +94,32 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
         username: &str,
         active: bool,
     ) -> impl Future<Output = ApiResult<User>> + Send;
+    /// Adds a person and their account: with the password given, or
+    /// (none given) invited with a link to choose their own.
     fn add_user(
         &self,
         actor: &User,
         user: NewUser,
     ) -> impl Future<Output = ApiResult<AddedUser>> + Send;
+    /// An admin makes `username` a new link to choose their password (an
+    /// invitation while they never had one, else a reset).
+    fn new_access_link(
+        &self,
+        actor: &User,
+        username: &str,
+    ) -> impl Future<Output = ApiResult<AccessLinkView>> + Send;
+    /// Whose password the link `token` sets, while it works.
+    fn access_link(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = ApiResult<Option<AccessLinkFor>>> + Send;
+    /// Sets the password through the link `token` (once): the user, whose
+    /// other sessions a reset has ended.
+    fn use_access_link(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> impl Future<Output = ApiResult<User>> + Send;
 }
 
 /// A person's own profile, and their colleagues on this node.

@@ -39,6 +39,8 @@ pub struct CookieNames {
     /// Carries the sign-in form's CSRF token before a session exists
     /// (double submit).
     pub signin: String,
+    /// Binds a single sign-on under way to the browser that started it.
+    pub sso: String,
 }
 
 impl CookieNames {
@@ -52,6 +54,7 @@ impl CookieNames {
         CookieNames {
             session: format!("{SESSION_COOKIE}{sep}{suffix}"),
             signin: format!("skillmesh_signin{sep}{suffix}"),
+            sso: format!("skillmesh_sso{sep}{suffix}"),
         }
     }
 }

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use skillmesh_protocol::kinds::OfferStatus;
 use skillmesh_protocol::{Body, Kind, OrgKey};
+use skillmesh_web::{AccessLinkFor, AccessLinkView};
 use skillmesh_web::{
     AccountsApi, AddedUser, ApiError, ApiResult, ApiTokenInfo, Approval, AuditQuery, AuditRow,
     Colleague, ContentApi, DemandRow, DiscoveryApi, Federation, FederationMode, FeedItem,
@@ -31,10 +32,11 @@ use skillmesh_web::{
     Offer, OfferAction, OfferState, OffersApi, OrgAction, OrgName, OrgRow, OutboxItem, PeerRow,
     PeopleApi, PersonOffer, PolicyRefusalRow, Profile, ProfileUpdate, Progress, PublishedImpact,
     QuestionSettings, QuotaNoticeRow, Recommended, RejectionCount, RequestAnswer, RequestStatus,
-    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields, SteeringApi,
-    Suggestion, User, Webhook,
+    RequestsApi, Role, Roster, RosterMember, SearchQuery, SearchResults, SharedFields,
+    SignInOptions, SsoStart, SteeringApi, Suggestion, User, Webhook,
 };
 
+use crate::access_links;
 use crate::accounts::{self, AccountError};
 use crate::admin;
 use crate::clock;
@@ -48,6 +50,7 @@ use crate::store::{
     self, Account, Actor, AuditFilter, Goals, InboxEntry, InboxStatus, ItemState, OutboxEntry,
     OutboxStatus, OwnItem, Person, Sharing, StoreError, TokenKind,
 };
+use skillmesh_app::single_sign_on;
 
 mod convert;
 mod matching_api;
@@ -66,6 +69,62 @@ const AUDIT_MAX_LIMIT: usize = 1000;
 /// full disk reads the same from every path).
 fn store_error(e: StoreError) -> ApiError {
     ApiError::from(ServiceError::Store(e))
+}
+
+fn sso_error(e: crate::sso::SsoError) -> ApiError {
+    use crate::sso::SsoError as E;
+    match e {
+        E::Unreachable { .. } | E::Busy | E::Http(_) => {
+            tracing::warn!(error = %e, "single sign-on failed");
+            ApiError::Unavailable(e.to_string())
+        }
+        E::UnknownState | E::Provider(_) | E::Invalid(_) => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Unauthorized(e.to_string())
+        }
+        E::NoEmail | E::DomainNotAllowed { .. } => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Forbidden(e.to_string())
+        }
+        E::SecretFile { .. } | E::EmptySecret(_) | E::Setting(_) => {
+            tracing::warn!(error = %e, "single sign-on is misconfigured");
+            unavailable()
+        }
+    }
+}
+
+fn sso_refusal(e: single_sign_on::SsoRefusal) -> ApiError {
+    use single_sign_on::SsoRefusal as R;
+    match e {
+        R::Deactivated(_) | R::OtherIdentity(_) => {
+            tracing::info!(error = %e, "single sign-on refused");
+            ApiError::Forbidden(e.to_string())
+        }
+        R::Account(e) => account_error(e),
+        R::Service(e) => e.into(),
+    }
+}
+
+fn link_error(e: access_links::LinkError) -> ApiError {
+    use access_links::LinkError as L;
+    match e {
+        L::Unknown | L::Expired | L::NoAccount => ApiError::NotFound(e.to_string()),
+        L::Account(e) => account_error(e),
+        L::Service(e) => e.into(),
+    }
+}
+
+/// A link as an admin or the API shows it: its full address.
+fn link_view(
+    svc: &Service,
+    token: &str,
+    link: &store::AccessLink,
+) -> skillmesh_web::AccessLinkView {
+    skillmesh_web::AccessLinkView {
+        url: svc.link(&format!("{}{token}", access_links::LINK_PATH)),
+        purpose: link.purpose.as_str().to_string(),
+        expires_at: link.expires_at,
+    }
 }
 
 fn account_error(e: AccountError) -> ApiError {
@@ -90,6 +149,10 @@ pub struct WebState {
     service: Service,
     network: NetworkHandle,
     started: Instant,
+    /// Single sign-on through the organisation's provider, if set up.
+    sso: Option<std::sync::Arc<crate::sso::SingleSignOn>>,
+    /// Whether accounts may sign in with a password.
+    password_sign_in: bool,
 }
 
 impl WebState {
@@ -98,7 +161,28 @@ impl WebState {
             service,
             network,
             started: Instant::now(),
+            sso: None,
+            password_sign_in: true,
         }
+    }
+
+    /// With single sign-on through `sso`, and password sign-in on or off.
+    pub fn with_sign_in(
+        mut self,
+        sso: Option<std::sync::Arc<crate::sso::SingleSignOn>>,
+        password_sign_in: bool,
+    ) -> WebState {
+        // Someone must be able to sign in.
+        self.password_sign_in = password_sign_in || sso.is_none();
+        self.sso = sso;
+        self
+    }
+
+    /// Single sign-on, or "not found" on a node without it.
+    fn sso(&self) -> ApiResult<&crate::sso::SingleSignOn> {
+        self.sso
+            .as_deref()
+            .ok_or_else(|| ApiError::NotFound("single sign-on is not set up here".into()))
     }
 
     pub fn service(&self) -> &Service {

@@ -7,11 +7,43 @@ use super::*;
 
 impl AccountsApi for WebState {
     async fn sign_in(&self, username: &str, password: &str) -> ApiResult<Option<User>> {
+        if !self.password_sign_in {
+            return Err(ApiError::Forbidden(
+                "Signing in with a password is switched off here.".into(),
+            ));
+        }
         let Some(account) = self.service.sign_in(username, password).await? else {
             return Ok(None);
         };
         self.service
             .blocking(move |svc| views::web_user(svc, &account).map(Some))
+            .await
+    }
+
+    fn sign_in_options(&self) -> SignInOptions {
+        SignInOptions {
+            password: self.password_sign_in,
+            single_sign_on: self.sso.as_ref().map(|s| s.name().to_string()),
+        }
+    }
+
+    async fn begin_sso(&self) -> ApiResult<SsoStart> {
+        let sso = self.sso()?;
+        let started = sso.begin().await.map_err(sso_error)?;
+        Ok(SsoStart {
+            url: started.url,
+            state: started.state,
+        })
+    }
+
+    async fn finish_sso(&self, state: &str, code: &str) -> ApiResult<User> {
+        let sso = self.sso()?;
+        let who = sso.finish(state, code).await.map_err(sso_error)?;
+        self.service
+            .blocking(move |svc| {
+                let account = svc.sign_in_sso(&who).map_err(sso_refusal)?;
+                views::web_user(svc, &account)
+            })
             .await
     }
 
@@ -145,20 +177,34 @@ impl AccountsApi for WebState {
     }
 
     async fn add_user(&self, actor: &User, new: NewUser) -> ApiResult<AddedUser> {
-        let generated = new.password.is_empty();
-        let password = if generated {
-            accounts::random_password().map_err(account_error)?
-        } else {
-            new.password
-        };
+        let actor = Actor::person(&actor.username);
+        if new.password.is_empty() {
+            return self
+                .service
+                .blocking(move |svc| {
+                    let (account, token, link) = svc
+                        .add_invited_user(
+                            new.username.trim(),
+                            &new.display_name,
+                            role_from_web(new.role),
+                            &actor,
+                        )
+                        .map_err(account_error)?;
+                    Ok(AddedUser {
+                        user: views::web_user(svc, &account)?,
+                        invitation: Some(link_view(svc, &token, &link)),
+                    })
+                })
+                .await;
+        }
         let account = self
             .service
             .add_user(
                 new.username.trim(),
                 &new.display_name,
                 role_from_web(new.role),
-                &password,
-                &Actor::person(&actor.username),
+                &new.password,
+                &actor,
             )
             .await
             .map_err(account_error)?;
@@ -166,10 +212,50 @@ impl AccountsApi for WebState {
             .blocking(move |svc| {
                 Ok(AddedUser {
                     user: views::web_user(svc, &account)?,
-                    // Only a password the node made up is handed back.
-                    password: if generated { password } else { String::new() },
+                    invitation: None,
                 })
             })
+            .await
+    }
+
+    async fn new_access_link(&self, actor: &User, username: &str) -> ApiResult<AccessLinkView> {
+        let (actor, username) = (Actor::person(&actor.username), username.to_string());
+        self.service
+            .blocking(move |svc| {
+                let (token, link) = svc.new_access_link(&username, &actor)?;
+                Ok(link_view(svc, &token, &link))
+            })
+            .await
+    }
+
+    async fn access_link(&self, token: &str) -> ApiResult<Option<AccessLinkFor>> {
+        if access_links::link_sha256(token).is_none() {
+            return Ok(None);
+        }
+        let token = token.to_string();
+        self.service
+            .blocking(move |svc| {
+                let Some((link, account)) = svc.access_link(&token)? else {
+                    return Ok(None);
+                };
+                let user = views::web_user(svc, &account)?;
+                Ok(Some(AccessLinkFor {
+                    username: user.username,
+                    display_name: user.display_name,
+                    purpose: link.purpose.as_str().to_string(),
+                }))
+            })
+            .await
+    }
+
+    async fn use_access_link(&self, token: &str, password: &str) -> ApiResult<User> {
+        let (account, _purpose) = self
+            .service
+            .use_access_link(token, password)
+            .await
+            .map_err(link_error)?;
+        self.service
+            .blocking(move |svc| views::web_user(svc, &account))
             .await
     }
 }

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod chat;
 pub mod cluster;
 pub mod nodes;
+pub mod oidc;
 pub mod smtp;
 pub mod web;
 

@@ -620,17 +620,42 @@ pub async fn demand<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> Pag
     ))
 }
 
-fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) -> Markup {
+/// What the users page says at its top, after an admin did something.
+pub(crate) enum UsersNotice<'a> {
+    Added(&'a AddedUser),
+    Link(&'a str, &'a crate::api::AccessLinkView),
+}
+
+/// A link as the admin sees it once: where it goes, what it is for, and
+/// until when it works.
+fn link_notice(link: &crate::api::AccessLinkView) -> Markup {
+    let what = if link.purpose == "invitation" {
+        "an invitation"
+    } else {
+        "a link to choose a new password"
+    };
+    html! {
+        " Send them " (what) " (shown only now; mailed to them too when this node sends mail; it works once, until "
+        (crate::dates::datetime(link.expires_at)) "): "
+        code #access-link { (link.url) }
+    }
+}
+
+fn users_page(ctx: &Ctx, users: &[crate::api::User], notice: Option<UsersNotice<'_>>) -> Markup {
     html! {
         h1 { "People and accounts" }
         (admin_nav())
-        @if let Some(a) = added {
-            p.notice #added-user {
-                "Added " strong { (a.user.username) } "."
-                @if !a.password.is_empty() {
-                    " Their first password (shown only now): " code { (a.password) }
+        @match notice {
+            Some(UsersNotice::Added(a)) => {
+                p.notice #added-user {
+                    "Added " strong { (a.user.username) } "."
+                    @if let Some(link) = &a.invitation { (link_notice(link)) }
                 }
             }
+            Some(UsersNotice::Link(username, link)) => {
+                p.notice #new-link { "For " strong { (username) } "." (link_notice(link)) }
+            }
+            None => {}
         }
         div.scroll {
             table #users {
@@ -647,6 +672,13 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) 
                                         (ctx.csrf())
                                         button.secondary type="submit" data-action=(action) { (label) }
                                     }
+                                    @if !u.deactivated {
+                                        " "
+                                        form.inline method="post" action={ "/admin/users/" (u.username) "/link" } {
+                                            (ctx.csrf())
+                                            button.secondary type="submit" data-action="link" { "Password link" }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -654,7 +686,7 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) 
                 }
             }
         }
-        p.hint { "Deactivating someone signs them out everywhere, stops their API tokens and calendar feed, and withdraws their listing and published offers from every partner. Reactivating lets them sign in again; they share again themselves." }
+        p.hint { "Deactivating someone signs them out everywhere, stops their API tokens and calendar feed, and withdraws their listing and published offers from every partner. Reactivating lets them sign in again; they share again themselves. A password link lets someone choose their password: an invitation while they never had one, else a new password (which signs them out everywhere); it replaces the link they had." }
         h2 { "Add someone" }
         form.stack #add-user method="post" action="/admin/users" {
             (ctx.csrf())
@@ -663,7 +695,7 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], added: Option<&AddedUser>) 
             label { "Role"
                 select name="role" { option value="member" { "member" } option value="admin" { "admin" } }
             }
-            label { "Password (leave empty to make one up)" input type="password" name="password" autocomplete="new-password"; }
+            label { "Password (leave empty to send them an invitation to choose their own)" input type="password" name="password" autocomplete="new-password"; }
             button type="submit" { "Add" }
         }
     }
@@ -702,7 +734,7 @@ pub async fn add_user<S: NodeApi>(
     let users = state.node.users().await.map_err(|e| ctx.fail(e))?;
     Ok(ctx.render(
         "People and accounts",
-        users_page(&ctx, &users, Some(&added)),
+        users_page(&ctx, &users, Some(UsersNotice::Added(&added))),
     ))
 }
 
@@ -716,6 +748,18 @@ pub async fn user_action<S: NodeApi>(
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
     let active = match action.as_str() {
+        "link" => {
+            let link = state
+                .node
+                .new_access_link(&me.user, &username)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            let users = state.node.users().await.map_err(|e| ctx.fail(e))?;
+            return Ok(ctx.render(
+                "People and accounts",
+                users_page(&ctx, &users, Some(UsersNotice::Link(&username, &link))),
+            ));
+        }
         "deactivate" => false,
         "reactivate" => true,
         _ => {

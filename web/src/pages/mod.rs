@@ -4,6 +4,7 @@
 //! State changes are POSTed forms carrying the session's CSRF token,
 //! answered with a redirect (post/redirect/get).
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod assets;

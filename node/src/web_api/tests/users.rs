@@ -78,7 +78,7 @@ async fn tokens_and_passwords() {
 }
 
 #[tokio::test]
-async fn admins_add_users_with_a_password_shown_once() {
+async fn admins_invite_users_who_choose_their_password_through_a_link_once() {
     let n = node();
     let added = n
         .api
@@ -94,13 +94,84 @@ async fn admins_add_users_with_a_password_shown_once() {
         .await
         .expect("add");
     assert_eq!(added.user.role, Role::Admin);
-    assert_eq!(added.password.len(), 20);
+    let invitation = added.invitation.expect("invited");
+    assert_eq!(invitation.purpose, "invitation");
+    let token = invitation
+        .url
+        .strip_prefix("/access/")
+        .expect("a link path")
+        .to_string();
+    // No password opens the account until Cy chooses one.
+    for guess in ["", "correct horse battery"] {
+        assert!(
+            n.api
+                .sign_in("cy@northwind.example", guess)
+                .await
+                .expect("sign in")
+                .is_none()
+        );
+    }
+    let page = n
+        .api
+        .access_link(&token)
+        .await
+        .expect("page")
+        .expect("works");
+    assert_eq!(
+        (page.display_name.as_str(), page.purpose.as_str()),
+        ("Cy", "invitation")
+    );
+    let weak = n.api.use_access_link(&token, "short").await;
+    assert!(matches!(weak, Err(ApiError::Invalid(_))), "{weak:?}");
+    let cy = n
+        .api
+        .use_access_link(&token, "Cy's own long password")
+        .await
+        .expect("set");
+    assert_eq!(cy.username, "cy@northwind.example");
     assert!(
         n.api
-            .sign_in("cy@northwind.example", &added.password)
+            .sign_in("cy@northwind.example", "Cy's own long password")
             .await
             .expect("sign in")
             .is_some()
+    );
+    // Once only.
+    assert!(n.api.access_link(&token).await.expect("page").is_none());
+    assert!(matches!(
+        n.api.use_access_link(&token, "another long password").await,
+        Err(ApiError::NotFound(_))
+    ));
+    // A reset link now; a newer one replaces it.
+    let first = n
+        .api
+        .new_access_link(&n.ana, "cy@northwind.example")
+        .await
+        .expect("link");
+    assert_eq!(first.purpose, "password_reset");
+    let second = n
+        .api
+        .new_access_link(&n.ana, "cy@northwind.example")
+        .await
+        .expect("link");
+    let token_of = |url: &str| url.strip_prefix("/access/").expect("path").to_string();
+    assert!(
+        n.api
+            .access_link(&token_of(&first.url))
+            .await
+            .expect("page")
+            .is_none()
+    );
+    n.api
+        .use_access_link(&token_of(&second.url), "a brand new password")
+        .await
+        .expect("reset");
+    assert!(
+        n.api
+            .sign_in("cy@northwind.example", "Cy's own long password")
+            .await
+            .expect("sign in")
+            .is_none()
     );
     let again = n
         .api
