@@ -410,6 +410,57 @@ impl Service {
         Ok(account)
     }
 
+    /// An admin removes the account `username` and the person it acts
+    /// for. First it is deactivated (see [`Service::set_account_active`]:
+    /// signed out, everything shared withdrawn from every partner); then
+    /// requests still waiting for the person are declined (the asker's
+    /// node hears a definite no), their offers and content are deleted,
+    /// and the account with its tokens, sessions and password links, the
+    /// profile and the notifications are deleted. What others hold of
+    /// what happened (requests answered, recognition given) stays. Not
+    /// one's own account.
+    pub fn remove_account(&self, username: &str, actor: &Actor) -> ServiceResult<()> {
+        if actor.to_string() == Actor::person(username).to_string() {
+            return Err(ServiceError::Invalid(
+                "You cannot remove your own account; ask another admin.".into(),
+            ));
+        }
+        let account = self
+            .store()
+            .account(username)?
+            .ok_or_else(|| ServiceError::NotFound(format!("account {username}")))?;
+        if account.is_active() {
+            self.set_account_active(username, false, actor)?;
+        }
+        if let Some(person) = &account.person_id {
+            let reply = format!("This person is no longer at {}.", self.org_name());
+            for entry in self.store().inbox_of(person)? {
+                if entry.status == crate::store::InboxStatus::Pending
+                    && let Err(e) =
+                        self.answer_request(entry.from_org, &entry.id, false, &reply, actor)
+                {
+                    tracing::warn!(error = %e, request = entry.id, "cannot decline a request to a person being removed");
+                }
+            }
+            for item in self.store().items_of(person)? {
+                self.delete_item(&item.id, actor)?;
+            }
+        }
+        let audit = AuditEntry {
+            at: clock::now(),
+            actor: actor.to_string(),
+            action: AuditAction::UserRemoved.into(),
+            org: None,
+            record_id: account.person_id.clone(),
+            detail: username.to_string(),
+            claimed_org: None,
+            count: 1,
+        };
+        self.store().remove_account(username, &audit)?;
+        tracing::info!(username, "account and person removed");
+        Ok(())
+    }
+
     /// A new account and person (see [`add_user`]), added by `actor`.
     pub async fn add_user(
         &self,

@@ -72,13 +72,22 @@ pub fn url_host(url: &str) -> String {
 }
 
 /// One line of text: what came from a person (a title, a name) never
-/// breaks the message's layout.
+/// breaks the message's layout, and cannot mention a whole channel or
+/// make a link: `&`, `<` and `>` are escaped as Slack's message format
+/// asks (`<!channel>` would otherwise notify everyone in it), which the
+/// other chat servers show as the characters themselves.
 fn line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What an item is called in a message ("a talk", ...).
@@ -320,6 +329,14 @@ mod tests {
             .into_iter()
             .map(|m| m.text)
             .collect()
+    }
+
+    #[test]
+    fn a_title_cannot_mention_the_channel_or_break_the_message() {
+        assert_eq!(
+            line(" <!channel> Q&A\nnight <https://x|click> "),
+            "&lt;!channel&gt; Q&amp;A night &lt;https://x|click&gt;"
+        );
     }
 
     #[test]

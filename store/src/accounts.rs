@@ -67,6 +67,9 @@ pub enum TokenKind {
     Calendar,
 }
 
+/// The key of a row, from the id an index row ends with.
+type RowKey = fn(&str) -> Vec<u8>;
+
 impl Store {
     /// Adds an account, the person it acts for when that person is new
     /// (`new_person`; otherwise the person must exist), and the audit
@@ -153,6 +156,50 @@ impl Store {
         let account = self.account(&String::from_utf8_lossy(&username))?;
         // The index and the account are written together; check anyway.
         Ok(account.filter(|a| a.calendar_token_sha256.as_deref() == Some(sha256_hex)))
+    }
+
+    /// Removes the account `username`, everything that opens it (API
+    /// tokens, its calendar token, sessions, password links) and, when it
+    /// acts for a person, that person's profile and notifications, with
+    /// `audit`, in one batch. The account as it was, if there was one.
+    pub fn remove_account(&self, username: &str, audit: &AuditEntry) -> Result<Option<Account>> {
+        let _guard = self.lock();
+        let Some(account) = self.account(username)? else {
+            return Ok(None);
+        };
+        let mut b = Batch::new();
+        b.delete(keys::account(username));
+        if let Some(sha) = &account.calendar_token_sha256 {
+            b.delete(keys::calendar_token(sha));
+        }
+        // Each index row `<prefix><username>\0<id>` and the row it names.
+        let indexed: [(Vec<u8>, RowKey); 3] = [
+            (keys::api_token_by_user(username, ""), keys::token),
+            (keys::session_by_user(username, ""), keys::session),
+            (keys::access_link_by_user(username, ""), keys::access_link),
+        ];
+        for (prefix, row) in indexed {
+            for entry in self.kv.scan_prefix(&prefix) {
+                let (key, _) = entry?;
+                b.delete(row(&String::from_utf8_lossy(&key[prefix.len()..])));
+                b.delete(key.to_vec());
+            }
+        }
+        if let Some(person) = &account.person_id {
+            b.delete(keys::person(person));
+            for prefix in [
+                keys::notification(person, ""),
+                keys::unread_notification(person, ""),
+            ] {
+                for entry in self.kv.scan_prefix(&prefix) {
+                    let (key, _) = entry?;
+                    b.delete(key.to_vec());
+                }
+            }
+        }
+        self.audit_into(&mut b, std::slice::from_ref(audit))?;
+        self.commit(b)?;
+        Ok(Some(account))
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>> {

@@ -144,6 +144,8 @@ pub enum AuditAction {
     SignedOutEverywhere,
     UserDeactivated,
     UserReactivated,
+    /// An admin removed an account and its person.
+    UserRemoved,
     /// A person's role here changed (the provider's admin claim, at a
     /// single sign-on).
     UserRoleChanged,
@@ -196,7 +198,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the tests that keep the names frozen.
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::PersonAdded,
         AuditAction::UserAdded,
         AuditAction::ApiTokenCreated,
@@ -205,6 +207,7 @@ impl AuditAction {
         AuditAction::SignedOutEverywhere,
         AuditAction::UserDeactivated,
         AuditAction::UserReactivated,
+        AuditAction::UserRemoved,
         AuditAction::UserRoleChanged,
         AuditAction::AccessLinkCreated,
         AuditAction::PasswordSet,
@@ -259,6 +262,7 @@ impl AuditAction {
             AuditAction::SignedOutEverywhere => "signed_out_everywhere",
             AuditAction::UserDeactivated => "user_deactivated",
             AuditAction::UserReactivated => "user_reactivated",
+            AuditAction::UserRemoved => "user_removed",
             AuditAction::UserRoleChanged => "user_role_changed",
             AuditAction::AccessLinkCreated => "access_link_created",
             AuditAction::PasswordSet => "password_set",
@@ -595,6 +599,7 @@ mod tests {
                 "signed_out_everywhere",
                 "user_deactivated",
                 "user_reactivated",
+                "user_removed",
                 "user_role_changed",
                 "access_link_created",
                 "password_set",

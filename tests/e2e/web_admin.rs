@@ -131,3 +131,122 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
     contoso.node.stop().await;
     Ok(())
 }
+
+/// An admin removes a person, in the browser, after a confirmation that
+/// says what will happen: their listing and offer leave the partner's
+/// store and search, the request waiting for them is declined at the
+/// asker's node, and their account and profile are gone here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_removes_a_person_who_is_withdrawn_everywhere() -> Result<()> {
+    use crate::common::nodes::{held_seq, outbox_status, publish_to};
+    use skillmesh_node::store::OutboxStatus;
+
+    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
+    let contoso = start_org(
+        "Contoso",
+        &[p2p_addr(&northwind).await],
+        FederationMode::Open,
+    )
+    .await;
+    add(
+        &northwind,
+        "priya@northwind.example",
+        "Priya Raman",
+        Role::Admin,
+    );
+    add(
+        &northwind,
+        "tomas@northwind.example",
+        "Tomás Silva",
+        Role::Member,
+    );
+    add(
+        &contoso,
+        "aisha@contoso.example",
+        "Aisha Khan",
+        Role::Member,
+    );
+    let nw = &northwind.node.service;
+    let mut tomas = nw.store_for_tests().person("tomas")?.expect("tomas");
+    tomas.sharing = Sharing::listing();
+    nw.update_person(&tomas, &Actor::person("test"))?;
+    publish_to(
+        &northwind,
+        "mentor-k8s",
+        Some("tomas"),
+        mentoring("Kubernetes in production"),
+        &[&contoso],
+    )
+    .await;
+    let org_nw = nw.org();
+    wait_for("Contoso holds Tomás's listing", || async {
+        held_seq(&contoso, &org_nw, &listing_id("tomas")).is_some_and(|(_, gone)| !gone)
+    })
+    .await;
+    let asked = contoso.node.service.request_offer(
+        "aisha",
+        org_nw,
+        "mentor-k8s",
+        "Run k8s well",
+        "",
+        "",
+        false,
+    )?;
+    wait_for("the request waits at Northwind", || async {
+        outbox_status(&contoso, &asked.id) == Some(OutboxStatus::Queued)
+    })
+    .await;
+
+    assert!(from_northwind_found(&contoso, &org_nw), "found before");
+
+    let b = Browser::start().await?;
+    sign_in(&b, &northwind, "priya@northwind.example").await?;
+    b.goto(&url(&northwind, "/admin/users")).await?;
+    b.click("tr[data-user='tomas@northwind.example'] button[data-action=remove]")
+        .await?;
+    b.wait_for_text("main", "withdrawn from every partner", WAIT)
+        .await?;
+    b.click("#confirm-remove").await?;
+    b.wait_for_text("main", "Removed: withdrawn from every partner", WAIT)
+        .await?;
+    assert!(
+        !b.text("#users").await?.contains("tomas@northwind.example"),
+        "no longer listed"
+    );
+    b.close().await?;
+
+    // Gone from the partner: listing and offer withdrawn, not found.
+    for id in [listing_id("tomas"), "mentor-k8s".to_string()] {
+        wait_for("Contoso holds only a retraction", || async {
+            held_seq(&contoso, &org_nw, &id).is_some_and(|(_, gone)| gone)
+        })
+        .await;
+    }
+    assert!(!from_northwind_found(&contoso, &org_nw));
+    // The asker hears a definite no.
+    wait_for("declined at Contoso", || async {
+        outbox_status(&contoso, &asked.id) == Some(OutboxStatus::Declined)
+    })
+    .await;
+    // Nothing of the account or profile is left at Northwind.
+    let store = nw.store_for_tests();
+    assert!(store.account("tomas@northwind.example")?.is_none());
+    assert!(store.person("tomas")?.is_none());
+    assert!(store.items_of("tomas")?.is_empty());
+    Ok(())
+}
+
+/// Whether `org` finds anything of `from`'s about Kubernetes.
+fn from_northwind_found(
+    org: &crate::common::nodes::Org,
+    from: &skillmesh_protocol::OrgKey,
+) -> bool {
+    let found = org.node.service.search(
+        &skillmesh_node::search::SearchQuery {
+            q: "kubernetes".into(),
+            ..Default::default()
+        },
+        skillmesh_node::clock::now(),
+    );
+    found.hits.iter().any(|h| h.org == from.to_hex())
+}

@@ -155,6 +155,7 @@ pub fn routes<S: NodeApi>() -> Router<Shared<S>> {
         .route("/suggestions", get(suggestions::<S>))
         .route("/admin/users", get(users::<S>).post(add_user::<S>))
         .route("/admin/users/{username}/actions", post(user_action::<S>))
+        .route("/admin/users/{username}", delete(remove_user::<S>))
         .route(
             "/admin/users/{username}/access-link",
             post(new_access_link::<S>),
@@ -643,6 +644,15 @@ async fn user_action<S: NodeApi>(
     Ok(Json(
         state.node.set_user_active(&user, &username, active).await?,
     ))
+}
+
+async fn remove_user<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ApiAdmin(user): ApiAdmin,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.node.remove_user(&user, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn new_access_link<S: NodeApi>(

@@ -339,6 +339,16 @@ impl AccountsApi for Fake {
         })
     }
 
+    async fn remove_user(&self, actor: &User, username: &str) -> ApiResult<()> {
+        if actor.username == username {
+            return Err(ApiError::Invalid(
+                "You cannot remove your own account.".into(),
+            ));
+        }
+        user(username).ok_or_else(|| ApiError::NotFound("No such account.".into()))?;
+        Ok(())
+    }
+
     async fn access_link(&self, _token: &str) -> ApiResult<Option<AccessLinkFor>> {
         Ok(None)
     }

@@ -40,6 +40,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "notifications_read" => "Marked as read.",
         "mail_saved" => "Saved: mail comes as you chose.",
         "user_changed" => "Account updated.",
+        "user_removed" => "Removed: withdrawn from every partner, and deleted here.",
         "webhook_saved" => {
             "Saved: the channel hears of new offers and events and of what waits for approval."
         }

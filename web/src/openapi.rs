@@ -182,6 +182,7 @@ pub fn spec() -> Value {
                 "get": op("Accounts", "admin", (200, array_of("User")), None, true),
                 "post": op("Add a member or admin: with the password given, or (an empty one) invited with a link to choose their own, returned once and mailed to them when the node sends mail", "admin", (201, schema_ref("AddedUser")), Some((schema_ref("NewUser"), json!({"username": "aisha@contoso.example", "display_name": "Aisha Khan", "role": "member", "password": ""}))), true)
             },
+            "/admin/users/{username}": {"delete": with_params(op("Remove an account and its person: withdrawn from every partner, requests waiting for them declined, their offers, profile, notifications, tokens and sessions deleted; not one's own", "admin", (204, json!({"description": "Removed."})), None, true), json!([path_param("username", "The account's sign-in (email).")]))},
             "/admin/users/{username}/access-link": {"post": with_params(op("A new link for the person to choose their password: an invitation while they never had one, else a reset (using it signs them out everywhere); it replaces their earlier link, works once, and is mailed to them when the node sends mail", "admin", (201, schema_ref("AccessLink")), None, true), json!([path_param("username", "The account's sign-in (email).")]))}
         },
         "components": {

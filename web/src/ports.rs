@@ -101,6 +101,14 @@ pub trait AccountsApi: Clone + Send + Sync + 'static {
         actor: &User,
         user: NewUser,
     ) -> impl Future<Output = ApiResult<AddedUser>> + Send;
+    /// An admin removes `username` and the person it acts for: withdrawn
+    /// from every partner, waiting requests declined, their offers,
+    /// profile and account deleted. Not one's own.
+    fn remove_user(
+        &self,
+        actor: &User,
+        username: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
     /// An admin makes `username` a new link to choose their password (an
     /// invitation while they never had one, else a reset).
     fn new_access_link(

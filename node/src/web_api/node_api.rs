@@ -218,6 +218,13 @@ impl AccountsApi for WebState {
             .await
     }
 
+    async fn remove_user(&self, actor: &User, username: &str) -> ApiResult<()> {
+        let (actor, username) = (Actor::person(&actor.username), username.to_string());
+        self.service
+            .blocking(move |svc| Ok(svc.remove_account(&username, &actor)?))
+            .await
+    }
+
     async fn new_access_link(&self, actor: &User, username: &str) -> ApiResult<AccessLinkView> {
         let (actor, username) = (Actor::person(&actor.username), username.to_string());
         self.service

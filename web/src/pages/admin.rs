@@ -679,6 +679,11 @@ fn users_page(ctx: &Ctx, users: &[crate::api::User], notice: Option<UsersNotice<
                                             button.secondary type="submit" data-action="link" { "Password link" }
                                         }
                                     }
+                                    " "
+                                    form.inline method="post" action={ "/admin/users/" (u.username) "/remove" } {
+                                        (ctx.csrf())
+                                        button.secondary type="submit" data-action="remove" { "Remove…" }
+                                    }
                                 }
                             }
                         }
@@ -748,6 +753,39 @@ pub async fn user_action<S: NodeApi>(
     let form = FormData::parse(&body);
     let me = ctx.admin_posting(&form)?;
     let active = match action.as_str() {
+        "remove" => {
+            let users = state.node.users().await.map_err(|e| ctx.fail(e))?;
+            let Some(who) = users.iter().find(|u| u.username == username) else {
+                return Err(ctx.fail(crate::api::ApiError::NotFound("No such account.".into())));
+            };
+            return Ok(ctx.render(
+                "Remove someone",
+                html! {
+                    h1 { "Remove " (who.display_name) "?" }
+                    p { "This removes " strong { (who.username) } " for good:" }
+                    ul {
+                        li { "their listing and every offer and content item they published are withdrawn from every partner;" }
+                        li { "requests still waiting for them are declined, and the askers are told;" }
+                        li { "their offers, profile, notifications, API tokens and sessions are deleted here." }
+                    }
+                    p { "What others hold of what happened (requests answered, recognition given) stays. To stop someone for a while instead, deactivate them." }
+                    form.inline method="post" action={ "/admin/users/" (who.username) "/remove-confirmed" } {
+                        (ctx.csrf())
+                        button #confirm-remove type="submit" { "Remove " (who.display_name) }
+                    }
+                    " "
+                    a href="/admin/users" { "Cancel" }
+                },
+            ));
+        }
+        "remove-confirmed" => {
+            state
+                .node
+                .remove_user(&me.user, &username)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            return super::done("/admin/users", "user_removed");
+        }
         "link" => {
             let link = state
                 .node
