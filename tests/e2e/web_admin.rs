@@ -138,16 +138,10 @@ async fn an_admin_accepts_a_partner_and_narrows_what_leaves() -> Result<()> {
 /// asker's node, and their account and profile are gone here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_removes_a_person_who_is_withdrawn_everywhere() -> Result<()> {
-    use crate::common::nodes::{held_seq, outbox_status, publish_to};
+    use crate::common::nodes::{held_seq, northwind_and_contoso, outbox_status, publish_to};
     use skillmesh_node::store::OutboxStatus;
 
-    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
-    let contoso = start_org(
-        "Contoso",
-        &[p2p_addr(&northwind).await],
-        FederationMode::Open,
-    )
-    .await;
+    let (northwind, contoso) = northwind_and_contoso().await;
     add(
         &northwind,
         "priya@northwind.example",

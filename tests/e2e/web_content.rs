@@ -11,12 +11,11 @@
 //! their own search, marked as kept inside.
 
 use crate::common::browser::Browser;
-use crate::common::nodes::{held_seq, p2p_addr, start_org, wait_for};
+use crate::common::nodes::{held_seq, northwind_and_contoso, wait_for};
 use crate::common::web::{
     WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url,
 };
 use anyhow::{Context, Result};
-use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 
 const ENTRIES: &str =
@@ -26,13 +25,7 @@ Kubernetes failure stories | https://k8s.af/ | Pick two";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Result<()> {
-    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
-    let contoso = start_org(
-        "Contoso",
-        &[p2p_addr(&northwind).await],
-        FederationMode::Open,
-    )
-    .await;
+    let (northwind, contoso) = northwind_and_contoso().await;
     add(
         &northwind,
         "tomas@northwind.example",

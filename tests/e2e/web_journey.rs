@@ -10,12 +10,11 @@
 //! screenshots from this run.
 
 use crate::common::browser::Browser;
-use crate::common::nodes::{p2p_addr, start_org, wait_for};
+use crate::common::nodes::{northwind_and_contoso, wait_for};
 use crate::common::web::{
     WAIT, add, reload_until, screenshot, set_checked, sign_in, sign_out, url,
 };
 use anyhow::Result;
-use skillmesh_config::FederationMode;
 use skillmesh_node::store::Role;
 /// What Tomás puts in his headline: it must show as text on Contoso.
 const HOSTILE: &str =
@@ -41,13 +40,7 @@ async fn no_script_ran(b: &Browser) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_ask_accept_then_block() -> Result<()> {
-    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
-    let contoso = start_org(
-        "Contoso",
-        &[p2p_addr(&northwind).await],
-        FederationMode::Open,
-    )
-    .await;
+    let (northwind, contoso) = northwind_and_contoso().await;
     add(
         &northwind,
         "tomas@northwind.example",

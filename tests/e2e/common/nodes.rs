@@ -62,6 +62,18 @@ pub async fn p2p_addr(org: &Org) -> String {
     org.node.network.listen_addrs().await.expect("addrs")[0].to_string()
 }
 
+/// Northwind, and Contoso joining it: both open to any organisation.
+pub async fn northwind_and_contoso() -> (Org, Org) {
+    let northwind = start_org("Northwind", &[], FederationMode::Open).await;
+    let contoso = start_org(
+        "Contoso",
+        &[p2p_addr(&northwind).await],
+        FederationMode::Open,
+    )
+    .await;
+    (northwind, contoso)
+}
+
 /// Polls `check` until it holds, failing after a deadline.
 pub async fn wait_for<F, Fut>(what: &str, check: F)
 where

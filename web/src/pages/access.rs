@@ -52,11 +52,23 @@ fn form_page<S: NodeApi>(
     Ok(([(header::SET_COOKIE, cookie)], page).into_response())
 }
 
-/// A link that does not work: said so, with what to do.
-fn gone(ctx: &Ctx) -> super::PageError {
-    ctx.fail(ApiError::NotFound(
-        "This link does not work (any more): it was used, expired, or was replaced by a newer one. Ask an admin of this organisation for a new one.".into(),
-    ))
+/// Whose password the link `token` sets; a link that does not work is
+/// said so, with what to do.
+async fn working_link<S: NodeApi>(
+    state: &Shared<S>,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<AccessLinkFor, super::PageError> {
+    state
+        .node
+        .access_link(token)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .ok_or_else(|| {
+            ctx.fail(ApiError::NotFound(
+                "This link does not work (any more): it was used, expired, or was replaced by a newer one. Ask an admin of this organisation for a new one.".into(),
+            ))
+        })
 }
 
 /// `GET /access/{token}`.
@@ -65,12 +77,7 @@ pub async fn page<S: NodeApi>(
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> PageResult {
-    let link = state
-        .node
-        .access_link(&token)
-        .await
-        .map_err(|e| ctx.fail(e))?
-        .ok_or_else(|| gone(&ctx))?;
+    let link = working_link(&state, &ctx, &token).await?;
     form_page(&state, &ctx, &token, &link, None)
 }
 
@@ -90,12 +97,7 @@ pub async fn submit<S: NodeApi>(
                 .into(),
         )));
     }
-    let link = state
-        .node
-        .access_link(&token)
-        .await
-        .map_err(|e| ctx.fail(e))?
-        .ok_or_else(|| gone(&ctx))?;
+    let link = working_link(&state, &ctx, &token).await?;
     if form.raw("password") != form.raw("repeat") {
         let mut page = form_page(
             &state,
