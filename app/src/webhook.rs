@@ -11,7 +11,7 @@
 //! into a message: the hooks are where our items are published or wait
 //! for approval (`service.rs`), never where other organisations' records
 //! arrive. The messages wait in the store (`store/src/webhook.rs`) until
-//! the node's webhook task (`node/src/webhook.rs`) posted them, in order,
+//! the node's webhook task (`node/src/webhook_poster.rs`) posted them, in order,
 //! retried with a growing wait ([`crate::mail::retry_wait`]), so a chat
 //! server that is down loses nothing.
 
