@@ -103,6 +103,8 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
     });
     let router = Router::new()
         .route("/", get(pages::home::page::<S>))
+        .route("/favicon.svg", get(pages::assets::favicon))
+        .route("/favicon.ico", get(pages::assets::favicon))
         .route("/healthz", get(health::healthz::<S>))
         .route("/static/style.css", get(pages::assets::stylesheet))
         .route(
@@ -249,6 +251,6 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         )
         .nest("/api/v1", api_v1::routes::<S>())
         .fallback(pages::not_found::<S>)
-        .with_state(state);
-    layers::apply(router, metrics)
+        .with_state(state.clone());
+    layers::apply(router, state, metrics)
 }

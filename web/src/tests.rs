@@ -667,12 +667,210 @@ async fn errors_are_sentences_on_pages_and_json_with_codes_in_the_api() {
     assert_eq!(r.json()["error"]["code"], "invalid");
 }
 
+fn content_type(r: &Reply) -> &str {
+    r.headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// An API error: JSON, with the code and a message.
+fn assert_api_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(content_type(r), "application/json", "{status}");
+    let json = r.json();
+    assert_eq!(json["error"]["code"], code, "{}", r.body);
+    assert!(
+        !json["error"]["message"]
+            .as_str()
+            .expect("a message")
+            .is_empty()
+    );
+}
+
+/// A page error: HTML in the site's layout, with the sentence.
+fn assert_page_error(r: &Reply, status: StatusCode, sentence: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(content_type(r), "text/html; charset=utf-8", "{status}");
+    assert!(r.body.starts_with("<!DOCTYPE html>"), "{}", r.body);
+    assert!(r.body.contains(sentence), "{}", r.body);
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let mut c = Client::new();
     let big = "x".repeat(crate::MAX_BODY_BYTES + 1);
     let r = c.post_form("/signin", &[("username", &big)]).await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_page_error(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "What you sent is larger than this node accepts (64 KiB).",
+    );
+    // With its length announced, or found out while reading.
+    let body = serde_json::json!({"display_name": big}).to_string();
+    for announced in [true, false] {
+        let mut req = Request::put("/api/v1/profile")
+            .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if announced {
+            req = req.header(header::CONTENT_LENGTH, body.len());
+        }
+        let r = c
+            .send(req.body(Body::from(body.clone())).expect("req"))
+            .await;
+        assert_api_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        assert_eq!(
+            r.json()["error"]["message"],
+            "The request body is larger than this node accepts (64 KiB)."
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_api_error_is_json_and_every_page_error_html() {
+    let mut c = Client::new();
+    // A path of the API with the wrong method: 405 with `Allow`.
+    let r = c.api("PATCH", "/api/v1/me", Some(MEMBER_TOKEN), None).await;
+    assert_api_error(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(
+        r.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()),
+        Some("GET,HEAD")
+    );
+    assert_eq!(
+        r.json()["error"]["message"],
+        "This operation does not take PATCH; the Allow header lists the methods it takes."
+    );
+    // Unknown API paths, inside /api/v1 and outside it.
+    for path in ["/api/v1/nothing", "/api/v2/me", "/api", "/api/"] {
+        let r = c.api("GET", path, Some(MEMBER_TOKEN), None).await;
+        assert_api_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    // A body not sent as JSON, and one that is not JSON.
+    let r = c
+        .send(
+            Request::put("/api/v1/profile")
+                .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(r#"{"display_name": "x"}"#))
+                .expect("req"),
+        )
+        .await;
+    assert_api_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("application/json"),
+        "{}",
+        r.body
+    );
+    let r = c
+        .send(
+            Request::put("/api/v1/profile")
+                .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{not json"))
+                .expect("req"),
+        )
+        .await;
+    assert_api_error(&r, StatusCode::BAD_REQUEST, "invalid");
+
+    // Pages: a form's address opened as a page, a wrong method, and an
+    // unknown address are HTML pages with a sentence; the header still
+    // shows who is signed in.
+    c.sign_in(MEMBER).await;
+    let r = c.get("/offers/tomas-1/action").await;
+    assert_page_error(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "is where a form's button sends its answer",
+    );
+    assert!(r.headers.contains_key(header::ALLOW));
+    assert!(r.body.contains(r#"id="signed-in-as""#), "{}", r.body);
+    let r = c
+        .send(
+            Request::delete("/profile")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_page_error(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This address does not take a DELETE request.",
+    );
+    let r = c.get("/no/such/page").await;
+    assert_page_error(
+        &r,
+        StatusCode::NOT_FOUND,
+        "There is no page at this address.",
+    );
+    // The calendar feed answers calendar apps in plain text, as before.
+    let r = c.get("/calendar/nothing.ics").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body, "No such calendar.");
+}
+
+#[tokio::test]
+async fn an_api_call_without_its_csrf_header_is_told_what_it_needs() {
+    let mut c = Client::new();
+    c.sign_in(MEMBER).await;
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/profile",
+            None,
+            Some(serde_json::json!({"display_name": "Tomás"})),
+        )
+        .await;
+    assert_api_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let message = r.json()["error"]["message"].to_string();
+    assert!(message.contains("X-CSRF-Token header"), "{message}");
+    assert!(message.contains("Authorization: Bearer"), "{message}");
+    assert!(!message.contains("form has expired"), "{message}");
+}
+
+#[tokio::test]
+async fn answers_are_not_stored_but_static_assets_are_cached() {
+    let mut c = Client::new();
+    let cache = |r: &Reply| {
+        r.headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(cache(&c.get("/signin").await), "no-store");
+    c.sign_in(MEMBER).await;
+    for path in ["/", "/profile", "/offers", "/no/such/page"] {
+        assert_eq!(cache(&c.get(path).await), "no-store", "{path}");
+    }
+    let r = c.api("GET", "/api/v1/me", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(cache(&r), "no-store");
+    let r = c.api("GET", "/api/v1/me", Some(MEMBER_TOKEN), None).await;
+    assert_eq!(cache(&r), "no-store");
+    let r = c.get("/static/style.css").await;
+    assert_eq!(cache(&r), "public, max-age=3600");
+    // A favicon, linked from every page, so browsers stop asking in vain.
+    let page = c.get("/").await;
+    assert!(
+        page.body
+            .contains(r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml">"#),
+        "{}",
+        page.body
+    );
+    for path in ["/favicon.svg", "/favicon.ico"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(content_type(&r), "image/svg+xml");
+        assert_eq!(cache(&r), "public, max-age=86400");
+        assert!(r.body.starts_with("<svg "), "{}", r.body);
+    }
 }
 
 #[tokio::test]
