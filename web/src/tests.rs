@@ -1240,10 +1240,12 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     let mut c = Client::new();
     c.sign_in(MEMBER).await;
     assert_eq!(c.get("/admin/impact").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        c.get("/admin/impact.csv").await.status,
-        StatusCode::FORBIDDEN
-    );
+    for table in ["figures", "partners", "wanted"] {
+        assert_eq!(
+            c.get(&format!("/admin/impact/{table}.csv")).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
 
     let mut a = Client::new();
     a.sign_in(ADMIN).await;
@@ -1266,34 +1268,79 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     assert!(!page.body.contains("<script>alert"));
     assert!(page.body.contains("=&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(page.body.contains("Basket weaving"));
-    assert!(
-        page.body.contains(
-            r#"href="/admin/impact.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
-        )
-    );
+    // One CSV per table, each for the same period and topic.
+    for table in ["figures", "partners", "wanted"] {
+        let link = format!(
+            r#"href="/admin/impact/{table}.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
+        );
+        assert!(page.body.contains(&link), "{link}");
+    }
     let bad = a.get("/admin/impact?since=soon").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let csv = a.get("/admin/impact.csv?since=2026-01-01").await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert_eq!(
-        csv.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("text/csv; charset=utf-8")
+    let csv = |r: &Reply, file: &str| {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("text/csv; charset=utf-8")
+        );
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("attachment; filename=\"{file}\"").as_str())
+        );
+        // Every record ends in CR LF, none is empty: one table, no gaps.
+        assert!(r.body.ends_with("\r\n"), "{}", r.body);
+        let lines: Vec<String> = r
+            .body
+            .trim_end_matches("\r\n")
+            .split("\r\n")
+            .map(str::to_string)
+            .collect();
+        assert!(lines.iter().all(|l| !l.is_empty()), "{}", r.body);
+        lines
+    };
+    let figures = csv(
+        &a.get("/admin/impact/figures.csv?since=2026-01-01").await,
+        "impact-figures.csv",
     );
-    let lines: Vec<&str> = csv.body.split("\r\n").collect();
-    assert_eq!(lines[0], "figure,value");
-    assert!(lines.contains(&"Sessions given,4"));
-    assert!(lines.contains(&"Median hours to answer,2.5"));
+    assert_eq!(figures[0], "figure,value");
+    assert!(figures.contains(&"Sessions given,4".to_string()));
+    assert!(figures.contains(&"Median hours to answer,2.5".to_string()));
+    assert!(
+        !figures.iter().any(|l| l.contains("alert(2)")),
+        "no partners here"
+    );
+    let partners = csv(
+        &a.get("/admin/impact/partners.csv?since=2026-01-01").await,
+        "impact-partners.csv",
+    );
+    assert_eq!(partners[0], "partner,key,fingerprint,given,received");
     // A name starting with '=' cannot become a spreadsheet formula.
-    let partner = lines
-        .iter()
-        .find(|l| l.contains("alert(2)"))
-        .expect("the partner row");
-    assert!(partner.starts_with("\"'=<script>"), "{partner}");
     let org = fake::remote_org();
-    assert!(partner.ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())));
+    assert_eq!(partners.len(), 2, "{partners:?}");
+    assert!(partners[1].starts_with("\"'=<script>"), "{}", partners[1]);
+    assert!(
+        partners[1].ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())),
+        "{}",
+        partners[1]
+    );
+    let wanted = csv(
+        &a.get("/admin/impact/wanted.csv?since=2026-01-01").await,
+        "impact-wanted.csv",
+    );
+    assert_eq!(wanted[0], "\"wanted here, offered nowhere\"");
+    assert!(
+        wanted[1..].iter().any(|l| l.contains("Basket weaving")),
+        "{wanted:?}"
+    );
+    // The old address of the one file leads to the figures.
+    let old = a.get("/admin/impact.csv?since=2026-01-01").await;
+    assert_eq!(old.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(old.location(), "/admin/impact/figures.csv?since=2026-01-01");
 }
 
 #[tokio::test]
