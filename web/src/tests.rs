@@ -392,13 +392,45 @@ async fn the_admin_page_describes_each_mode_and_what_switching_keeps() {
         "{}",
         after.body
     );
-    // A blocked organisation has an Unblock button, not "Clear".
+    // Block asks first: a page that says what blocking does, with the
+    // button that does it and a way back; nothing is blocked yet.
     let key = fake::remote_org().to_hex();
-    c.post_form(
-        &format!("/admin/orgs/{key}"),
-        &[("csrf", &csrf), ("action", "block")],
-    )
-    .await;
+    let confirm = c
+        .post_form(
+            &format!("/admin/orgs/{key}"),
+            &[("csrf", &csrf), ("action", "block")],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm
+            .body
+            .contains("refuses its records and requests and drops what it sent"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm
+            .body
+            .contains(r#"name="action" value="block-confirmed""#)
+    );
+    assert!(confirm.body.contains(r#"id="confirm-block""#));
+    assert!(
+        confirm
+            .body
+            .contains(r#"<a id="cancel" href="/admin">Cancel</a>"#)
+    );
+    // The organisation's name is text, not markup.
+    assert!(!confirm.body.contains("<script>alert"));
+    assert!(!c.get("/admin").await.body.contains(">Unblock</button>"));
+    // A blocked organisation has an Unblock button, not "Clear".
+    let r = c
+        .post_form(
+            &format!("/admin/orgs/{key}"),
+            &[("csrf", &confirm.csrf()), ("action", "block-confirmed")],
+        )
+        .await;
+    assert_eq!(r.location(), "/admin?notice=org");
     let blocked = c.get("/admin").await;
     assert!(
         blocked.body.contains(">Unblock</button>"),
@@ -871,6 +903,80 @@ async fn answers_are_not_stored_but_static_assets_are_cached() {
         assert_eq!(cache(&r), "public, max-age=86400");
         assert!(r.body.starts_with("<svg "), "{}", r.body);
     }
+}
+
+#[tokio::test]
+async fn deleting_an_offer_asks_first_and_says_what_it_does() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let r = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "mentoring_offer"),
+                ("title", "Kubernetes <b>in</b> production"),
+                ("description", "4 sessions"),
+                ("capacity", "2"),
+                ("sessions", "4"),
+                ("session_minutes", "45"),
+                ("cadence", "weekly"),
+                ("delivery", "remote"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = c.get("/offers").await;
+    assert!(list.body.contains(r#"data-action="delete""#));
+    let confirm = c
+        .post_form(
+            "/offers/tomas-1/action",
+            &[("csrf", &list.csrf()), ("action", "delete")],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm
+            .body
+            .contains("Delete “Kubernetes &lt;b&gt;in&lt;/b&gt; production”?"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains(
+            "It is not shared with partners: deleting it removes it from this node only."
+        ),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("cannot be undone"));
+    assert!(
+        confirm
+            .body
+            .contains(r#"name="action" value="delete-confirmed""#)
+    );
+    assert!(
+        confirm
+            .body
+            .contains(r#"<a id="cancel" href="/offers">Cancel</a>"#)
+    );
+    // Still there until confirmed.
+    assert_eq!(c.get("/offers/tomas-1").await.status, StatusCode::OK);
+    let r = c
+        .post_form(
+            "/offers/tomas-1/action",
+            &[("csrf", &confirm.csrf()), ("action", "delete-confirmed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Someone else's offer gets no confirmation page.
+    let r = c
+        .post_form(
+            "/offers/priya-1/action",
+            &[("csrf", &confirm.csrf()), ("action", "delete")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
