@@ -221,6 +221,30 @@ async fn a_learning_path_is_shared_found_followed_ticked_and_withdrawn() -> Resu
     b.goto(&url(&contoso, "/")).await?;
     b.wait_for_text("#following", "withdrawn by Northwind", WAIT)
         .await?;
+    sign_out(&b).await?;
+
+    // Tomás deletes it: Delete asks first and says what it does; Cancel
+    // keeps it, the confirmation deletes it.
+    sign_in(&b, &northwind, "tomas@northwind.example").await?;
+    b.goto(&url(&northwind, "/offers")).await?;
+    let delete = format!("tr[data-offer='{id}'] button[data-action=delete]");
+    b.click(&delete).await?;
+    b.wait_for_text(
+        "#delete-effect",
+        "deleting it removes it from this node only",
+        WAIT,
+    )
+    .await?;
+    b.click("#cancel").await?;
+    let row = format!("tr[data-offer='{id}']");
+    b.wait_for_text(&row, "Kubernetes on-call: where to start", WAIT)
+        .await?;
+    b.click(&delete).await?;
+    b.wait_for_text("#delete-effect", "Colleagues here no longer see it", WAIT)
+        .await?;
+    b.click("#confirm-delete").await?;
+    b.wait_for_text("main", "Deleted:", WAIT).await?;
+    assert!(b.find(&row).await.is_err(), "no longer listed");
     b.close().await?;
     Ok(())
 }

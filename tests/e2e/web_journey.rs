@@ -190,6 +190,14 @@ async fn find_ask_accept_then_block() -> Result<()> {
     no_script_ran(&b).await?;
     screenshot(&b, "admin").await?;
     b.click(&row).await?;
+    // Block asks first, saying what it does.
+    b.wait_for_text(
+        "main",
+        "refuses its records and requests and drops what it sent",
+        WAIT,
+    )
+    .await?;
+    b.click("#confirm-block").await?;
     b.wait_for_text("main", "Organisation updated.", WAIT)
         .await?;
     b.goto(&url(&contoso, "/find?q=kubernetes")).await?;

@@ -26,17 +26,25 @@ use crate::error::from_rejection;
 use crate::ports::NodeApi;
 use crate::session::{ApiAdmin, ApiCaller};
 
-/// `Json<T>` whose rejection is our JSON error.
+/// `Json<T>` whose rejection is our JSON error: `invalid` (400) for a
+/// body that is not what the operation takes; a body too large (413) or
+/// not sent as JSON (415) keeps its status, and the error layer gives it
+/// our shape (see `layers.rs`).
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
-    async fn from_request(req: Request, state: &St) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &St) -> Result<Self, Response> {
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| ApiJson(v))
-            .map_err(|r| from_rejection(r.body_text()))
+            .map_err(|r| match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    r.into_response()
+                }
+                _ => from_rejection(r.body_text()).into_response(),
+            })
     }
 }
 

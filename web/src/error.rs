@@ -18,7 +18,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Stable: `invalid`, `not_found`, `forbidden`, `conflict`,
-    /// `unauthorized`, `too_many_requests`, `unavailable`.
+    /// `unauthorized`, `too_many_requests`, `unavailable`; and from the
+    /// router and the body limit (see `layers.rs`): `method_not_allowed`,
+    /// `payload_too_large`, `unsupported_media_type`.
     pub code: String,
     pub message: String,
 }

@@ -103,6 +103,8 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
     });
     let router = Router::new()
         .route("/", get(pages::home::page::<S>))
+        .route("/favicon.svg", get(pages::assets::favicon))
+        .route("/favicon.ico", get(pages::assets::favicon))
         .route("/healthz", get(health::healthz::<S>))
         .route("/static/style.css", get(pages::assets::stylesheet))
         .route(
@@ -236,7 +238,19 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         .route("/admin/webhook/test", post(pages::admin::test_webhook::<S>))
         .route("/admin/demand", get(pages::admin::demand::<S>))
         .route("/admin/impact", get(pages::impact::page::<S>))
-        .route("/admin/impact.csv", get(pages::impact::csv::<S>))
+        .route("/admin/impact.csv", get(pages::impact::old_csv))
+        .route(
+            "/admin/impact/figures.csv",
+            get(pages::impact::figures_csv::<S>),
+        )
+        .route(
+            "/admin/impact/partners.csv",
+            get(pages::impact::partners_csv::<S>),
+        )
+        .route(
+            "/admin/impact/wanted.csv",
+            get(pages::impact::wanted_csv::<S>),
+        )
         .route("/admin/impact/publish", post(pages::impact::publish::<S>))
         .route("/admin/impact/withdraw", post(pages::impact::withdraw::<S>))
         .route(
@@ -249,6 +263,6 @@ pub fn app<S: NodeApi>(node: S, options: WebOptions) -> Router {
         )
         .nest("/api/v1", api_v1::routes::<S>())
         .fallback(pages::not_found::<S>)
-        .with_state(state);
-    layers::apply(router, metrics)
+        .with_state(state.clone());
+    layers::apply(router, state, metrics)
 }

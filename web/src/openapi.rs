@@ -15,6 +15,21 @@ fn error_response(description: &str) -> Value {
     })
 }
 
+fn response_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+/// The errors any operation may meet before its handler runs, answered
+/// in the same JSON shape as the others (see `layers.rs`).
+fn shared_responses() -> Value {
+    json!({
+        "NotFound": error_response("No such API operation, or no such thing (the message says which); code `not_found`."),
+        "MethodNotAllowed": error_response("The path exists but does not take this method; the `Allow` header lists those it takes. Code `method_not_allowed`."),
+        "PayloadTooLarge": error_response(&format!("The request body is larger than the node accepts ({} KiB). Code `payload_too_large`.", crate::MAX_BODY_BYTES / 1024)),
+        "UnsupportedMediaType": error_response("The body is not sent as `Content-Type: application/json`. Code `unsupported_media_type`.")
+    })
+}
+
 fn json_body(schema: Value) -> Value {
     json!({"content": {"application/json": {"schema": schema}}})
 }
@@ -66,6 +81,13 @@ fn op(
             error_response("The CSRF header is missing or wrong (cookie sessions only)."),
         );
     }
+    // The same for every operation: shared responses in the components.
+    responses.insert("404".into(), response_ref("NotFound"));
+    responses.insert("405".into(), response_ref("MethodNotAllowed"));
+    if request.is_some() {
+        responses.insert("413".into(), response_ref("PayloadTooLarge"));
+        responses.insert("415".into(), response_ref("UnsupportedMediaType"));
+    }
     let mut o = json!({"summary": summary, "tags": [tag], "responses": responses});
     if let Some((schema, example)) = request {
         o["requestBody"] = json!({
@@ -114,7 +136,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "Skillmesh node API",
             "version": "1",
-            "description": "The JSON API of one organisation's Skillmesh node: the same operations as its web pages. Authenticate with `Authorization: Bearer <API token>` (create one on /account or with POST /api/v1/tokens), or with the session cookie plus the `X-CSRF-Token` header for calls that change state. Errors are `{\"error\": {\"code\", \"message\"}}`. Records and their envelopes are specified in docs/PROTOCOL.md."
+            "description": "The JSON API of one organisation's Skillmesh node: the same operations as its web pages. Authenticate with `Authorization: Bearer <API token>` (create one on /account or with POST /api/v1/tokens), or with the session cookie plus the `X-CSRF-Token` header for calls that change state. Every error, whatever its status, is `{\"error\": {\"code\", \"message\"}}` as `application/json`. Records and their envelopes are specified in docs/PROTOCOL.md."
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
@@ -190,6 +212,7 @@ pub fn spec() -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A per-user API token."},
                 "session": {"type": "apiKey", "in": "cookie", "name": crate::session::SESSION_COOKIE, "description": "The web session (the cookie name carries a suffix per node); calls that change state also need the X-CSRF-Token header."}
             },
+            "responses": shared_responses(),
             "schemas": schemas()
         }
     });
@@ -246,7 +269,7 @@ fn schemas() -> Value {
     let mode_changed = json!({"type": "object", "required": ["mode", "partners_kept"], "properties": {"mode": {"enum": ["open", "allowlist", "blocklist"]}, "partners_kept": s("integer")}});
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable"]},
+            "code": {"enum": ["invalid", "not_found", "forbidden", "conflict", "unauthorized", "too_many_requests", "unavailable", "method_not_allowed", "payload_too_large", "unsupported_media_type"]},
             "message": s("string")}}}},
         "User": {"type": "object", "required": ["username", "role", "person_id", "display_name"], "properties": {"username": s("string"), "role": {"enum": ["member", "admin"]}, "person_id": s("string"), "display_name": s("string"), "deactivated": {"type": "boolean", "description": "Present and true when an admin deactivated the account."}}},
         "SharedFields": {"type": "object", "properties": {"display_name": s("boolean"), "headline": s("boolean"), "topics": s("boolean"), "languages": s("boolean"), "time_zone": s("boolean"), "formats": s("boolean"), "availability": s("boolean"), "email": s("boolean"),

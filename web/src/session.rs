@@ -526,7 +526,15 @@ impl<S: NodeApi> FromRequestParts<Shared<S>> for ApiCaller {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            signed_in.check_csrf(sent)?;
+            if !csrf_matches(sent, &signed_in.csrf) {
+                return Err(ApiError::Forbidden(
+                    "A call that changes something, signed in by the session cookie, needs the \
+                     X-CSRF-Token header with the token of a page of this signed-in session; \
+                     a script should send an API token as `Authorization: Bearer <token>` \
+                     instead."
+                        .into(),
+                ));
+            }
         }
         Ok(ApiCaller(signed_in.user))
     }

@@ -392,13 +392,45 @@ async fn the_admin_page_describes_each_mode_and_what_switching_keeps() {
         "{}",
         after.body
     );
-    // A blocked organisation has an Unblock button, not "Clear".
+    // Block asks first: a page that says what blocking does, with the
+    // button that does it and a way back; nothing is blocked yet.
     let key = fake::remote_org().to_hex();
-    c.post_form(
-        &format!("/admin/orgs/{key}"),
-        &[("csrf", &csrf), ("action", "block")],
-    )
-    .await;
+    let confirm = c
+        .post_form(
+            &format!("/admin/orgs/{key}"),
+            &[("csrf", &csrf), ("action", "block")],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm
+            .body
+            .contains("refuses its records and requests and drops what it sent"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm
+            .body
+            .contains(r#"name="action" value="block-confirmed""#)
+    );
+    assert!(confirm.body.contains(r#"id="confirm-block""#));
+    assert!(
+        confirm
+            .body
+            .contains(r#"<a id="cancel" href="/admin">Cancel</a>"#)
+    );
+    // The organisation's name is text, not markup.
+    assert!(!confirm.body.contains("<script>alert"));
+    assert!(!c.get("/admin").await.body.contains(">Unblock</button>"));
+    // A blocked organisation has an Unblock button, not "Clear".
+    let r = c
+        .post_form(
+            &format!("/admin/orgs/{key}"),
+            &[("csrf", &confirm.csrf()), ("action", "block-confirmed")],
+        )
+        .await;
+    assert_eq!(r.location(), "/admin?notice=org");
     let blocked = c.get("/admin").await;
     assert!(
         blocked.body.contains(">Unblock</button>"),
@@ -667,12 +699,284 @@ async fn errors_are_sentences_on_pages_and_json_with_codes_in_the_api() {
     assert_eq!(r.json()["error"]["code"], "invalid");
 }
 
+fn content_type(r: &Reply) -> &str {
+    r.headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// An API error: JSON, with the code and a message.
+fn assert_api_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(content_type(r), "application/json", "{status}");
+    let json = r.json();
+    assert_eq!(json["error"]["code"], code, "{}", r.body);
+    assert!(
+        !json["error"]["message"]
+            .as_str()
+            .expect("a message")
+            .is_empty()
+    );
+}
+
+/// A page error: HTML in the site's layout, with the sentence.
+fn assert_page_error(r: &Reply, status: StatusCode, sentence: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(content_type(r), "text/html; charset=utf-8", "{status}");
+    assert!(r.body.starts_with("<!DOCTYPE html>"), "{}", r.body);
+    assert!(r.body.contains(sentence), "{}", r.body);
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let mut c = Client::new();
     let big = "x".repeat(crate::MAX_BODY_BYTES + 1);
     let r = c.post_form("/signin", &[("username", &big)]).await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_page_error(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "What you sent is larger than this node accepts (64 KiB).",
+    );
+    // With its length announced, or found out while reading.
+    let body = serde_json::json!({"display_name": big}).to_string();
+    for announced in [true, false] {
+        let mut req = Request::put("/api/v1/profile")
+            .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if announced {
+            req = req.header(header::CONTENT_LENGTH, body.len());
+        }
+        let r = c
+            .send(req.body(Body::from(body.clone())).expect("req"))
+            .await;
+        assert_api_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        assert_eq!(
+            r.json()["error"]["message"],
+            "The request body is larger than this node accepts (64 KiB)."
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_api_error_is_json_and_every_page_error_html() {
+    let mut c = Client::new();
+    // A path of the API with the wrong method: 405 with `Allow`.
+    let r = c.api("PATCH", "/api/v1/me", Some(MEMBER_TOKEN), None).await;
+    assert_api_error(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(
+        r.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()),
+        Some("GET,HEAD")
+    );
+    assert_eq!(
+        r.json()["error"]["message"],
+        "This operation does not take PATCH; the Allow header lists the methods it takes."
+    );
+    // Unknown API paths, inside /api/v1 and outside it.
+    for path in ["/api/v1/nothing", "/api/v2/me", "/api", "/api/"] {
+        let r = c.api("GET", path, Some(MEMBER_TOKEN), None).await;
+        assert_api_error(&r, StatusCode::NOT_FOUND, "not_found");
+    }
+    // A body not sent as JSON, and one that is not JSON.
+    let r = c
+        .send(
+            Request::put("/api/v1/profile")
+                .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(r#"{"display_name": "x"}"#))
+                .expect("req"),
+        )
+        .await;
+    assert_api_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("application/json"),
+        "{}",
+        r.body
+    );
+    let r = c
+        .send(
+            Request::put("/api/v1/profile")
+                .header(header::AUTHORIZATION, format!("Bearer {MEMBER_TOKEN}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{not json"))
+                .expect("req"),
+        )
+        .await;
+    assert_api_error(&r, StatusCode::BAD_REQUEST, "invalid");
+
+    // Pages: a form's address opened as a page, a wrong method, and an
+    // unknown address are HTML pages with a sentence; the header still
+    // shows who is signed in.
+    c.sign_in(MEMBER).await;
+    let r = c.get("/offers/tomas-1/action").await;
+    assert_page_error(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "is where a form's button sends its answer",
+    );
+    assert!(r.headers.contains_key(header::ALLOW));
+    assert!(r.body.contains(r#"id="signed-in-as""#), "{}", r.body);
+    let r = c
+        .send(
+            Request::delete("/profile")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_page_error(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This address does not take a DELETE request.",
+    );
+    let r = c.get("/no/such/page").await;
+    assert_page_error(
+        &r,
+        StatusCode::NOT_FOUND,
+        "There is no page at this address.",
+    );
+    // The calendar feed answers calendar apps in plain text, as before.
+    let r = c.get("/calendar/nothing.ics").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body, "No such calendar.");
+}
+
+#[tokio::test]
+async fn an_api_call_without_its_csrf_header_is_told_what_it_needs() {
+    let mut c = Client::new();
+    c.sign_in(MEMBER).await;
+    let r = c
+        .api(
+            "PUT",
+            "/api/v1/profile",
+            None,
+            Some(serde_json::json!({"display_name": "Tomás"})),
+        )
+        .await;
+    assert_api_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let message = r.json()["error"]["message"].to_string();
+    assert!(message.contains("X-CSRF-Token header"), "{message}");
+    assert!(message.contains("Authorization: Bearer"), "{message}");
+    assert!(!message.contains("form has expired"), "{message}");
+}
+
+#[tokio::test]
+async fn answers_are_not_stored_but_static_assets_are_cached() {
+    let mut c = Client::new();
+    let cache = |r: &Reply| {
+        r.headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(cache(&c.get("/signin").await), "no-store");
+    c.sign_in(MEMBER).await;
+    for path in ["/", "/profile", "/offers", "/no/such/page"] {
+        assert_eq!(cache(&c.get(path).await), "no-store", "{path}");
+    }
+    let r = c.api("GET", "/api/v1/me", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(cache(&r), "no-store");
+    let r = c.api("GET", "/api/v1/me", Some(MEMBER_TOKEN), None).await;
+    assert_eq!(cache(&r), "no-store");
+    let r = c.get("/static/style.css").await;
+    assert_eq!(cache(&r), "public, max-age=3600");
+    // A favicon, linked from every page, so browsers stop asking in vain.
+    let page = c.get("/").await;
+    assert!(
+        page.body
+            .contains(r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml">"#),
+        "{}",
+        page.body
+    );
+    for path in ["/favicon.svg", "/favicon.ico"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(content_type(&r), "image/svg+xml");
+        assert_eq!(cache(&r), "public, max-age=86400");
+        assert!(r.body.starts_with("<svg "), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_offer_asks_first_and_says_what_it_does() {
+    let mut c = Client::new();
+    let csrf = c.sign_in(MEMBER).await;
+    let r = c
+        .post_form(
+            "/offers",
+            &[
+                ("csrf", &csrf),
+                ("kind", "mentoring_offer"),
+                ("title", "Kubernetes <b>in</b> production"),
+                ("description", "4 sessions"),
+                ("capacity", "2"),
+                ("sessions", "4"),
+                ("session_minutes", "45"),
+                ("cadence", "weekly"),
+                ("delivery", "remote"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = c.get("/offers").await;
+    assert!(list.body.contains(r#"data-action="delete""#));
+    let confirm = c
+        .post_form(
+            "/offers/tomas-1/action",
+            &[("csrf", &list.csrf()), ("action", "delete")],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm
+            .body
+            .contains("Delete “Kubernetes &lt;b&gt;in&lt;/b&gt; production”?"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains(
+            "It is not shared with partners: deleting it removes it from this node only."
+        ),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("cannot be undone"));
+    assert!(
+        confirm
+            .body
+            .contains(r#"name="action" value="delete-confirmed""#)
+    );
+    assert!(
+        confirm
+            .body
+            .contains(r#"<a id="cancel" href="/offers">Cancel</a>"#)
+    );
+    // Still there until confirmed.
+    assert_eq!(c.get("/offers/tomas-1").await.status, StatusCode::OK);
+    let r = c
+        .post_form(
+            "/offers/tomas-1/action",
+            &[("csrf", &confirm.csrf()), ("action", "delete-confirmed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Someone else's offer gets no confirmation page.
+    let r = c
+        .post_form(
+            "/offers/priya-1/action",
+            &[("csrf", &confirm.csrf()), ("action", "delete")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -1042,10 +1346,12 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     let mut c = Client::new();
     c.sign_in(MEMBER).await;
     assert_eq!(c.get("/admin/impact").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        c.get("/admin/impact.csv").await.status,
-        StatusCode::FORBIDDEN
-    );
+    for table in ["figures", "partners", "wanted"] {
+        assert_eq!(
+            c.get(&format!("/admin/impact/{table}.csv")).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
 
     let mut a = Client::new();
     a.sign_in(ADMIN).await;
@@ -1068,34 +1374,79 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     assert!(!page.body.contains("<script>alert"));
     assert!(page.body.contains("=&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(page.body.contains("Basket weaving"));
-    assert!(
-        page.body.contains(
-            r#"href="/admin/impact.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
-        )
-    );
+    // One CSV per table, each for the same period and topic.
+    for table in ["figures", "partners", "wanted"] {
+        let link = format!(
+            r#"href="/admin/impact/{table}.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
+        );
+        assert!(page.body.contains(&link), "{link}");
+    }
     let bad = a.get("/admin/impact?since=soon").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let csv = a.get("/admin/impact.csv?since=2026-01-01").await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert_eq!(
-        csv.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("text/csv; charset=utf-8")
+    let csv = |r: &Reply, file: &str| {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("text/csv; charset=utf-8")
+        );
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("attachment; filename=\"{file}\"").as_str())
+        );
+        // Every record ends in CR LF, none is empty: one table, no gaps.
+        assert!(r.body.ends_with("\r\n"), "{}", r.body);
+        let lines: Vec<String> = r
+            .body
+            .trim_end_matches("\r\n")
+            .split("\r\n")
+            .map(str::to_string)
+            .collect();
+        assert!(lines.iter().all(|l| !l.is_empty()), "{}", r.body);
+        lines
+    };
+    let figures = csv(
+        &a.get("/admin/impact/figures.csv?since=2026-01-01").await,
+        "impact-figures.csv",
     );
-    let lines: Vec<&str> = csv.body.split("\r\n").collect();
-    assert_eq!(lines[0], "figure,value");
-    assert!(lines.contains(&"Sessions given,4"));
-    assert!(lines.contains(&"Median hours to answer,2.5"));
+    assert_eq!(figures[0], "figure,value");
+    assert!(figures.contains(&"Sessions given,4".to_string()));
+    assert!(figures.contains(&"Median hours to answer,2.5".to_string()));
+    assert!(
+        !figures.iter().any(|l| l.contains("alert(2)")),
+        "no partners here"
+    );
+    let partners = csv(
+        &a.get("/admin/impact/partners.csv?since=2026-01-01").await,
+        "impact-partners.csv",
+    );
+    assert_eq!(partners[0], "partner,key,fingerprint,given,received");
     // A name starting with '=' cannot become a spreadsheet formula.
-    let partner = lines
-        .iter()
-        .find(|l| l.contains("alert(2)"))
-        .expect("the partner row");
-    assert!(partner.starts_with("\"'=<script>"), "{partner}");
     let org = fake::remote_org();
-    assert!(partner.ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())));
+    assert_eq!(partners.len(), 2, "{partners:?}");
+    assert!(partners[1].starts_with("\"'=<script>"), "{}", partners[1]);
+    assert!(
+        partners[1].ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())),
+        "{}",
+        partners[1]
+    );
+    let wanted = csv(
+        &a.get("/admin/impact/wanted.csv?since=2026-01-01").await,
+        "impact-wanted.csv",
+    );
+    assert_eq!(wanted[0], "\"wanted here, offered nowhere\"");
+    assert!(
+        wanted[1..].iter().any(|l| l.contains("Basket weaving")),
+        "{wanted:?}"
+    );
+    // The old address of the one file leads to the figures.
+    let old = a.get("/admin/impact.csv?since=2026-01-01").await;
+    assert_eq!(old.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(old.location(), "/admin/impact/figures.csv?since=2026-01-01");
 }
 
 #[tokio::test]

@@ -246,15 +246,17 @@ pub async fn feed<S: NodeApi>(
     State(state): State<Shared<S>>,
     Path(file): Path<String>,
 ) -> Response {
+    // Calendar apps read these answers, not people: plain text, as is.
+    let as_is = axum::Extension(crate::layers::AsIs);
     let Some(token) = file.strip_suffix(".ics") else {
-        return (StatusCode::NOT_FOUND, "No such calendar.").into_response();
+        return (StatusCode::NOT_FOUND, as_is, "No such calendar.").into_response();
     };
     let items = match state.node.calendar_feed(token).await {
         Ok(Some(items)) => items,
-        Ok(None) => return (StatusCode::NOT_FOUND, "No such calendar.").into_response(),
+        Ok(None) => return (StatusCode::NOT_FOUND, as_is, "No such calendar.").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "calendar feed failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, as_is, "Try again later.").into_response();
         }
     };
     let sessions: Vec<Vec<ics::Session>> = items.iter().map(ics::of_feed_item).collect();

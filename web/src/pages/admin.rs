@@ -6,7 +6,9 @@
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use maud::{Markup, html};
+use skillmesh_protocol::OrgKey;
 
 use super::{Ctx, FormData, PageResult, done, org_key, pager, query_map};
 use crate::Shared;
@@ -330,7 +332,17 @@ pub async fn org_action<S: NodeApi>(
     let org = org_key(&ctx, &org)?;
     let action = match form.get("action") {
         "allow" => OrgAction::Allow,
-        "block" => OrgAction::Block,
+        // Blocking drops what the organisation sent: the button asks first.
+        "block" => {
+            let federation = state.node.federation().await.map_err(|e| ctx.fail(e))?;
+            let name = federation
+                .orgs
+                .iter()
+                .find(|o| o.key == org)
+                .map_or_else(|| "this organisation".to_string(), |o| o.name.clone());
+            return Ok(confirm_block(&ctx, &org, &name));
+        }
+        "block-confirmed" => OrgAction::Block,
         "clear" => OrgAction::Clear,
         "refuse" => OrgAction::Refuse,
         _ => return Err(ctx.fail(ApiError::Invalid("Unknown action.".into()))),
@@ -341,6 +353,32 @@ pub async fn org_action<S: NodeApi>(
         .await
         .map_err(|e| ctx.fail(e))?;
     done("/admin", "org")
+}
+
+/// "Block …?": what blocking does, with the button that does it and the
+/// way back.
+fn confirm_block(ctx: &Ctx, org: &OrgKey, name: &str) -> Response {
+    ctx.render(
+        "Block an organisation",
+        html! {
+            h1 { "Block " (name) "?" }
+            p { "Key fingerprint " code.fingerprint { (org.fingerprint()) } }
+            p #block-effect { "Blocking an organisation refuses its records and requests and drops what it sent:" }
+            ul {
+                li { "this node disconnects from it and deletes every offer, event and content item it sent, so people here no longer find them;" }
+                li { "from now on its records and its requests are refused;" }
+                li { "the audit log records the block." }
+            }
+            p { "You can unblock it later." }
+            form.inline method="post" action={ "/admin/orgs/" (org.to_hex()) } {
+                (ctx.csrf())
+                input type="hidden" name="action" value="block-confirmed";
+                button #confirm-block type="submit" { "Block " (name) }
+            }
+            " "
+            a #cancel href="/admin" { "Cancel" }
+        },
+    )
 }
 
 pub async fn approvals<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {

@@ -1,6 +1,7 @@
 //! `/admin/impact`: what the organisation's peer learning came to, for a
 //! period and a topic: figures, two server-rendered SVG charts (no
-//! script), and `/admin/impact.csv` with the same numbers. Partner names
+//! script), and the same numbers as three CSV files, one per table
+//! (`/admin/impact/{figures,partners,wanted}.csv`). Partner names
 //! come from other organisations: escaped in the page and the SVG, and
 //! kept from being read as formulas in the CSV. Nothing leaves unless the
 //! admin publishes a summary (totals and averages, signed) for partners,
@@ -9,8 +10,9 @@
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::Uri;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 
 use super::admin::admin_nav;
@@ -158,18 +160,86 @@ pub fn summary_figures(s: &ImpactSummary) -> Markup {
     }
 }
 
-pub async fn csv<S: NodeApi>(
+/// `/admin/impact/figures.csv`: the figures, one per row.
+pub async fn figures_csv<S: NodeApi>(
     State(state): State<Shared<S>>,
     ctx: Ctx,
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
     let (_, impact) = figures_asked(&state, &ctx, query).await?;
+    let rows = figures(&impact)
+        .into_iter()
+        .map(|(l, v)| vec![l.to_string(), v]);
+    csv_file(&ctx, "impact-figures.csv", &["figure", "value"], rows)
+}
+
+/// `/admin/impact/partners.csv`: one row per partner.
+pub async fn partners_csv<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<ImpactQuery>, QueryRejection>,
+) -> PageResult {
+    let (_, impact) = figures_asked(&state, &ctx, query).await?;
+    let rows = impact.partners.iter().map(|p| {
+        vec![
+            p.org_name.clone(),
+            p.org.to_hex(),
+            p.org_fingerprint.clone(),
+            p.given.to_string(),
+            p.received.to_string(),
+        ]
+    });
+    csv_file(
+        &ctx,
+        "impact-partners.csv",
+        &["partner", "key", "fingerprint", "given", "received"],
+        rows,
+    )
+}
+
+/// `/admin/impact/wanted.csv`: the topics wanted here and offered nowhere.
+pub async fn wanted_csv<S: NodeApi>(
+    State(state): State<Shared<S>>,
+    ctx: Ctx,
+    query: Result<Query<ImpactQuery>, QueryRejection>,
+) -> PageResult {
+    let (_, impact) = figures_asked(&state, &ctx, query).await?;
+    let rows = impact.wanted_without_supply.iter().map(|t| vec![t.clone()]);
+    csv_file(
+        &ctx,
+        "impact-wanted.csv",
+        &["wanted here, offered nowhere"],
+        rows,
+    )
+}
+
+/// `/admin/impact.csv`, which held every table in one file before: the
+/// figures table now, at its own address.
+pub async fn old_csv(uri: Uri) -> Redirect {
+    let query = uri.query().map_or_else(String::new, |q| format!("?{q}"));
+    Redirect::permanent(&format!("/admin/impact/figures.csv{query}"))
+}
+
+/// One table as a CSV download: a header row, then the rows.
+fn csv_file(
+    ctx: &Ctx,
+    name: &str,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> PageResult {
+    let body = to_csv(header, rows).map_err(|e| {
+        tracing::warn!(error = %e, "cannot write a CSV export");
+        ctx.fail(ApiError::Unavailable("The CSV could not be made.".into()))
+    })?;
     Ok((
         [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"impact.csv\""),
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
-        to_csv(&impact),
+        body,
     )
         .into_response())
 }
@@ -204,14 +274,12 @@ fn figures(i: &Impact) -> Vec<(&'static str, String)> {
 }
 
 fn render(q: &ImpactQuery, i: &Impact) -> Markup {
-    let csv_link = format!(
-        "/admin/impact.csv?{}",
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("since", &q.since)
-            .append_pair("until", &q.until)
-            .append_pair("topic", &q.topic)
-            .finish()
-    );
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("since", &q.since)
+        .append_pair("until", &q.until)
+        .append_pair("topic", &q.topic)
+        .finish();
+    let csv_link = |table: &str| format!("/admin/impact/{table}.csv?{query}");
     html! {
         h1 { "Impact" }
         (admin_nav())
@@ -235,7 +303,12 @@ fn render(q: &ImpactQuery, i: &Impact) -> Markup {
         @if i.wanted_without_supply.is_empty() { p { "Nothing: every topic people here want is offered somewhere." } } @else {
             ul #unsupplied { @for t in &i.wanted_without_supply { li { (t) } } }
         }
-        p { a #impact-csv href=(csv_link) { "Download these figures (CSV)" } }
+        p #impact-csv {
+            "Download as CSV: "
+            a #impact-csv-figures href=(csv_link("figures")) { "figures" } ", "
+            a #impact-csv-partners href=(csv_link("partners")) { "per partner" } ", "
+            a #impact-csv-wanted href=(csv_link("wanted")) { "wanted, offered nowhere" }
+        }
     }
 }
 
@@ -283,57 +356,54 @@ fn partner_chart(partners: &[PartnerImpact]) -> Markup {
     }
 }
 
-/// The figures, then one row per partner, as CSV (RFC 4180).
-fn to_csv(i: &Impact) -> String {
-    let mut out = String::from("figure,value\r\n");
-    for (label, value) in figures(i) {
-        out.push_str(&format!("{},{}\r\n", cell(label), cell(&value)));
+/// A table as CSV (RFC 4180: CRLF line ends, fields quoted when they
+/// hold a comma, quote or line break), written by the `csv` crate, the
+/// maintained CSV writer for Rust. Every field passes through [`cell`]
+/// first, so that no name from a partner becomes a spreadsheet formula.
+fn to_csv(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    out.write_record(header)?;
+    for row in rows {
+        out.write_record(row.iter().map(|v| cell(v)))?;
     }
-    out.push_str("\r\npartner,key,fingerprint,given,received\r\n");
-    for p in &i.partners {
-        out.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            cell(&p.org_name),
-            p.org.to_hex(),
-            p.org_fingerprint,
-            p.given,
-            p.received
-        ));
-    }
-    out.push_str("\r\nwanted here offered nowhere\r\n");
-    for t in &i.wanted_without_supply {
-        out.push_str(&cell(t));
-        out.push_str("\r\n");
-    }
-    out
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break, and
-/// prefixed with `'` when a spreadsheet would take it for a formula.
+/// One CSV field, prefixed with `'` when a spreadsheet would take it for
+/// a formula (the writer quotes it).
 fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
     }
 }
 
 #[cfg(test)]
 mod tests {
+    fn csv(rows: &[&[&str]]) -> String {
+        let rows = rows
+            .iter()
+            .map(|r| r.iter().map(|v| (*v).to_string()).collect::<Vec<_>>());
+        String::from_utf8(super::to_csv(&["a", "b"], rows).expect("csv")).expect("utf-8")
+    }
+
     #[test]
     fn cells_are_quoted_and_never_formulas() {
-        assert_eq!(super::cell("Contoso"), "Contoso");
-        assert_eq!(super::cell("a,b"), "\"a,b\"");
-        assert_eq!(super::cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv(&[&["Contoso", "1"]]), "a,b\r\nContoso,1\r\n");
+        assert_eq!(csv(&[&["a,b", "x"]]), "a,b\r\n\"a,b\",x\r\n");
         assert_eq!(
-            super::cell("=HYPERLINK(\"x\")"),
-            "\"'=HYPERLINK(\"\"x\"\")\""
+            csv(&[&["say \"hi\"", "two\nlines"]]),
+            "a,b\r\n\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
         );
-        assert_eq!(super::cell("-1"), "'-1");
+        assert_eq!(
+            csv(&[&["=HYPERLINK(\"x\")", "-1"]]),
+            "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",'-1\r\n"
+        );
     }
 }

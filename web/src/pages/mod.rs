@@ -159,13 +159,6 @@ pub enum PageError {
 
 impl PageError {
     pub fn page(org_name: &str, me: Option<&SignedIn>, error: ApiError) -> PageError {
-        let chrome = Chrome {
-            org_name,
-            user: me.map(|m| &m.user),
-            csrf: me.map(|m| m.csrf.as_str()),
-            notice: None,
-            unread: 0,
-        };
         let heading = match &error {
             ApiError::NotFound(_) => "Not found",
             ApiError::Forbidden(_) => "Not allowed",
@@ -174,16 +167,29 @@ impl PageError {
             ApiError::Unavailable(_) => "Something went wrong",
             ApiError::Invalid(_) | ApiError::Conflict(_) => "That did not work",
         };
-        let content = html! {
-            h1 { (heading) }
-            p.error role="alert" { (error.to_string()) }
-            p { a href="/" { "Go to the start page" } }
-        };
         PageError::Page {
             status: error.status(),
-            html: layout::page(&chrome, heading, content).into_string(),
+            html: error_page(org_name, me, heading, &error.to_string()),
         }
     }
+}
+
+/// An error page: a heading, what went wrong in a sentence, and the way
+/// back. Also for the errors no handler shaped (see `layers.rs`).
+pub fn error_page(org_name: &str, me: Option<&SignedIn>, heading: &str, message: &str) -> String {
+    let chrome = Chrome {
+        org_name,
+        user: me.map(|m| &m.user),
+        csrf: me.map(|m| m.csrf.as_str()),
+        notice: None,
+        unread: 0,
+    };
+    let content = html! {
+        h1 { (heading) }
+        p.error role="alert" { (message) }
+        p { a href="/" { "Go to the start page" } }
+    };
+    layout::page(&chrome, heading, content).into_string()
 }
 
 impl IntoResponse for PageError {

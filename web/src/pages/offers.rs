@@ -5,6 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use axum::response::Response;
 use maud::{Markup, html};
 use skillmesh_protocol::Body;
 use skillmesh_protocol::kinds::{
@@ -274,7 +275,16 @@ pub async fn action<S: NodeApi>(
         "reopen" => (OfferAction::Reopen, "reopened"),
         "close" => (OfferAction::Close, "closed"),
         "unpublish" => (OfferAction::Unpublish, "unpublished"),
-        "delete" => (OfferAction::Delete, "deleted"),
+        // Deleting cannot be undone: the button asks first.
+        "delete" => {
+            let offer = state
+                .node
+                .offer(&me.user, &id)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            return Ok(confirm_delete(&ctx, &offer));
+        }
+        "delete-confirmed" => (OfferAction::Delete, "deleted"),
         _ => return Err(ctx.fail(ApiError::Invalid("Unknown action.".into()))),
     };
     let offer = state
@@ -288,6 +298,43 @@ pub async fn action<S: NodeApi>(
         notice
     };
     done("/offers", notice)
+}
+
+/// "Delete …?": what deleting this offer or content item does, with the
+/// button that does it and the way back.
+fn confirm_delete(ctx: &Ctx, offer: &Offer) -> Response {
+    let title = offer.body.title();
+    let content = matches!(offer.body, Body::Content(_));
+    ctx.render(
+        "Delete",
+        html! {
+            h1 { "Delete “" (title) "”?" }
+            p #delete-effect {
+                @match offer.state {
+                    OfferState::Published => {
+                        "It is published: deleting a published offer withdraws it from every partner. "
+                        "Their nodes drop it, and people there can no longer find it or ask for it."
+                        @if content { " Colleagues here no longer see it either." }
+                    }
+                    OfferState::PendingApproval => {
+                        "It waits for an admin's approval: deleting it takes it out of the queue. It was never shared with partners."
+                    }
+                    OfferState::Draft | OfferState::Unpublished => {
+                        "It is not shared with partners: deleting it removes it from this node only."
+                        @if content { " Colleagues here no longer see it." }
+                    }
+                }
+            }
+            p { "It is deleted for good: this cannot be undone. To stop it for a while instead, pause or unpublish it." }
+            form.inline method="post" action={ "/offers/" (offer.id) "/action" } {
+                (ctx.csrf())
+                input type="hidden" name="action" value="delete-confirmed";
+                button #confirm-delete type="submit" { "Delete “" (title) "”" }
+            }
+            " "
+            a #cancel href="/offers" { "Cancel" }
+        },
+    )
 }
 
 pub(super) fn pick<T: Copy + serde::Serialize>(
