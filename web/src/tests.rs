@@ -916,6 +916,12 @@ async fn goals_are_saved_through_the_form_and_suggestions_render_as_text() {
             .body
             .contains("People who could help you with incident response, Kubernetes")
     );
+    let demand = c.get("/admin/demand").await.body;
+    assert!(
+        demand.contains("Topics wanted by fewer than 5 people: not shown"),
+        "{demand}"
+    );
+    assert!(demand.contains("<td>6</td>"), "{demand}");
     let r = c
         .api("GET", "/api/v1/admin/demand", Some(MEMBER_TOKEN), None)
         .await;
@@ -1068,6 +1074,14 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     assert!(!page.body.contains("<script>alert"));
     assert!(page.body.contains("=&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(page.body.contains("Basket weaving"));
+    // The partner left out is said to be, with nothing of its figures.
+    assert!(
+        page.body
+            .contains("1 partner with fewer than 5 people here brought together: not shown."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("impact-withheld"));
     assert!(
         page.body.contains(
             r#"href="/admin/impact.csv?since=2026-01-01&amp;until=&amp;topic=leadership""#
@@ -1096,6 +1110,9 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     assert!(partner.starts_with("\"'=<script>"), "{partner}");
     let org = fake::remote_org();
     assert!(partner.ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())));
+    assert!(
+        lines.contains(&"1 partner with fewer than 5 people here brought together: not shown.")
+    );
 }
 
 #[tokio::test]

@@ -116,7 +116,7 @@ fn published(ctx: &Ctx, q: &ImpactQuery, summaries: &[PublishedImpact]) -> Marku
             }
         }
         p.hint { "Only the totals go, signed by " (ctx.org_name) ", and the averages of feedback only when at least "
-            (skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH) " people gave it: never what one person said, and not the figures per partner." }
+            (skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH) " people gave it: never what one person said, and not the figures per partner. Figures fewer people stand behind than this node's floor are left out, and cannot be published at all when every figure is." }
         h2 { "What partners published" }
         @let theirs: Vec<&PublishedImpact> = summaries.iter().filter(|s| !s.own).collect();
         @if theirs.is_empty() { p { "No partner has published a summary." } }
@@ -174,9 +174,31 @@ pub async fn csv<S: NodeApi>(
         .into_response())
 }
 
-/// The figures, one per row, as `(label, value)`.
+/// What stands in for the partners left out.
+fn partners_withheld_note(i: &Impact) -> String {
+    let partners = if i.partners_withheld == 1 {
+        "1 partner".to_string()
+    } else {
+        format!("{} partners", i.partners_withheld)
+    };
+    format!(
+        "{partners} with fewer than {} people here brought together: not shown.",
+        i.min_group_size
+    )
+}
+
+/// The figures, one per row, as `(label, value)`; none when they are
+/// withheld (too few people stand behind them).
 fn figures(i: &Impact) -> Vec<(&'static str, String)> {
+    if i.withheld {
+        return Vec::new();
+    }
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.1}"));
+    let feedback = if i.feedback_withheld {
+        String::new()
+    } else {
+        i.feedback.to_string()
+    };
     vec![
         ("Sessions given", i.sessions_given.to_string()),
         (
@@ -196,7 +218,7 @@ fn figures(i: &Impact) -> Vec<(&'static str, String)> {
             i.requests_received_answered.to_string(),
         ),
         ("Median hours to answer", opt(i.median_hours_to_answer)),
-        ("Feedback given", i.feedback.to_string()),
+        ("Feedback given", feedback),
         ("Average rating (1-5)", opt(i.average_rating)),
         ("Skill before (1-5)", opt(i.skill_before)),
         ("Skill after (1-5)", opt(i.skill_after)),
@@ -222,6 +244,12 @@ fn render(q: &ImpactQuery, i: &Impact) -> Markup {
             button type="submit" { "Show" }
         }
         p.hint { "Counted on this node from its requests, offers and the feedback people here gave; never what one person said. Nothing here leaves the organisation." }
+        @if i.withheld {
+            p.notice #impact-withheld { "Fewer than " (i.min_group_size) " people here stand behind the figures for this period and topic: not shown, so nobody can be picked out. Choose a longer period or another topic." }
+        }
+        @if i.feedback_withheld {
+            p.notice #feedback-withheld { "Feedback from fewer than " (i.min_group_size) " people: not shown." }
+        }
         dl.facts #impact {
             @for (label, value) in figures(i) {
                 dt { (label) } dd { @if value.is_empty() { "—" } @else { (value) } }
@@ -230,7 +258,10 @@ fn render(q: &ImpactQuery, i: &Impact) -> Markup {
         h2 { "Skill before and after" }
         (skill_chart(i))
         h2 { "Given and received, per partner" }
-        @if i.partners.is_empty() { p { "No accepted requests with partners in this period." } } @else { (partner_chart(&i.partners)) }
+        @if i.partners.is_empty() && i.partners_withheld == 0 { p { "No accepted requests with partners in this period." } } @else if !i.partners.is_empty() { (partner_chart(&i.partners)) }
+        @if i.partners_withheld > 0 {
+            p.notice #partners-withheld { (partners_withheld_note(i)) }
+        }
         h2 { "Wanted here, offered nowhere" }
         @if i.wanted_without_supply.is_empty() { p { "Nothing: every topic people here want is offered somewhere." } } @else {
             ul #unsupplied { @for t in &i.wanted_without_supply { li { (t) } } }
@@ -286,8 +317,26 @@ fn partner_chart(partners: &[PartnerImpact]) -> Markup {
 /// The figures, then one row per partner, as CSV (RFC 4180).
 fn to_csv(i: &Impact) -> String {
     let mut out = String::from("figure,value\r\n");
+    if i.withheld {
+        out.push_str(&format!(
+            "{},\r\n",
+            cell(&format!(
+                "fewer than {} people: not shown",
+                i.min_group_size
+            ))
+        ));
+    }
     for (label, value) in figures(i) {
         out.push_str(&format!("{},{}\r\n", cell(label), cell(&value)));
+    }
+    if i.feedback_withheld {
+        out.push_str(&format!(
+            "{},\r\n",
+            cell(&format!(
+                "feedback from fewer than {} people: not shown",
+                i.min_group_size
+            ))
+        ));
     }
     out.push_str("\r\npartner,key,fingerprint,given,received\r\n");
     for p in &i.partners {
@@ -299,6 +348,10 @@ fn to_csv(i: &Impact) -> String {
             p.given,
             p.received
         ));
+    }
+    if i.partners_withheld > 0 {
+        out.push_str(&cell(&partners_withheld_note(i)));
+        out.push_str("\r\n");
     }
     out.push_str("\r\nwanted here offered nowhere\r\n");
     for t in &i.wanted_without_supply {
@@ -325,6 +378,8 @@ fn cell(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn cells_are_quoted_and_never_formulas() {
         assert_eq!(super::cell("Contoso"), "Contoso");
@@ -335,5 +390,54 @@ mod tests {
             "\"'=HYPERLINK(\"\"x\"\")\""
         );
         assert_eq!(super::cell("-1"), "'-1");
+    }
+
+    fn impact() -> Impact {
+        Impact {
+            sessions_given: 7,
+            requests_made: 6,
+            feedback: 4,
+            average_rating: Some(4.2),
+            min_group_size: 5,
+            ..Impact::default()
+        }
+    }
+
+    #[test]
+    fn withheld_figures_are_not_shown_and_say_why() {
+        let q = ImpactQuery::default();
+        let shown = render(&q, &impact()).into_string();
+        assert!(
+            shown.contains("<dt>Sessions given</dt><dd>7</dd>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("impact-withheld"));
+
+        let withheld = Impact {
+            withheld: true,
+            ..impact()
+        };
+        let page = render(&q, &withheld).into_string();
+        assert!(
+            page.contains("Fewer than 5 people here stand behind the figures"),
+            "{page}"
+        );
+        assert!(!page.contains("Sessions given"), "{page}");
+        let csv = to_csv(&withheld);
+        assert!(csv.contains("fewer than 5 people: not shown"), "{csv}");
+        assert!(!csv.contains("Sessions given"), "{csv}");
+
+        let feedback = Impact {
+            feedback_withheld: true,
+            feedback: 0,
+            average_rating: None,
+            ..impact()
+        };
+        let page = render(&q, &feedback).into_string();
+        assert!(page.contains("Feedback from fewer than 5 people: not shown."));
+        assert!(page.contains("<dt>Feedback given</dt><dd>—</dd>"), "{page}");
+        let csv = to_csv(&feedback);
+        assert!(csv.contains("Feedback given,\r\n"), "{csv}");
+        assert!(csv.contains("feedback from fewer than 5 people: not shown"));
     }
 }
