@@ -24,6 +24,13 @@
 //! counts over every partner together, backed by at least the floor, and
 //! the rows left out are not counted in any figure that is shown by
 //! partner, so a missing row's value cannot be had by subtracting.
+//!
+//! What the floor does not stop: the figures are floored one query at a
+//! time, so an admin who compares two overlapping queries (all topics
+//! against all topics but one, two periods a day apart) may still learn
+//! the difference between them. The people counted are ours; people of
+//! other organisations (`participants`) are counted under the same floor
+//! of our people, not one of their own.
 
 use skillmesh_protocol::Body;
 
