@@ -2,7 +2,14 @@
 //! give after taking part, and the impact figures admins see. Everything
 //! is counted on this node from its own records (requests both ways,
 //! offers, feedback); the figures are counts and averages, never what one
-//! person said, and nothing here is published.
+//! person said, and nothing here is published. Figures fewer than
+//! `privacy.min_group_size` of our people stand behind are left out (see
+//! [`crate::privacy`]).
+//!
+//! Requests are counted while they are kept: finished ones older than
+//! `privacy.requests_retention_days` are deleted by the node's
+//! housekeeping, and then no longer count here (nor in recognition: see
+//! [`crate::recognition`]). Feedback is kept on its own and still counts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +18,7 @@ use skillmesh_web::{FeedbackForm, Impact, ImpactQuery, PartnerImpact};
 
 use crate::catalogue;
 use crate::clock;
+use crate::privacy::enough_people;
 use crate::service::{Result, Service, ServiceError};
 use crate::store::{Feedback, InboxStatus, OutboxStatus, Said};
 
@@ -103,10 +111,17 @@ impl Service {
             topic.is_empty() || topics.iter().any(|t| t.to_lowercase() == topic)
         };
         let now = clock::now();
-        let mut impact = Impact::default();
+        let floor = self.min_group_size();
+        let mut impact = Impact {
+            min_group_size: floor,
+            ..Impact::default()
+        };
         let mut given: BTreeMap<OrgKey, u64> = BTreeMap::new();
         let mut received: BTreeMap<OrgKey, u64> = BTreeMap::new();
         let mut connections: BTreeSet<(String, OrgKey)> = BTreeSet::new();
+        // Our people who stand behind the figures: asked, asking, or
+        // saying how it went.
+        let mut people: BTreeSet<String> = BTreeSet::new();
 
         // Asked of us.
         let mut waits: Vec<i64> = Vec::new();
@@ -122,6 +137,9 @@ impl Service {
                 continue;
             }
             impact.requests_received += 1;
+            if let Some(owner) = &e.owner {
+                people.insert(owner.clone());
+            }
             if let Some(at) = e.answered_at.filter(|_| e.status != InboxStatus::Pending) {
                 impact.requests_received_answered += 1;
                 waits.push(at - e.received_at);
@@ -168,6 +186,7 @@ impl Service {
                 continue;
             }
             impact.requests_made += 1;
+            people.insert(e.requester.clone());
             if matches!(e.status, OutboxStatus::Accepted | OutboxStatus::Declined) {
                 impact.requests_made_answered += 1;
             }
@@ -191,17 +210,48 @@ impl Service {
             .into_iter()
             .filter(|f| in_period(f.at) && about(&f.topics))
             .collect();
-        impact.feedback = said.len() as u64;
-        let average = |f: fn(&Feedback) -> u8| {
-            (!said.is_empty())
-                .then(|| said.iter().map(|x| f64::from(f(x))).sum::<f64>() / said.len() as f64)
-        };
-        impact.average_rating = average(|f| f.said.rating);
-        impact.skill_before = average(|f| f.said.before);
-        impact.skill_after = average(|f| f.said.after);
+        let said_by: BTreeSet<&str> = said.iter().map(|f| f.person.as_str()).collect();
+        people.extend(said_by.iter().map(|p| (*p).to_string()));
+        if enough_people(said_by.len(), floor) {
+            impact.feedback = said.len() as u64;
+            let average = |f: fn(&Feedback) -> u8| {
+                (!said.is_empty())
+                    .then(|| said.iter().map(|x| f64::from(f(x))).sum::<f64>() / said.len() as f64)
+            };
+            impact.average_rating = average(|f| f.said.rating);
+            impact.skill_before = average(|f| f.said.before);
+            impact.skill_after = average(|f| f.said.after);
+        } else {
+            impact.feedback_withheld = !said.is_empty();
+        }
 
+        let wanted_without_supply: Vec<String> = crate::matching::demand(self, now)?
+            .into_iter()
+            .filter(|r| r.supply == 0 && (topic.is_empty() || r.topic.to_lowercase() == topic))
+            .map(|r| r.topic)
+            .collect();
+        if !enough_people(people.len(), floor) {
+            // Too few people for any figure: all are left out, whatever
+            // was counted above.
+            return Ok(Impact {
+                min_group_size: floor,
+                withheld: true,
+                wanted_without_supply,
+                ..Impact::default()
+            });
+        }
+
+        // Our people brought together with each partner.
+        let mut met: BTreeMap<OrgKey, BTreeSet<&str>> = BTreeMap::new();
+        for (person, org) in &connections {
+            met.entry(*org).or_default().insert(person.as_str());
+        }
         let partners: BTreeSet<OrgKey> = given.keys().chain(received.keys()).copied().collect();
-        impact.partners = partners
+        let (shown, left_out): (Vec<OrgKey>, Vec<OrgKey>) = partners
+            .into_iter()
+            .partition(|org| enough_people(met.get(org).map_or(0, BTreeSet::len), floor));
+        impact.partners_withheld = left_out.len() as u64;
+        impact.partners = shown
             .into_iter()
             .map(|org| PartnerImpact {
                 org_name: self.org_display_name(&org),
@@ -211,11 +261,7 @@ impl Service {
                 org,
             })
             .collect();
-        impact.wanted_without_supply = crate::matching::demand(self, now)?
-            .into_iter()
-            .filter(|r| r.supply == 0 && (topic.is_empty() || r.topic.to_lowercase() == topic))
-            .map(|r| r.topic)
-            .collect();
+        impact.wanted_without_supply = wanted_without_supply;
         Ok(impact)
     }
 }

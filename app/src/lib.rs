@@ -34,6 +34,7 @@ pub mod observation;
 pub mod outbound;
 pub mod peer_identity;
 pub mod policy;
+pub mod privacy;
 pub mod published_impact;
 pub mod quota_notice;
 pub mod recognition;

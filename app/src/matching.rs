@@ -17,7 +17,9 @@
 //! come first.
 //!
 //! Aggregate demand counts, per topic, how many people here want it and how
-//! many matches the network has for it; it never says who.
+//! many matches the network has for it; it never says who, and a topic
+//! fewer than `privacy.min_group_size` people want is left out, so a count
+//! cannot point at one person (see [`crate::privacy`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -400,8 +402,10 @@ pub fn suggest(service: &Service, me: &Person, goals: &Goals, now: i64) -> Resul
 }
 
 /// Most-wanted topics across this organisation's people, those with no
-/// supply in the network first.
+/// supply in the network first. Topics fewer than `privacy.min_group_size`
+/// people want are left out (no row, no count of them).
 pub fn demand(service: &Service, now: i64) -> Result<Vec<DemandRow>> {
+    let floor = service.min_group_size();
     let mut wanted: HashMap<String, (String, usize)> = HashMap::new();
     for goals in service.store().all_goals()? {
         let mut mine: Vec<String> = Vec::new();
@@ -419,6 +423,7 @@ pub fn demand(service: &Service, now: i64) -> Result<Vec<DemandRow>> {
     }
     let mut rows: Vec<DemandRow> = wanted
         .into_values()
+        .filter(|(_, people)| crate::privacy::enough_people(*people, floor))
         .map(|(topic, people)| {
             let supply = service
                 .search(

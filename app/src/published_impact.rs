@@ -7,6 +7,12 @@
 //! about each other. Averages of feedback go only when at least
 //! `MIN_FEEDBACK_TO_PUBLISH` people gave it (the protocol refuses them
 //! otherwise), so no one's answer can be read back.
+//!
+//! The summary is made from the figures after the privacy floor
+//! (`privacy.min_group_size`, see [`crate::privacy`]) was applied, before it
+//! is signed: feedback from fewer people than the floor is left out (its
+//! count is 0 and no average goes), and figures fewer of our people stand
+//! behind than the floor cannot be published at all.
 
 use skillmesh_protocol::kinds::ImpactSummary;
 use skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH;
@@ -14,7 +20,7 @@ use skillmesh_protocol::{Body, OrgKey, Record};
 use skillmesh_web::ImpactQuery;
 
 use crate::clock;
-use crate::service::{Result, Service};
+use crate::service::{Result, Service, ServiceError};
 use crate::store::Actor;
 
 /// The record id of every organisation's published summary.
@@ -34,10 +40,18 @@ impl Service {
     /// The summary of the figures for `query` that publishing would send.
     pub fn impact_summary(&self, query: &ImpactQuery) -> Result<ImpactSummary> {
         let impact = self.impact(query)?;
+        if impact.withheld {
+            return Err(ServiceError::Invalid(format!(
+                "fewer than {} people here stand behind the figures for this period and topic, so they cannot be published",
+                impact.min_group_size
+            )));
+        }
         let (since, until) = crate::impact::period(query)?;
         let now = clock::now();
         let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        let enough = count(impact.feedback) >= MIN_FEEDBACK_TO_PUBLISH;
+        // `impact.feedback` is already 0 when fewer people than the floor
+        // gave feedback.
+        let enough = !impact.feedback_withheld && count(impact.feedback) >= MIN_FEEDBACK_TO_PUBLISH;
         // 1-5 averages in tenths, rounded.
         let tenths = |v: Option<f64>| {
             v.filter(|_| enough)

@@ -206,6 +206,10 @@ pub struct InboundSettings {
     /// Unanswered requests one person's inbox holds (new organisations
     /// may fill half).
     pub max_pending_per_person: u32,
+    /// `privacy.min_group_size`: a figure aggregated over people is shown
+    /// (or published) only when at least this many distinct people stand
+    /// behind it (see [`crate::privacy`]).
+    pub min_group_size: u32,
 }
 
 impl Default for InboundSettings {
@@ -219,6 +223,7 @@ impl Default for InboundSettings {
             new_org_requests_per_minute: skillmesh_config::DEFAULT_NEW_ORG_REQUESTS_PER_MINUTE,
             node_requests_per_minute: skillmesh_config::DEFAULT_NODE_REQUESTS_PER_MINUTE,
             max_pending_per_person: skillmesh_config::DEFAULT_MAX_PENDING_PER_PERSON,
+            min_group_size: skillmesh_config::DEFAULT_MIN_GROUP_SIZE,
         }
     }
 }
@@ -955,6 +960,12 @@ impl Service {
     /// Drops audit entries older than `cutoff` (unix seconds); how many.
     pub fn purge_audit_before(&self, cutoff: i64) -> Result<usize> {
         Ok(self.store().purge_audit_before(cutoff)?)
+    }
+
+    /// Deletes notifications from before `cutoff` (unix seconds): the
+    /// `privacy.notifications_retention_days` housekeeping.
+    pub fn purge_notifications_before(&self, cutoff: i64) -> Result<usize> {
+        Ok(self.store().purge_notifications_before(cutoff)?)
     }
 
     /// The people of this organisation (its directory, for colleagues).

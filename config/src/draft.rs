@@ -89,4 +89,7 @@ pub(crate) struct Draft {
     pub(crate) oidc_scopes: Option<Sourced<Vec<String>>>,
     pub(crate) oidc_name: Option<Sourced<String>>,
     pub(crate) email_digest_interval_secs: Option<Sourced<i64>>,
+    pub(crate) privacy_min_group_size: Option<Sourced<i64>>,
+    pub(crate) privacy_requests_retention_days: Option<Sourced<i64>>,
+    pub(crate) privacy_notifications_retention_days: Option<Sourced<i64>>,
 }

@@ -49,6 +49,9 @@ const OIDC_ADMIN_CLAIM: &str = "SKILLMESH_AUTH_OIDC_ADMIN_CLAIM";
 const OIDC_ADMIN_CLAIM_VALUE: &str = "SKILLMESH_AUTH_OIDC_ADMIN_CLAIM_VALUE";
 const OIDC_SCOPES: &str = "SKILLMESH_AUTH_OIDC_SCOPES";
 const OIDC_NAME: &str = "SKILLMESH_AUTH_OIDC_NAME";
+const PRIVACY_MIN_GROUP_SIZE: &str = "SKILLMESH_PRIVACY_MIN_GROUP_SIZE";
+const PRIVACY_REQUESTS_RETENTION_DAYS: &str = "SKILLMESH_PRIVACY_REQUESTS_RETENTION_DAYS";
+const PRIVACY_NOTIFICATIONS_RETENTION_DAYS: &str = "SKILLMESH_PRIVACY_NOTIFICATIONS_RETENTION_DAYS";
 
 /// Every environment variable that overrides a setting. Other variables
 /// starting with `SKILLMESH_` are ignored (a CLI may warn about them).
@@ -92,6 +95,9 @@ pub const ENV_VARS: &[&str] = &[
     OIDC_ADMIN_CLAIM_VALUE,
     OIDC_SCOPES,
     OIDC_NAME,
+    PRIVACY_MIN_GROUP_SIZE,
+    PRIVACY_REQUESTS_RETENTION_DAYS,
+    PRIVACY_NOTIFICATIONS_RETENTION_DAYS,
 ];
 
 /// Overlay every supported variable in `env` onto `draft`; unsupported names
@@ -210,6 +216,17 @@ fn apply_one(draft: &mut Draft, var: &'static str, value: &str) -> Result<(), Co
         OIDC_ADMIN_CLAIM_VALUE => draft.oidc_admin_claim_value = optional_text(),
         OIDC_SCOPES => draft.oidc_scopes = list(),
         OIDC_NAME => draft.oidc_name = optional_text(),
+        PRIVACY_MIN_GROUP_SIZE => {
+            draft.privacy_min_group_size = Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        PRIVACY_REQUESTS_RETENTION_DAYS => {
+            draft.privacy_requests_retention_days =
+                Some(Sourced::new(parse_int(var, value)?, origin))
+        }
+        PRIVACY_NOTIFICATIONS_RETENTION_DAYS => {
+            draft.privacy_notifications_retention_days =
+                Some(Sourced::new(parse_int(var, value)?, origin))
+        }
         LOG => draft.log_filter = text(),
         LOG_FORMAT => draft.log_format = Some(Sourced::new(value.trim().to_owned(), origin)),
         // Unreachable: `var` comes from ENV_VARS, and a test checks that

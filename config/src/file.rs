@@ -32,6 +32,15 @@ struct FileSchema {
     log: Option<FileLog>,
     notifications: Option<FileNotifications>,
     auth: Option<FileAuth>,
+    privacy: Option<FilePrivacy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [privacy] table")]
+struct FilePrivacy {
+    min_group_size: Option<Int>,
+    requests_retention_days: Option<Int>,
+    notifications_retention_days: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +195,7 @@ const SECTIONS: &[&str] = &[
     "search",
     "metrics",
     "log",
+    "privacy",
 ];
 
 /// Parse the file's text into a [`Draft`]. `path` only names the file in errors.
@@ -356,6 +366,7 @@ impl FileSchema {
         let metrics = self.metrics.unwrap_or_default();
         let log = self.log.unwrap_or_default();
         let auth = self.auth.unwrap_or_default();
+        let privacy = self.privacy.unwrap_or_default();
         let oidc = auth.oidc.unwrap_or_default();
         let email = self
             .notifications
@@ -439,6 +450,18 @@ impl FileSchema {
             oidc_admin_claim_value: at(oidc.admin_claim_value, "auth.oidc.admin_claim_value"),
             oidc_scopes: at(oidc.scopes, "auth.oidc.scopes"),
             oidc_name: at(oidc.name, "auth.oidc.name"),
+            privacy_min_group_size: at(
+                privacy.min_group_size.map(|i| i.0),
+                "privacy.min_group_size",
+            ),
+            privacy_requests_retention_days: at(
+                privacy.requests_retention_days.map(|i| i.0),
+                "privacy.requests_retention_days",
+            ),
+            privacy_notifications_retention_days: at(
+                privacy.notifications_retention_days.map(|i| i.0),
+                "privacy.notifications_retention_days",
+            ),
         }
     }
 }

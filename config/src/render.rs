@@ -200,6 +200,27 @@ format = {log_format}
 # env: SKILLMESH_LOG_AUDIT_RETENTION_DAYS
 audit_retention_days = {audit_retention_days}
 
+[privacy]
+# A figure about people (demand per topic, impact per topic or partner,
+# the summaries published to partners, their CSV and JSON) is shown only
+# when at least this many distinct people stand behind it; smaller ones
+# are left out with a note, so nobody can be singled out. Default: 5.
+# Between 3 and 1000.
+# env: SKILLMESH_PRIVACY_MIN_GROUP_SIZE
+min_group_size = {min_group_size}
+
+# Days a finished request (answered, declined, cancelled or delivered, in
+# the inbox and the outbox) is kept after it finished; older ones are
+# deleted by a background task every hour. Pending and queued requests are
+# never deleted. Default: 730. Between 30 and 36500.
+# env: SKILLMESH_PRIVACY_REQUESTS_RETENTION_DAYS
+requests_retention_days = {requests_retention_days}
+
+# Days a notification is kept; older ones are deleted by the same task.
+# Default: 180. Between 7 and 36500.
+# env: SKILLMESH_PRIVACY_NOTIFICATIONS_RETENTION_DAYS
+notifications_retention_days = {notifications_retention_days}
+
 [notifications.email]
 # Mail to people about what happened (a request or a question for them,
 # an answer, kudos, approvals waiting), each person choosing per kind:
@@ -262,6 +283,9 @@ password_sign_in = {password_sign_in}
             max_pending_per_person = self.federation.max_pending_per_person,
             cached_results = self.search.cached_results,
             audit_retention_days = self.log.audit_retention_days,
+            min_group_size = self.privacy.min_group_size,
+            requests_retention_days = self.privacy.requests_retention_days,
+            notifications_retention_days = self.privacy.notifications_retention_days,
             log_filter = toml_string(&self.log.filter),
             log_format = toml_string(self.log.format.as_str()),
             email = match &self.email {
@@ -386,6 +410,9 @@ mod tests {
         config.log.filter = "skillmesh=debug,libp2p=warn,info".into();
         config.log.format = crate::settings::LogFormat::Json;
         config.metrics.listen = "[::1]:9464".parse().ok();
+        config.privacy.min_group_size = 3;
+        config.privacy.requests_retention_days = 30;
+        config.privacy.notifications_retention_days = 36_500;
         round_trip(&config);
 
         config.network.bootstrap.truncate(1);

@@ -54,6 +54,25 @@ pub const MAX_CACHED_RESULTS: u32 = 65_536;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 180;
 /// Largest accepted `log.audit_retention_days` (about a hundred years).
 pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
+/// Default `privacy.min_group_size`: a figure about people is shown only
+/// when at least this many stand behind it.
+pub const DEFAULT_MIN_GROUP_SIZE: u32 = 5;
+/// Smallest accepted `privacy.min_group_size`: below three, a figure
+/// can single out one person to whoever knows one other.
+pub const MIN_MIN_GROUP_SIZE: u32 = 3;
+/// Largest accepted `privacy.min_group_size`.
+pub const MAX_MIN_GROUP_SIZE: u32 = 1000;
+/// Default `privacy.requests_retention_days` (about two years).
+pub const DEFAULT_REQUESTS_RETENTION_DAYS: u32 = 730;
+/// Smallest accepted `privacy.requests_retention_days`.
+pub const MIN_REQUESTS_RETENTION_DAYS: u32 = 30;
+/// Default `privacy.notifications_retention_days`.
+pub const DEFAULT_NOTIFICATIONS_RETENTION_DAYS: u32 = 180;
+/// Smallest accepted `privacy.notifications_retention_days`.
+pub const MIN_NOTIFICATIONS_RETENTION_DAYS: u32 = 7;
+/// Largest accepted `privacy.requests_retention_days` and
+/// `privacy.notifications_retention_days` (about a hundred years).
+pub const MAX_PRIVACY_RETENTION_DAYS: u32 = 36_500;
 /// Default `log.filter`.
 pub const DEFAULT_LOG_FILTER: &str = "info";
 /// File name of the default `key_file`, inside `data_dir`.
@@ -94,6 +113,37 @@ pub struct Config {
     pub email: Option<EmailSettings>,
     /// `[auth]`: how people sign in.
     pub auth: AuthSettings,
+    /// `[privacy]`: the smallest group a figure about people may describe,
+    /// and how long finished requests and notifications are kept.
+    pub privacy: PrivacySettings,
+}
+
+/// `[privacy]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// `min_group_size`: a count, figure or summary aggregated over people
+    /// (demand per topic, impact per topic or partner, published summaries)
+    /// is shown only when at least this many distinct people stand behind
+    /// it. Between 3 and 1000; default 5.
+    pub min_group_size: u32,
+    /// `requests_retention_days`: requests that are finished (answered,
+    /// declined, cancelled, delivered), in the inbox and the outbox, are
+    /// deleted this many days after they finished. Pending and queued ones
+    /// are never deleted. Between 30 and 36500; default 730.
+    pub requests_retention_days: u32,
+    /// `notifications_retention_days`: notifications older than this are
+    /// deleted. Between 7 and 36500; default 180.
+    pub notifications_retention_days: u32,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            min_group_size: DEFAULT_MIN_GROUP_SIZE,
+            requests_retention_days: DEFAULT_REQUESTS_RETENTION_DAYS,
+            notifications_retention_days: DEFAULT_NOTIFICATIONS_RETENTION_DAYS,
+        }
+    }
 }
 
 /// `[auth]`: how people sign in.
@@ -213,6 +263,7 @@ impl Config {
             log: LogSettings::default(),
             email: None,
             auth: AuthSettings::default(),
+            privacy: PrivacySettings::default(),
         }
     }
 }

@@ -14,7 +14,11 @@ use crate::settings::{
     MAX_ORG_NAME_BYTES, MAX_RECONCILE_INTERVAL_SECS, MAX_TARGET_PEERS, MAX_TRUSTED_PROXIES,
     MIN_DIGEST_INTERVAL_SECS, MIN_IDLE_TIMEOUT_SECS, MIN_MAX_PENDING_PER_PERSON,
     MIN_RECONCILE_INTERVAL_SECS, MetricsSettings, NetworkSettings, OidcSettings, OrgSettings,
-    SearchSettings, SecretSource, WebSettings,
+    PrivacySettings, SearchSettings, SecretSource, WebSettings,
+};
+use crate::settings::{
+    MAX_MIN_GROUP_SIZE, MAX_PRIVACY_RETENTION_DAYS, MIN_MIN_GROUP_SIZE,
+    MIN_NOTIFICATIONS_RETENTION_DAYS, MIN_REQUESTS_RETENTION_DAYS,
 };
 use crate::text::shown;
 
@@ -253,6 +257,30 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         oidc,
     };
 
+    let defaults = PrivacySettings::default();
+    let privacy = PrivacySettings {
+        min_group_size: match draft.privacy_min_group_size {
+            Some(n) => u32_in(n, MIN_MIN_GROUP_SIZE, MAX_MIN_GROUP_SIZE)?,
+            None => defaults.min_group_size,
+        },
+        requests_retention_days: match draft.privacy_requests_retention_days {
+            Some(days) => u32_in(
+                days,
+                MIN_REQUESTS_RETENTION_DAYS,
+                MAX_PRIVACY_RETENTION_DAYS,
+            )?,
+            None => defaults.requests_retention_days,
+        },
+        notifications_retention_days: match draft.privacy_notifications_retention_days {
+            Some(days) => u32_in(
+                days,
+                MIN_NOTIFICATIONS_RETENTION_DAYS,
+                MAX_PRIVACY_RETENTION_DAYS,
+            )?,
+            None => defaults.notifications_retention_days,
+        },
+    };
+
     Ok(Config {
         org,
         data_dir,
@@ -265,6 +293,7 @@ pub(crate) fn validate(draft: Draft, base_dir: &Path) -> Result<Config, ConfigEr
         log,
         email,
         auth,
+        privacy,
     })
 }
 
@@ -907,6 +936,36 @@ mod tests {
             error(retention(0)),
             "SKILLMESH_LOG_AUDIT_RETENTION_DAYS: 0 is out of range (must be between 1 and 36500)"
         );
+        let group = |n: i64| Draft {
+            privacy_min_group_size: file(n, "privacy.min_group_size"),
+            ..base()
+        };
+        assert!(validate(group(3), Path::new("")).is_ok());
+        assert!(validate(group(1000), Path::new("")).is_ok());
+        assert_eq!(
+            error(group(2)),
+            "privacy.min_group_size: 2 is out of range (must be between 3 and 1000)"
+        );
+        assert!(error(group(1001)).starts_with("privacy.min_group_size: 1001 is out of range"));
+        let kept = |n: i64| Draft {
+            privacy_requests_retention_days: env(n, "SKILLMESH_PRIVACY_REQUESTS_RETENTION_DAYS"),
+            ..base()
+        };
+        assert!(validate(kept(30), Path::new("")).is_ok());
+        assert_eq!(
+            error(kept(29)),
+            "SKILLMESH_PRIVACY_REQUESTS_RETENTION_DAYS: 29 is out of range (must be between 30 and 36500)"
+        );
+        let notes = |n: i64| Draft {
+            privacy_notifications_retention_days: file(n, "privacy.notifications_retention_days"),
+            ..base()
+        };
+        assert!(validate(notes(7), Path::new("")).is_ok());
+        assert_eq!(
+            error(notes(6)),
+            "privacy.notifications_retention_days: 6 is out of range (must be between 7 and 36500)"
+        );
+        assert!(error(notes(36_501)).contains("out of range"));
         let cached = |n: i64| Draft {
             search_cached_results: file(n, "search.cached_results"),
             ..base()

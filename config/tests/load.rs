@@ -198,6 +198,15 @@ fn each_env_override_changes_only_its_setting() {
         ("SKILLMESH_LOG_AUDIT_RETENTION_DAYS", "30", |c| {
             c.log.audit_retention_days = 30
         }),
+        ("SKILLMESH_PRIVACY_MIN_GROUP_SIZE", "3", |c| {
+            c.privacy.min_group_size = 3
+        }),
+        ("SKILLMESH_PRIVACY_REQUESTS_RETENTION_DAYS", "90", |c| {
+            c.privacy.requests_retention_days = 90
+        }),
+        ("SKILLMESH_PRIVACY_NOTIFICATIONS_RETENTION_DAYS", "7", |c| {
+            c.privacy.notifications_retention_days = 7
+        }),
     ];
     // The mail and sign-in settings go together: see the tests after this one.
     let alone = ENV_VARS
@@ -674,5 +683,60 @@ fn load_reads_only_the_process_environment_it_knows() {
     assert_eq!(
         ok(Config::load(&path)),
         Config::new("Northwind", PathBuf::from("/srv/sm"))
+    );
+}
+
+#[test]
+fn privacy_settings_come_from_the_file_and_bad_ones_are_named() {
+    let config = ok(from_str(MINIMAL, &[]));
+    assert_eq!(config.privacy.min_group_size, 5);
+    assert_eq!(config.privacy.requests_retention_days, 730);
+    assert_eq!(config.privacy.notifications_retention_days, 180);
+
+    let text = format!(
+        "{MINIMAL}[privacy]\nmin_group_size = 8\nrequests_retention_days = 60\nnotifications_retention_days = 14\n"
+    );
+    let config = ok(from_str(&text, &[]));
+    assert_eq!(config.privacy.min_group_size, 8);
+    assert_eq!(config.privacy.requests_retention_days, 60);
+    assert_eq!(config.privacy.notifications_retention_days, 14);
+    // The environment wins over the file.
+    let config = ok(from_str(
+        &text,
+        &[("SKILLMESH_PRIVACY_MIN_GROUP_SIZE", "4")],
+    ));
+    assert_eq!(config.privacy.min_group_size, 4);
+
+    for (extra, says) in [
+        (
+            "[privacy]\nmin_group_size = 2\n",
+            "privacy.min_group_size: 2 is out of range (must be between 3 and 1000)",
+        ),
+        (
+            "[privacy]\nrequests_retention_days = 0\n",
+            "privacy.requests_retention_days: 0 is out of range",
+        ),
+        (
+            "[privacy]\nnotifications_retention_days = -1\n",
+            "privacy.notifications_retention_days: -1 is out of range",
+        ),
+        ("[privacy]\nmin_group = 5\n", "privacy.min_group"),
+    ] {
+        let message = err(from_str(&format!("{MINIMAL}{extra}"), &[])).to_string();
+        assert!(message.contains(says), "{extra}: {message}");
+    }
+    let message = err(from_str(&format!("privacy = 5\n{MINIMAL}"), &[])).to_string();
+    assert!(
+        message.contains("privacy (line 1, column 11): must be a [privacy] table, not an integer"),
+        "{message}"
+    );
+    let message = err(from_str(
+        MINIMAL,
+        &[("SKILLMESH_PRIVACY_MIN_GROUP_SIZE", "1")],
+    ))
+    .to_string();
+    assert!(
+        message.starts_with("SKILLMESH_PRIVACY_MIN_GROUP_SIZE: 1 is out of range"),
+        "{message}"
     );
 }

@@ -176,6 +176,7 @@ pub fn inbound_settings(config: &Config) -> InboundSettings {
         new_org_requests_per_minute: config.federation.new_org_requests_per_minute,
         node_requests_per_minute: config.federation.node_requests_per_minute,
         max_pending_per_person: config.federation.max_pending_per_person,
+        min_group_size: config.privacy.min_group_size,
     }
 }
 
@@ -242,7 +243,11 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
     let housekeeping = tokio::spawn(housekeeping(
         service.clone(),
         network.clone(),
-        config.log.audit_retention_days,
+        Retention {
+            audit_days: config.log.audit_retention_days,
+            requests_days: config.privacy.requests_retention_days,
+            notifications_days: config.privacy.notifications_retention_days,
+        },
     ));
     let listener = match TcpListener::bind(config.web.listen).await {
         Ok(l) => l,
@@ -360,7 +365,23 @@ pub async fn start(config: &Config) -> Result<RunningNode, StartError> {
 /// sessions), and after the store recovered from a fault (a full disk),
 /// reconciles with every peer afresh, to fetch what was gossiped while it
 /// could not be stored.
-async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_days: u32) {
+/// How long the housekeeping keeps what it deletes, in days.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    /// `log.audit_retention_days`.
+    audit_days: u32,
+    /// `privacy.requests_retention_days`: finished requests.
+    requests_days: u32,
+    /// `privacy.notifications_retention_days`.
+    notifications_days: u32,
+}
+
+/// Unix seconds `days` days before now.
+fn days_ago(days: u32) -> i64 {
+    crate::clock::now() - i64::from(days) * 86_400
+}
+
+async fn housekeeping(service: Service, network: NetworkHandle, retention: Retention) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     let mut minutes: u64 = 0;
     let mut recoveries = service.store_recoveries();
@@ -387,7 +408,7 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
         // Audit retention: once an hour (and at start).
         if minutes.is_multiple_of(60) {
             let svc = service.clone();
-            let cutoff = crate::clock::now() - i64::from(audit_retention_days) * 86_400;
+            let cutoff = days_ago(retention.audit_days);
             match tokio::task::spawn_blocking(move || svc.purge_audit_before(cutoff)).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(n)) => tracing::info!(entries = n, "dropped audit entries past retention"),
@@ -407,6 +428,30 @@ async fn housekeeping(service: Service, network: NetworkHandle, audit_retention_
                 Ok(Ok(n)) => tracing::info!(links = n, "dropped expired password links"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "dropping expired password links failed"),
                 Err(e) => tracing::warn!(error = %e, "dropping expired password links stopped"),
+            }
+            // Retention of what was said and asked (`[privacy]`).
+            let svc = service.clone();
+            let cutoff = days_ago(retention.requests_days);
+            match tokio::task::spawn_blocking(move || svc.purge_finished_requests_before(cutoff))
+                .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(requests = n, "dropped finished requests past retention")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping old finished requests failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping old finished requests stopped"),
+            }
+            let svc = service.clone();
+            let cutoff = days_ago(retention.notifications_days);
+            match tokio::task::spawn_blocking(move || svc.purge_notifications_before(cutoff)).await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(notifications = n, "dropped notifications past retention")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "dropping old notifications failed"),
+                Err(e) => tracing::warn!(error = %e, "dropping old notifications stopped"),
             }
         }
         minutes += 1;

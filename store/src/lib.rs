@@ -36,6 +36,7 @@ pub mod policy;
 pub mod recommendations;
 pub mod records;
 pub mod requests;
+pub mod retention;
 mod schema;
 pub mod sessions;
 pub mod storage;

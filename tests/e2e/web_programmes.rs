@@ -6,20 +6,25 @@
 //! and is admitted at once by Contoso's node; the session is in their
 //! personal calendar feed, fetched as a calendar program would and
 //! parsed; they give feedback;
-//! Northwind's impact dashboard shows exactly that; and only when its
-//! admin publishes a summary does Contoso see it (signed, totals only),
-//! until it is withdrawn. Last, Fabrikam's admin takes Fabrikam's session
+//! Northwind's impact dashboard shows none of it while fewer people than
+//! its privacy floor (3 here) stand behind the figures, and exactly what
+//! was done once two colleagues signed up and said how it went too; and
+//! only when its admin publishes a summary does Contoso see it (signed,
+//! totals only), until it is withdrawn. Last, Fabrikam's admin takes Fabrikam's session
 //! out of the programme again, and every node's copy loses it.
 
 use crate::common::browser::Browser;
-use crate::common::nodes::{event_sessions, held_seq, p2p_addr, start_org, wait_for};
+use crate::common::nodes::{
+    event_sessions, held_seq, p2p_addr, start_org, start_org_with, wait_for,
+};
 use crate::common::web::{
     WAIT, add, reload_until, screenshot, set_checked, set_value, sign_in, sign_out, url,
 };
 use anyhow::{Context, Result};
 use skillmesh_config::FederationMode;
 use skillmesh_node::clock;
-use skillmesh_node::store::Role;
+use skillmesh_node::store::{Actor, OutboxStatus, Role};
+use skillmesh_web::FeedbackForm;
 use skillmesh_web::dates::{date, time_of_day};
 
 /// Fills the session form (the host's or a contributor's) for a session
@@ -59,11 +64,13 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         FederationMode::Open,
     )
     .await;
-    let northwind = start_org(
-        "Northwind",
-        std::slice::from_ref(&addr),
-        FederationMode::Open,
-    )
+    // The smallest privacy floor there is: three people must stand behind
+    // a figure.
+    let northwind = start_org_with("Northwind", |c| {
+        c.network.bootstrap = vec![addr.clone()];
+        c.federation.mode = FederationMode::Open;
+        c.privacy.min_group_size = 3;
+    })
     .await;
     add(
         &northwind,
@@ -213,18 +220,75 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
         .await?;
     sign_out(&b).await?;
 
-    // Northwind's impact dashboard shows what was done.
+    // Inês alone stands behind Northwind's figures: the dashboard shows
+    // none of them, and says why.
     sign_in(&b, &northwind, "priya@northwind.example").await?;
+    b.goto(&url(&northwind, "/admin/impact")).await?;
+    let withheld = b.text("#impact-withheld").await?;
+    assert!(
+        withheld.contains("Fewer than 3 people here stand behind the figures"),
+        "{withheld}"
+    );
+    assert!(!b.text("main").await?.contains("Requests made"));
+
+    // Two colleagues sign up for the same session and say how it went,
+    // as Inês did.
+    let contoso_key = contoso.node.service.org();
+    for email in ["tomas@northwind.example", "lena@northwind.example"] {
+        let account = skillmesh_node::accounts::add_user(
+            northwind.node.service.store_for_tests(),
+            email,
+            &email[..4],
+            Role::Member,
+            crate::common::web::PASSWORD,
+            &Actor::person("test"),
+        )
+        .context("adding a colleague")?;
+        let person = account.person_id.context("the colleague's person")?;
+        let sent = northwind
+            .node
+            .service
+            .sign_up(&person, contoso_key, &week, &blameless)
+            .context("signing up")?;
+        wait_for("Contoso admits the colleague", || async {
+            northwind
+                .node
+                .service
+                .store_for_tests()
+                .outbox_entry(&sent.id)
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.status == OutboxStatus::Accepted)
+        })
+        .await;
+        northwind
+            .node
+            .service
+            .give_feedback(
+                &person,
+                &sent.id,
+                FeedbackForm {
+                    rating: 5,
+                    apply: String::new(),
+                    comment: String::new(),
+                    before: 2,
+                    after: 4,
+                },
+            )
+            .context("feedback")?;
+    }
+
+    // Now Northwind's impact dashboard shows what was done.
     b.goto(&url(&northwind, "/admin/impact")).await?;
     let figures = b.text("#impact").await?;
     for expected in [
-        "Requests made\n1",
-        "Requests made and answered\n1",
-        "Feedback given\n1",
+        "Requests made\n3",
+        "Requests made and answered\n3",
+        "Feedback given\n3",
         "Average rating (1-5)\n5.0",
         "Skill before (1-5)\n2.0",
         "Skill after (1-5)\n4.0",
-        "Cross-organisation connections\n1",
+        "Cross-organisation connections\n3",
     ] {
         assert!(figures.contains(expected), "{expected:?} in {figures}");
     }
@@ -252,8 +316,8 @@ async fn sign_up_for_a_learning_week_session_calendar_feedback_impact() -> Resul
     .await?;
     let summary = b.text(".partner-summary").await?;
     for expected in [
-        "Requests made and answered\n1 of 1",
-        "Feedback given\n1",
+        "Requests made and answered\n3 of 3",
+        "Feedback given\n3",
         "Average rating (1-5)\n—",
     ] {
         assert!(summary.contains(expected), "{expected:?} in {summary}");

@@ -739,8 +739,26 @@ pub struct Impact {
     pub skill_after: Option<f64>,
     /// Given to (accepted requests from) and received from each partner.
     pub partners: Vec<PartnerImpact>,
-    /// Topics our people want to learn that no partner offers.
+    /// Topics our people want to learn that no partner offers (only
+    /// topics at least `min_group_size` people want).
     pub wanted_without_supply: Vec<String>,
+    /// `privacy.min_group_size`: figures fewer distinct people stand behind
+    /// are left out.
+    #[serde(default)]
+    pub min_group_size: u32,
+    /// Fewer than `min_group_size` of our people stand behind the figures
+    /// for this period and topic: every count and average is left out
+    /// (zero, or none), and no partner is shown.
+    #[serde(default)]
+    pub withheld: bool,
+    /// Partners left out of `partners`: fewer than `min_group_size` of our
+    /// people were brought together with each.
+    #[serde(default)]
+    pub partners_withheld: u64,
+    /// Feedback was given, but by fewer than `min_group_size` people: its
+    /// count and averages are left out.
+    #[serde(default)]
+    pub feedback_withheld: bool,
 }
 
 /// An impact summary an organisation published (ours, or a partner's

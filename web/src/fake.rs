@@ -813,6 +813,10 @@ impl ImpactApi for Fake {
                 received: 1,
             }],
             wanted_without_supply: vec!["Basket weaving".into()],
+            min_group_size: 5,
+            withheld: false,
+            partners_withheld: 1,
+            feedback_withheld: false,
         })
     }
 
@@ -1058,8 +1062,12 @@ impl MatchingApi for Fake {
     async fn demand(&self) -> ApiResult<Vec<DemandRow>> {
         Ok(vec![DemandRow {
             topic: HOSTILE.into(),
-            people: 2,
+            people: 6,
             supply: 0,
         }])
+    }
+
+    fn min_group_size(&self) -> u32 {
+        5
     }
 }

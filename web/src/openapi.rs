@@ -185,7 +185,7 @@ pub fn spec() -> Value {
                 "put": op("Set the chat webhook's address: a Slack, Microsoft Teams, Mattermost or Rocket.Chat incoming webhook (http or https, a host, at most 2,000 characters), told of the organisation's new offers and events and of what waits for approval as {\"text\": ...}; null or empty clears it and drops what waits", "admin", (200, schema_ref("Webhook")), Some((json!({"type": "object", "additionalProperties": false, "properties": {"url": {"type": ["string", "null"], "maxLength": 2000}}}), json!({"url": "https://hooks.slack.com/services/T000/B000/XXXXXXXX"}))), true)
             },
             "/admin/webhook/test": {"post": op("Queue a test message for the chat webhook (behind any waiting); GET /admin/webhook then shows whether it went", "admin", (202, schema_ref("Webhook")), None, true)},
-            "/admin/demand": {"get": op("Most-wanted topics here and the network's supply for each (aggregates only)", "admin", (200, array_of("DemandRow")), None, true)},
+            "/admin/demand": {"get": op("Most-wanted topics here and the network's supply for each (aggregates only; topics fewer than privacy.min_group_size people want are left out)", "admin", (200, array_of("DemandRow")), None, true)},
             "/admin/impact": {"get": with_params(op("What the organisation's peer learning came to (counts and averages only)", "admin", (200, schema_ref("Impact")), None, true), query_params(&[("since", "First day, YYYY-MM-DD (UTC)."), ("until", "Last day, inclusive."), ("topic", "Only what targeted this topic.")]))},
             "/admin/impact/summary": {
                 "post": op("Publish to partners the summary of the figures for a period and topic (totals, and averages of feedback only from at least 5 people), signed; replaces the one published before", "admin", (201, schema_ref("PublishedImpact")), Some((schema_ref("ImpactQuery"), json!({"since": "2026-07-01", "until": "2026-09-30", "topic": ""}))), true),
@@ -257,7 +257,11 @@ fn schemas() -> Value {
         "requests_made": s("integer"), "requests_made_answered": s("integer"), "requests_received": s("integer"), "requests_received_answered": s("integer"),
         "median_hours_to_answer": number, "feedback": s("integer"), "average_rating": number, "skill_before": number, "skill_after": number,
         "partners": {"type": "array", "items": {"type": "object", "properties": {"org": org, "org_name": s("string"), "org_fingerprint": s("string"), "given": s("integer"), "received": s("integer")}}},
-        "wanted_without_supply": strings}});
+        "wanted_without_supply": strings,
+        "min_group_size": {"type": "integer", "description": "The privacy floor: figures fewer distinct people stand behind are left out."},
+        "withheld": {"type": "boolean", "description": "Fewer than min_group_size people here stand behind these figures: every count and average is left out."},
+        "partners_withheld": {"type": "integer", "description": "Partners left out of partners: fewer than min_group_size of our people were brought together with each."},
+        "feedback_withheld": {"type": "boolean", "description": "Feedback came from fewer than min_group_size people: its count and averages are left out."}}});
     let group = json!({
         "description": "For a cohort I was admitted to: its goal, schedule and members (a name only where that member allowed it). Absent otherwise.",
         "type": "object",

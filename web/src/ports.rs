@@ -364,6 +364,10 @@ pub trait MatchingApi: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<LearningGoals>> + Send;
     /// Ranked locally from the person's goals; empty without goals.
     fn suggestions(&self, user: &User) -> impl Future<Output = ApiResult<Vec<Suggestion>>> + Send;
-    /// Most-wanted topics, those with no supply first (admins only).
+    /// Most-wanted topics, those with no supply first (admins only);
+    /// topics fewer than [`MatchingApi::min_group_size`] people want are
+    /// left out.
     fn demand(&self) -> impl Future<Output = ApiResult<Vec<DemandRow>>> + Send;
+    /// `privacy.min_group_size`: figures about fewer people are not shown.
+    fn min_group_size(&self) -> u32;
 }

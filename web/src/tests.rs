@@ -1220,6 +1220,12 @@ async fn goals_are_saved_through_the_form_and_suggestions_render_as_text() {
             .body
             .contains("People who could help you with incident response, Kubernetes")
     );
+    let demand = c.get("/admin/demand").await.body;
+    assert!(
+        demand.contains("Topics wanted by fewer than 5 people: not shown"),
+        "{demand}"
+    );
+    assert!(demand.contains("<td>6</td>"), "{demand}");
     let r = c
         .api("GET", "/api/v1/admin/demand", Some(MEMBER_TOKEN), None)
         .await;
@@ -1381,6 +1387,14 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
         );
         assert!(page.body.contains(&link), "{link}");
     }
+    // The partner left out is said to be, with nothing of its figures.
+    assert!(
+        page.body
+            .contains("1 partner with fewer than 5 people here brought together: not shown."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("impact-withheld"));
     let bad = a.get("/admin/impact?since=soon").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
@@ -1427,7 +1441,13 @@ async fn the_impact_dashboard_is_for_admins_with_svg_charts_and_a_csv() {
     assert_eq!(partners[0], "partner,key,fingerprint,given,received");
     // A name starting with '=' cannot become a spreadsheet formula.
     let org = fake::remote_org();
-    assert_eq!(partners.len(), 2, "{partners:?}");
+    assert_eq!(partners.len(), 3, "{partners:?}");
+    assert!(
+        partners[2]
+            .contains("1 partner with fewer than 5 people here brought together: not shown."),
+        "{}",
+        partners[2]
+    );
     assert!(partners[1].starts_with("\"'=<script>"), "{}", partners[1]);
     assert!(
         partners[1].ends_with(&format!(",{},{},3,1", org.to_hex(), org.fingerprint())),

@@ -60,4 +60,8 @@ impl MatchingApi for WebState {
             .blocking(move |svc| Ok(matching::demand(svc, clock::now())?))
             .await
     }
+
+    fn min_group_size(&self) -> u32 {
+        self.service.min_group_size()
+    }
 }

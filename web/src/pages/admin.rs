@@ -632,13 +632,15 @@ pub async fn audit<S: NodeApi>(
 pub async fn demand<S: NodeApi>(State(state): State<Shared<S>>, ctx: Ctx) -> PageResult {
     ctx.admin()?;
     let rows = state.node.demand().await.map_err(|e| ctx.fail(e))?;
+    let floor = state.node.min_group_size();
     Ok(ctx.render(
         "Demand",
         html! {
             h1 { "What people here want to learn" }
             (admin_nav())
             p { "Topics from the goals people at " (ctx.org_name) " noted, counted; never who noted them. Topics nobody in the network offers come first." }
-            @if rows.is_empty() { p { "Nobody has noted goals yet." } } @else {
+            p.hint #demand-floor { "Topics wanted by fewer than " (floor) " people: not shown, so nobody can be picked out (privacy.min_group_size)." }
+            @if rows.is_empty() { p { "No topic is wanted by " (floor) " people or more yet." } } @else {
                 div.scroll {
                     table #demand {
                         thead { tr { th { "Topic" } th { "People who want it" } th { "Experts and offers in the network" } } }

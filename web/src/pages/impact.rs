@@ -118,7 +118,7 @@ fn published(ctx: &Ctx, q: &ImpactQuery, summaries: &[PublishedImpact]) -> Marku
             }
         }
         p.hint { "Only the totals go, signed by " (ctx.org_name) ", and the averages of feedback only when at least "
-            (skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH) " people gave it: never what one person said, and not the figures per partner." }
+            (skillmesh_protocol::limits::MIN_FEEDBACK_TO_PUBLISH) " people gave it: never what one person said, and not the figures per partner. Figures fewer people stand behind than this node's floor are left out, and cannot be published at all when every figure is." }
         h2 { "What partners published" }
         @let theirs: Vec<&PublishedImpact> = summaries.iter().filter(|s| !s.own).collect();
         @if theirs.is_empty() { p { "No partner has published a summary." } }
@@ -167,10 +167,36 @@ pub async fn figures_csv<S: NodeApi>(
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
     let (_, impact) = figures_asked(&state, &ctx, query).await?;
-    let rows = figures(&impact)
-        .into_iter()
-        .map(|(l, v)| vec![l.to_string(), v]);
-    csv_file(&ctx, "impact-figures.csv", &["figure", "value"], rows)
+    csv_file(
+        &ctx,
+        "impact-figures.csv",
+        &FIGURES_HEADER,
+        figure_rows(&impact),
+    )
+}
+
+const FIGURES_HEADER: [&str; 2] = ["figure", "value"];
+
+/// The figures as CSV rows, with a row saying what is not shown and why.
+fn figure_rows(i: &Impact) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    if i.withheld {
+        rows.push(vec![
+            format!("fewer than {} people: not shown", i.min_group_size),
+            String::new(),
+        ]);
+    }
+    rows.extend(figures(i).into_iter().map(|(l, v)| vec![l.to_string(), v]));
+    if i.feedback_withheld {
+        rows.push(vec![
+            format!(
+                "feedback from fewer than {} people: not shown",
+                i.min_group_size
+            ),
+            String::new(),
+        ]);
+    }
+    rows
 }
 
 /// `/admin/impact/partners.csv`: one row per partner.
@@ -180,15 +206,24 @@ pub async fn partners_csv<S: NodeApi>(
     query: Result<Query<ImpactQuery>, QueryRejection>,
 ) -> PageResult {
     let (_, impact) = figures_asked(&state, &ctx, query).await?;
-    let rows = impact.partners.iter().map(|p| {
-        vec![
-            p.org_name.clone(),
-            p.org.to_hex(),
-            p.org_fingerprint.clone(),
-            p.given.to_string(),
-            p.received.to_string(),
-        ]
-    });
+    let mut rows: Vec<Vec<String>> = impact
+        .partners
+        .iter()
+        .map(|p| {
+            vec![
+                p.org_name.clone(),
+                p.org.to_hex(),
+                p.org_fingerprint.clone(),
+                p.given.to_string(),
+                p.received.to_string(),
+            ]
+        })
+        .collect();
+    if impact.partners_withheld > 0 {
+        let mut note = vec![partners_withheld_note(&impact)];
+        note.resize(5, String::new());
+        rows.push(note);
+    }
     csv_file(
         &ctx,
         "impact-partners.csv",
@@ -244,9 +279,31 @@ fn csv_file(
         .into_response())
 }
 
-/// The figures, one per row, as `(label, value)`.
+/// What stands in for the partners left out.
+fn partners_withheld_note(i: &Impact) -> String {
+    let partners = if i.partners_withheld == 1 {
+        "1 partner".to_string()
+    } else {
+        format!("{} partners", i.partners_withheld)
+    };
+    format!(
+        "{partners} with fewer than {} people here brought together: not shown.",
+        i.min_group_size
+    )
+}
+
+/// The figures, one per row, as `(label, value)`; none when they are
+/// withheld (too few people stand behind them).
 fn figures(i: &Impact) -> Vec<(&'static str, String)> {
+    if i.withheld {
+        return Vec::new();
+    }
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.1}"));
+    let feedback = if i.feedback_withheld {
+        String::new()
+    } else {
+        i.feedback.to_string()
+    };
     vec![
         ("Sessions given", i.sessions_given.to_string()),
         (
@@ -266,7 +323,7 @@ fn figures(i: &Impact) -> Vec<(&'static str, String)> {
             i.requests_received_answered.to_string(),
         ),
         ("Median hours to answer", opt(i.median_hours_to_answer)),
-        ("Feedback given", i.feedback.to_string()),
+        ("Feedback given", feedback),
         ("Average rating (1-5)", opt(i.average_rating)),
         ("Skill before (1-5)", opt(i.skill_before)),
         ("Skill after (1-5)", opt(i.skill_after)),
@@ -290,6 +347,12 @@ fn render(q: &ImpactQuery, i: &Impact) -> Markup {
             button type="submit" { "Show" }
         }
         p.hint { "Counted on this node from its requests, offers and the feedback people here gave; never what one person said. Nothing here leaves the organisation." }
+        @if i.withheld {
+            p.notice #impact-withheld { "Fewer than " (i.min_group_size) " people here stand behind the figures for this period and topic: not shown, so nobody can be picked out. Choose a longer period or another topic." }
+        }
+        @if i.feedback_withheld {
+            p.notice #feedback-withheld { "Feedback from fewer than " (i.min_group_size) " people: not shown." }
+        }
         dl.facts #impact {
             @for (label, value) in figures(i) {
                 dt { (label) } dd { @if value.is_empty() { "—" } @else { (value) } }
@@ -298,7 +361,10 @@ fn render(q: &ImpactQuery, i: &Impact) -> Markup {
         h2 { "Skill before and after" }
         (skill_chart(i))
         h2 { "Given and received, per partner" }
-        @if i.partners.is_empty() { p { "No accepted requests with partners in this period." } } @else { (partner_chart(&i.partners)) }
+        @if i.partners.is_empty() && i.partners_withheld == 0 { p { "No accepted requests with partners in this period." } } @else if !i.partners.is_empty() { (partner_chart(&i.partners)) }
+        @if i.partners_withheld > 0 {
+            p.notice #partners-withheld { (partners_withheld_note(i)) }
+        }
         h2 { "Wanted here, offered nowhere" }
         @if i.wanted_without_supply.is_empty() { p { "Nothing: every topic people here want is offered somewhere." } } @else {
             ul #unsupplied { @for t in &i.wanted_without_supply { li { (t) } } }
@@ -392,6 +458,7 @@ mod tests {
             .map(|r| r.iter().map(|v| (*v).to_string()).collect::<Vec<_>>());
         String::from_utf8(super::to_csv(&["a", "b"], rows).expect("csv")).expect("utf-8")
     }
+    use super::*;
 
     #[test]
     fn cells_are_quoted_and_never_formulas() {
@@ -405,5 +472,58 @@ mod tests {
             csv(&[&["=HYPERLINK(\"x\")", "-1"]]),
             "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",'-1\r\n"
         );
+    }
+
+    fn figures_csv_text(i: &Impact) -> String {
+        String::from_utf8(to_csv(&FIGURES_HEADER, figure_rows(i)).expect("csv")).expect("utf-8")
+    }
+
+    fn impact() -> Impact {
+        Impact {
+            sessions_given: 7,
+            requests_made: 6,
+            feedback: 4,
+            average_rating: Some(4.2),
+            min_group_size: 5,
+            ..Impact::default()
+        }
+    }
+
+    #[test]
+    fn withheld_figures_are_not_shown_and_say_why() {
+        let q = ImpactQuery::default();
+        let shown = render(&q, &impact()).into_string();
+        assert!(
+            shown.contains("<dt>Sessions given</dt><dd>7</dd>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("impact-withheld"));
+
+        let withheld = Impact {
+            withheld: true,
+            ..impact()
+        };
+        let page = render(&q, &withheld).into_string();
+        assert!(
+            page.contains("Fewer than 5 people here stand behind the figures"),
+            "{page}"
+        );
+        assert!(!page.contains("Sessions given"), "{page}");
+        let csv = figures_csv_text(&withheld);
+        assert!(csv.contains("fewer than 5 people: not shown"), "{csv}");
+        assert!(!csv.contains("Sessions given"), "{csv}");
+
+        let feedback = Impact {
+            feedback_withheld: true,
+            feedback: 0,
+            average_rating: None,
+            ..impact()
+        };
+        let page = render(&q, &feedback).into_string();
+        assert!(page.contains("Feedback from fewer than 5 people: not shown."));
+        assert!(page.contains("<dt>Feedback given</dt><dd>—</dd>"), "{page}");
+        let csv = figures_csv_text(&feedback);
+        assert!(csv.contains("Feedback given,\r\n"), "{csv}");
+        assert!(csv.contains("feedback from fewer than 5 people: not shown"));
     }
 }

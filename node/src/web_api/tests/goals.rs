@@ -191,7 +191,9 @@ async fn equal_experts_are_suggested_in_a_different_order_to_different_people() 
 
 #[tokio::test]
 async fn demand_counts_wanted_topics_and_puts_those_without_supply_first() {
-    let n = node();
+    // The smallest floor there is: a topic three people want is shown.
+    let n = node_with_floor(3);
+    let cy = member(&n, "cy");
     let svc = n.api.service();
     // More offers than fit on one page of results: supply is the count
     // of them all.
@@ -207,17 +209,27 @@ async fn demand_counts_wanted_topics_and_puts_those_without_supply_first() {
         .await
         .expect("ana");
     n.api
-        .set_goals(&n.bob, wants(&["basket weaving"]))
+        .set_goals(&n.bob, wants(&["basket weaving", "Kubernetes"]))
         .await
         .expect("bob");
+    n.api
+        .set_goals(&cy, wants(&["Basket Weaving", "kubernetes", "Knitting"]))
+        .await
+        .expect("cy");
     let rows = n.api.demand().await.expect("demand");
     assert_eq!(rows[0].topic.to_lowercase(), "basket weaving");
-    assert_eq!((rows[0].people, rows[0].supply), (2, 0));
+    assert_eq!((rows[0].people, rows[0].supply), (3, 0));
     let k8s = rows
         .iter()
-        .find(|r| r.topic == "Kubernetes")
+        .find(|r| r.topic.to_lowercase() == "kubernetes")
         .expect("kubernetes");
-    assert_eq!(k8s.people, 1);
+    assert_eq!(k8s.people, 3);
+    // Only Cy wants to knit: not shown.
+    assert!(
+        rows.iter().all(|r| r.topic.to_lowercase() != "knitting"),
+        "{rows:?}"
+    );
+    assert_eq!(rows.len(), 2);
     // One of each partner's sample offers covers Kubernetes: 23 in all,
     // more than a page of results holds.
     assert_eq!(k8s.supply, 23);
@@ -229,4 +241,34 @@ async fn demand_counts_wanted_topics_and_puts_those_without_supply_first() {
         n.api.set_goals(&n.ana, too_long).await,
         Err(ApiError::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn a_topic_four_people_want_is_not_shown_and_five_is() {
+    // The default floor: five.
+    let n = node();
+    assert_eq!(n.api.min_group_size(), 5);
+    let rust = LearningGoals {
+        topics: vec!["Rust".into()],
+        ..LearningGoals::default()
+    };
+    let mut people = vec![n.ana.clone(), n.bob.clone()];
+    for name in ["cy", "di"] {
+        people.push(member(&n, name));
+    }
+    for p in &people {
+        n.api.set_goals(p, rust.clone()).await.expect("goals");
+    }
+    assert!(n.api.demand().await.expect("demand").is_empty());
+    // Nor does it show among the topics offered nowhere.
+    let impact = n.api.impact(&ImpactQuery::default()).await.expect("impact");
+    assert!(impact.wanted_without_supply.is_empty());
+
+    let ed = member(&n, "ed");
+    n.api.set_goals(&ed, rust).await.expect("goals");
+    let rows = n.api.demand().await.expect("demand");
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].topic.as_str(), rows[0].people), ("Rust", 5));
+    let impact = n.api.impact(&ImpactQuery::default()).await.expect("impact");
+    assert_eq!(impact.wanted_without_supply, ["Rust"]);
 }

@@ -76,6 +76,29 @@ fn node() -> Node {
     node_with(InboundSettings::default())
 }
 
+/// A node whose privacy floor (`privacy.min_group_size`) is `floor`.
+fn node_with_floor(floor: u32) -> Node {
+    node_with(InboundSettings {
+        min_group_size: floor,
+        ..InboundSettings::default()
+    })
+}
+
+/// One more member of `n`, `name@northwind.example`.
+fn member(n: &Node, name: &str) -> User {
+    let service = n.api.service();
+    let account = accounts::add_user(
+        service.store_for_tests(),
+        &format!("{name}@northwind.example"),
+        name,
+        store::Role::Member,
+        PASSWORD,
+        &Actor::person("test"),
+    )
+    .expect("user");
+    views::web_user(service, &account).expect("web user")
+}
+
 fn talk(title: &str, minutes: u16) -> Body {
     Body::TalkOffer(TalkOffer {
         person: "someone-else".into(),
