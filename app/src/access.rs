@@ -49,9 +49,7 @@ impl Service {
                 "A token's name is at most {MAX_TOKEN_NAME_CHARS} characters on one line."
             )));
         }
-        let mut b = [0u8; 32];
-        getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
-        let token = format!("{}{}", token_prefix(TokenKind::Api), hex::encode(b));
+        let token = crate::accounts::new_secret(token_prefix(TokenKind::Api))?;
         let held = ApiToken {
             sha256: sha256_hex(&token),
             username: username.to_string(),

@@ -9,7 +9,7 @@
 
 use maud::html;
 
-use crate::accounts::{AccountError, hash_password, sha256_hex};
+use crate::accounts::{AccountError, hash_password, new_secret, secret_sha256, sha256_hex};
 use crate::clock;
 use crate::service::{Result as ServiceResult, Service, ServiceError};
 use crate::store::{AccessLink, Account, Actor, AuditAction, LinkPurpose, LinkRefusal, StoreError};
@@ -25,10 +25,7 @@ const PREFIX: &str = "sml_";
 
 /// The SHA-256 (hex) a link token is kept under, if it has the shape of one.
 pub fn link_sha256(token: &str) -> Option<String> {
-    token
-        .strip_prefix(PREFIX)
-        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| sha256_hex(token))
+    secret_sha256(PREFIX, token)
 }
 
 /// Why a link did not set a password.
@@ -85,9 +82,7 @@ impl Service {
         } else {
             (LinkPurpose::PasswordReset, RESET_HOURS * 3600)
         };
-        let mut b = [0u8; 32];
-        getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
-        let token = format!("{PREFIX}{}", hex::encode(b));
+        let token = new_secret(PREFIX)?;
         let now = clock::now();
         let link = AccessLink {
             sha256: sha256_hex(&token),

@@ -280,8 +280,22 @@ pub fn sha256_hex(text: &str) -> String {
 /// checks this first, so a malformed token costs no trip to the blocking
 /// pool.
 pub fn token_sha256(kind: TokenKind, token: &str) -> Option<String> {
+    secret_sha256(token_prefix(kind), token)
+}
+
+/// A new secret token: `prefix` and 64 random hex digits (32 bytes).
+/// Shown once; only its SHA-256 is kept (see [`secret_sha256`]).
+pub fn new_secret(prefix: &str) -> ServiceResult<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
+    Ok(format!("{prefix}{}", hex::encode(b)))
+}
+
+/// The SHA-256 (hex) a secret made by [`new_secret`] with `prefix` is
+/// kept under, if `token` has its shape.
+pub fn secret_sha256(prefix: &str, token: &str) -> Option<String> {
     token
-        .strip_prefix(token_prefix(kind))
+        .strip_prefix(prefix)
         .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| sha256_hex(token))
 }
@@ -339,9 +353,7 @@ impl Service {
     /// revoking) the one before; shown once, kept only as its SHA-256,
     /// and audited.
     pub fn new_calendar_token(&self, username: &str) -> ServiceResult<String> {
-        let mut b = [0u8; 32];
-        getrandom::fill(&mut b).map_err(|e| ServiceError::Random(e.to_string()))?;
-        let token = format!("{}{}", token_prefix(TokenKind::Calendar), hex::encode(b));
+        let token = new_secret(token_prefix(TokenKind::Calendar))?;
         self.store()
             .set_calendar_token(username, &sha256_hex(&token))?;
         self.audit(
